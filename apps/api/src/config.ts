@@ -1,0 +1,48 @@
+import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
+
+/** platd's settings, all from environment variables (documented in the README). */
+export interface Settings {
+  dataDir: string;
+  apiHost: string;
+  apiPort: number;
+  routerHost: string;
+  routerPort: number;
+  domain: string;
+  databaseUrl?: string;
+  /** Labels and names every container, network and image of this platd. */
+  instance: string;
+  bootTimeoutMs: number;
+  maxSourceBytes: number;
+  buildMemoryBytes: number;
+  buildTimeoutMs: number;
+}
+
+function port(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1 || parsed > 65535) throw new Error(`${name} must be a TCP port (1-65535), got ${JSON.stringify(value)}`);
+  return parsed;
+}
+
+export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Settings {
+  const dataDir = resolve(env.PLAT_DATA_DIR || '/var/lib/plat');
+  const instance = env.PLAT_INSTANCE || createHash('sha256').update(dataDir).digest('hex').slice(0, 8);
+  if (!/^[a-z0-9]{1,16}$/.test(instance)) throw new Error(`PLAT_INSTANCE must be 1-16 lowercase letters or digits, got ${JSON.stringify(instance)}`);
+  const domain = env.PLAT_DOMAIN || 'localhost';
+  if (!/^[a-z0-9.-]+$/i.test(domain)) throw new Error(`PLAT_DOMAIN is not a hostname: ${JSON.stringify(domain)}`);
+  return {
+    dataDir,
+    apiHost: env.PLAT_API_HOST || '0.0.0.0',
+    apiPort: port('PLAT_API_PORT', env.PLAT_API_PORT, 5000),
+    routerHost: env.PLAT_ROUTER_HOST || '0.0.0.0',
+    routerPort: port('PLAT_ROUTER_PORT', env.PLAT_ROUTER_PORT, 8080),
+    domain: domain.toLowerCase(),
+    ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
+    instance,
+    bootTimeoutMs: 60_000,
+    maxSourceBytes: 200 * 1024 ** 2,
+    buildMemoryBytes: 2 * 1024 ** 3,
+    buildTimeoutMs: 15 * 60_000,
+  };
+}

@@ -1,0 +1,136 @@
+import { PlatError } from '@plat/core';
+import type { Settings } from '../config.js';
+import type { NginxRouter } from '../router/nginx.js';
+import type { RouteTarget } from '../router/nginx-config.js';
+import type { Sql } from '../store/database.js';
+import { findApp, formation, listAppNames, type AppRow } from '../store/apps.js';
+import { currentRelease, type ReleaseRow } from '../store/releases.js';
+import type { DockerRuntime } from './docker-runtime.js';
+import { desiredDynos, networkName, type DynoSpec } from './dyno-spec.js';
+import { KeyedQueue } from './keyed-queue.js';
+import { waitUntilServing } from './readiness.js';
+import { planReconcile, type ObservedDyno } from './reconcile.js';
+
+export interface ControllerDeps {
+  sql: Sql;
+  runtime: DockerRuntime;
+  router: NginxRouter;
+  settings: Settings;
+  log: (line: string) => void;
+}
+
+/**
+ * Makes Docker and the router match the database: each app's current release
+ * and formation. Level-triggered and idempotent; one app converges at a time,
+ * and old dynos stop only after their replacements serve.
+ */
+export class Controller {
+  readonly #deps: ControllerDeps;
+  readonly #queue = new KeyedQueue();
+  readonly #routes = new Map<string, RouteTarget>();
+  readonly #stopping = new Set<Promise<void>>();
+
+  constructor(deps: ControllerDeps) {
+    this.#deps = deps;
+  }
+
+  hostnameOf(app: string): string {
+    return `${app}.${this.#deps.settings.domain}`;
+  }
+
+  /**
+   * Converges one app, to `release` when given (a rollout: the release is
+   * not current until this resolves), else to its current release.
+   * Rejects with release_failed when new web dynos do not come up; the
+   * dynos already serving are left as they were.
+   */
+  converge(appName: string, release?: ReleaseRow): Promise<void> {
+    return this.#queue.run(appName, () => this.#converge(appName, release));
+  }
+
+  /** Adopts what runs after a platd start and converges every app. */
+  async restoreAll(): Promise<void> {
+    for (const name of await listAppNames(this.#deps.sql)) {
+      try {
+        await this.converge(name);
+      } catch (error) {
+        this.#deps.log(`converging ${name} failed: ${(error as Error).message}`);
+      }
+    }
+    await this.#deps.router.apply([...this.#routes.values()]);
+  }
+
+  /** Waits for old dynos that are still being stopped. */
+  async settle(): Promise<void> {
+    await Promise.allSettled([...this.#stopping]);
+  }
+
+  async #converge(appName: string, target?: ReleaseRow): Promise<void> {
+    const { sql, runtime, router, settings } = this.#deps;
+    const app = await findApp(sql, appName);
+    if (!app) return;
+    const release = target ?? (await currentRelease(sql, app.id));
+    const actual = await runtime.listDynos(appName);
+    const desired = release?.image
+      ? desiredDynos({
+          instance: settings.instance,
+          app: appName,
+          release: { id: release.id, version: release.version, image: release.image, config: release.config, processTypes: release.process_types },
+          formation: await formation(sql, app.id),
+        })
+      : [];
+    const plan = planReconcile(desired, actual);
+    await runtime.ensureNetwork(networkName(settings.instance, appName), appName);
+    // Dead containers serve nothing and may hold a desired dyno's name.
+    await Promise.all(plan.remove.filter((dyno) => !dyno.running).map((dyno) => runtime.removeDyno(dyno.id, 0)));
+
+    const results = await Promise.allSettled(plan.start.map((spec) => this.#startDyno(spec)));
+    const failures = results.flatMap((result) => (result.status === 'rejected' ? [result.reason as Error] : []));
+    if (failures.length > 0) {
+      const started = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+      await Promise.all(started.map((dyno) => runtime.removeDyno(dyno.id, 5)));
+      throw new PlatError('release_failed', failures[0]!.message);
+    }
+    const started = results.map((result) => (result as PromiseFulfilledResult<ObservedDyno>).value);
+    const serving = [...plan.keep, ...started].filter((dyno) => dyno.process === 'web' && dyno.hostPort);
+    this.#routes.set(appName, this.#route(app, serving));
+    await router.apply([...this.#routes.values()]);
+
+    for (const dyno of plan.remove.filter((d) => d.running)) {
+      const stopping = runtime
+        .removeDyno(dyno.id, 30)
+        .catch((error: Error) => this.#deps.log(`stopping ${dyno.containerName} failed: ${error.message}`))
+        .finally(() => this.#stopping.delete(stopping));
+      this.#stopping.add(stopping);
+    }
+  }
+
+  #route(app: AppRow, serving: ObservedDyno[]): RouteTarget {
+    return {
+      app: app.name,
+      hostnames: [this.hostnameOf(app.name)],
+      ports: serving.map((dyno) => dyno.hostPort!).sort((a, b) => a - b),
+      maintenance: app.maintenance,
+    };
+  }
+
+  async #startDyno(spec: DynoSpec): Promise<ObservedDyno> {
+    const { runtime, settings } = this.#deps;
+    const dyno = await runtime.ensureDyno(spec);
+    if (!spec.web) return dyno;
+    if (!dyno.hostPort) throw new Error(`${spec.dyno} has no published port`);
+    const readiness = await waitUntilServing(dyno.hostPort, {
+      timeoutMs: settings.bootTimeoutMs,
+      stillRunning: async () => (await runtime.dynoState(dyno.id)).running,
+    });
+    if (readiness.ready) return dyno;
+    const state = await runtime.dynoState(dyno.id).catch(() => ({ running: false, exitCode: -1 }));
+    const tail = (await runtime.dynoLogTail(dyno.id, 15).catch(() => '')).trim();
+    await runtime.removeDyno(dyno.id, 5);
+    const reason =
+      readiness.reason === 'exited'
+        ? `H10: ${spec.dyno} crashed at boot (exit ${state.exitCode})`
+        : `R10: ${spec.dyno} did not answer on $PORT within ${Math.round(settings.bootTimeoutMs / 1000)} s`;
+    throw new Error(tail ? `${reason}; its last output:\n${tail}` : reason);
+  }
+}

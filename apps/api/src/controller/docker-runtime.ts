@@ -1,0 +1,156 @@
+import Docker from 'dockerode';
+import { DYNO_PORT, LABELS, type DynoSpec } from './dyno-spec.js';
+import type { ObservedDyno } from './reconcile.js';
+
+/**
+ * platd's only door to Docker: intent in, containers out. Everything it
+ * creates carries the instance label, so two platds never touch each other's
+ * containers or networks.
+ */
+export class DockerRuntime {
+  readonly #docker: Docker;
+  readonly #instance: string;
+
+  constructor(options: { instance: string; docker?: Docker }) {
+    this.#docker = options.docker ?? new Docker();
+    this.#instance = options.instance;
+  }
+
+  async ping(): Promise<void> {
+    await this.#docker.ping();
+  }
+
+  async ensureNetwork(name: string, app: string): Promise<void> {
+    const existing = await this.#docker.listNetworks({ filters: { name: [name] } });
+    if (existing.some((network) => network.Name === name)) return;
+    await this.#docker.createNetwork({
+      Name: name,
+      Driver: 'bridge',
+      Labels: { [LABELS.instance]: this.#instance, [LABELS.app]: app },
+    });
+  }
+
+  async removeNetwork(name: string): Promise<void> {
+    try {
+      await this.#docker.getNetwork(name).remove();
+    } catch (error) {
+      if (statusOf(error) !== 404) throw error;
+    }
+  }
+
+  /** Creates and starts the dyno's container; resolves with what Docker observed. */
+  async ensureDyno(spec: DynoSpec): Promise<ObservedDyno> {
+    const portKey = `${DYNO_PORT}/tcp`;
+    const container = await this.#docker.createContainer({
+      name: spec.containerName,
+      Image: spec.image,
+      // Procfile commands are shell command lines, as on Heroku; they run
+      // inside the app's own container, never on the host.
+      Cmd: ['/bin/sh', '-c', spec.command],
+      Env: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
+      Labels: spec.labels,
+      User: 'dyno',
+      WorkingDir: '/app',
+      ExposedPorts: spec.web ? { [portKey]: {} } : {},
+      HostConfig: {
+        Init: true,
+        NetworkMode: spec.network,
+        PortBindings: spec.web ? { [portKey]: [{ HostIp: '127.0.0.1', HostPort: '' }] } : {},
+        Memory: spec.size.memoryBytes,
+        MemorySwap: spec.size.memoryBytes,
+        CpuShares: spec.size.cpuShares,
+        PidsLimit: 512,
+        SecurityOpt: ['no-new-privileges'],
+        CapDrop: ['ALL'],
+        LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '2' } },
+      },
+    });
+    await container.start();
+    const observed = toObserved(await container.inspect());
+    if (!observed) throw new Error(`container ${spec.containerName} lost its labels`);
+    return observed;
+  }
+
+  /** Dynos of this instance (of one app, when named), running or not. */
+  async listDynos(app?: string): Promise<ObservedDyno[]> {
+    const labels = [`${LABELS.instance}=${this.#instance}`, LABELS.dyno];
+    if (app) labels.push(`${LABELS.app}=${app}`);
+    const containers = await this.#docker.listContainers({ all: true, filters: { label: labels } });
+    return containers.flatMap((info) => {
+      const port = info.Ports.find((p) => p.PrivatePort === DYNO_PORT && p.IP === '127.0.0.1')?.PublicPort;
+      const labelsOf = info.Labels;
+      return [
+        {
+          id: info.Id,
+          containerName: (info.Names[0] ?? '').replace(/^\//, ''),
+          app: labelsOf[LABELS.app] ?? '',
+          dyno: labelsOf[LABELS.dyno] ?? '',
+          process: labelsOf[LABELS.process] ?? '',
+          releaseId: labelsOf[LABELS.release] ?? '',
+          running: info.State === 'running',
+          ...(port ? { hostPort: port } : {}),
+        },
+      ];
+    });
+  }
+
+  /** Whether the container still runs, and its exit code when it does not. */
+  async dynoState(id: string): Promise<{ running: boolean; exitCode: number }> {
+    const info = await this.#docker.getContainer(id).inspect();
+    return { running: info.State.Running, exitCode: info.State.ExitCode };
+  }
+
+  async dynoLogTail(id: string, lines: number): Promise<string> {
+    const buffer = (await this.#docker.getContainer(id).logs({ stdout: true, stderr: true, tail: lines })) as unknown as Buffer;
+    return demultiplex(buffer);
+  }
+
+  /** SIGTERM, then SIGKILL after the grace period; then the container is removed. */
+  async removeDyno(id: string, graceSeconds = 30): Promise<void> {
+    const container = this.#docker.getContainer(id);
+    try {
+      await container.stop({ t: graceSeconds });
+    } catch (error) {
+      const status = statusOf(error);
+      if (status !== 304 && status !== 404) throw error;
+    }
+    try {
+      await container.remove({ force: true });
+    } catch (error) {
+      const status = statusOf(error);
+      if (status !== 404 && status !== 409) throw error;
+    }
+  }
+}
+
+function statusOf(error: unknown): number | undefined {
+  return (error as { statusCode?: number }).statusCode;
+}
+
+function toObserved(info: Docker.ContainerInspectInfo): ObservedDyno | undefined {
+  const labels = info.Config.Labels ?? {};
+  if (!labels[LABELS.dyno]) return undefined;
+  const binding = info.NetworkSettings.Ports?.[`${DYNO_PORT}/tcp`]?.find((b) => b.HostIp === '127.0.0.1');
+  return {
+    id: info.Id,
+    containerName: info.Name.replace(/^\//, ''),
+    app: labels[LABELS.app] ?? '',
+    dyno: labels[LABELS.dyno] ?? '',
+    process: labels[LABELS.process] ?? '',
+    releaseId: labels[LABELS.release] ?? '',
+    running: info.State.Running,
+    ...(binding ? { hostPort: Number(binding.HostPort) } : {}),
+  };
+}
+
+/** Docker's log stream frames each chunk with an 8-byte header when there is no TTY. */
+function demultiplex(buffer: Buffer): string {
+  const parts: Buffer[] = [];
+  let offset = 0;
+  while (offset + 8 <= buffer.length) {
+    const size = buffer.readUInt32BE(offset + 4);
+    parts.push(buffer.subarray(offset + 8, offset + 8 + size));
+    offset += 8 + size;
+  }
+  return Buffer.concat(parts).toString('utf8');
+}

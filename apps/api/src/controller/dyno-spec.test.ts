@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { desiredDynos, DYNO_PORT, SIZES } from './dyno-spec.js';
+import { planReconcile, type ObservedDyno } from './reconcile.js';
+
+const release = {
+  id: 'rel-2',
+  version: 2,
+  image: 'plat/i1-hello:abc',
+  config: { SECRET: 's3' },
+  processTypes: { web: 'gunicorn app:app', worker: 'rq worker', release: 'python migrate.py' },
+};
+
+describe('desiredDynos', () => {
+  it('runs one web dyno and no others by default, never the release command', () => {
+    const specs = desiredDynos({ instance: 'i1', app: 'hello', release, formation: [] });
+    expect(specs.map((spec) => spec.dyno)).toEqual(['web.1']);
+    const [web] = specs;
+    expect(web).toMatchObject({
+      containerName: 'plat-i1-hello-web-1-v2',
+      command: 'gunicorn app:app',
+      network: 'plat-i1-hello',
+      web: true,
+      labels: { 'plat.instance': 'i1', 'plat.app': 'hello', 'plat.release': 'rel-2', 'plat.process': 'web', 'plat.dyno': 'web.1' },
+    });
+    expect(web!.env).toMatchObject({ SECRET: 's3', PORT: String(DYNO_PORT), DYNO: 'web.1', WEB_CONCURRENCY: '2' });
+  });
+
+  it('follows the formation: quantities and sizes', () => {
+    const specs = desiredDynos({
+      instance: 'i1',
+      app: 'hello',
+      release,
+      formation: [
+        { type: 'web', quantity: 2, size: 'performance' },
+        { type: 'worker', quantity: 1, size: 'basic' },
+      ],
+    });
+    expect(specs.map((spec) => spec.dyno)).toEqual(['web.1', 'web.2', 'worker.1']);
+    expect(specs[0]!.size).toBe(SIZES.performance);
+    expect(specs[2]).toMatchObject({ web: false, size: SIZES.basic });
+  });
+});
+
+describe('planReconcile', () => {
+  const desired = desiredDynos({ instance: 'i1', app: 'hello', release, formation: [{ type: 'web', quantity: 2, size: 'standard' }] });
+  const observed = (name: string, running = true): ObservedDyno => ({
+    id: `id-${name}`,
+    containerName: name,
+    app: 'hello',
+    dyno: 'web.1',
+    process: 'web',
+    releaseId: 'x',
+    running,
+    hostPort: 40000,
+  });
+
+  it('keeps running matches, starts the missing and removes the rest', () => {
+    const plan = planReconcile(desired, [observed('plat-i1-hello-web-1-v2'), observed('plat-i1-hello-web-1-v1'), observed('plat-i1-hello-web-2-v1')]);
+    expect(plan.keep.map((d) => d.containerName)).toEqual(['plat-i1-hello-web-1-v2']);
+    expect(plan.start.map((s) => s.containerName)).toEqual(['plat-i1-hello-web-2-v2']);
+    expect(plan.remove.map((d) => d.containerName)).toEqual(['plat-i1-hello-web-1-v1', 'plat-i1-hello-web-2-v1']);
+  });
+
+  it('replaces a dead container of a desired dyno', () => {
+    const plan = planReconcile(desired, [observed('plat-i1-hello-web-1-v2', false), observed('plat-i1-hello-web-2-v2')]);
+    expect(plan.start.map((s) => s.containerName)).toEqual(['plat-i1-hello-web-1-v2']);
+    expect(plan.remove.map((d) => d.running)).toEqual([false]);
+  });
+
+  it('is idempotent: nothing to do when actual matches desired', () => {
+    const plan = planReconcile(desired, [observed('plat-i1-hello-web-1-v2'), observed('plat-i1-hello-web-2-v2')]);
+    expect(plan.start).toEqual([]);
+    expect(plan.remove).toEqual([]);
+  });
+});

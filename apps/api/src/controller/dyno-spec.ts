@@ -1,0 +1,107 @@
+/**
+ * Pure description of the dynos an app should run: which containers, with
+ * what image, command, environment, labels and limits. The Docker runtime
+ * turns a DynoSpec into a container; nothing here touches Docker.
+ */
+
+/** Port every dyno listens on inside its own network namespace. */
+export const DYNO_PORT = 5000;
+
+export const LABELS = {
+  instance: 'plat.instance',
+  app: 'plat.app',
+  release: 'plat.release',
+  version: 'plat.version',
+  process: 'plat.process',
+  dyno: 'plat.dyno',
+} as const;
+
+export interface DynoSize {
+  memoryBytes: number;
+  cpuShares: number;
+  /** gunicorn and friends read WEB_CONCURRENCY for their worker count. */
+  concurrency: number;
+}
+
+export const SIZES: Record<string, DynoSize> = {
+  basic: { memoryBytes: 512 * 1024 ** 2, cpuShares: 512, concurrency: 2 },
+  standard: { memoryBytes: 1024 ** 3, cpuShares: 1024, concurrency: 2 },
+  performance: { memoryBytes: 2 * 1024 ** 3, cpuShares: 2048, concurrency: 4 },
+};
+
+export interface DynoSpec {
+  /** Docker container name, unique per instance, app, dyno and release. */
+  containerName: string;
+  app: string;
+  /** `web.1`, `worker.2` */
+  dyno: string;
+  process: string;
+  releaseId: string;
+  version: number;
+  image: string;
+  command: string;
+  env: Record<string, string>;
+  labels: Record<string, string>;
+  size: DynoSize;
+  network: string;
+  /** Web dynos publish their port on 127.0.0.1 for the router. */
+  web: boolean;
+}
+
+export interface DesiredInput {
+  instance: string;
+  app: string;
+  release: { id: string; version: number; image: string; config: Record<string, string>; processTypes: Record<string, string> };
+  formation: { type: string; quantity: number; size: string }[];
+}
+
+export function networkName(instance: string, app: string): string {
+  return `plat-${instance}-${app}`;
+}
+
+/** Heroku's defaults: one web dyno when the app has a web process, no others. */
+function quantityOf(type: string, formation: DesiredInput['formation']): { quantity: number; size: string } {
+  const entry = formation.find((f) => f.type === type);
+  if (entry) return { quantity: entry.quantity, size: entry.size };
+  return { quantity: type === 'web' ? 1 : 0, size: 'standard' };
+}
+
+export function desiredDynos(input: DesiredInput): DynoSpec[] {
+  const specs: DynoSpec[] = [];
+  const types = Object.keys(input.release.processTypes).filter((type) => type !== 'release').sort();
+  for (const type of types) {
+    const { quantity, size: sizeName } = quantityOf(type, input.formation);
+    const size = SIZES[sizeName] ?? SIZES.standard!;
+    for (let index = 1; index <= quantity; index += 1) {
+      const dyno = `${type}.${index}`;
+      specs.push({
+        containerName: `plat-${input.instance}-${input.app}-${type}-${index}-v${input.release.version}`,
+        app: input.app,
+        dyno,
+        process: type,
+        releaseId: input.release.id,
+        version: input.release.version,
+        image: input.release.image,
+        command: input.release.processTypes[type]!,
+        env: {
+          ...input.release.config,
+          PORT: String(DYNO_PORT),
+          DYNO: dyno,
+          WEB_CONCURRENCY: input.release.config.WEB_CONCURRENCY ?? String(size.concurrency),
+        },
+        labels: {
+          [LABELS.instance]: input.instance,
+          [LABELS.app]: input.app,
+          [LABELS.release]: input.release.id,
+          [LABELS.version]: String(input.release.version),
+          [LABELS.process]: type,
+          [LABELS.dyno]: dyno,
+        },
+        size,
+        network: networkName(input.instance, input.app),
+        web: type === 'web',
+      });
+    }
+  }
+  return specs;
+}

@@ -1,0 +1,47 @@
+import type { DynoSpec } from './dyno-spec.js';
+
+/** A dyno container as observed in Docker. */
+export interface ObservedDyno {
+  id: string;
+  containerName: string;
+  app: string;
+  dyno: string;
+  process: string;
+  releaseId: string;
+  running: boolean;
+  /** 127.0.0.1 port of a web dyno, when published. */
+  hostPort?: number;
+}
+
+export interface ReconcilePlan {
+  /** Desired dynos with no running container yet. */
+  start: DynoSpec[];
+  /** Running containers that already serve a desired dyno. */
+  keep: ObservedDyno[];
+  /** Containers that are not desired (old releases, scaled away, dead). */
+  remove: ObservedDyno[];
+}
+
+/**
+ * Desired against actual: pure, level-triggered. A container matches a
+ * desired dyno when it runs the same dyno of the same release; anything else
+ * goes, but only after its replacements are up (the executor's job).
+ */
+export function planReconcile(desired: DynoSpec[], actual: ObservedDyno[]): ReconcilePlan {
+  const keep: ObservedDyno[] = [];
+  const start: DynoSpec[] = [];
+  const claimed = new Set<string>();
+  for (const spec of desired) {
+    const match = actual.find(
+      (dyno) => !claimed.has(dyno.id) && dyno.running && dyno.containerName === spec.containerName,
+    );
+    if (match) {
+      claimed.add(match.id);
+      keep.push(match);
+    } else {
+      start.push(spec);
+    }
+  }
+  const remove = actual.filter((dyno) => !claimed.has(dyno.id));
+  return { start, keep, remove };
+}

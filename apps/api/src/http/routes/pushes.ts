@@ -1,0 +1,61 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { FastifyPluginAsync } from 'fastify';
+import { PlatError, type BuildEvent } from '@plat/core';
+import type { Platform } from '../../platform.js';
+import { deploy } from '../../services/deploy.js';
+import { findApp } from '../../store/apps.js';
+
+function secretMatches(given: string | undefined, expected: string): boolean {
+  if (!given) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * Called by the pre-receive hook with the pushed tree; streams the deploy's
+ * progress back as NDJSON lines (BuildEvent), ending with the result.
+ * Only git processes started by this platd know the secret.
+ */
+export const pushRoutes: FastifyPluginAsync<{ platform: Platform }> = async (app, { platform }) => {
+  app.addContentTypeParser('application/x-tar', (_request, payload, done) => done(null, payload));
+
+  app.post(
+    '/internal/apps/:app/pushes',
+    {
+      schema: {
+        params: { type: 'object', properties: { app: { type: 'string' } } },
+        querystring: {
+          type: 'object',
+          required: ['commit'],
+          properties: { commit: { type: 'string', pattern: '^[0-9a-f]{40,64}$' }, ref: { type: 'string' } },
+        },
+      },
+    },
+    async (request, reply) => {
+      if (!secretMatches(request.headers['x-plat-hook-secret'] as string | undefined, platform.hookSecret)) {
+        throw new PlatError('forbidden', 'Only git hooks started by this platd may deploy.');
+      }
+      const { app: name } = request.params as { app: string };
+      const { commit } = request.query as { commit: string };
+      const appRow = await findApp(platform.sql, name);
+      if (!appRow) throw new PlatError('not_found', `Couldn't find that app: ${name}`);
+
+      reply.hijack();
+      reply.raw.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-cache' });
+      const emit = (event: BuildEvent) => reply.raw.write(`${JSON.stringify(event)}\n`);
+      try {
+        const { version } = await deploy(platform, { app: appRow, commit, source: request.body as Readable, emit });
+        const url = `http://${platform.controller.hostnameOf(name)}:${platform.settings.routerPort}/`;
+        emit({ type: 'line', text: `       ${url} deployed to Plat` });
+        emit({ type: 'result', ok: true, release: version, url });
+      } catch (error) {
+        const message = error instanceof PlatError ? error.message : (error as Error).message;
+        if (!(error instanceof PlatError)) platform.log(`deploy of ${name} failed: ${(error as Error).stack}`);
+        emit({ type: 'result', ok: false, message });
+      }
+      reply.raw.end();
+    },
+  );
+};

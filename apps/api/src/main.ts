@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureStackImage, ImageBuilder } from '@plat/builder';
+import { ensureAdminToken } from './admin-token.js';
+import { settingsFromEnv } from './config.js';
+import { Controller } from './controller/controller.js';
+import { DockerRuntime } from './controller/docker-runtime.js';
+import { KeyedQueue } from './controller/keyed-queue.js';
+import { buildServer } from './http/server.js';
+import type { Platform } from './platform.js';
+import { NginxRouter } from './router/nginx.js';
+import { openDatabase } from './store/database.js';
+import { migrate } from './store/migrate.js';
+
+const log = (line: string) => console.log(`${new Date().toISOString()} plat[platd]: ${line}`);
+
+async function main(): Promise<void> {
+  const settings = settingsFromEnv();
+  mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
+  const database = await openDatabase({ dataDir: settings.dataDir, ...(settings.databaseUrl ? { databaseUrl: settings.databaseUrl } : {}) });
+  const applied = await migrate(database.sql);
+  if (applied.length > 0) log(`applied migrations: ${applied.join(', ')}`);
+  const admin = await ensureAdminToken(database.sql, settings.dataDir);
+
+  const runtime = new DockerRuntime({ instance: settings.instance });
+  try {
+    await runtime.ping();
+  } catch (error) {
+    throw new Error(`Docker does not answer (${(error as Error).message}); run infra/setup.sh or set DOCKER_HOST`);
+  }
+  const images = new ImageBuilder();
+  const stack = await ensureStackImage(images, { log });
+  if (stack.built) log(`stack image built (recipe ${stack.recipe})`);
+
+  const router = new NginxRouter({ dir: join(settings.dataDir, 'router'), listenHost: settings.routerHost, port: settings.routerPort });
+  const controller = new Controller({ sql: database.sql, runtime, router, settings, log });
+  const platform: Platform = {
+    sql: database.sql,
+    settings,
+    controller,
+    images,
+    deploys: new KeyedQueue(),
+    reposDir: join(settings.dataDir, 'repos'),
+    hookSecret: randomBytes(32).toString('hex'),
+    log,
+  };
+  await controller.restoreAll();
+
+  const server = await buildServer(platform);
+  await server.listen({ host: settings.apiHost, port: settings.apiPort });
+  const shownHost = settings.apiHost === '0.0.0.0' ? '127.0.0.1' : settings.apiHost;
+  const apiUrl = `http://${shownHost}:${settings.apiPort}`;
+  console.log(
+    [
+      '',
+      `Plat is running (instance ${settings.instance}, state: ${database.description})`,
+      `  API:         ${apiUrl}`,
+      `  Router:      http://<app>.${settings.domain}:${settings.routerPort}/`,
+      `  Admin token: ${admin.token}${admin.created ? '   (new; also in ' + join(settings.dataDir, 'admin-token') + ')' : ''}`,
+      '',
+      'Next, in another terminal:',
+      `  alias plat="node ${join(process.cwd(), 'apps/cli/bin/plat.js')}"   # or use the plat on PATH`,
+      `  plat login --api-url ${apiUrl} --token ${admin.token}`,
+      '  cd examples/flask-hello && git init -q -b main && git add -A && git commit -qm init',
+      '  plat apps:create hello && git push platform main && plat open',
+      '',
+    ].join('\n'),
+  );
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    log(`${signal}: stopping platd (dynos and the router keep running)`);
+    await server.close();
+    await database.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((error: Error) => {
+  console.error(`platd could not start: ${error.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,19 @@
+import type { ImageBuilder } from '@plat/builder';
+import type { Settings } from './config.js';
+import type { Controller } from './controller/controller.js';
+import type { KeyedQueue } from './controller/keyed-queue.js';
+import type { Sql } from './store/database.js';
+
+/** What services need from the running platd; built once in main.ts. */
+export interface Platform {
+  sql: Sql;
+  settings: Settings;
+  controller: Controller;
+  images: ImageBuilder;
+  /** One push of an app at a time. */
+  deploys: KeyedQueue;
+  reposDir: string;
+  /** Shared with the git hook through its environment, per platd process. */
+  hookSecret: string;
+  log: (line: string) => void;
+}

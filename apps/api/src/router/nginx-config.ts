@@ -1,0 +1,118 @@
+/**
+ * Renders the router's whole nginx configuration from data: pure, so every
+ * routing rule is tested without nginx. The process side writes it
+ * atomically, checks it with `nginx -t` and reloads.
+ */
+
+export interface RouteTarget {
+  app: string;
+  hostnames: string[];
+  /** 127.0.0.1 ports of the app's ready web dynos; empty means no web dynos. */
+  ports: number[];
+  maintenance: boolean;
+}
+
+export interface RouterConfigInput {
+  /** The router's own folder: pid, logs, temp files, error pages. */
+  dir: string;
+  listenHost: string;
+  port: number;
+  routes: RouteTarget[];
+  /** Set when nginx runs as root: its workers drop to this user. */
+  workerUser?: string;
+  /** Bumped on every write; the router answers it so a reload can be confirmed. */
+  generation: number;
+}
+
+function quote(value: string): string {
+  if (!/^[\w./:@-]+$/.test(value)) throw new Error(`unsafe value in nginx config: ${JSON.stringify(value)}`);
+  return value;
+}
+
+function upstreamName(app: string): string {
+  return `app_${app.replace(/-/g, '_')}`;
+}
+
+function listen(input: RouterConfigInput, extra = ''): string {
+  const address = input.listenHost === '0.0.0.0' ? `${input.port}` : `${quote(input.listenHost)}:${input.port}`;
+  return `    listen ${address}${extra};`;
+}
+
+function appServer(input: RouterConfigInput, route: RouteTarget): string {
+  const names = route.hostnames.map(quote).join(' ');
+  const head = [`  server {`, listen(input), `    server_name ${names};`];
+  if (route.maintenance) {
+    return [...head, `    location / { return 503 "Application under maintenance (${route.app})\\n"; }`, `  }`].join('\n');
+  }
+  if (route.ports.length === 0) {
+    return [
+      ...head,
+      `    location / {`,
+      `      add_header X-Plat-Error H14 always;`,
+      `      return 503 "H14: no web dynos running for ${route.app}; scale with: plat scale web=1 -a ${route.app}\\n";`,
+      `    }`,
+      `  }`,
+    ].join('\n');
+  }
+  return [
+    ...head,
+    `    location / {`,
+    `      proxy_pass http://${upstreamName(route.app)};`,
+    `    }`,
+    `  }`,
+  ].join('\n');
+}
+
+function upstream(route: RouteTarget): string {
+  if (route.maintenance || route.ports.length === 0) return '';
+  const servers = route.ports.map((port) => `    server 127.0.0.1:${port} max_fails=0;`);
+  return [`  upstream ${upstreamName(route.app)} {`, `    least_conn;`, ...servers, `    keepalive 32;`, `  }`].join('\n');
+}
+
+export function renderNginxConfig(input: RouterConfigInput): string {
+  const dir = quote(input.dir);
+  const routes = [...input.routes].sort((a, b) => a.app.localeCompare(b.app));
+  return [
+    `# Written by platd; edits are overwritten.`,
+    input.workerUser ? `user ${quote(input.workerUser)};` : '',
+    `worker_processes auto;`,
+    `pid ${dir}/nginx.pid;`,
+    `error_log ${dir}/error.log warn;`,
+    `events { worker_connections 4096; }`,
+    `http {`,
+    `  client_body_temp_path ${dir}/tmp/body;`,
+    `  proxy_temp_path ${dir}/tmp/proxy;`,
+    `  fastcgi_temp_path ${dir}/tmp/fastcgi;`,
+    `  uwsgi_temp_path ${dir}/tmp/uwsgi;`,
+    `  scgi_temp_path ${dir}/tmp/scgi;`,
+    `  log_format plat 'at=info method=$request_method path="$request_uri" host=$host request_id=$request_id fwd="$remote_addr" upstream=$upstream_addr connect=$upstream_connect_time service=$upstream_response_time status=$status bytes=$bytes_sent';`,
+    `  access_log ${dir}/access.log plat;`,
+    `  server_tokens off;`,
+    `  server_names_hash_bucket_size 128;`,
+    `  client_max_body_size 100m;`,
+    `  proxy_http_version 1.1;`,
+    `  proxy_connect_timeout 5s;`,
+    `  proxy_read_timeout 30s;`,
+    `  proxy_next_upstream error timeout http_502;`,
+    `  map $http_upgrade $connection_upgrade { default upgrade; '' ''; }`,
+    `  proxy_set_header Host $host;`,
+    `  proxy_set_header Upgrade $http_upgrade;`,
+    `  proxy_set_header Connection $connection_upgrade;`,
+    `  proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;`,
+    `  proxy_set_header X-Forwarded-Proto $scheme;`,
+    `  proxy_set_header X-Forwarded-Port $server_port;`,
+    `  proxy_set_header X-Request-Id $request_id;`,
+    `  server {`,
+    listen(input, ' default_server'),
+    `    server_name _;`,
+    `    location = /.plat/router-generation { return 200 "${input.generation}"; }`,
+    `    location / { return 404 "No such app: $host\\n"; }`,
+    `  }`,
+    ...routes.map(upstream).filter(Boolean),
+    ...routes.map((route) => appServer(input, route)),
+    `}`,
+    '',
+  ]
+    .filter((line) => line !== '')
+    .join('\n');
+}

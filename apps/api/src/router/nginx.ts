@@ -1,0 +1,153 @@
+import { spawn } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import { PlatError } from '@plat/core';
+import { renderNginxConfig, type RouteTarget } from './nginx-config.js';
+
+export interface RouterOptions {
+  /** The router's folder inside the data dir. */
+  dir: string;
+  listenHost: string;
+  port: number;
+  nginxBinary?: string;
+}
+
+const WORKER_USER = 'www-data';
+
+function run(binary: string, args: string[]): Promise<{ code: number; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? 1, output }));
+  });
+}
+
+/**
+ * nginx as Plat's router: its own daemon with its own config in the data dir,
+ * so it keeps serving while platd restarts. Every change is written to a new
+ * file, checked with `nginx -t`, moved into place and reloaded gracefully;
+ * a config that fails the check is never installed.
+ */
+export class NginxRouter {
+  readonly #options: RouterOptions;
+  readonly #binary: string;
+  #generation = Date.now();
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(options: RouterOptions) {
+    this.#options = options;
+    this.#binary = options.nginxBinary ?? 'nginx';
+  }
+
+  get configPath(): string {
+    return join(this.#options.dir, 'nginx.conf');
+  }
+
+  get pidPath(): string {
+    return join(this.#options.dir, 'nginx.pid');
+  }
+
+  /** Routes become live when this resolves: nginx answers the new generation. */
+  apply(routes: RouteTarget[]): Promise<void> {
+    const next = this.#queue.then(() => this.#apply(routes));
+    this.#queue = next.catch(() => {});
+    return next;
+  }
+
+  async #apply(routes: RouteTarget[]): Promise<void> {
+    const { dir } = this.#options;
+    const asRoot = userInfo().uid === 0;
+    for (const sub of ['tmp/body', 'tmp/proxy', 'tmp/fastcgi', 'tmp/uwsgi', 'tmp/scgi']) {
+      const path = join(dir, sub);
+      mkdirSync(path, { recursive: true });
+      if (asRoot) chownSync(path, ...wwwData());
+    }
+    this.#generation += 1;
+    const config = renderNginxConfig({
+      dir,
+      listenHost: this.#options.listenHost,
+      port: this.#options.port,
+      routes,
+      generation: this.#generation,
+      ...(asRoot ? { workerUser: WORKER_USER } : {}),
+    });
+    const candidate = join(dir, 'nginx.conf.next');
+    writeFileSync(candidate, config);
+    const check = await run(this.#binary, ['-t', '-q', '-p', dir, '-e', join(dir, 'error.log'), '-c', candidate]);
+    if (check.code !== 0) {
+      throw new PlatError('internal_error', `The router config failed nginx -t and was not installed: ${check.output.trim()}`);
+    }
+    renameSync(candidate, this.configPath);
+    const pid = this.runningPid();
+    if (pid) {
+      process.kill(pid, 'SIGHUP');
+    } else {
+      const started = await run(this.#binary, ['-p', dir, '-e', join(dir, 'error.log'), '-c', this.configPath]);
+      if (started.code !== 0) throw new PlatError('unavailable', `nginx did not start: ${started.output.trim()}`);
+    }
+    await this.#waitForGeneration(this.#generation);
+  }
+
+  /** The master's pid when nginx from this data dir runs. */
+  runningPid(): number | undefined {
+    if (!existsSync(this.pidPath)) return undefined;
+    const pid = Number(readFileSync(this.pidPath, 'utf8').trim());
+    if (!Number.isInteger(pid) || pid <= 0) return undefined;
+    try {
+      process.kill(pid, 0);
+      return pid;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Stops this router's nginx gracefully (tests and uninstall; platd leaves it running). */
+  async stop(timeoutMs = 10_000): Promise<void> {
+    const pid = this.runningPid();
+    if (!pid) return;
+    process.kill(pid, 'SIGQUIT');
+    const deadline = Date.now() + timeoutMs;
+    while (this.runningPid() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    if (this.runningPid()) process.kill(pid, 'SIGKILL');
+  }
+
+  async #waitForGeneration(generation: number): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    let last = '';
+    while (Date.now() < deadline) {
+      last = await this.#currentGeneration().catch((error: Error) => error.message);
+      if (last === String(generation)) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new PlatError('unavailable', `nginx did not load the new router config within 10 s (answered ${JSON.stringify(last)})`);
+  }
+
+  #currentGeneration(): Promise<string> {
+    const host = this.#options.listenHost === '0.0.0.0' ? '127.0.0.1' : this.#options.listenHost;
+    return new Promise((resolve, reject) => {
+      const req = request(
+        { host, port: this.#options.port, path: '/.plat/router-generation', headers: { host: 'plat-router.invalid', connection: 'close' }, timeout: 1000 },
+        (res) => {
+          let body = '';
+          res.on('data', (chunk) => (body += chunk));
+          res.on('end', () => resolve(body));
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', reject);
+      req.end();
+    });
+  }
+}
+
+function wwwData(): [number, number] {
+  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((entry) => entry.startsWith(`${WORKER_USER}:`));
+  const [, , uid, gid] = line?.split(':') ?? [];
+  if (!uid || !gid) throw new PlatError('unavailable', `The user ${WORKER_USER} is missing; run Plat's set-up (infra/setup.sh)`);
+  return [Number(uid), Number(gid)];
+}

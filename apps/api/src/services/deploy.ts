@@ -1,0 +1,80 @@
+import type { Readable } from 'node:stream';
+import { buildApp } from '@plat/builder';
+import { PlatError, type BuildEvent } from '@plat/core';
+import { LABELS } from '../controller/dyno-spec.js';
+import type { Platform } from '../platform.js';
+import { configVars, type AppRow } from '../store/apps.js';
+import { finishBuild, insertBuild } from '../store/builds.js';
+import { insertRelease, setReleaseStatus } from '../store/releases.js';
+
+export interface DeployRequest {
+  app: AppRow;
+  commit: string;
+  source: Readable;
+  emit: (event: BuildEvent) => void;
+}
+
+/**
+ * A push: build the commit into an image, make it release vN, roll it out.
+ * A failed build makes no release; a release whose dynos do not come up is
+ * marked failed and the previous one keeps serving. Either way the error
+ * reaches the pusher and the push is rejected.
+ */
+export function deploy(platform: Platform, request: DeployRequest): Promise<{ version: number }> {
+  return platform.deploys.run(request.app.name, () => runDeploy(platform, request));
+}
+
+async function runDeploy(platform: Platform, { app, commit, source, emit }: DeployRequest): Promise<{ version: number }> {
+  const { sql, settings } = platform;
+  const output: string[] = [];
+  const line = (text: string) => {
+    output.push(text);
+    emit({ type: 'line', text });
+  };
+  const short = commit.slice(0, 7);
+  const build = await insertBuild(sql, app.id, commit);
+  line(`-----> Building ${short} of ${app.name}`);
+  let built;
+  try {
+    built = await buildApp(platform.images, {
+      source,
+      tag: `plat/${settings.instance}-${app.name}:${build.id.slice(0, 12)}`,
+      labels: { [LABELS.instance]: settings.instance, [LABELS.app]: app.name, 'plat.build': build.id },
+      maxSourceBytes: settings.maxSourceBytes,
+      memoryBytes: settings.buildMemoryBytes,
+      timeoutMs: settings.buildTimeoutMs,
+      emit: line,
+    });
+  } catch (error) {
+    const message = error instanceof PlatError ? error.message : `Build failed: ${(error as Error).message}`;
+    output.push(` !     ${message}`);
+    await finishBuild(sql, build.id, { status: 'failed', output: output.join('\n') });
+    throw error instanceof PlatError ? error : new PlatError('build_failed', message);
+  }
+  const image = `plat/${settings.instance}-${app.name}:${build.id.slice(0, 12)}`;
+  await finishBuild(sql, build.id, {
+    status: 'succeeded',
+    output: output.join('\n'),
+    buildpack: built.buildpack,
+    image,
+    processTypes: built.processTypes,
+  });
+
+  const release = await insertRelease(sql, app.id, {
+    description: `Deploy ${short}`,
+    buildId: build.id,
+    image,
+    config: await configVars(sql, app.id),
+    processTypes: built.processTypes,
+  });
+  line(`-----> Launching v${release.version}`);
+  try {
+    await platform.controller.converge(app.name, release);
+  } catch (error) {
+    await setReleaseStatus(sql, release.id, 'failed');
+    throw error;
+  }
+  await setReleaseStatus(sql, release.id, 'succeeded');
+  line(`       Released v${release.version}`);
+  return { version: release.version };
+}

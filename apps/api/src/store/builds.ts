@@ -1,0 +1,32 @@
+import type { ProcessTypes } from '@plat/core';
+import type { Sql } from './database.js';
+
+export interface BuildRow {
+  id: string;
+  app_id: string;
+  status: 'pending' | 'succeeded' | 'failed';
+  source_commit: string;
+  buildpack: string | null;
+  image: string | null;
+  process_types: ProcessTypes | null;
+  output: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export async function insertBuild(sql: Sql, appId: string, commit: string): Promise<BuildRow> {
+  const [row] = await sql<BuildRow[]>`insert into builds (app_id, source_commit) values (${appId}, ${commit}) returning *`;
+  return row!;
+}
+
+export async function finishBuild(
+  sql: Sql,
+  id: string,
+  result: { status: 'succeeded' | 'failed'; output: string; buildpack?: string; image?: string; processTypes?: ProcessTypes },
+): Promise<void> {
+  await sql`
+    update builds set status = ${result.status}, output = ${result.output}, buildpack = ${result.buildpack ?? null},
+      image = ${result.image ?? null}, process_types = ${result.processTypes ? sql.json(result.processTypes) : null},
+      updated_at = now()
+    where id = ${id}`;
+}

@@ -1,0 +1,47 @@
+import type { ProcessTypes } from '@plat/core';
+import type { Sql } from './database.js';
+
+export interface ReleaseRow {
+  id: string;
+  app_id: string;
+  version: number;
+  description: string;
+  status: 'pending' | 'succeeded' | 'failed';
+  build_id: string | null;
+  image: string | null;
+  config: Record<string, string>;
+  process_types: ProcessTypes;
+  created_at: Date;
+}
+
+/**
+ * Creates the next release. The version comes from the app row's counter,
+ * taken under that row's lock, so concurrent releases never share a version.
+ */
+export async function insertRelease(
+  sql: Sql,
+  appId: string,
+  release: { description: string; buildId?: string | null; image: string | null; config: Record<string, string>; processTypes: ProcessTypes },
+): Promise<ReleaseRow> {
+  return sql.begin(async (tx) => {
+    const [seq] = await tx<{ release_seq: number }[]>`
+      update apps set release_seq = release_seq + 1, updated_at = now() where id = ${appId} returning release_seq`;
+    const [row] = await tx<ReleaseRow[]>`
+      insert into releases (app_id, version, description, build_id, image, config, process_types)
+      values (${appId}, ${seq!.release_seq}, ${release.description}, ${release.buildId ?? null}, ${release.image},
+              ${tx.json(release.config)}, ${tx.json(release.processTypes)})
+      returning *`;
+    return row!;
+  }) as Promise<ReleaseRow>;
+}
+
+export async function setReleaseStatus(sql: Sql, id: string, status: 'succeeded' | 'failed'): Promise<void> {
+  await sql`update releases set status = ${status} where id = ${id}`;
+}
+
+/** The release that should be running: the newest one that succeeded. */
+export async function currentRelease(sql: Sql, appId: string): Promise<ReleaseRow | undefined> {
+  const [row] = await sql<ReleaseRow[]>`
+    select * from releases where app_id = ${appId} and status = 'succeeded' order by version desc limit 1`;
+  return row;
+}

@@ -1,0 +1,45 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Sql } from './database.js';
+
+export interface User {
+  id: string;
+  email: string;
+  admin: boolean;
+}
+
+export function hashToken(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+/** A new token secret; only its hash is stored. */
+export function newTokenSecret(): string {
+  return `plat_${randomBytes(24).toString('base64url')}`;
+}
+
+export async function findUserByToken(sql: Sql, secret: string): Promise<User | undefined> {
+  const [row] = await sql<User[]>`
+    update tokens set last_used_at = now()
+    from users
+    where tokens.hash = ${hashToken(secret)} and users.id = tokens.user_id
+    returning users.id, users.email, users.admin`;
+  return row;
+}
+
+export async function ensureUser(sql: Sql, email: string, admin: boolean): Promise<User> {
+  const [row] = await sql<User[]>`
+    insert into users (email, admin) values (${email}, ${admin})
+    on conflict (email) do update set admin = excluded.admin
+    returning id, email, admin`;
+  return row!;
+}
+
+export async function createToken(sql: Sql, userId: string, description: string): Promise<string> {
+  const secret = newTokenSecret();
+  await sql`insert into tokens (user_id, hash, description) values (${userId}, ${hashToken(secret)}, ${description})`;
+  return secret;
+}
+
+export async function countTokens(sql: Sql, userId: string): Promise<number> {
+  const [row] = await sql<{ count: number }[]>`select count(*)::int as count from tokens where user_id = ${userId}`;
+  return row!.count;
+}

@@ -1,0 +1,28 @@
+import type { ProcessTypes } from '@plat/core';
+import type { Source } from '../source.js';
+
+/** Where the generated Dockerfile finds things the builder adds to the context. */
+export interface PlanContext {
+  /** The stack image to build on, e.g. `plat/stack:latest`. */
+  stackImage: string;
+  /** Context-relative path of the host's CA bundle, for installs behind TLS-intercepting proxies. */
+  caBundle: string;
+}
+
+export interface BuildPlan {
+  /** Contents of the Dockerfile to build with the source tree as context. */
+  dockerfile: string;
+  /** Process types the buildpack infers; a Procfile's entries override them. */
+  processTypes: ProcessTypes;
+  /** Lines for the build output (what was detected, what will run). */
+  notes: string[];
+}
+
+export interface Buildpack {
+  /** Stable id, as `plat buildpacks:set` names it. */
+  readonly name: string;
+  /** Human name for the build output: `-----> Python app detected`. */
+  readonly label: string;
+  detect(source: Source): boolean;
+  plan(source: Source, context: PlanContext): BuildPlan;
+}

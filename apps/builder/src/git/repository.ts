@@ -1,0 +1,36 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The hooks every app repo runs, by core.hooksPath: nothing is copied into repos. */
+export const HOOKS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../hooks');
+
+export function repoPath(reposDir: string, app: string): string {
+  return join(reposDir, `${app}.git`);
+}
+
+export function runGit(args: string[], options: { cwd?: string } = {}): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn('git', args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk) => (out += chunk));
+    child.stderr.on('data', (chunk) => (err += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolvePromise(out) : reject(new Error(`git ${args[0]} failed: ${err.trim()}`))));
+  });
+}
+
+/** Creates the app's bare repository when missing; idempotent. */
+export async function ensureRepository(reposDir: string, app: string): Promise<string> {
+  const path = repoPath(reposDir, app);
+  if (existsSync(join(path, 'HEAD'))) return path;
+  mkdirSync(reposDir, { recursive: true });
+  await runGit(['init', '--bare', '--quiet', '--initial-branch=main', path]);
+  return path;
+}
+
+export function removeRepository(reposDir: string, app: string): void {
+  rmSync(repoPath(reposDir, app), { recursive: true, force: true });
+}

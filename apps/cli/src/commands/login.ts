@@ -1,0 +1,29 @@
+import { PlatClient } from '@plat/client';
+import { PlatError } from '@plat/core';
+import type { CommandContext } from '../context.js';
+import { removeCredentials, saveCredentials } from '../credentials.js';
+
+export async function login(options: { apiUrl?: string; token?: string }, context: CommandContext): Promise<void> {
+  const apiUrl = options.apiUrl ?? context.env.PLAT_API_URL;
+  const token = options.token ?? context.env.PLAT_TOKEN;
+  if (!apiUrl) throw new PlatError('invalid_params', 'Missing API URL: plat login --api-url http://HOST:PORT --token TOKEN');
+  if (!token) throw new PlatError('invalid_params', `Missing token: plat login --api-url ${apiUrl} --token TOKEN (platd printed it at start)`);
+  try {
+    new URL(apiUrl);
+  } catch {
+    throw new PlatError('invalid_params', `Not a URL: ${apiUrl}`);
+  }
+  const account = await new PlatClient({ apiUrl, token }).whoami();
+  const path = saveCredentials({ apiUrl: apiUrl.replace(/\/+$/, ''), token }, context.env);
+  context.output.out(`Logged in as ${account.user} at ${apiUrl} (credentials in ${path})`);
+}
+
+export async function logout(_options: object, context: CommandContext): Promise<void> {
+  removeCredentials(context.env);
+  context.output.out('Logged out');
+}
+
+export async function whoami(_options: object, context: CommandContext): Promise<void> {
+  const account = await context.client().whoami();
+  context.output.out(account.user);
+}

@@ -1,0 +1,36 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { simpleGit } from 'simple-git';
+
+export const REMOTE = 'platform';
+const HELPER = join(dirname(fileURLToPath(import.meta.url)), '../bin/git-credential-plat.js');
+
+export async function isGitRepo(cwd: string): Promise<boolean> {
+  return simpleGit({ baseDir: cwd }).checkIsRepo().catch(() => false);
+}
+
+/**
+ * Points the `platform` remote at the app and lets git ask plat for the
+ * password, for that API's URL only.
+ */
+export async function configureRemote(cwd: string, gitUrl: string): Promise<void> {
+  // simple-git refuses credential.helper changes unless told: this one is ours.
+  const git = simpleGit({ baseDir: cwd, unsafe: { allowUnsafeCredentialHelper: true } });
+  const remotes = await git.getRemotes();
+  if (remotes.some((remote) => remote.name === REMOTE)) await git.remote(['set-url', REMOTE, gitUrl]);
+  else await git.addRemote(REMOTE, gitUrl);
+  const origin = new URL(gitUrl).origin;
+  const key = `credential.${origin}.helper`;
+  await git.raw(['config', '--unset-all', key]).catch(() => undefined);
+  // An empty first entry drops helpers configured elsewhere for this URL.
+  await git.raw(['config', '--add', key, '']);
+  await git.raw(['config', '--add', key, `!'${HELPER.replace(/'/g, `'\\''`)}'`]);
+}
+
+/** The app named by the `platform` remote's URL (…/git/<app>.git). */
+export async function appFromRemote(cwd: string): Promise<string | undefined> {
+  if (!(await isGitRepo(cwd))) return undefined;
+  const remotes = await simpleGit({ baseDir: cwd }).getRemotes(true);
+  const url = remotes.find((remote) => remote.name === REMOTE)?.refs.push;
+  return url ? /\/git\/([a-z][a-z0-9-]*)\.git\/?$/.exec(url)?.[1] : undefined;
+}

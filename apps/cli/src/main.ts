@@ -1,0 +1,37 @@
+import { Command, CommanderError } from 'commander';
+import { PlatError } from '@plat/core';
+import { registerCommands } from './commands/index.js';
+import { makeContext } from './context.js';
+import { consoleOutput, type Output } from './output.js';
+
+const HINTS: Partial<Record<string, string>> = {
+  unauthorized: 'Run plat login first (or set PLAT_TOKEN).',
+  unavailable: 'Is platd running? Check PLAT_API_URL, or run plat login --api-url URL.',
+};
+
+/** Runs the CLI; returns the exit code. The one place errors become messages. */
+export async function main(argv: string[], output: Output = consoleOutput): Promise<number> {
+  const debug = argv.includes('--debug');
+  const program = new Command('plat')
+    .description('Plat: deploy apps with git push, Heroku-style, on your own servers')
+    .option('--debug', 'show error ids and stacks')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => output.out(text.trimEnd()), writeErr: (text) => output.err(text.trimEnd()) });
+  registerCommands(program, makeContext(output));
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    if (error instanceof PlatError) {
+      output.err(` !    ${error.message}${debug ? ` (id: ${error.id})` : ''}`);
+      const hint = HINTS[error.id];
+      if (hint && !error.message.includes('plat login')) output.err(` !    ${hint}`);
+      return error.status === 401 ? 3 : 1;
+    }
+    output.err(` !    ${(error as Error).message}`);
+    if (debug) output.err((error as Error).stack ?? '');
+    return 1;
+  }
+}

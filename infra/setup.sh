@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Host set-up for Plat on Debian 12, as root. Idempotent: every step checks
+# first and does nothing when its work is already done, so a second run takes
+# seconds. Used by `npm start` and `npm test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DATA_DIR="${PLAT_DATA_DIR:-/var/lib/plat}"
+mkdir -p "$DATA_DIR"
+
+say() { printf -- '-----> %s\n' "$*"; }
+
+# 1. Debian packages: Docker Engine, nginx (the router), git, debootstrap (the stack).
+declare -A need=([dockerd]=docker.io [nginx]=nginx [git]=git [debootstrap]=debootstrap [tar]=tar)
+missing=()
+for cmd in "${!need[@]}"; do
+  if ! command -v "$cmd" >/dev/null 2>&1 && ! [ -x "/usr/sbin/$cmd" ]; then missing+=("${need[$cmd]}"); fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then echo "Plat's set-up needs root to install: ${missing[*]}" >&2; exit 1; fi
+  say "Installing Debian packages: ${missing[*]}"
+  apt-get update -qq
+  # policy-rc.d keeps the packages' own services from starting: Plat runs its own nginx.
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+export PATH="$PATH:/usr/sbin:/sbin"
+
+# 2. Docker daemon: start one in the background when none answers (no systemd here).
+if ! docker info >/dev/null 2>&1; then
+  if [ -n "${DOCKER_HOST:-}" ]; then echo "DOCKER_HOST=$DOCKER_HOST does not answer" >&2; exit 1; fi
+  say "Starting dockerd (log: $DATA_DIR/dockerd.log)"
+  setsid nohup dockerd >>"$DATA_DIR/dockerd.log" 2>&1 </dev/null &
+  for _ in $(seq 1 60); do
+    docker info >/dev/null 2>&1 && break
+    sleep 1
+  done
+  docker info >/dev/null 2>&1 || { echo "dockerd did not come up within 60 s; see $DATA_DIR/dockerd.log" >&2; tail -n 20 "$DATA_DIR/dockerd.log" >&2; exit 1; }
+fi
+
+# 3. Node dependencies and the TypeScript build.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "Installing npm dependencies"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+say "Building Plat"
+npm run -s build
+
+# 4. The stack image (reused in seconds when its recipe is unchanged).
+node apps/builder/dist/ensure-stack-main.js

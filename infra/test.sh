@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# `npm test`: set up what the suite needs, then run every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PLAT_DATA_DIR="${PLAT_TEST_SETUP_DIR:-/var/lib/plat}" bash infra/setup.sh
+exec npx vitest run "$@"

@@ -1,0 +1,4 @@
+export * from './errors.js';
+export * from './app-name.js';
+export * from './procfile.js';
+export * from './model.js';

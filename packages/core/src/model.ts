@@ -1,0 +1,46 @@
+/** Shapes of the API's resources, shared by platd and its clients. */
+
+export interface App {
+  id: string;
+  name: string;
+  owner: string;
+  stack: string;
+  maintenance: boolean;
+  web_url: string;
+  git_url: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export type BuildStatus = 'pending' | 'succeeded' | 'failed';
+
+export interface Build {
+  id: string;
+  app: string;
+  status: BuildStatus;
+  source_commit: string;
+  buildpack: string | null;
+  image: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export type ReleaseStatus = 'pending' | 'succeeded' | 'failed';
+
+export interface Release {
+  id: string;
+  app: string;
+  version: number;
+  description: string;
+  status: ReleaseStatus;
+  image: string | null;
+  process_types: Record<string, string>;
+  current: boolean;
+  created_at: string;
+}
+
+/** One line of a build's progress, as the git receiver streams it back to `git push`. */
+export type BuildEvent =
+  | { type: 'line'; text: string }
+  | { type: 'result'; ok: true; release: number; url: string }
+  | { type: 'result'; ok: false; message: string };

@@ -1,0 +1,17 @@
+import Docker from 'dockerode';
+
+/** Removes every container, network and image a test platd made (by its instance label). */
+export async function removeInstanceResources(instance: string): Promise<void> {
+  const docker = new Docker();
+  const filters = { label: [`plat.instance=${instance}`] };
+  const containers = await docker.listContainers({ all: true, filters });
+  await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  const networks = await docker.listNetworks({ filters });
+  await Promise.all(networks.map((n) => docker.getNetwork(n.Id).remove().catch(() => undefined)));
+  const images = await docker.listImages({ filters });
+  for (const image of images) await docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
+}
+
+export async function instanceContainers(instance: string): Promise<Docker.ContainerInfo[]> {
+  return new Docker().listContainers({ all: true, filters: { label: [`plat.instance=${instance}`] } });
+}

@@ -1,0 +1,121 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { removeInstanceResources } from './docker-cleanup.js';
+import { freePort } from './ports.js';
+import { run, type RunResult } from './run.js';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+const PLATD = join(ROOT, 'apps/api/dist/main.js');
+const PLAT = join(ROOT, 'apps/cli/bin/plat.js');
+
+export interface Platd {
+  instance: string;
+  apiUrl: string;
+  apiPort: number;
+  routerPort: number;
+  dataDir: string;
+  adminToken: string;
+  /** A user's environment: their own HOME (git and plat config), nothing of ours. */
+  userEnv: NodeJS.ProcessEnv;
+  output(): string;
+  plat(args: string[], options?: { cwd?: string; env?: NodeJS.ProcessEnv }): Promise<RunResult>;
+  git(args: string[], cwd: string): Promise<RunResult>;
+  stop(): Promise<void>;
+  /** Stops platd, its router and every container, network and image it made. */
+  destroy(): Promise<void>;
+}
+
+function waitForOutput(child: ChildProcess, text: string, timeoutMs: number, output: () => string): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => reject(new Error(`platd did not print "${text}" within ${timeoutMs} ms:\n${output()}`)), timeoutMs);
+    const check = () => {
+      if (output().includes(text)) {
+        clearTimeout(timer);
+        resolvePromise();
+      }
+    };
+    child.stdout?.on('data', check);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`platd exited with ${code} before it was ready:\n${output()}`));
+    });
+  });
+}
+
+export async function startPlatd(options: { env?: NodeJS.ProcessEnv } = {}): Promise<Platd> {
+  const instance = `t${randomBytes(4).toString('hex')}`;
+  const dataDir = mkdtempSync(join(tmpdir(), `plat-${instance}-`));
+  const home = join(dataDir, 'home');
+  mkdirSync(home);
+  const [apiPort, routerPort] = [await freePort(), await freePort()];
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    PLAT_DATA_DIR: join(dataDir, 'data'),
+    PLAT_API_PORT: String(apiPort),
+    PLAT_API_HOST: '127.0.0.1',
+    PLAT_ROUTER_PORT: String(routerPort),
+    PLAT_ROUTER_HOST: '127.0.0.1',
+    PLAT_INSTANCE: instance,
+    ...options.env,
+  };
+  let child: ChildProcess | undefined;
+  let log = '';
+  const start = async () => {
+    child = spawn(process.execPath, [PLATD], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.on('data', (chunk: Buffer) => (log += chunk));
+    child.stderr!.on('data', (chunk: Buffer) => (log += chunk));
+    await waitForOutput(child, 'Plat is running', 120_000, () => log);
+  };
+  await start();
+  const userEnv: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: home,
+    LANG: 'C.UTF-8',
+    GIT_AUTHOR_NAME: 'Test User',
+    GIT_AUTHOR_EMAIL: 'user@example.com',
+    GIT_COMMITTER_NAME: 'Test User',
+    GIT_COMMITTER_EMAIL: 'user@example.com',
+    GIT_TERMINAL_PROMPT: '0',
+    NO_COLOR: '1',
+  };
+  const stop = async () => {
+    const running = child;
+    if (!running || running.exitCode !== null) return;
+    const exited = new Promise((r) => running.on('exit', r));
+    running.kill('SIGTERM');
+    const timer = setTimeout(() => running.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  return {
+    instance,
+    apiUrl: `http://127.0.0.1:${apiPort}`,
+    apiPort,
+    routerPort,
+    dataDir: env.PLAT_DATA_DIR!,
+    adminToken: readFileSync(join(env.PLAT_DATA_DIR!, 'admin-token'), 'utf8').trim(),
+    userEnv,
+    output: () => log,
+    plat: (args, runOptions = {}) =>
+      run(process.execPath, [PLAT, ...args], { cwd: runOptions.cwd ?? home, env: { ...userEnv, ...runOptions.env } }),
+    git: (args, cwd) => run('git', args, { cwd, env: userEnv }),
+    stop,
+    destroy: async () => {
+      await stop();
+      const pidFile = join(env.PLAT_DATA_DIR!, 'router', 'nginx.pid');
+      if (existsSync(pidFile)) {
+        const pid = Number(readFileSync(pidFile, 'utf8').trim());
+        try {
+          process.kill(pid, 'SIGQUIT');
+        } catch {
+          // already gone
+        }
+      }
+      await removeInstanceResources(instance);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

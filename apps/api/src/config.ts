@@ -16,12 +16,21 @@ export interface Settings {
   maxSourceBytes: number;
   buildMemoryBytes: number;
   buildTimeoutMs: number;
+  /** API requests a minute per user; 0 turns the limit off. */
+  rateLimitPerMinute: number;
 }
 
 function port(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined || value === '') return fallback;
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed < 1 || parsed > 65535) throw new Error(`${name} must be a TCP port (1-65535), got ${JSON.stringify(value)}`);
+  return parsed;
+}
+
+function nonNegative(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`${name} must be a whole number, got ${JSON.stringify(value)}`);
   return parsed;
 }
 
@@ -44,5 +53,6 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Settings 
     maxSourceBytes: 200 * 1024 ** 2,
     buildMemoryBytes: 2 * 1024 ** 3,
     buildTimeoutMs: 15 * 60_000,
+    rateLimitPerMinute: nonNegative('PLAT_API_RATE_LIMIT', env.PLAT_API_RATE_LIMIT, 6000),
   };
 }

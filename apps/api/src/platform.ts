@@ -10,8 +10,10 @@ export interface Platform {
   settings: Settings;
   controller: Controller;
   images: ImageBuilder;
-  /** One push of an app at a time. */
-  deploys: KeyedQueue;
+  /** One build of an app at a time: concurrent pushes queue. */
+  builds: KeyedQueue;
+  /** One release of an app at a time, so versions and rollouts keep one order. */
+  releases: KeyedQueue;
   reposDir: string;
   /** Shared with the git hook through its environment, per platd process. */
   hookSecret: string;

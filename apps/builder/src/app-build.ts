@@ -19,6 +19,7 @@ export interface AppBuildRequest {
   source: Readable;
   /** Image tag to build, e.g. `plat/abc-hello:3f2a1b`. */
   tag: string;
+  /** Labels every layer carries; keep them stable across builds or the cache never hits. */
   labels: Record<string, string>;
   /** Refuse sources larger than this many bytes (uncompressed tar). */
   maxSourceBytes: number;
@@ -61,6 +62,19 @@ async function extractSource(source: Readable, dir: string, maxBytes: number): P
 }
 
 /**
+ * Puts the labels right after FROM, so every layer of the build, cached
+ * intermediates included, says which platd and app it belongs to and can be
+ * found and pruned by label.
+ */
+export function labelEveryLayer(dockerfile: string, labels: Record<string, string>): string {
+  const lines = dockerfile.split('\n');
+  const from = lines.findIndex((line) => /^FROM\s/i.test(line));
+  const label = `LABEL ${Object.entries(labels).map(([key, value]) => `${key}=${JSON.stringify(value)}`).join(' ')}`;
+  lines.splice(from + 1, 0, label);
+  return lines.join('\n');
+}
+
+/**
  * Turns a pushed tree into an image: detect the buildpack, merge its process
  * types with the Procfile, write the planned Dockerfile beside the source and
  * build it on the stack. Nothing is kept but the image.
@@ -82,7 +96,7 @@ export async function buildApp(builder: ImageBuilder, request: AppBuildRequest):
     }
 
     mkdirSync(join(dir, BUILD_DIR), { recursive: true });
-    writeFileSync(join(dir, BUILD_DIR, 'Dockerfile'), plan.dockerfile);
+    writeFileSync(join(dir, BUILD_DIR, 'Dockerfile'), labelEveryLayer(plan.dockerfile, request.labels));
     writeFileSync(join(dir, BUILD_DIR, 'ca-certificates.crt'), readFileSync(HOST_CA_BUNDLE));
     const dockerignore = join(dir, '.dockerignore');
     if (existsSync(dockerignore)) appendFileSync(dockerignore, `\n!${BUILD_DIR}\n`);
@@ -92,7 +106,6 @@ export async function buildApp(builder: ImageBuilder, request: AppBuildRequest):
       contextDir: dir,
       dockerfile: `${BUILD_DIR}/Dockerfile`,
       tag: request.tag,
-      labels: request.labels,
       ...(request.memoryBytes ? { memoryBytes: request.memoryBytes } : {}),
       ...(request.timeoutMs ? { timeoutMs: request.timeoutMs } : {}),
       onLine: (raw) => {

@@ -3,7 +3,8 @@ import type { Settings } from '../config.js';
 import type { NginxRouter } from '../router/nginx.js';
 import type { RouteTarget } from '../router/nginx-config.js';
 import type { Sql } from '../store/database.js';
-import { findApp, formation, listAppNames, type AppRow } from '../store/apps.js';
+import { findApp, formation, listAppNames, } from '../store/apps.js';
+import { listDomains } from '../store/domains.js';
 import { currentRelease, type ReleaseRow } from '../store/releases.js';
 import type { DockerRuntime } from './docker-runtime.js';
 import { desiredDynos, networkName, type DynoSpec } from './dyno-spec.js';
@@ -29,6 +30,8 @@ export class Controller {
   readonly #queue = new KeyedQueue();
   readonly #routes = new Map<string, RouteTarget>();
   readonly #stopping = new Set<Promise<void>>();
+  /** Containers on their way out: no longer the app's dynos, though Docker still lists them. */
+  readonly #leaving = new Set<string>();
 
   constructor(deps: ControllerDeps) {
     this.#deps = deps;
@@ -65,16 +68,42 @@ export class Controller {
     await Promise.allSettled([...this.#stopping]);
   }
 
+  removeAppImages(appId: string): Promise<void> {
+    return this.#deps.runtime.removeAppImages(appId);
+  }
+
+  /** The app's dynos as Docker has them, less those being stopped. */
+  async dynos(appName: string): Promise<ObservedDyno[]> {
+    return (await this.#deps.runtime.listDynos(appName)).filter((dyno) => !this.#leaving.has(dyno.id));
+  }
+
+  /** Replaces one dyno (e.g. `web.2`): its container goes, the formation brings it back. */
+  restartDyno(appName: string, dyno: string): Promise<void> {
+    return this.#queue.run(appName, async () => {
+      const victims = (await this.#deps.runtime.listDynos(appName)).filter((d) => d.dyno === dyno);
+      await Promise.all(victims.map((d) => this.#deps.runtime.removeDyno(d.id, 30)));
+      await this.#converge(appName);
+    });
+  }
+
   async #converge(appName: string, target?: ReleaseRow): Promise<void> {
     const { sql, runtime, router, settings } = this.#deps;
     const app = await findApp(sql, appName);
-    if (!app) return;
+    const actual = (await runtime.listDynos(appName)).filter((dyno) => !this.#leaving.has(dyno.id));
+    if (!app) {
+      // Destroyed or renamed: nothing of this name should run or be routed.
+      this.#routes.delete(appName);
+      await router.apply([...this.#routes.values()]);
+      await Promise.all(actual.map((dyno) => runtime.removeDyno(dyno.id, 30)));
+      await runtime.removeNetwork(networkName(settings.instance, appName));
+      return;
+    }
     const release = target ?? (await currentRelease(sql, app.id));
-    const actual = await runtime.listDynos(appName);
     const desired = release?.image
       ? desiredDynos({
           instance: settings.instance,
           app: appName,
+          appId: app.id,
           release: { id: release.id, version: release.version, image: release.image, config: release.config, processTypes: release.process_types },
           formation: await formation(sql, app.id),
         })
@@ -93,25 +122,26 @@ export class Controller {
     }
     const started = results.map((result) => (result as PromiseFulfilledResult<ObservedDyno>).value);
     const serving = [...plan.keep, ...started].filter((dyno) => dyno.process === 'web' && dyno.hostPort);
-    this.#routes.set(appName, this.#route(app, serving));
+    const domains = (await listDomains(sql, app.id)).map((domain) => domain.hostname);
+    this.#routes.set(appName, {
+      app: appName,
+      hostnames: [this.hostnameOf(appName), ...domains],
+      ports: serving.map((dyno) => dyno.hostPort!).sort((a, b) => a - b),
+      maintenance: app.maintenance,
+    });
     await router.apply([...this.#routes.values()]);
 
     for (const dyno of plan.remove.filter((d) => d.running)) {
+      this.#leaving.add(dyno.id);
       const stopping = runtime
         .removeDyno(dyno.id, 30)
         .catch((error: Error) => this.#deps.log(`stopping ${dyno.containerName} failed: ${error.message}`))
-        .finally(() => this.#stopping.delete(stopping));
+        .finally(() => {
+          this.#stopping.delete(stopping);
+          this.#leaving.delete(dyno.id);
+        });
       this.#stopping.add(stopping);
     }
-  }
-
-  #route(app: AppRow, serving: ObservedDyno[]): RouteTarget {
-    return {
-      app: app.name,
-      hostnames: [this.hostnameOf(app.name)],
-      ports: serving.map((dyno) => dyno.hostPort!).sort((a, b) => a - b),
-      maintenance: app.maintenance,
-    };
   }
 
   async #startDyno(spec: DynoSpec): Promise<ObservedDyno> {

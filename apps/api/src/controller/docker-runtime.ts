@@ -76,21 +76,24 @@ export class DockerRuntime {
     const labels = [`${LABELS.instance}=${this.#instance}`, LABELS.dyno];
     if (app) labels.push(`${LABELS.app}=${app}`);
     const containers = await this.#docker.listContainers({ all: true, filters: { label: labels } });
-    return containers.flatMap((info) => {
+    return containers.map((info) => {
       const port = info.Ports.find((p) => p.PrivatePort === DYNO_PORT && p.IP === '127.0.0.1')?.PublicPort;
-      const labelsOf = info.Labels;
-      return [
-        {
-          id: info.Id,
-          containerName: (info.Names[0] ?? '').replace(/^\//, ''),
-          app: labelsOf[LABELS.app] ?? '',
-          dyno: labelsOf[LABELS.dyno] ?? '',
-          process: labelsOf[LABELS.process] ?? '',
-          releaseId: labelsOf[LABELS.release] ?? '',
-          running: info.State === 'running',
-          ...(port ? { hostPort: port } : {}),
-        },
-      ];
+      const labels = info.Labels;
+      const exited = /^Exited \((-?\d+)\)/.exec(info.Status)?.[1];
+      return {
+        id: info.Id,
+        containerName: (info.Names[0] ?? '').replace(/^\//, ''),
+        app: labels[LABELS.app] ?? '',
+        dyno: labels[LABELS.dyno] ?? '',
+        process: labels[LABELS.process] ?? '',
+        releaseId: labels[LABELS.release] ?? '',
+        version: Number(labels[LABELS.version] ?? 0),
+        command: info.Command.replace(/^\/bin\/sh -c /, ''),
+        createdAt: new Date(info.Created * 1000),
+        running: info.State === 'running',
+        ...(port ? { hostPort: port } : {}),
+        ...(exited !== undefined ? { exitCode: Number(exited) } : {}),
+      };
     });
   }
 
@@ -103,6 +106,20 @@ export class DockerRuntime {
   async dynoLogTail(id: string, lines: number): Promise<string> {
     const buffer = (await this.#docker.getContainer(id).logs({ stdout: true, stderr: true, tail: lines })) as unknown as Buffer;
     return demultiplex(buffer);
+  }
+
+  /** Removes the images built for an app (all its releases), e.g. when it is destroyed. */
+  async removeAppImages(appId: string): Promise<void> {
+    const images = await this.#docker.listImages({
+      all: true,
+      filters: { label: [`${LABELS.instance}=${this.#instance}`, `${LABELS.appId}=${appId}`] },
+    });
+    // Children before parents: newest first.
+    for (const image of images.sort((a, b) => b.Created - a.Created)) {
+      await this.#docker.getImage(image.Id).remove({ force: true }).catch((error: unknown) => {
+        if (statusOf(error) !== 404 && statusOf(error) !== 409) throw error;
+      });
+    }
   }
 
   /** SIGTERM, then SIGKILL after the grace period; then the container is removed. */
@@ -138,6 +155,9 @@ function toObserved(info: Docker.ContainerInspectInfo): ObservedDyno | undefined
     dyno: labels[LABELS.dyno] ?? '',
     process: labels[LABELS.process] ?? '',
     releaseId: labels[LABELS.release] ?? '',
+    version: Number(labels[LABELS.version] ?? 0),
+    command: (info.Config.Cmd ?? []).slice(2).join(' '),
+    createdAt: new Date(info.Created),
     running: info.State.Running,
     ...(binding ? { hostPort: Number(binding.HostPort) } : {}),
   };

@@ -12,7 +12,7 @@ const release = {
 
 describe('desiredDynos', () => {
   it('runs one web dyno and no others by default, never the release command', () => {
-    const specs = desiredDynos({ instance: 'i1', app: 'hello', release, formation: [] });
+    const specs = desiredDynos({ instance: 'i1', app: 'hello', appId: 'app-1', release, formation: [] });
     expect(specs.map((spec) => spec.dyno)).toEqual(['web.1']);
     const [web] = specs;
     expect(web).toMatchObject({
@@ -25,10 +25,16 @@ describe('desiredDynos', () => {
     expect(web!.env).toMatchObject({ SECRET: 's3', PORT: String(DYNO_PORT), DYNO: 'web.1', WEB_CONCURRENCY: '2' });
   });
 
+  it('names restarted dynos by their generation', () => {
+    const [web] = desiredDynos({ instance: 'i1', app: 'hello', appId: 'app-1', release, formation: [{ type: 'web', quantity: 1, size: 'basic', generation: 3 }] });
+    expect(web!.containerName).toBe('plat-i1-hello-web-1-v2-g3');
+  });
+
   it('follows the formation: quantities and sizes', () => {
     const specs = desiredDynos({
       instance: 'i1',
       app: 'hello',
+      appId: 'app-1',
       release,
       formation: [
         { type: 'web', quantity: 2, size: 'performance' },
@@ -42,7 +48,7 @@ describe('desiredDynos', () => {
 });
 
 describe('planReconcile', () => {
-  const desired = desiredDynos({ instance: 'i1', app: 'hello', release, formation: [{ type: 'web', quantity: 2, size: 'standard' }] });
+  const desired = desiredDynos({ instance: 'i1', app: 'hello', appId: 'app-1', release, formation: [{ type: 'web', quantity: 2, size: 'standard' }] });
   const observed = (name: string, running = true): ObservedDyno => ({
     id: `id-${name}`,
     containerName: name,
@@ -52,6 +58,9 @@ describe('planReconcile', () => {
     releaseId: 'x',
     running,
     hostPort: 40000,
+    version: 1,
+    command: 'gunicorn app:app',
+    createdAt: new Date(0),
   });
 
   it('keeps running matches, starts the missing and removes the rest', () => {

@@ -10,6 +10,7 @@ export const DYNO_PORT = 5000;
 export const LABELS = {
   instance: 'plat.instance',
   app: 'plat.app',
+  appId: 'plat.app-id',
   release: 'plat.release',
   version: 'plat.version',
   process: 'plat.process',
@@ -51,8 +52,9 @@ export interface DynoSpec {
 export interface DesiredInput {
   instance: string;
   app: string;
+  appId: string;
   release: { id: string; version: number; image: string; config: Record<string, string>; processTypes: Record<string, string> };
-  formation: { type: string; quantity: number; size: string }[];
+  formation: { type: string; quantity: number; size: string; generation?: number }[];
 }
 
 export function networkName(instance: string, app: string): string {
@@ -60,22 +62,24 @@ export function networkName(instance: string, app: string): string {
 }
 
 /** Heroku's defaults: one web dyno when the app has a web process, no others. */
-function quantityOf(type: string, formation: DesiredInput['formation']): { quantity: number; size: string } {
+function quantityOf(type: string, formation: DesiredInput['formation']): { quantity: number; size: string; generation: number } {
   const entry = formation.find((f) => f.type === type);
-  if (entry) return { quantity: entry.quantity, size: entry.size };
-  return { quantity: type === 'web' ? 1 : 0, size: 'standard' };
+  if (entry) return { quantity: entry.quantity, size: entry.size, generation: entry.generation ?? 0 };
+  return { quantity: type === 'web' ? 1 : 0, size: 'standard', generation: 0 };
 }
 
 export function desiredDynos(input: DesiredInput): DynoSpec[] {
   const specs: DynoSpec[] = [];
   const types = Object.keys(input.release.processTypes).filter((type) => type !== 'release').sort();
   for (const type of types) {
-    const { quantity, size: sizeName } = quantityOf(type, input.formation);
+    const { quantity, size: sizeName, generation } = quantityOf(type, input.formation);
     const size = SIZES[sizeName] ?? SIZES.standard!;
     for (let index = 1; index <= quantity; index += 1) {
       const dyno = `${type}.${index}`;
       specs.push({
-        containerName: `plat-${input.instance}-${input.app}-${type}-${index}-v${input.release.version}`,
+        // The release version and restart generation are in the name: a new
+        // one of either is a new container, started before the old one goes.
+        containerName: `plat-${input.instance}-${input.app}-${type}-${index}-v${input.release.version}${generation ? `-g${generation}` : ''}`,
         app: input.app,
         dyno,
         process: type,
@@ -92,6 +96,7 @@ export function desiredDynos(input: DesiredInput): DynoSpec[] {
         labels: {
           [LABELS.instance]: input.instance,
           [LABELS.app]: input.app,
+          [LABELS.appId]: input.appId,
           [LABELS.release]: input.release.id,
           [LABELS.version]: String(input.release.version),
           [LABELS.process]: type,

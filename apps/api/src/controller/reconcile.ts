@@ -11,6 +11,11 @@ export interface ObservedDyno {
   running: boolean;
   /** 127.0.0.1 port of a web dyno, when published. */
   hostPort?: number;
+  version: number;
+  command: string;
+  createdAt: Date;
+  /** Exit code of a dyno that is not running, when Docker knows it. */
+  exitCode?: number;
 }
 
 export interface ReconcilePlan {

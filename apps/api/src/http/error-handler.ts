@@ -9,6 +9,7 @@ export function installErrorHandler(app: FastifyInstance, log: (line: string) =>
       return reply.code(422).send({ id: 'invalid_params', message: `Invalid request: ${error.message}` });
     }
     const status = (error as FastifyError).statusCode;
+    if (status === 429) return reply.code(429).send({ id: 'rate_limited', message: error.message });
     if (status === 413) return reply.code(413).send({ id: 'payload_too_large', message: error.message });
     if (status && status >= 400 && status < 500) {
       return reply.code(status).send({ id: 'invalid_params', message: error.message });

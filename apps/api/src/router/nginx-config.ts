@@ -25,7 +25,7 @@ export interface RouterConfigInput {
 }
 
 function quote(value: string): string {
-  if (!/^[\w./:@-]+$/.test(value)) throw new Error(`unsafe value in nginx config: ${JSON.stringify(value)}`);
+  if (!/^[\w./:@*-]+$/.test(value)) throw new Error(`unsafe value in nginx config: ${JSON.stringify(value)}`);
   return value;
 }
 
@@ -76,6 +76,8 @@ export function renderNginxConfig(input: RouterConfigInput): string {
     `# Written by platd; edits are overwritten.`,
     input.workerUser ? `user ${quote(input.workerUser)};` : '',
     `worker_processes auto;`,
+    // Bounds how long a reload waits for old workers (websockets, slow clients).
+    `worker_shutdown_timeout 30s;`,
     `pid ${dir}/nginx.pid;`,
     `error_log ${dir}/error.log warn;`,
     `events { worker_connections 4096; }`,

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,40 @@ export interface RouterOptions {
 }
 
 const WORKER_USER = 'www-data';
+/** Matches worker_shutdown_timeout in the config: old workers are gone by then. */
+const DRAIN_TIMEOUT_MS = 31_000;
+
+/** The master's worker processes, from /proc. */
+function workersOf(master: number): number[] {
+  try {
+    return readFileSync(`/proc/${master}/task/${master}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return readdirSync('/proc')
+      .filter((entry) => /^\d+$/.test(entry))
+      .filter((entry) => {
+        try {
+          return Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.split(' ')[1]) === master;
+        } catch {
+          return false;
+        }
+      })
+      .map(Number);
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    // A worker that exited but is not yet reaped is a zombie: gone for our purpose.
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+async function waitForExit(pids: number[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (pids.some(alive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+}
 
 function run(binary: string, args: string[]): Promise<{ code: number; output: string }> {
   return new Promise((resolve, reject) => {
@@ -85,7 +119,13 @@ export class NginxRouter {
     renameSync(candidate, this.configPath);
     const pid = this.runningPid();
     if (pid) {
+      const oldWorkers = workersOf(pid);
       process.kill(pid, 'SIGHUP');
+      await this.#waitForGeneration(this.#generation);
+      // Old workers may still hold connections to the old upstreams; only
+      // when they are gone is it safe to stop the dynos behind them.
+      await waitForExit(oldWorkers, DRAIN_TIMEOUT_MS);
+      return;
     } else {
       const started = await run(this.#binary, ['-p', dir, '-e', join(dir, 'error.log'), '-c', this.configPath]);
       if (started.code !== 0) throw new PlatError('unavailable', `nginx did not start: ${started.output.trim()}`);

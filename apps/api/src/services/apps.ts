@@ -1,8 +1,12 @@
+import { rmSync } from 'node:fs';
 import { checkAppName, PlatError, type App } from '@plat/core';
-import { ensureRepository } from '@plat/builder';
+import { ensureRepository, removeRepository, repoPath } from '@plat/builder';
+import { renameSync } from 'node:fs';
 import type { Platform } from '../platform.js';
-import { insertApp, listApps, type AppRow } from '../store/apps.js';
+import { deleteApp, findApp, insertApp, listAppsFor, renameApp, setMaintenance, type AppRow } from '../store/apps.js';
 import type { User } from '../store/users.js';
+import { generateAppName } from './app-names.js';
+import { audit } from './audit.js';
 
 export function presentApp(platform: Platform, app: AppRow, apiHost: string): App {
   const { routerPort } = platform.settings;
@@ -20,15 +24,62 @@ export function presentApp(platform: Platform, app: AppRow, apiHost: string): Ap
 }
 
 export async function createApp(platform: Platform, user: User, name: unknown): Promise<AppRow> {
-  const valid = checkAppName(name);
-  const app = await insertApp(platform.sql, valid, user.id);
-  if (!app) throw new PlatError('conflict', `Name ${valid} is already taken.`);
-  await ensureRepository(platform.reposDir, valid);
+  let app: AppRow | undefined;
+  if (name === undefined) {
+    for (let attempt = 0; attempt < 10 && !app; attempt += 1) app = await insertApp(platform.sql, generateAppName(), user.id);
+    if (!app) throw new PlatError('conflict', 'Could not find a free app name; pass one.');
+  } else {
+    const valid = checkAppName(name);
+    app = await insertApp(platform.sql, valid, user.id);
+    if (!app) throw new PlatError('conflict', `Name ${valid} is already taken.`);
+  }
+  await ensureRepository(platform.reposDir, app.name);
+  await audit(platform, app, user, 'app.create');
   // Route the new name at once: until its first deploy it answers H14.
-  await platform.controller.converge(valid);
+  await platform.controller.converge(app.name);
   return app;
 }
 
 export function appsOf(platform: Platform, user: User): Promise<AppRow[]> {
-  return listApps(platform.sql, user.admin ? {} : { ownerId: user.id });
+  return listAppsFor(platform.sql, user);
+}
+
+/** Renames the app, its repository and its dynos (the new ones serve before the old go). */
+export async function renameAppTo(platform: Platform, app: AppRow, user: User, newName: unknown): Promise<AppRow> {
+  const name = checkAppName(newName);
+  if (name === app.name) return app;
+  return platform.builds.run(app.name, () =>
+    platform.releases.run(app.name, async () => {
+      if (!(await renameApp(platform.sql, app.id, name))) throw new PlatError('conflict', `Name ${name} is already taken.`);
+      renameSync(repoPath(platform.reposDir, app.name), repoPath(platform.reposDir, name));
+      await audit(platform, { id: app.id, name }, user, 'app.rename', { from: app.name, to: name });
+      await platform.controller.converge(name);
+      await platform.controller.converge(app.name);
+      return (await findApp(platform.sql, name))!;
+    }),
+  );
+}
+
+export async function setAppMaintenance(platform: Platform, app: AppRow, user: User, maintenance: boolean): Promise<AppRow> {
+  await setMaintenance(platform.sql, app.id, maintenance);
+  await audit(platform, app, user, maintenance ? 'maintenance.on' : 'maintenance.off');
+  await platform.controller.converge(app.name);
+  return (await findApp(platform.sql, app.name))!;
+}
+
+/** Destroys the app: its state, dynos, network, images and repository. */
+export async function destroyApp(platform: Platform, app: AppRow, user: User, confirm: string | undefined): Promise<void> {
+  if (confirm !== app.name) {
+    throw new PlatError('invalid_params', `Destroying ${app.name} is permanent: confirm with its name (plat apps:destroy --confirm ${app.name}).`);
+  }
+  await platform.builds.run(app.name, () =>
+    platform.releases.run(app.name, async () => {
+      await audit(platform, app, user, 'app.destroy');
+      await deleteApp(platform.sql, app.id);
+      await platform.controller.converge(app.name);
+      await platform.controller.removeAppImages(app.id);
+      removeRepository(platform.reposDir, app.name);
+      rmSync(repoPath(platform.reposDir, app.name), { recursive: true, force: true });
+    }),
+  );
 }

@@ -5,7 +5,7 @@ import { LABELS } from '../controller/dyno-spec.js';
 import type { Platform } from '../platform.js';
 import { configVars, type AppRow } from '../store/apps.js';
 import { finishBuild, insertBuild } from '../store/builds.js';
-import { insertRelease, setReleaseStatus } from '../store/releases.js';
+import { cutRelease } from './releases.js';
 
 export interface DeployRequest {
   app: AppRow;
@@ -21,7 +21,7 @@ export interface DeployRequest {
  * reaches the pusher and the push is rejected.
  */
 export function deploy(platform: Platform, request: DeployRequest): Promise<{ version: number }> {
-  return platform.deploys.run(request.app.name, () => runDeploy(platform, request));
+  return platform.builds.run(request.app.name, () => runDeploy(platform, request));
 }
 
 async function runDeploy(platform: Platform, { app, commit, source, emit }: DeployRequest): Promise<{ version: number }> {
@@ -39,7 +39,8 @@ async function runDeploy(platform: Platform, { app, commit, source, emit }: Depl
     built = await buildApp(platform.images, {
       source,
       tag: `plat/${settings.instance}-${app.name}:${build.id.slice(0, 12)}`,
-      labels: { [LABELS.instance]: settings.instance, [LABELS.app]: app.name, 'plat.build': build.id },
+      // Stable across builds, so they do not break the layer cache.
+      labels: { [LABELS.instance]: settings.instance, [LABELS.appId]: app.id },
       maxSourceBytes: settings.maxSourceBytes,
       memoryBytes: settings.buildMemoryBytes,
       timeoutMs: settings.buildTimeoutMs,
@@ -60,21 +61,16 @@ async function runDeploy(platform: Platform, { app, commit, source, emit }: Depl
     processTypes: built.processTypes,
   });
 
-  const release = await insertRelease(sql, app.id, {
-    description: `Deploy ${short}`,
-    buildId: build.id,
-    image,
-    config: await configVars(sql, app.id),
-    processTypes: built.processTypes,
-  });
-  line(`-----> Launching v${release.version}`);
-  try {
-    await platform.controller.converge(app.name, release);
-  } catch (error) {
-    await setReleaseStatus(sql, release.id, 'failed');
-    throw error;
-  }
-  await setReleaseStatus(sql, release.id, 'succeeded');
+  line('-----> Launching...');
+  const release = await platform.releases.run(app.name, async () =>
+    cutRelease(platform, app, {
+      description: `Deploy ${short}`,
+      buildId: build.id,
+      image,
+      config: await configVars(sql, app.id),
+      processTypes: built.processTypes,
+    }),
+  );
   line(`       Released v${release.version}`);
   return { version: release.version };
 }

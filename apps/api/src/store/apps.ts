@@ -51,8 +51,76 @@ export interface FormationRow {
   type: string;
   quantity: number;
   size: string;
+  generation: number;
 }
 
 export async function formation(sql: Sql, appId: string): Promise<FormationRow[]> {
-  return sql<FormationRow[]>`select type, quantity, size from formations where app_id = ${appId} order by type`;
+  return sql<FormationRow[]>`select type, quantity, size, generation from formations where app_id = ${appId} order by type`;
+}
+
+export async function findAppById(sql: Sql, id: string): Promise<AppRow | undefined> {
+  const [row] = await sql<AppRow[]>`
+    select ${columns(sql)} from apps join users on users.id = apps.owner_id where apps.id = ${id}`;
+  return row;
+}
+
+/** Apps the user owns or collaborates on (all of them for admins). */
+export async function listAppsFor(sql: Sql, user: { id: string; admin: boolean }): Promise<AppRow[]> {
+  return sql<AppRow[]>`
+    select ${columns(sql)} from apps join users on users.id = apps.owner_id
+    where ${user.admin}
+       or apps.owner_id = ${user.id}
+       or exists (select 1 from collaborators c where c.app_id = apps.id and c.user_id = ${user.id})
+    order by apps.name`;
+}
+
+export async function renameApp(sql: Sql, id: string, name: string): Promise<boolean> {
+  const rows = await sql`
+    update apps set name = ${name}, updated_at = now()
+    where id = ${id} and not exists (select 1 from apps where name = ${name})`;
+  return rows.count === 1;
+}
+
+export async function setMaintenance(sql: Sql, id: string, maintenance: boolean): Promise<void> {
+  await sql`update apps set maintenance = ${maintenance}, updated_at = now() where id = ${id}`;
+}
+
+export async function deleteApp(sql: Sql, id: string): Promise<void> {
+  await sql`delete from apps where id = ${id}`;
+}
+
+/** Applies a change set to config vars (null unsets) and returns the result. */
+export async function updateConfigVars(sql: Sql, appId: string, changes: Record<string, string | null>): Promise<Record<string, string>> {
+  await sql.begin(async (tx) => {
+    for (const [key, value] of Object.entries(changes)) {
+      if (value === null) await tx`delete from config_vars where app_id = ${appId} and key = ${key}`;
+      else {
+        await tx`
+          insert into config_vars (app_id, key, value) values (${appId}, ${key}, ${value})
+          on conflict (app_id, key) do update set value = excluded.value`;
+      }
+    }
+  });
+  return configVars(sql, appId);
+}
+
+export async function upsertFormation(sql: Sql, appId: string, update: { type: string; quantity?: number; size?: string }): Promise<void> {
+  await sql`
+    insert into formations (app_id, type, quantity, size)
+    values (${appId}, ${update.type}, ${update.quantity ?? (update.type === 'web' ? 1 : 0)}, ${update.size ?? 'standard'})
+    on conflict (app_id, type) do update set
+      quantity = coalesce(${update.quantity ?? null}::int, formations.quantity),
+      size = coalesce(${update.size ?? null}::text, formations.size)`;
+}
+
+/** Bumps the restart generation of some or all process types. */
+export async function bumpGeneration(sql: Sql, appId: string, types: string[] | 'all'): Promise<void> {
+  if (types === 'all') await sql`update formations set generation = generation + 1 where app_id = ${appId}`;
+  else {
+    for (const type of types) {
+      await sql`
+        insert into formations (app_id, type, quantity, generation) values (${appId}, ${type}, ${type === 'web' ? 1 : 0}, 1)
+        on conflict (app_id, type) do update set generation = formations.generation + 1`;
+    }
+  }
 }

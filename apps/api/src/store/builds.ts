@@ -30,3 +30,13 @@ export async function finishBuild(
       updated_at = now()
     where id = ${id}`;
 }
+
+export async function listBuilds(sql: Sql, appId: string): Promise<BuildRow[]> {
+  return sql<BuildRow[]>`select * from builds where app_id = ${appId} order by created_at desc, id`;
+}
+
+export async function findBuild(sql: Sql, appId: string, id: string): Promise<BuildRow | undefined> {
+  if (!/^[0-9a-f-]{36}$/.test(id)) return undefined;
+  const [row] = await sql<BuildRow[]>`select * from builds where app_id = ${appId} and id = ${id}`;
+  return row;
+}

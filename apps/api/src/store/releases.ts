@@ -45,3 +45,20 @@ export async function currentRelease(sql: Sql, appId: string): Promise<ReleaseRo
     select * from releases where app_id = ${appId} and status = 'succeeded' order by version desc limit 1`;
   return row;
 }
+
+export async function listReleases(sql: Sql, appId: string): Promise<ReleaseRow[]> {
+  return sql<ReleaseRow[]>`select * from releases where app_id = ${appId} order by version desc`;
+}
+
+/** By version (`3`, `v3`) or id. */
+export async function findRelease(sql: Sql, appId: string, ref: string | number): Promise<ReleaseRow | undefined> {
+  const text = String(ref);
+  const version = /^v?(\d{1,9})$/.exec(text)?.[1];
+  if (version) {
+    const [row] = await sql<ReleaseRow[]>`select * from releases where app_id = ${appId} and version = ${Number(version)}`;
+    return row;
+  }
+  if (!/^[0-9a-f-]{36}$/.test(text)) return undefined;
+  const [row] = await sql<ReleaseRow[]>`select * from releases where app_id = ${appId} and id = ${text}`;
+  return row;
+}

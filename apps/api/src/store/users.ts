@@ -43,3 +43,34 @@ export async function countTokens(sql: Sql, userId: string): Promise<number> {
   const [row] = await sql<{ count: number }[]>`select count(*)::int as count from tokens where user_id = ${userId}`;
   return row!.count;
 }
+
+export async function findUserByEmail(sql: Sql, email: string): Promise<User | undefined> {
+  const [row] = await sql<User[]>`select id, email, admin from users where email = ${email}`;
+  return row;
+}
+
+export interface TokenRow {
+  id: string;
+  description: string;
+  created_at: Date;
+  last_used_at: Date | null;
+}
+
+export async function createTokenRow(sql: Sql, userId: string, description: string): Promise<TokenRow & { token: string }> {
+  const secret = newTokenSecret();
+  const [row] = await sql<TokenRow[]>`
+    insert into tokens (user_id, hash, description) values (${userId}, ${hashToken(secret)}, ${description})
+    returning id, description, created_at, last_used_at`;
+  return { ...row!, token: secret };
+}
+
+export async function listTokens(sql: Sql, userId: string): Promise<TokenRow[]> {
+  return sql<TokenRow[]>`
+    select id, description, created_at, last_used_at from tokens where user_id = ${userId} order by created_at`;
+}
+
+export async function revokeToken(sql: Sql, userId: string, id: string): Promise<boolean> {
+  if (!/^[0-9a-f-]{36}$/.test(id)) return false;
+  const rows = await sql`delete from tokens where user_id = ${userId} and id = ${id}`;
+  return rows.count === 1;
+}

@@ -1,0 +1,80 @@
+import { PlatError, type ProcessTypes, type Release } from '@plat/core';
+import type { Platform } from '../platform.js';
+import type { AppRow } from '../store/apps.js';
+import { configVars } from '../store/apps.js';
+import { currentRelease, findRelease, insertRelease, setReleaseStatus, type ReleaseRow } from '../store/releases.js';
+
+export interface ReleaseInput {
+  description: string;
+  image: string;
+  processTypes: ProcessTypes;
+  config: Record<string, string>;
+  buildId?: string | null;
+}
+
+/**
+ * Makes release vN and rolls it out; it becomes current only once its
+ * dynos serve. Call inside `platform.releases.run(app.name, ...)`, so
+ * versions and rollouts of one app keep the same order.
+ */
+export async function cutRelease(platform: Platform, app: AppRow, input: ReleaseInput): Promise<ReleaseRow> {
+  const release = await insertRelease(platform.sql, app.id, input);
+  try {
+    await platform.controller.converge(app.name, release);
+  } catch (error) {
+    await setReleaseStatus(platform.sql, release.id, 'failed');
+    throw error;
+  }
+  await setReleaseStatus(platform.sql, release.id, 'succeeded');
+  return { ...release, status: 'succeeded' };
+}
+
+/** A new release of the current image with the app's config as it is now. */
+export async function releaseConfig(platform: Platform, app: AppRow, description: string): Promise<ReleaseRow | undefined> {
+  const current = await currentRelease(platform.sql, app.id);
+  if (!current?.image) return undefined;
+  return cutRelease(platform, app, {
+    description,
+    image: current.image,
+    processTypes: current.process_types,
+    config: await configVars(platform.sql, app.id),
+    buildId: current.build_id,
+  });
+}
+
+export async function rollback(platform: Platform, app: AppRow, ref: string | number): Promise<ReleaseRow> {
+  const target = await findRelease(platform.sql, app.id, ref);
+  if (!target) throw new PlatError('not_found', `Couldn't find release ${ref} of ${app.name}.`);
+  if (!target.image || target.status !== 'succeeded') {
+    throw new PlatError('invalid_params', `Release v${target.version} never ran, so it cannot be rolled back to.`);
+  }
+  const { sql } = platform;
+  // Heroku's rule: a rollback restores the code and the config of that release.
+  await sql.begin(async (tx) => {
+    await tx`delete from config_vars where app_id = ${app.id}`;
+    for (const [key, value] of Object.entries(target.config)) {
+      await tx`insert into config_vars (app_id, key, value) values (${app.id}, ${key}, ${value})`;
+    }
+  });
+  return cutRelease(platform, app, {
+    description: `Rollback to v${target.version}`,
+    image: target.image,
+    processTypes: target.process_types,
+    config: target.config,
+    buildId: target.build_id,
+  });
+}
+
+export function presentRelease(release: ReleaseRow, app: AppRow, currentId: string | undefined): Release {
+  return {
+    id: release.id,
+    app: app.name,
+    version: release.version,
+    description: release.description,
+    status: release.status,
+    image: release.image,
+    process_types: release.process_types,
+    current: release.id === currentId,
+    created_at: release.created_at.toISOString(),
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * The two state databases Plat supports, for tests that must pass on both:
+ * the embedded PGlite default and this machine's PostgreSQL server (each run
+ * in its own database, dropped afterwards).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import { openDatabase, type Database } from '../store/database.js';
+
+const SERVER = process.env.PLAT_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export interface TestDatabase {
+  database: Database;
+  dispose(): Promise<void>;
+}
+
+export interface Backend {
+  name: string;
+  open(): Promise<TestDatabase>;
+}
+
+export const backends: Backend[] = [
+  {
+    name: 'embedded PGlite',
+    async open() {
+      const dir = mkdtempSync(join(tmpdir(), 'plat-store-'));
+      const database = await openDatabase({ dataDir: dir });
+      return {
+        database,
+        dispose: async () => {
+          await database.close();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    },
+  },
+  {
+    name: 'PostgreSQL server',
+    async open() {
+      const name = `plat_test_${randomBytes(4).toString('hex')}`;
+      const admin = postgres(SERVER, { max: 1, onnotice: () => {} });
+      await admin.unsafe(`create database ${name}`);
+      const url = new URL(SERVER);
+      url.pathname = `/${name}`;
+      const database = await openDatabase({ databaseUrl: url.toString(), dataDir: tmpdir() });
+      return {
+        database,
+        dispose: async () => {
+          await database.close();
+          await admin.unsafe(`drop database if exists ${name} with (force)`);
+          await admin.end();
+        },
+      };
+    },
+  },
+];

@@ -1,0 +1,97 @@
+/**
+ * A real platd core for route tests: real state store, real Docker, real
+ * nginx, on a unique instance label and free ports, torn down afterwards.
+ * Routes are driven with fastify's inject(), no HTTP listener needed.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import type { FastifyInstance } from 'fastify';
+import { ImageBuilder } from '@plat/builder';
+import { ensureAdminToken } from '../admin-token.js';
+import { settingsFromEnv, type Settings } from '../config.js';
+import { Controller } from '../controller/controller.js';
+import { DockerRuntime } from '../controller/docker-runtime.js';
+import { KeyedQueue } from '../controller/keyed-queue.js';
+import { buildServer } from '../http/server.js';
+import type { Platform } from '../platform.js';
+import { NginxRouter } from '../router/nginx.js';
+import { migrate } from '../store/migrate.js';
+import type { Backend } from './backends.js';
+
+export interface TestPlatform {
+  platform: Platform;
+  server: FastifyInstance;
+  adminToken: string;
+  settings: Settings;
+  router: NginxRouter;
+  close(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export async function removeInstance(instance: string): Promise<void> {
+  const docker = new Docker();
+  const filters = { label: [`plat.instance=${instance}`] };
+  for (const c of await docker.listContainers({ all: true, filters })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
+  for (const n of await docker.listNetworks({ filters })) await docker.getNetwork(n.Id).remove().catch(() => {});
+  for (const i of await docker.listImages({ all: true, filters })) await docker.getImage(i.Id).remove({ force: true }).catch(() => {});
+}
+
+export async function startTestPlatform(backend: Backend, overrides: Partial<Settings> = {}): Promise<TestPlatform> {
+  const dir = mkdtempSync(join(tmpdir(), 'plat-api-test-'));
+  const instance = `t${randomBytes(4).toString('hex')}`;
+  const settings: Settings = {
+    ...settingsFromEnv({ PLAT_DATA_DIR: dir, PLAT_INSTANCE: instance, PLAT_ROUTER_HOST: '127.0.0.1', PLAT_API_HOST: '127.0.0.1' }),
+    apiPort: await freePort(),
+    routerPort: await freePort(),
+    bootTimeoutMs: 20_000,
+    ...overrides,
+  };
+  const { database, dispose } = await backend.open();
+  await migrate(database.sql);
+  const admin = await ensureAdminToken(database.sql, dir);
+  const router = new NginxRouter({ dir: join(dir, 'router'), listenHost: '127.0.0.1', port: settings.routerPort });
+  const runtime = new DockerRuntime({ instance });
+  const log = () => {};
+  const controller = new Controller({ sql: database.sql, runtime, router, settings, log });
+  const platform: Platform = {
+    sql: database.sql,
+    settings,
+    controller,
+    images: new ImageBuilder(),
+    builds: new KeyedQueue(),
+    releases: new KeyedQueue(),
+    reposDir: join(dir, 'repos'),
+    hookSecret: randomBytes(16).toString('hex'),
+    log,
+  };
+  const server = await buildServer(platform);
+  return {
+    platform,
+    server,
+    adminToken: admin.token,
+    settings,
+    router,
+    close: async () => {
+      await server.close();
+      await controller.settle();
+      await router.stop();
+      await removeInstance(instance);
+      await dispose();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,4 +1,52 @@
-import { PlatError, isErrorId, type App } from '@plat/core';
+import { PlatError, isErrorId, type App, type Release } from '@plat/core';
+
+export interface FormationEntry {
+  type: string;
+  quantity: number;
+  size: string;
+  command: string | null;
+}
+
+export interface Dyno {
+  id: string;
+  name: string;
+  type: string;
+  state: 'up' | 'crashed';
+  release: number;
+  command: string;
+  exit_code: number | null;
+  created_at: string;
+}
+
+export interface BuildInfo {
+  id: string;
+  status: string;
+  source_commit: string;
+  buildpack: string | null;
+  image: string | null;
+  created_at: string;
+  output?: string;
+}
+
+export interface Domain {
+  id: string;
+  hostname: string;
+  created_at: string;
+}
+
+export interface Collaborator {
+  email: string;
+  created_at: string;
+}
+
+export interface Token {
+  id: string;
+  description: string;
+  created_at: string;
+  last_used_at: string | null;
+  token?: string;
+}
+
 
 export interface ClientOptions {
   /** Base URL of platd, e.g. http://127.0.0.1:5000 */
@@ -56,6 +104,106 @@ export class PlatClient {
 
   whoami(): Promise<{ user: string; admin: boolean }> {
     return this.request('GET', '/v1/account');
+  }
+
+  #app(app: string, rest = ''): string {
+    return `/v1/apps/${encodeURIComponent(app)}${rest}`;
+  }
+
+  updateApp(app: string, changes: { name?: string; maintenance?: boolean }): Promise<App> {
+    return this.request('PATCH', this.#app(app), changes);
+  }
+
+  destroyApp(app: string, confirm: string): Promise<void> {
+    return this.request('DELETE', `${this.#app(app)}?confirm=${encodeURIComponent(confirm)}`);
+  }
+
+  configVars(app: string): Promise<Record<string, string>> {
+    return this.request('GET', this.#app(app, '/config-vars'));
+  }
+
+  updateConfigVars(app: string, changes: Record<string, string | null>): Promise<Record<string, string>> {
+    return this.request('PATCH', this.#app(app, '/config-vars'), changes);
+  }
+
+  releases(app: string): Promise<Release[]> {
+    return this.request('GET', this.#app(app, '/releases'));
+  }
+
+  release(app: string, ref: string): Promise<Release> {
+    return this.request('GET', this.#app(app, `/releases/${encodeURIComponent(ref)}`));
+  }
+
+  rollback(app: string, release: string | number): Promise<Release> {
+    return this.request('POST', this.#app(app, '/releases'), { release });
+  }
+
+  builds(app: string): Promise<BuildInfo[]> {
+    return this.request('GET', this.#app(app, '/builds'));
+  }
+
+  build(app: string, id: string): Promise<BuildInfo> {
+    return this.request('GET', this.#app(app, `/builds/${encodeURIComponent(id)}`));
+  }
+
+  formation(app: string): Promise<FormationEntry[]> {
+    return this.request('GET', this.#app(app, '/formation'));
+  }
+
+  updateFormation(app: string, updates: { type: string; quantity?: number; size?: string }[]): Promise<FormationEntry[]> {
+    return this.request('PATCH', this.#app(app, '/formation'), updates);
+  }
+
+  dynos(app: string): Promise<Dyno[]> {
+    return this.request('GET', this.#app(app, '/dynos'));
+  }
+
+  restartDynos(app: string, target?: string): Promise<void> {
+    return this.request('DELETE', this.#app(app, target ? `/dynos/${encodeURIComponent(target)}` : '/dynos'));
+  }
+
+  stopDynos(app: string, target: string): Promise<void> {
+    return this.request('POST', this.#app(app, `/dynos/${encodeURIComponent(target)}/actions/stop`));
+  }
+
+  domains(app: string): Promise<Domain[]> {
+    return this.request('GET', this.#app(app, '/domains'));
+  }
+
+  addDomain(app: string, hostname: string): Promise<Domain> {
+    return this.request('POST', this.#app(app, '/domains'), { hostname });
+  }
+
+  removeDomain(app: string, hostname: string): Promise<void> {
+    return this.request('DELETE', this.#app(app, `/domains/${encodeURIComponent(hostname)}`));
+  }
+
+  collaborators(app: string): Promise<Collaborator[]> {
+    return this.request('GET', this.#app(app, '/collaborators'));
+  }
+
+  addCollaborator(app: string, email: string): Promise<Collaborator> {
+    return this.request('POST', this.#app(app, '/collaborators'), { email });
+  }
+
+  removeCollaborator(app: string, email: string): Promise<void> {
+    return this.request('DELETE', this.#app(app, `/collaborators/${encodeURIComponent(email)}`));
+  }
+
+  tokens(): Promise<Token[]> {
+    return this.request('GET', '/v1/account/tokens');
+  }
+
+  createToken(description?: string): Promise<Token & { token: string }> {
+    return this.request('POST', '/v1/account/tokens', description === undefined ? {} : { description });
+  }
+
+  revokeToken(id: string): Promise<void> {
+    return this.request('DELETE', `/v1/account/tokens/${encodeURIComponent(id)}`);
+  }
+
+  status(): Promise<{ status: string; checks: Record<string, { ok: boolean; detail: string }> }> {
+    return this.request('GET', '/v1/status');
   }
 }
 

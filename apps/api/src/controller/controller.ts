@@ -68,6 +68,14 @@ export class Controller {
     await Promise.allSettled([...this.#stopping]);
   }
 
+  pingDocker(): Promise<void> {
+    return this.#deps.runtime.ping();
+  }
+
+  routerPid(): number | undefined {
+    return this.#deps.router.runningPid();
+  }
+
   removeAppImages(appId: string): Promise<void> {
     return this.#deps.runtime.removeAppImages(appId);
   }

@@ -16,6 +16,7 @@ import { formationRoutes } from './routes/formation.js';
 import { gitRoutes } from './routes/git.js';
 import { pushRoutes } from './routes/pushes.js';
 import { releaseRoutes } from './routes/releases.js';
+import { statusRoutes } from './routes/status.js';
 import { ErrorBody } from './schemas.js';
 
 declare module 'fastify' {
@@ -75,7 +76,7 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
         }),
       });
     }
-    for (const routes of [accountRoutes, appRoutes, configVarRoutes, releaseRoutes, formationRoutes, domainRoutes, accessRoutes]) {
+    for (const routes of [statusRoutes, accountRoutes, appRoutes, configVarRoutes, releaseRoutes, formationRoutes, domainRoutes, accessRoutes]) {
       await api.register(routes, { platform });
     }
   });

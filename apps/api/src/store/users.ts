@@ -17,11 +17,18 @@ export function newTokenSecret(): string {
 }
 
 export async function findUserByToken(sql: Sql, secret: string): Promise<User | undefined> {
+  // last_used_at is touched at most once a minute, so reads stay reads.
   const [row] = await sql<User[]>`
-    update tokens set last_used_at = now()
-    from users
-    where tokens.hash = ${hashToken(secret)} and users.id = tokens.user_id
-    returning users.id, users.email, users.admin`;
+    with found as (
+      select users.id, users.email, users.admin, tokens.id as token_id, tokens.last_used_at
+      from tokens join users on users.id = tokens.user_id
+      where tokens.hash = ${hashToken(secret)}
+    ), touched as (
+      update tokens set last_used_at = now()
+      where id = (select token_id from found)
+        and (tokens.last_used_at is null or tokens.last_used_at < now() - interval '1 minute')
+    )
+    select id, email, admin from found`;
   return row;
 }
 

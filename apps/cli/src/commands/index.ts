@@ -1,50 +1,115 @@
 import { Command } from 'commander';
 import type { CommandContext } from '../context.js';
+import { addAccess, listAccess, removeAccess } from './access/manage.js';
 import { createApp } from './apps/create.js';
-import { appInfo, gitRemote, openApp } from './apps/info.js';
+import { destroyApp } from './apps/destroy.js';
+import { appInfo, openApp } from './apps/info.js';
 import { listApps } from './apps/list.js';
+import { gitRemote } from './apps/remote.js';
+import { renameApp } from './apps/rename.js';
+import { buildOutput, listBuilds } from './builds/list.js';
+import { setConfig, unsetConfig } from './config/set.js';
+import { getConfig, showConfig } from './config/show.js';
+import { addDomain, listDomains, removeDomain } from './domains/manage.js';
 import { login, logout, whoami } from './login.js';
+import { setMaintenance, showMaintenance } from './maintenance/manage.js';
+import { listDynos, restartDynos, stopDynos } from './ps/list.js';
+import { scale, showFormation } from './ps/scale.js';
+import { listReleases, releaseInfo, rollback } from './releases/list.js';
+import { status } from './status.js';
+import { createToken, listTokens, revokeToken } from './tokens/manage.js';
+
+const APP = ['-a, --app <name>', 'app to run the command against (default: the "platform" git remote here)'] as const;
+const JSON_FLAG = ['--json', 'output as JSON'] as const;
+
+function example(...lines: string[]): string {
+  return `\nExamples:\n${lines.map((line) => `  $ ${line}`).join('\n')}`;
+}
 
 /** Every command, in one place: name, flags, examples, and the function it runs. */
 export function registerCommands(program: Command, context: CommandContext): void {
-  const appOption = ['-a, --app <name>', 'app to run the command against (default: the "platform" git remote)'] as const;
+  const command = (spec: string, description: string, ...examples: string[]) => {
+    const cmd = program.command(spec).description(description);
+    if (examples.length) cmd.addHelpText('after', example(...examples));
+    return cmd;
+  };
 
-  program
-    .command('login')
-    .description('log in to a Plat API with a token')
-    .option('--api-url <url>', 'Plat API URL, e.g. http://127.0.0.1:5000')
+  command('login', 'log in to a Plat API with a token', 'plat login --api-url http://127.0.0.1:5000 --token plat_...')
+    .option('--api-url <url>', 'Plat API URL')
     .option('--token <token>', 'API token (platd prints the admin token at start)')
-    .addHelpText('after', '\nExample:\n  $ plat login --api-url http://127.0.0.1:5000 --token plat_...')
-    .action((options) => login(options, context));
-  program.command('logout').description('forget the stored credentials').action((options) => logout(options, context));
-  program.command('whoami').description('show the logged-in user').action((options) => whoami(options, context));
+    .action((o) => login(o, context));
+  command('logout', 'forget the stored credentials').action((o) => logout(o, context));
+  command('whoami', 'show the logged-in user').action((o) => whoami(o, context));
+  command('status', "show the platform's health").option(...JSON_FLAG).action((o) => status(o, context));
 
-  program
-    .command('apps')
-    .description('list your apps')
-    .option('--json', 'output as JSON')
-    .action((options) => listApps(options, context));
-  program
-    .command('apps:create [name]')
-    .description('create an app and add the "platform" git remote here')
-    .option('--json', 'output as JSON')
+  command('apps', 'list your apps').option(...JSON_FLAG).action((o) => listApps(o, context));
+  command('apps:create [name]', 'create an app (a name is generated when omitted) and add the "platform" git remote here', 'plat apps:create hello', 'git push platform main')
+    .option(...JSON_FLAG)
     .option('--no-remote', 'do not add a git remote')
-    .addHelpText('after', '\nExample:\n  $ plat apps:create hello && git push platform main')
-    .action((name, options) => createApp(name, options, context));
-  program
-    .command('apps:info')
-    .description('show an app')
-    .option(...appOption)
-    .option('--json', 'output as JSON')
-    .action((options) => appInfo(options, context));
-  program
-    .command('open')
-    .description("print the app's URL")
-    .option(...appOption)
-    .action((options) => openApp(options, context));
-  program
-    .command('git:remote')
-    .description('add the "platform" git remote for an app here')
-    .option(...appOption)
-    .action((options) => gitRemote(options, context));
+    .action((name, o) => createApp(name, o, context));
+  command('apps:info', 'show an app').option(...APP).option(...JSON_FLAG).action((o) => appInfo(o, context));
+  command('apps:rename <newname>', 'rename an app (its URL and git remote change)', 'plat apps:rename shop -a store')
+    .option(...APP)
+    .action((newName, o) => renameApp(newName, o, context));
+  command('apps:destroy', 'permanently destroy an app, its dynos, releases and add-ons', 'plat apps:destroy -a hello --confirm hello')
+    .option(...APP)
+    .option('--confirm <name>', "the app's name, to confirm")
+    .action((o) => destroyApp(o, context));
+  command('open', "print the app's URL").option(...APP).action((o) => openApp(o, context));
+  command('git:remote', 'add the "platform" git remote for an app here', 'plat git:remote -a hello').option(...APP).action((o) => gitRemote(o, context));
+
+  command('config', 'show config vars', 'plat config', 'plat config --shell > .env')
+    .option(...APP)
+    .option(...JSON_FLAG)
+    .option('-s, --shell', 'output as KEY=value lines for a shell or .env file')
+    .action((o) => showConfig(o, context));
+  command('config:get <key>', 'print one config var').option(...APP).action((key, o) => getConfig(key, o, context));
+  command('config:set <pairs...>', 'set config vars (makes a release)', 'plat config:set SECRET_KEY=s3cret DEBUG=0')
+    .option(...APP)
+    .action((pairs, o) => setConfig(pairs, o, context));
+  command('config:unset <keys...>', 'unset config vars (makes a release)', 'plat config:unset DEBUG')
+    .option(...APP)
+    .action((keys, o) => unsetConfig(keys, o, context));
+
+  command('releases', 'list releases').option(...APP).option(...JSON_FLAG).action((o) => listReleases(o, context));
+  command('releases:info <version>', 'show one release', 'plat releases:info v3').option(...APP).option(...JSON_FLAG).action((v, o) => releaseInfo(v, o, context));
+  command('rollback [version]', "roll back to a release's code and config (default: the previous release)", 'plat rollback', 'plat rollback v3')
+    .option(...APP)
+    .action((v, o) => rollback(v, o, context));
+  command('builds', 'list builds').option(...APP).option(...JSON_FLAG).action((o) => listBuilds(o, context));
+  command('builds:output [id]', "print a build's output (default: the latest)").option(...APP).action((id, o) => buildOutput(id, o, context));
+
+  command('ps', 'list dynos').option(...APP).option(...JSON_FLAG).action((o) => listDynos(o, context));
+  command('ps:restart [target]', 'restart all dynos, a process type, or one dyno', 'plat ps:restart', 'plat ps:restart web', 'plat ps:restart web.2')
+    .option(...APP)
+    .action((target, o) => restartDynos(target, o, context));
+  command('ps:stop <target>', 'stop a process type or one dyno (the formation starts fresh ones)', 'plat ps:stop web.1')
+    .option(...APP)
+    .action((target, o) => stopDynos(target, o, context));
+  command('scale [changes...]', 'scale process types; no arguments shows the formation', 'plat scale web=3 worker=1', 'plat scale web=2:performance')
+    .option(...APP)
+    .option(...JSON_FLAG)
+    .action((changes: string[], o) => (changes.length ? scale(changes, o, context) : showFormation(o, context)));
+
+  command('domains', 'list domains').option(...APP).option(...JSON_FLAG).action((o) => listDomains(o, context));
+  command('domains:add <hostname>', 'route a custom domain to the app', 'plat domains:add www.example.com')
+    .option(...APP)
+    .option(...JSON_FLAG)
+    .action((h, o) => addDomain(h, o, context));
+  command('domains:remove <hostname>', 'stop routing a custom domain').option(...APP).action((h, o) => removeDomain(h, o, context));
+
+  command('maintenance', 'show whether maintenance mode is on').option(...APP).action((o) => showMaintenance(o, context));
+  command('maintenance:on', 'answer every request with a maintenance page').option(...APP).action((o) => setMaintenance(true, o, context));
+  command('maintenance:off', 'serve the app again').option(...APP).action((o) => setMaintenance(false, o, context));
+
+  command('access', 'list who can use the app').option(...APP).option(...JSON_FLAG).action((o) => listAccess(o, context));
+  command('access:add <email>', 'give a user access to the app', 'plat access:add dev@example.com').option(...APP).action((e, o) => addAccess(e, o, context));
+  command('access:remove <email>', "remove a user's access").option(...APP).action((e, o) => removeAccess(e, o, context));
+
+  command('tokens', 'list your API tokens').option(...JSON_FLAG).action((o) => listTokens(o, context));
+  command('tokens:create', 'create an API token (shown once)', 'plat tokens:create --description ci')
+    .option('--description <text>', 'what the token is for')
+    .option(...JSON_FLAG)
+    .action((o) => createToken(o, context));
+  command('tokens:revoke <id>', 'revoke an API token').action((id, o) => revokeToken(id, o, context));
 }

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { parseAssignments } from './commands/config/set.js';
+import { parseScale } from './commands/ps/scale.js';
+import { ago, keyValues, table } from './present.js';
+
+describe('parseScale', () => {
+  it('reads Heroku forms', () => {
+    expect(parseScale(['web=3', 'worker=1:basic', 'clock=:performance'])).toEqual([
+      { type: 'web', quantity: 3 },
+      { type: 'worker', quantity: 1, size: 'basic' },
+      { type: 'clock', size: 'performance' },
+    ]);
+  });
+  it.each([[[]], [['web']], [['web=']], [['web=x']], [['web=-1']], [['=3']]])('rejects %j', (args) => {
+    expect(() => parseScale(args)).toThrow(/plat scale|TYPE=QUANTITY/);
+  });
+});
+
+describe('parseAssignments', () => {
+  it('splits at the first =', () => {
+    expect(parseAssignments(['A=1', 'URL=postgres://u:p@h/db?x=y', 'EMPTY='])).toEqual({ A: '1', URL: 'postgres://u:p@h/db?x=y', EMPTY: '' });
+  });
+  it('rejects pairs without a key', () => {
+    expect(() => parseAssignments(['=x'])).toThrow(/not KEY=value/);
+    expect(() => parseAssignments(['novalue'])).toThrow(/not KEY=value/);
+  });
+});
+
+describe('presentation', () => {
+  const now = Date.parse('2026-11-23T18:00:00Z');
+  it('says times relative to now', () => {
+    expect(ago('2026-11-23T17:58:00Z', now)).toBe('2 minutes ago');
+    expect(ago('2026-11-23T17:59:59Z', now)).toBe('1 second ago');
+    expect(ago('2026-11-20T18:00:00Z', now)).toBe('3 days ago');
+    expect(ago(null, now)).toBe('never');
+  });
+  it('aligns tables and key-value lists', () => {
+    expect(table(['Name', 'Owner'], [['hello', 'a@b'], ['x', 'longer@example.com']])).toEqual([
+      'Name   Owner',
+      '─────  ──────────────────',
+      'hello  a@b',
+      'x      longer@example.com',
+    ]);
+    expect(keyValues([['A', '1'], ['Longer', '2']])).toEqual(['A:      1', 'Longer: 2']);
+  });
+});

@@ -16,6 +16,8 @@ export interface Settings {
   maxSourceBytes: number;
   buildMemoryBytes: number;
   buildTimeoutMs: number;
+  /** Images of this many newest releases are kept per app; older ones are pruned. */
+  keepReleases: number;
   /** API requests a minute per user; 0 turns the limit off. */
   rateLimitPerMinute: number;
 }
@@ -31,6 +33,12 @@ function nonNegative(name: string, value: string | undefined, fallback: number):
   if (value === undefined || value === '') return fallback;
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`${name} must be a whole number, got ${JSON.stringify(value)}`);
+  return parsed;
+}
+
+function positive(name: string, value: string | undefined, fallback: number): number {
+  const parsed = nonNegative(name, value, fallback);
+  if (parsed === 0) throw new Error(`${name} must be at least 1`);
   return parsed;
 }
 
@@ -50,9 +58,10 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Settings 
     ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
     instance,
     bootTimeoutMs: 60_000,
-    maxSourceBytes: 200 * 1024 ** 2,
-    buildMemoryBytes: 2 * 1024 ** 3,
-    buildTimeoutMs: 15 * 60_000,
+    maxSourceBytes: positive('PLAT_MAX_PUSH_MB', env.PLAT_MAX_PUSH_MB, 200) * 1024 ** 2,
+    buildMemoryBytes: positive('PLAT_BUILD_MEMORY_MB', env.PLAT_BUILD_MEMORY_MB, 2048) * 1024 ** 2,
+    buildTimeoutMs: positive('PLAT_BUILD_TIMEOUT_SECONDS', env.PLAT_BUILD_TIMEOUT_SECONDS, 900) * 1000,
+    keepReleases: Math.max(1, nonNegative('PLAT_KEEP_RELEASES', env.PLAT_KEEP_RELEASES, 5)),
     rateLimitPerMinute: nonNegative('PLAT_API_RATE_LIMIT', env.PLAT_API_RATE_LIMIT, 6000),
   };
 }

@@ -21,6 +21,8 @@ export interface AppBuildRequest {
   tag: string;
   /** Labels every layer carries; keep them stable across builds or the cache never hits. */
   labels: Record<string, string>;
+  /** The app's chosen buildpack (plat buildpacks:set); detection otherwise. */
+  buildpack?: string | null;
   /** Refuse sources larger than this many bytes (uncompressed tar). */
   maxSourceBytes: number;
   memoryBytes?: number;
@@ -86,9 +88,9 @@ export async function buildApp(builder: ImageBuilder, request: AppBuildRequest):
     const source = directorySource(dir, files);
     const procfileText = source.read('Procfile');
     const procfile = procfileText === undefined ? {} : parseProcfile(procfileText);
-    const buildpack = detectBuildpack(source);
-    request.emit(`-----> ${buildpack.label} app detected`);
-    const plan = buildpack.plan(source, { stackImage: STACK_IMAGE, caBundle: `${BUILD_DIR}/ca-certificates.crt` });
+    const buildpack = detectBuildpack(source, request.buildpack);
+    request.emit(`-----> ${buildpack.label} app ${request.buildpack ? 'set for this app' : 'detected'}`);
+    const plan = buildpack.plan(source, { stackImage: STACK_IMAGE, caBundle: `${BUILD_DIR}/ca-certificates.crt`, buildDir: BUILD_DIR });
     for (const note of plan.notes) request.emit(`       ${note}`);
     const processTypes = { ...plan.processTypes, ...procfile };
     if (Object.keys(processTypes).length === 0) {
@@ -98,6 +100,7 @@ export async function buildApp(builder: ImageBuilder, request: AppBuildRequest):
     mkdirSync(join(dir, BUILD_DIR), { recursive: true });
     writeFileSync(join(dir, BUILD_DIR, 'Dockerfile'), labelEveryLayer(plan.dockerfile, request.labels));
     writeFileSync(join(dir, BUILD_DIR, 'ca-certificates.crt'), readFileSync(HOST_CA_BUNDLE));
+    for (const [name, content] of Object.entries(plan.files ?? {})) writeFileSync(join(dir, BUILD_DIR, name), content, { mode: 0o755 });
     const dockerignore = join(dir, '.dockerignore');
     if (existsSync(dockerignore)) appendFileSync(dockerignore, `\n!${BUILD_DIR}\n`);
 
@@ -106,6 +109,8 @@ export async function buildApp(builder: ImageBuilder, request: AppBuildRequest):
       contextDir: dir,
       dockerfile: `${BUILD_DIR}/Dockerfile`,
       tag: request.tag,
+      // Also on the final image: a multi-stage Dockerfile's last stage has no labels of its own.
+      labels: request.labels,
       ...(request.memoryBytes ? { memoryBytes: request.memoryBytes } : {}),
       ...(request.timeoutMs ? { timeoutMs: request.timeoutMs } : {}),
       onLine: (raw) => {
@@ -116,6 +121,8 @@ export async function buildApp(builder: ImageBuilder, request: AppBuildRequest):
     request.emit('-----> Discovering process types');
     request.emit(`       Procfile declares types -> ${Object.keys(procfile).join(', ') || '(none)'}`);
     request.emit(`       Default types for ${buildpack.label} -> ${Object.keys(plan.processTypes).join(', ') || '(none)'}`);
+    const web = processTypes.web;
+    if (web !== undefined) request.emit(`       web: ${web === '' ? "the image's CMD" : web}`);
     return { buildpack: buildpack.name, imageId, processTypes };
   } finally {
     rmSync(dir, { recursive: true, force: true });

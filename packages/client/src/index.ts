@@ -110,7 +110,7 @@ export class PlatClient {
     return `/v1/apps/${encodeURIComponent(app)}${rest}`;
   }
 
-  updateApp(app: string, changes: { name?: string; maintenance?: boolean }): Promise<App> {
+  updateApp(app: string, changes: { name?: string; maintenance?: boolean; buildpack?: string | null }): Promise<App> {
     return this.request('PATCH', this.#app(app), changes);
   }
 

@@ -5,6 +5,8 @@ export interface App {
   name: string;
   owner: string;
   stack: string;
+  /** The buildpack chosen for the app, or null to detect one on each build. */
+  buildpack: string | null;
   maintenance: boolean;
   web_url: string;
   git_url: string;

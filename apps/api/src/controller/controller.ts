@@ -7,7 +7,7 @@ import { findApp, formation, listAppNames, } from '../store/apps.js';
 import { listDomains } from '../store/domains.js';
 import { currentRelease, type ReleaseRow } from '../store/releases.js';
 import type { DockerRuntime } from './docker-runtime.js';
-import { desiredDynos, networkName, type DynoSpec } from './dyno-spec.js';
+import { desiredDynos, networkName, oneOffDyno, type DynoSpec } from './dyno-spec.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { waitUntilServing } from './readiness.js';
 import { planReconcile, type ObservedDyno } from './reconcile.js';
@@ -66,6 +66,39 @@ export class Controller {
   /** Waits for old dynos that are still being stopped. */
   async settle(): Promise<void> {
     await Promise.allSettled([...this.#stopping]);
+  }
+
+  /**
+   * Runs a command in a one-off dyno of the release (the release phase, plat
+   * run) and resolves with its exit code.
+   */
+  async runOneOff(
+    app: { id: string; name: string },
+    release: ReleaseRow,
+    options: { kind: 'release' | 'run'; command: string; onLine: (line: string) => void; timeoutMs?: number },
+  ): Promise<number> {
+    const { runtime, settings } = this.#deps;
+    if (!release.image) throw new PlatError('invalid_params', `Release v${release.version} has no image to run.`);
+    await runtime.ensureNetwork(networkName(settings.instance, app.name), app.name);
+    const spec = oneOffDyno({
+      instance: settings.instance,
+      app: app.name,
+      appId: app.id,
+      release: { id: release.id, version: release.version, image: release.image, config: release.config, processTypes: release.process_types },
+      kind: options.kind,
+      command: options.command,
+      number: 1000 + Math.floor(Math.random() * 9000),
+    });
+    return runtime.runOneOff(spec, { onLine: options.onLine, timeoutMs: options.timeoutMs ?? 15 * 60_000 });
+  }
+
+  /** Removes the app's images that no kept release uses, so disks do not fill. */
+  async pruneImages(appId: string, keep: Set<string>): Promise<string[]> {
+    const removed: string[] = [];
+    for (const tag of await this.#deps.runtime.appImageTags(appId)) {
+      if (!keep.has(tag) && (await this.#deps.runtime.removeImageTag(tag))) removed.push(tag);
+    }
+    return removed;
   }
 
   pingDocker(): Promise<void> {

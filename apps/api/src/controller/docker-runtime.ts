@@ -1,5 +1,7 @@
 import Docker from 'dockerode';
-import { DYNO_PORT, LABELS, type DynoSpec } from './dyno-spec.js';
+import { PassThrough } from 'node:stream';
+import { createInterface } from 'node:readline';
+import { DYNO_PORT, DYNO_USER, LABELS, type DynoSpec } from './dyno-spec.js';
 import type { ObservedDyno } from './reconcile.js';
 
 /**
@@ -38,19 +40,17 @@ export class DockerRuntime {
     }
   }
 
-  /** Creates and starts the dyno's container; resolves with what Docker observed. */
-  async ensureDyno(spec: DynoSpec): Promise<ObservedDyno> {
+  #containerOptions(spec: DynoSpec): Docker.ContainerCreateOptions {
     const portKey = `${DYNO_PORT}/tcp`;
-    const container = await this.#docker.createContainer({
+    return {
       name: spec.containerName,
       Image: spec.image,
       // Procfile commands are shell command lines, as on Heroku; they run
       // inside the app's own container, never on the host.
-      Cmd: ['/bin/sh', '-c', spec.command],
+      ...(spec.command ? { Cmd: ['/bin/sh', '-c', spec.command] } : {}),
       Env: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
       Labels: spec.labels,
-      User: 'dyno',
-      WorkingDir: '/app',
+      User: DYNO_USER,
       ExposedPorts: spec.web ? { [portKey]: {} } : {},
       HostConfig: {
         Init: true,
@@ -64,18 +64,50 @@ export class DockerRuntime {
         CapDrop: ['ALL'],
         LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '2' } },
       },
-    });
+    };
+  }
+
+  /** Creates and starts the dyno's container; resolves with what Docker observed. */
+  async ensureDyno(spec: DynoSpec): Promise<ObservedDyno> {
+    const container = await this.#docker.createContainer(this.#containerOptions(spec));
     await container.start();
     const observed = toObserved(await container.inspect());
     if (!observed) throw new Error(`container ${spec.containerName} lost its labels`);
     return observed;
   }
 
-  /** Dynos of this instance (of one app, when named), running or not. */
+  /**
+   * Runs a one-off dyno to its end, passing each line it prints to onLine,
+   * and resolves with its exit code; the container is removed either way.
+   */
+  async runOneOff(spec: DynoSpec, options: { onLine: (line: string) => void; timeoutMs: number }): Promise<number> {
+    const container = await this.#docker.createContainer(this.#containerOptions(spec));
+    try {
+      const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+      const output = new PassThrough();
+      this.#docker.modem.demuxStream(stream, output, output);
+      stream.on('end', () => output.end());
+      const lines = createInterface({ input: output });
+      lines.on('line', options.onLine);
+      const finished = new Promise<void>((resolve) => lines.on('close', resolve));
+      await container.start();
+      const timer = setTimeout(() => void container.kill().catch(() => {}), options.timeoutMs);
+      const { StatusCode } = (await container.wait()) as { StatusCode: number };
+      clearTimeout(timer);
+      await Promise.race([finished, new Promise((resolve) => setTimeout(resolve, 2000))]);
+      return StatusCode;
+    } finally {
+      await container.remove({ force: true }).catch(() => {});
+    }
+  }
+
+  /** Dynos of this instance's formations (of one app, when named), running or not; one-offs are not among them. */
   async listDynos(app?: string): Promise<ObservedDyno[]> {
     const labels = [`${LABELS.instance}=${this.#instance}`, LABELS.dyno];
     if (app) labels.push(`${LABELS.app}=${app}`);
-    const containers = await this.#docker.listContainers({ all: true, filters: { label: labels } });
+    const containers = (await this.#docker.listContainers({ all: true, filters: { label: labels } })).filter(
+      (info) => !info.Labels[LABELS.oneOff],
+    );
     return containers.map((info) => {
       const port = info.Ports.find((p) => p.PrivatePort === DYNO_PORT && p.IP === '127.0.0.1')?.PublicPort;
       const labels = info.Labels;
@@ -119,6 +151,25 @@ export class DockerRuntime {
       await this.#docker.getImage(image.Id).remove({ force: true }).catch((error: unknown) => {
         if (statusOf(error) !== 404 && statusOf(error) !== 409) throw error;
       });
+    }
+  }
+
+  /** Tags of the images built for an app. */
+  async appImageTags(appId: string): Promise<string[]> {
+    const images = await this.#docker.listImages({
+      filters: { label: [`${LABELS.instance}=${this.#instance}`, `${LABELS.appId}=${appId}`] },
+    });
+    return images.flatMap((image) => image.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>');
+  }
+
+  /** Untags (and so frees) an image; one still used by a container stays. */
+  async removeImageTag(tag: string): Promise<boolean> {
+    try {
+      await this.#docker.getImage(tag).remove();
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 404 || statusOf(error) === 409) return false;
+      throw error;
     }
   }
 

@@ -7,6 +7,12 @@
 /** Port every dyno listens on inside its own network namespace. */
 export const DYNO_PORT = 5000;
 
+/**
+ * The stack's non-root `dyno` user, by number: images built from a
+ * Dockerfile may not have the name, and still must not run as root.
+ */
+export const DYNO_USER = '1000:1000';
+
 export const LABELS = {
   instance: 'plat.instance',
   app: 'plat.app',
@@ -15,6 +21,8 @@ export const LABELS = {
   version: 'plat.version',
   process: 'plat.process',
   dyno: 'plat.dyno',
+  /** One-off dynos (release phase, plat run) are not part of the formation. */
+  oneOff: 'plat.one-off',
 } as const;
 
 export interface DynoSize {
@@ -40,6 +48,7 @@ export interface DynoSpec {
   releaseId: string;
   version: number;
   image: string;
+  /** A shell command line; empty runs the image's own CMD. */
   command: string;
   env: Record<string, string>;
   labels: Record<string, string>;
@@ -109,4 +118,46 @@ export function desiredDynos(input: DesiredInput): DynoSpec[] {
     }
   }
   return specs;
+}
+
+export interface OneOffInput {
+  instance: string;
+  app: string;
+  appId: string;
+  release: DesiredInput['release'];
+  /** `release` for the release phase, `run` for plat run. */
+  kind: 'release' | 'run';
+  command: string;
+  /** Distinguishes concurrent one-offs: `run.4711`. */
+  number: number;
+}
+
+/** A one-off dyno: the release's image and config, one command, no port, no formation. */
+export function oneOffDyno(input: OneOffInput): DynoSpec {
+  const dyno = `${input.kind}.${input.number}`;
+  const size = SIZES.standard!;
+  return {
+    containerName: `plat-${input.instance}-${input.app}-${input.kind}-${input.number}`,
+    app: input.app,
+    dyno,
+    process: input.kind,
+    releaseId: input.release.id,
+    version: input.release.version,
+    image: input.release.image,
+    command: input.command,
+    env: { ...input.release.config, DYNO: dyno, PORT: String(DYNO_PORT) },
+    labels: {
+      [LABELS.instance]: input.instance,
+      [LABELS.app]: input.app,
+      [LABELS.appId]: input.appId,
+      [LABELS.release]: input.release.id,
+      [LABELS.version]: String(input.release.version),
+      [LABELS.process]: input.kind,
+      [LABELS.dyno]: dyno,
+      [LABELS.oneOff]: 'true',
+    },
+    size,
+    network: networkName(input.instance, input.app),
+    web: false,
+  };
 }

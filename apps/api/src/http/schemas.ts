@@ -21,6 +21,7 @@ export const App = Type.Object({
   name: Type.String(),
   owner: Type.String(),
   stack: Type.String(),
+  buildpack: Type.Union([Type.String(), Type.Null()]),
   maintenance: Type.Boolean(),
   web_url: Type.String(),
   git_url: Type.String(),
@@ -34,7 +35,11 @@ export const AppCreate = Type.Object(
 );
 
 export const AppUpdate = Type.Object(
-  { name: Type.Optional(Type.String({ maxLength: 100 })), maintenance: Type.Optional(Type.Boolean()) },
+  {
+    name: Type.Optional(Type.String({ maxLength: 100 })),
+    maintenance: Type.Optional(Type.Boolean()),
+    buildpack: Type.Optional(Type.Union([Type.String({ maxLength: 30 }), Type.Null()], { description: 'A buildpack name, or null to detect' })),
+  },
   { additionalProperties: false, minProperties: 1 },
 );
 

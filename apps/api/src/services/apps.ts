@@ -1,9 +1,9 @@
-import { rmSync } from 'node:fs';
 import { checkAppName, PlatError, type App } from '@plat/core';
 import { ensureRepository, removeRepository, repoPath } from '@plat/builder';
-import { renameSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
 import type { Platform } from '../platform.js';
-import { deleteApp, findApp, insertApp, listAppsFor, renameApp, setMaintenance, type AppRow } from '../store/apps.js';
+import { deleteApp, findApp, insertApp, listAppsFor, renameApp, setBuildpack, setMaintenance, type AppRow } from '../store/apps.js';
+import { findBuildpack } from '@plat/builder';
 import type { User } from '../store/users.js';
 import { generateAppName } from './app-names.js';
 import { audit } from './audit.js';
@@ -15,6 +15,7 @@ export function presentApp(platform: Platform, app: AppRow, apiHost: string): Ap
     name: app.name,
     owner: app.owner_email,
     stack: app.stack,
+    buildpack: app.buildpack,
     maintenance: app.maintenance,
     web_url: `http://${platform.controller.hostnameOf(app.name)}${routerPort === 80 ? '' : `:${routerPort}`}/`,
     git_url: `http://${apiHost}/git/${app.name}.git`,
@@ -64,6 +65,14 @@ export async function setAppMaintenance(platform: Platform, app: AppRow, user: U
   await setMaintenance(platform.sql, app.id, maintenance);
   await audit(platform, app, user, maintenance ? 'maintenance.on' : 'maintenance.off');
   await platform.controller.converge(app.name);
+  return (await findApp(platform.sql, app.name))!;
+}
+
+/** Chooses the buildpack for the next builds, or null to go back to detection. */
+export async function setAppBuildpack(platform: Platform, app: AppRow, user: User, buildpack: string | null): Promise<AppRow> {
+  const name = buildpack === null ? null : findBuildpack(buildpack).name;
+  await setBuildpack(platform.sql, app.id, name);
+  await audit(platform, app, user, 'buildpack.set', { buildpack: name });
   return (await findApp(platform.sql, app.name))!;
 }
 

@@ -5,7 +5,7 @@ import { LABELS } from '../controller/dyno-spec.js';
 import type { Platform } from '../platform.js';
 import { configVars, type AppRow } from '../store/apps.js';
 import { finishBuild, insertBuild } from '../store/builds.js';
-import { cutRelease } from './releases.js';
+import { cutRelease, pruneImages } from './releases.js';
 
 export interface DeployRequest {
   app: AppRow;
@@ -38,6 +38,7 @@ async function runDeploy(platform: Platform, { app, commit, source, emit }: Depl
   try {
     built = await buildApp(platform.images, {
       source,
+      buildpack: app.buildpack,
       tag: `plat/${settings.instance}-${app.name}:${build.id.slice(0, 12)}`,
       // Stable across builds, so they do not break the layer cache.
       labels: { [LABELS.instance]: settings.instance, [LABELS.appId]: app.id },
@@ -69,8 +70,14 @@ async function runDeploy(platform: Platform, { app, commit, source, emit }: Depl
       image,
       config: await configVars(sql, app.id),
       processTypes: built.processTypes,
+      onLine: line,
     }),
   );
   line(`       Released v${release.version}`);
+  const pruned = await pruneImages(platform, app).catch((error: Error) => {
+    platform.log(`pruning images of ${app.name} failed: ${error.message}`);
+    return [];
+  });
+  if (pruned.length > 0) platform.log(`pruned ${pruned.length} old image(s) of ${app.name}`);
   return { version: release.version };
 }

@@ -2,7 +2,7 @@ import { PlatError, type ProcessTypes, type Release } from '@plat/core';
 import type { Platform } from '../platform.js';
 import type { AppRow } from '../store/apps.js';
 import { configVars } from '../store/apps.js';
-import { currentRelease, findRelease, insertRelease, setReleaseStatus, type ReleaseRow } from '../store/releases.js';
+import { currentRelease, findRelease, insertRelease, listReleases, setReleaseStatus, type ReleaseRow } from '../store/releases.js';
 
 export interface ReleaseInput {
   description: string;
@@ -10,6 +10,8 @@ export interface ReleaseInput {
   processTypes: ProcessTypes;
   config: Record<string, string>;
   buildId?: string | null;
+  /** Where the release phase's output goes (the pushing terminal). */
+  onLine?: (line: string) => void;
 }
 
 /**
@@ -20,6 +22,7 @@ export interface ReleaseInput {
 export async function cutRelease(platform: Platform, app: AppRow, input: ReleaseInput): Promise<ReleaseRow> {
   const release = await insertRelease(platform.sql, app.id, input);
   try {
+    await runReleasePhase(platform, app, release, input.onLine ?? (() => {}));
     await platform.controller.converge(app.name, release);
   } catch (error) {
     await setReleaseStatus(platform.sql, release.id, 'failed');
@@ -27,6 +30,19 @@ export async function cutRelease(platform: Platform, app: AppRow, input: Release
   }
   await setReleaseStatus(platform.sql, release.id, 'succeeded');
   return { ...release, status: 'succeeded' };
+}
+
+/**
+ * The Procfile's `release:` command, once per release before its dynos
+ * start (migrations, asset uploads). A failure fails the release, and the
+ * dynos already serving keep serving.
+ */
+async function runReleasePhase(platform: Platform, app: AppRow, release: ReleaseRow, onLine: (line: string) => void): Promise<void> {
+  const command = release.process_types.release;
+  if (!command) return;
+  onLine(`-----> Running release command: ${command}`);
+  const code = await platform.controller.runOneOff(app, release, { kind: 'release', command, onLine: (line) => onLine(`       ${line}`) });
+  if (code !== 0) throw new PlatError('release_failed', `Release command failed (exit ${code}): ${command}. v${release.version} was not deployed.`);
 }
 
 /** A new release of the current image with the app's config as it is now. */
@@ -77,4 +93,22 @@ export function presentRelease(release: ReleaseRow, app: AppRow, currentId: stri
     current: release.id === currentId,
     created_at: release.created_at.toISOString(),
   };
+}
+
+/**
+ * Keeps the images of the newest releases (PLAT_KEEP_RELEASES, and always
+ * the current one) and removes the app's other images. Older releases stay
+ * in the list but can no longer be rolled back to.
+ */
+export async function pruneImages(platform: Platform, app: AppRow): Promise<string[]> {
+  const releases = await listReleases(platform.sql, app.id);
+  const keep = new Set(
+    releases
+      .filter((release) => release.image)
+      .slice(0, platform.settings.keepReleases)
+      .map((release) => release.image!),
+  );
+  const current = await currentRelease(platform.sql, app.id);
+  if (current?.image) keep.add(current.image);
+  return platform.controller.pruneImages(app.id, keep);
 }

@@ -6,13 +6,14 @@ export interface AppRow {
   owner_id: string;
   owner_email: string;
   stack: string;
+  buildpack: string | null;
   maintenance: boolean;
   created_at: Date;
   updated_at: Date;
 }
 
 const columns = (sql: Sql) => sql`
-  apps.id, apps.name, apps.owner_id, users.email as owner_email, apps.stack, apps.maintenance,
+  apps.id, apps.name, apps.owner_id, users.email as owner_email, apps.stack, apps.buildpack, apps.maintenance,
   apps.created_at, apps.updated_at`;
 
 export async function insertApp(sql: Sql, name: string, ownerId: string): Promise<AppRow | undefined> {
@@ -83,6 +84,10 @@ export async function renameApp(sql: Sql, id: string, name: string): Promise<boo
 
 export async function setMaintenance(sql: Sql, id: string, maintenance: boolean): Promise<void> {
   await sql`update apps set maintenance = ${maintenance}, updated_at = now() where id = ${id}`;
+}
+
+export async function setBuildpack(sql: Sql, id: string, buildpack: string | null): Promise<void> {
+  await sql`update apps set buildpack = ${buildpack}, updated_at = now() where id = ${id}`;
 }
 
 export async function deleteApp(sql: Sql, id: string): Promise<void> {

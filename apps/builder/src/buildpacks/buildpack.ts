@@ -7,13 +7,20 @@ export interface PlanContext {
   stackImage: string;
   /** Context-relative path of the host's CA bundle, for installs behind TLS-intercepting proxies. */
   caBundle: string;
+  /** Context-relative folder where `files` of the plan are written. */
+  buildDir: string;
 }
 
 export interface BuildPlan {
   /** Contents of the Dockerfile to build with the source tree as context. */
   dockerfile: string;
-  /** Process types the buildpack infers; a Procfile's entries override them. */
+  /**
+   * Process types the buildpack infers; a Procfile's entries override them.
+   * An empty command means the image's own CMD (Dockerfile apps).
+   */
   processTypes: ProcessTypes;
+  /** Extra files the Dockerfile copies, by name under the build's own folder (e.g. a server config). */
+  files?: Record<string, string>;
   /** Lines for the build output (what was detected, what will run). */
   notes: string[];
 }

@@ -2,8 +2,8 @@ import type { Source } from '../source.js';
 
 /** A WSGI application found in the source: what gunicorn should load. */
 export interface WsgiEntry {
-  framework: 'django' | 'flask';
-  /** gunicorn's APP_MODULE, e.g. `app:app`, `site.wsgi`, `app:create_app()` */
+  framework: 'django' | 'flask' | 'pyramid' | 'wsgi';
+  /** gunicorn's arguments naming the app: `app:app`, `site.wsgi`, `--paste production.ini` */
   target: string;
 }
 
@@ -38,6 +38,40 @@ function findFlask(source: Source): WsgiEntry | undefined {
   return undefined;
 }
 
+function topLevelModules(source: Source): string[] {
+  const modules = source.files().filter((f) => /^[\w]+\.py$/.test(f) || /^[\w]+\/__init__\.py$/.test(f));
+  const preferred = ['wsgi.py', 'app.py', 'application.py', 'main.py'];
+  return [...preferred.filter((f) => modules.includes(f)), ...modules.filter((f) => !preferred.includes(f))];
+}
+
+/** Pyramid: a PasteDeploy ini with [app:main], else a module that calls make_wsgi_app(). */
+function findPyramid(source: Source): WsgiEntry | undefined {
+  const ini = ['production.ini', 'app.ini'].find((f) => /^\[app:main\]/m.test(source.read(f) ?? ''));
+  if (ini) return { framework: 'pyramid', target: `--paste ${ini}` };
+  for (const file of topLevelModules(source)) {
+    const text = source.read(file) ?? '';
+    if (!/\bpyramid\b/.test(text)) continue;
+    const variable = /^[ \t]*(\w+)\s*=\s*\w+\.make_wsgi_app\(\)/m.exec(text)?.[1];
+    if (variable) return { framework: 'pyramid', target: `${moduleName(file)}:${variable}` };
+  }
+  return undefined;
+}
+
+/** Any PEP 3333 module: a top-level callable named `application`. */
+function findPlainWsgi(source: Source): WsgiEntry | undefined {
+  for (const file of topLevelModules(source)) {
+    const text = source.read(file) ?? '';
+    if (/^(def application\(|application\s*=)/m.test(text)) return { framework: 'wsgi', target: `${moduleName(file)}:application` };
+  }
+  return undefined;
+}
+
 export function findWsgiEntry(source: Source): WsgiEntry | undefined {
-  return findDjango(source) ?? findFlask(source);
+  return findDjango(source) ?? findFlask(source) ?? findPyramid(source) ?? findPlainWsgi(source);
+}
+
+/** Django with a STATIC_ROOT: static files are collected during the build, as on Heroku. */
+export function wantsCollectstatic(source: Source): boolean {
+  if (!source.has('manage.py')) return false;
+  return source.files().some((f) => /(^|\/)settings(\.py|\/[\w]+\.py)$/.test(f) && /^STATIC_ROOT\s*=/m.test(source.read(f) ?? ''));
 }

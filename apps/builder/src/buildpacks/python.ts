@@ -1,6 +1,8 @@
 import type { Source } from '../source.js';
 import type { Buildpack, BuildPlan, PlanContext } from './buildpack.js';
-import { findWsgiEntry } from './python-wsgi-entry.js';
+import { findWsgiEntry, wantsCollectstatic, type WsgiEntry } from './python-wsgi-entry.js';
+
+const FRAMEWORK_NAMES: Record<WsgiEntry['framework'], string> = { django: 'Django', flask: 'Flask', pyramid: 'Pyramid', wsgi: 'WSGI' };
 
 const MARKERS = ['requirements.txt', 'pyproject.toml', 'setup.py', 'Pipfile'];
 
@@ -42,7 +44,7 @@ export const python: Buildpack = {
     const notes: string[] = [];
     if (entry) {
       processTypes.web = `gunicorn --bind 0.0.0.0:$PORT --access-logfile - ${entry.target}`;
-      notes.push(`${entry.framework === 'django' ? 'Django' : 'Flask'} app found: ${entry.target}`);
+      notes.push(`${FRAMEWORK_NAMES[entry.framework]} app found: ${entry.target}`);
     }
     if (source.has('Pipfile') && !source.has('requirements.txt')) {
       notes.push('Pipfile found without requirements.txt: only packages the stack provides are available');
@@ -63,6 +65,7 @@ export const python: Buildpack = {
       ...installSteps(source),
       'COPY --chown=dyno:dyno . /app',
       ...projectInstall(source),
+      ...(wantsCollectstatic(source) ? ['RUN python manage.py collectstatic --noinput'] : []),
       'USER dyno',
       '',
     ].join('\n');

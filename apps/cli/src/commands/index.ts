@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import type { CommandContext } from '../context.js';
 import { addAccess, listAccess, removeAccess } from './access/manage.js';
+import { setBuildpack, showBuildpack } from './apps/buildpacks.js';
 import { createApp } from './apps/create.js';
 import { destroyApp } from './apps/destroy.js';
 import { appInfo, openApp } from './apps/info.js';
@@ -57,6 +58,12 @@ export function registerCommands(program: Command, context: CommandContext): voi
     .action((o) => destroyApp(o, context));
   command('open', "print the app's URL").option(...APP).action((o) => openApp(o, context));
   command('git:remote', 'add the "platform" git remote for an app here', 'plat git:remote -a hello').option(...APP).action((o) => gitRemote(o, context));
+
+  command('buildpacks', "show the app's buildpack").option(...APP).action((o) => showBuildpack(o, context));
+  command('buildpacks:set <name>', 'use this buildpack instead of detection: dockerfile, python, node, static or procfile', 'plat buildpacks:set static')
+    .option(...APP)
+    .action((n, o) => setBuildpack(n, o, context));
+  command('buildpacks:clear', 'go back to detecting the buildpack').option(...APP).action((o) => setBuildpack(null, o, context));
 
   command('config', 'show config vars', 'plat config', 'plat config --shell > .env')
     .option(...APP)

@@ -3,7 +3,7 @@ import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
 import { appForUser } from '../../auth/access.js';
 import type { Platform } from '../../platform.js';
-import { appsOf, createApp, destroyApp, presentApp, renameAppTo, setAppMaintenance } from '../../services/apps.js';
+import { appsOf, createApp, destroyApp, presentApp, renameAppTo, setAppBuildpack, setAppMaintenance } from '../../services/apps.js';
 import { App, AppCreate, AppDestroyQuery, AppParams, AppUpdate, errors } from '../schemas.js';
 
 export const appRoutes: FastifyPluginAsync<{ platform: Platform }> = async (app, { platform }) => {
@@ -36,13 +36,14 @@ export const appRoutes: FastifyPluginAsync<{ platform: Platform }> = async (app,
   app.patch(
     '/v1/apps/:app',
     {
-      schema: { tags: ['apps'], summary: 'Rename an app or switch maintenance mode', params: AppParams, body: AppUpdate, response: { 200: App, ...errors(403, 404, 409, 422) } },
+      schema: { tags: ['apps'], summary: 'Rename an app, switch maintenance mode, or choose its buildpack', params: AppParams, body: AppUpdate, response: { 200: App, ...errors(403, 404, 409, 422) } },
     },
     async (request) => {
       const { app: name } = request.params as Static<typeof AppParams>;
       const body = request.body as Static<typeof AppUpdate>;
       let row = await appForUser(platform.sql, request.user!, name, body.name === undefined ? 'collaborator' : 'owner');
       if (body.maintenance !== undefined) row = await setAppMaintenance(platform, row, request.user!, body.maintenance);
+      if (body.buildpack !== undefined) row = await setAppBuildpack(platform, row, request.user!, body.buildpack);
       if (body.name !== undefined) row = await renameAppTo(platform, row, request.user!, body.name);
       return presentApp(platform, row, host(request.headers));
     },

@@ -1,0 +1,165 @@
+/**
+ * Every example app deploys from a `git push` and answers through the
+ * router; the build cache, the release phase, image pruning and the build
+ * limits are seen working from the pusher's side.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exampleRepo } from './support/app-repo.js';
+import { get } from './support/http.js';
+import { startPlatd, type Platd } from './support/platd.js';
+
+async function deploy(platd: Platd, example: string, app = example): Promise<{ repo: string; output: string }> {
+  const repo = await exampleRepo(platd, example);
+  const created = await platd.plat(['apps:create', app], { cwd: repo });
+  expect(created.code, created.output).toBe(0);
+  const push = await platd.git(['push', 'platform', 'main'], repo);
+  expect(push.code, push.output).toBe(0);
+  return { repo, output: push.output };
+}
+
+async function commitAll(platd: Platd, repo: string, message: string): Promise<void> {
+  for (const args of [['add', '-A'], ['commit', '-q', '-m', message]]) {
+    const result = await platd.git(args, repo);
+    expect(result.code, result.output).toBe(0);
+  }
+}
+
+describe('buildpacks', () => {
+  let platd: Platd;
+
+  beforeAll(async () => {
+    platd = await startPlatd({ env: { PLAT_KEEP_RELEASES: '2' } });
+    const login = await platd.plat(['login', '--api-url', platd.apiUrl, '--token', platd.adminToken]);
+    expect(login.code).toBe(0);
+  });
+  afterAll(async () => {
+    await platd?.destroy();
+  });
+
+  it('serves a static site with content types and caching headers', async () => {
+    const { output } = await deploy(platd, 'static-site');
+    expect(output).toContain('-----> Static site app detected');
+    const page = await get(platd.routerPort, 'static-site.localhost');
+    expect(page.body).toContain('Hello from a static site on Plat');
+    expect(page.headers['content-type']).toBe('text/html');
+    expect(page.headers['cache-control']).toBe('no-cache');
+    const css = await get(platd.routerPort, 'static-site.localhost', '/style.css');
+    expect(css.headers['content-type']).toBe('text/css');
+    expect(css.headers['cache-control']).toBe('public, max-age=86400');
+    expect((await get(platd.routerPort, 'static-site.localhost', '/about')).body).toContain('About this static site');
+    expect((await get(platd.routerPort, 'static-site.localhost', '/missing')).status).toBe(404);
+  });
+
+  it('builds a Dockerfile as is and runs its CMD with PORT set', async () => {
+    const { output } = await deploy(platd, 'dockerfile-app');
+    expect(output).toContain('-----> Dockerfile app detected');
+    expect((await get(platd.routerPort, 'dockerfile-app.localhost')).body).toBe('Hello from a Dockerfile app on Plat! (dyno web.1)\n');
+  });
+
+  it('serves a plain WSGI module with uWSGI, as its Procfile asks', async () => {
+    await deploy(platd, 'wsgi-plain');
+    expect((await get(platd.routerPort, 'wsgi-plain.localhost')).body).toContain('Hello from plain WSGI on Plat! (dyno web.1');
+  });
+
+  it('finds and serves a Pyramid app with gunicorn', async () => {
+    const { output } = await deploy(platd, 'pyramid-app');
+    expect(output).toContain('Pyramid app found: app:application');
+    expect((await get(platd.routerPort, 'pyramid-app.localhost')).body).toBe('Hello from Pyramid on Plat! (dyno web.1)\n');
+  });
+
+  it('builds a Node.js app with npm ci and its build script, and serves npm start', async () => {
+    const { output } = await deploy(platd, 'node-web');
+    expect(output).toContain('-----> Node.js app detected');
+    expect(output).toContain('Installing dependencies with npm ci (package-lock.json)');
+    expect(output).toContain('RUN npm run build');
+    expect((await get(platd.routerPort, 'node-web.localhost')).body).toContain('Hello from Node.js on Plat! (dyno web.1, node v18');
+  });
+
+  it('runs Django with collectstatic at build and migrate in the release phase', async () => {
+    const { repo, output } = await deploy(platd, 'django-site');
+    expect(output).toContain('Django app found: mysite.wsgi');
+    expect(output).toContain("static file copied to '/app/staticfiles'");
+    expect(output).toContain('-----> Running release command: python manage.py migrate --noinput');
+    expect(output).toContain('Applying hello.0001_initial... OK');
+    expect((await get(platd.routerPort, 'django-site.localhost')).body).toBe('Hello from Django on Plat! (dyno web.1)\n');
+    expect((await get(platd.routerPort, 'django-site.localhost', '/static/site.css')).status).toBe(200);
+
+    // A failing release command fails the release; the old one keeps serving.
+    writeFileSync(join(repo, 'Procfile'), 'release: python -c "import sys; print(\'migrations broke\'); sys.exit(3)"\n');
+    writeFileSync(join(repo, 'hello', 'views.py'), readFileSync(join(repo, 'hello', 'views.py'), 'utf8').replace('Hello from Django', 'Never served'));
+    await commitAll(platd, repo, 'a release command that fails');
+    const push = await platd.git(['push', 'platform', 'main'], repo);
+    expect(push.code).not.toBe(0);
+    expect(push.output).toContain('migrations broke');
+    expect(push.output).toContain('Release command failed (exit 3)');
+    expect((await get(platd.routerPort, 'django-site.localhost')).body).toBe('Hello from Django on Plat! (dyno web.1)\n');
+    const releases = JSON.parse((await platd.plat(['releases', '-a', 'django-site', '--json'])).stdout);
+    expect(releases.map((r: { version: number; status: string }) => `v${r.version} ${r.status}`)).toEqual(['v2 failed', 'v1 succeeded']);
+  });
+
+  it('reuses the dependency layer on a code-only push and prunes old images', async () => {
+    const { repo } = await deploy(platd, 'flask-hello', 'cached');
+    for (const version of ['second', 'third']) {
+      writeFileSync(join(repo, 'app.py'), readFileSync(join(repo, 'app.py'), 'utf8').replace(/GREETING = ".*"/, `GREETING = "Hello, ${version} version"`));
+      await commitAll(platd, repo, `${version} version`);
+      const push = await platd.git(['push', 'platform', 'main'], repo);
+      expect(push.code, push.output).toBe(0);
+      expect(push.output).toMatch(/RUN pip install -r \/app\/requirements\.txt\s*\nremote:\s+\(using cache\)/);
+      expect(push.output).not.toContain('Requirement already satisfied');
+    }
+    expect((await get(platd.routerPort, 'cached.localhost')).body).toContain('Hello, third version!');
+    const app = JSON.parse((await platd.plat(['apps:info', '-a', 'cached', '--json'])).stdout);
+    const images = await new Docker().listImages({ filters: { label: [`plat.instance=${platd.instance}`, `plat.app-id=${app.id}`] } });
+    expect(images.flatMap((image) => image.RepoTags ?? [])).toHaveLength(2);
+  });
+
+  it('uses the buildpack an app chose over detection', async () => {
+    const repo = await exampleRepo(platd, 'static-site');
+    writeFileSync(join(repo, 'Procfile'), 'web: python3 -m http.server $PORT --directory public\n');
+    await commitAll(platd, repo, 'serve with python');
+    expect((await platd.plat(['apps:create', 'chosen'], { cwd: repo })).code).toBe(0);
+    expect((await platd.plat(['buildpacks:set', 'procfile'], { cwd: repo })).stdout).toContain('Buildpack set to procfile');
+    expect((await platd.plat(['buildpacks:set', 'cobol'], { cwd: repo })).stderr).toContain('Unknown buildpack "cobol"');
+    const push = await platd.git(['push', 'platform', 'main'], repo);
+    expect(push.output).toContain('-----> Procfile app set for this app');
+    expect((await get(platd.routerPort, 'chosen.localhost')).body).toContain('Hello from a static site on Plat');
+    // Python's server has no clean URLs: /about is not about.html, unlike the static buildpack's nginx.
+    expect((await get(platd.routerPort, 'chosen.localhost', '/about')).status).toBe(404);
+  });
+});
+
+describe('build limits', () => {
+  let platd: Platd;
+
+  beforeAll(async () => {
+    platd = await startPlatd({ env: { PLAT_MAX_PUSH_MB: '1', PLAT_BUILD_TIMEOUT_SECONDS: '5' } });
+    expect((await platd.plat(['login', '--api-url', platd.apiUrl, '--token', platd.adminToken])).code).toBe(0);
+  });
+  afterAll(async () => {
+    await platd?.destroy();
+  });
+
+  it('refuses a push over the size cap', async () => {
+    const repo = await exampleRepo(platd, 'flask-hello');
+    writeFileSync(join(repo, 'big.bin'), randomBytes(2 * 1024 * 1024));
+    await commitAll(platd, repo, 'a big file');
+    expect((await platd.plat(['apps:create', 'big'], { cwd: repo })).code).toBe(0);
+    const push = await platd.git(['push', 'platform', 'main'], repo);
+    expect(push.code).not.toBe(0);
+    expect(push.output).toContain('The pushed source is over the 1 MB limit');
+  });
+
+  it('stops a build that runs past the time limit', async () => {
+    const repo = await exampleRepo(platd, 'dockerfile-app');
+    writeFileSync(join(repo, 'Dockerfile'), 'FROM plat/stack:latest\nRUN sleep 60\nCMD python3 -m http.server $PORT\n');
+    await commitAll(platd, repo, 'a slow build');
+    expect((await platd.plat(['apps:create', 'slow'], { cwd: repo })).code).toBe(0);
+    const push = await platd.git(['push', 'platform', 'main'], repo);
+    expect(push.code).not.toBe(0);
+    expect(push.output).toContain('Build timed out after 5 s');
+  });
+});

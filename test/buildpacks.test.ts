@@ -117,6 +117,38 @@ describe('buildpacks', () => {
     expect(images.flatMap((image) => image.RepoTags ?? [])).toHaveLength(2);
   });
 
+  it('queues concurrent pushes to one app: one deploys, the other is told to pull', async () => {
+    const { repo } = await deploy(platd, 'flask-hello', 'racing');
+    const other = await exampleRepo(platd, 'flask-hello');
+    expect((await platd.plat(['git:remote', '-a', 'racing'], { cwd: other })).code).toBe(0);
+    expect((await platd.git(['fetch', '-q', 'platform'], other)).code).toBe(0);
+    await platd.git(['reset', '-q', '--hard', 'platform/main'], other);
+    for (const [dir, text] of [[repo, 'from the first clone'], [other, 'from the second clone']] as const) {
+      writeFileSync(join(dir, 'app.py'), readFileSync(join(dir, 'app.py'), 'utf8').replace(/GREETING = ".*"/, `GREETING = "Hello ${text}"`));
+      await commitAll(platd, dir, text);
+    }
+    const pushes = await Promise.all([platd.git(['push', 'platform', 'main'], repo), platd.git(['push', 'platform', 'main'], other)]);
+    expect(pushes.map((p) => p.code === 0).sort()).toEqual([false, true]);
+    const loser = pushes.find((p) => p.code !== 0)!;
+    expect(loser.output).toMatch(/moved while this push waited for another deploy|fetch first|non-fast-forward/);
+    const releases = JSON.parse((await platd.plat(['releases', '-a', 'racing', '--json'])).stdout);
+    expect(releases.map((r: { version: number; status: string }) => `v${r.version} ${r.status}`)).toEqual(['v2 succeeded', 'v1 succeeded']);
+    const winner = pushes[0]!.code === 0 ? 'first' : 'second';
+    expect((await get(platd.routerPort, 'racing.localhost')).body).toContain(`Hello from the ${winner} clone`);
+  });
+
+  it('installs a Pipfile app', async () => {
+    const repo = await exampleRepo(platd, 'flask-hello');
+    await platd.git(['rm', '-q', 'requirements.txt'], repo);
+    writeFileSync(join(repo, 'Pipfile'), '[packages]\nflask = "*"\n\n[requires]\npython_version = "3.11"\n');
+    await commitAll(platd, repo, 'use a Pipfile');
+    expect((await platd.plat(['apps:create', 'pipfile-app'], { cwd: repo })).code).toBe(0);
+    const push = await platd.git(['push', 'platform', 'main'], repo);
+    expect(push.code, push.output).toBe(0);
+    expect(push.output).toContain("Installing the Pipfile's packages");
+    expect((await get(platd.routerPort, 'pipfile-app.localhost')).body).toContain('Hello from Flask on Plat!');
+  });
+
   it('uses the buildpack an app chose over detection', async () => {
     const repo = await exampleRepo(platd, 'static-site');
     writeFileSync(join(repo, 'Procfile'), 'web: python3 -m http.server $PORT --directory public\n');

@@ -4,4 +4,4 @@ export { buildApp, type AppBuildRequest, type AppBuildResult } from './app-build
 export { buildpacks, detectBuildpack, findBuildpack, type Buildpack, type BuildPlan, type PlanContext } from './buildpacks/index.js';
 export { memorySource, directorySource, type Source } from './source.js';
 export { gitReceiver, type GitReceiverOptions, type GitService } from './git/smart-http.js';
-export { ensureRepository, removeRepository, repoPath } from './git/repository.js';
+export { branchHead, ensureRepository, removeRepository, repoPath } from './git/repository.js';

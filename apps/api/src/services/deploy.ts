@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { buildApp } from '@plat/builder';
+import { branchHead, buildApp } from '@plat/builder';
 import { PlatError, type BuildEvent } from '@plat/core';
 import { LABELS } from '../controller/dyno-spec.js';
 import type { Platform } from '../platform.js';
@@ -12,6 +12,8 @@ export interface DeployRequest {
   commit: string;
   source: Readable;
   emit: (event: BuildEvent) => void;
+  /** The branch as the pusher saw it; a push that waited behind another must still fast-forward. */
+  expected?: { ref: string; old: string };
 }
 
 /**
@@ -24,8 +26,15 @@ export function deploy(platform: Platform, request: DeployRequest): Promise<{ ve
   return platform.builds.run(request.app.name, () => runDeploy(platform, request));
 }
 
-async function runDeploy(platform: Platform, { app, commit, source, emit }: DeployRequest): Promise<{ version: number }> {
+async function runDeploy(platform: Platform, { app, commit, source, emit, expected }: DeployRequest): Promise<{ version: number }> {
   const { sql, settings } = platform;
+  if (expected) {
+    const head = (await branchHead(platform.reposDir, app.name, expected.ref)) ?? '0'.repeat(expected.old.length);
+    if (head !== expected.old) {
+      source.resume();
+      throw new PlatError('conflict', `${expected.ref.replace('refs/heads/', '')} moved while this push waited for another deploy: pull, then push again.`);
+    }
+  }
   const output: string[] = [];
   const line = (text: string) => {
     output.push(text);

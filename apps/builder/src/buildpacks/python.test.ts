@@ -4,7 +4,7 @@ import { detectBuildpack } from './index.js';
 import { python } from './python.js';
 import { findWsgiEntry } from './python-wsgi-entry.js';
 
-const context = { stackImage: 'plat/stack:latest', caBundle: '.plat-build/ca-certificates.crt' };
+const context = { stackImage: 'plat/stack:latest', caBundle: '.plat-build/ca-certificates.crt', buildDir: '.plat-build' };
 
 describe('python buildpack', () => {
   it.each(['requirements.txt', 'pyproject.toml', 'setup.py', 'Pipfile'])('detects %s', (marker) => {
@@ -66,5 +66,20 @@ describe('findWsgiEntry', () => {
 
   it('finds nothing in a plain script', () => {
     expect(findWsgiEntry(memorySource({ 'main.py': 'print("hi")\n' }))).toBeUndefined();
+  });
+});
+
+describe('Pipfile apps', () => {
+  it('install the [packages] with pip, pinned by Pipfile.lock when there is one', () => {
+    const pipfile = '[packages]\nflask = "*"\nrequests = {version = ">=2", extras = ["socks"]}\n\n[dev-packages]\npytest = "*"\n';
+    const lock = JSON.stringify({ default: { flask: { version: '==2.2.2' } } });
+    const plan = python.plan(memorySource({ Pipfile: pipfile, 'Pipfile.lock': lock, 'app.py': 'from flask import Flask\napp = Flask(__name__)\n' }), context);
+    expect(plan.files?.['requirements.txt']).toBe('flask==2.2.2\nrequests[socks]>=2\n');
+    expect(plan.dockerfile).toContain('COPY .plat-build/requirements.txt /app/.plat-pipfile-requirements.txt');
+    expect(plan.dockerfile).toContain('RUN pip install -r /app/.plat-pipfile-requirements.txt');
+  });
+
+  it('refuses an invalid Pipfile with a clear message', () => {
+    expect(() => python.plan(memorySource({ Pipfile: '[packages\nx=' }), context)).toThrow(/Pipfile is not valid TOML/);
   });
 });

@@ -1,5 +1,6 @@
 import type { Source } from '../source.js';
 import type { Buildpack, BuildPlan, PlanContext } from './buildpack.js';
+import { pipfileRequirements } from './pipfile.js';
 import { findWsgiEntry, wantsCollectstatic, type WsgiEntry } from './python-wsgi-entry.js';
 
 const FRAMEWORK_NAMES: Record<WsgiEntry['framework'], string> = { django: 'Django', flask: 'Flask', pyramid: 'Pyramid', wsgi: 'WSGI' };
@@ -10,9 +11,12 @@ const MARKERS = ['requirements.txt', 'pyproject.toml', 'setup.py', 'Pipfile'];
  * The steps that install dependencies. Each depends only on the files it
  * copies, so a code-only push reuses the cached dependency layer.
  */
-function installSteps(source: Source): string[] {
+function installSteps(source: Source, context: PlanContext): string[] {
   if (source.has('requirements.txt')) {
     return ['COPY requirements.txt /app/requirements.txt', 'RUN pip install -r /app/requirements.txt'];
+  }
+  if (source.has('Pipfile')) {
+    return [`COPY ${context.buildDir}/requirements.txt /app/.plat-pipfile-requirements.txt`, 'RUN pip install -r /app/.plat-pipfile-requirements.txt'];
   }
   if (source.has('pyproject.toml') || source.has('setup.py')) {
     // Installed from the full tree after it is copied; no build isolation, so
@@ -46,8 +50,10 @@ export const python: Buildpack = {
       processTypes.web = `gunicorn --bind 0.0.0.0:$PORT --access-logfile - ${entry.target}`;
       notes.push(`${FRAMEWORK_NAMES[entry.framework]} app found: ${entry.target}`);
     }
+    const files: Record<string, string> = {};
     if (source.has('Pipfile') && !source.has('requirements.txt')) {
-      notes.push('Pipfile found without requirements.txt: only packages the stack provides are available');
+      files['requirements.txt'] = pipfileRequirements(source.read('Pipfile') ?? '', source.read('Pipfile.lock'));
+      notes.push(`Installing the Pipfile's packages${source.has('Pipfile.lock') ? ' as Pipfile.lock pins them' : ''}`);
     }
     const dockerfile = [
       `FROM ${context.stackImage}`,
@@ -62,13 +68,13 @@ export const python: Buildpack = {
       // The venv sees the stack's packages, so requirements it already
       // satisfies install nothing (and need no package index).
       'RUN python3 -m venv --system-site-packages /app/.venv',
-      ...installSteps(source),
+      ...installSteps(source, context),
       'COPY --chown=dyno:dyno . /app',
       ...projectInstall(source),
       ...(wantsCollectstatic(source) ? ['RUN python manage.py collectstatic --noinput'] : []),
       'USER dyno',
       '',
     ].join('\n');
-    return { dockerfile, processTypes, notes };
+    return { dockerfile, processTypes, notes, files };
   },
 };

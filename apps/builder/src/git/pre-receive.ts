@@ -21,10 +21,12 @@ async function readUpdates(): Promise<{ oldRev: string; newRev: string; ref: str
   return updates;
 }
 
-function deploy(commit: string, ref: string): Promise<boolean> {
+function deploy(update: { oldRev: string; newRev: string; ref: string }): Promise<boolean> {
+  const commit = update.newRev;
   const url = new URL(process.env.PLAT_HOOK_URL ?? '');
   url.searchParams.set('commit', commit);
-  url.searchParams.set('ref', ref);
+  url.searchParams.set('ref', update.ref);
+  url.searchParams.set('old', update.oldRev);
   const archive = spawn('git', ['archive', '--format=tar', commit], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve) => {
     const req = request(url, {
@@ -67,4 +69,4 @@ if (ZERO.test(target.newRev)) {
   console.log(` !     Deleting ${target.ref.replace('refs/heads/', '')} is not allowed: it is what the app runs.`);
   process.exit(1);
 }
-process.exit((await deploy(target.newRev, target.ref)) ? 0 : 1);
+process.exit((await deploy(target)) ? 0 : 1);

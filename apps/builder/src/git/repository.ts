@@ -34,3 +34,12 @@ export async function ensureRepository(reposDir: string, app: string): Promise<s
 export function removeRepository(reposDir: string, app: string): void {
   rmSync(repoPath(reposDir, app), { recursive: true, force: true });
 }
+
+/** The commit a branch of the app's repository points at, or undefined when it has none. */
+export async function branchHead(reposDir: string, app: string, ref: string): Promise<string | undefined> {
+  try {
+    return (await runGit(['--git-dir', repoPath(reposDir, app), 'rev-parse', '--verify', '--quiet', `${ref}^{commit}`])).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}

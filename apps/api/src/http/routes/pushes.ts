@@ -29,7 +29,11 @@ export const pushRoutes: FastifyPluginAsync<{ platform: Platform }> = async (app
         querystring: {
           type: 'object',
           required: ['commit'],
-          properties: { commit: { type: 'string', pattern: '^[0-9a-f]{40,64}$' }, ref: { type: 'string' } },
+          properties: {
+            commit: { type: 'string', pattern: '^[0-9a-f]{40,64}$' },
+            old: { type: 'string', pattern: '^[0-9a-f]{40,64}$' },
+            ref: { type: 'string', pattern: '^refs/heads/(main|master)$' },
+          },
         },
       },
     },
@@ -38,7 +42,7 @@ export const pushRoutes: FastifyPluginAsync<{ platform: Platform }> = async (app
         throw new PlatError('forbidden', 'Only git hooks started by this platd may deploy.');
       }
       const { app: name } = request.params as { app: string };
-      const { commit } = request.query as { commit: string };
+      const { commit, old, ref } = request.query as { commit: string; old?: string; ref?: string };
       const appRow = await findApp(platform.sql, name);
       if (!appRow) throw new PlatError('not_found', `Couldn't find that app: ${name}`);
 
@@ -46,7 +50,7 @@ export const pushRoutes: FastifyPluginAsync<{ platform: Platform }> = async (app
       reply.raw.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-cache' });
       const emit = (event: BuildEvent) => reply.raw.write(`${JSON.stringify(event)}\n`);
       try {
-        const { version } = await deploy(platform, { app: appRow, commit, source: request.body as Readable, emit });
+        const { version } = await deploy(platform, { app: appRow, commit, source: request.body as Readable, emit, ...(old && ref ? { expected: { ref, old } } : {}) });
         const url = `http://${platform.controller.hostnameOf(name)}:${platform.settings.routerPort}/`;
         emit({ type: 'line', text: `       ${url} deployed to Plat` });
         emit({ type: 'result', ok: true, release: version, url });

@@ -24,6 +24,10 @@ export interface Platd {
   plat(args: string[], options?: { cwd?: string; env?: NodeJS.ProcessEnv }): Promise<RunResult>;
   git(args: string[], cwd: string): Promise<RunResult>;
   stop(): Promise<void>;
+  /** SIGKILL, as a crash would: no shutdown of any kind. */
+  kill(): Promise<void>;
+  /** Starts platd again on the same data dir and ports. */
+  start(): Promise<void>;
   /** Stops platd, its router and every container, network and image it made. */
   destroy(): Promise<void>;
 }
@@ -103,6 +107,17 @@ export async function startPlatd(options: { env?: NodeJS.ProcessEnv } = {}): Pro
       run(process.execPath, [PLAT, ...args], { cwd: runOptions.cwd ?? home, env: { ...userEnv, ...runOptions.env } }),
     git: (args, cwd) => run('git', args, { cwd, env: userEnv }),
     stop,
+    kill: async () => {
+      const running = child;
+      if (!running || running.exitCode !== null) return;
+      const exited = new Promise((r) => running.on('exit', r));
+      running.kill('SIGKILL');
+      await exited;
+    },
+    start: async () => {
+      log = '';
+      await start();
+    },
     destroy: async () => {
       await stop();
       const pidFile = join(env.PLAT_DATA_DIR!, 'router', 'nginx.pid');

@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureStackImage, ImageBuilder } from '@plat/builder';
 import { ensureAdminToken } from './admin-token.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { settingsFromEnv } from './config.js';
 import { Controller } from './controller/controller.js';
 import { DockerRuntime } from './controller/docker-runtime.js';
@@ -19,6 +20,7 @@ const log = (line: string) => console.log(`${new Date().toISOString()} plat[plat
 async function main(): Promise<void> {
   const settings = settingsFromEnv();
   mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
+  const unlock = lockDataDir(settings.dataDir);
   const database = await openDatabase({ dataDir: settings.dataDir, ...(settings.databaseUrl ? { databaseUrl: settings.databaseUrl } : {}) });
   const applied = await migrate(database.sql);
   if (applied.length > 0) log(`applied migrations: ${applied.join(', ')}`);
@@ -47,7 +49,12 @@ async function main(): Promise<void> {
     hookSecret: randomBytes(32).toString('hex'),
     log,
   };
+  // A release still pending was cut short by a platd exit mid-rollout: it
+  // never became current, and converging removes whatever it started.
+  const abandoned = await database.sql`update releases set status = 'failed' where status = 'pending'`;
+  if (abandoned.count > 0) log(`marked ${abandoned.count} interrupted release(s) failed`);
   await controller.restoreAll();
+  await controller.start();
 
   const server = await buildServer(platform);
   await server.listen({ host: settings.apiHost, port: settings.apiPort });
@@ -75,8 +82,10 @@ async function main(): Promise<void> {
     if (closing) return;
     closing = true;
     log(`${signal}: stopping platd (dynos and the router keep running)`);
+    controller.stop();
     await server.close();
     await database.close();
+    unlock();
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -11,7 +11,8 @@ export interface Dyno {
   id: string;
   name: string;
   type: string;
-  state: 'up' | 'crashed';
+  state: 'up' | 'starting' | 'crashed';
+  restarts: number;
   release: number;
   command: string;
   exit_code: number | null;

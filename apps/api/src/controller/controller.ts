@@ -6,8 +6,9 @@ import type { Sql } from '../store/database.js';
 import { findApp, formation, listAppNames, } from '../store/apps.js';
 import { listDomains } from '../store/domains.js';
 import { currentRelease, type ReleaseRow } from '../store/releases.js';
-import type { DockerRuntime } from './docker-runtime.js';
+import type { DockerRuntime, DynoDeath } from './docker-runtime.js';
 import { desiredDynos, networkName, oneOffDyno, type DynoSpec } from './dyno-spec.js';
+import { CrashTracker } from './crash-backoff.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { waitUntilServing } from './readiness.js';
 import { planReconcile, type ObservedDyno } from './reconcile.js';
@@ -32,9 +33,61 @@ export class Controller {
   readonly #stopping = new Set<Promise<void>>();
   /** Containers on their way out: no longer the app's dynos, though Docker still lists them. */
   readonly #leaving = new Set<string>();
+  /** Web dynos started but not yet answering. */
+  readonly #starting = new Set<string>();
+  readonly #crashes = new CrashTracker();
+  #unwatch: (() => void) | undefined;
+  #timer: NodeJS.Timeout | undefined;
 
   constructor(deps: ControllerDeps) {
     this.#deps = deps;
+  }
+
+  /**
+   * Level-triggered upkeep: react to dynos dying (Docker events) and
+   * converge every app on a timer, so anything missed is caught up.
+   */
+  async start(intervalMs = 30_000): Promise<void> {
+    this.#unwatch = await this.#deps.runtime.watchDeaths((death) => this.#onDeath(death));
+    this.#timer = setInterval(() => void this.#convergeAll(), intervalMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    this.#unwatch?.();
+    if (this.#timer) clearInterval(this.#timer);
+  }
+
+  /** Restarts and exit codes of the app's crashed dynos, for plat ps. */
+  crashInfo(appName: string, dyno: ObservedDyno): { restarts: number; starting: boolean } {
+    return { restarts: this.#crashes.get(crashKey(appName, dyno.releaseId, dyno.dyno))?.restarts ?? 0, starting: this.#starting.has(dyno.id) };
+  }
+
+  /** Stops and removes a container we no longer want; its death is not a crash. */
+  async #retire(id: string, graceSeconds: number): Promise<void> {
+    this.#leaving.add(id);
+    try {
+      await this.#deps.runtime.removeDyno(id, graceSeconds);
+    } finally {
+      // Docker reports the death a moment later; keep recognising it.
+      setTimeout(() => this.#leaving.delete(id), 60_000).unref();
+    }
+  }
+
+  #onDeath(death: DynoDeath): void {
+    if (death.oneOff || !death.dyno || this.#leaving.has(death.id)) return;
+    const record = this.#crashes.crashed(crashKey(death.app, death.releaseId, death.dyno), death.exitCode, Date.now());
+    const delay = Math.max(0, record.retryAt - Date.now());
+    this.#deps.log(`${death.app} ${death.dyno} crashed (exit ${death.exitCode}), restarting ${delay === 0 ? 'now' : `in ${Math.round(delay / 1000)}s`}`);
+    setTimeout(() => {
+      this.converge(death.app).catch((error: Error) => this.#deps.log(`restarting ${death.app} ${death.dyno} failed: ${error.message}`));
+    }, delay).unref();
+  }
+
+  async #convergeAll(): Promise<void> {
+    for (const name of await listAppNames(this.#deps.sql).catch(() => [])) {
+      await this.converge(name).catch((error: Error) => this.#deps.log(`converging ${name} failed: ${error.message}`));
+    }
   }
 
   hostnameOf(app: string): string {
@@ -122,7 +175,7 @@ export class Controller {
   restartDyno(appName: string, dyno: string): Promise<void> {
     return this.#queue.run(appName, async () => {
       const victims = (await this.#deps.runtime.listDynos(appName)).filter((d) => d.dyno === dyno);
-      await Promise.all(victims.map((d) => this.#deps.runtime.removeDyno(d.id, 30)));
+      await Promise.all(victims.map((d) => this.#retire(d.id, 30)));
       await this.#converge(appName);
     });
   }
@@ -135,7 +188,7 @@ export class Controller {
       // Destroyed or renamed: nothing of this name should run or be routed.
       this.#routes.delete(appName);
       await router.apply([...this.#routes.values()]);
-      await Promise.all(actual.map((dyno) => runtime.removeDyno(dyno.id, 30)));
+      await Promise.all(actual.map((dyno) => this.#retire(dyno.id, 30)));
       await runtime.removeNetwork(networkName(settings.instance, appName));
       return;
     }
@@ -151,14 +204,19 @@ export class Controller {
       : [];
     const plan = planReconcile(desired, actual);
     await runtime.ensureNetwork(networkName(settings.instance, appName), appName);
-    // Dead containers serve nothing and may hold a desired dyno's name.
-    await Promise.all(plan.remove.filter((dyno) => !dyno.running).map((dyno) => runtime.removeDyno(dyno.id, 0)));
+    // A crashed dyno waits out its backoff; its dead container stays, for plat ps.
+    const now = Date.now();
+    this.#crashes.retain(new Set([...desired, ...actual].map((d) => crashKey(appName, d.releaseId, d.dyno))));
+    const held = new Set(plan.start.filter((spec) => this.#crashes.holding(crashKey(appName, spec.releaseId, spec.dyno), now)).map((spec) => spec.key));
+    const toStart = plan.start.filter((spec) => !held.has(spec.key));
+    // Dead containers serve nothing.
+    await Promise.all(plan.remove.filter((dyno) => !dyno.running && !held.has(dyno.key)).map((dyno) => this.#retire(dyno.id, 0)));
 
-    const results = await Promise.allSettled(plan.start.map((spec) => this.#startDyno(spec)));
+    const results = await Promise.allSettled(toStart.map((spec) => this.#startDyno(spec)));
     const failures = results.flatMap((result) => (result.status === 'rejected' ? [result.reason as Error] : []));
     if (failures.length > 0) {
       const started = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
-      await Promise.all(started.map((dyno) => runtime.removeDyno(dyno.id, 5)));
+      await Promise.all(started.map((dyno) => this.#retire(dyno.id, 5)));
       throw new PlatError('release_failed', failures[0]!.message);
     }
     const started = results.map((result) => (result as PromiseFulfilledResult<ObservedDyno>).value);
@@ -173,14 +231,9 @@ export class Controller {
     await router.apply([...this.#routes.values()]);
 
     for (const dyno of plan.remove.filter((d) => d.running)) {
-      this.#leaving.add(dyno.id);
-      const stopping = runtime
-        .removeDyno(dyno.id, 30)
+      const stopping = this.#retire(dyno.id, 30)
         .catch((error: Error) => this.#deps.log(`stopping ${dyno.containerName} failed: ${error.message}`))
-        .finally(() => {
-          this.#stopping.delete(stopping);
-          this.#leaving.delete(dyno.id);
-        });
+        .finally(() => this.#stopping.delete(stopping));
       this.#stopping.add(stopping);
     }
   }
@@ -188,7 +241,18 @@ export class Controller {
   async #startDyno(spec: DynoSpec): Promise<ObservedDyno> {
     const { runtime, settings } = this.#deps;
     const dyno = await runtime.ensureDyno(spec);
+    this.#crashes.started(crashKey(spec.app, spec.releaseId, spec.dyno), Date.now());
     if (!spec.web) return dyno;
+    this.#starting.add(dyno.id);
+    try {
+      return await this.#waitUntilReady(spec, dyno);
+    } finally {
+      this.#starting.delete(dyno.id);
+    }
+  }
+
+  async #waitUntilReady(spec: DynoSpec, dyno: ObservedDyno): Promise<ObservedDyno> {
+    const { runtime, settings } = this.#deps;
     if (!dyno.hostPort) throw new Error(`${spec.dyno} has no published port`);
     const readiness = await waitUntilServing(dyno.hostPort, {
       timeoutMs: settings.bootTimeoutMs,
@@ -197,11 +261,15 @@ export class Controller {
     if (readiness.ready) return dyno;
     const state = await runtime.dynoState(dyno.id).catch(() => ({ running: false, exitCode: -1 }));
     const tail = (await runtime.dynoLogTail(dyno.id, 15).catch(() => '')).trim();
-    await runtime.removeDyno(dyno.id, 5);
+    await this.#retire(dyno.id, 5);
     const reason =
       readiness.reason === 'exited'
         ? `H10: ${spec.dyno} crashed at boot (exit ${state.exitCode})`
         : `R10: ${spec.dyno} did not answer on $PORT within ${Math.round(settings.bootTimeoutMs / 1000)} s`;
     throw new Error(tail ? `${reason}; its last output:\n${tail}` : reason);
   }
+}
+
+function crashKey(app: string, releaseId: string, dyno: string): string {
+  return `${app}/${releaseId}/${dyno}`;
 }

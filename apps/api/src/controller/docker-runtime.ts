@@ -1,4 +1,5 @@
 import Docker from 'dockerode';
+import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { DYNO_PORT, DYNO_USER, LABELS, type DynoSpec } from './dyno-spec.js';
@@ -9,6 +10,15 @@ import type { ObservedDyno } from './reconcile.js';
  * creates carries the instance label, so two platds never touch each other's
  * containers or networks.
  */
+export interface DynoDeath {
+  id: string;
+  app: string;
+  dyno: string;
+  releaseId: string;
+  oneOff: boolean;
+  exitCode: number;
+}
+
 export class DockerRuntime {
   readonly #docker: Docker;
   readonly #instance: string;
@@ -43,7 +53,9 @@ export class DockerRuntime {
   #containerOptions(spec: DynoSpec): Docker.ContainerCreateOptions {
     const portKey = `${DYNO_PORT}/tcp`;
     return {
-      name: spec.containerName,
+      // Unique per start: a dyno's replacement may start while the container
+      // it replaces is still draining.
+      name: `${spec.containerName}-${randomBytes(3).toString('hex')}`,
       Image: spec.image,
       // Procfile commands are shell command lines, as on Heroku; they run
       // inside the app's own container, never on the host.
@@ -114,6 +126,7 @@ export class DockerRuntime {
       const exited = /^Exited \((-?\d+)\)/.exec(info.Status)?.[1];
       return {
         id: info.Id,
+        key: labels[LABELS.key] ?? '',
         containerName: (info.Names[0] ?? '').replace(/^\//, ''),
         app: labels[LABELS.app] ?? '',
         dyno: labels[LABELS.dyno] ?? '',
@@ -127,6 +140,36 @@ export class DockerRuntime {
         ...(exited !== undefined ? { exitCode: Number(exited) } : {}),
       };
     });
+  }
+
+  /**
+   * Calls onDie for every container of this instance that exits, as Docker
+   * reports it; returns a function that stops watching.
+   */
+  async watchDeaths(onDie: (death: DynoDeath) => void): Promise<() => void> {
+    const stream = (await this.#docker.getEvents({
+      filters: { type: ['container'], event: ['die'], label: [`${LABELS.instance}=${this.#instance}`] },
+    })) as unknown as NodeJS.ReadableStream & { destroy(): void };
+    let pending = '';
+    stream.on('data', (chunk: Buffer) => {
+      pending += chunk.toString('utf8');
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines.filter(Boolean)) {
+        const event = JSON.parse(line) as { id: string; Actor?: { Attributes?: Record<string, string> } };
+        const attributes = event.Actor?.Attributes ?? {};
+        onDie({
+          id: event.id,
+          app: attributes[LABELS.app] ?? '',
+          dyno: attributes[LABELS.dyno] ?? '',
+          releaseId: attributes[LABELS.release] ?? '',
+          oneOff: Boolean(attributes[LABELS.oneOff]),
+          exitCode: Number(attributes.exitCode ?? -1),
+        });
+      }
+    });
+    stream.on('error', () => {});
+    return () => stream.destroy();
   }
 
   /** Whether the container still runs, and its exit code when it does not. */
@@ -201,6 +244,7 @@ function toObserved(info: Docker.ContainerInspectInfo): ObservedDyno | undefined
   const binding = info.NetworkSettings.Ports?.[`${DYNO_PORT}/tcp`]?.find((b) => b.HostIp === '127.0.0.1');
   return {
     id: info.Id,
+    key: labels[LABELS.key] ?? '',
     containerName: info.Name.replace(/^\//, ''),
     app: labels[LABELS.app] ?? '',
     dyno: labels[LABELS.dyno] ?? '',

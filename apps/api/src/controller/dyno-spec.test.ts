@@ -16,6 +16,7 @@ describe('desiredDynos', () => {
     expect(specs.map((spec) => spec.dyno)).toEqual(['web.1']);
     const [web] = specs;
     expect(web).toMatchObject({
+      key: 'rel-2/web.1/g0',
       containerName: 'plat-i1-hello-web-1-v2',
       command: 'gunicorn app:app',
       network: 'plat-i1-hello',
@@ -28,6 +29,8 @@ describe('desiredDynos', () => {
   it('names restarted dynos by their generation', () => {
     const [web] = desiredDynos({ instance: 'i1', app: 'hello', appId: 'app-1', release, formation: [{ type: 'web', quantity: 1, size: 'basic', generation: 3 }] });
     expect(web!.containerName).toBe('plat-i1-hello-web-1-v2-g3');
+    expect(web!.key).toBe('rel-2/web.1/g3');
+    expect(web!.labels['plat.key']).toBe('rel-2/web.1/g3');
   });
 
   it('follows the formation: quantities and sizes', () => {
@@ -49,9 +52,10 @@ describe('desiredDynos', () => {
 
 describe('planReconcile', () => {
   const desired = desiredDynos({ instance: 'i1', app: 'hello', appId: 'app-1', release, formation: [{ type: 'web', quantity: 2, size: 'standard' }] });
-  const observed = (name: string, running = true): ObservedDyno => ({
-    id: `id-${name}`,
-    containerName: name,
+  const observed = (key: string, running = true): ObservedDyno => ({
+    id: `id-${key}`,
+    key,
+    containerName: `c-${key}`,
     app: 'hello',
     dyno: 'web.1',
     process: 'web',
@@ -64,20 +68,20 @@ describe('planReconcile', () => {
   });
 
   it('keeps running matches, starts the missing and removes the rest', () => {
-    const plan = planReconcile(desired, [observed('plat-i1-hello-web-1-v2'), observed('plat-i1-hello-web-1-v1'), observed('plat-i1-hello-web-2-v1')]);
-    expect(plan.keep.map((d) => d.containerName)).toEqual(['plat-i1-hello-web-1-v2']);
-    expect(plan.start.map((s) => s.containerName)).toEqual(['plat-i1-hello-web-2-v2']);
-    expect(plan.remove.map((d) => d.containerName)).toEqual(['plat-i1-hello-web-1-v1', 'plat-i1-hello-web-2-v1']);
+    const plan = planReconcile(desired, [observed('rel-2/web.1/g0'), observed('rel-1/web.1/g0'), observed('rel-1/web.2/g0')]);
+    expect(plan.keep.map((d) => d.key)).toEqual(['rel-2/web.1/g0']);
+    expect(plan.start.map((s) => s.key)).toEqual(['rel-2/web.2/g0']);
+    expect(plan.remove.map((d) => d.key)).toEqual(['rel-1/web.1/g0', 'rel-1/web.2/g0']);
   });
 
   it('replaces a dead container of a desired dyno', () => {
-    const plan = planReconcile(desired, [observed('plat-i1-hello-web-1-v2', false), observed('plat-i1-hello-web-2-v2')]);
-    expect(plan.start.map((s) => s.containerName)).toEqual(['plat-i1-hello-web-1-v2']);
+    const plan = planReconcile(desired, [observed('rel-2/web.1/g0', false), observed('rel-2/web.2/g0')]);
+    expect(plan.start.map((s) => s.key)).toEqual(['rel-2/web.1/g0']);
     expect(plan.remove.map((d) => d.running)).toEqual([false]);
   });
 
   it('is idempotent: nothing to do when actual matches desired', () => {
-    const plan = planReconcile(desired, [observed('plat-i1-hello-web-1-v2'), observed('plat-i1-hello-web-2-v2')]);
+    const plan = planReconcile(desired, [observed('rel-2/web.1/g0'), observed('rel-2/web.2/g0')]);
     expect(plan.start).toEqual([]);
     expect(plan.remove).toEqual([]);
   });

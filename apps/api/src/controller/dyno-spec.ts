@@ -23,6 +23,8 @@ export const LABELS = {
   dyno: 'plat.dyno',
   /** One-off dynos (release phase, plat run) are not part of the formation. */
   oneOff: 'plat.one-off',
+  /** Which desired dyno a container serves: release, dyno name and restart generation. */
+  key: 'plat.key',
 } as const;
 
 export interface DynoSize {
@@ -39,7 +41,9 @@ export const SIZES: Record<string, DynoSize> = {
 };
 
 export interface DynoSpec {
-  /** Docker container name, unique per instance, app, dyno and release. */
+  /** Stable identity of the desired dyno; the container carries it as a label. */
+  key: string;
+  /** Start of the Docker container name; the runtime makes each one unique. */
   containerName: string;
   app: string;
   /** `web.1`, `worker.2` */
@@ -85,7 +89,9 @@ export function desiredDynos(input: DesiredInput): DynoSpec[] {
     const size = SIZES[sizeName] ?? SIZES.standard!;
     for (let index = 1; index <= quantity; index += 1) {
       const dyno = `${type}.${index}`;
+      const key = `${input.release.id}/${dyno}/g${generation}`;
       specs.push({
+        key,
         // The release version and restart generation are in the name: a new
         // one of either is a new container, started before the old one goes.
         containerName: `plat-${input.instance}-${input.app}-${type}-${index}-v${input.release.version}${generation ? `-g${generation}` : ''}`,
@@ -110,6 +116,7 @@ export function desiredDynos(input: DesiredInput): DynoSpec[] {
           [LABELS.version]: String(input.release.version),
           [LABELS.process]: type,
           [LABELS.dyno]: dyno,
+          [LABELS.key]: key,
         },
         size,
         network: networkName(input.instance, input.app),
@@ -137,6 +144,7 @@ export function oneOffDyno(input: OneOffInput): DynoSpec {
   const dyno = `${input.kind}.${input.number}`;
   const size = SIZES.standard!;
   return {
+    key: `${input.release.id}/${dyno}`,
     containerName: `plat-${input.instance}-${input.app}-${input.kind}-${input.number}`,
     app: input.app,
     dyno,

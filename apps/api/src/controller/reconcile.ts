@@ -3,6 +3,8 @@ import type { DynoSpec } from './dyno-spec.js';
 /** A dyno container as observed in Docker. */
 export interface ObservedDyno {
   id: string;
+  /** The desired dyno it serves (label), see DynoSpec.key. */
+  key: string;
   containerName: string;
   app: string;
   dyno: string;
@@ -29,7 +31,8 @@ export interface ReconcilePlan {
 
 /**
  * Desired against actual: pure, level-triggered. A container matches a
- * desired dyno when it runs the same dyno of the same release; anything else
+ * desired dyno when it runs the same dyno of the same release and restart
+ * generation (its key); anything else
  * goes, but only after its replacements are up (the executor's job).
  */
 export function planReconcile(desired: DynoSpec[], actual: ObservedDyno[]): ReconcilePlan {
@@ -38,7 +41,7 @@ export function planReconcile(desired: DynoSpec[], actual: ObservedDyno[]): Reco
   const claimed = new Set<string>();
   for (const spec of desired) {
     const match = actual.find(
-      (dyno) => !claimed.has(dyno.id) && dyno.running && dyno.containerName === spec.containerName,
+      (dyno) => !claimed.has(dyno.id) && dyno.running && dyno.key === spec.key,
     );
     if (match) {
       claimed.add(match.id);

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import postgres from 'postgres';
 
@@ -28,6 +28,8 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
   mkdirSync(dir, { recursive: true });
   const db = await PGlite.create(dir);
   const socketPath = join(options.dataDir, 'pglite.sock');
+  // Left behind when platd was killed; main.ts has made sure no other platd uses this data dir.
+  rmSync(socketPath, { force: true });
   const server = new PGLiteSocketServer({ db, path: socketPath });
   await server.start();
   const sql = postgres({ path: socketPath, max: 1, username: 'postgres', database: 'postgres', onnotice: () => {} });

@@ -7,12 +7,13 @@ import type { Platform } from '../../platform.js';
 import { listFormation, restartDynos, updateFormation } from '../../services/formation.js';
 import { AppParams, Dyno, DynoParams, errors, FormationBatch, FormationEntry } from '../schemas.js';
 
-function presentDyno(dyno: ObservedDyno) {
+function presentDyno(dyno: ObservedDyno, crash: { restarts: number; starting: boolean }) {
   return {
     id: dyno.id.slice(0, 12),
     name: dyno.dyno,
     type: dyno.process,
-    state: dyno.running ? ('up' as const) : ('crashed' as const),
+    state: !dyno.running ? ('crashed' as const) : crash.starting ? ('starting' as const) : ('up' as const),
+    restarts: crash.restarts,
     release: dyno.version,
     command: dyno.command,
     exit_code: dyno.exitCode ?? null,
@@ -53,7 +54,7 @@ export const formationRoutes: FastifyPluginAsync<{ platform: Platform }> = async
     async (request) => {
       const row = await appForUser(sql, request.user!, (request.params as Static<typeof AppParams>).app);
       const dynos = await platform.controller.dynos(row.name);
-      return dynos.map(presentDyno).sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+      return dynos.map((dyno) => presentDyno(dyno, platform.controller.crashInfo(row.name, dyno))).sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
     },
   );
 

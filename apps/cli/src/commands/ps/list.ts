@@ -17,7 +17,8 @@ export async function listDynos(options: { app?: string; json?: boolean }, conte
       lines.push(`=== ${entry.type} (${entry.size}): ${entry.command ?? ''} (${ofType.length})`);
       for (const dyno of ofType) {
         const exit = dyno.state === 'crashed' && dyno.exit_code !== null ? `, exit ${dyno.exit_code}` : '';
-        lines.push(`${dyno.name}: ${dyno.state} ${ago(dyno.created_at)} (v${dyno.release}${exit})`);
+        const restarts = dyno.restarts > 0 ? `, ${dyno.restarts} restart${dyno.restarts === 1 ? '' : 's'}` : '';
+        lines.push(`${dyno.name}: ${dyno.state} ${ago(dyno.created_at)} (v${dyno.release}${exit}${restarts})`);
       }
       lines.push('');
     }

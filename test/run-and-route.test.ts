@@ -1,0 +1,194 @@
+/**
+ * The controller and router under a user's hands: scaling, crashes, a platd
+ * killed mid-rollout, rollouts under load with zero failed requests, and
+ * the hardening every dyno gets. Real Docker, real nginx.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exampleRepo } from './support/app-repo.js';
+import { instanceContainers } from './support/docker-cleanup.js';
+import { get } from './support/http.js';
+import { startPlatd, type Platd } from './support/platd.js';
+import { requestLoop } from './support/request-loop.js';
+
+let platd: Platd;
+let repo: string;
+const docker = new Docker();
+
+async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    const value = await check().catch((error: Error) => ((last = error), undefined));
+    if (value) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+}
+
+async function ps(): Promise<{ id: string; name: string; state: string; restarts: number; exit_code: number | null; release: number }[]> {
+  const result = await platd.plat(['ps', '--json'], { cwd: repo });
+  if (result.code !== 0) throw new Error(result.output);
+  return JSON.parse(result.stdout);
+}
+
+async function runningDynos(): Promise<string[]> {
+  return (await instanceContainers(platd.instance))
+    .filter((c) => c.State === 'running' && c.Labels['plat.dyno'] && !c.Labels['plat.one-off'])
+    .map((c) => `${c.Labels['plat.dyno']}@v${c.Labels['plat.version']}`)
+    .sort();
+}
+
+async function pushVersion(text: string): Promise<{ code: number; output: string }> {
+  writeFileSync(join(repo, 'app.py'), readFileSync(join(repo, 'app.py'), 'utf8').replace(/GREETING = ".*"/, `GREETING = "${text}"`));
+  await platd.git(['commit', '-q', '-am', text], repo);
+  return platd.git(['push', 'platform', 'main'], repo);
+}
+
+beforeAll(async () => {
+  platd = await startPlatd();
+  expect((await platd.plat(['login', '--api-url', platd.apiUrl, '--token', platd.adminToken])).code).toBe(0);
+  repo = await exampleRepo(platd, 'flask-hello');
+  writeFileSync(join(repo, 'Procfile'), 'web: gunicorn --bind 0.0.0.0:$PORT app:app\nworker: sh -c "echo working; sleep 1; exit 3"\n');
+  await platd.git(['add', '-A'], repo);
+  await platd.git(['commit', '-q', '-m', 'a worker that crashes'], repo);
+  expect((await platd.plat(['apps:create', 'runner'], { cwd: repo })).code).toBe(0);
+  const push = await platd.git(['push', 'platform', 'main'], repo);
+  expect(push.code, push.output).toBe(0);
+});
+afterAll(async () => {
+  await platd?.destroy();
+});
+
+describe('scaling', () => {
+  it('serves from three distinct web dynos at web=3', async () => {
+    expect((await platd.plat(['scale', 'web=3'], { cwd: repo })).code).toBe(0);
+    const seen = new Set<string>();
+    for (let i = 0; i < 60 && seen.size < 3; i += 1) seen.add((await get(platd.routerPort, 'runner.localhost')).body.match(/dyno (web\.\d)/)![1]!);
+    expect([...seen].sort()).toEqual(['web.1', 'web.2', 'web.3']);
+  });
+
+  it('answers H14 with no web dynos, and serves again when scaled up', async () => {
+    expect((await platd.plat(['scale', 'web=0'], { cwd: repo })).code).toBe(0);
+    const response = await get(platd.routerPort, 'runner.localhost');
+    expect(response.status).toBe(503);
+    expect(response.body).toContain('H14');
+    expect((await platd.plat(['scale', 'web=1'], { cwd: repo })).code).toBe(0);
+    expect((await get(platd.routerPort, 'runner.localhost')).status).toBe(200);
+  });
+});
+
+describe('crashes', () => {
+  it('replaces a killed dyno', async () => {
+    const [before] = (await ps()).filter((d) => d.name === 'web.1');
+    await docker.getContainer((await instanceContainers(platd.instance)).find((c) => c.Labels['plat.dyno'] === 'web.1')!.Id).kill();
+    const after = await until('web.1 to be replaced', async () => (await ps()).find((d) => d.name === 'web.1' && d.state === 'up' && d.id !== before!.id));
+    expect(after.restarts).toBe(1);
+    await until('the router to serve again', async () => (await get(platd.routerPort, 'runner.localhost')).status === 200);
+  });
+
+  it('restarts a crashing dyno with backoff and shows it crashed with its exit code', async () => {
+    expect((await platd.plat(['scale', 'worker=1'], { cwd: repo })).code).toBe(0);
+    const crashed = await until('worker.1 to crash twice', async () => (await ps()).find((d) => d.name === 'worker.1' && d.state === 'crashed' && d.restarts >= 2), 30_000);
+    expect(crashed.exit_code).toBe(3);
+    expect((await platd.plat(['ps'], { cwd: repo })).stdout).toMatch(/worker\.1: crashed .*exit 3, \d+ restarts/);
+    expect(platd.output()).toMatch(/runner worker\.1 crashed \(exit 3\), restarting in \d+s/);
+    expect((await platd.plat(['scale', 'worker=0'], { cwd: repo })).code).toBe(0);
+  });
+});
+
+describe('rollouts', () => {
+  it('keeps the old release serving when the new one crashes at boot', async () => {
+    writeFileSync(join(repo, 'boom.py'), 'raise RuntimeError("boom at boot")\n');
+    writeFileSync(join(repo, 'app.py'), `import boom\n${readFileSync(join(repo, 'app.py'), 'utf8')}`);
+    await platd.git(['add', '-A'], repo);
+    await platd.git(['commit', '-q', '-m', 'crash at boot'], repo);
+    const push = await platd.git(['push', 'platform', 'main'], repo);
+    expect(push.code).not.toBe(0);
+    expect(push.output).toMatch(/H10: web\.1 crashed at boot/);
+    expect(push.output).toContain('boom at boot');
+    expect((await get(platd.routerPort, 'runner.localhost')).body).toContain('Hello from Flask on Plat');
+    await platd.git(['reset', '-q', '--hard', 'HEAD~1'], repo);
+    await platd.git(['clean', '-fdq'], repo);
+  });
+
+  it('deploys, scales down and rolls back under load with zero failed requests', async () => {
+    expect((await platd.plat(['scale', 'web=2'], { cwd: repo })).code).toBe(0);
+    const loop = requestLoop({ port: platd.routerPort, host: 'runner.localhost', clients: 8, maxRequests: 20_000, maxMs: 120_000 });
+    const push = await pushVersion('Hello under load');
+    expect(push.code, push.output.split('\n').filter((line) => !line.includes('Step')).join('\n')).toBe(0);
+    expect((await platd.plat(['scale', 'web=1'], { cwd: repo })).code).toBe(0);
+    expect((await platd.plat(['rollback'], { cwd: repo })).code).toBe(0);
+    const result = await loop.stop();
+    expect(result.requests).toBeGreaterThan(50);
+    expect(result.failures).toEqual([]);
+  });
+});
+
+describe('platd restarts', () => {
+  it('adopts running dynos without restarting them', async () => {
+    const before = (await ps()).map((d) => `${d.name}:${d.id}`);
+    await platd.stop();
+    await platd.start();
+    expect((await ps()).map((d) => `${d.name}:${d.id}`)).toEqual(before);
+  });
+
+  it('after being killed mid-rollout, runs exactly the desired dynos', async () => {
+    const current = (await ps())[0]!.release;
+    const pushing = pushVersion('Never finished');
+    await until('the new release to start a dyno', async () => (await instanceContainers(platd.instance)).some((c) => Number(c.Labels['plat.version']) > current), 120_000);
+    await platd.kill();
+    const push = await pushing;
+    expect(push.code).not.toBe(0);
+    await platd.start();
+    let running: string[] = [];
+    await until(
+      'only the current release to run',
+      async () => {
+        running = await runningDynos();
+        return JSON.stringify(running) === JSON.stringify([`web.1@v${current}`]);
+      },
+      60_000,
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; running: ${running.join(', ')}; platd said:\n${platd.output()}`);
+    });
+    // No orphans: the interrupted release's containers are removed, not just stopped.
+    await until('the interrupted release to leave no containers', async () => (await instanceContainers(platd.instance)).filter((c) => c.Labels['plat.dyno']).length === 1, 60_000);
+    expect((await get(platd.routerPort, 'runner.localhost')).body).not.toContain('Never finished');
+    const releases = JSON.parse((await platd.plat(['releases', '--json'], { cwd: repo })).stdout);
+    expect(releases[0].status).toBe('failed');
+    await platd.git(['reset', '-q', '--hard', 'HEAD~1'], repo);
+  });
+});
+
+describe('dyno hardening', () => {
+  it('limits, confines and isolates every dyno', async () => {
+    const [info] = (await instanceContainers(platd.instance)).filter((c) => c.Labels['plat.dyno'] === 'web.1');
+    const container = await docker.getContainer(info!.Id).inspect();
+    const host = container.HostConfig;
+    expect(host.Memory).toBe(1024 ** 3);
+    expect(host.MemorySwap).toBe(1024 ** 3);
+    expect(host.CpuShares).toBe(1024);
+    expect(host.PidsLimit).toBe(512);
+    expect(host.SecurityOpt).toEqual(['no-new-privileges']);
+    expect(host.CapDrop).toEqual(['ALL']);
+    expect(host.CapAdd ?? []).toEqual([]);
+    expect(host.Privileged).toBe(false);
+    expect(container.Config.User).toBe('1000:1000');
+    expect(container.Mounts.some((m) => m.Source.includes('docker.sock'))).toBe(false);
+    expect(host.Binds ?? []).toEqual([]);
+    expect(Object.values(host.PortBindings ?? {}).flat().map((b) => (b as { HostIp: string }).HostIp)).toEqual(['127.0.0.1']);
+    expect(host.NetworkMode).toBe(`plat-${platd.instance}-runner`);
+    const exec = await docker.getContainer(info!.Id).exec({ Cmd: ['id', '-u'], AttachStdout: true });
+    const output = await new Promise<string>((resolve) => {
+      void exec.start({}).then((stream) => {
+        let text = '';
+        stream.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        stream.on('end', () => resolve(text));
+      });
+    });
+    expect(output).toContain('1000');
+  });
+});

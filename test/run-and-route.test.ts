@@ -192,3 +192,51 @@ describe('dyno hardening', () => {
     expect(output).toContain('1000');
   });
 });
+
+describe('logs', () => {
+  it('keeps build, app, router and platform lines across platd restarts', async () => {
+    const logs = async (...args: string[]) => (await platd.plat(['logs', '-n', '10000', ...args], { cwd: repo })).stdout;
+    await get(platd.routerPort, 'runner.localhost', '/?from=logs-test');
+    const router = await until('the request to reach the log', async () => {
+      const text = await logs('--source', 'router');
+      return text.includes('from=logs-test') ? text : undefined;
+    }, 20_000);
+    expect(router).toMatch(/^\S+Z router\[router\]: at=info method=GET path="\/\?from=logs-test" host=runner\.localhost request_id=\w+ fwd="127\.0\.0\.1" dyno=web\.1 connect=\d+ms service=\d+ms status=200 bytes=\d+$/m);
+    expect(await logs('--source', 'build')).toMatch(/^\S+Z build\[build\]: -----> Python app detected$/m);
+    expect(await logs('--source', 'app', '--dyno', 'web')).toMatch(/^\S+Z app\[web\.1\]: .*Listening at: http:\/\/0\.0\.0\.0:5000/m);
+    const plat = await logs('--source', 'plat');
+    expect(plat).toMatch(/^\S+Z plat\[api\]: Scaled to web@3 by admin@plat\.local$/m);
+    expect(plat).toMatch(/^\S+Z plat\[worker\.1\]: crashed \(exit 3\), restarting (now|in \d+s)$/m);
+    expect(plat).toMatch(/^\S+Z plat\[api\]: Release v\d+ created: Rollback to v\d+$/m);
+  });
+
+  it('filters by source and dyno', async () => {
+    const router = (await platd.plat(['logs', '-n', '50', '--source', 'router'], { cwd: repo })).stdout.trim().split('\n');
+    expect(router.length).toBeGreaterThan(0);
+    expect(router.every((line) => / router\[router\]: /.test(line))).toBe(true);
+    const worker = (await platd.plat(['logs', '-n', '50', '--dyno', 'worker'], { cwd: repo })).stdout.trim().split('\n');
+    expect(worker.every((line) => /\[worker\.1\]: /.test(line))).toBe(true);
+    expect(worker.some((line) => line.includes('app[worker.1]: working'))).toBe(true);
+    expect((await platd.plat(['logs', '--source', 'nope'], { cwd: repo })).code).toBe(1);
+  });
+
+  it('tails new lines as they come', async () => {
+    const { spawn } = await import('node:child_process');
+    const tail = spawn(process.execPath, [join(import.meta.dirname, '../apps/cli/bin/plat.js'), 'logs', '--tail', '-n', '1', '--source', 'router'], {
+      cwd: repo,
+      env: platd.userEnv,
+    });
+    let seen = '';
+    tail.stdout.on('data', (chunk: Buffer) => (seen += chunk));
+    try {
+      await until('the tail to show a new request', async () => {
+        await get(platd.routerPort, 'runner.localhost', '/?from=tail-test');
+        return seen.includes('from=tail-test');
+      }, 20_000);
+    } finally {
+      const exited = new Promise((resolve) => tail.on('exit', resolve));
+      tail.kill('SIGINT');
+      await exited;
+    }
+  });
+});

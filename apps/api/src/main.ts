@@ -11,6 +11,8 @@ import { DockerRuntime } from './controller/docker-runtime.js';
 import { KeyedQueue } from './controller/keyed-queue.js';
 import { buildServer } from './http/server.js';
 import type { Platform } from './platform.js';
+import { LogHub } from './logs/log-hub.js';
+import { RouterLogTail } from './logs/router-tail.js';
 import { NginxRouter } from './router/nginx.js';
 import { openDatabase } from './store/database.js';
 import { migrate } from './store/migrate.js';
@@ -37,11 +39,14 @@ async function main(): Promise<void> {
   if (stack.built) log(`stack image built (recipe ${stack.recipe})`);
 
   const router = new NginxRouter({ dir: join(settings.dataDir, 'router'), listenHost: settings.routerHost, port: settings.routerPort });
-  const controller = new Controller({ sql: database.sql, runtime, router, settings, log });
+  const logs = new LogHub(database.sql);
+  const controller = new Controller({ sql: database.sql, runtime, router, settings, logs, log });
+  const routerLog = new RouterLogTail({ path: join(router.dir, 'access.log'), hub: logs, dynoByPort: (port) => controller.dynoByPort(port) });
   const platform: Platform = {
     sql: database.sql,
     settings,
     controller,
+    logs,
     images,
     builds: new KeyedQueue(),
     releases: new KeyedQueue(),
@@ -53,6 +58,7 @@ async function main(): Promise<void> {
   // never became current, and converging removes whatever it started.
   const abandoned = await database.sql`update releases set status = 'failed' where status = 'pending'`;
   if (abandoned.count > 0) log(`marked ${abandoned.count} interrupted release(s) failed`);
+  routerLog.start();
   await controller.restoreAll();
   await controller.start();
 
@@ -83,7 +89,9 @@ async function main(): Promise<void> {
     closing = true;
     log(`${signal}: stopping platd (dynos and the router keep running)`);
     controller.stop();
+    routerLog.stop();
     await server.close();
+    await logs.close();
     await database.close();
     unlock();
     process.exit(0);

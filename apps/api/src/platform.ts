@@ -1,6 +1,7 @@
 import type { ImageBuilder } from '@plat/builder';
 import type { Settings } from './config.js';
 import type { Controller } from './controller/controller.js';
+import type { LogHub } from './logs/log-hub.js';
 import type { KeyedQueue } from './controller/keyed-queue.js';
 import type { Sql } from './store/database.js';
 
@@ -9,6 +10,7 @@ export interface Platform {
   sql: Sql;
   settings: Settings;
   controller: Controller;
+  logs: LogHub;
   images: ImageBuilder;
   /** One build of an app at a time: concurrent pushes queue. */
   builds: KeyedQueue;

@@ -91,6 +91,34 @@ export class PlatClient {
     return parsed as T;
   }
 
+  /** A text response as it arrives (log tails); errors are thrown like request()'s. */
+  async stream(path: string, signal?: AbortSignal): Promise<AsyncIterable<string>> {
+    const headers: Record<string, string> = { accept: 'text/plain' };
+    if (this.#token) headers.authorization = `Bearer ${this.#token}`;
+    let response: Response;
+    try {
+      response = await fetch(`${this.apiUrl}${path}`, { headers, ...(signal ? { signal } : {}) });
+    } catch (error) {
+      const reason = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+      throw new PlatError('unavailable', `Could not reach the Plat API at ${this.apiUrl} (${reason})`, { cause: error });
+    }
+    if (!response.ok || !response.body) {
+      const payload = (safeJson(await response.text()) ?? {}) as { id?: unknown; message?: unknown };
+      throw new PlatError(isErrorId(payload.id) ? payload.id : 'internal_error', typeof payload.message === 'string' ? payload.message : `HTTP ${response.status}`);
+    }
+    const body = response.body.pipeThrough(new TextDecoderStream());
+    return body as unknown as AsyncIterable<string>;
+  }
+
+  logs(app: string, query: { lines?: number; source?: string; dyno?: string; tail?: boolean }, signal?: AbortSignal): Promise<AsyncIterable<string>> {
+    const params = new URLSearchParams();
+    if (query.lines !== undefined) params.set('lines', String(query.lines));
+    if (query.source) params.set('source', query.source);
+    if (query.dyno) params.set('dyno', query.dyno);
+    if (query.tail) params.set('tail', 'true');
+    return this.stream(`/v1/apps/${encodeURIComponent(app)}/logs?${params}`, signal);
+  }
+
   listApps(): Promise<App[]> {
     return this.request('GET', '/v1/apps');
   }

@@ -1,5 +1,6 @@
 import { PlatError } from '@plat/core';
 import type { Settings } from '../config.js';
+import type { LogHub } from '../logs/log-hub.js';
 import type { NginxRouter } from '../router/nginx.js';
 import type { RouteTarget } from '../router/nginx-config.js';
 import type { Sql } from '../store/database.js';
@@ -18,6 +19,7 @@ export interface ControllerDeps {
   runtime: DockerRuntime;
   router: NginxRouter;
   settings: Settings;
+  logs: LogHub;
   log: (line: string) => void;
 }
 
@@ -37,6 +39,12 @@ export class Controller {
   readonly #starting = new Set<string>();
   readonly #crashes = new CrashTracker();
   #unwatch: (() => void) | undefined;
+  /** Dynos whose output is being followed into the app's log. */
+  readonly #following = new Map<string, () => void>();
+  /** Containers Docker reported dead: its listing can still say running for a moment. */
+  readonly #dead = new Set<string>();
+  /** Which dyno a router port leads to, for router log lines. */
+  readonly #dynoByPort = new Map<number, string>();
   #timer: NodeJS.Timeout | undefined;
 
   constructor(deps: ControllerDeps) {
@@ -68,17 +76,42 @@ export class Controller {
     this.#leaving.add(id);
     try {
       await this.#deps.runtime.removeDyno(id, graceSeconds);
+      this.#dead.delete(id);
     } finally {
       // Docker reports the death a moment later; keep recognising it.
       setTimeout(() => this.#leaving.delete(id), 60_000).unref();
     }
   }
 
+  dynoByPort(port: number): string | undefined {
+    return this.#dynoByPort.get(port);
+  }
+
+  /** A platform event in the app's log: `plat[web.2]: crashed (exit 1), restarting in 4s`. */
+  event(app: string, dyno: string, line: string): void {
+    const appId = this.#deps.logs.idOf(app);
+    if (appId) this.#deps.logs.write(appId, { source: 'plat', dyno, line });
+  }
+
+  #follow(appId: string, dyno: ObservedDyno, since: Date | undefined): void {
+    if (this.#following.has(dyno.id)) return;
+    this.#following.set(dyno.id, () => {});
+    this.#deps.runtime
+      .followLogs(dyno.id, since, (at, line) => this.#deps.logs.write(appId, { source: 'app', dyno: dyno.dyno, line, at }))
+      .then((stop) => this.#following.set(dyno.id, stop))
+      .catch(() => this.#following.delete(dyno.id));
+  }
+
   #onDeath(death: DynoDeath): void {
+    this.#dead.add(death.id);
+    this.#following.get(death.id)?.();
+    this.#following.delete(death.id);
     if (death.oneOff || !death.dyno || this.#leaving.has(death.id)) return;
     const record = this.#crashes.crashed(crashKey(death.app, death.releaseId, death.dyno), death.exitCode, Date.now());
     const delay = Math.max(0, record.retryAt - Date.now());
-    this.#deps.log(`${death.app} ${death.dyno} crashed (exit ${death.exitCode}), restarting ${delay === 0 ? 'now' : `in ${Math.round(delay / 1000)}s`}`);
+    const restart = delay === 0 ? 'restarting now' : `restarting in ${Math.round(delay / 1000)}s`;
+    this.event(death.app, death.dyno, `crashed (exit ${death.exitCode}), ${restart}`);
+    this.#deps.log(`${death.app} ${death.dyno} crashed (exit ${death.exitCode}), ${restart}`);
     setTimeout(() => {
       this.converge(death.app).catch((error: Error) => this.#deps.log(`restarting ${death.app} ${death.dyno} failed: ${error.message}`));
     }, delay).unref();
@@ -183,7 +216,9 @@ export class Controller {
   async #converge(appName: string, target?: ReleaseRow): Promise<void> {
     const { sql, runtime, router, settings } = this.#deps;
     const app = await findApp(sql, appName);
-    const actual = (await runtime.listDynos(appName)).filter((dyno) => !this.#leaving.has(dyno.id));
+    const actual = (await runtime.listDynos(appName))
+      .filter((dyno) => !this.#leaving.has(dyno.id))
+      .map((dyno) => (this.#dead.has(dyno.id) ? { ...dyno, running: false } : dyno));
     if (!app) {
       // Destroyed or renamed: nothing of this name should run or be routed.
       this.#routes.delete(appName);
@@ -192,6 +227,7 @@ export class Controller {
       await runtime.removeNetwork(networkName(settings.instance, appName));
       return;
     }
+    this.#deps.logs.knowApp(appName, app.id);
     const release = target ?? (await currentRelease(sql, app.id));
     const desired = release?.image
       ? desiredDynos({
@@ -220,7 +256,11 @@ export class Controller {
       throw new PlatError('release_failed', failures[0]!.message);
     }
     const started = results.map((result) => (result as PromiseFulfilledResult<ObservedDyno>).value);
+    // Adopted dynos (after a platd restart) resume where the stored log ends.
+    const since = plan.keep.some((dyno) => !this.#following.has(dyno.id)) ? await this.#deps.logs.lastAt(app.id) : undefined;
+    for (const dyno of plan.keep) this.#follow(app.id, dyno, since);
     const serving = [...plan.keep, ...started].filter((dyno) => dyno.process === 'web' && dyno.hostPort);
+    for (const dyno of serving) this.#dynoByPort.set(dyno.hostPort!, dyno.dyno);
     const domains = (await listDomains(sql, app.id)).map((domain) => domain.hostname);
     this.#routes.set(appName, {
       app: appName,
@@ -241,6 +281,7 @@ export class Controller {
   async #startDyno(spec: DynoSpec): Promise<ObservedDyno> {
     const { runtime, settings } = this.#deps;
     const dyno = await runtime.ensureDyno(spec);
+    this.#follow(spec.labels['plat.app-id']!, dyno, undefined);
     this.#crashes.started(crashKey(spec.app, spec.releaseId, spec.dyno), Date.now());
     if (!spec.web) return dyno;
     this.#starting.add(dyno.id);

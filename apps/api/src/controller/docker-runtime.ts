@@ -172,6 +172,32 @@ export class DockerRuntime {
     return () => stream.destroy();
   }
 
+  /**
+   * Follows a dyno's stdout and stderr from `since`, one call per line with
+   * Docker's timestamp, until the container stops; returns a stop function.
+   */
+  async followLogs(id: string, since: Date | undefined, onLine: (at: Date, line: string) => void): Promise<() => void> {
+    const stream = (await this.#docker.getContainer(id).logs({
+      follow: true,
+      stdout: true,
+      stderr: true,
+      timestamps: true,
+      ...(since ? { since: since.getTime() / 1000 } : {}),
+    })) as unknown as NodeJS.ReadableStream & { destroy(): void };
+    const output = new PassThrough();
+    this.#docker.modem.demuxStream(stream, output, output);
+    stream.on('end', () => output.end());
+    stream.on('error', () => output.end());
+    const lines = createInterface({ input: output });
+    lines.on('line', (raw) => {
+      const space = raw.indexOf(' ');
+      const at = new Date(raw.slice(0, space));
+      if (since && at <= since) return;
+      onLine(Number.isNaN(at.getTime()) ? new Date() : at, raw.slice(space + 1));
+    });
+    return () => stream.destroy();
+  }
+
   /** Whether the container still runs, and its exit code when it does not. */
   async dynoState(id: string): Promise<{ running: boolean; exitCode: number }> {
     const info = await this.#docker.getContainer(id).inspect();

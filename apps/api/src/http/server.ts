@@ -14,6 +14,7 @@ import { configVarRoutes } from './routes/config-vars.js';
 import { domainRoutes } from './routes/domains.js';
 import { formationRoutes } from './routes/formation.js';
 import { gitRoutes } from './routes/git.js';
+import { logRoutes } from './routes/logs.js';
 import { pushRoutes } from './routes/pushes.js';
 import { releaseRoutes } from './routes/releases.js';
 import { statusRoutes } from './routes/status.js';
@@ -76,7 +77,7 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
         }),
       });
     }
-    for (const routes of [statusRoutes, accountRoutes, appRoutes, configVarRoutes, releaseRoutes, formationRoutes, domainRoutes, accessRoutes]) {
+    for (const routes of [statusRoutes, accountRoutes, appRoutes, configVarRoutes, releaseRoutes, formationRoutes, domainRoutes, accessRoutes, logRoutes]) {
       await api.register(routes, { platform });
     }
   });

@@ -40,7 +40,7 @@ function listen(input: RouterConfigInput, extra = ''): string {
 
 function appServer(input: RouterConfigInput, route: RouteTarget): string {
   const names = route.hostnames.map(quote).join(' ');
-  const head = [`  server {`, listen(input), `    server_name ${names};`];
+  const head = [`  server {`, listen(input), `    server_name ${names};`, `    set $plat_app ${quote(route.app)};`];
   if (route.maintenance) {
     return [...head, `    location / { return 503 "Application under maintenance (${route.app})\\n"; }`, `  }`].join('\n');
   }
@@ -87,7 +87,7 @@ export function renderNginxConfig(input: RouterConfigInput): string {
     `  fastcgi_temp_path ${dir}/tmp/fastcgi;`,
     `  uwsgi_temp_path ${dir}/tmp/uwsgi;`,
     `  scgi_temp_path ${dir}/tmp/scgi;`,
-    `  log_format plat 'at=info method=$request_method path="$request_uri" host=$host request_id=$request_id fwd="$remote_addr" upstream=$upstream_addr connect=$upstream_connect_time service=$upstream_response_time status=$status bytes=$bytes_sent';`,
+    `  log_format plat 'time=$msec app=$plat_app method=$request_method path="$request_uri" host=$host request_id=$request_id fwd="$remote_addr" upstream=$upstream_addr connect=$upstream_connect_time service=$upstream_response_time status=$status bytes=$bytes_sent';`,
     `  access_log ${dir}/access.log plat;`,
     `  server_tokens off;`,
     `  server_names_hash_bucket_size 128;`,
@@ -107,6 +107,7 @@ export function renderNginxConfig(input: RouterConfigInput): string {
     `  server {`,
     listen(input, ' default_server'),
     `    server_name _;`,
+    `    set $plat_app "-";`,
     `    location = /.plat/router-generation { return 200 "${input.generation}"; }`,
     `    location / { return 404 "No such app: $host\\n"; }`,
     `  }`,

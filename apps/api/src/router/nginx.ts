@@ -78,6 +78,10 @@ export class NginxRouter {
     this.#binary = options.nginxBinary ?? 'nginx';
   }
 
+  get dir(): string {
+    return this.#options.dir;
+  }
+
   get configPath(): string {
     return join(this.#options.dir, 'nginx.conf');
   }

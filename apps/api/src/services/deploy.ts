@@ -39,6 +39,7 @@ async function runDeploy(platform: Platform, { app, commit, source, emit, expect
   const line = (text: string) => {
     output.push(text);
     emit({ type: 'line', text });
+    platform.logs.write(app.id, { source: 'build', dyno: 'build', line: text });
   };
   const short = commit.slice(0, 7);
   const build = await insertBuild(sql, app.id, commit);

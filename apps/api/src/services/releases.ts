@@ -26,9 +26,11 @@ export async function cutRelease(platform: Platform, app: AppRow, input: Release
     await platform.controller.converge(app.name, release);
   } catch (error) {
     await setReleaseStatus(platform.sql, release.id, 'failed');
+    platform.logs.write(app.id, { source: 'plat', dyno: 'api', line: `Release v${release.version} failed: ${(error as Error).message.split('\n')[0]}` });
     throw error;
   }
   await setReleaseStatus(platform.sql, release.id, 'succeeded');
+  platform.logs.write(app.id, { source: 'plat', dyno: 'api', line: `Release v${release.version} created: ${release.description}` });
   return { ...release, status: 'succeeded' };
 }
 

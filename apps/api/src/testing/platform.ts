@@ -18,6 +18,7 @@ import { DockerRuntime } from '../controller/docker-runtime.js';
 import { KeyedQueue } from '../controller/keyed-queue.js';
 import { buildServer } from '../http/server.js';
 import type { Platform } from '../platform.js';
+import { LogHub } from '../logs/log-hub.js';
 import { NginxRouter } from '../router/nginx.js';
 import { migrate } from '../store/migrate.js';
 import type { Backend } from './backends.js';
@@ -66,11 +67,13 @@ export async function startTestPlatform(backend: Backend, overrides: Partial<Set
   const router = new NginxRouter({ dir: join(dir, 'router'), listenHost: '127.0.0.1', port: settings.routerPort });
   const runtime = new DockerRuntime({ instance });
   const log = () => {};
-  const controller = new Controller({ sql: database.sql, runtime, router, settings, log });
+  const logs = new LogHub(database.sql);
+  const controller = new Controller({ sql: database.sql, runtime, router, settings, logs, log });
   const platform: Platform = {
     sql: database.sql,
     settings,
     controller,
+    logs,
     images: new ImageBuilder(),
     builds: new KeyedQueue(),
     releases: new KeyedQueue(),
@@ -88,6 +91,7 @@ export async function startTestPlatform(backend: Backend, overrides: Partial<Set
     close: async () => {
       await server.close();
       await controller.settle();
+      await logs.close();
       await router.stop();
       await removeInstance(instance);
       await dispose();

@@ -13,6 +13,7 @@ import { setConfig, unsetConfig } from './config/set.js';
 import { getConfig, showConfig } from './config/show.js';
 import { addDomain, listDomains, removeDomain } from './domains/manage.js';
 import { login, logout, whoami } from './login.js';
+import { showLogs } from './logs/show.js';
 import { setMaintenance, showMaintenance } from './maintenance/manage.js';
 import { listDynos, restartDynos, stopDynos } from './ps/list.js';
 import { scale, showFormation } from './ps/scale.js';
@@ -97,6 +98,14 @@ export function registerCommands(program: Command, context: CommandContext): voi
     .option(...APP)
     .option(...JSON_FLAG)
     .action((changes: string[], o) => (changes.length ? scale(changes, o, context) : showFormation(o, context)));
+
+  command('logs', "show the app's logs: dynos, router, builds and platform events", 'plat logs --tail', 'plat logs -n 500 --dyno web.1', 'plat logs --source router')
+    .option(...APP)
+    .option('-n, --num <lines>', 'how many recent lines (default 100)')
+    .option('-t, --tail', 'keep following new lines (Ctrl-C stops)')
+    .option('-d, --dyno <dyno>', 'only this dyno (web.1) or process type (web)')
+    .option('-s, --source <source>', 'only app, router, build or plat lines')
+    .action((o) => showLogs(o, context));
 
   command('domains', 'list domains').option(...APP).option(...JSON_FLAG).action((o) => listDomains(o, context));
   command('domains:add <hostname>', 'route a custom domain to the app', 'plat domains:add www.example.com')

@@ -12,6 +12,7 @@ import { instanceContainers } from './support/docker-cleanup.js';
 import { get } from './support/http.js';
 import { startPlatd, type Platd } from './support/platd.js';
 import { requestLoop } from './support/request-loop.js';
+import { run } from './support/run.js';
 
 let platd: Platd;
 let repo: string;
@@ -238,5 +239,49 @@ describe('logs', () => {
       tail.kill('SIGINT');
       await exited;
     }
+  });
+});
+
+describe('one-off dynos', () => {
+  it('runs a command attached, with its output and exit code', async () => {
+    const result = await platd.plat(['run', 'echo hello from $DYNO; echo oops >&2; exit 7'], { cwd: repo });
+    expect(result.code).toBe(7);
+    expect(result.stdout).toMatch(/^hello from run\.\d+\n$/);
+    expect(result.stderr).toBe('oops\n');
+    expect((await platd.plat(['run', '--', 'python', '-c', 'import flask; print(flask.__name__)'], { cwd: repo })).stdout).toBe('flask\n');
+  });
+
+  it('passes stdin through', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [join(import.meta.dirname, '../apps/cli/bin/plat.js'), 'run', 'tr a-z A-Z'], { cwd: repo, env: platd.userEnv });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk));
+    child.stdin.end('shout this\n');
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    expect(code).toBe(0);
+    expect(out).toBe('SHOUT THIS\n');
+  });
+
+  it('gives the dyno a TTY when the terminal is one', async () => {
+    const plat = join(import.meta.dirname, '../apps/cli/bin/plat.js');
+    // script(1) is the terminal here: plat sees a TTY and asks for one.
+    const result = await run('script', ['-qec', `${process.execPath} ${plat} run tty`, '/dev/null'], { cwd: repo, env: platd.userEnv });
+    expect(result.stdout).toMatch(/\/dev\/pts\/\d+/);
+  });
+
+  it('runs a command detached, with its output in the logs', async () => {
+    const result = await platd.plat(['run:detached', 'echo detached says hi'], { cwd: repo });
+    expect(result.code).toBe(0);
+    const dyno = result.stdout.match(/as (run\.\d+)/)![1]!;
+    await until('the output in the logs', async () => (await platd.plat(['logs', '--dyno', dyno], { cwd: repo })).stdout.includes(`app[${dyno}]: detached says hi`), 20_000);
+    const logs = (await platd.plat(['logs', '--dyno', dyno], { cwd: repo })).stdout;
+    expect(logs).toContain(`plat[${dyno}]: Starting process with command \`echo detached says hi\``);
+    await until('the exit in the logs', async () => (await platd.plat(['logs', '--dyno', dyno], { cwd: repo })).stdout.includes(`plat[${dyno}]: Process exited with status 0`), 20_000);
+  });
+
+  it('explains what is missing', async () => {
+    const result = await platd.plat(['run', '-a', 'no-such-app', 'true'], { cwd: repo });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("Couldn't find that app: no-such-app");
   });
 });

@@ -44,3 +44,12 @@ describe('presentation', () => {
     expect(keyValues([['A', '1'], ['Longer', '2']])).toEqual(['A:      1', 'Longer: 2']);
   });
 });
+
+describe('commandLine', () => {
+  it('takes one word as a command line and quotes several words as argv', async () => {
+    const { commandLine } = await import('./commands/run/attach.js');
+    expect(commandLine(['echo a; exit 3'])).toBe('echo a; exit 3');
+    expect(commandLine(['python', '-c', "import x; print('hi')"])).toBe(`python -c 'import x; print('\\''hi'\\'')'`);
+    expect(commandLine(['ls', '-la', '/app'])).toBe('ls -la /app');
+  });
+});

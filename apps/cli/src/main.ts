@@ -16,12 +16,14 @@ export async function main(argv: string[], output: Output = consoleOutput): Prom
     .description('Plat: deploy apps with git push, Heroku-style, on your own servers')
     .option('--debug', 'show error ids and stacks')
     .showSuggestionAfterError(true)
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeOut: (text) => output.out(text.trimEnd()), writeErr: (text) => output.err(text.trimEnd()) });
   registerCommands(program, makeContext(output));
   try {
     await program.parseAsync(argv);
-    return 0;
+    // Commands that pass on another program's status (plat run) set it here.
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
     if (error instanceof PlatError) {

@@ -2,3 +2,4 @@ export * from './errors.js';
 export * from './app-name.js';
 export * from './procfile.js';
 export * from './model.js';
+export * from './attach-frames.js';

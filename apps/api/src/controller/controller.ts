@@ -163,19 +163,58 @@ export class Controller {
     release: ReleaseRow,
     options: { kind: 'release' | 'run'; command: string; onLine: (line: string) => void; timeoutMs?: number },
   ): Promise<number> {
+    const spec = await this.#oneOffSpec(app, release, options.kind, options.command);
+    this.#deps.logs.knowApp(app.name, app.id);
+    return this.#deps.runtime.runOneOff(spec, {
+      onLine: (line) => {
+        this.#deps.logs.write(app.id, { source: 'app', dyno: spec.dyno, line });
+        options.onLine(line);
+      },
+      timeoutMs: options.timeoutMs ?? 15 * 60_000,
+    });
+  }
+
+  /** `plat run:detached`: a one-off dyno whose output goes to the app's log. */
+  async startDetached(app: { id: string; name: string }, release: ReleaseRow, command: string): Promise<{ dyno: string }> {
+    const spec = await this.#oneOffSpec(app, release, 'run', command);
+    this.#deps.logs.knowApp(app.name, app.id);
+    this.event(app.name, spec.dyno, `Starting process with command \`${command}\``);
+    void this.#deps.runtime
+      .runOneOff(spec, { onLine: (line) => this.#deps.logs.write(app.id, { source: 'app', dyno: spec.dyno, line }), timeoutMs: 24 * 3600_000 })
+      .then((code) => this.event(app.name, spec.dyno, `Process exited with status ${code}`))
+      .catch((error: Error) => this.event(app.name, spec.dyno, `Process failed: ${error.message}`));
+    return { dyno: spec.dyno };
+  }
+
+  /** `plat run`: a one-off dyno attached to the caller's terminal. */
+  async attachOneOff(
+    app: { id: string; name: string },
+    release: ReleaseRow,
+    command: string,
+    session: Parameters<DockerRuntime['attachOneOff']>[1],
+  ): Promise<{ dyno: string; exitCode: Promise<number> }> {
+    const spec = await this.#oneOffSpec(app, release, 'run', command);
+    this.event(app.name, spec.dyno, `Starting process with command \`${command}\``);
+    const exitCode = this.#deps.runtime.attachOneOff(spec, session).then((code) => {
+      this.event(app.name, spec.dyno, `Process exited with status ${code}`);
+      return code;
+    });
+    return { dyno: spec.dyno, exitCode };
+  }
+
+  async #oneOffSpec(app: { id: string; name: string }, release: ReleaseRow, kind: 'release' | 'run', command: string): Promise<DynoSpec> {
     const { runtime, settings } = this.#deps;
     if (!release.image) throw new PlatError('invalid_params', `Release v${release.version} has no image to run.`);
     await runtime.ensureNetwork(networkName(settings.instance, app.name), app.name);
-    const spec = oneOffDyno({
+    return oneOffDyno({
       instance: settings.instance,
       app: app.name,
       appId: app.id,
       release: { id: release.id, version: release.version, image: release.image, config: release.config, processTypes: release.process_types },
-      kind: options.kind,
-      command: options.command,
+      kind,
+      command,
       number: 1000 + Math.floor(Math.random() * 9000),
     });
-    return runtime.runOneOff(spec, { onLine: options.onLine, timeoutMs: options.timeoutMs ?? 15 * 60_000 });
   }
 
   /** Removes the app's images that no kept release uses, so disks do not fill. */

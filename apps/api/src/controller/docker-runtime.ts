@@ -113,6 +113,57 @@ export class DockerRuntime {
     }
   }
 
+  /**
+   * Runs a one-off dyno attached to a terminal-like session: stdin in,
+   * stdout and stderr out (one raw stream with a TTY), resolving with the
+   * exit code. The container is removed either way.
+   */
+  async attachOneOff(
+    spec: DynoSpec,
+    session: {
+      tty: boolean;
+      size?: { cols: number; rows: number };
+      stdin: NodeJS.ReadableStream;
+      onStdout: (chunk: Buffer) => void;
+      onStderr: (chunk: Buffer) => void;
+      signal: AbortSignal;
+    },
+  ): Promise<number> {
+    const options = this.#containerOptions(spec);
+    const container = await this.#docker.createContainer({
+      ...options,
+      Tty: session.tty,
+      OpenStdin: true,
+      StdinOnce: true,
+      AttachStdin: true,
+      AttachStdout: true,
+      AttachStderr: true,
+      ...(session.tty ? { Env: [...(options.Env ?? []), 'TERM=xterm-256color'] } : {}),
+    });
+    const kill = () => void container.kill().catch(() => {});
+    session.signal.addEventListener('abort', kill, { once: true });
+    try {
+      const stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as unknown as NodeJS.ReadWriteStream & { end(): void };
+      if (session.tty) stream.on('data', session.onStdout);
+      else {
+        const stdout = new PassThrough().on('data', session.onStdout);
+        const stderr = new PassThrough().on('data', session.onStderr);
+        this.#docker.modem.demuxStream(stream, stdout, stderr);
+      }
+      const ended = new Promise<void>((resolve) => stream.on('end', resolve));
+      await container.start();
+      if (session.tty && session.size) await container.resize({ w: session.size.cols, h: session.size.rows }).catch(() => {});
+      session.stdin.on('data', (chunk: Buffer) => stream.write(chunk));
+      session.stdin.on('end', () => stream.end());
+      const { StatusCode } = (await container.wait()) as { StatusCode: number };
+      await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 1000))]);
+      return StatusCode;
+    } finally {
+      session.signal.removeEventListener('abort', kill);
+      await container.remove({ force: true }).catch(() => {});
+    }
+  }
+
   /** Dynos of this instance's formations (of one app, when named), running or not; one-offs are not among them. */
   async listDynos(app?: string): Promise<ObservedDyno[]> {
     const labels = [`${LABELS.instance}=${this.#instance}`, LABELS.dyno];

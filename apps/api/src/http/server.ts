@@ -6,6 +6,7 @@ import { catalogue } from '@plat/core';
 import { authenticate } from '../auth/access.js';
 import type { Platform } from '../platform.js';
 import type { User } from '../store/users.js';
+import { installAttach } from './attach.js';
 import { installErrorHandler } from './error-handler.js';
 import { accessRoutes } from './routes/access.js';
 import { accountRoutes } from './routes/account.js';
@@ -81,6 +82,7 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
       await api.register(routes, { platform });
     }
   });
+  installAttach(app, platform);
   await app.register(gitRoutes, { platform });
   await app.register(pushRoutes, { platform });
   return app;

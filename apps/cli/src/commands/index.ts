@@ -18,6 +18,7 @@ import { setMaintenance, showMaintenance } from './maintenance/manage.js';
 import { listDynos, restartDynos, stopDynos } from './ps/list.js';
 import { scale, showFormation } from './ps/scale.js';
 import { listReleases, releaseInfo, rollback } from './releases/list.js';
+import { runAttached, runDetached } from './run/attach.js';
 import { status } from './status.js';
 import { createToken, listTokens, revokeToken } from './tokens/manage.js';
 
@@ -106,6 +107,17 @@ export function registerCommands(program: Command, context: CommandContext): voi
     .option('-d, --dyno <dyno>', 'only this dyno (web.1) or process type (web)')
     .option('-s, --source <source>', 'only app, router, build or plat lines')
     .action((o) => showLogs(o, context));
+
+  command('run', 'run a command in a one-off dyno attached to this terminal; exits with its exit code', 'plat run python manage.py shell', 'plat run -a hello -- ls -la')
+    .argument('<command...>')
+    .option(...APP)
+    .passThroughOptions()
+    .action((words: string[], o) => runAttached(words, o, context));
+  command('run:detached', 'run a command in a one-off dyno in the background; its output goes to plat logs', 'plat run:detached python manage.py clearsessions')
+    .argument('<command...>')
+    .option(...APP)
+    .passThroughOptions()
+    .action((words: string[], o) => runDetached(words, o, context));
 
   command('domains', 'list domains').option(...APP).option(...JSON_FLAG).action((o) => listDomains(o, context));
   command('domains:add <hostname>', 'route a custom domain to the app', 'plat domains:add www.example.com')

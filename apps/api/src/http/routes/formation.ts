@@ -5,6 +5,7 @@ import { appForUser } from '../../auth/access.js';
 import type { ObservedDyno } from '../../controller/reconcile.js';
 import type { Platform } from '../../platform.js';
 import { listFormation, restartDynos, updateFormation } from '../../services/formation.js';
+import { currentRelease } from '../../store/releases.js';
 import { AppParams, Dyno, DynoParams, errors, FormationBatch, FormationEntry } from '../schemas.js';
 
 function presentDyno(dyno: ObservedDyno, crash: { restarts: number; starting: boolean }) {
@@ -55,6 +56,28 @@ export const formationRoutes: FastifyPluginAsync<{ platform: Platform }> = async
       const row = await appForUser(sql, request.user!, (request.params as Static<typeof AppParams>).app);
       const dynos = await platform.controller.dynos(row.name);
       return dynos.map((dyno) => presentDyno(dyno, platform.controller.crashInfo(row.name, dyno))).sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+    },
+  );
+
+  app.post(
+    '/v1/apps/:app/dynos',
+    {
+      schema: {
+        tags: ['dynos'],
+        summary: 'Run a one-off dyno in the background (plat run:detached); its output goes to the logs',
+        description: 'For an attached session, GET /v1/apps/:app/dynos/attach?command=... with Upgrade: plat-attach.',
+        params: AppParams,
+        body: Type.Object({ command: Type.String({ minLength: 1, maxLength: 10_000 }) }, { additionalProperties: false }),
+        response: { 202: Type.Object({ name: Type.String(), command: Type.String() }), ...errors(403, 404, 422) },
+      },
+    },
+    async (request, reply) => {
+      const row = await appForUser(sql, request.user!, (request.params as Static<typeof AppParams>).app);
+      const { command } = request.body as { command: string };
+      const release = await currentRelease(sql, row.id);
+      if (!release?.image) throw new PlatError('invalid_params', `${row.name} has no release to run yet: git push platform main first.`);
+      const { dyno } = await platform.controller.startDetached(row, release, command);
+      return reply.code(202).send({ name: dyno, command });
     },
   );
 

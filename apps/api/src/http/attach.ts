@@ -1,0 +1,66 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { ATTACH_PROTOCOL, encodeFrame, FrameKind, PlatError } from '@plat/core';
+import { appForUser, authenticate } from '../auth/access.js';
+import type { Platform } from '../platform.js';
+import { currentRelease } from '../store/releases.js';
+
+const PATH = /^\/v1\/apps\/([a-z][a-z0-9-]{1,29})\/dynos\/attach$/;
+
+function reject(socket: Duplex, error: unknown): void {
+  const platError = error instanceof PlatError ? error : new PlatError('internal_error');
+  const body = JSON.stringify(platError.toJSON());
+  socket.end(`HTTP/1.1 ${platError.status} Error\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
+
+/**
+ * `plat run`: GET /v1/apps/:app/dynos/attach?command=...&tty=1&cols=&rows=
+ * with `Upgrade: plat-attach`. After 101 the socket carries the one-off
+ * dyno's stdin one way and framed stdout, stderr and exit code the other.
+ */
+export function installAttach(app: FastifyInstance, platform: Platform): void {
+  app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Bytes that came with the request belong to the session's stdin.
+    if (head.length > 0) socket.unshift(head);
+    void handle(platform, request, socket).catch((error) => reject(socket, error));
+  });
+}
+
+async function handle(platform: Platform, request: IncomingMessage, socket: Duplex): Promise<void> {
+  const url = new URL(request.url ?? '/', 'http://plat');
+  const match = PATH.exec(url.pathname);
+  if (!match || request.headers.upgrade !== ATTACH_PROTOCOL) throw new PlatError('not_found', `No such upgrade: ${url.pathname}`);
+  const header = request.headers.authorization;
+  const user = await authenticate(platform.sql, header?.startsWith('Bearer ') ? header.slice(7) : undefined);
+  const appRow = await appForUser(platform.sql, user, match[1]!);
+  const command = url.searchParams.get('command') ?? '';
+  if (command.trim() === '' || command.length > 10_000) throw new PlatError('invalid_params', 'Give a command to run: plat run COMMAND');
+  const release = await currentRelease(platform.sql, appRow.id);
+  if (!release?.image) throw new PlatError('invalid_params', `${appRow.name} has no release to run yet: git push platform main first.`);
+  const tty = url.searchParams.get('tty') === '1';
+  const cols = Number(url.searchParams.get('cols'));
+  const rows = Number(url.searchParams.get('rows'));
+
+  socket.write(`HTTP/1.1 101 Switching Protocols\r\nupgrade: ${ATTACH_PROTOCOL}\r\nconnection: Upgrade\r\n\r\n`);
+  const aborted = new AbortController();
+  socket.on('close', () => aborted.abort());
+  socket.on('error', () => aborted.abort());
+  const send = (kind: FrameKind, payload: Buffer | string) => {
+    if (!socket.destroyed) socket.write(encodeFrame(kind, payload));
+  };
+  try {
+    const session = await platform.controller.attachOneOff(appRow, release, command, {
+      tty,
+      ...(tty && cols > 0 && rows > 0 ? { size: { cols, rows } } : {}),
+      stdin: socket,
+      onStdout: (chunk) => send(FrameKind.stdout, chunk),
+      onStderr: (chunk) => send(FrameKind.stderr, chunk),
+      signal: aborted.signal,
+    });
+    send(FrameKind.exit, String(await session.exitCode));
+  } catch (error) {
+    send(FrameKind.error, error instanceof PlatError ? error.message : (error as Error).message);
+  }
+  socket.end();
+}

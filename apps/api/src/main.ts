@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   const stack = await ensureStackImage(images, { log });
   if (stack.built) log(`stack image built (recipe ${stack.recipe})`);
 
-  const router = new NginxRouter({ dir: join(settings.dataDir, 'router'), listenHost: settings.routerHost, port: settings.routerPort });
+  const router = new NginxRouter({ dir: join(settings.dataDir, 'router'), listenHost: settings.routerHost, port: settings.routerPort, timeoutSeconds: settings.routerTimeoutSeconds });
   const logs = new LogHub(database.sql);
   const controller = new Controller({ sql: database.sql, runtime, router, settings, logs, log });
   const routerLog = new RouterLogTail({ path: join(router.dir, 'access.log'), hub: logs, dynoByPort: (port) => controller.dynoByPort(port) });

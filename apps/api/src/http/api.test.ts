@@ -12,17 +12,19 @@ import { backends } from '../testing/backends.js';
 import { startTestPlatform, type TestPlatform } from '../testing/platform.js';
 
 /** A web process the stack can run with no build: answers with its dyno name and a config var. */
-const WEB = `python3 -c "import http.server,os
+const WEB = `python3 -c "import http.server,os,time
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
+        if self.path == '/slow': time.sleep(4)
         body=(os.environ['DYNO']+' '+os.environ.get('GREETING','none')).encode()
+        if self.path == '/headers': body=' '.join(self.headers.get(h,'-') for h in ['X-Forwarded-For','X-Forwarded-Proto','X-Forwarded-Port','X-Request-Id','Host']).encode()
         self.send_response(200); self.end_headers(); self.wfile.write(body)
     def log_message(self,*a): pass
 http.server.ThreadingHTTPServer(('0.0.0.0',int(os.environ['PORT'])),H).serve_forever()"`;
 
-function routerGet(port: number, host: string): Promise<{ status: number; body: string }> {
+function routerGet(port: number, host: string, path = '/'): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path: '/', headers: { host, connection: 'close' }, timeout: 5000 }, (res) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, headers: { host, connection: 'close' }, timeout: 10_000 }, (res) => {
       let body = '';
       res.on('data', (chunk) => (body += chunk));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
@@ -58,7 +60,7 @@ describe.each(backends)('the API on $name', (backend) => {
   };
 
   beforeAll(async () => {
-    t = await startTestPlatform(backend);
+    t = await startTestPlatform(backend, { routerTimeoutSeconds: 2 });
   });
   afterAll(async () => {
     await t?.close();
@@ -160,6 +162,18 @@ describe.each(backends)('the API on $name', (backend) => {
         [1, 'Deploy aaaaaaa', false],
       ]);
       expect((await routerGet(t.settings.routerPort, 'shop.localhost')).body).toBe('web.1 bonjour');
+    });
+
+    it('forwards client headers and answers H12 when a dyno is too slow', async () => {
+      const headers = (await routerGet(t.settings.routerPort, 'shop.localhost', '/headers')).body.split(' ');
+      expect(headers[0]).toBe('127.0.0.1');
+      expect(headers[1]).toBe('http');
+      expect(headers[2]).toBe(String(t.settings.routerPort));
+      expect(headers[3]).toMatch(/^[0-9a-f]{32}$/);
+      expect(headers[4]).toBe('shop.localhost');
+      const slow = await routerGet(t.settings.routerPort, 'shop.localhost', '/slow');
+      expect(slow.status).toBe(503);
+      expect(slow.body).toContain('H12: request timeout: shop did not answer within 2 s');
     });
 
     it('gives concurrent config changes distinct, ordered versions', async () => {

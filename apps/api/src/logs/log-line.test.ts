@@ -24,9 +24,9 @@ describe('log lines', () => {
   });
 
   it('marks timeouts and missing dynos with their codes, and skips unknown hosts', () => {
-    const timeout = routerLine('time=1 app=x method=GET path="/" host=x upstream=127.0.0.1:1 connect=0.001 service=30.000 status=504 bytes=0', () => 'web.1');
-    expect(timeout?.entry.line).toMatch(/^at=error code=H12 /);
-    const none = routerLine('time=1 app=x method=GET path="/" host=x upstream=- connect=- service=- status=503 bytes=0', () => undefined);
+    const timeout = routerLine('time=1 app=x err=H12 method=GET path="/" host=x upstream=127.0.0.1:1 connect=0.001 service=30.000 status=503 bytes=0', () => 'web.1');
+    expect(timeout?.entry.line).toMatch(/^at=error code=H12 .* dyno=web\.1 /);
+    const none = routerLine('time=1 app=x err=H14 method=GET path="/" host=x upstream=- connect=- service=- status=503 bytes=0', () => undefined);
     expect(none?.entry.line).toMatch(/^at=error code=H14 .* dyno=- connect=- service=- /);
     expect(routerLine('time=1 app=- method=GET path="/" host=nope upstream=- status=404', () => undefined)).toBeUndefined();
   });

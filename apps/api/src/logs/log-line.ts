@@ -40,7 +40,8 @@ export function routerLine(raw: string, dynoByPort: (port: number) => string | u
   const dyno = Number.isFinite(port) ? dynoByPort(port) : undefined;
   const status = fields.get('status') ?? '';
   const ms = (value: string | undefined) => (value && value !== '-' ? `${Math.round(Number(value.split(', ').at(-1)) * 1000)}ms` : '-');
-  const code = status === '503' && !dyno ? ' code=H14' : status === '504' ? ' code=H12' : status === '502' ? ' code=H13' : '';
+  const error = fields.get('err');
+  const code = error && error !== '-' ? ` code=${error}` : '';
   const level = code ? 'error' : 'info';
   return {
     app,

@@ -22,6 +22,8 @@ export interface RouterConfigInput {
   workerUser?: string;
   /** Bumped on every write; the router answers it so a reload can be confirmed. */
   generation: number;
+  /** Seconds a dyno has to start answering a request (Heroku's is 30: H12). */
+  timeoutSeconds?: number;
 }
 
 function quote(value: string): string {
@@ -40,7 +42,7 @@ function listen(input: RouterConfigInput, extra = ''): string {
 
 function appServer(input: RouterConfigInput, route: RouteTarget): string {
   const names = route.hostnames.map(quote).join(' ');
-  const head = [`  server {`, listen(input), `    server_name ${names};`, `    set $plat_app ${quote(route.app)};`];
+  const head = [`  server {`, listen(input), `    server_name ${names};`, `    set $plat_app ${quote(route.app)};`, `    set $plat_error "-";`];
   if (route.maintenance) {
     return [...head, `    location / { return 503 "Application under maintenance (${route.app})\\n"; }`, `  }`].join('\n');
   }
@@ -58,6 +60,19 @@ function appServer(input: RouterConfigInput, route: RouteTarget): string {
     ...head,
     `    location / {`,
     `      proxy_pass http://${upstreamName(route.app)};`,
+    `    }`,
+    // Only errors nginx itself makes land here; an app's own 502 passes through.
+    `    error_page 504 = @h12;`,
+    `    error_page 502 = @h13;`,
+    `    location @h12 {`,
+    `      set $plat_error H12;`,
+    `      add_header X-Plat-Error H12 always;`,
+    `      return 503 "H12: request timeout: ${route.app} did not answer within ${input.timeoutSeconds ?? 30} s\\n";`,
+    `    }`,
+    `    location @h13 {`,
+    `      set $plat_error H13;`,
+    `      add_header X-Plat-Error H13 always;`,
+    `      return 503 "H13: ${route.app} closed the connection without a response\\n";`,
     `    }`,
     `  }`,
   ].join('\n');
@@ -87,15 +102,16 @@ export function renderNginxConfig(input: RouterConfigInput): string {
     `  fastcgi_temp_path ${dir}/tmp/fastcgi;`,
     `  uwsgi_temp_path ${dir}/tmp/uwsgi;`,
     `  scgi_temp_path ${dir}/tmp/scgi;`,
-    `  log_format plat 'time=$msec app=$plat_app method=$request_method path="$request_uri" host=$host request_id=$request_id fwd="$remote_addr" upstream=$upstream_addr connect=$upstream_connect_time service=$upstream_response_time status=$status bytes=$bytes_sent';`,
+    `  log_format plat 'time=$msec app=$plat_app err=$plat_error method=$request_method path="$request_uri" host=$host request_id=$request_id fwd="$remote_addr" upstream=$upstream_addr connect=$upstream_connect_time service=$upstream_response_time status=$status bytes=$bytes_sent';`,
     `  access_log ${dir}/access.log plat;`,
     `  server_tokens off;`,
     `  server_names_hash_bucket_size 128;`,
     `  client_max_body_size 100m;`,
     `  proxy_http_version 1.1;`,
     `  proxy_connect_timeout 5s;`,
-    `  proxy_read_timeout 30s;`,
-    `  proxy_next_upstream error timeout http_502;`,
+    `  proxy_read_timeout ${input.timeoutSeconds ?? 30}s;`,
+    // A dyno that refuses a connection (stopping, crashed) is skipped; a slow one is not retried.
+    `  proxy_next_upstream error http_502;`,
     `  map $http_upgrade $connection_upgrade { default upgrade; '' ''; }`,
     `  proxy_set_header Host $host;`,
     `  proxy_set_header Upgrade $http_upgrade;`,
@@ -108,6 +124,7 @@ export function renderNginxConfig(input: RouterConfigInput): string {
     listen(input, ' default_server'),
     `    server_name _;`,
     `    set $plat_app "-";`,
+    `    set $plat_error "-";`,
     `    location = /.plat/router-generation { return 200 "${input.generation}"; }`,
     `    location / { return 404 "No such app: $host\\n"; }`,
     `  }`,

@@ -11,6 +11,8 @@ export interface RouterOptions {
   dir: string;
   listenHost: string;
   port: number;
+  /** Seconds a dyno has to start answering (H12 after). */
+  timeoutSeconds?: number;
   nginxBinary?: string;
 }
 
@@ -112,6 +114,7 @@ export class NginxRouter {
       port: this.#options.port,
       routes,
       generation: this.#generation,
+      ...(this.#options.timeoutSeconds ? { timeoutSeconds: this.#options.timeoutSeconds } : {}),
       ...(asRoot ? { workerUser: WORKER_USER } : {}),
     });
     const candidate = join(dir, 'nginx.conf.next');

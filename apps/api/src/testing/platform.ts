@@ -64,7 +64,7 @@ export async function startTestPlatform(backend: Backend, overrides: Partial<Set
   const { database, dispose } = await backend.open();
   await migrate(database.sql);
   const admin = await ensureAdminToken(database.sql, dir);
-  const router = new NginxRouter({ dir: join(dir, 'router'), listenHost: '127.0.0.1', port: settings.routerPort });
+  const router = new NginxRouter({ dir: join(dir, 'router'), listenHost: '127.0.0.1', port: settings.routerPort, timeoutSeconds: settings.routerTimeoutSeconds });
   const runtime = new DockerRuntime({ instance });
   const log = () => {};
   const logs = new LogHub(database.sql);

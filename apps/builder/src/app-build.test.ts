@@ -21,7 +21,7 @@ describe('the build context', () => {
       stream.resume();
       stream.on('end', next);
     });
-    const done = new Promise((resolve) => reader.on('finish', resolve));
+    const done = new Promise<void>((resolve) => reader.on('finish', () => resolve()));
     pack(dir).pipe(reader);
     await done;
     expect(entries.find((e) => e.name === 'src/leak')).toEqual({ name: 'src/leak', type: 'symlink', size: 0 });

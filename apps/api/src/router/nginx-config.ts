@@ -103,7 +103,8 @@ export function renderNginxConfig(input: RouterConfigInput): string {
     `  uwsgi_temp_path ${dir}/tmp/uwsgi;`,
     `  scgi_temp_path ${dir}/tmp/scgi;`,
     `  log_format plat 'time=$msec app=$plat_app err=$plat_error method=$request_method path="$request_uri" host=$host request_id=$request_id fwd="$remote_addr" upstream=$upstream_addr connect=$upstream_connect_time service=$upstream_response_time status=$status bytes=$bytes_sent';`,
-    `  access_log ${dir}/access.log plat;`,
+    // Buffered: a write per request would cost the router a third of its throughput.
+    `  access_log ${dir}/access.log plat buffer=64k flush=250ms;`,
     `  server_tokens off;`,
     `  server_names_hash_bucket_size 128;`,
     `  client_max_body_size 100m;`,

@@ -8,7 +8,7 @@ import { lockDataDir } from './data-dir-lock.js';
 import { settingsFromEnv } from './config.js';
 import { Controller } from './controller/controller.js';
 import { DockerRuntime } from './controller/docker-runtime.js';
-import { KeyedQueue } from './controller/keyed-queue.js';
+import { KeyedQueue } from '@plat/core';
 import { buildServer } from './http/server.js';
 import type { Platform } from './platform.js';
 import { LogHub } from './logs/log-hub.js';
@@ -46,6 +46,7 @@ async function main(): Promise<void> {
     sql: database.sql,
     settings,
     controller,
+    runtime,
     logs,
     images,
     builds: new KeyedQueue(),

@@ -1,8 +1,9 @@
 import type { ImageBuilder } from '@plat/builder';
 import type { Settings } from './config.js';
 import type { Controller } from './controller/controller.js';
+import type { DockerRuntime } from './controller/docker-runtime.js';
 import type { LogHub } from './logs/log-hub.js';
-import type { KeyedQueue } from './controller/keyed-queue.js';
+import type { KeyedQueue } from '@plat/core';
 import type { Sql } from './store/database.js';
 
 /** What services need from the running platd; built once in main.ts. */
@@ -10,6 +11,8 @@ export interface Platform {
   sql: Sql;
   settings: Settings;
   controller: Controller;
+  /** For add-on containers; dynos go through the controller. */
+  runtime: DockerRuntime;
   logs: LogHub;
   images: ImageBuilder;
   /** One build of an app at a time: concurrent pushes queue. */

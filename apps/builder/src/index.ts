@@ -5,3 +5,4 @@ export { buildpacks, detectBuildpack, findBuildpack, type Buildpack, type BuildP
 export { memorySource, directorySource, type Source } from './source.js';
 export { gitReceiver, type GitReceiverOptions, type GitService } from './git/smart-http.js';
 export { branchHead, ensureRepository, removeRepository, repoPath } from './git/repository.js';
+export { ensureServiceImage } from './service-image.js';

@@ -10,7 +10,7 @@ import { currentRelease, type ReleaseRow } from '../store/releases.js';
 import type { DockerRuntime, DynoDeath } from './docker-runtime.js';
 import { desiredDynos, networkName, oneOffDyno, type DynoSpec } from './dyno-spec.js';
 import { CrashTracker } from './crash-backoff.js';
-import { KeyedQueue } from './keyed-queue.js';
+import { KeyedQueue } from '@plat/core';
 import { waitUntilServing } from './readiness.js';
 import { planReconcile, type ObservedDyno } from './reconcile.js';
 

@@ -19,6 +19,19 @@ export interface DynoDeath {
   exitCode: number;
 }
 
+export interface AddonContainerSpec {
+  /** The add-on's name: container name suffix and its hostname on the app's network. */
+  name: string;
+  app: string;
+  appId: string;
+  network: string;
+  image: string;
+  env: Record<string, string>;
+  volume?: { name: string; path: string };
+  healthcheck: string[];
+  memoryBytes: number;
+}
+
 export class DockerRuntime {
   readonly #docker: Docker;
   readonly #instance: string;
@@ -271,6 +284,79 @@ export class DockerRuntime {
       await this.#docker.getImage(image.Id).remove({ force: true }).catch((error: unknown) => {
         if (statusOf(error) !== 404 && statusOf(error) !== 409) throw error;
       });
+    }
+  }
+
+  addonContainerName(name: string): string {
+    return `plat-${this.#instance}-addon-${name}`;
+  }
+
+  /**
+   * Starts an add-on's container on the app's network only (nothing is
+   * published on the host), with its data on a named volume when it keeps
+   * any, and waits until its health check passes.
+   */
+  async startAddon(spec: AddonContainerSpec, timeoutMs: number): Promise<void> {
+    const labels = { [LABELS.instance]: this.#instance, [LABELS.app]: spec.app, [LABELS.appId]: spec.appId, 'plat.addon': spec.name };
+    if (spec.volume) await this.#docker.createVolume({ Name: spec.volume.name, Labels: labels });
+    const container = await this.#docker.createContainer({
+      name: this.addonContainerName(spec.name),
+      Image: spec.image,
+      Env: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
+      Labels: labels,
+      Healthcheck: { Test: ['CMD', ...spec.healthcheck], Interval: 500_000_000, Timeout: 5_000_000_000, Retries: 120, StartPeriod: 0 },
+      HostConfig: {
+        NetworkMode: spec.network,
+        Memory: spec.memoryBytes,
+        MemorySwap: spec.memoryBytes,
+        PidsLimit: 512,
+        SecurityOpt: ['no-new-privileges'],
+        CapDrop: ['ALL'],
+        RestartPolicy: { Name: 'unless-stopped' },
+        ...(spec.volume ? { Mounts: [{ Type: 'volume', Source: spec.volume.name, Target: spec.volume.path }] } : {}),
+      },
+      NetworkingConfig: { EndpointsConfig: { [spec.network]: { Aliases: [spec.name] } } },
+    });
+    await container.start();
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const state = (await container.inspect()).State;
+      if (state.Health?.Status === 'healthy') return;
+      if (!state.Running) throw new Error(`the ${spec.name} container exited (${state.ExitCode}): ${(await this.dynoLogTail(container.id, 10)).trim()}`);
+      if (Date.now() > deadline) throw new Error(`${spec.name} was not ready within ${Math.round(timeoutMs / 1000)} s`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  /** Removes the add-on's container, and its volume only when asked. */
+  async removeAddon(name: string, volume: string | undefined): Promise<void> {
+    await this.#docker
+      .getContainer(this.addonContainerName(name))
+      .remove({ force: true })
+      .catch((error: unknown) => {
+        if (statusOf(error) !== 404) throw error;
+      });
+    if (volume) {
+      await this.#docker
+        .getVolume(volume)
+        .remove()
+        .catch((error: unknown) => {
+          if (statusOf(error) !== 404) throw error;
+        });
+    }
+  }
+
+  async restartAddon(name: string): Promise<void> {
+    await this.#docker.getContainer(this.addonContainerName(name)).restart({ t: 10 });
+  }
+
+  async addonState(name: string): Promise<string> {
+    try {
+      const state = (await this.#docker.getContainer(this.addonContainerName(name)).inspect()).State;
+      return state.Health?.Status === 'healthy' ? 'available' : state.Running ? 'starting' : 'stopped';
+    } catch (error) {
+      if (statusOf(error) === 404) return 'missing';
+      throw error;
     }
   }
 

@@ -9,6 +9,7 @@ import type { User } from '../store/users.js';
 import { installAttach } from './attach.js';
 import { installErrorHandler } from './error-handler.js';
 import { accessRoutes } from './routes/access.js';
+import { addonRoutes } from './routes/addons.js';
 import { accountRoutes } from './routes/account.js';
 import { appRoutes } from './routes/apps.js';
 import { configVarRoutes } from './routes/config-vars.js';
@@ -78,7 +79,7 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
         }),
       });
     }
-    for (const routes of [statusRoutes, accountRoutes, appRoutes, configVarRoutes, releaseRoutes, formationRoutes, domainRoutes, accessRoutes, logRoutes]) {
+    for (const routes of [statusRoutes, accountRoutes, appRoutes, configVarRoutes, releaseRoutes, formationRoutes, domainRoutes, accessRoutes, logRoutes, addonRoutes]) {
       await api.register(routes, { platform });
     }
   });

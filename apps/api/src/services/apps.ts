@@ -6,6 +6,7 @@ import { deleteApp, findApp, insertApp, listAppsFor, renameApp, setBuildpack, se
 import { findBuildpack } from '@plat/builder';
 import type { User } from '../store/users.js';
 import { generateAppName } from './app-names.js';
+import { removeAllAddons } from './addons.js';
 import { audit } from './audit.js';
 
 export function presentApp(platform: Platform, app: AppRow, apiHost: string): App {
@@ -84,6 +85,7 @@ export async function destroyApp(platform: Platform, app: AppRow, user: User, co
   await platform.builds.run(app.name, () =>
     platform.releases.run(app.name, async () => {
       await audit(platform, app, user, 'app.destroy');
+      await removeAllAddons(platform, app);
       await deleteApp(platform.sql, app.id);
       await platform.controller.converge(app.name);
       await platform.controller.removeAppImages(app.id);

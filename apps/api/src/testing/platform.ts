@@ -15,7 +15,7 @@ import { ensureAdminToken } from '../admin-token.js';
 import { settingsFromEnv, type Settings } from '../config.js';
 import { Controller } from '../controller/controller.js';
 import { DockerRuntime } from '../controller/docker-runtime.js';
-import { KeyedQueue } from '../controller/keyed-queue.js';
+import { KeyedQueue } from '@plat/core';
 import { buildServer } from '../http/server.js';
 import type { Platform } from '../platform.js';
 import { LogHub } from '../logs/log-hub.js';
@@ -47,6 +47,7 @@ export async function removeInstance(instance: string): Promise<void> {
   const docker = new Docker();
   const filters = { label: [`plat.instance=${instance}`] };
   for (const c of await docker.listContainers({ all: true, filters })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
+  for (const v of (await docker.listVolumes({ filters })).Volumes ?? []) await docker.getVolume(v.Name).remove().catch(() => {});
   for (const n of await docker.listNetworks({ filters })) await docker.getNetwork(n.Id).remove().catch(() => {});
   for (const i of await docker.listImages({ all: true, filters })) await docker.getImage(i.Id).remove({ force: true }).catch(() => {});
 }
@@ -73,6 +74,7 @@ export async function startTestPlatform(backend: Backend, overrides: Partial<Set
     sql: database.sql,
     settings,
     controller,
+    runtime,
     logs,
     images: new ImageBuilder(),
     builds: new KeyedQueue(),

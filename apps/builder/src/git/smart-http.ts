@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { APP_NAME_PATTERN, PlatError } from '@plat/core';
+import { APP_NAME_PATTERN, KeyedQueue, PlatError } from '@plat/core';
 import { HOOKS_DIR, repoPath } from './repository.js';
 
 /**
@@ -94,21 +94,43 @@ export async function gitReceiver(app: FastifyInstance, options: GitReceiverOpti
     }
   });
 
+  // One receive-pack per app at a time, until its refs are updated: a push
+  // that waited then sees where the branch is now (the hook checks it).
+  const pushes = new KeyedQueue();
+
   for (const service of SERVICES) {
     app.post(`/git/:repo/${service}`, async (request, reply) => {
       try {
         const { name, path, command } = await prepare(request, service);
-        const child = spawn('git', ['-c', `core.hooksPath=${HOOKS_DIR}`, command, '--stateless-rpc', path], {
-          env: gitEnv(name),
-          stdio: ['pipe', 'pipe', 'inherit'],
-        });
-        const body = request.body as NodeJS.ReadableStream;
-        const input = request.headers['content-encoding'] === 'gzip' ? body.pipe(createGunzip()) : body;
-        input.pipe(child.stdin);
-        input.on('error', () => child.kill());
-        child.stdin.on('error', () => {});
-        reply.header('cache-control', 'no-cache').type(`application/x-${service}-result`);
-        return reply.send(child.stdout);
+        const run = () =>
+          new Promise<void>((finished) => {
+            const child = spawn('git', ['-c', `core.hooksPath=${HOOKS_DIR}`, command, '--stateless-rpc', path], {
+              env: gitEnv(name),
+              stdio: ['pipe', 'pipe', 'inherit'],
+            });
+            child.on('close', () => finished());
+            child.on('error', () => finished());
+            const body = request.body as NodeJS.ReadableStream;
+            const input = request.headers['content-encoding'] === 'gzip' ? body.pipe(createGunzip()) : body;
+            input.pipe(child.stdin);
+            input.on('error', () => child.kill());
+            child.stdin.on('error', () => {});
+            reply.header('cache-control', 'no-cache').type(`application/x-${service}-result`);
+            void reply.send(child.stdout);
+          });
+        if (service === 'git-receive-pack') {
+          // Resolve once this push has its turn and its response is under way.
+          await new Promise<void>((started) => {
+            void pushes.run(name, () => {
+              const done = run();
+              started();
+              return done;
+            });
+          });
+        } else {
+          void run();
+        }
+        return reply;
       } catch (error) {
         return sendGitError(reply, error);
       }

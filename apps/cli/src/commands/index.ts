@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import type { CommandContext } from '../context.js';
 import { addAccess, listAccess, removeAccess } from './access/manage.js';
+import { addonInfo, createAddon, destroyAddon, listAddons } from './addons/manage.js';
 import { setBuildpack, showBuildpack } from './apps/buildpacks.js';
 import { createApp } from './apps/create.js';
 import { destroyApp } from './apps/destroy.js';
@@ -129,6 +130,18 @@ export function registerCommands(program: Command, context: CommandContext): voi
   command('maintenance', 'show whether maintenance mode is on').option(...APP).action((o) => showMaintenance(o, context));
   command('maintenance:on', 'answer every request with a maintenance page').option(...APP).action((o) => setMaintenance(true, o, context));
   command('maintenance:off', 'serve the app again').option(...APP).action((o) => setMaintenance(false, o, context));
+
+  command('addons', "list the app's add-ons").option(...APP).option(...JSON_FLAG).action((o) => listAddons(o, context));
+  command('addons:create <plan>', 'provision an add-on and attach it: postgres[:hobby|standard], redis[:mini|premium]', 'plat addons:create postgres', 'plat addons:create postgres --as ANALYTICS_DATABASE')
+    .option(...APP)
+    .option('--as <name>', 'attachment name: ANALYTICS_DATABASE sets ANALYTICS_DATABASE_URL')
+    .option(...JSON_FLAG)
+    .action((plan, o) => createAddon(plan, o, context));
+  command('addons:info <addon>', 'show an add-on').option(...APP).option(...JSON_FLAG).action((n, o) => addonInfo(n, o, context));
+  command('addons:destroy <addon>', 'detach and destroy an add-on and its data', 'plat addons:destroy postgres-calm-1234 --confirm postgres-calm-1234')
+    .option(...APP)
+    .option('--confirm <name>', "the add-on's name, to confirm")
+    .action((n, o) => destroyAddon(n, o, context));
 
   command('access', 'list who can use the app').option(...APP).option(...JSON_FLAG).action((o) => listAccess(o, context));
   command('access:add <email>', 'give a user access to the app', 'plat access:add dev@example.com').option(...APP).action((e, o) => addAccess(e, o, context));

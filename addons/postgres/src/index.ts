@@ -1,0 +1,54 @@
+import type { AddonPlan, AddonProvider } from '@plat/core';
+
+const DATA = '/var/lib/plat-postgres';
+
+/** Initialises the cluster on first start (password auth over the network), then runs postgres. */
+const ENTRYPOINT = `#!/bin/sh
+set -eu
+BIN=/usr/lib/postgresql/15/bin
+PGDATA=${DATA}/data
+if [ ! -s "$PGDATA/PG_VERSION" ]; then
+  printf '%s' "$POSTGRES_PASSWORD" > /tmp/pwfile
+  "$BIN/initdb" -D "$PGDATA" -U "$POSTGRES_USER" --pwfile=/tmp/pwfile --auth-local=trust --auth-host=scram-sha-256 --encoding=UTF8 >/dev/null
+  rm -f /tmp/pwfile
+  echo "host all all 0.0.0.0/0 scram-sha-256" >> "$PGDATA/pg_hba.conf"
+  "$BIN/pg_ctl" -D "$PGDATA" -o "-c listen_addresses='' -c unix_socket_directories=/tmp" -w start >/dev/null
+  "$BIN/createdb" -h /tmp -U "$POSTGRES_USER" "$POSTGRES_DB"
+  "$BIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null
+fi
+exec "$BIN/postgres" -D "$PGDATA" -c listen_addresses='*' -c unix_socket_directories=/tmp
+`;
+
+const DOCKERFILE = `FROM plat/stack:latest
+USER root
+RUN apt-get update \\
+ && apt-get install -y --no-install-recommends postgresql-15 postgresql-client-15 \\
+ && rm -rf /var/lib/apt/lists/* \\
+ && mkdir -p ${DATA} && chown postgres:postgres ${DATA}
+COPY plat-postgres-entrypoint /usr/local/bin/plat-postgres-entrypoint
+RUN chmod 0755 /usr/local/bin/plat-postgres-entrypoint
+USER postgres
+CMD ["/usr/local/bin/plat-postgres-entrypoint"]
+`;
+
+const PLANS: AddonPlan[] = [
+  { name: 'hobby', description: 'one PostgreSQL 15 server, data on a volume', persistent: true, memoryMb: 512 },
+  { name: 'standard', description: 'one PostgreSQL 15 server with 2 GB, data on a volume', persistent: true, memoryMb: 2048 },
+];
+
+export const postgres: AddonProvider = {
+  name: 'postgres',
+  description: 'PostgreSQL 15, a dedicated server for the app',
+  defaultAttachment: 'DATABASE',
+  plans: PLANS,
+  defaultPlan: 'hobby',
+  credentials: (random) => ({ user: `u${random().slice(0, 12).toLowerCase()}`, password: random(), database: `d${random().slice(0, 12).toLowerCase()}` }),
+  service: (plan, credentials) => ({
+    image: { name: 'plat/addon-postgres', dockerfile: DOCKERFILE, files: { 'plat-postgres-entrypoint': ENTRYPOINT } },
+    env: { POSTGRES_USER: credentials.user!, POSTGRES_PASSWORD: credentials.password!, POSTGRES_DB: credentials.database! },
+    ...(plan.persistent ? { dataPath: DATA } : {}),
+    port: 5432,
+    healthcheck: ['/usr/lib/postgresql/15/bin/pg_isready', '-h', '/tmp', '-q'],
+  }),
+  url: (host, credentials) => `postgres://${credentials.user}:${credentials.password}@${host}:5432/${credentials.database}`,
+};

@@ -1,0 +1,39 @@
+/**
+ * What an add-on provider is: data about a backing service (its image, how
+ * to run it, the config var it gives the app), never Docker calls. platd's
+ * runtime runs the container; providers stay pure and testable.
+ */
+
+export interface AddonPlan {
+  name: string;
+  description: string;
+  /** Whether its data lives on a named volume that survives restarts. */
+  persistent: boolean;
+  memoryMb: number;
+}
+
+export interface AddonService {
+  /** Built locally on the stack when missing: no registry is assumed. */
+  image: { name: string; dockerfile: string; files?: Record<string, string> };
+  env: Record<string, string>;
+  /** Where the volume mounts, when the plan is persistent. */
+  dataPath?: string;
+  port: number;
+  /** Run inside the container by Docker's health check; exit 0 means ready. */
+  healthcheck: string[];
+}
+
+export interface AddonProvider {
+  /** `postgres`, `redis`: what `plat addons:create` names. */
+  name: string;
+  description: string;
+  /** Config var prefix when attached without --as: DATABASE gives DATABASE_URL. */
+  defaultAttachment: string;
+  plans: AddonPlan[];
+  defaultPlan: string;
+  /** Fresh secrets for a new add-on, from a source of random text. */
+  credentials(random: () => string): Record<string, string>;
+  service(plan: AddonPlan, credentials: Record<string, string>): AddonService;
+  /** The config var's value, reaching the add-on at `host` on the app's network. */
+  url(host: string, credentials: Record<string, string>): string;
+}

@@ -1,0 +1,125 @@
+/**
+ * Add-ons from the user's side: examples/django-site with a postgres add-on
+ * (migrated by its release phase, data kept across a restart of the
+ * database), redis reached from a one-off dyno, and destroy with confirmation.
+ */
+import Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exampleRepo } from './support/app-repo.js';
+import { get } from './support/http.js';
+import { startPlatd, type Platd } from './support/platd.js';
+import { request } from 'node:http';
+
+let platd: Platd;
+let repo: string;
+let database: string;
+const plat = (args: string[]) => platd.plat(args, { cwd: repo });
+
+function post(port: number, host: string, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers: { host, connection: 'close', 'content-length': 0 } }, (res) => {
+      let body = '';
+      res.on('data', (chunk) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+beforeAll(async () => {
+  platd = await startPlatd();
+  expect((await platd.plat(['login', '--api-url', platd.apiUrl, '--token', platd.adminToken])).code).toBe(0);
+  repo = await exampleRepo(platd, 'django-site');
+  expect((await plat(['apps:create', 'site'])).code).toBe(0);
+  const push = await platd.git(['push', 'platform', 'main'], repo);
+  expect(push.code, push.output).toBe(0);
+});
+afterAll(async () => {
+  await platd?.destroy();
+});
+
+describe('postgres', () => {
+  it('provisions a database and attaches it as DATABASE_URL, with a release that migrates it', async () => {
+    const created = await plat(['addons:create', 'postgres', '--json']);
+    expect(created.code, created.output).toBe(0);
+    const addon = JSON.parse(created.stdout);
+    database = addon.name;
+    expect(addon).toMatchObject({ provider: 'postgres', plan: 'hobby', config_var: 'DATABASE_URL', state: 'available' });
+    expect((await plat(['config:get', 'DATABASE_URL'])).stdout).toMatch(new RegExp(`^postgres://\\w+:\\w+@${database}:5432/\\w+\\n$`));
+    const releases = JSON.parse((await plat(['releases', '--json'])).stdout);
+    expect(releases[0]).toMatchObject({ description: `Attach ${database} (DATABASE_URL)`, status: 'succeeded' });
+    const migrate = (await plat(['logs', '-n', '200', '--source', 'app'])).stdout;
+    expect(migrate).toMatch(/app\[release\.\d+\]: +Applying hello\.0001_initial\.\.\. OK/);
+  });
+
+  it('is on the app network only, not published on the host', async () => {
+    const [container] = await new Docker().listContainers({ filters: { label: [`plat.addon=${database}`] } });
+    expect(container!.Ports.filter((p) => p.PublicPort)).toEqual([]);
+    expect(Object.keys(container!.NetworkSettings.Networks)).toEqual([`plat-${platd.instance}-site`]);
+  });
+
+  it('stores rows through the web dyno and keeps them when the database restarts', async () => {
+    expect((await post(platd.routerPort, 'site.localhost', '/visits')).body).toBe('visits: 1\n');
+    expect((await post(platd.routerPort, 'site.localhost', '/visits')).body).toBe('visits: 2\n');
+    await new Docker().getContainer(`plat-${platd.instance}-addon-${database}`).restart({ t: 10 });
+    const deadline = Date.now() + 60_000;
+    let body = '';
+    while (Date.now() < deadline && body !== 'visits: 2\n') {
+      body = (await get(platd.routerPort, 'site.localhost', '/visits').catch(() => ({ body: '' }))).body;
+      if (body !== 'visits: 2\n') await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(body).toBe('visits: 2\n');
+  });
+
+  it('attaches a second database under another name', async () => {
+    const second = await plat(['addons:create', 'postgres', '--as', 'ANALYTICS_DATABASE', '--json']);
+    expect(second.code, second.output).toBe(0);
+    expect(JSON.parse(second.stdout).config_var).toBe('ANALYTICS_DATABASE_URL');
+    expect((await plat(['config:get', 'ANALYTICS_DATABASE_URL'])).code).toBe(0);
+    const again = await plat(['addons:create', 'postgres']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('DATABASE_URL is already set on site: attach with --as ANOTHER_NAME');
+  });
+});
+
+describe('redis', () => {
+  it('provisions redis and the app reaches it with REDIS_URL', async () => {
+    const created = await plat(['addons:create', 'redis', '--json']);
+    expect(created.code, created.output).toBe(0);
+    const result = await plat(['run', 'python', '-c', "import os, redis; r = redis.from_url(os.environ['REDIS_URL']); r.set('k', 'v'); print(r.get('k').decode())"]);
+    expect(result.stdout).toBe('v\n');
+    expect(result.code).toBe(0);
+  });
+});
+
+describe('listing and destroying', () => {
+  it('lists add-ons and refuses unknown providers and plans', async () => {
+    const addons = JSON.parse((await plat(['addons', '--json'])).stdout);
+    expect(addons.map((a: { provider: string; config_var: string }) => `${a.provider} ${a.config_var}`)).toEqual([
+      'postgres DATABASE_URL',
+      'postgres ANALYTICS_DATABASE_URL',
+      'redis REDIS_URL',
+    ]);
+    expect((await plat(['addons:create', 'mongodb'])).stderr).toContain('Unknown add-on "mongodb"');
+    expect((await plat(['addons:create', 'postgres:huge'])).stderr).toContain('Unknown plan "huge" for postgres');
+  });
+
+  it('destroys an add-on only with confirmation, with its container, volume and config var', async () => {
+    const addons = JSON.parse((await plat(['addons', '--json'])).stdout);
+    const analytics = addons.find((a: { config_var: string }) => a.config_var === 'ANALYTICS_DATABASE_URL').name;
+    expect((await plat(['addons:destroy', analytics])).code).toBe(1);
+    expect((await plat(['addons:destroy', analytics, '--confirm', analytics])).code).toBe(0);
+    expect((await plat(['config:get', 'ANALYTICS_DATABASE_URL'])).code).toBe(1);
+    const docker = new Docker();
+    expect(await docker.listContainers({ all: true, filters: { label: [`plat.addon=${analytics}`] } })).toEqual([]);
+    expect((await docker.listVolumes({ filters: { label: [`plat.addon=${analytics}`] } })).Volumes ?? []).toEqual([]);
+  });
+
+  it('destroys the remaining add-ons with the app', async () => {
+    expect((await plat(['apps:destroy', '--confirm', 'site'])).code).toBe(0);
+    const docker = new Docker();
+    expect(await docker.listContainers({ all: true, filters: { label: [`plat.instance=${platd.instance}`, 'plat.addon'] } })).toEqual([]);
+    expect((await docker.listVolumes({ filters: { label: [`plat.instance=${platd.instance}`] } })).Volumes ?? []).toEqual([]);
+  });
+});

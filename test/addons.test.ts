@@ -123,3 +123,30 @@ describe('listing and destroying', () => {
     expect((await docker.listVolumes({ filters: { label: [`plat.instance=${platd.instance}`] } })).Volumes ?? []).toEqual([]);
   });
 });
+
+describe('workers', () => {
+  it('runs a job that the web dyno enqueued in the Redis add-on', async () => {
+    const worker = await exampleRepo(platd, 'worker-queue');
+    expect((await platd.plat(['apps:create', 'queue'], { cwd: worker })).code).toBe(0);
+    expect((await platd.plat(['addons:create', 'redis'], { cwd: worker })).code).toBe(0);
+    const push = await platd.git(['push', 'platform', 'main'], worker);
+    expect(push.code, push.output).toBe(0);
+    const scaled = await platd.plat(['scale', 'worker=1'], { cwd: worker });
+    expect(scaled.code, scaled.output).toBe(0);
+    const enqueued = await post(platd.routerPort, 'queue.localhost', '/jobs?n=7');
+    expect(enqueued.status).toBe(202);
+    const { id } = JSON.parse(enqueued.body);
+    const deadline = Date.now() + 60_000;
+    let job = { status: 'queued', result: null as number | null };
+    while (Date.now() < deadline && job.status !== 'finished') {
+      job = JSON.parse((await get(platd.routerPort, 'queue.localhost', `/jobs/${id}`)).body);
+      if (job.status !== 'finished') await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(job).toEqual({ status: 'finished', result: 49 });
+    // Workers get no router traffic: only web dynos are routed.
+    const dynos = JSON.parse((await platd.plat(['ps', '--json'], { cwd: worker })).stdout);
+    expect(dynos.map((d: { name: string; state: string }) => `${d.name} ${d.state}`)).toEqual(['web.1 up', 'worker.1 up']);
+    const logs = (await platd.plat(['logs', '--dyno', 'worker', '-n', '200'], { cwd: worker })).stdout;
+    expect(logs).toMatch(/app\[worker\.1\]: .*tasks\.square\(7\)/);
+  });
+});

@@ -171,6 +171,22 @@ describe('an app from create to destroy', () => {
   });
 });
 
+describe('debug and logout', () => {
+  it('shows the API error id with --debug', async () => {
+    const result = await plat(['apps:info', '-a', 'nope', '--debug']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("Couldn't find that app: nope (id: not_found)");
+  });
+
+  it('forgets the credentials on logout', async () => {
+    expect((await plat(['logout'])).stdout).toContain('Logged out');
+    const after = await plat(['apps']);
+    expect(after.code).toBe(3);
+    expect(after.stderr).toContain('Run plat login first');
+    expect((await plat(['login', '--api-url', platd.apiUrl, '--token', platd.adminToken])).code).toBe(0);
+  });
+});
+
 describe('help', () => {
   it('lists commands and shows examples', async () => {
     const help = await plat(['help']);

@@ -10,8 +10,11 @@ const HINTS: Partial<Record<string, string>> = {
 };
 
 /** Runs the CLI; returns the exit code. The one place errors become messages. */
-export async function main(argv: string[], output: Output = consoleOutput): Promise<number> {
-  const debug = argv.includes('--debug');
+export async function main(rawArgv: string[], output: Output = consoleOutput): Promise<number> {
+  // --debug works anywhere before a `--` (what follows belongs to plat run's command).
+  const separator = rawArgv.indexOf('--') === -1 ? rawArgv.length : rawArgv.indexOf('--');
+  const debug = rawArgv.slice(0, separator).includes('--debug');
+  const argv = [...rawArgv.slice(0, separator).filter((arg) => arg !== '--debug'), ...rawArgv.slice(separator)];
   const program = new Command('plat')
     .description('Plat: deploy apps with git push, Heroku-style, on your own servers')
     .option('--debug', 'show error ids and stacks')

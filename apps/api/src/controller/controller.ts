@@ -340,7 +340,7 @@ export class Controller {
     });
     if (readiness.ready) return dyno;
     const state = await runtime.dynoState(dyno.id).catch(() => ({ running: false, exitCode: -1 }));
-    const tail = (await runtime.dynoLogTail(dyno.id, 15).catch(() => '')).trim();
+    const tail = (await runtime.dynoLogTail(dyno.id, 30).catch(() => '')).trim();
     await this.#retire(dyno.id, 5);
     const reason =
       readiness.reason === 'exited'

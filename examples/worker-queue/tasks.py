@@ -1,0 +1,5 @@
+"""Work the web process hands to the worker through Redis."""
+
+
+def square(n):
+    return n * n

@@ -150,3 +150,29 @@ describe('workers', () => {
     expect(logs).toMatch(/app\[worker\.1\]: .*tasks\.square\(7\)/);
   });
 });
+
+describe('scheduler', () => {
+  it('runs jobs on their schedule in one-off dynos, never two runs of one job at once', async () => {
+    const queue = (args: string[]) => platd.plat([...args, '-a', 'queue']);
+    const early = await queue(['scheduler:add', '*/2 * * * * *', 'echo tick']);
+    expect(early.code).toBe(1);
+    expect(early.stderr).toContain('queue has no scheduler: plat addons:create scheduler -a queue');
+    expect((await queue(['addons:create', 'scheduler'])).code).toBe(0);
+    expect((await queue(['scheduler:add', 'every minute', 'echo tick'])).stderr).toContain('Invalid schedule');
+    const added = await queue(['scheduler:add', '*/2 * * * * *', 'echo tick from $DYNO; sleep 5', '--json']);
+    expect(added.code, added.output).toBe(0);
+    const job = JSON.parse(added.stdout);
+    const deadline = Date.now() + 60_000;
+    let logs = '';
+    while (Date.now() < deadline && !(/app\[scheduler\.\d+\]: tick from scheduler\.\d+/.test(logs) && logs.includes('Skipped `echo tick from $DYNO; sleep 5`: its previous run is still going'))) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      logs = (await queue(['logs', '-n', '500'])).stdout;
+    }
+    expect(logs).toMatch(/app\[scheduler\.\d+\]: tick from scheduler\.\d+/);
+    expect(logs).toContain('plat[scheduler]: Skipped `echo tick from $DYNO; sleep 5`: its previous run is still going');
+    const jobs = JSON.parse((await queue(['scheduler', '--json'])).stdout);
+    expect(jobs.map((j: { id: string; schedule: string }) => `${j.id} ${j.schedule}`)).toEqual([`${job.id} */2 * * * * *`]);
+    expect((await queue(['scheduler:remove', job.id])).code).toBe(0);
+    expect(JSON.parse((await queue(['scheduler', '--json'])).stdout)).toEqual([]);
+  });
+});

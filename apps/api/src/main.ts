@@ -14,6 +14,7 @@ import type { Platform } from './platform.js';
 import { LogHub } from './logs/log-hub.js';
 import { RouterLogTail } from './logs/router-tail.js';
 import { NginxRouter } from './router/nginx.js';
+import { Scheduler } from './scheduler/scheduler.js';
 import { openDatabase } from './store/database.js';
 import { migrate } from './store/migrate.js';
 
@@ -62,6 +63,8 @@ async function main(): Promise<void> {
   routerLog.start();
   await controller.restoreAll();
   await controller.start();
+  const scheduler = new Scheduler(platform);
+  await scheduler.start();
 
   const server = await buildServer(platform);
   await server.listen({ host: settings.apiHost, port: settings.apiPort });
@@ -90,6 +93,7 @@ async function main(): Promise<void> {
     closing = true;
     log(`${signal}: stopping platd (dynos and the router keep running)`);
     controller.stop();
+    scheduler.stop();
     routerLog.stop();
     await server.close();
     await logs.close();

@@ -33,7 +33,8 @@ export interface AddonProvider {
   defaultPlan: string;
   /** Fresh secrets for a new add-on, from a source of random text. */
   credentials(random: () => string): Record<string, string>;
-  service(plan: AddonPlan, credentials: Record<string, string>): AddonService;
-  /** The config var's value, reaching the add-on at `host` on the app's network. */
-  url(host: string, credentials: Record<string, string>): string;
+  /** The backing service to run; none for add-ons that are platform features (the scheduler). */
+  service?(plan: AddonPlan, credentials: Record<string, string>): AddonService;
+  /** The config var's value, reaching the add-on at `host` on the app's network; none sets no var. */
+  url?(host: string, credentials: Record<string, string>): string;
 }

@@ -1,9 +1,10 @@
 import { postgres } from '@plat/addon-postgres';
 import { redis } from '@plat/addon-redis';
+import { scheduler } from '@plat/addon-scheduler';
 import { PlatError, type AddonPlan, type AddonProvider } from '@plat/core';
 
 /** Every provider `plat addons:create` knows, by name. */
-export const providers: readonly AddonProvider[] = [postgres, redis];
+export const providers: readonly AddonProvider[] = [postgres, redis, scheduler];
 
 /** `postgres` or `postgres:standard`. */
 export function resolvePlan(spec: string): { provider: AddonProvider; plan: AddonPlan } {

@@ -8,7 +8,7 @@ import { findApp, formation, listAppNames, } from '../store/apps.js';
 import { listDomains } from '../store/domains.js';
 import { currentRelease, type ReleaseRow } from '../store/releases.js';
 import type { DockerRuntime, DynoDeath } from './docker-runtime.js';
-import { desiredDynos, networkName, oneOffDyno, type DynoSpec } from './dyno-spec.js';
+import { desiredDynos, networkName, oneOffDyno, type DynoSpec, type OneOffKind } from './dyno-spec.js';
 import { CrashTracker } from './crash-backoff.js';
 import { KeyedQueue } from '@plat/core';
 import { waitUntilServing } from './readiness.js';
@@ -161,7 +161,7 @@ export class Controller {
   async runOneOff(
     app: { id: string; name: string },
     release: ReleaseRow,
-    options: { kind: 'release' | 'run'; command: string; onLine: (line: string) => void; timeoutMs?: number },
+    options: { kind: OneOffKind; command: string; onLine: (line: string) => void; timeoutMs?: number },
   ): Promise<number> {
     const spec = await this.#oneOffSpec(app, release, options.kind, options.command);
     this.#deps.logs.knowApp(app.name, app.id);
@@ -202,7 +202,7 @@ export class Controller {
     return { dyno: spec.dyno, exitCode };
   }
 
-  async #oneOffSpec(app: { id: string; name: string }, release: ReleaseRow, kind: 'release' | 'run', command: string): Promise<DynoSpec> {
+  async #oneOffSpec(app: { id: string; name: string }, release: ReleaseRow, kind: OneOffKind, command: string): Promise<DynoSpec> {
     const { runtime, settings } = this.#deps;
     if (!release.image) throw new PlatError('invalid_params', `Release v${release.version} has no image to run.`);
     await runtime.ensureNetwork(networkName(settings.instance, app.name), app.name);

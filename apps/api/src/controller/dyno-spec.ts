@@ -127,13 +127,15 @@ export function desiredDynos(input: DesiredInput): DynoSpec[] {
   return specs;
 }
 
+/** `release` for the release phase, `run` for plat run, `scheduler` for scheduler jobs. */
+export type OneOffKind = 'release' | 'run' | 'scheduler';
+
 export interface OneOffInput {
   instance: string;
   app: string;
   appId: string;
   release: DesiredInput['release'];
-  /** `release` for the release phase, `run` for plat run. */
-  kind: 'release' | 'run';
+  kind: OneOffKind;
   command: string;
   /** Distinguishes concurrent one-offs: `run.4711`. */
   number: number;

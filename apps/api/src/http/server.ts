@@ -19,6 +19,7 @@ import { gitRoutes } from './routes/git.js';
 import { logRoutes } from './routes/logs.js';
 import { pushRoutes } from './routes/pushes.js';
 import { releaseRoutes } from './routes/releases.js';
+import { schedulerRoutes } from './routes/scheduler.js';
 import { statusRoutes } from './routes/status.js';
 import { ErrorBody } from './schemas.js';
 
@@ -79,7 +80,7 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
         }),
       });
     }
-    for (const routes of [statusRoutes, accountRoutes, appRoutes, configVarRoutes, releaseRoutes, formationRoutes, domainRoutes, accessRoutes, logRoutes, addonRoutes]) {
+    for (const routes of [statusRoutes, accountRoutes, appRoutes, configVarRoutes, releaseRoutes, formationRoutes, domainRoutes, accessRoutes, logRoutes, addonRoutes, schedulerRoutes]) {
       await api.register(routes, { platform });
     }
   });

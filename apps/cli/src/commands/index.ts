@@ -20,6 +20,7 @@ import { listDynos, restartDynos, stopDynos } from './ps/list.js';
 import { scale, showFormation } from './ps/scale.js';
 import { listReleases, releaseInfo, rollback } from './releases/list.js';
 import { runAttached, runDetached } from './run/attach.js';
+import { addJob, listJobs, removeJob } from './scheduler/manage.js';
 import { status } from './status.js';
 import { createToken, listTokens, revokeToken } from './tokens/manage.js';
 
@@ -132,7 +133,7 @@ export function registerCommands(program: Command, context: CommandContext): voi
   command('maintenance:off', 'serve the app again').option(...APP).action((o) => setMaintenance(false, o, context));
 
   command('addons', "list the app's add-ons").option(...APP).option(...JSON_FLAG).action((o) => listAddons(o, context));
-  command('addons:create <plan>', 'provision an add-on and attach it: postgres[:hobby|standard], redis[:mini|premium]', 'plat addons:create postgres', 'plat addons:create postgres --as ANALYTICS_DATABASE')
+  command('addons:create <plan>', 'provision an add-on and attach it: postgres[:hobby|standard], redis[:mini|premium], scheduler', 'plat addons:create postgres', 'plat addons:create postgres --as ANALYTICS_DATABASE')
     .option(...APP)
     .option('--as <name>', 'attachment name: ANALYTICS_DATABASE sets ANALYTICS_DATABASE_URL')
     .option(...JSON_FLAG)
@@ -142,6 +143,13 @@ export function registerCommands(program: Command, context: CommandContext): voi
     .option(...APP)
     .option('--confirm <name>', "the add-on's name, to confirm")
     .action((n, o) => destroyAddon(n, o, context));
+
+  command('scheduler', "list the app's scheduled jobs").option(...APP).option(...JSON_FLAG).action((o) => listJobs(o, context));
+  command('scheduler:add <schedule> <command>', 'run a command in a one-off dyno on a cron schedule (UTC); needs the scheduler add-on', 'plat addons:create scheduler', 'plat scheduler:add "*/10 * * * *" "python task.py"')
+    .option(...APP)
+    .option(...JSON_FLAG)
+    .action((schedule, cmd, o) => addJob(schedule, cmd, o, context));
+  command('scheduler:remove <id>', 'remove a scheduled job').option(...APP).action((id, o) => removeJob(id, o, context));
 
   command('access', 'list who can use the app').option(...APP).option(...JSON_FLAG).action((o) => listAccess(o, context));
   command('access:add <email>', 'give a user access to the app', 'plat access:add dev@example.com').option(...APP).action((e, o) => addAccess(e, o, context));

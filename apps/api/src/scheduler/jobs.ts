@@ -1,0 +1,59 @@
+import type { Sql } from '../store/database.js';
+
+export interface JobRow {
+  id: string;
+  app_id: string;
+  schedule: string;
+  command: string;
+  next_run_at: Date;
+  running: boolean;
+  last_run_at: Date | null;
+  last_exit_code: number | null;
+  created_at: Date;
+}
+
+export async function listJobs(sql: Sql, appId: string): Promise<JobRow[]> {
+  return sql<JobRow[]>`select * from scheduler_jobs where app_id = ${appId} order by created_at`;
+}
+
+export async function insertJob(sql: Sql, job: { appId: string; schedule: string; command: string; nextRunAt: Date }): Promise<JobRow> {
+  const [row] = await sql<JobRow[]>`
+    insert into scheduler_jobs (app_id, schedule, command, next_run_at)
+    values (${job.appId}, ${job.schedule}, ${job.command}, ${job.nextRunAt}) returning *`;
+  return row!;
+}
+
+export async function deleteJob(sql: Sql, appId: string, id: string): Promise<boolean> {
+  if (!/^[0-9a-f-]{36}$/.test(id)) return false;
+  return (await sql`delete from scheduler_jobs where app_id = ${appId} and id = ${id}`).count === 1;
+}
+
+export async function deleteJobs(sql: Sql, appId: string): Promise<void> {
+  await sql`delete from scheduler_jobs where app_id = ${appId}`;
+}
+
+/** Jobs whose time has come, with their app's name. */
+export async function dueJobs(sql: Sql, now: Date): Promise<(JobRow & { app_name: string })[]> {
+  return sql<(JobRow & { app_name: string })[]>`
+    select scheduler_jobs.*, apps.name as app_name from scheduler_jobs join apps on apps.id = scheduler_jobs.app_id
+    where next_run_at <= ${now} order by next_run_at`;
+}
+
+/** Moves the job to its next time; returns whether it was free to run (and is now marked running). */
+export async function claimRun(sql: Sql, id: string, next: Date): Promise<boolean> {
+  const [row] = await sql<{ running: boolean }[]>`
+    update scheduler_jobs set next_run_at = ${next},
+      running = true, last_run_at = case when running then last_run_at else now() end
+    where id = ${id}
+    returning (select running from scheduler_jobs where id = ${id}) as running`;
+  return row !== undefined && !row.running;
+}
+
+export async function finishRun(sql: Sql, id: string, exitCode: number): Promise<void> {
+  await sql`update scheduler_jobs set running = false, last_exit_code = ${exitCode} where id = ${id}`;
+}
+
+/** After a platd restart nothing of the old runs is being watched: let the jobs run again. */
+export async function resetRunning(sql: Sql): Promise<void> {
+  await sql`update scheduler_jobs set running = false where running`;
+}

@@ -1,0 +1,69 @@
+import { nextRun } from '@plat/addon-scheduler';
+import type { Platform } from '../platform.js';
+import { currentRelease } from '../store/releases.js';
+import { findApp } from '../store/apps.js';
+import { claimRun, dueJobs, finishRun, resetRunning } from './jobs.js';
+
+/**
+ * Runs the apps' scheduler jobs: every second it takes the jobs that are
+ * due, moves each to its next time, and starts a one-off dyno unless the
+ * job's previous run is still going (then the run is skipped and said so).
+ */
+export class Scheduler {
+  readonly #platform: Platform;
+  #timer: NodeJS.Timeout | undefined;
+  #ticking = false;
+
+  constructor(platform: Platform) {
+    this.#platform = platform;
+  }
+
+  async start(intervalMs = 1000): Promise<void> {
+    await resetRunning(this.#platform.sql);
+    this.#timer = setInterval(() => void this.tick(), intervalMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+  }
+
+  async tick(now = new Date()): Promise<void> {
+    if (this.#ticking) return;
+    this.#ticking = true;
+    try {
+      for (const job of await dueJobs(this.#platform.sql, now)) {
+        const next = nextRun(job.schedule, now);
+        if (!(await claimRun(this.#platform.sql, job.id, next))) {
+          this.#platform.controller.event(job.app_name, 'scheduler', `Skipped \`${job.command}\`: its previous run is still going`);
+          continue;
+        }
+        void this.#run(job.app_id, job.id, job.command).catch((error: Error) => this.#platform.log(`scheduler job ${job.id} failed: ${error.message}`));
+      }
+    } catch (error) {
+      this.#platform.log(`scheduler tick failed: ${(error as Error).message}`);
+    } finally {
+      this.#ticking = false;
+    }
+  }
+
+  async #run(appId: string, jobId: string, command: string): Promise<void> {
+    const { sql, controller } = this.#platform;
+    let code = -1;
+    try {
+      const app = await findAppById(this.#platform, appId);
+      const release = app && (await currentRelease(sql, app.id));
+      if (!app || !release?.image) return;
+      controller.event(app.name, 'scheduler', `Running \`${command}\``);
+      code = await controller.runOneOff(app, release, { kind: 'scheduler', command, onLine: () => {} });
+      controller.event(app.name, 'scheduler', `\`${command}\` exited with status ${code}`);
+    } finally {
+      await finishRun(sql, jobId, code);
+    }
+  }
+}
+
+async function findAppById(platform: Platform, id: string) {
+  const [row] = await platform.sql<{ name: string }[]>`select name from apps where id = ${id}`;
+  return row ? findApp(platform.sql, row.name) : undefined;
+}

@@ -83,6 +83,35 @@ describe('postgres', () => {
   });
 });
 
+describe('postgres backups', () => {
+  it('shows the database with pg:info', async () => {
+    const info = JSON.parse((await plat(['pg:info', '--json'])).stdout);
+    expect(info).toMatchObject({ name: database, plan: 'postgres:hobby', config_var: 'DATABASE_URL', state: 'available' });
+    expect(Number(info.tables)).toBeGreaterThanOrEqual(2);
+    expect(info.version).toMatch(/^PostgreSQL 15/);
+  });
+
+  it('captures a backup and restores it into a fresh add-on', async () => {
+    const captured = await plat(['pg:backups:capture', '--json']);
+    expect(captured.code, captured.output).toBe(0);
+    expect(JSON.parse(captured.stdout)).toMatchObject({ id: 'b001', addon: database });
+    expect(JSON.parse((await plat(['pg:backups', '--json'])).stdout).map((b: { id: string }) => b.id)).toEqual(['b001']);
+    const fresh = JSON.parse((await plat(['addons', '--json'])).stdout).find((a: { config_var: string }) => a.config_var === 'ANALYTICS_DATABASE_URL').name;
+    expect((await plat(['pg:backups:restore', 'b001', fresh])).stderr).toContain('confirm with the app');
+    const restored = await plat(['pg:backups:restore', 'b001', fresh, '--confirm', 'site']);
+    expect(restored.code, restored.output).toBe(0);
+    const count = await plat(['run', 'python', '-c', "import os, psycopg2; c = psycopg2.connect(os.environ['ANALYTICS_DATABASE_URL']).cursor(); c.execute('select count(*) from hello_visit'); print(c.fetchone()[0])"]);
+    expect(count.stdout).toBe('2\n');
+    expect((await plat(['pg:backups:restore', 'b009', fresh, '--confirm', 'site'])).stderr).toContain("Couldn't find backup b009");
+  });
+
+  it('schedules daily backups', async () => {
+    const scheduled = await plat(['pg:backups:schedule', '--at', '3']);
+    expect(scheduled.stdout).toContain(`Daily backups of ${database} at 03:00 UTC`);
+    expect((await plat(['pg:backups:schedule', '--at', '25'])).code).toBe(1);
+  });
+});
+
 describe('redis', () => {
   it('provisions redis and the app reaches it with REDIS_URL', async () => {
     const created = await plat(['addons:create', 'redis', '--json']);

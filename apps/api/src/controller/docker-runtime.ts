@@ -346,6 +346,39 @@ export class DockerRuntime {
     }
   }
 
+  /**
+   * Runs a command inside an add-on's container (pg_dump, pg_restore, psql),
+   * feeding stdin from a stream and sending stdout to one; resolves with
+   * the exit code and what it wrote to stderr.
+   */
+  async execInAddon(
+    name: string,
+    command: string[],
+    io: { stdin?: NodeJS.ReadableStream; stdout?: NodeJS.WritableStream },
+  ): Promise<{ exitCode: number; stderr: string }> {
+    const exec = await this.#docker.getContainer(this.addonContainerName(name)).exec({
+      Cmd: command,
+      AttachStdin: Boolean(io.stdin),
+      AttachStdout: true,
+      AttachStderr: true,
+    });
+    const stream = (await exec.start({ hijack: true, stdin: Boolean(io.stdin) })) as unknown as NodeJS.ReadWriteStream & { end(): void };
+    let stderr = '';
+    const errors = new PassThrough().on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+    const out = io.stdout ?? new PassThrough().resume();
+    this.#docker.modem.demuxStream(stream, out, errors);
+    if (io.stdin) {
+      io.stdin.pipe(stream as unknown as NodeJS.WritableStream, { end: false });
+      io.stdin.on('end', () => stream.end());
+    }
+    await new Promise<void>((resolve, reject) => {
+      stream.on('end', resolve);
+      stream.on('error', reject);
+    });
+    const info = await exec.inspect();
+    return { exitCode: info.ExitCode ?? -1, stderr };
+  }
+
   async restartAddon(name: string): Promise<void> {
     await this.#docker.getContainer(this.addonContainerName(name)).restart({ t: 10 });
   }

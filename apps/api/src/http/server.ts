@@ -18,6 +18,7 @@ import { formationRoutes } from './routes/formation.js';
 import { gitRoutes } from './routes/git.js';
 import { logRoutes } from './routes/logs.js';
 import { pushRoutes } from './routes/pushes.js';
+import { pgRoutes } from './routes/pg.js';
 import { releaseRoutes } from './routes/releases.js';
 import { schedulerRoutes } from './routes/scheduler.js';
 import { statusRoutes } from './routes/status.js';
@@ -80,7 +81,7 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
         }),
       });
     }
-    for (const routes of [statusRoutes, accountRoutes, appRoutes, configVarRoutes, releaseRoutes, formationRoutes, domainRoutes, accessRoutes, logRoutes, addonRoutes, schedulerRoutes]) {
+    for (const routes of [statusRoutes, accountRoutes, appRoutes, configVarRoutes, releaseRoutes, formationRoutes, domainRoutes, accessRoutes, logRoutes, addonRoutes, schedulerRoutes, pgRoutes]) {
       await api.register(routes, { platform });
     }
   });

@@ -9,6 +9,8 @@ export interface JobRow {
   running: boolean;
   last_run_at: Date | null;
   last_exit_code: number | null;
+  /** `command` runs in a one-off dyno; `pg_backup` captures a backup of the add-on named in command. */
+  kind: 'command' | 'pg_backup';
   created_at: Date;
 }
 
@@ -16,20 +18,25 @@ export async function listJobs(sql: Sql, appId: string): Promise<JobRow[]> {
   return sql<JobRow[]>`select * from scheduler_jobs where app_id = ${appId} order by created_at`;
 }
 
-export async function insertJob(sql: Sql, job: { appId: string; schedule: string; command: string; nextRunAt: Date }): Promise<JobRow> {
+export async function listCommandJobs(sql: Sql, appId: string): Promise<JobRow[]> {
+  return sql<JobRow[]>`select * from scheduler_jobs where app_id = ${appId} and kind = 'command' order by created_at`;
+}
+
+export async function insertJob(sql: Sql, job: { appId: string; schedule: string; command: string; nextRunAt: Date; kind?: JobRow['kind'] }): Promise<JobRow> {
   const [row] = await sql<JobRow[]>`
-    insert into scheduler_jobs (app_id, schedule, command, next_run_at)
-    values (${job.appId}, ${job.schedule}, ${job.command}, ${job.nextRunAt}) returning *`;
+    insert into scheduler_jobs (app_id, schedule, command, next_run_at, kind)
+    values (${job.appId}, ${job.schedule}, ${job.command}, ${job.nextRunAt}, ${job.kind ?? 'command'}) returning *`;
   return row!;
 }
 
 export async function deleteJob(sql: Sql, appId: string, id: string): Promise<boolean> {
   if (!/^[0-9a-f-]{36}$/.test(id)) return false;
-  return (await sql`delete from scheduler_jobs where app_id = ${appId} and id = ${id}`).count === 1;
+  return (await sql`delete from scheduler_jobs where app_id = ${appId} and id = ${id} and kind = 'command'`).count === 1;
 }
 
+/** The scheduler add-on's jobs, when it is destroyed (backup schedules stay). */
 export async function deleteJobs(sql: Sql, appId: string): Promise<void> {
-  await sql`delete from scheduler_jobs where app_id = ${appId}`;
+  await sql`delete from scheduler_jobs where app_id = ${appId} and kind = 'command'`;
 }
 
 /** Jobs whose time has come, with their app's name. */

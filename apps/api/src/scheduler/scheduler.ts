@@ -3,6 +3,8 @@ import type { Platform } from '../platform.js';
 import { currentRelease } from '../store/releases.js';
 import { findApp } from '../store/apps.js';
 import { claimRun, dueJobs, finishRun, resetRunning } from './jobs.js';
+import { captureBackup } from '../services/pg-backups.js';
+import { findAddon } from '../store/addons.js';
 
 /**
  * Runs the apps' scheduler jobs: every second it takes the jobs that are
@@ -38,12 +40,26 @@ export class Scheduler {
           this.#platform.controller.event(job.app_name, 'scheduler', `Skipped \`${job.command}\`: its previous run is still going`);
           continue;
         }
-        void this.#run(job.app_id, job.id, job.command).catch((error: Error) => this.#platform.log(`scheduler job ${job.id} failed: ${error.message}`));
+        const run = job.kind === 'pg_backup' ? this.#backup(job.app_id, job.id, job.command) : this.#run(job.app_id, job.id, job.command);
+        void run.catch((error: Error) => this.#platform.log(`scheduler job ${job.id} failed: ${error.message}`));
       }
     } catch (error) {
       this.#platform.log(`scheduler tick failed: ${(error as Error).message}`);
     } finally {
       this.#ticking = false;
+    }
+  }
+
+  async #backup(appId: string, jobId: string, addonName: string): Promise<void> {
+    let code = 1;
+    try {
+      const app = await findAppById(this.#platform, appId);
+      const addon = app && (await findAddon(this.#platform.sql, app.id, addonName));
+      if (!app || !addon) return;
+      await captureBackup(this.#platform, app, addon);
+      code = 0;
+    } finally {
+      await finishRun(this.#platform.sql, jobId, code);
     }
   }
 

@@ -20,6 +20,7 @@ import { listDynos, restartDynos, stopDynos } from './ps/list.js';
 import { scale, showFormation } from './ps/scale.js';
 import { listReleases, releaseInfo, rollback } from './releases/list.js';
 import { runAttached, runDetached } from './run/attach.js';
+import { captureBackup, listBackups, pgInfo, restoreBackup, scheduleBackups } from './pg/manage.js';
 import { addJob, listJobs, removeJob } from './scheduler/manage.js';
 import { status } from './status.js';
 import { createToken, listTokens, revokeToken } from './tokens/manage.js';
@@ -143,6 +144,18 @@ export function registerCommands(program: Command, context: CommandContext): voi
     .option(...APP)
     .option('--confirm <name>', "the add-on's name, to confirm")
     .action((n, o) => destroyAddon(n, o, context));
+
+  command('pg:info [addon]', 'show a postgres add-on (default: the DATABASE_URL one)').option(...APP).option(...JSON_FLAG).action((a, o) => pgInfo(a, o, context));
+  command('pg:backups', "list the app's database backups").option(...APP).option(...JSON_FLAG).action((o) => listBackups(o, context));
+  command('pg:backups:capture [addon]', 'capture a backup (pg_dump) of a postgres add-on').option(...APP).option(...JSON_FLAG).action((a, o) => captureBackup(a, o, context));
+  command('pg:backups:restore <backup> [addon]', "restore a backup into a postgres add-on, replacing its data", 'plat pg:backups:restore b001 postgres-calm-1234 --confirm hello')
+    .option(...APP)
+    .option('--confirm <app>', "the app's name, to confirm")
+    .action((b, a, o) => restoreBackup(b, a, o, context));
+  command('pg:backups:schedule [addon]', 'capture a backup every day', 'plat pg:backups:schedule --at 2')
+    .option(...APP)
+    .option('--at <hour>', 'hour of the day, UTC (default 2)')
+    .action((a, o) => scheduleBackups(a, o, context));
 
   command('scheduler', "list the app's scheduled jobs").option(...APP).option(...JSON_FLAG).action((o) => listJobs(o, context));
   command('scheduler:add <schedule> <command>', 'run a command in a one-off dyno on a cron schedule (UTC); needs the scheduler add-on', 'plat addons:create scheduler', 'plat scheduler:add "*/10 * * * *" "python task.py"')

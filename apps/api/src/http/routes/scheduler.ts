@@ -7,7 +7,7 @@ import type { Platform } from '../../platform.js';
 import { audit } from '../../services/audit.js';
 import { attachmentTaken } from '../../store/addons.js';
 import type { AppRow } from '../../store/apps.js';
-import { deleteJob, insertJob, listJobs, type JobRow } from '../../scheduler/jobs.js';
+import { deleteJob, insertJob, listCommandJobs, type JobRow } from '../../scheduler/jobs.js';
 import { AppParams, errors } from '../schemas.js';
 
 const Job = Type.Object({
@@ -48,7 +48,7 @@ export const schedulerRoutes: FastifyPluginAsync<{ platform: Platform }> = async
     { schema: { tags: ['scheduler'], summary: "The app's scheduled jobs", params: AppParams, response: { 200: Type.Array(Job), ...errors(403, 404, 422) } } },
     async (request) => {
       const row = await withScheduler(await appForUser(sql, request.user!, (request.params as Static<typeof AppParams>).app));
-      return (await listJobs(sql, row.id)).map(present);
+      return (await listCommandJobs(sql, row.id)).map(present);
     },
   );
 

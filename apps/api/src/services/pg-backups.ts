@@ -1,0 +1,107 @@
+import { createReadStream, createWriteStream, mkdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { PassThrough } from 'node:stream';
+import { nextRun } from '@plat/addon-scheduler';
+import { PlatError } from '@plat/core';
+import type { Platform } from '../platform.js';
+import type { AppRow } from '../store/apps.js';
+import { findAddon, listAddons, type AddonRow } from '../store/addons.js';
+import type { User } from '../store/users.js';
+import { insertJob, listJobs } from '../scheduler/jobs.js';
+import { audit } from './audit.js';
+
+export interface BackupRow {
+  id: string;
+  app_id: string;
+  number: number;
+  addon_name: string;
+  file: string;
+  size_bytes: number;
+  created_at: Date;
+}
+
+/** The app's postgres add-on by name, or its DATABASE_URL one when none is named. */
+export async function postgresAddon(platform: Platform, app: AppRow, name?: string): Promise<AddonRow> {
+  const addon = name
+    ? await findAddon(platform.sql, app.id, name)
+    : (await listAddons(platform.sql, app.id)).find((a) => a.provider === 'postgres' && a.attachment === 'DATABASE') ??
+      (await listAddons(platform.sql, app.id)).find((a) => a.provider === 'postgres');
+  if (!addon || addon.provider !== 'postgres') {
+    throw new PlatError('not_found', name ? `${name} is not a postgres add-on of ${app.name}.` : `${app.name} has no postgres add-on: plat addons:create postgres`);
+  }
+  return addon;
+}
+
+function libpq(addon: AddonRow): string[] {
+  return ['-h', '/tmp', '-U', addon.credentials.user!, '-d', addon.credentials.database!];
+}
+
+/** pg_dump (custom format) of the add-on into the data dir, as backup bN. */
+export async function captureBackup(platform: Platform, app: AppRow, addon: AddonRow): Promise<BackupRow> {
+  const dir = join(platform.settings.dataDir, 'backups', app.id);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = join(dir, `${addon.name}-${Date.now()}.dump`);
+  const out = createWriteStream(file, { mode: 0o600 });
+  const result = await platform.runtime.execInAddon(addon.name, ['pg_dump', '-Fc', ...libpq(addon)], { stdout: out });
+  await new Promise<void>((resolve) => out.end(resolve));
+  if (result.exitCode !== 0) {
+    rmSync(file, { force: true });
+    throw new PlatError('unavailable', `pg_dump of ${addon.name} failed (exit ${result.exitCode}): ${result.stderr.trim()}`);
+  }
+  const [row] = await platform.sql<BackupRow[]>`
+    insert into pg_backups (app_id, number, addon_name, file, size_bytes)
+    values (${app.id}, (select coalesce(max(number), 0) + 1 from pg_backups where app_id = ${app.id}), ${addon.name}, ${file}, ${statSync(file).size})
+    returning *`;
+  platform.logs.write(app.id, { source: 'plat', dyno: 'pg', line: `Backup b${String(row!.number).padStart(3, '0')} of ${addon.name} captured (${statSync(file).size} bytes)` });
+  return row!;
+}
+
+export async function listBackups(platform: Platform, app: AppRow): Promise<BackupRow[]> {
+  return platform.sql<BackupRow[]>`select * from pg_backups where app_id = ${app.id} order by number desc`;
+}
+
+/** Restores backup bN into a postgres add-on (replacing what it holds). */
+export async function restoreBackup(platform: Platform, app: AppRow, user: User, ref: string, target: AddonRow): Promise<void> {
+  const number = Number(/^b?0*(\d+)$/.exec(ref)?.[1]);
+  const [backup] = await platform.sql<BackupRow[]>`select * from pg_backups where app_id = ${app.id} and number = ${number}`;
+  if (!backup) throw new PlatError('not_found', `Couldn't find backup ${ref} of ${app.name}: see plat pg:backups.`);
+  const stdin = createReadStream(backup.file);
+  const feed = new PassThrough();
+  const piping = pipeline(stdin, feed);
+  const result = await platform.runtime.execInAddon(target.name, ['pg_restore', '--clean', '--if-exists', '--no-owner', '--no-privileges', ...libpq(target)], { stdin: feed });
+  await piping.catch(() => {});
+  if (result.exitCode !== 0) throw new PlatError('unavailable', `pg_restore into ${target.name} failed (exit ${result.exitCode}): ${result.stderr.trim()}`);
+  await audit(platform, app, user, 'pg.restore', { backup: `b${String(number).padStart(3, '0')}`, into: target.name });
+}
+
+/** A daily backup of the add-on at the given UTC hour, run by platd's scheduler. */
+export async function scheduleBackups(platform: Platform, app: AppRow, user: User, addon: AddonRow, hour: number): Promise<void> {
+  if (!Number.isInteger(hour) || hour < 0 || hour > 23) throw new PlatError('invalid_params', '--at takes an hour of the day, 0 to 23 (UTC).');
+  const existing = (await listJobs(platform.sql, app.id)).find((job) => job.kind === 'pg_backup' && job.command === addon.name);
+  if (existing) await platform.sql`delete from scheduler_jobs where id = ${existing.id}`;
+  const schedule = `0 ${hour} * * *`;
+  await insertJob(platform.sql, { appId: app.id, schedule, command: addon.name, nextRunAt: nextRun(schedule, new Date()), kind: 'pg_backup' });
+  await audit(platform, app, user, 'pg.backups.schedule', { addon: addon.name, schedule });
+}
+
+/** What `plat pg:info` shows: plan, state and what the database holds. */
+export async function databaseInfo(platform: Platform, addon: AddonRow): Promise<Record<string, string>> {
+  const output = new PassThrough();
+  let text = '';
+  output.on('data', (chunk: Buffer) => (text += chunk));
+  const query = "select pg_size_pretty(pg_database_size(current_database())), (select count(*) from pg_stat_user_tables), (select count(*) from pg_stat_activity where datname = current_database()), version()";
+  const result = await platform.runtime.execInAddon(addon.name, ['psql', '-X', '-A', '-t', '-F', '|', ...libpq(addon), '-c', query], { stdout: output });
+  const [size, tables, connections, version] = result.exitCode === 0 ? text.trim().split('|') : [];
+  return {
+    name: addon.name,
+    plan: `${addon.provider}:${addon.plan}`,
+    config_var: `${addon.attachment}_URL`,
+    state: await platform.runtime.addonState(addon.name),
+    data_size: size ?? 'unknown',
+    tables: tables ?? 'unknown',
+    connections: connections ?? 'unknown',
+    version: version?.split(' on ')[0] ?? 'unknown',
+    created_at: addon.created_at.toISOString(),
+  };
+}

@@ -91,6 +91,17 @@ describe('postgres backups', () => {
     expect(info.version).toMatch(/^PostgreSQL 15/);
   });
 
+  it('opens psql on the database', async () => {
+    const { spawn } = await import('node:child_process');
+    const { join } = await import('node:path');
+    const child = spawn(process.execPath, [join(import.meta.dirname, '../apps/cli/bin/plat.js'), 'pg:psql'], { cwd: repo, env: platd.userEnv });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk));
+    child.stdin.end('select count(*) as visits from hello_visit;\n');
+    expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0);
+    expect(out).toMatch(/visits\s*\n-+\n\s*2\n/);
+  });
+
   it('captures a backup and restores it into a fresh add-on', async () => {
     const captured = await plat(['pg:backups:capture', '--json']);
     expect(captured.code, captured.output).toBe(0);
@@ -203,5 +214,25 @@ describe('scheduler', () => {
     expect(jobs.map((j: { id: string; schedule: string }) => `${j.id} ${j.schedule}`)).toEqual([`${job.id} */2 * * * * *`]);
     expect((await queue(['scheduler:remove', job.id])).code).toBe(0);
     expect(JSON.parse((await queue(['scheduler', '--json'])).stdout)).toEqual([]);
+  });
+});
+
+describe('a provisioning that fails', () => {
+  it('keeps nothing and says why', async () => {
+    const impatient = await startPlatd({ env: { PLAT_ADDON_BOOT_TIMEOUT_SECONDS: '1' } });
+    try {
+      expect((await impatient.plat(['login', '--api-url', impatient.apiUrl, '--token', impatient.adminToken])).code).toBe(0);
+      expect((await impatient.plat(['apps:create', 'fragile', '--no-remote'])).code).toBe(0);
+      const created = await impatient.plat(['addons:create', 'postgres', '-a', 'fragile']);
+      expect(created.code).toBe(1);
+      expect(created.stderr).toMatch(/Provisioning postgres failed, and nothing was kept: postgres-\w+-\d+ was not ready within 1 s/);
+      expect(JSON.parse((await impatient.plat(['addons', '-a', 'fragile', '--json'])).stdout)).toEqual([]);
+      expect(JSON.parse((await impatient.plat(['config', '-a', 'fragile', '--json'])).stdout)).toEqual({});
+      const docker = new Docker();
+      expect(await docker.listContainers({ all: true, filters: { label: [`plat.instance=${impatient.instance}`, 'plat.addon'] } })).toEqual([]);
+      expect((await docker.listVolumes({ filters: { label: [`plat.instance=${impatient.instance}`] } })).Volumes ?? []).toEqual([]);
+    } finally {
+      await impatient.destroy();
+    }
   });
 });

@@ -16,6 +16,8 @@ export interface Settings {
   maxSourceBytes: number;
   buildMemoryBytes: number;
   buildTimeoutMs: number;
+  /** How long a new add-on has to pass its health check. */
+  addonBootTimeoutMs: number;
   /** Seconds the router waits for a dyno to start answering before H12. */
   routerTimeoutSeconds: number;
   /** Images of this many newest releases are kept per app; older ones are pruned. */
@@ -63,6 +65,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Settings 
     maxSourceBytes: positive('PLAT_MAX_PUSH_MB', env.PLAT_MAX_PUSH_MB, 200) * 1024 ** 2,
     buildMemoryBytes: positive('PLAT_BUILD_MEMORY_MB', env.PLAT_BUILD_MEMORY_MB, 2048) * 1024 ** 2,
     buildTimeoutMs: positive('PLAT_BUILD_TIMEOUT_SECONDS', env.PLAT_BUILD_TIMEOUT_SECONDS, 900) * 1000,
+    addonBootTimeoutMs: positive('PLAT_ADDON_BOOT_TIMEOUT_SECONDS', env.PLAT_ADDON_BOOT_TIMEOUT_SECONDS, 120) * 1000,
     routerTimeoutSeconds: positive('PLAT_ROUTER_TIMEOUT_SECONDS', env.PLAT_ROUTER_TIMEOUT_SECONDS, 30),
     keepReleases: Math.max(1, nonNegative('PLAT_KEEP_RELEASES', env.PLAT_KEEP_RELEASES, 5)),
     rateLimitPerMinute: nonNegative('PLAT_API_RATE_LIMIT', env.PLAT_API_RATE_LIMIT, 6000),

@@ -379,6 +379,33 @@ export class DockerRuntime {
     return { exitCode: info.ExitCode ?? -1, stderr };
   }
 
+  /** An interactive command in an add-on's container (plat pg:psql), like attachOneOff. */
+  async attachExecInAddon(
+    name: string,
+    command: string[],
+    session: { tty: boolean; size?: { cols: number; rows: number }; stdin: NodeJS.ReadableStream; onStdout: (chunk: Buffer) => void; onStderr: (chunk: Buffer) => void },
+  ): Promise<number> {
+    const exec = await this.#docker.getContainer(this.addonContainerName(name)).exec({
+      Cmd: command,
+      Tty: session.tty,
+      AttachStdin: true,
+      AttachStdout: true,
+      AttachStderr: true,
+      ...(session.tty ? { Env: ['TERM=xterm-256color'] } : {}),
+    });
+    const stream = (await exec.start({ hijack: true, stdin: true, Tty: session.tty })) as unknown as NodeJS.ReadWriteStream & { end(): void };
+    if (session.tty) stream.on('data', session.onStdout);
+    else this.#docker.modem.demuxStream(stream, new PassThrough().on('data', session.onStdout), new PassThrough().on('data', session.onStderr));
+    if (session.tty && session.size) await exec.resize({ h: session.size.rows, w: session.size.cols }).catch(() => {});
+    session.stdin.on('data', (chunk: Buffer) => stream.write(chunk));
+    session.stdin.on('end', () => stream.end());
+    await new Promise<void>((resolve) => {
+      stream.on('end', resolve);
+      stream.on('close', resolve);
+    });
+    return (await exec.inspect()).ExitCode ?? -1;
+  }
+
   async restartAddon(name: string): Promise<void> {
     await this.#docker.getContainer(this.addonContainerName(name)).restart({ t: 10 });
   }

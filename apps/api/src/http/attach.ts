@@ -4,9 +4,10 @@ import type { FastifyInstance } from 'fastify';
 import { ATTACH_PROTOCOL, encodeFrame, FrameKind, PlatError } from '@plat/core';
 import { appForUser, authenticate } from '../auth/access.js';
 import type { Platform } from '../platform.js';
+import { libpq, postgresAddon } from '../services/pg-backups.js';
 import { currentRelease } from '../store/releases.js';
 
-const PATH = /^\/v1\/apps\/([a-z][a-z0-9-]{1,29})\/dynos\/attach$/;
+const PATH = /^\/v1\/apps\/([a-z][a-z0-9-]{1,29})\/(dynos\/attach|pg\/psql)$/;
 
 function reject(socket: Duplex, error: unknown): void {
   const platError = error instanceof PlatError ? error : new PlatError('internal_error');
@@ -16,7 +17,7 @@ function reject(socket: Duplex, error: unknown): void {
 
 /**
  * `plat run`: GET /v1/apps/:app/dynos/attach?command=...&tty=1&cols=&rows=
- * with `Upgrade: plat-attach`. After 101 the socket carries the one-off
+ * with `Upgrade: plat-attach`; `plat pg:psql`: GET /v1/apps/:app/pg/psql?addon=. After 101 the socket carries the one-off
  * dyno's stdin one way and framed stdout, stderr and exit code the other.
  */
 export function installAttach(app: FastifyInstance, platform: Platform): void {
@@ -34,10 +35,12 @@ async function handle(platform: Platform, request: IncomingMessage, socket: Dupl
   const header = request.headers.authorization;
   const user = await authenticate(platform.sql, header?.startsWith('Bearer ') ? header.slice(7) : undefined);
   const appRow = await appForUser(platform.sql, user, match[1]!);
+  const psql = match[2] === 'pg/psql';
   const command = url.searchParams.get('command') ?? '';
-  if (command.trim() === '' || command.length > 10_000) throw new PlatError('invalid_params', 'Give a command to run: plat run COMMAND');
+  if (!psql && (command.trim() === '' || command.length > 10_000)) throw new PlatError('invalid_params', 'Give a command to run: plat run COMMAND');
+  const addon = psql ? await postgresAddon(platform, appRow, url.searchParams.get('addon') ?? undefined) : undefined;
   const release = await currentRelease(platform.sql, appRow.id);
-  if (!release?.image) throw new PlatError('invalid_params', `${appRow.name} has no release to run yet: git push platform main first.`);
+  if (!psql && !release?.image) throw new PlatError('invalid_params', `${appRow.name} has no release to run yet: git push platform main first.`);
   const tty = url.searchParams.get('tty') === '1';
   const cols = Number(url.searchParams.get('cols'));
   const rows = Number(url.searchParams.get('rows'));
@@ -49,16 +52,20 @@ async function handle(platform: Platform, request: IncomingMessage, socket: Dupl
   const send = (kind: FrameKind, payload: Buffer | string) => {
     if (!socket.destroyed) socket.write(encodeFrame(kind, payload));
   };
+  const io = {
+    tty,
+    ...(tty && cols > 0 && rows > 0 ? { size: { cols, rows } } : {}),
+    stdin: socket,
+    onStdout: (chunk: Buffer) => send(FrameKind.stdout, chunk),
+    onStderr: (chunk: Buffer) => send(FrameKind.stderr, chunk),
+  };
   try {
-    const session = await platform.controller.attachOneOff(appRow, release, command, {
-      tty,
-      ...(tty && cols > 0 && rows > 0 ? { size: { cols, rows } } : {}),
-      stdin: socket,
-      onStdout: (chunk) => send(FrameKind.stdout, chunk),
-      onStderr: (chunk) => send(FrameKind.stderr, chunk),
-      signal: aborted.signal,
-    });
-    send(FrameKind.exit, String(await session.exitCode));
+    if (addon) {
+      send(FrameKind.exit, String(await platform.runtime.attachExecInAddon(addon.name, ['psql', ...libpq(addon)], io)));
+    } else {
+      const session = await platform.controller.attachOneOff(appRow, release!, command, { ...io, signal: aborted.signal });
+      send(FrameKind.exit, String(await session.exitCode));
+    }
   } catch (error) {
     send(FrameKind.error, error instanceof PlatError ? error.message : (error as Error).message);
   }

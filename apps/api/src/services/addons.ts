@@ -75,7 +75,7 @@ export async function createAddon(platform: Platform, app: AppRow, user: User, r
   try {
     await platform.runtime.startAddon(
       { name, app: app.name, appId: app.id, network, image, env: service.env, healthcheck: service.healthcheck, memoryBytes: plan.memoryMb * 1024 ** 2, ...(volume ? { volume } : {}) },
-      120_000,
+      platform.settings.addonBootTimeoutMs,
     );
   } catch (error) {
     await platform.runtime.removeAddon(name, volume?.name);

@@ -33,7 +33,8 @@ export async function postgresAddon(platform: Platform, app: AppRow, name?: stri
   return addon;
 }
 
-function libpq(addon: AddonRow): string[] {
+/** psql/pg_dump arguments reaching the add-on's database from inside its container. */
+export function libpq(addon: AddonRow): string[] {
   return ['-h', '/tmp', '-U', addon.credentials.user!, '-d', addon.credentials.database!];
 }
 

@@ -19,7 +19,7 @@ import { setMaintenance, showMaintenance } from './maintenance/manage.js';
 import { listDynos, restartDynos, stopDynos } from './ps/list.js';
 import { scale, showFormation } from './ps/scale.js';
 import { listReleases, releaseInfo, rollback } from './releases/list.js';
-import { runAttached, runDetached } from './run/attach.js';
+import { psql, runAttached, runDetached } from './run/attach.js';
 import { captureBackup, listBackups, pgInfo, restoreBackup, scheduleBackups } from './pg/manage.js';
 import { addJob, listJobs, removeJob } from './scheduler/manage.js';
 import { status } from './status.js';
@@ -146,6 +146,7 @@ export function registerCommands(program: Command, context: CommandContext): voi
     .action((n, o) => destroyAddon(n, o, context));
 
   command('pg:info [addon]', 'show a postgres add-on (default: the DATABASE_URL one)').option(...APP).option(...JSON_FLAG).action((a, o) => pgInfo(a, o, context));
+  command('pg:psql [addon]', 'open psql on a postgres add-on (default: the DATABASE_URL one)', 'plat pg:psql', 'echo "select 1" | plat pg:psql').option(...APP).action((a, o) => psql(a, o, context));
   command('pg:backups', "list the app's database backups").option(...APP).option(...JSON_FLAG).action((o) => listBackups(o, context));
   command('pg:backups:capture [addon]', 'capture a backup (pg_dump) of a postgres add-on').option(...APP).option(...JSON_FLAG).action((a, o) => captureBackup(a, o, context));
   command('pg:backups:restore <backup> [addon]', "restore a backup into a postgres add-on, replacing its data", 'plat pg:backups:restore b001 postgres-calm-1234 --confirm hello')

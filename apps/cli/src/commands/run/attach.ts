@@ -21,12 +21,22 @@ export function commandLine(words: string[]): string {
  * code becomes ours.
  */
 export async function runAttached(words: string[], options: { app?: string }, context: CommandContext): Promise<void> {
-  const command = commandLine(words);
   const name = await resolveApp(context, options.app);
+  process.exitCode = await attachSession(context, `/v1/apps/${encodeURIComponent(name)}/dynos/attach`, { command: commandLine(words) });
+}
+
+/** `plat pg:psql`: psql in the postgres add-on's own container, attached to this terminal. */
+export async function psql(addon: string | undefined, options: { app?: string }, context: CommandContext): Promise<void> {
+  const name = await resolveApp(context, options.app);
+  process.exitCode = await attachSession(context, `/v1/apps/${encodeURIComponent(name)}/pg/psql`, addon ? { addon } : {});
+}
+
+/** Opens an attached session (see apps/api's http/attach.ts) and resolves with the remote exit code. */
+async function attachSession(context: CommandContext, path: string, params: Record<string, string>): Promise<number> {
   const { apiUrl, token } = requireCredentials(context.env);
   const tty = Boolean(process.stdin.isTTY && process.stdout.isTTY);
-  const url = new URL(`${apiUrl}/v1/apps/${encodeURIComponent(name)}/dynos/attach`);
-  url.searchParams.set('command', command);
+  const url = new URL(`${apiUrl}${path}`);
+  for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
   if (tty) {
     url.searchParams.set('tty', '1');
     url.searchParams.set('cols', String(process.stdout.columns ?? 80));
@@ -75,7 +85,7 @@ export async function runAttached(words: string[], options: { app?: string }, co
     });
     request.end();
   });
-  process.exitCode = code;
+  return code;
 }
 
 export async function runDetached(words: string[], options: { app?: string }, context: CommandContext): Promise<void> {

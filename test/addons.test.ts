@@ -6,26 +6,13 @@
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleRepo } from './support/app-repo.js';
-import { get } from './support/http.js';
+import { get, post } from './support/http.js';
 import { startPlatd, type Platd } from './support/platd.js';
-import { request } from 'node:http';
 
 let platd: Platd;
 let repo: string;
 let database: string;
 const plat = (args: string[]) => platd.plat(args, { cwd: repo });
-
-function post(port: number, host: string, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers: { host, connection: 'close', 'content-length': 0 } }, (res) => {
-      let body = '';
-      res.on('data', (chunk) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 beforeAll(async () => {
   platd = await startPlatd();

@@ -8,14 +8,24 @@ export interface HttpResult {
 
 /** GET through the router on loopback, naming the app by its Host header. */
 export function get(port: number, host: string, path = '/', timeoutMs = 10_000): Promise<HttpResult> {
+  return send('GET', port, host, path, timeoutMs);
+}
+
+/** POST with an empty body, the same way. */
+export function post(port: number, host: string, path = '/', timeoutMs = 10_000): Promise<HttpResult> {
+  return send('POST', port, host, path, timeoutMs);
+}
+
+function send(method: string, port: number, host: string, path: string, timeoutMs: number): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, headers: { host, connection: 'close' }, timeout: timeoutMs }, (res) => {
+    const headers = { host, connection: 'close', ...(method === 'POST' ? { 'content-length': '0' } : {}) };
+    const req = request({ host: '127.0.0.1', port, path, method, headers, timeout: timeoutMs }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
     });
-    req.on('timeout', () => req.destroy(new Error(`GET http://${host}${path} timed out after ${timeoutMs} ms`)));
+    req.on('timeout', () => req.destroy(new Error(`${method} http://${host}${path} timed out after ${timeoutMs} ms`)));
     req.on('error', reject);
     req.end();
   });

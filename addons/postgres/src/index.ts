@@ -1,4 +1,4 @@
-import type { AddonPlan, AddonProvider } from '@plat/core';
+import { stackServiceImage, type AddonPlan, type AddonProvider } from '@plat/core';
 
 const DATA = '/var/lib/plat-postgres';
 
@@ -19,17 +19,6 @@ fi
 exec "$BIN/postgres" -D "$PGDATA" -c listen_addresses='*' -c unix_socket_directories=/tmp
 `;
 
-const DOCKERFILE = `FROM plat/stack:latest
-USER root
-RUN apt-get update \\
- && apt-get install -y --no-install-recommends postgresql-15 postgresql-client-15 \\
- && rm -rf /var/lib/apt/lists/* \\
- && mkdir -p ${DATA} && chown postgres:postgres ${DATA}
-COPY plat-postgres-entrypoint /usr/local/bin/plat-postgres-entrypoint
-RUN chmod 0755 /usr/local/bin/plat-postgres-entrypoint
-USER postgres
-CMD ["/usr/local/bin/plat-postgres-entrypoint"]
-`;
 
 const PLANS: AddonPlan[] = [
   { name: 'hobby', description: 'one PostgreSQL 15 server, data on a volume', persistent: true, memoryMb: 512 },
@@ -44,7 +33,7 @@ export const postgres: AddonProvider = {
   defaultPlan: 'hobby',
   credentials: (random) => ({ user: `u${random().slice(0, 12).toLowerCase()}`, password: random(), database: `d${random().slice(0, 12).toLowerCase()}` }),
   service: (plan, credentials) => ({
-    image: { name: 'plat/addon-postgres', dockerfile: DOCKERFILE, files: { 'plat-postgres-entrypoint': ENTRYPOINT } },
+    image: stackServiceImage({ name: 'plat/addon-postgres', packages: ['postgresql-15', 'postgresql-client-15'], user: 'postgres', dataPath: DATA, entrypoint: ENTRYPOINT }),
     env: { POSTGRES_USER: credentials.user!, POSTGRES_PASSWORD: credentials.password!, POSTGRES_DB: credentials.database! },
     ...(plan.persistent ? { dataPath: DATA } : {}),
     port: 5432,

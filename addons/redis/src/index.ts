@@ -1,4 +1,4 @@
-import type { AddonPlan, AddonProvider } from '@plat/core';
+import { stackServiceImage, type AddonPlan, type AddonProvider } from '@plat/core';
 
 const DATA = '/var/lib/plat-redis';
 
@@ -11,17 +11,6 @@ fi
 exec redis-server --requirepass "$REDIS_PASSWORD" --save '' --appendonly no --protected-mode no
 `;
 
-const DOCKERFILE = `FROM plat/stack:latest
-USER root
-RUN apt-get update \\
- && apt-get install -y --no-install-recommends redis-server \\
- && rm -rf /var/lib/apt/lists/* \\
- && mkdir -p ${DATA} && chown redis:redis ${DATA}
-COPY plat-redis-entrypoint /usr/local/bin/plat-redis-entrypoint
-RUN chmod 0755 /usr/local/bin/plat-redis-entrypoint
-USER redis
-CMD ["/usr/local/bin/plat-redis-entrypoint"]
-`;
 
 const PLANS: AddonPlan[] = [
   { name: 'mini', description: 'Redis in memory only, nothing kept on restart', persistent: false, memoryMb: 256 },
@@ -36,7 +25,7 @@ export const redis: AddonProvider = {
   defaultPlan: 'mini',
   credentials: (random) => ({ password: random() }),
   service: (plan, credentials) => ({
-    image: { name: 'plat/addon-redis', dockerfile: DOCKERFILE, files: { 'plat-redis-entrypoint': ENTRYPOINT } },
+    image: stackServiceImage({ name: 'plat/addon-redis', packages: ['redis-server'], user: 'redis', dataPath: DATA, entrypoint: ENTRYPOINT }),
     env: { REDIS_PASSWORD: credentials.password!, REDIS_PERSIST: plan.persistent ? 'yes' : 'no' },
     ...(plan.persistent ? { dataPath: DATA } : {}),
     port: 6379,

@@ -1,19 +1,13 @@
 #!/usr/bin/env node
-import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureStackImage, ImageBuilder } from '@plat/builder';
 import { ensureAdminToken } from './admin-token.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { settingsFromEnv } from './config.js';
-import { Controller } from './controller/controller.js';
-import { DockerRuntime } from './controller/docker-runtime.js';
-import { KeyedQueue } from '@plat/core';
 import { buildServer } from './http/server.js';
-import type { Platform } from './platform.js';
-import { LogHub } from './logs/log-hub.js';
+import { assemblePlatform } from './platform.js';
 import { RouterLogTail } from './logs/router-tail.js';
-import { NginxRouter } from './router/nginx.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { openDatabase } from './store/database.js';
 import { migrate } from './store/migrate.js';
@@ -29,33 +23,17 @@ async function main(): Promise<void> {
   if (applied.length > 0) log(`applied migrations: ${applied.join(', ')}`);
   const admin = await ensureAdminToken(database.sql, settings.dataDir);
 
-  const runtime = new DockerRuntime({ instance: settings.instance });
+  const images = new ImageBuilder();
+  const { platform, router } = assemblePlatform({ sql: database.sql, settings, images, log });
+  const { controller, logs } = platform;
   try {
-    await runtime.ping();
+    await platform.runtime.ping();
   } catch (error) {
     throw new Error(`Docker does not answer (${(error as Error).message}); run infra/setup.sh or set DOCKER_HOST`);
   }
-  const images = new ImageBuilder();
   const stack = await ensureStackImage(images, { log });
   if (stack.built) log(`stack image built (recipe ${stack.recipe})`);
-
-  const router = new NginxRouter({ dir: join(settings.dataDir, 'router'), listenHost: settings.routerHost, port: settings.routerPort, timeoutSeconds: settings.routerTimeoutSeconds });
-  const logs = new LogHub(database.sql);
-  const controller = new Controller({ sql: database.sql, runtime, router, settings, logs, log });
   const routerLog = new RouterLogTail({ path: join(router.dir, 'access.log'), hub: logs, dynoByPort: (port) => controller.dynoByPort(port) });
-  const platform: Platform = {
-    sql: database.sql,
-    settings,
-    controller,
-    runtime,
-    logs,
-    images,
-    builds: new KeyedQueue(),
-    releases: new KeyedQueue(),
-    reposDir: join(settings.dataDir, 'repos'),
-    hookSecret: randomBytes(32).toString('hex'),
-    log,
-  };
   // A release still pending was cut short by a platd exit mid-rollout: it
   // never became current, and converging removes whatever it started.
   const abandoned = await database.sql`update releases set status = 'failed' where status = 'pending'`;

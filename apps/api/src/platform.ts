@@ -1,9 +1,12 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import type { ImageBuilder } from '@plat/builder';
+import { KeyedQueue } from '@plat/core';
 import type { Settings } from './config.js';
-import type { Controller } from './controller/controller.js';
-import type { DockerRuntime } from './controller/docker-runtime.js';
-import type { LogHub } from './logs/log-hub.js';
-import type { KeyedQueue } from '@plat/core';
+import { Controller } from './controller/controller.js';
+import { DockerRuntime } from './controller/docker-runtime.js';
+import { LogHub } from './logs/log-hub.js';
+import { NginxRouter } from './router/nginx.js';
 import type { Sql } from './store/database.js';
 
 /** What services need from the running platd; built once in main.ts. */
@@ -23,4 +26,36 @@ export interface Platform {
   /** Shared with the git hook through its environment, per platd process. */
   hookSecret: string;
   log: (line: string) => void;
+}
+
+/**
+ * Puts platd's parts together for a data dir and database: the router, the
+ * Docker runtime, the log hub and the controller. main.ts and the route
+ * tests build the same thing.
+ */
+export function assemblePlatform(parts: { sql: Sql; settings: Settings; images: ImageBuilder; log: (line: string) => void }): { platform: Platform; router: NginxRouter } {
+  const { sql, settings, images, log } = parts;
+  const router = new NginxRouter({
+    dir: join(settings.dataDir, 'router'),
+    listenHost: settings.routerHost,
+    port: settings.routerPort,
+    timeoutSeconds: settings.routerTimeoutSeconds,
+  });
+  const runtime = new DockerRuntime({ instance: settings.instance });
+  const logs = new LogHub(sql);
+  const controller = new Controller({ sql, runtime, router, settings, logs, log });
+  const platform: Platform = {
+    sql,
+    settings,
+    controller,
+    runtime,
+    logs,
+    images,
+    builds: new KeyedQueue(),
+    releases: new KeyedQueue(),
+    reposDir: join(settings.dataDir, 'repos'),
+    hookSecret: randomBytes(32).toString('hex'),
+    log,
+  };
+  return { platform, router };
 }

@@ -65,47 +65,38 @@ export class PlatClient {
     this.#token = options.token;
   }
 
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (this.#token) headers.authorization = `Bearer ${this.#token}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    let response: Response;
+  async #fetch(path: string, init: RequestInit): Promise<Response> {
     try {
-      response = await fetch(`${this.apiUrl}${path}`, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
+      return await fetch(`${this.apiUrl}${path}`, init);
     } catch (error) {
       const reason = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
       throw new PlatError('unavailable', `Could not reach the Plat API at ${this.apiUrl} (${reason})`, { cause: error });
     }
+  }
+
+  /** The API's `{ id, message }` as a PlatError. */
+  #failure(status: number, text: string): PlatError {
+    const payload = (safeJson(text) ?? {}) as { id?: unknown; message?: unknown };
+    const id = isErrorId(payload.id) ? payload.id : status === 401 ? 'unauthorized' : 'internal_error';
+    return new PlatError(id, typeof payload.message === 'string' ? payload.message : `HTTP ${status} from ${this.apiUrl}`);
+  }
+
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.#token) headers.authorization = `Bearer ${this.#token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const response = await this.#fetch(path, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
     const text = await response.text();
-    const parsed: unknown = text === '' ? undefined : safeJson(text);
-    if (!response.ok) {
-      const payload = (parsed ?? {}) as { id?: unknown; message?: unknown };
-      const id = isErrorId(payload.id) ? payload.id : response.status === 401 ? 'unauthorized' : 'internal_error';
-      const message = typeof payload.message === 'string' ? payload.message : `HTTP ${response.status} from ${this.apiUrl}`;
-      throw new PlatError(id, message);
-    }
-    return parsed as T;
+    if (!response.ok) throw this.#failure(response.status, text);
+    return (text === '' ? undefined : safeJson(text)) as T;
   }
 
   /** A text response as it arrives (log tails); errors are thrown like request()'s. */
   async stream(path: string, signal?: AbortSignal): Promise<AsyncIterable<string>> {
     const headers: Record<string, string> = { accept: 'text/plain' };
     if (this.#token) headers.authorization = `Bearer ${this.#token}`;
-    let response: Response;
-    try {
-      response = await fetch(`${this.apiUrl}${path}`, { headers, ...(signal ? { signal } : {}) });
-    } catch (error) {
-      const reason = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-      throw new PlatError('unavailable', `Could not reach the Plat API at ${this.apiUrl} (${reason})`, { cause: error });
-    }
-    if (!response.ok || !response.body) {
-      const payload = (safeJson(await response.text()) ?? {}) as { id?: unknown; message?: unknown };
-      throw new PlatError(isErrorId(payload.id) ? payload.id : 'internal_error', typeof payload.message === 'string' ? payload.message : `HTTP ${response.status}`);
-    }
+    const response = await this.#fetch(path, { headers, ...(signal ? { signal } : {}) });
+    if (!response.ok || !response.body) throw this.#failure(response.status, await response.text());
     const body = response.body.pipeThrough(new TextDecoderStream());
     return body as unknown as AsyncIterable<string>;
   }

@@ -38,3 +38,30 @@ export interface AddonProvider {
   /** The config var's value, reaching the add-on at `host` on the app's network; none sets no var. */
   url?(host: string, credentials: Record<string, string>): string;
 }
+
+/**
+ * The image recipe of a service built from Debian's packages on the stack:
+ * packages installed as root, a data folder owned by the service's user
+ * (a new volume copies that ownership), an entrypoint script, and the
+ * service's own user to run as.
+ */
+export function stackServiceImage(recipe: { name: string; packages: string[]; user: string; dataPath: string; entrypoint: string }): AddonService['image'] {
+  const script = `${recipe.name.split('/').pop()}-entrypoint`;
+  return {
+    name: recipe.name,
+    dockerfile: [
+      'FROM plat/stack:latest',
+      'USER root',
+      'RUN apt-get update \\',
+      ` && apt-get install -y --no-install-recommends ${recipe.packages.join(' ')} \\`,
+      ' && rm -rf /var/lib/apt/lists/* \\',
+      ` && mkdir -p ${recipe.dataPath} && chown ${recipe.user}:${recipe.user} ${recipe.dataPath}`,
+      `COPY ${script} /usr/local/bin/${script}`,
+      `RUN chmod 0755 /usr/local/bin/${script}`,
+      `USER ${recipe.user}`,
+      `CMD ["/usr/local/bin/${script}"]`,
+      '',
+    ].join('\n'),
+    files: { [script]: recipe.entrypoint },
+  };
+}

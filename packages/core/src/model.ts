@@ -46,3 +46,15 @@ export type BuildEvent =
   | { type: 'line'; text: string }
   | { type: 'result'; ok: true; release: number; url: string }
   | { type: 'result'; ok: false; message: string };
+
+/** An add-on as the API shows it. */
+export interface AddonInfo {
+  name: string;
+  provider: string;
+  plan: string;
+  /** The config var it sets (DATABASE_URL), or '' for add-ons that set none. */
+  config_var: string;
+  /** available, starting, stopped or missing */
+  state: string;
+  created_at: string;
+}

@@ -70,6 +70,19 @@ export interface DesiredInput {
   formation: { type: string; quantity: number; size: string; generation?: number }[];
 }
 
+/** What every dyno container says about itself, so the controller can find it again. */
+function dynoLabels(input: Pick<DesiredInput, 'instance' | 'app' | 'appId' | 'release'>, process: string, dyno: string): Record<string, string> {
+  return {
+    [LABELS.instance]: input.instance,
+    [LABELS.app]: input.app,
+    [LABELS.appId]: input.appId,
+    [LABELS.release]: input.release.id,
+    [LABELS.version]: String(input.release.version),
+    [LABELS.process]: process,
+    [LABELS.dyno]: dyno,
+  };
+}
+
 export function networkName(instance: string, app: string): string {
   return `plat-${instance}-${app}`;
 }
@@ -108,16 +121,7 @@ export function desiredDynos(input: DesiredInput): DynoSpec[] {
           DYNO: dyno,
           WEB_CONCURRENCY: input.release.config.WEB_CONCURRENCY ?? String(size.concurrency),
         },
-        labels: {
-          [LABELS.instance]: input.instance,
-          [LABELS.app]: input.app,
-          [LABELS.appId]: input.appId,
-          [LABELS.release]: input.release.id,
-          [LABELS.version]: String(input.release.version),
-          [LABELS.process]: type,
-          [LABELS.dyno]: dyno,
-          [LABELS.key]: key,
-        },
+        labels: { ...dynoLabels(input, type, dyno), [LABELS.key]: key },
         size,
         network: networkName(input.instance, input.app),
         web: type === 'web',
@@ -156,16 +160,7 @@ export function oneOffDyno(input: OneOffInput): DynoSpec {
     image: input.release.image,
     command: input.command,
     env: { ...input.release.config, DYNO: dyno, PORT: String(DYNO_PORT) },
-    labels: {
-      [LABELS.instance]: input.instance,
-      [LABELS.app]: input.app,
-      [LABELS.appId]: input.appId,
-      [LABELS.release]: input.release.id,
-      [LABELS.version]: String(input.release.version),
-      [LABELS.process]: input.kind,
-      [LABELS.dyno]: dyno,
-      [LABELS.oneOff]: 'true',
-    },
+    labels: { ...dynoLabels(input, input.kind, dyno), [LABELS.oneOff]: 'true' },
     size,
     network: networkName(input.instance, input.app),
     web: false,

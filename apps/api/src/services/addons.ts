@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ensureServiceImage } from '@plat/builder';
-import { PlatError } from '@plat/core';
+import { PlatError, type AddonInfo } from '@plat/core';
 import { resolvePlan } from '../addons/registry.js';
 import { networkName } from '../controller/dyno-spec.js';
 import type { Platform } from '../platform.js';
@@ -17,15 +17,6 @@ const ATTACHMENT = /^[A-Z][A-Z0-9_]{0,40}$/;
 function volumeOf(platform: Platform, addon: { name: string; provider: string; plan: string }): string | undefined {
   const { provider, plan } = resolvePlan(`${addon.provider}:${addon.plan}`);
   return provider.service?.(plan, {}).dataPath ? `plat-${platform.settings.instance}-addon-${addon.name}` : undefined;
-}
-
-export interface AddonInfo {
-  name: string;
-  provider: string;
-  plan: string;
-  config_var: string;
-  state: string;
-  created_at: string;
 }
 
 function hasService(addon: { provider: string }): boolean {

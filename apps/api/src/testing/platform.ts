@@ -13,13 +13,8 @@ import type { FastifyInstance } from 'fastify';
 import { ImageBuilder } from '@plat/builder';
 import { ensureAdminToken } from '../admin-token.js';
 import { settingsFromEnv, type Settings } from '../config.js';
-import { Controller } from '../controller/controller.js';
-import { DockerRuntime } from '../controller/docker-runtime.js';
-import { KeyedQueue } from '@plat/core';
 import { buildServer } from '../http/server.js';
-import type { Platform } from '../platform.js';
-import { LogHub } from '../logs/log-hub.js';
-import { NginxRouter } from '../router/nginx.js';
+import { assemblePlatform, type Platform } from '../platform.js';
 import { migrate } from '../store/migrate.js';
 import type { Backend } from './backends.js';
 
@@ -28,7 +23,7 @@ export interface TestPlatform {
   server: FastifyInstance;
   adminToken: string;
   settings: Settings;
-  router: NginxRouter;
+  router: ReturnType<typeof assemblePlatform>['router'];
   close(): Promise<void>;
 }
 
@@ -65,24 +60,8 @@ export async function startTestPlatform(backend: Backend, overrides: Partial<Set
   const { database, dispose } = await backend.open();
   await migrate(database.sql);
   const admin = await ensureAdminToken(database.sql, dir);
-  const router = new NginxRouter({ dir: join(dir, 'router'), listenHost: '127.0.0.1', port: settings.routerPort, timeoutSeconds: settings.routerTimeoutSeconds });
-  const runtime = new DockerRuntime({ instance });
-  const log = () => {};
-  const logs = new LogHub(database.sql);
-  const controller = new Controller({ sql: database.sql, runtime, router, settings, logs, log });
-  const platform: Platform = {
-    sql: database.sql,
-    settings,
-    controller,
-    runtime,
-    logs,
-    images: new ImageBuilder(),
-    builds: new KeyedQueue(),
-    releases: new KeyedQueue(),
-    reposDir: join(dir, 'repos'),
-    hookSecret: randomBytes(16).toString('hex'),
-    log,
-  };
+  const { platform, router } = assemblePlatform({ sql: database.sql, settings: { ...settings, routerHost: '127.0.0.1' }, images: new ImageBuilder(), log: () => {} });
+  const { controller, logs } = platform;
   const server = await buildServer(platform);
   return {
     platform,

@@ -1,18 +1,9 @@
-import { PlatError } from '@plat/core';
+import { PlatError, type AddonInfo as Addon } from '@plat/core';
 import type { CommandContext } from '../../context.js';
 import { resolveApp } from '../../context.js';
 import { emit } from '../../output.js';
 import { ago, keyValues, table } from '../../present.js';
 import { withProgress } from '../../progress.js';
-
-interface Addon {
-  name: string;
-  provider: string;
-  plan: string;
-  config_var: string;
-  state: string;
-  created_at: string;
-}
 
 const path = (app: string, rest = '') => `/v1/apps/${encodeURIComponent(app)}/addons${rest}`;
 

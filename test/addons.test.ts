@@ -120,6 +120,24 @@ describe('redis', () => {
   });
 });
 
+describe('redis persistence', () => {
+  it('keeps data across a restart only on the premium plan', async () => {
+    const created = await plat(['addons:create', 'redis:premium', '--as', 'CACHE', '--json']);
+    expect(created.code, created.output).toBe(0);
+    const premium = JSON.parse(created.stdout).name;
+    const set = await plat(['run', 'python', '-c', "import os, redis; redis.from_url(os.environ['CACHE_URL']).set('kept', 'yes')"]);
+    expect(set.code, set.output).toBe(0);
+    await new Docker().getContainer(`plat-${platd.instance}-addon-${premium}`).restart({ t: 10 });
+    const deadline = Date.now() + 30_000;
+    let value = '';
+    while (Date.now() < deadline && value !== 'yes\n') {
+      value = (await plat(['run', 'python', '-c', "import os, redis; print((redis.from_url(os.environ['CACHE_URL']).get('kept') or b'').decode())"])).stdout;
+    }
+    expect(value).toBe('yes\n');
+    expect((await plat(['addons:destroy', premium, '--confirm', premium])).code).toBe(0);
+  });
+});
+
 describe('listing and destroying', () => {
   it('lists add-ons and refuses unknown providers and plans', async () => {
     const addons = JSON.parse((await plat(['addons', '--json'])).stdout);

@@ -12,8 +12,11 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   "$BIN/initdb" -D "$PGDATA" -U "$POSTGRES_USER" --pwfile=/tmp/pwfile --auth-local=trust --auth-host=scram-sha-256 --encoding=UTF8 >/dev/null
   rm -f /tmp/pwfile
   echo "host all all 0.0.0.0/0 scram-sha-256" >> "$PGDATA/pg_hba.conf"
-  "$BIN/pg_ctl" -D "$PGDATA" -o "-c listen_addresses='' -c unix_socket_directories=/tmp" -w start >/dev/null
-  "$BIN/createdb" -h /tmp -U "$POSTGRES_USER" "$POSTGRES_DB"
+  # The set-up server listens on its own socket, so the health check (on
+  # /tmp) cannot mistake it for the real one.
+  mkdir -p /tmp/plat-init
+  "$BIN/pg_ctl" -D "$PGDATA" -o "-c listen_addresses='' -c unix_socket_directories=/tmp/plat-init" -w start >/dev/null
+  "$BIN/createdb" -h /tmp/plat-init -U "$POSTGRES_USER" "$POSTGRES_DB"
   "$BIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null
 fi
 exec "$BIN/postgres" -D "$PGDATA" -c listen_addresses='*' -c unix_socket_directories=/tmp

@@ -195,6 +195,10 @@ describe('help', () => {
     expect(scaleHelp.stdout).toContain('$ plat scale web=3 worker=1');
   });
 
+  it('tells its version', async () => {
+    expect((await plat(['--version'])).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
   it('suggests the nearest command for a typo', async () => {
     const result = await plat(['confg:set']);
     expect(result.code).not.toBe(0);

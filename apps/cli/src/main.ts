@@ -1,8 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { PlatError } from '@plat/core';
 import { registerCommands } from './commands/index.js';
 import { makeContext } from './context.js';
 import { consoleOutput, type Output } from './output.js';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 const HINTS: Partial<Record<string, string>> = {
   unauthorized: 'Run plat login first (or set PLAT_TOKEN).',
@@ -17,6 +20,7 @@ export async function main(rawArgv: string[], output: Output = consoleOutput): P
   const argv = [...rawArgv.slice(0, separator).filter((arg) => arg !== '--debug'), ...rawArgv.slice(separator)];
   const program = new Command('plat')
     .description('Plat: deploy apps with git push, Heroku-style, on your own servers')
+    .version(VERSION, '-v, --version', 'show the version of plat')
     .option('--debug', 'show error ids and stacks')
     .showSuggestionAfterError(true)
     .enablePositionalOptions()

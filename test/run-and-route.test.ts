@@ -92,11 +92,16 @@ describe('crashes', () => {
 
   it('restarts a crashing dyno with backoff and shows it crashed with its exit code', async () => {
     expect((await platd.plat(['scale', 'worker=1'], { cwd: repo })).code).toBe(0);
-    const crashed = await until('worker.1 to crash twice', async () => (await ps()).find((d) => d.name === 'worker.1' && d.state === 'crashed' && d.restarts >= 2), 30_000);
-    expect(crashed.exit_code).toBe(3);
-    expect((await platd.plat(['ps'], { cwd: repo })).stdout).toMatch(/worker\.1: crashed .*exit 3, \d+ restarts/);
-    expect(platd.output()).toMatch(/runner worker\.1 crashed \(exit 3\), restarting in \d+s/);
-    expect((await platd.plat(['scale', 'worker=0'], { cwd: repo })).code).toBe(0);
+    try {
+      const crashed = await until('worker.1 to crash twice', async () => (await ps()).find((d) => d.name === 'worker.1' && d.state === 'crashed' && d.restarts >= 2), 30_000);
+      expect(crashed.exit_code).toBe(3);
+      // Between a restart's removal of the dead container and its replacement
+      // there is a moment with no worker.1 at all: wait for a crashed one again.
+      await until('plat ps to show the crash', async () => /worker\.1: crashed .*exit 3, \d+ restarts/.test((await platd.plat(['ps'], { cwd: repo })).stdout), 30_000);
+      expect(platd.output()).toMatch(/runner worker\.1 crashed \(exit 3\), restarting in \d+s/);
+    } finally {
+      expect((await platd.plat(['scale', 'worker=0'], { cwd: repo })).code).toBe(0);
+    }
   });
 });
 

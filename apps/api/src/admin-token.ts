@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Sql } from './store/database.js';
-import { createToken, ensureUser } from './store/users.js';
+import { createTokenRow, ensureUser } from './store/users.js';
 
 export const ADMIN_EMAIL = 'admin@plat.local';
 
@@ -13,7 +13,7 @@ export async function ensureAdminToken(sql: Sql, dataDir: string): Promise<{ tok
   const path = join(dataDir, 'admin-token');
   const admin = await ensureUser(sql, ADMIN_EMAIL, true);
   if (existsSync(path)) return { token: readFileSync(path, 'utf8').trim(), created: false };
-  const token = await createToken(sql, admin.id, 'admin token made at first start');
+  const { token } = await createTokenRow(sql, admin.id, 'admin token made at first start');
   writeFileSync(path, `${token}\n`, { mode: 0o600 });
   return { token, created: true };
 }

@@ -104,11 +104,4 @@ export class ImageBuilder {
     }
   }
 
-  async remove(image: string): Promise<void> {
-    try {
-      await this.#docker.getImage(image).remove({ force: true });
-    } catch (error) {
-      if ((error as { statusCode?: number }).statusCode !== 404) throw error;
-    }
-  }
 }

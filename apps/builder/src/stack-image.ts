@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ImageBuilder } from './image-builder.js';
 
@@ -32,7 +32,7 @@ export function stackRecipeHash(options: { recipeDir: string; mirror: string; su
   const hash = createHash('sha256');
   hash.update(`debootstrap minbase ${options.suite} ${options.mirror}\n`);
   for (const file of listFiles(options.recipeDir)) {
-    hash.update(`${relative(options.recipeDir, join(options.recipeDir, file))}\n`);
+    hash.update(`${file}\n`);
     hash.update(readFileSync(join(options.recipeDir, file)));
   }
   if (options.caBundle) hash.update(readFileSync(options.caBundle));

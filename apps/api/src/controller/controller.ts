@@ -8,7 +8,7 @@ import { findApp, formation, listAppNames, } from '../store/apps.js';
 import { listDomains } from '../store/domains.js';
 import { currentRelease, type ReleaseRow } from '../store/releases.js';
 import type { DockerRuntime, DynoDeath } from './docker-runtime.js';
-import { desiredDynos, networkName, oneOffDyno, type DynoSpec, type OneOffKind } from './dyno-spec.js';
+import { desiredDynos, LABELS, networkName, oneOffDyno, type DynoSpec, type OneOffKind } from './dyno-spec.js';
 import { CrashTracker } from './crash-backoff.js';
 import { KeyedQueue } from '@plat/core';
 import { waitUntilServing } from './readiness.js';
@@ -318,9 +318,8 @@ export class Controller {
   }
 
   async #startDyno(spec: DynoSpec): Promise<ObservedDyno> {
-    const { runtime, settings } = this.#deps;
-    const dyno = await runtime.ensureDyno(spec);
-    this.#follow(spec.labels['plat.app-id']!, dyno, undefined);
+    const dyno = await this.#deps.runtime.ensureDyno(spec);
+    this.#follow(spec.labels[LABELS.appId]!, dyno, undefined);
     this.#crashes.started(crashKey(spec.app, spec.releaseId, spec.dyno), Date.now());
     if (!spec.web) return dyno;
     this.#starting.add(dyno.id);

@@ -1,7 +1,7 @@
 import { nextRun } from '@plat/addon-scheduler';
 import type { Platform } from '../platform.js';
 import { currentRelease } from '../store/releases.js';
-import { findApp } from '../store/apps.js';
+import { findAppById } from '../store/apps.js';
 import { claimRun, dueJobs, finishRun, resetRunning } from './jobs.js';
 import { captureBackup } from '../services/pg-backups.js';
 import { findAddon } from '../store/addons.js';
@@ -53,7 +53,7 @@ export class Scheduler {
   async #backup(appId: string, jobId: string, addonName: string): Promise<void> {
     let code = 1;
     try {
-      const app = await findAppById(this.#platform, appId);
+      const app = await findAppById(this.#platform.sql, appId);
       const addon = app && (await findAddon(this.#platform.sql, app.id, addonName));
       if (!app || !addon) return;
       await captureBackup(this.#platform, app, addon);
@@ -67,7 +67,7 @@ export class Scheduler {
     const { sql, controller } = this.#platform;
     let code = -1;
     try {
-      const app = await findAppById(this.#platform, appId);
+      const app = await findAppById(this.#platform.sql, appId);
       const release = app && (await currentRelease(sql, app.id));
       if (!app || !release?.image) return;
       controller.event(app.name, 'scheduler', `Running \`${command}\``);
@@ -77,9 +77,4 @@ export class Scheduler {
       await finishRun(sql, jobId, code);
     }
   }
-}
-
-async function findAppById(platform: Platform, id: string) {
-  const [row] = await platform.sql<{ name: string }[]>`select name from apps where id = ${id}`;
-  return row ? findApp(platform.sql, row.name) : undefined;
 }

@@ -1,6 +1,6 @@
 import { checkAppName, PlatError, type App } from '@plat/core';
 import { ensureRepository, removeRepository, repoPath } from '@plat/builder';
-import { renameSync, rmSync } from 'node:fs';
+import { renameSync } from 'node:fs';
 import type { Platform } from '../platform.js';
 import { deleteApp, findApp, insertApp, listAppsFor, renameApp, setBuildpack, setMaintenance, type AppRow } from '../store/apps.js';
 import { findBuildpack } from '@plat/builder';
@@ -90,7 +90,6 @@ export async function destroyApp(platform: Platform, app: AppRow, user: User, co
       await platform.controller.converge(app.name);
       await platform.controller.removeAppImages(app.id);
       removeRepository(platform.reposDir, app.name);
-      rmSync(repoPath(platform.reposDir, app.name), { recursive: true, force: true });
     }),
   );
 }

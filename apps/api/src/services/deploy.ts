@@ -43,13 +43,14 @@ async function runDeploy(platform: Platform, { app, commit, source, emit, expect
   };
   const short = commit.slice(0, 7);
   const build = await insertBuild(sql, app.id, commit);
+  const image = `plat/${settings.instance}-${app.name}:${build.id.slice(0, 12)}`;
   line(`-----> Building ${short} of ${app.name}`);
   let built;
   try {
     built = await buildApp(platform.images, {
       source,
       buildpack: app.buildpack,
-      tag: `plat/${settings.instance}-${app.name}:${build.id.slice(0, 12)}`,
+      tag: image,
       // Stable across builds, so they do not break the layer cache.
       labels: { [LABELS.instance]: settings.instance, [LABELS.appId]: app.id },
       maxSourceBytes: settings.maxSourceBytes,
@@ -63,7 +64,6 @@ async function runDeploy(platform: Platform, { app, commit, source, emit, expect
     await finishBuild(sql, build.id, { status: 'failed', output: output.join('\n') });
     throw error instanceof PlatError ? error : new PlatError('build_failed', message);
   }
-  const image = `plat/${settings.instance}-${app.name}:${build.id.slice(0, 12)}`;
   await finishBuild(sql, build.id, {
     status: 'succeeded',
     output: output.join('\n'),

@@ -32,13 +32,6 @@ export async function findApp(sql: Sql, name: string): Promise<AppRow | undefine
   return row;
 }
 
-export async function listApps(sql: Sql, options: { ownerId?: string }): Promise<AppRow[]> {
-  return sql<AppRow[]>`
-    select ${columns(sql)} from apps join users on users.id = apps.owner_id
-    where ${options.ownerId === undefined ? sql`true` : sql`apps.owner_id = ${options.ownerId}`}
-    order by apps.name`;
-}
-
 export async function listAppNames(sql: Sql): Promise<string[]> {
   return (await sql<{ name: string }[]>`select name from apps order by name`).map((row) => row.name);
 }

@@ -9,7 +9,7 @@ import { backends } from '../testing/backends.js';
 import type { Database } from './database.js';
 import { migrate, MIGRATIONS_DIR } from './migrate.js';
 import { currentRelease, insertRelease, setReleaseStatus } from './releases.js';
-import { createToken, ensureUser, findUserByToken, hashToken } from './users.js';
+import { createTokenRow, ensureUser, findUserByToken, hashToken } from './users.js';
 
 describe.each(backends)('state store on $name', (backend) => {
   let database: Database;
@@ -32,7 +32,7 @@ describe.each(backends)('state store on $name', (backend) => {
 
   it('stores only token hashes and finds users by token', async () => {
     const user = await ensureUser(database.sql, 'dev@example.com', false);
-    const token = await createToken(database.sql, user.id, 'test');
+    const { token } = await createTokenRow(database.sql, user.id, 'test');
     const rows = await database.sql<{ hash: string }[]>`select hash from tokens where user_id = ${user.id}`;
     expect(rows.map((row) => row.hash)).toEqual([hashToken(token)]);
     expect(JSON.stringify(rows)).not.toContain(token);

@@ -40,17 +40,6 @@ export async function ensureUser(sql: Sql, email: string, admin: boolean): Promi
   return row!;
 }
 
-export async function createToken(sql: Sql, userId: string, description: string): Promise<string> {
-  const secret = newTokenSecret();
-  await sql`insert into tokens (user_id, hash, description) values (${userId}, ${hashToken(secret)}, ${description})`;
-  return secret;
-}
-
-export async function countTokens(sql: Sql, userId: string): Promise<number> {
-  const [row] = await sql<{ count: number }[]>`select count(*)::int as count from tokens where user_id = ${userId}`;
-  return row!.count;
-}
-
 export async function findUserByEmail(sql: Sql, email: string): Promise<User | undefined> {
   const [row] = await sql<User[]>`select id, email, admin from users where email = ${email}`;
   return row;

@@ -15,7 +15,7 @@ import { instanceContainers } from '../test/support/docker-cleanup.js';
 import { freePort } from '../test/support/ports.js';
 import { deployExample, median, platdWithApp, round, writeResult } from './support.js';
 
-const ROUNDS = 5;
+const ROUNDS = 7;
 const SECONDS = 5;
 const CONNECTIONS = 32;
 

@@ -13,21 +13,11 @@ import { get } from './support/http.js';
 import { startPlatd, type Platd } from './support/platd.js';
 import { requestLoop } from './support/request-loop.js';
 import { run } from './support/run.js';
+import { until } from './support/until.js';
 
 let platd: Platd;
 let repo: string;
 const docker = new Docker();
-
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    const value = await check().catch((error: Error) => ((last = error), undefined));
-    if (value) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
-}
 
 async function ps(): Promise<{ id: string; name: string; state: string; restarts: number; exit_code: number | null; release: number }[]> {
   const result = await platd.plat(['ps', '--json'], { cwd: repo });

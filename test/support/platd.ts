@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { removeInstanceResources } from './docker-cleanup.js';
@@ -52,6 +52,8 @@ function waitForOutput(child: ChildProcess, text: string, timeoutMs: number, out
 export async function startPlatd(options: { env?: NodeJS.ProcessEnv } = {}): Promise<Platd> {
   const instance = `t${randomBytes(4).toString('hex')}`;
   const dataDir = mkdtempSync(join(tmpdir(), `plat-${instance}-`));
+  // The router's nginx workers must pass through to the data dir inside.
+  chmodSync(dataDir, 0o711);
   const home = join(dataDir, 'home');
   mkdirSync(home);
   const [apiPort, routerPort] = [await freePort(), await freePort()];

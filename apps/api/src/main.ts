@@ -7,7 +7,6 @@ import { lockDataDir } from './data-dir-lock.js';
 import { settingsFromEnv } from './config.js';
 import { buildServer } from './http/server.js';
 import { assemblePlatform } from './platform.js';
-import { RouterLogTail } from './logs/router-tail.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { openDatabase } from './store/database.js';
 import { migrate } from './store/migrate.js';
@@ -24,7 +23,7 @@ async function main(): Promise<void> {
   const admin = await ensureAdminToken(database.sql, settings.dataDir);
 
   const images = new ImageBuilder();
-  const { platform, router } = assemblePlatform({ sql: database.sql, settings, images, log });
+  const { platform } = assemblePlatform({ sql: database.sql, settings, images, log });
   const { controller, logs } = platform;
   try {
     await platform.runtime.ping();
@@ -33,12 +32,11 @@ async function main(): Promise<void> {
   }
   const stack = await ensureStackImage(images, { log });
   if (stack.built) log(`stack image built (recipe ${stack.recipe})`);
-  const routerLog = new RouterLogTail({ path: join(router.dir, 'access.log'), hub: logs, dynoByPort: (port) => controller.dynoByPort(port) });
   // A release still pending was cut short by a platd exit mid-rollout: it
   // never became current, and converging removes whatever it started.
   const abandoned = await database.sql`update releases set status = 'failed' where status = 'pending'`;
   if (abandoned.count > 0) log(`marked ${abandoned.count} interrupted release(s) failed`);
-  routerLog.start();
+  platform.routerLogs.start();
   await controller.restoreAll();
   await controller.start();
   const scheduler = new Scheduler(platform);
@@ -72,7 +70,7 @@ async function main(): Promise<void> {
     log(`${signal}: stopping platd (dynos and the router keep running)`);
     controller.stop();
     scheduler.stop();
-    routerLog.stop();
+    platform.routerLogs.stop();
     await server.close();
     await logs.close();
     await database.close();

@@ -6,6 +6,7 @@ import type { Settings } from './config.js';
 import { Controller } from './controller/controller.js';
 import { DockerRuntime } from './controller/docker-runtime.js';
 import { LogHub } from './logs/log-hub.js';
+import { RouterLogFiles } from './logs/router-log.js';
 import { NginxRouter } from './router/nginx.js';
 import type { Sql } from './store/database.js';
 
@@ -17,6 +18,8 @@ export interface Platform {
   /** For add-on containers; dynos go through the controller. */
   runtime: DockerRuntime;
   logs: LogHub;
+  /** The router's per-app request logs; main.ts starts their rotation. */
+  routerLogs: RouterLogFiles;
   images: ImageBuilder;
   /** One build of an app at a time: concurrent pushes queue. */
   builds: KeyedQueue;
@@ -42,7 +45,8 @@ export function assemblePlatform(parts: { sql: Sql; settings: Settings; images: 
     timeoutSeconds: settings.routerTimeoutSeconds,
   });
   const runtime = new DockerRuntime({ instance: settings.instance });
-  const logs = new LogHub(sql);
+  const routerLogs = new RouterLogFiles({ dir: router.logDir, reopen: () => router.reopenLogs() });
+  const logs = new LogHub(sql, routerLogs);
   const controller = new Controller({ sql, runtime, router, settings, logs, log });
   const platform: Platform = {
     sql,
@@ -50,6 +54,7 @@ export function assemblePlatform(parts: { sql: Sql; settings: Settings; images: 
     controller,
     runtime,
     logs,
+    routerLogs,
     images,
     builds: new KeyedQueue(),
     releases: new KeyedQueue(),

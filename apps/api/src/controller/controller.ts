@@ -43,8 +43,6 @@ export class Controller {
   readonly #following = new Map<string, () => void>();
   /** Containers Docker reported dead: its listing can still say running for a moment. */
   readonly #dead = new Set<string>();
-  /** Which dyno a router port leads to, for router log lines. */
-  readonly #dynoByPort = new Map<number, string>();
   #timer: NodeJS.Timeout | undefined;
 
   constructor(deps: ControllerDeps) {
@@ -81,10 +79,6 @@ export class Controller {
       // Docker reports the death a moment later; keep recognising it.
       setTimeout(() => this.#leaving.delete(id), 60_000).unref();
     }
-  }
-
-  dynoByPort(port: number): string | undefined {
-    return this.#dynoByPort.get(port);
   }
 
   /** A platform event in the app's log: `plat[web.2]: crashed (exit 1), restarting in 4s`. */
@@ -262,6 +256,7 @@ export class Controller {
       // Destroyed or renamed: nothing of this name should run or be routed.
       this.#routes.delete(appName);
       await router.apply([...this.#routes.values()]);
+      this.#deps.logs.forget(appName);
       await Promise.all(actual.map((dyno) => this.#retire(dyno.id, 30)));
       await runtime.removeNetwork(networkName(settings.instance, appName));
       return;
@@ -299,12 +294,11 @@ export class Controller {
     const since = plan.keep.some((dyno) => !this.#following.has(dyno.id)) ? await this.#deps.logs.lastAt(app.id) : undefined;
     for (const dyno of plan.keep) this.#follow(app.id, dyno, since);
     const serving = [...plan.keep, ...started].filter((dyno) => dyno.process === 'web' && dyno.hostPort);
-    for (const dyno of serving) this.#dynoByPort.set(dyno.hostPort!, dyno.dyno);
     const domains = (await listDomains(sql, app.id)).map((domain) => domain.hostname);
     this.#routes.set(appName, {
       app: appName,
       hostnames: [this.hostnameOf(appName), ...domains],
-      ports: serving.map((dyno) => dyno.hostPort!).sort((a, b) => a - b),
+      dynos: serving.map((dyno) => ({ name: dyno.dyno, port: dyno.hostPort! })),
       maintenance: app.maintenance,
     });
     await router.apply([...this.#routes.values()]);

@@ -1,34 +1,53 @@
 import { EventEmitter } from 'node:events';
 import type { Sql } from '../store/database.js';
 import { matches, type LogFilter, type LogLine, type LogSource } from './log-line.js';
+import type { RouterLogFiles } from './router-log.js';
 
 export const MAX_LINES_PER_APP = 10_000;
 const FLUSH_MS = 200;
+/** Trimming runs once this many lines of an app were stored since the last trim. */
+const TRIM_EVERY = 2_000;
+/** Chunks read per query while looking for matching lines. */
+const CHUNKS_PER_PAGE = 16;
 
-interface Pending extends LogLine {
-  appId: string;
+/** How a line is kept inside a chunk's JSON: [at in ms, source, dyno, line]. */
+type StoredLine = [number, LogSource, string, string];
+
+/** An app as the hub needs it: stored lines go by id, router lines by name. */
+export interface AppRef {
+  id: string;
+  name: string;
+}
+
+interface ChunkRow {
+  id: string;
+  lines: string;
 }
 
 /**
- * Every app's log: lines from dynos, the router, builds and the platform
- * come in here, are stored (the newest MAX_LINES_PER_APP per app, across
- * deploys and platd restarts) and fan out to live tails.
+ * Every app's log. Lines from dynos, builds and the platform come in here,
+ * are stored (the newest MAX_LINES_PER_APP per app, across deploys and platd
+ * restarts, as one chunk per app per flush) and fan out to live tails. The
+ * router's lines stay in nginx's files and are merged in when read, so a
+ * request costs platd nothing.
  */
 export class LogHub {
   readonly #sql: Sql;
+  readonly #router: RouterLogFiles;
   readonly #live = new EventEmitter();
   readonly #ids = new Map<string, string>();
-  #pending: Pending[] = [];
-  #written = new Map<string, number>();
+  #pending = new Map<string, LogLine[]>();
+  #sinceTrim = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> = Promise.resolve();
 
-  constructor(sql: Sql) {
+  constructor(sql: Sql, router: RouterLogFiles) {
     this.#sql = sql;
+    this.#router = router;
     this.#live.setMaxListeners(0);
   }
 
-  /** Lets lines that name an app (the router's) find its id. */
+  /** Lets platform events that name an app (crashes, restarts) find its id. */
   knowApp(name: string, id: string): void {
     this.#ids.set(name, id);
   }
@@ -38,8 +57,10 @@ export class LogHub {
   }
 
   write(appId: string, entry: { source: LogSource; dyno: string; line: string; at?: Date }): void {
-    const line: Pending = { appId, at: entry.at ?? new Date(), source: entry.source, dyno: entry.dyno, line: entry.line.slice(0, 10_000) };
-    this.#pending.push(line);
+    const line: LogLine = { at: entry.at ?? new Date(), source: entry.source, dyno: entry.dyno, line: entry.line.slice(0, 10_000) };
+    const pending = this.#pending.get(appId);
+    if (pending) pending.push(line);
+    else this.#pending.set(appId, [line]);
     this.#live.emit(appId, line);
     this.#timer ??= setTimeout(() => {
       this.#timer = undefined;
@@ -47,27 +68,59 @@ export class LogHub {
     }, FLUSH_MS);
   }
 
-  subscribe(appId: string, listener: (line: LogLine) => void): () => void {
-    this.#live.on(appId, listener);
-    return () => this.#live.off(appId, listener);
+  subscribe(app: AppRef, listener: (line: LogLine) => void): () => void {
+    this.#live.on(app.id, listener);
+    const stopRouter = this.#router.follow(app.name, listener);
+    return () => {
+      this.#live.off(app.id, listener);
+      stopRouter();
+    };
   }
 
-  async recent(appId: string, options: { lines: number; filter: LogFilter }): Promise<LogLine[]> {
+  /** The newest `lines` lines that pass the filter, oldest first. */
+  async recent(app: AppRef, options: { lines: number; filter: LogFilter }): Promise<LogLine[]> {
+    const stored = await this.#stored(app.id, options);
+    const routerPasses = matches({ at: new Date(0), source: 'router', dyno: 'router', line: '' }, options.filter);
+    if (!routerPasses) return stored;
+    const merged = [...stored, ...this.#router.recent(app.name, options.lines)];
+    // Stable: lines of the same millisecond keep their order.
+    return merged.sort((a, b) => a.at.getTime() - b.at.getTime()).slice(-options.lines);
+  }
+
+  /** Forgets an app's router lines once it is destroyed (its stored lines go with its row). */
+  forget(appName: string): void {
+    this.#router.remove(appName);
+    this.#ids.delete(appName);
+  }
+
+  async #stored(appId: string, options: { lines: number; filter: LogFilter }): Promise<LogLine[]> {
     await this.flush();
-    const { source, dyno } = options.filter;
-    const rows = await this.#sql<LogLine[]>`
-      select at, source, dyno, line from log_lines
-      where app_id = ${appId}
-        ${source ? this.#sql`and source = ${source}` : this.#sql``}
-        ${dyno ? this.#sql`and (dyno = ${dyno} or dyno like ${`${dyno}.%`})` : this.#sql``}
-      order by id desc limit ${options.lines}`;
-    return rows.reverse().filter((row) => matches(row, options.filter));
+    const found: LogLine[] = [];
+    let scanned = 0;
+    let before: string | undefined;
+    while (found.length < options.lines && scanned < MAX_LINES_PER_APP) {
+      const chunks = await this.#sql<ChunkRow[]>`
+        select id, lines from log_chunks
+        where app_id = ${appId} ${before ? this.#sql`and id < ${before}` : this.#sql``}
+        order by id desc limit ${CHUNKS_PER_PAGE}`;
+      for (const chunk of chunks) {
+        const stored = JSON.parse(chunk.lines) as StoredLine[];
+        for (let i = stored.length - 1; i >= 0 && found.length < options.lines && scanned < MAX_LINES_PER_APP; i -= 1, scanned += 1) {
+          const [at, source, dyno, line] = stored[i]!;
+          const entry = { at: new Date(at), source, dyno, line };
+          if (matches(entry, options.filter)) found.push(entry);
+        }
+      }
+      if (chunks.length < CHUNKS_PER_PAGE) break;
+      before = chunks.at(-1)!.id;
+    }
+    return found.reverse();
   }
 
-  /** When the app's newest stored line was written, to resume following without repeats. */
+  /** When the app's newest stored dyno line was written, to resume following without repeats. */
   async lastAt(appId: string): Promise<Date | undefined> {
     await this.flush();
-    const [row] = await this.#sql<{ at: Date }[]>`select max(at) as at from log_lines where app_id = ${appId} and source = 'app'`;
+    const [row] = await this.#sql<{ at: Date | null }[]>`select max(app_last_at) as at from log_chunks where app_id = ${appId}`;
     return row?.at ?? undefined;
   }
 
@@ -77,32 +130,43 @@ export class LogHub {
   }
 
   async #flush(): Promise<void> {
-    const batch = this.#pending;
-    this.#pending = [];
-    if (batch.length === 0) return;
-    const rows = batch.map((l) => ({ app_id: l.appId, at: l.at, source: l.source, dyno: l.dyno, line: l.line }));
-    // An app destroyed meanwhile takes its lines with it.
-    await this.#sql`
-      insert into log_lines ${this.#sql(rows)}
-      on conflict do nothing`.catch(() => this.#insertEach(rows));
-    for (const appId of new Set(batch.map((l) => l.appId))) {
-      const count = (this.#written.get(appId) ?? 0) + batch.filter((l) => l.appId === appId).length;
-      this.#written.set(appId, count);
-      if (count >= 500) {
-        this.#written.set(appId, 0);
-        await this.#trim(appId);
+    const pending = this.#pending;
+    this.#pending = new Map();
+    if (pending.size === 0) return;
+    const rows = [...pending].map(([appId, all]) => {
+      const lines = all.slice(-MAX_LINES_PER_APP);
+      const appLines = lines.filter((l) => l.source === 'app');
+      return {
+        app_id: appId,
+        line_count: lines.length,
+        app_last_at: appLines.length ? new Date(Math.max(...appLines.map((l) => l.at.getTime()))) : null,
+        lines: JSON.stringify(lines.map((l): StoredLine => [l.at.getTime(), l.source, l.dyno, l.line])),
+      };
+    });
+    // An app destroyed meanwhile takes its lines with it: its row fails alone.
+    await this.#sql`insert into log_chunks ${this.#sql(rows)}`.catch(() => this.#insertEach(rows));
+    for (const row of rows) {
+      const count = (this.#sinceTrim.get(row.app_id) ?? 0) + row.line_count;
+      this.#sinceTrim.set(row.app_id, count);
+      if (count >= TRIM_EVERY) {
+        this.#sinceTrim.set(row.app_id, 0);
+        await this.#trim(row.app_id);
       }
     }
   }
 
   async #insertEach(rows: { app_id: string }[]): Promise<void> {
-    for (const row of rows) await this.#sql`insert into log_lines ${this.#sql(row as never)}`.catch(() => {});
+    for (const row of rows) await this.#sql`insert into log_chunks ${this.#sql(row as never)}`.catch(() => {});
   }
 
+  /** Drops the chunks that lie wholly beyond the newest MAX_LINES_PER_APP lines. */
   async #trim(appId: string): Promise<void> {
     await this.#sql`
-      delete from log_lines where app_id = ${appId} and id <= (
-        select id from log_lines where app_id = ${appId} order by id desc offset ${MAX_LINES_PER_APP} limit 1)`;
+      delete from log_chunks where id in (
+        select id from (
+          select id, sum(line_count) over (order by id desc) - line_count as newer
+          from log_chunks where app_id = ${appId}) chunks
+        where newer >= ${MAX_LINES_PER_APP})`;
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatLogLine, matches, routerLine } from './log-line.js';
+import { formatLogLine, matches } from './log-line.js';
+import { parseRouterLine, ROUTER_LOG_FORMAT } from './router-line.js';
 
 describe('log lines', () => {
   it('format Heroku-style', () => {
@@ -14,20 +15,36 @@ describe('log lines', () => {
     expect(matches(line, { dyno: 'worker' })).toBe(false);
     expect(matches(line, { source: 'router' })).toBe(false);
   });
+});
 
-  it('turn an nginx access line into a router line naming the dyno', () => {
-    const raw = 'time=1795460802.123 app=hello method=GET path="/a?b=1" host=hello.localhost request_id=abc fwd="127.0.0.1" upstream=127.0.0.1:32771 connect=0.001 service=0.012 status=200 bytes=345';
-    const parsed = routerLine(raw, (port) => (port === 32771 ? 'web.2' : undefined));
-    expect(parsed?.app).toBe('hello');
-    expect(parsed?.entry).toMatchObject({ source: 'router', dyno: 'router', at: new Date(1795460802123) });
-    expect(parsed?.entry.line).toBe('at=info method=GET path="/a?b=1" host=hello.localhost request_id=abc fwd="127.0.0.1" dyno=web.2 connect=1ms service=12ms status=200 bytes=345');
+describe('router lines', () => {
+  const raw = (fields: string[]) => fields.join('\t');
+
+  it('are written by nginx as tab-separated fields', () => {
+    expect(ROUTER_LOG_FORMAT.split('\\t')).toEqual([
+      '$msec', '$plat_error', '$request_method', '$request_uri', '$host', '$request_id', '$remote_addr',
+      '$plat_dyno', '$upstream_connect_time', '$upstream_response_time', '$status', '$bytes_sent',
+    ]);
   });
 
-  it('marks timeouts and missing dynos with their codes, and skips unknown hosts', () => {
-    const timeout = routerLine('time=1 app=x err=H12 method=GET path="/" host=x upstream=127.0.0.1:1 connect=0.001 service=30.000 status=503 bytes=0', () => 'web.1');
-    expect(timeout?.entry.line).toMatch(/^at=error code=H12 .* dyno=web\.1 /);
-    const none = routerLine('time=1 app=x err=H14 method=GET path="/" host=x upstream=- connect=- service=- status=503 bytes=0', () => undefined);
-    expect(none?.entry.line).toMatch(/^at=error code=H14 .* dyno=- connect=- service=- /);
-    expect(routerLine('time=1 app=- method=GET path="/" host=nope upstream=- status=404', () => undefined)).toBeUndefined();
+  it('read as Heroku router lines naming the dyno', () => {
+    const line = parseRouterLine(raw(['1795460802.123', '-', 'GET', '/a?b=1', 'hello.localhost', 'abc', '127.0.0.1', 'web.2', '0.001', '0.012', '200', '345']));
+    expect(line).toMatchObject({ source: 'router', dyno: 'router', at: new Date(1795460802123) });
+    expect(line?.line).toBe('at=info method=GET path="/a?b=1" host=hello.localhost request_id=abc fwd="127.0.0.1" dyno=web.2 connect=1ms service=12ms status=200 bytes=345');
+  });
+
+  it('mark timeouts, retries and missing dynos with their codes', () => {
+    const timeout = parseRouterLine(raw(['1', 'H12', 'GET', '/', 'x', 'id', '127.0.0.1', 'web.1', '0.001', '30.000', '503', '0']));
+    expect(timeout?.line).toMatch(/^at=error code=H12 .* dyno=web\.1 connect=1ms service=30000ms status=503 /);
+    const retried = parseRouterLine(raw(['1', '-', 'GET', '/', 'x', 'id', '127.0.0.1', 'web.2', '0.000, 0.002', '-, 0.010', '200', '9']));
+    expect(retried?.line).toContain('dyno=web.2 connect=2ms service=10ms status=200');
+    const none = parseRouterLine(raw(['1', 'H14', 'GET', '/', 'x', 'id', '127.0.0.1', '-', '-', '-', '503', '0']));
+    expect(none?.line).toMatch(/^at=error code=H14 .* dyno=- connect=- service=- status=503/);
+  });
+
+  it('skip what is not a router line', () => {
+    expect(parseRouterLine('')).toBeUndefined();
+    expect(parseRouterLine('time=1 app=x method=GET')).toBeUndefined();
+    expect(parseRouterLine(raw(['soon', '-', 'GET', '/', 'x', 'id', '127.0.0.1', '-', '-', '-', '503', '0']))).toBeUndefined();
   });
 });

@@ -10,13 +10,22 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const input: RouterConfigInput = {
   dir,
+  logDir: join(dir, 'logs'),
   listenHost: '127.0.0.1',
   port: 18080,
   generation: 7,
   routes: [
-    { app: 'hello', hostnames: ['hello.localhost', 'www.example.com'], ports: [32768, 32770], maintenance: false },
-    { app: 'idle-app', hostnames: ['idle-app.localhost'], ports: [], maintenance: false },
-    { app: 'closed', hostnames: ['closed.localhost'], ports: [32800], maintenance: true },
+    {
+      app: 'hello',
+      hostnames: ['hello.localhost', 'www.example.com'],
+      dynos: [
+        { name: 'web.2', port: 32770 },
+        { name: 'web.1', port: 32768 },
+      ],
+      maintenance: false,
+    },
+    { app: 'idle-app', hostnames: ['idle-app.localhost'], dynos: [], maintenance: false },
+    { app: 'closed', hostnames: ['closed.localhost'], dynos: [{ name: 'web.1', port: 32800 }], maintenance: true },
   ],
 };
 
@@ -29,10 +38,21 @@ describe('renderNginxConfig', () => {
     expect(config).toContain('proxy_pass http://app_hello;');
   });
 
-  it('answers H14 for an app with no web dynos and 503 in maintenance', () => {
-    expect(config).toMatch(/server_name idle-app\.localhost;[\s\S]*?return 503 "H14: no web dynos running for idle-app/);
-    expect(config).toMatch(/server_name closed\.localhost;[\s\S]*?Application under maintenance/);
+  it('answers H14 for an app with no web dynos and H80 in maintenance', () => {
+    expect(config).toMatch(/server_name idle-app\.localhost;[\s\S]*?set \$plat_error H14;[\s\S]*?return 503 "H14: no web dynos running for idle-app/);
+    expect(config).toMatch(/server_name closed\.localhost;[\s\S]*?set \$plat_error H80;[\s\S]*?Application under maintenance/);
     expect(config).not.toContain('upstream app_closed');
+  });
+
+  it("logs each app's requests to its own file, naming the dyno that answered", () => {
+    expect(config).toContain(`access_log ${dir}/logs/hello.log plat buffer=32k flush=250ms;`);
+    expect(config).toContain(`access_log ${dir}/logs/idle-app.log plat`);
+    // Unknown hosts and the generation probe are not an app's requests.
+    expect(config).toContain('  access_log off;');
+    expect(config.slice(config.indexOf('server_name _;'), config.indexOf('upstream app_'))).not.toContain('access_log');
+    expect(config).toContain('    127.0.0.1:32768 web.1;\n    127.0.0.1:32770 web.2;');
+    expect(config).toContain('    "~:32770$" web.2;');
+    expect(config).not.toContain('127.0.0.1:32800 web.1;');
   });
 
   it('sends unknown hosts to a 404 and reports its generation', () => {
@@ -47,14 +67,17 @@ describe('renderNginxConfig', () => {
   });
 
   it('refuses values that could inject nginx directives', () => {
-    const evil = { ...input, routes: [{ app: 'x', hostnames: ['a.localhost; return 200'], ports: [1], maintenance: false }] };
+    const evil = { ...input, routes: [{ app: 'x', hostnames: ['a.localhost; return 200'], dynos: [], maintenance: false }] };
     expect(() => renderNginxConfig(evil)).toThrow(/unsafe value/);
   });
 
-  it('passes nginx -t', () => {
-    for (const sub of ['tmp/body', 'tmp/proxy', 'tmp/fastcgi', 'tmp/uwsgi', 'tmp/scgi']) mkdirSync(join(dir, sub), { recursive: true });
+  it.each([
+    ['with apps', config],
+    ['with no apps yet', renderNginxConfig({ ...input, routes: [] })],
+  ])('passes nginx -t %s', (_, text) => {
+    for (const sub of ['logs', 'tmp/body', 'tmp/proxy', 'tmp/fastcgi', 'tmp/uwsgi', 'tmp/scgi']) mkdirSync(join(dir, sub), { recursive: true });
     const path = join(dir, 'nginx.conf');
-    writeFileSync(path, config);
+    writeFileSync(path, text);
     const check = spawnSync('nginx', ['-t', '-p', dir, '-e', join(dir, 'error.log'), '-c', path], { encoding: 'utf8' });
     expect(check.stderr).toContain('test is successful');
     expect(check.status).toBe(0);

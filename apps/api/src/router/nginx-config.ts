@@ -3,18 +3,21 @@
  * routing rule is tested without nginx. The process side writes it
  * atomically, checks it with `nginx -t` and reloads.
  */
+import { ROUTER_LOG_FORMAT } from '../logs/router-line.js';
 
 export interface RouteTarget {
   app: string;
   hostnames: string[];
-  /** 127.0.0.1 ports of the app's ready web dynos; empty means no web dynos. */
-  ports: number[];
+  /** The app's ready web dynos by their 127.0.0.1 ports; empty means no web dynos. */
+  dynos: { name: string; port: number }[];
   maintenance: boolean;
 }
 
 export interface RouterConfigInput {
-  /** The router's own folder: pid, logs, temp files, error pages. */
+  /** The router's own folder: pid, error log, temp files. */
   dir: string;
+  /** Where each app's request lines go, one file per app. */
+  logDir: string;
   listenHost: string;
   port: number;
   routes: RouteTarget[];
@@ -42,14 +45,30 @@ function listen(input: RouterConfigInput, extra = ''): string {
 
 function appServer(input: RouterConfigInput, route: RouteTarget): string {
   const names = route.hostnames.map(quote).join(' ');
-  const head = [`  server {`, listen(input), `    server_name ${names};`, `    set $plat_app ${quote(route.app)};`, `    set $plat_error "-";`];
+  const head = [
+    `  server {`,
+    listen(input),
+    `    server_name ${names};`,
+    // Buffered: nginx writes a block of lines at a time, not one per request.
+    `    access_log ${quote(input.logDir)}/${quote(route.app)}.log plat buffer=32k flush=250ms;`,
+    `    set $plat_error "-";`,
+  ];
   if (route.maintenance) {
-    return [...head, `    location / { return 503 "Application under maintenance (${route.app})\\n"; }`, `  }`].join('\n');
-  }
-  if (route.ports.length === 0) {
     return [
       ...head,
       `    location / {`,
+      `      set $plat_error H80;`,
+      `      add_header X-Plat-Error H80 always;`,
+      `      return 503 "Application under maintenance (${route.app})\\n";`,
+      `    }`,
+      `  }`,
+    ].join('\n');
+  }
+  if (route.dynos.length === 0) {
+    return [
+      ...head,
+      `    location / {`,
+      `      set $plat_error H14;`,
       `      add_header X-Plat-Error H14 always;`,
       `      return 503 "H14: no web dynos running for ${route.app}; scale with: plat scale web=1 -a ${route.app}\\n";`,
       `    }`,
@@ -79,9 +98,25 @@ function appServer(input: RouterConfigInput, route: RouteTarget): string {
 }
 
 function upstream(route: RouteTarget): string {
-  if (route.maintenance || route.ports.length === 0) return '';
-  const servers = route.ports.map((port) => `    server 127.0.0.1:${port} max_fails=0;`);
+  if (route.maintenance || route.dynos.length === 0) return '';
+  const servers = [...route.dynos].sort((a, b) => a.port - b.port).map((dyno) => `    server 127.0.0.1:${dyno.port} max_fails=0;`);
   return [`  upstream ${upstreamName(route.app)} {`, `    least_conn;`, ...servers, `    keepalive 32;`, `  }`].join('\n');
+}
+
+/**
+ * Names the dyno that answered, for router lines: nginx looks it up only when
+ * it writes the line. After a retry $upstream_addr lists every dyno tried;
+ * the regexes (tried only when no exact match) pick the last.
+ */
+function dynoNames(routes: RouteTarget[]): string {
+  const dynos = routes.filter((route) => !route.maintenance).flatMap((route) => route.dynos).sort((a, b) => a.port - b.port);
+  return [
+    `  map $upstream_addr $plat_dyno {`,
+    `    default "-";`,
+    ...dynos.map((dyno) => `    127.0.0.1:${dyno.port} ${quote(dyno.name)};`),
+    ...dynos.map((dyno) => `    "~:${dyno.port}$" ${quote(dyno.name)};`),
+    `  }`,
+  ].join('\n');
 }
 
 export function renderNginxConfig(input: RouterConfigInput): string {
@@ -102,10 +137,13 @@ export function renderNginxConfig(input: RouterConfigInput): string {
     `  fastcgi_temp_path ${dir}/tmp/fastcgi;`,
     `  uwsgi_temp_path ${dir}/tmp/uwsgi;`,
     `  scgi_temp_path ${dir}/tmp/scgi;`,
-    `  log_format plat 'time=$msec app=$plat_app err=$plat_error method=$request_method path="$request_uri" host=$host request_id=$request_id fwd="$remote_addr" upstream=$upstream_addr connect=$upstream_connect_time service=$upstream_response_time status=$status bytes=$bytes_sent';`,
-    // Buffered: a write per request would cost the router a third of its throughput.
-    `  access_log ${dir}/access.log plat buffer=64k flush=250ms;`,
+    `  log_format plat '${ROUTER_LOG_FORMAT}';`,
+    `  access_log off;`,
+    dynoNames(routes),
     `  server_tokens off;`,
+    // nginx closes a client's keep-alive connection after this many requests
+    // (1000 by default); busy clients then reconnect, and some race the close.
+    `  keepalive_requests 10000;`,
     `  server_names_hash_bucket_size 128;`,
     `  client_max_body_size 100m;`,
     `  proxy_http_version 1.1;`,
@@ -124,7 +162,7 @@ export function renderNginxConfig(input: RouterConfigInput): string {
     `  server {`,
     listen(input, ' default_server'),
     `    server_name _;`,
-    `    set $plat_app "-";`,
+    // Declares the variable the log format names, even with no apps routed.
     `    set $plat_error "-";`,
     `    location = /.plat/router-generation { return 200 "${input.generation}"; }`,
     `    location / { return 404 "No such app: $host\\n"; }`,

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { userInfo } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { PlatError } from '@plat/core';
 import { renderNginxConfig, type RouteTarget } from './nginx-config.js';
 
@@ -73,6 +73,8 @@ export class NginxRouter {
   readonly #options: RouterOptions;
   readonly #binary: string;
   #generation = Date.now();
+  /** The config this process last installed. */
+  #installed: string | undefined;
   #queue: Promise<void> = Promise.resolve();
 
   constructor(options: RouterOptions) {
@@ -92,6 +94,17 @@ export class NginxRouter {
     return join(this.#options.dir, 'nginx.pid');
   }
 
+  /** Each app's request lines, one file per app (see RouterLogFiles). */
+  get logDir(): string {
+    return join(this.#options.dir, 'logs');
+  }
+
+  /** Has nginx reopen its log files, after they were moved aside. */
+  reopenLogs(): void {
+    const pid = this.runningPid();
+    if (pid) process.kill(pid, 'SIGUSR1');
+  }
+
   /** Routes become live when this resolves: nginx answers the new generation. */
   apply(routes: RouteTarget[]): Promise<void> {
     const next = this.#queue.then(() => this.#apply(routes));
@@ -102,21 +115,29 @@ export class NginxRouter {
   async #apply(routes: RouteTarget[]): Promise<void> {
     const { dir } = this.#options;
     const asRoot = userInfo().uid === 0;
+    mkdirSync(this.logDir, { recursive: true });
+    if (asRoot) grantWorkerPassage(dir);
     for (const sub of ['tmp/body', 'tmp/proxy', 'tmp/fastcgi', 'tmp/uwsgi', 'tmp/scgi']) {
       const path = join(dir, sub);
       mkdirSync(path, { recursive: true });
       if (asRoot) chownSync(path, ...wwwData());
     }
+    const render = (generation: number) =>
+      renderNginxConfig({
+        dir,
+        logDir: this.logDir,
+        listenHost: this.#options.listenHost,
+        port: this.#options.port,
+        routes,
+        generation,
+        ...(this.#options.timeoutSeconds ? { timeoutSeconds: this.#options.timeoutSeconds } : {}),
+        ...(asRoot ? { workerUser: WORKER_USER } : {}),
+      });
+    // The periodic reconcile applies the same routes again; reloading for
+    // nothing would restart the workers and drop idle keep-alive connections.
+    if (this.#installed === render(this.#generation) && this.runningPid()) return;
     this.#generation += 1;
-    const config = renderNginxConfig({
-      dir,
-      listenHost: this.#options.listenHost,
-      port: this.#options.port,
-      routes,
-      generation: this.#generation,
-      ...(this.#options.timeoutSeconds ? { timeoutSeconds: this.#options.timeoutSeconds } : {}),
-      ...(asRoot ? { workerUser: WORKER_USER } : {}),
-    });
+    const config = render(this.#generation);
     const candidate = join(dir, 'nginx.conf.next');
     writeFileSync(candidate, config);
     const check = await run(this.#binary, ['-t', '-q', '-p', dir, '-e', join(dir, 'error.log'), '-c', candidate]);
@@ -124,6 +145,7 @@ export class NginxRouter {
       throw new PlatError('internal_error', `The router config failed nginx -t and was not installed: ${check.output.trim()}`);
     }
     renameSync(candidate, this.configPath);
+    this.#installed = config;
     const pid = this.runningPid();
     if (pid) {
       const oldWorkers = workersOf(pid);
@@ -189,6 +211,31 @@ export class NginxRouter {
       req.on('error', reject);
       req.end();
     });
+  }
+}
+
+/**
+ * nginx workers (www-data) open request-body temp files and reopen the logs
+ * by path, so they must be able to reach the router's folder: it and the
+ * data dir that holds it become traversable by www-data's group only (the
+ * data dir's other files stay private); any other folder above must already
+ * be traversable, or starting fails with where to look.
+ */
+function grantWorkerPassage(dir: string): void {
+  const [, gid] = wwwData();
+  for (const own of [dir, dirname(dir)]) {
+    const stat = statSync(own);
+    if (stat.mode & 0o001) continue;
+    chownSync(own, stat.uid, gid);
+    chmodSync(own, (stat.mode & 0o7777) | 0o010);
+  }
+  for (let above = dirname(dirname(dir)); ; above = dirname(above)) {
+    const stat = statSync(above);
+    const passable = stat.mode & 0o001 || (stat.gid === gid && stat.mode & 0o010);
+    if (!passable) {
+      throw new PlatError('unavailable', `The router's nginx workers (${WORKER_USER}) cannot reach ${dir}: ${above} is not traversable; chmod o+x it or choose another PLAT_DATA_DIR`);
+    }
+    if (above === dirname(above)) return;
   }
 }
 

@@ -28,14 +28,14 @@ export const logRoutes: FastifyPluginAsync<{ platform: Platform }> = async (app,
       const row = await appForUser(platform.sql, request.user!, (request.params as Static<typeof AppParams>).app);
       const query = request.query as Static<typeof LogQuery>;
       const filter: LogFilter = { ...(query.source ? { source: query.source } : {}), ...(query.dyno ? { dyno: query.dyno } : {}) };
-      const recent = await platform.logs.recent(row.id, { lines: Number(query.lines ?? 100), filter });
+      const recent = await platform.logs.recent(row, { lines: Number(query.lines ?? 100), filter });
       const text = recent.map((line) => `${formatLogLine(line)}\n`).join('');
       if (query.tail !== 'true') return reply.type('text/plain; charset=utf-8').send(text);
 
       reply.hijack();
       reply.raw.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
       reply.raw.write(text);
-      const unsubscribe = platform.logs.subscribe(row.id, (line: LogLine) => {
+      const unsubscribe = platform.logs.subscribe(row, (line: LogLine) => {
         if (matches(line, filter)) reply.raw.write(`${formatLogLine(line)}\n`);
       });
       request.raw.on('close', unsubscribe);

@@ -1,0 +1,196 @@
+import { closeSync, fstatSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LogLine } from './log-line.js';
+import { parseRouterLine } from './router-line.js';
+
+const BLOCK = 64 * 1024;
+const POLL_MS = 200;
+const ROTATE_CHECK_MS = 10_000;
+/** About 15 000 router lines; with the one previous file kept, an app's router log stays under 8 MiB. */
+const ROTATE_BYTES = 4 * 1024 * 1024;
+
+/** After a rotation, nginx workers may write to the old file until they reopen theirs. */
+const OLD_FILE_GRACE_MS = 5_000;
+
+interface FollowedFile {
+  fd: number;
+  ino: number;
+  offset: number;
+  partial: string;
+  /** Set once the path names a newer file: read until then, then closed. */
+  closeAt?: number;
+}
+
+interface Follower {
+  listeners: Set<(line: LogLine) => void>;
+  /** Oldest first; the last is the file the path names. */
+  files: FollowedFile[];
+}
+
+/** The last `max` lines of a file, oldest first. nginx escapes non-ASCII bytes, so a block never splits a character. */
+function lastLines(path: string, max: number): string[] {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return [];
+  }
+  try {
+    const found: string[] = [];
+    let end = fstatSync(fd).size;
+    let carry = '';
+    while (end > 0 && found.length < max) {
+      const start = Math.max(0, end - BLOCK);
+      const buffer = Buffer.alloc(end - start);
+      readSync(fd, buffer, 0, buffer.length, start);
+      const parts = (buffer.toString('latin1') + carry).split('\n');
+      // The block's first piece may be the end of a line that starts earlier.
+      carry = start > 0 ? parts.shift()! : '';
+      for (let i = parts.length - 1; i >= 0 && found.length < max; i -= 1) if (parts[i]) found.push(parts[i]!);
+      end = start;
+    }
+    return found.reverse();
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The router's request lines: nginx appends them to one file per app, and
+ * platd reads them only when someone asks (`plat logs`) or follows them
+ * (`plat logs --tail`), so serving a request costs platd nothing. Files are
+ * rotated by size, keeping the previous one, and survive platd restarts.
+ */
+export class RouterLogFiles {
+  readonly dir: string;
+  readonly #reopen: () => void;
+  readonly #rotateBytes: number;
+  readonly #followers = new Map<string, Follower>();
+  #pollTimer: NodeJS.Timeout | undefined;
+  #rotateTimer: NodeJS.Timeout | undefined;
+
+  /** `reopen` makes nginx reopen its log files (after a rotation). */
+  constructor(options: { dir: string; reopen: () => void; rotateBytes?: number }) {
+    this.dir = options.dir;
+    this.#reopen = options.reopen;
+    this.#rotateBytes = options.rotateBytes ?? ROTATE_BYTES;
+  }
+
+  pathOf(app: string): string {
+    return join(this.dir, `${app}.log`);
+  }
+
+  /** The app's newest router lines, oldest first. */
+  recent(app: string, lines: number): LogLine[] {
+    const current = lastLines(this.pathOf(app), lines);
+    const previous = current.length < lines ? lastLines(`${this.pathOf(app)}.1`, lines - current.length) : [];
+    return [...previous, ...current].flatMap((raw) => parseRouterLine(raw) ?? []);
+  }
+
+  /** Calls `listener` with each router line of the app written from now on. */
+  follow(app: string, listener: (line: LogLine) => void): () => void {
+    let follower = this.#followers.get(app);
+    if (!follower) {
+      follower = { listeners: new Set(), files: [] };
+      this.#open(app, follower, 'end');
+      this.#followers.set(app, follower);
+    }
+    follower.listeners.add(listener);
+    this.#pollTimer ??= setInterval(() => this.poll(), POLL_MS).unref();
+    const followed = follower;
+    return () => {
+      followed.listeners.delete(listener);
+      if (followed.listeners.size > 0 || this.#followers.get(app) !== followed) return;
+      for (const file of followed.files) closeSync(file.fd);
+      this.#followers.delete(app);
+    };
+  }
+
+  /** Hands followers what nginx wrote since the last poll, across a rotation. */
+  poll(): void {
+    const now = Date.now();
+    for (const [app, follower] of this.#followers) {
+      for (const file of follower.files) this.#drain(file, follower.listeners);
+      const current = statSync(this.pathOf(app), { throwIfNoEntry: false });
+      const last = follower.files.at(-1);
+      if (current && current.ino !== last?.ino && this.#open(app, follower, 'start')) {
+        if (last) last.closeAt = now + OLD_FILE_GRACE_MS;
+        this.#drain(follower.files.at(-1)!, follower.listeners);
+      }
+      for (const file of follower.files.filter((f) => f.closeAt !== undefined && f.closeAt <= now)) closeSync(file.fd);
+      follower.files = follower.files.filter((f) => f.closeAt === undefined || f.closeAt > now);
+    }
+  }
+
+  #open(app: string, follower: Follower, at: 'start' | 'end'): boolean {
+    let fd: number;
+    try {
+      fd = openSync(this.pathOf(app), 'r');
+    } catch {
+      // Not written yet: whatever appears later is new.
+      return false;
+    }
+    const stat = fstatSync(fd);
+    follower.files.push({ fd, ino: stat.ino, offset: at === 'end' ? stat.size : 0, partial: '' });
+    return true;
+  }
+
+  #drain(file: FollowedFile, listeners: Set<(line: LogLine) => void>): void {
+    for (;;) {
+      const buffer = Buffer.alloc(BLOCK);
+      const read = readSync(file.fd, buffer, 0, BLOCK, file.offset);
+      if (read === 0) return;
+      file.offset += read;
+      const parts = (file.partial + buffer.toString('latin1', 0, read)).split('\n');
+      file.partial = parts.pop()!;
+      for (const raw of parts) {
+        const line = parseRouterLine(raw);
+        if (line) for (const listener of listeners) listener(line);
+      }
+    }
+  }
+
+  /** Moves files past the size limit aside (dropping the older ones) and has nginx reopen. */
+  rotate(): void {
+    let rotated = false;
+    for (const name of this.#files()) {
+      const path = join(this.dir, name);
+      if ((statSync(path, { throwIfNoEntry: false })?.size ?? 0) <= this.#rotateBytes) continue;
+      renameSync(path, `${path}.1`);
+      rotated = true;
+    }
+    if (rotated) this.#reopen();
+  }
+
+  /** Forgets a destroyed app's router log. */
+  remove(app: string): void {
+    rmSync(this.pathOf(app), { force: true });
+    rmSync(`${this.pathOf(app)}.1`, { force: true });
+  }
+
+  start(): void {
+    this.#rotateTimer = setInterval(() => {
+      try {
+        this.rotate();
+      } catch {
+        // The next check tries again; a failed rotation loses no lines.
+      }
+    }, ROTATE_CHECK_MS).unref();
+  }
+
+  stop(): void {
+    if (this.#rotateTimer) clearInterval(this.#rotateTimer);
+    if (this.#pollTimer) clearInterval(this.#pollTimer);
+    this.#pollTimer = undefined;
+    for (const follower of this.#followers.values()) for (const file of follower.files) closeSync(file.fd);
+    this.#followers.clear();
+  }
+
+  #files(): string[] {
+    try {
+      return readdirSync(this.dir).filter((name) => name.endsWith('.log'));
+    } catch {
+      return [];
+    }
+  }
+}

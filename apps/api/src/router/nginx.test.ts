@@ -1,0 +1,71 @@
+/**
+ * The router's nginx run for real (as root its workers are www-data) in front
+ * of a small HTTP server standing in for a dyno. No Docker needed.
+ */
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../../../test/support/ports.js';
+import { NginxRouter } from './nginx.js';
+
+function postBody(port: number, host: string, body: Buffer): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/upload', headers: { host, 'content-length': body.length }, timeout: 10_000 }, (res) => {
+      let text = '';
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('timeout', () => req.destroy(new Error('POST timed out')));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('router nginx', () => {
+  // mkdtemp makes a private (0700) folder, like the data dir platd creates.
+  const dataDir = mkdtempSync(join(tmpdir(), 'plat-router-'));
+  let dyno: Server;
+  let router: NginxRouter;
+  let port: number;
+
+  beforeAll(async () => {
+    dyno = createServer((req, res) => {
+      let bytes = 0;
+      req.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      req.on('end', () => res.end(`received ${bytes} bytes\n`));
+    });
+    await new Promise<void>((resolve) => dyno.listen(0, '127.0.0.1', resolve));
+    port = await freePort();
+    router = new NginxRouter({ dir: join(dataDir, 'router'), listenHost: '127.0.0.1', port });
+    const dynoPort = (dyno.address() as { port: number }).port;
+    await router.apply([{ app: 'upload', hostnames: ['upload.localhost'], dynos: [{ name: 'web.1', port: dynoPort }], maintenance: false }]);
+  });
+  afterAll(async () => {
+    await router?.stop();
+    await new Promise((resolve) => dyno?.close(resolve));
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('passes request bodies too big to hold in memory (its workers reach their temp folder)', async () => {
+    const body = Buffer.alloc(3 * 1024 * 1024, 'x');
+    expect(await postBody(port, 'upload.localhost', body)).toEqual({ status: 200, text: `received ${body.length} bytes\n` });
+  });
+
+  it('reloads only when the routes change', async () => {
+    const workers = () => readFileSync(`/proc/${router.runningPid()}/task/${router.runningPid()}/children`, 'utf8').trim();
+    const before = workers();
+    const dynoPort = (dyno.address() as { port: number }).port;
+    const routes = [{ app: 'upload', hostnames: ['upload.localhost'], dynos: [{ name: 'web.1', port: dynoPort }], maintenance: false }];
+    await router.apply(routes);
+    expect(workers()).toBe(before);
+    await router.apply([...routes, { app: 'other', hostnames: ['other.localhost'], dynos: [], maintenance: false }]);
+    expect(workers()).not.toBe(before);
+  });
+
+  it.runIf(userInfo().uid === 0)('opens the private data dir to the workers’ group only, to pass through', () => {
+    const mode = statSync(dataDir).mode & 0o777;
+    expect(mode).toBe(0o710);
+  });
+});

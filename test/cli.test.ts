@@ -6,6 +6,7 @@ import { statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleRepo } from './support/app-repo.js';
 import { get } from './support/http.js';
+import { until } from './support/until.js';
 import { startPlatd, type Platd } from './support/platd.js';
 
 let platd: Platd;
@@ -155,11 +156,18 @@ describe('an app from create to destroy', () => {
     expect(Object.keys(status.checks)).toEqual(['database', 'docker', 'router', 'stack']);
   });
 
-  it('renames the app and keeps the git remote pointing at it', async () => {
+  it('renames the app and keeps the git remote pointing at it, and its router log', async () => {
+    await get(platd.routerPort, 'cli-app.localhost', '/?before=rename');
+    await until('the request to reach the router log', async () => (await plat(['logs', '--source', 'router'])).stdout.includes('before=rename'), 10_000);
     const result = await plat(['apps:rename', 'cli-renamed']);
     expect(result.code, result.output).toBe(0);
     expect((await platd.git(['remote', 'get-url', 'platform'], repo)).stdout.trim()).toBe(`${platd.apiUrl}/git/cli-renamed.git`);
-    expect((await get(platd.routerPort, 'cli-renamed.localhost')).status).toBe(200);
+    expect((await get(platd.routerPort, 'cli-renamed.localhost', '/?after=rename')).status).toBe(200);
+    const logs = await until('the renamed app\'s request in its router log', async () => {
+      const text = (await plat(['logs', '--source', 'router', '-a', 'cli-renamed'])).stdout;
+      return text.includes('after=rename') && text;
+    }, 10_000);
+    expect(logs).toContain('before=rename');
   });
 
   it('destroys the app only with --confirm', async () => {

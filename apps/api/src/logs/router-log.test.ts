@@ -81,9 +81,12 @@ describe('router request log', () => {
     expect(seen.filter((entry) => entry.line.includes('/before-rotation'))).toHaveLength(1);
   });
 
-  it('forgets a destroyed app’s files', () => {
-    logs.remove('hello');
-    expect(readdirSync(router.logDir).filter((name) => name.startsWith('hello'))).toEqual([]);
+  it('moves a renamed app’s files and forgets a destroyed app’s', () => {
+    const before = lines('hello');
+    logs.rename('hello', 'hello-again');
+    expect(lines('hello-again')).toEqual(before);
     expect(lines('hello')).toEqual([]);
+    logs.remove('hello-again');
+    expect(readdirSync(router.logDir).filter((name) => name.startsWith('hello'))).toEqual([]);
   });
 });

@@ -162,6 +162,17 @@ export class RouterLogFiles {
     if (rotated) this.#reopen();
   }
 
+  /** Keeps a renamed app's router log: nginx writes on into the moved file until it reloads with the new name. */
+  rename(from: string, to: string): void {
+    for (const suffix of ['', '.1']) {
+      try {
+        renameSync(`${this.pathOf(from)}${suffix}`, `${this.pathOf(to)}${suffix}`);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
+    }
+  }
+
   /** Forgets a destroyed app's router log. */
   remove(app: string): void {
     rmSync(this.pathOf(app), { force: true });

@@ -5,6 +5,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { tmpdir, userInfo } from 'node:os';
+import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../../../test/support/ports.js';
@@ -27,6 +28,7 @@ describe('router nginx', () => {
   // mkdtemp makes a private (0700) folder, like the data dir platd creates.
   const dataDir = mkdtempSync(join(tmpdir(), 'plat-router-'));
   let dyno: Server;
+  const upgraded = new Set<Duplex>();
   let router: NginxRouter;
   let port: number;
 
@@ -36,6 +38,13 @@ describe('router nginx', () => {
       req.on('data', (chunk: Buffer) => (bytes += chunk.length));
       req.on('end', () => res.end(`received ${bytes} bytes\n`));
     });
+    // A websocket-style upgrade: answer 101, then echo whatever comes.
+    dyno.on('upgrade', (req, socket) => {
+      upgraded.add(socket);
+      socket.on('close', () => upgraded.delete(socket));
+      socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: ${req.headers.upgrade}\r\nConnection: Upgrade\r\n\r\n`);
+      socket.on('data', (chunk: Buffer) => socket.write(`echo: ${chunk}`));
+    });
     await new Promise<void>((resolve) => dyno.listen(0, '127.0.0.1', resolve));
     port = await freePort();
     router = new NginxRouter({ dir: join(dataDir, 'router'), listenHost: '127.0.0.1', port });
@@ -44,6 +53,8 @@ describe('router nginx', () => {
   });
   afterAll(async () => {
     await router?.stop();
+    for (const socket of upgraded) socket.destroy();
+    dyno?.closeAllConnections();
     await new Promise((resolve) => dyno?.close(resolve));
     rmSync(dataDir, { recursive: true, force: true });
   });
@@ -51,6 +62,25 @@ describe('router nginx', () => {
   it('passes request bodies too big to hold in memory (its workers reach their temp folder)', async () => {
     const body = Buffer.alloc(3 * 1024 * 1024, 'x');
     expect(await postBody(port, 'upload.localhost', body)).toEqual({ status: 200, text: `received ${body.length} bytes\n` });
+  });
+
+  it('passes connection upgrades (websockets) through to the dyno', async () => {
+    const echoed = await new Promise<string>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path: '/socket', headers: { host: 'upload.localhost', connection: 'Upgrade', upgrade: 'websocket' }, timeout: 10_000 });
+      req.on('upgrade', (res, socket) => {
+        expect(res.statusCode).toBe(101);
+        socket.on('data', (chunk: Buffer) => {
+          resolve(chunk.toString());
+          socket.destroy();
+        });
+        socket.write('hello over the upgraded connection');
+      });
+      req.on('response', (res) => reject(new Error(`no upgrade: ${res.statusCode}`)));
+      req.on('timeout', () => req.destroy(new Error('upgrade timed out')));
+      req.on('error', reject);
+      req.end();
+    });
+    expect(echoed).toBe('echo: hello over the upgraded connection');
   });
 
   it('reloads only when the routes change', async () => {

@@ -54,6 +54,7 @@ export async function renameAppTo(platform: Platform, app: AppRow, user: User, n
     platform.releases.run(app.name, async () => {
       if (!(await renameApp(platform.sql, app.id, name))) throw new PlatError('conflict', `Name ${name} is already taken.`);
       renameSync(repoPath(platform.reposDir, app.name), repoPath(platform.reposDir, name));
+      platform.routerLogs.rename(app.name, name);
       await audit(platform, { id: app.id, name }, user, 'app.rename', { from: app.name, to: name });
       await platform.controller.converge(name);
       await platform.controller.converge(app.name);

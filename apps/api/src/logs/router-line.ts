@@ -8,7 +8,8 @@ import type { LogLine } from './log-line.js';
  */
 const FIELDS = [
   ['time', '$msec'],
-  ['error', '$plat_error'],
+  // The router's own code (H12, H13, H14, H80), from the header it adds to its error answers.
+  ['error', '$sent_http_x_plat_error'],
   ['method', '$request_method'],
   ['path', '$request_uri'],
   ['host', '$host'],

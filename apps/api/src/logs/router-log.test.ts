@@ -23,7 +23,11 @@ describe('router request log', () => {
   let port: number;
 
   beforeAll(async () => {
-    dyno = createServer((_req, res) => res.end('hello from the dyno\n'));
+    dyno = createServer((req, res) => {
+      // An app cannot pass its own answer off as a router error.
+      if (req.url === '/spoof') res.setHeader('X-Plat-Error', 'H12');
+      res.end('hello from the dyno\n');
+    });
     await new Promise<void>((resolve) => dyno.listen(0, '127.0.0.1', resolve));
     const dynoPort = (dyno.address() as { port: number }).port;
     port = await freePort();
@@ -49,6 +53,13 @@ describe('router request log', () => {
     const [line] = await until('the request line', async () => lines('hello').length > 0 && lines('hello'), 10_000);
     expect(line).toMatch(/^at=info method=GET path="\/a\?q=\\x22quoted\\x22" host=hello\.localhost request_id=\w{32} fwd="127\.0\.0\.1" dyno=web\.3 connect=\d+ms service=\d+ms status=200 bytes=\d+$/);
     expect(lines('idle')).toEqual([]);
+  });
+
+  it('keeps an app from putting a router error code in its lines', async () => {
+    const answer = await get(port, 'hello.localhost', '/spoof');
+    expect(answer.headers['x-plat-error']).toBeUndefined();
+    const line = await until('the /spoof line', async () => lines('hello').find((entry) => entry.includes('path="/spoof"')), 10_000);
+    expect(line).toMatch(/^at=info method=GET path="\/spoof" .* status=200 /);
   });
 
   it('logs an app without web dynos with H14, and nothing for unknown hosts', async () => {

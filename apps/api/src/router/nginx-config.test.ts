@@ -39,13 +39,13 @@ describe('renderNginxConfig', () => {
   });
 
   it('answers H14 for an app with no web dynos and H80 in maintenance', () => {
-    expect(config).toMatch(/server_name idle-app\.localhost;[\s\S]*?set \$plat_error H14;[\s\S]*?return 503 "H14: no web dynos running for idle-app/);
-    expect(config).toMatch(/server_name closed\.localhost;[\s\S]*?set \$plat_error H80;[\s\S]*?Application under maintenance/);
+    expect(config).toMatch(/server_name idle-app\.localhost;[\s\S]*?add_header X-Plat-Error H14 always;[\s\S]*?return 503 "H14: no web dynos running for idle-app/);
+    expect(config).toMatch(/server_name closed\.localhost;[\s\S]*?add_header X-Plat-Error H80 always;[\s\S]*?Application under maintenance/);
     expect(config).not.toContain('upstream app_closed');
   });
 
   it("logs each app's requests to its own file, naming the dyno that answered", () => {
-    expect(config).toContain(`access_log ${dir}/logs/hello.log plat buffer=32k flush=250ms;`);
+    expect(config).toContain(`access_log ${dir}/logs/hello.log plat buffer=64k flush=250ms;`);
     expect(config).toContain(`access_log ${dir}/logs/idle-app.log plat`);
     // Unknown hosts and the generation probe are not an app's requests.
     expect(config).toContain('  access_log off;');

@@ -50,14 +50,12 @@ function appServer(input: RouterConfigInput, route: RouteTarget): string {
     listen(input),
     `    server_name ${names};`,
     // Buffered: nginx writes a block of lines at a time, not one per request.
-    `    access_log ${quote(input.logDir)}/${quote(route.app)}.log plat buffer=32k flush=250ms;`,
-    `    set $plat_error "-";`,
+    `    access_log ${quote(input.logDir)}/${quote(route.app)}.log plat buffer=64k flush=250ms;`,
   ];
   if (route.maintenance) {
     return [
       ...head,
       `    location / {`,
-      `      set $plat_error H80;`,
       `      add_header X-Plat-Error H80 always;`,
       `      return 503 "Application under maintenance (${route.app})\\n";`,
       `    }`,
@@ -68,7 +66,6 @@ function appServer(input: RouterConfigInput, route: RouteTarget): string {
     return [
       ...head,
       `    location / {`,
-      `      set $plat_error H14;`,
       `      add_header X-Plat-Error H14 always;`,
       `      return 503 "H14: no web dynos running for ${route.app}; scale with: plat scale web=1 -a ${route.app}\\n";`,
       `    }`,
@@ -84,12 +81,10 @@ function appServer(input: RouterConfigInput, route: RouteTarget): string {
     `    error_page 504 = @h12;`,
     `    error_page 502 = @h13;`,
     `    location @h12 {`,
-    `      set $plat_error H12;`,
     `      add_header X-Plat-Error H12 always;`,
     `      return 503 "H12: request timeout: ${route.app} did not answer within ${input.timeoutSeconds ?? 30} s\\n";`,
     `    }`,
     `    location @h13 {`,
-    `      set $plat_error H13;`,
     `      add_header X-Plat-Error H13 always;`,
     `      return 503 "H13: ${route.app} closed the connection without a response\\n";`,
     `    }`,
@@ -159,11 +154,11 @@ export function renderNginxConfig(input: RouterConfigInput): string {
     `  proxy_set_header X-Forwarded-Proto $scheme;`,
     `  proxy_set_header X-Forwarded-Port $server_port;`,
     `  proxy_set_header X-Request-Id $request_id;`,
+    // The router's error codes are its own: an app cannot put one in its router lines.
+    `  proxy_hide_header X-Plat-Error;`,
     `  server {`,
     listen(input, ' default_server'),
     `    server_name _;`,
-    // Declares the variable the log format names, even with no apps routed.
-    `    set $plat_error "-";`,
     `    location = /.plat/router-generation { return 200 "${input.generation}"; }`,
     `    location / { return 404 "No such app: $host\\n"; }`,
     `  }`,

@@ -18,7 +18,7 @@ export function requestLoop(options: { port: number; host: string; clients: numb
     while (!stopped && requests < options.maxRequests && Date.now() < deadline) {
       requests += 1;
       try {
-        const response = await get(options.port, options.host, '/', 10_000);
+        const response = await get(options.port, options.host, '/', { timeoutMs: 10_000 });
         if (response.status !== 200) failures.push({ status: response.status, body: response.body.slice(0, 200) });
       } catch (error) {
         failures.push({ status: 0, body: (error as Error).message });

@@ -22,7 +22,7 @@ describe('router lines', () => {
 
   it('are written by nginx as tab-separated fields', () => {
     expect(ROUTER_LOG_FORMAT.split('\\t')).toEqual([
-      '$msec', '$sent_http_x_plat_error', '$request_method', '$request_uri', '$host', '$request_id', '$remote_addr',
+      '$msec', '$sent_http_x_plat_error', '$request_method', '$request_uri', '$host', '$plat_request_id', '$remote_addr',
       '$plat_dyno', '$upstream_connect_time', '$upstream_response_time', '$status', '$bytes_sent',
     ]);
   });

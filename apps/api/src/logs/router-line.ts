@@ -13,7 +13,7 @@ const FIELDS = [
   ['method', '$request_method'],
   ['path', '$request_uri'],
   ['host', '$host'],
-  ['requestId', '$request_id'],
+  ['requestId', '$plat_request_id'],
   ['fwd', '$remote_addr'],
   ['dyno', '$plat_dyno'],
   ['connect', '$upstream_connect_time'],

@@ -26,6 +26,7 @@ describe('router request log', () => {
     dyno = createServer((req, res) => {
       // An app cannot pass its own answer off as a router error.
       if (req.url === '/spoof') res.setHeader('X-Plat-Error', 'H12');
+      res.setHeader('X-Seen-Request-Id', String(req.headers['x-request-id']));
       res.end('hello from the dyno\n');
     });
     await new Promise<void>((resolve) => dyno.listen(0, '127.0.0.1', resolve));
@@ -60,6 +61,23 @@ describe('router request log', () => {
     expect(answer.headers['x-plat-error']).toBeUndefined();
     const line = await until('the /spoof line', async () => lines('hello').find((entry) => entry.includes('path="/spoof"')), 10_000);
     expect(line).toMatch(/^at=info method=GET path="\/spoof" .* status=200 /);
+  });
+
+  it('passes a client’s well-formed request id through to the dyno and its line, and replaces any other', async () => {
+    const own = 'c0ffee+trace/id=0042-abcdef';
+    const passed = await get(port, 'hello.localhost', '/traced', { headers: { 'x-request-id': own } });
+    expect(passed.headers['x-seen-request-id']).toBe(own);
+    const replaced = await Promise.all(
+      ['short', `${'x'.repeat(201)}`, 'has spaces in it, twenty plus'].map((id) => get(port, 'hello.localhost', '/untraced', { headers: { 'x-request-id': id } })),
+    );
+    for (const answer of replaced) expect(answer.headers['x-seen-request-id']).toMatch(/^[0-9a-f]{32}$/);
+    const line = await until('the /traced line', async () => lines('hello').find((entry) => entry.includes('path="/traced"')), 10_000);
+    expect(line).toContain(` request_id=${own} `);
+    const generated = await until('the /untraced lines', async () => {
+      const found = lines('hello').filter((entry) => entry.includes('path="/untraced"'));
+      return found.length === 3 && found;
+    }, 10_000);
+    expect(generated.map((entry) => /request_id=(\S+)/.exec(entry)?.[1]).sort()).toEqual(replaced.map((answer) => answer.headers['x-seen-request-id']).sort());
   });
 
   it('logs an app without web dynos with H14, and nothing for unknown hosts', async () => {

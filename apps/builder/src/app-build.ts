@@ -1,14 +1,14 @@
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { extract } from 'tar-fs';
 import { PlatError, parseProcfile, type ProcessTypes } from '@plat/core';
 import { detectBuildpack } from './buildpacks/index.js';
 import type { ImageBuilder } from './image-builder.js';
 import { presentBuildLine } from './build-output.js';
-import { directorySource } from './source.js';
+import { archiveSource } from './source.js';
+import { buildContext, indexSource, type ContextFiles } from './source-archive.js';
 import { HOST_CA_BUNDLE, STACK_IMAGE } from './stack-image.js';
 
 /** Files the builder adds to the context, in a folder no app is likely to use. */
@@ -26,6 +26,8 @@ export interface AppBuildRequest {
   /** Refuse sources larger than this many bytes (uncompressed tar). */
   maxSourceBytes: number;
   memoryBytes?: number;
+  /** The Docker network the build runs on (see ImageBuildSpec.network). */
+  network?: string;
   timeoutMs?: number;
   emit: (line: string) => void;
 }
@@ -36,31 +38,18 @@ export interface AppBuildResult {
   processTypes: ProcessTypes;
 }
 
-async function extractSource(source: Readable, dir: string, maxBytes: number): Promise<string[]> {
-  const files: string[] = [];
+/** Saves the pushed tar, refusing it past the size limit; the file is the only thing written. */
+async function saveSource(source: Readable, file: string, maxBytes: number): Promise<void> {
   let total = 0;
   const cap = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       total += chunk.length;
       if (total > maxBytes) {
-        callback(new PlatError('payload_too_large', `The pushed source is over the ${Math.round(maxBytes / 1024 ** 2)} MB limit`));
+        callback(new PlatError('payload_too_large', `The pushed source is over the ${Math.round(maxBytes / 1024 ** 2)} MB limit (PLAT_MAX_PUSH_MB)`));
       } else callback(null, chunk);
     },
   });
-  await pipeline(
-    source,
-    cap,
-    extract(dir, {
-      map: (header) => {
-        if (header.type === 'file') files.push(header.name.replace(/^\.\//, ''));
-        return header;
-      },
-      // Symlinks are kept as links inside the tree (the Docker context never
-      // follows them); hard links and devices have no place in a source tree.
-      ignore: (_name, header) => header !== undefined && !['file', 'directory', 'symlink'].includes(header.type),
-    }),
-  );
-  return files;
+  await pipeline(source, cap, createWriteStream(file, { flags: 'wx', mode: 0o600 }));
 }
 
 /**
@@ -82,10 +71,13 @@ export function labelEveryLayer(dockerfile: string, labels: Record<string, strin
  * build it on the stack. Nothing is kept but the image.
  */
 export async function buildApp(builder: ImageBuilder, request: AppBuildRequest): Promise<AppBuildResult> {
+  // A folder only platd can enter, holding one file: the pushed tar, never extracted here.
   const dir = mkdtempSync(join(tmpdir(), 'plat-build-'));
   try {
-    const files = await extractSource(request.source, dir, request.maxSourceBytes);
-    const source = directorySource(dir, files);
+    const tarFile = join(dir, 'source.tar');
+    await saveSource(request.source, tarFile, request.maxSourceBytes);
+    const index = await indexSource(createReadStream(tarFile));
+    const source = archiveSource(index);
     const procfileText = source.read('Procfile');
     const procfile = procfileText === undefined ? {} : parseProcfile(procfileText);
     const buildpack = detectBuildpack(source, request.buildpack);
@@ -97,21 +89,25 @@ export async function buildApp(builder: ImageBuilder, request: AppBuildRequest):
       throw new PlatError('build_failed', 'No process types: add a Procfile (e.g. "web: gunicorn app:app")');
     }
 
-    mkdirSync(join(dir, BUILD_DIR), { recursive: true });
-    writeFileSync(join(dir, BUILD_DIR, 'Dockerfile'), labelEveryLayer(plan.dockerfile, request.labels));
-    writeFileSync(join(dir, BUILD_DIR, 'ca-certificates.crt'), readFileSync(HOST_CA_BUNDLE));
-    for (const [name, content] of Object.entries(plan.files ?? {})) writeFileSync(join(dir, BUILD_DIR, name), content, { mode: 0o755 });
-    const dockerignore = join(dir, '.dockerignore');
-    if (existsSync(dockerignore)) appendFileSync(dockerignore, `\n!${BUILD_DIR}\n`);
+    const files: ContextFiles = {
+      [`${BUILD_DIR}/Dockerfile`]: { content: labelEveryLayer(plan.dockerfile, request.labels) },
+      [`${BUILD_DIR}/ca-certificates.crt`]: { content: readFileSync(HOST_CA_BUNDLE) },
+    };
+    for (const [name, content] of Object.entries(plan.files ?? {})) files[`${BUILD_DIR}/${name}`] = { content, mode: 0o755 };
+    // The app's own ignore rules stay, but may not hide the builder's folder.
+    if (index.entries.has('.dockerignore')) {
+      files['.dockerignore'] = { content: `${source.read('.dockerignore') ?? ''}\n!${BUILD_DIR}\n` };
+    }
 
     request.emit('-----> Building image');
     const imageId = await builder.build({
-      contextDir: dir,
+      context: buildContext(tarFile, index, files),
       dockerfile: `${BUILD_DIR}/Dockerfile`,
       tag: request.tag,
       // Also on the final image: a multi-stage Dockerfile's last stage has no labels of its own.
       labels: request.labels,
       ...(request.memoryBytes ? { memoryBytes: request.memoryBytes } : {}),
+      ...(request.network ? { network: request.network } : {}),
       ...(request.timeoutMs ? { timeoutMs: request.timeoutMs } : {}),
       onLine: (raw) => {
         const line = presentBuildLine(raw);

@@ -1,5 +1,5 @@
-import { readFileSync, statSync } from 'node:fs';
-import { join, normalize } from 'node:path';
+import { PlatError } from '@plat/core';
+import { DEFAULT_LIMITS, resolveInTree, type IndexLimits, type SourceEntry, type SourceIndex } from './source-archive.js';
 
 /**
  * What a buildpack may look at: the pushed tree, read-only. Buildpacks see
@@ -23,23 +23,31 @@ export function memorySource(files: Record<string, string>): Source {
   };
 }
 
-/** A Source over an extracted build directory; `list` is the extracted file list. */
-export function directorySource(dir: string, list: string[]): Source {
-  const known = new Set(list);
-  const inside = (path: string) => {
-    const clean = normalize(path);
-    if (clean.startsWith('..') || clean.startsWith('/')) return undefined;
-    return join(dir, clean);
+/**
+ * A Source over the pushed tree's index. Paths resolve through the tree's own
+ * symlinks; one that leads out of the tree, or a file too large to read, is
+ * a clear build failure rather than a read of anything on the host.
+ */
+export function archiveSource(index: SourceIndex, limits: IndexLimits = DEFAULT_LIMITS): Source {
+  const regularFile = (path: string): SourceEntry | undefined => {
+    const target = resolveInTree(index.entries, path);
+    if (target === undefined) {
+      throw new PlatError('build_failed', `${path} is a symbolic link that leads out of the app's tree: Plat does not follow it.`);
+    }
+    const entry = index.entries.get(target);
+    return entry?.type === 'file' ? entry : undefined;
   };
   return {
-    has: (path) => known.has(path),
+    has: (path) => index.entries.has(path) && regularFile(path) !== undefined,
     read: (path) => {
-      const full = inside(path);
-      if (!full || !known.has(path)) return undefined;
-      // Cap what detection reads: no buildpack needs a multi-megabyte file.
-      if (statSync(full).size > 1024 * 1024) return undefined;
-      return readFileSync(full, 'utf8');
+      if (!index.entries.has(path)) return undefined;
+      const entry = regularFile(path);
+      if (!entry) return undefined;
+      if (entry.size > limits.readBytes) {
+        throw new PlatError('build_failed', `${path} is over ${Math.round(limits.readBytes / 1024)} KB: Plat reads it to plan the build and keeps it small.`);
+      }
+      return entry.content?.toString('utf8');
     },
-    files: () => [...known].sort(),
+    files: () => [...index.entries].filter(([, entry]) => entry.type === 'file').map(([path]) => path).sort(),
   };
 }

@@ -22,6 +22,20 @@ export function runGit(args: string[], options: { cwd?: string } = {}): Promise<
   });
 }
 
+/**
+ * git's own checks on every push, as `-c` options so repositories made by
+ * older platds get them too: objects are fsck'd (no malformed trees, no
+ * duplicate or `..` entries, no `.git` names), and a pack larger than the
+ * limit is refused by git before anything is stored, whatever the ref.
+ */
+export function receiveChecks(maxPushBytes: number): string[] {
+  return [
+    '-c', 'receive.fsckObjects=true',
+    '-c', 'transfer.fsckObjects=true',
+    '-c', `receive.maxInputSize=${maxPushBytes}`,
+  ];
+}
+
 /** Creates the app's bare repository when missing; idempotent. */
 export async function ensureRepository(reposDir: string, app: string): Promise<string> {
   const path = repoPath(reposDir, app);

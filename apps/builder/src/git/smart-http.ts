@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { APP_NAME_PATTERN, KeyedQueue, PlatError } from '@plat/core';
-import { HOOKS_DIR, repoPath } from './repository.js';
+import { HOOKS_DIR, receiveChecks, repoPath } from './repository.js';
 
 /**
  * git's smart HTTP protocol for app repositories, served by `git
@@ -21,6 +21,8 @@ export interface GitReceiverOptions {
   authorize(app: string, token: string | undefined, service: GitService): Promise<void>;
   /** Environment for the hook: how it reaches platd. */
   hookEnv(app: string): Record<string, string>;
+  /** Packs larger than this are refused by git itself (receive.maxInputSize). */
+  maxPushBytes: number;
 }
 
 const SERVICES = new Set<string>(['git-receive-pack', 'git-upload-pack']);
@@ -104,7 +106,8 @@ export async function gitReceiver(app: FastifyInstance, options: GitReceiverOpti
         const { name, path, command } = await prepare(request, service);
         const run = () =>
           new Promise<void>((finished) => {
-            const child = spawn('git', ['-c', `core.hooksPath=${HOOKS_DIR}`, command, '--stateless-rpc', path], {
+            const checks = command === 'receive-pack' ? receiveChecks(options.maxPushBytes) : [];
+            const child = spawn('git', [...checks, '-c', `core.hooksPath=${HOOKS_DIR}`, command, '--stateless-rpc', path], {
               env: gitEnv(name),
               stdio: ['pipe', 'pipe', 'inherit'],
             });

@@ -98,7 +98,7 @@ export async function startPlatd(options: { env?: NodeJS.ProcessEnv } = {}): Pro
   };
   return {
     instance,
-    apiUrl: `http://127.0.0.1:${apiPort}`,
+    apiUrl: `http://${env.PLAT_API_HOST}:${apiPort}`,
     apiPort,
     routerPort,
     dataDir: env.PLAT_DATA_DIR!,

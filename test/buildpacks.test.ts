@@ -182,7 +182,9 @@ describe('build limits', () => {
     expect((await platd.plat(['apps:create', 'big'], { cwd: repo })).code).toBe(0);
     const push = await platd.git(['push', 'platform', 'main'], repo);
     expect(push.code).not.toBe(0);
-    expect(push.output).toContain('The pushed source is over the 1 MB limit');
+    // git itself refuses the pack (receive.maxInputSize) before anything is stored.
+    expect(push.output).toContain('pack exceeds maximum allowed size');
+    expect((await platd.git(['ls-remote', 'platform'], repo)).stdout).not.toContain('refs/heads/main');
   });
 
   it('stops a build that runs past the time limit', async () => {

@@ -10,8 +10,8 @@ mkdir -p "$DATA_DIR"
 
 say() { printf -- '-----> %s\n' "$*"; }
 
-# 1. Debian packages: Docker Engine, nginx (the router), git, debootstrap (the stack).
-declare -A need=([dockerd]=docker.io [nginx]=nginx [git]=git [debootstrap]=debootstrap [tar]=tar)
+# 1. Debian packages: Docker Engine, nginx (the router), git, debootstrap (the stack), iptables (walls dynos off the host).
+declare -A need=([dockerd]=docker.io [nginx]=nginx [git]=git [debootstrap]=debootstrap [tar]=tar [iptables]=iptables)
 missing=()
 for cmd in "${!need[@]}"; do
   if ! command -v "$cmd" >/dev/null 2>&1 && ! [ -x "/usr/sbin/$cmd" ]; then missing+=("${need[$cmd]}"); fi

@@ -1,6 +1,7 @@
+import { HostFirewall } from '@plat/api';
 import Docker from 'dockerode';
 
-/** Removes every container, network and image a test platd made (by its instance label). */
+/** Removes every container, network, image and firewall rule a test platd made (by its instance label and tag). */
 export async function removeInstanceResources(instance: string): Promise<void> {
   const docker = new Docker();
   const filters = { label: [`plat.instance=${instance}`] };
@@ -10,6 +11,7 @@ export async function removeInstanceResources(instance: string): Promise<void> {
   await Promise.all(volumes.map((v) => docker.getVolume(v.Name).remove().catch(() => undefined)));
   const networks = await docker.listNetworks({ filters });
   await Promise.all(networks.map((n) => docker.getNetwork(n.Id).remove().catch(() => undefined)));
+  await new HostFirewall({ instance }).releaseAll();
   const images = await docker.listImages({ filters });
   for (const image of images) await docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
 }

@@ -3,5 +3,6 @@ export { renderNginxConfig, type RouteTarget } from './router/nginx-config.js';
 export { NginxRouter } from './router/nginx.js';
 export { desiredDynos, LABELS } from './controller/dyno-spec.js';
 export { planReconcile } from './controller/reconcile.js';
+export { HostFirewall } from './controller/host-firewall.js';
 export { openDatabase } from './store/database.js';
 export { migrate } from './store/migrate.js';

@@ -9,6 +9,7 @@ import { buildServer } from './http/server.js';
 import { assemblePlatform } from './platform.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { openDatabase } from './store/database.js';
+import { failInterruptedBuilds } from './store/builds.js';
 import { migrate } from './store/migrate.js';
 
 const log = (line: string) => console.log(`${new Date().toISOString()} plat[platd]: ${line}`);
@@ -36,6 +37,8 @@ async function main(): Promise<void> {
   // never became current, and converging removes whatever it started.
   const abandoned = await database.sql`update releases set status = 'failed' where status = 'pending'`;
   if (abandoned.count > 0) log(`marked ${abandoned.count} interrupted release(s) failed`);
+  const interruptedBuilds = await failInterruptedBuilds(database.sql);
+  if (interruptedBuilds > 0) log(`marked ${interruptedBuilds} interrupted build(s) failed`);
   platform.routerLogs.start();
   await controller.restoreAll();
   await controller.start();

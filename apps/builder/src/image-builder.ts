@@ -18,6 +18,8 @@ export interface ImageBuildSpec {
   buildArgs?: Record<string, string>;
   /** Memory limit for each build step, in bytes. */
   memoryBytes?: number;
+  /** The Docker network build steps run on; pushed code gets one walled off from the host. */
+  network?: string;
   timeoutMs?: number;
   onLine?: (line: string) => void;
 }
@@ -48,6 +50,7 @@ export class ImageBuilder {
       rm: true,
       forcerm: true,
       ...(spec.memoryBytes ? { memory: spec.memoryBytes, memswap: spec.memoryBytes } : {}),
+      ...(spec.network ? { networkmode: spec.network } : {}),
     });
     return new Promise<string>((resolve, reject) => {
       let imageId: string | undefined;

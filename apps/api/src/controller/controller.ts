@@ -54,7 +54,14 @@ export class Controller {
    * converge every app on a timer, so anything missed is caught up.
    */
   async start(intervalMs = 30_000): Promise<void> {
-    this.#unwatch = await this.#deps.runtime.watchDeaths((death) => this.#onDeath(death));
+    this.#unwatch = await this.#deps.runtime.watchDeaths(
+      (death) => this.#onDeath(death),
+      () => {
+        // dockerd came back (live-restore is off: its restart stopped the dynos).
+        this.#deps.log('Docker events stream reopened; converging every app');
+        void this.#convergeAll();
+      },
+    );
     this.#timer = setInterval(() => void this.#convergeAll(), intervalMs);
     this.#timer.unref();
   }

@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { DYNO_PORT, DYNO_USER, LABELS, type DynoSpec } from './dyno-spec.js';
+import { bridgeOf } from './firewall-plan.js';
+import { HostFirewall } from './host-firewall.js';
 import type { ObservedDyno } from './reconcile.js';
 
 /**
@@ -35,10 +37,14 @@ export interface AddonContainerSpec {
 export class DockerRuntime {
   readonly #docker: Docker;
   readonly #instance: string;
+  readonly #firewall: HostFirewall;
+  /** Networks whose firewall rules this process has checked: converging does not re-run iptables. */
+  readonly #isolated = new Set<string>();
 
-  constructor(options: { instance: string; docker?: Docker }) {
+  constructor(options: { instance: string; docker?: Docker; firewall?: HostFirewall }) {
     this.#docker = options.docker ?? new Docker();
     this.#instance = options.instance;
+    this.#firewall = options.firewall ?? new HostFirewall({ instance: options.instance });
   }
 
   async ping(): Promise<void> {
@@ -46,21 +52,42 @@ export class DockerRuntime {
   }
 
   async ensureNetwork(name: string, app: string): Promise<void> {
-    const existing = await this.#docker.listNetworks({ filters: { name: [name] } });
-    if (existing.some((network) => network.Name === name)) return;
-    await this.#docker.createNetwork({
-      Name: name,
-      Driver: 'bridge',
-      Labels: { [LABELS.instance]: this.#instance, [LABELS.app]: app },
-    });
+    await this.#ensureIsolatedNetwork(name, { [LABELS.instance]: this.#instance, [LABELS.app]: app });
+  }
+
+  /** The network image builds of pushed code run on: isolated from the host like the apps' own. */
+  async ensureBuildNetwork(): Promise<string> {
+    // No app name can start with a dash, so this never meets an app's network.
+    const name = `plat-${this.#instance}--builds`;
+    await this.#ensureIsolatedNetwork(name, { [LABELS.instance]: this.#instance });
+    return name;
+  }
+
+  /**
+   * Creates the network when missing and makes sure its bridge is firewalled
+   * off the host (host-firewall.ts) before any container joins it.
+   */
+  async #ensureIsolatedNetwork(name: string, labels: Record<string, string>): Promise<void> {
+    let network: { Id: string; Options?: Record<string, string> } | undefined = (await this.#docker.listNetworks({ filters: { name: [name] } })).find(
+      (candidate) => candidate.Name === name,
+    );
+    if (network && this.#isolated.has(network.Id)) return;
+    network ??= { Id: (await this.#docker.createNetwork({ Name: name, Driver: 'bridge', Labels: labels, CheckDuplicate: true })).id };
+    await this.#firewall.isolate(bridgeOf(network));
+    this.#isolated.add(network.Id);
   }
 
   async removeNetwork(name: string): Promise<void> {
+    let network: Docker.NetworkInspectInfo;
     try {
-      await this.#docker.getNetwork(name).remove();
+      network = (await this.#docker.getNetwork(name).inspect()) as Docker.NetworkInspectInfo;
+      await this.#docker.getNetwork(network.Id).remove();
     } catch (error) {
       if (statusOf(error) !== 404) throw error;
+      return;
     }
+    this.#isolated.delete(network.Id);
+    await this.#firewall.release(bridgeOf(network));
   }
 
   #containerOptions(spec: DynoSpec): Docker.ContainerCreateOptions {
@@ -208,32 +235,62 @@ export class DockerRuntime {
 
   /**
    * Calls onDie for every container of this instance that exits, as Docker
-   * reports it; returns a function that stops watching.
+   * reports it; returns a function that stops watching. When the stream ends
+   * or fails (dockerd restarted), it is reopened with backoff and onReopen
+   * runs: deaths while it was closed went unseen, so the caller reconciles.
    */
-  async watchDeaths(onDie: (death: DynoDeath) => void): Promise<() => void> {
-    const stream = (await this.#docker.getEvents({
-      filters: { type: ['container'], event: ['die'], label: [`${LABELS.instance}=${this.#instance}`] },
-    })) as unknown as NodeJS.ReadableStream & { destroy(): void };
-    let pending = '';
-    stream.on('data', (chunk: Buffer) => {
-      pending += chunk.toString('utf8');
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines.filter(Boolean)) {
-        const event = JSON.parse(line) as { id: string; Actor?: { Attributes?: Record<string, string> } };
-        const attributes = event.Actor?.Attributes ?? {};
-        onDie({
-          id: event.id,
-          app: attributes[LABELS.app] ?? '',
-          dyno: attributes[LABELS.dyno] ?? '',
-          releaseId: attributes[LABELS.release] ?? '',
-          oneOff: Boolean(attributes[LABELS.oneOff]),
-          exitCode: Number(attributes.exitCode ?? -1),
-        });
-      }
-    });
-    stream.on('error', () => {});
-    return () => stream.destroy();
+  async watchDeaths(onDie: (death: DynoDeath) => void, onReopen: () => void = () => {}): Promise<() => void> {
+    let stopped = false;
+    let current: (NodeJS.ReadableStream & { destroy(): void }) | undefined;
+    let retry: NodeJS.Timeout | undefined;
+    let delayMs: number = REOPEN_BACKOFF.initialMs;
+    const open = async () => {
+      const stream = (await this.#docker.getEvents({
+        filters: { type: ['container'], event: ['die'], label: [`${LABELS.instance}=${this.#instance}`] },
+      })) as unknown as NodeJS.ReadableStream & { destroy(): void };
+      if (stopped) return stream.destroy();
+      current = stream;
+      let pending = '';
+      stream.on('data', (chunk: Buffer) => {
+        pending += chunk.toString('utf8');
+        const lines = pending.split('\n');
+        pending = lines.pop() ?? '';
+        for (const line of lines.filter(Boolean)) onDie(toDeath(line));
+      });
+      let closed = false;
+      const reopen = () => {
+        if (closed) return;
+        closed = true;
+        stream.destroy();
+        if (!stopped) schedule();
+      };
+      stream.on('end', reopen);
+      stream.on('close', reopen);
+      stream.on('error', reopen);
+    };
+    const schedule = () => {
+      retry = setTimeout(() => {
+        open().then(
+          () => {
+            delayMs = REOPEN_BACKOFF.initialMs;
+            // A restarted dockerd may have rebuilt its chains: check the networks' rules again.
+            this.#isolated.clear();
+            if (!stopped) onReopen();
+          },
+          () => {
+            delayMs = Math.min(delayMs * 2, REOPEN_BACKOFF.capMs);
+            if (!stopped) schedule();
+          },
+        );
+      }, delayMs);
+      retry.unref();
+    };
+    await open();
+    return () => {
+      stopped = true;
+      clearTimeout(retry);
+      current?.destroy();
+    };
   }
 
   /**
@@ -455,6 +512,22 @@ export class DockerRuntime {
       if (status !== 404 && status !== 409) throw error;
     }
   }
+}
+
+/** How soon the Docker events stream is reopened after it ends: doubling, capped. */
+const REOPEN_BACKOFF = { initialMs: 500, capMs: 15_000 } as const;
+
+function toDeath(line: string): DynoDeath {
+  const event = JSON.parse(line) as { id: string; Actor?: { Attributes?: Record<string, string> } };
+  const attributes = event.Actor?.Attributes ?? {};
+  return {
+    id: event.id,
+    app: attributes[LABELS.app] ?? '',
+    dyno: attributes[LABELS.dyno] ?? '',
+    releaseId: attributes[LABELS.release] ?? '',
+    oneOff: Boolean(attributes[LABELS.oneOff]),
+    exitCode: Number(attributes.exitCode ?? -1),
+  };
 }
 
 function statusOf(error: unknown): number | undefined {

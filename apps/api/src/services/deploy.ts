@@ -55,6 +55,7 @@ async function runDeploy(platform: Platform, { app, commit, source, emit, expect
       labels: { [LABELS.instance]: settings.instance, [LABELS.appId]: app.id },
       maxSourceBytes: settings.maxSourceBytes,
       memoryBytes: settings.buildMemoryBytes,
+      network: await platform.runtime.ensureBuildNetwork(),
       timeoutMs: settings.buildTimeoutMs,
       emit: line,
     });

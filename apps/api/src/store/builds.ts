@@ -40,3 +40,16 @@ export async function findBuild(sql: Sql, appId: string, id: string): Promise<Bu
   const [row] = await sql<BuildRow[]>`select * from builds where app_id = ${appId} and id = ${id}`;
   return row;
 }
+
+/**
+ * Fails the builds a platd exit cut short: nothing is building them any
+ * more. Called at start-up, before platd takes pushes; returns how many.
+ */
+export async function failInterruptedBuilds(sql: Sql): Promise<number> {
+  const note = ' !     Build interrupted by a platd restart';
+  const result = await sql`
+    update builds set status = 'failed', updated_at = now(),
+      output = case when output = '' then ${note} else output || ${'\n' + note} end
+    where status = 'pending'`;
+  return result.count;
+}

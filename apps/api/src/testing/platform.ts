@@ -12,6 +12,7 @@ import Docker from 'dockerode';
 import type { FastifyInstance } from 'fastify';
 import { ImageBuilder } from '@plat/builder';
 import { ensureAdminToken } from '../admin-token.js';
+import { HostFirewall } from '../controller/host-firewall.js';
 import { settingsFromEnv, type Settings } from '../config.js';
 import { buildServer } from '../http/server.js';
 import { assemblePlatform, type Platform } from '../platform.js';
@@ -44,6 +45,7 @@ export async function removeInstance(instance: string): Promise<void> {
   for (const c of await docker.listContainers({ all: true, filters })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
   for (const v of (await docker.listVolumes({ filters })).Volumes ?? []) await docker.getVolume(v.Name).remove().catch(() => {});
   for (const n of await docker.listNetworks({ filters })) await docker.getNetwork(n.Id).remove().catch(() => {});
+  await new HostFirewall({ instance }).releaseAll();
   for (const i of await docker.listImages({ all: true, filters })) await docker.getImage(i.Id).remove({ force: true }).catch(() => {});
 }
 

@@ -1,0 +1,86 @@
+/**
+ * The host firewall rules that keep dynos and builds off the host: pure data
+ * in, iptables argument arrays out. host-firewall.ts runs them.
+ *
+ * Traffic from a container to any of the host's own addresses (the network's
+ * gateway, eth0, other bridges' gateways) enters the host through the INPUT
+ * chain on the network's bridge; only replies to connections the host opened
+ * (docker-proxy reaching a dyno's 127.0.0.1-published port for the router)
+ * may pass. Traffic to link-local addresses (169.254.169.254, the cloud
+ * metadata service, and its neighbours) is routed, so it is dropped where
+ * Docker lets the admin filter forwarded traffic (DOCKER-USER). Traffic
+ * between containers on the same network and out to the internet is left
+ * alone.
+ */
+
+/** Where cloud metadata services answer (AWS, GCP, Azure, OpenStack, ECS). */
+export const LINK_LOCAL_RANGE = '169.254.0.0/16';
+
+export interface FirewallRule {
+  chain: string;
+  /** The rule's match and target, as iptables takes them after the chain. */
+  spec: string[];
+}
+
+const BRIDGE = /^[A-Za-z0-9_.-]{1,15}$/;
+const INSTANCE = /^[a-z0-9]{1,16}$/;
+
+/** The comment every rule of an instance carries, so its rules can be found and removed. */
+export function ruleTag(instance: string): string {
+  if (!INSTANCE.test(instance)) throw new Error(`not a Plat instance name: ${JSON.stringify(instance)}`);
+  return `plat:${instance}`;
+}
+
+/** The rules that isolate one Docker network's bridge interface from the host. */
+export function isolationRules(options: { instance: string; bridge: string; forwardChain: string }): FirewallRule[] {
+  const { bridge, forwardChain } = options;
+  if (!BRIDGE.test(bridge)) throw new Error(`not a network interface name: ${JSON.stringify(bridge)}`);
+  const comment = ['-m', 'comment', '--comment', ruleTag(options.instance)];
+  return [
+    { chain: 'INPUT', spec: ['-i', bridge, '-m', 'conntrack', '!', '--ctstate', 'RELATED,ESTABLISHED', ...comment, '-j', 'DROP'] },
+    { chain: forwardChain, spec: ['-i', bridge, '-d', LINK_LOCAL_RANGE, ...comment, '-j', 'DROP'] },
+  ];
+}
+
+/** iptables arguments that succeed only when the rule is present. */
+export function checkArgs(rule: FirewallRule): string[] {
+  return ['-w', '-C', rule.chain, ...rule.spec];
+}
+
+/** Inserted first in its chain, ahead of any ACCEPT the host's own firewall has. */
+export function insertArgs(rule: FirewallRule): string[] {
+  return ['-w', '-I', rule.chain, '1', ...rule.spec];
+}
+
+export function deleteArgs(rule: FirewallRule): string[] {
+  return ['-w', '-D', rule.chain, ...rule.spec];
+}
+
+/**
+ * The rules in an `iptables -S` listing that carry the instance's tag (and
+ * name the bridge, when one is given), ready for deleteArgs.
+ */
+export function taggedRules(listing: string, options: { instance: string; bridge?: string }): FirewallRule[] {
+  const tag = ruleTag(options.instance);
+  const rules: FirewallRule[] = [];
+  for (const line of listing.split('\n')) {
+    const words = line.trim().split(/\s+/).map(unquote);
+    if (words[0] !== '-A' || !words[1]) continue;
+    const spec = words.slice(2);
+    const comment = spec.indexOf('--comment');
+    if (comment < 0 || spec[comment + 1] !== tag) continue;
+    const input = spec.indexOf('-i');
+    if (options.bridge !== undefined && (input < 0 || spec[input + 1] !== options.bridge)) continue;
+    rules.push({ chain: words[1], spec });
+  }
+  return rules;
+}
+
+function unquote(word: string): string {
+  return word.length >= 2 && word.startsWith('"') && word.endsWith('"') ? word.slice(1, -1) : word;
+}
+
+/** The bridge interface Docker made for a network: its own option, else `br-` and the id's first 12 characters. */
+export function bridgeOf(network: { Id: string; Options?: Record<string, string> | null }): string {
+  return network.Options?.['com.docker.network.bridge.name'] ?? `br-${network.Id.slice(0, 12)}`;
+}

@@ -1,0 +1,73 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { checkArgs, deleteArgs, insertArgs, isolationRules, taggedRules, type FirewallRule } from './firewall-plan.js';
+
+/**
+ * Applies firewall-plan.ts's rules with iptables (whichever backend Docker
+ * uses: Debian's iptables is the nf_tables one, as is Docker's). Every rule is
+ * checked before it is inserted, so applying twice changes nothing. Failing
+ * to isolate a network is an error: a dyno never starts on an open one.
+ */
+export class HostFirewall {
+  readonly #instance: string;
+  readonly #iptables: string;
+  #forwardChain: Promise<string> | undefined;
+
+  constructor(options: { instance: string; iptables?: string }) {
+    this.#instance = options.instance;
+    this.#iptables = options.iptables ?? (existsSync('/usr/sbin/iptables') ? '/usr/sbin/iptables' : 'iptables');
+  }
+
+  /** Keeps containers on the bridge off the host's addresses and the metadata range. */
+  async isolate(bridge: string): Promise<void> {
+    const rules = isolationRules({ instance: this.#instance, bridge, forwardChain: await this.#forward() });
+    for (const rule of rules) {
+      if (await this.#present(rule)) continue;
+      await this.#run(insertArgs(rule));
+    }
+  }
+
+  /** Removes the bridge's rules (its network is gone; Docker may reuse the name). */
+  async release(bridge: string): Promise<void> {
+    await this.#deleteAll(taggedRules(await this.#run(['-w', '-S']), { instance: this.#instance, bridge }));
+  }
+
+  /** Removes every rule this instance made. */
+  async releaseAll(): Promise<void> {
+    await this.#deleteAll(taggedRules(await this.#run(['-w', '-S']), { instance: this.#instance }));
+  }
+
+  async #deleteAll(rules: FirewallRule[]): Promise<void> {
+    for (const rule of rules) {
+      // A rule inserted twice (two starts racing) is listed twice: each -D removes one.
+      await this.#run(deleteArgs(rule)).catch(async (error: Error) => {
+        if (await this.#present(rule)) throw error;
+      });
+    }
+  }
+
+  /** Docker's chain for the admin's own forwarding rules, when Docker manages iptables. */
+  #forward(): Promise<string> {
+    this.#forwardChain ??= this.#run(['-w', '-S', 'DOCKER-USER']).then(
+      () => 'DOCKER-USER',
+      () => 'FORWARD',
+    );
+    return this.#forwardChain;
+  }
+
+  async #present(rule: FirewallRule): Promise<boolean> {
+    return this.#run(checkArgs(rule)).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  #run(args: string[]): Promise<string> {
+    return new Promise((resolve, reject) => {
+      execFile(this.#iptables, args, { timeout: 30_000 }, (error, stdout, stderr) => {
+        if (error) reject(new Error(`iptables ${args.join(' ')} failed: ${(stderr || error.message).trim()}`));
+        else resolve(stdout);
+      });
+    });
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * A tenant's code, in a dyno or in a build, tries to reach the host: platd's
+ * API, the router, another service listening on 0.0.0.0, and the cloud
+ * metadata address. None of them answers, while the app keeps serving through
+ * the router and containers on the app's network still reach each other.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exampleRepo } from '../support/app-repo.js';
+import { instanceContainers } from '../support/docker-cleanup.js';
+import { get } from '../support/http.js';
+import { startPlatd, type Platd } from '../support/platd.js';
+import { run } from '../support/run.js';
+
+const METADATA = '169.254.169.254:80';
+
+/** Connects to each host:port at once, 3 s each; prints {target: open | refused | timeout | error N}. */
+const PROBE = `
+import json, socket, sys, threading
+out = {}
+def probe(target):
+    host, port = target.rsplit(':', 1)
+    s = socket.socket()
+    s.settimeout(3)
+    try:
+        s.connect((host, int(port)))
+        out[target] = 'open'
+    except socket.timeout:
+        out[target] = 'timeout'
+    except OSError as e:
+        out[target] = 'refused' if e.errno == 111 else 'error %d' % e.errno
+    finally:
+        s.close()
+threads = [threading.Thread(target=probe, args=(t,)) for t in sys.argv[1:]]
+for t in threads: t.start()
+for t in threads: t.join()
+print('PROBE ' + json.dumps(out))
+`;
+
+let platd: Platd;
+let repo: string;
+/** A service of the host's own on every address: nothing of Plat, nothing a tenant may reach. */
+let hostService: Server;
+let hostServicePort: number;
+let hostServiceConnections = 0;
+const docker = new Docker();
+
+function hostAddresses(): string[] {
+  return Object.values(networkInterfaces())
+    .flatMap((addresses) => addresses ?? [])
+    .filter((address) => address.family === 'IPv4' && !address.internal)
+    .map((address) => address.address);
+}
+
+/** Every host address with each port the host listens on for everyone: platd's API, the router, the host service. */
+function hostTargets(extraAddresses: string[]): string[] {
+  const addresses = [...new Set([...extraAddresses, ...hostAddresses()])];
+  return addresses.flatMap((address) => [platd.apiPort, platd.routerPort, hostServicePort].map((port) => `${address}:${port}`));
+}
+
+function probeResult(output: string): Record<string, string> {
+  const line = /PROBE (\{.*\})/.exec(output)?.[1];
+  if (!line) throw new Error(`the probe printed no result:\n${output}`);
+  return JSON.parse(line) as Record<string, string>;
+}
+
+async function webDyno(): Promise<{ ip: string; gateway: string }> {
+  const info = (await instanceContainers(platd.instance)).find((c) => c.Labels['plat.dyno'] === 'web.1' && c.State === 'running');
+  if (!info) throw new Error('no running web.1');
+  const network = Object.values((await docker.getContainer(info.Id).inspect()).NetworkSettings.Networks)[0]!;
+  return { ip: network.IPAddress, gateway: network.Gateway };
+}
+
+/** Packets the instance's metadata rule has dropped so far. */
+async function metadataDrops(): Promise<number> {
+  const listing = await run('iptables', ['-w', '-S', 'DOCKER-USER', '-v']);
+  return listing.stdout
+    .split('\n')
+    .filter((line) => line.includes('169.254.0.0/16') && line.includes(`"plat:${platd.instance}"`))
+    .reduce((sum, line) => sum + Number(/ -c (\d+) /.exec(line)?.[1] ?? 0), 0);
+}
+
+beforeAll(async () => {
+  hostService = createServer((socket) => {
+    hostServiceConnections += 1;
+    socket.end('host secrets\n');
+  });
+  await new Promise<void>((resolve) => hostService.listen(0, '0.0.0.0', resolve));
+  hostServicePort = (hostService.address() as { port: number }).port;
+  // On every address, as a server's platd and router are: the firewall, not the bind address, must keep dynos out.
+  platd = await startPlatd({ env: { PLAT_API_HOST: '0.0.0.0', PLAT_ROUTER_HOST: '0.0.0.0' } });
+  expect((await platd.plat(['login', '--api-url', platd.apiUrl, '--token', platd.adminToken])).code).toBe(0);
+  repo = await exampleRepo(platd, 'flask-hello');
+  expect((await platd.plat(['apps:create', 'walled'], { cwd: repo })).code).toBe(0);
+  const push = await platd.git(['push', 'platform', 'main'], repo);
+  expect(push.code, push.output).toBe(0);
+});
+afterAll(async () => {
+  await platd?.destroy();
+  hostService?.close();
+});
+
+describe('a dyno', () => {
+  it("gets no answer from the host's ports or the metadata address, yet reaches its own network and keeps serving", async () => {
+    const web = await webDyno();
+    const blocked = [...hostTargets([web.gateway]), METADATA];
+    const neighbour = `${web.ip}:5000`;
+    const dropsBefore = await metadataDrops();
+
+    const result = await platd.plat(['run', 'python3', '-c', PROBE, ...blocked, neighbour], { cwd: repo });
+    expect(result.code, result.output).toBe(0);
+    const outcome = probeResult(result.stdout);
+
+    for (const target of blocked) expect(outcome[target], `${target} from a dyno`).toBe('timeout');
+    // The same probe does get through where it may: the web dyno, over the app's network.
+    expect(outcome[neighbour], 'the web dyno from a one-off dyno').toBe('open');
+    expect(await metadataDrops(), "the instance's metadata rule dropped the attempt").toBeGreaterThan(dropsBefore);
+    expect(hostServiceConnections, 'connections that reached the host service').toBe(0);
+
+    // The other direction is the router's, and it keeps working.
+    const page = await get(platd.routerPort, 'walled.localhost');
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('(dyno web.1)');
+  });
+
+  it('is what blocks it: a container outside Plat reaches the same host service', async () => {
+    // Proves the probe and the listener work, so the timeouts above are the firewall's doing.
+    const container = await docker.createContainer({
+      Image: 'plat/stack:latest',
+      Cmd: ['python3', '-c', PROBE, `${hostAddresses()[0]}:${hostServicePort}`],
+      HostConfig: { NetworkMode: 'bridge' },
+      Labels: { 'plat.instance': platd.instance },
+    });
+    try {
+      await container.start();
+      await container.wait();
+      const logs = ((await container.logs({ stdout: true, stderr: true })) as unknown as Buffer).toString('utf8');
+      expect(Object.values(probeResult(logs))).toEqual(['open']);
+      expect(hostServiceConnections).toBe(1);
+      hostServiceConnections = 0;
+    } finally {
+      await container.remove({ force: true });
+    }
+  });
+});
+
+describe('a build', () => {
+  it("gets no answer from the host's ports or the metadata address either", async () => {
+    const build = (await docker.listNetworks({ filters: { name: [`plat-${platd.instance}--builds`] } }))[0];
+    const gateway = build?.IPAM?.Config?.[0]?.Gateway;
+    expect(gateway, 'the build network exists after the first deploy').toBeTruthy();
+    const blocked = [...hostTargets([gateway!]), METADATA];
+    const dir = join(platd.dataDir, '..', 'probe-build');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'probe.py'), PROBE);
+    writeFileSync(
+      join(dir, 'Dockerfile'),
+      ['FROM plat/stack:latest', 'COPY probe.py /srv/probe.py', `RUN python3 /srv/probe.py ${blocked.join(' ')}`, 'CMD exec python3 -m http.server $PORT', ''].join('\n'),
+    );
+    for (const args of [['init', '-q', '-b', 'main'], ['add', '-A'], ['commit', '-q', '-m', 'probe the host while building']]) {
+      expect((await platd.git(args, dir)).code).toBe(0);
+    }
+    expect((await platd.plat(['apps:create', 'walled-build'], { cwd: dir })).code).toBe(0);
+
+    const push = await platd.git(['push', 'platform', 'main'], dir);
+    expect(push.code, push.output).toBe(0);
+    const outcome = probeResult(push.output);
+    for (const target of blocked) expect(outcome[target], `${target} from a build`).toBe('timeout');
+    expect(hostServiceConnections, 'connections that reached the host service').toBe(0);
+    // The other app was never disturbed.
+    expect((await get(platd.routerPort, 'walled.localhost')).status).toBe(200);
+  });
+});

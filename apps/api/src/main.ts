@@ -55,10 +55,11 @@ async function main(): Promise<void> {
       `Plat is running (instance ${settings.instance}, state: ${database.description})`,
       `  API:         ${apiUrl}`,
       `  Router:      http://<app>.${settings.domain}:${settings.routerPort}/`,
-      `  Admin token: ${admin.token}${admin.created ? '   (new; also in ' + join(settings.dataDir, 'admin-token') + ')' : ''}`,
+      // The token itself only when it is new: later starts say where it is.
+      `  Admin token: ${admin.created ? `${admin.token}   (new, shown only now; kept in ${admin.path})` : `in ${admin.path}`}`,
       '',
       'Next, in another terminal (npm start put plat in /usr/local/bin):',
-      `  plat login --api-url ${apiUrl} --token ${admin.token}`,
+      `  plat login --api-url ${apiUrl} --token ${admin.created ? admin.token : `"$(cat ${admin.path})"`}`,
       `  cp -r ${join(process.cwd(), 'examples/flask-hello')} /tmp/hello && cd /tmp/hello`,
       '  git init -q -b main && git add -A && git commit -qm "first version"',
       '  plat apps:create hello && git push platform main && plat open',

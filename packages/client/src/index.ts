@@ -45,7 +45,19 @@ export interface Token {
   description: string;
   created_at: string;
   last_used_at: string | null;
+  /** After this the token gets 401; null: never. */
+  expires_at: string | null;
   token?: string;
+}
+
+export interface User {
+  email: string;
+  admin: boolean;
+  disabled: boolean;
+  disabled_at: string | null;
+  created_at: string;
+  tokens: number;
+  apps: number;
 }
 
 
@@ -214,12 +226,34 @@ export class PlatClient {
     return this.request('GET', '/v1/account/tokens');
   }
 
-  createToken(description?: string): Promise<Token & { token: string }> {
-    return this.request('POST', '/v1/account/tokens', description === undefined ? {} : { description });
+  /** expiresIn: seconds until the token stops working. */
+  createToken(options: { description?: string; expiresIn?: number } = {}): Promise<Token & { token: string }> {
+    return this.request('POST', '/v1/account/tokens', {
+      ...(options.description === undefined ? {} : { description: options.description }),
+      ...(options.expiresIn === undefined ? {} : { expires_in: options.expiresIn }),
+    });
   }
 
+  /** One of yours; admins may revoke anyone's. */
   revokeToken(id: string): Promise<void> {
     return this.request('DELETE', `/v1/account/tokens/${encodeURIComponent(id)}`);
+  }
+
+  /** Admins only, like the other user methods. */
+  users(): Promise<User[]> {
+    return this.request('GET', '/v1/users');
+  }
+
+  createUser(email: string, options: { admin?: boolean } = {}): Promise<{ email: string; admin: boolean; token: string }> {
+    return this.request('POST', '/v1/users', { email, ...(options.admin ? { admin: true } : {}) });
+  }
+
+  setUserDisabled(email: string, disabled: boolean): Promise<User> {
+    return this.request('PATCH', `/v1/users/${encodeURIComponent(email)}`, { disabled });
+  }
+
+  userTokens(email: string): Promise<Token[]> {
+    return this.request('GET', `/v1/users/${encodeURIComponent(email)}/tokens`);
   }
 
   status(): Promise<{ status: string; checks: Record<string, { ok: boolean; detail: string }> }> {

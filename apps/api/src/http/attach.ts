@@ -2,10 +2,18 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { ATTACH_PROTOCOL, encodeFrame, FrameKind, PlatError } from '@plat/core';
-import { appForUser, authenticate } from '../auth/access.js';
+import { appForUser, authenticateClient } from '../auth/access.js';
+import type { FailedAuthLimit } from '../auth/failed-auth-limit.js';
 import type { Platform } from '../platform.js';
 import { libpq, postgresAddon } from '../services/pg-backups.js';
 import { currentRelease } from '../store/releases.js';
+import type { UserRateLimit } from './user-rate-limit.js';
+
+/** The API's limits, which upgrades count against like any request. */
+export interface AttachLimits {
+  failedAuth: FailedAuthLimit;
+  userRate: UserRateLimit;
+}
 
 const PATH = /^\/v1\/apps\/([a-z][a-z0-9-]{1,29})\/(dynos\/attach|pg\/psql)$/;
 
@@ -20,20 +28,24 @@ function reject(socket: Duplex, error: unknown): void {
  * with `Upgrade: plat-attach`; `plat pg:psql`: GET /v1/apps/:app/pg/psql?addon=. After 101 the socket carries the one-off
  * dyno's stdin one way and framed stdout, stderr and exit code the other.
  */
-export function installAttach(app: FastifyInstance, platform: Platform): void {
+export function installAttach(app: FastifyInstance, platform: Platform, limits: AttachLimits): void {
   app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     // Bytes that came with the request belong to the session's stdin.
     if (head.length > 0) socket.unshift(head);
-    void handle(platform, request, socket).catch((error) => reject(socket, error));
+    void handle(platform, limits, { request, socket }).catch((error) => reject(socket, error));
   });
 }
 
-async function handle(platform: Platform, request: IncomingMessage, socket: Duplex): Promise<void> {
+async function handle(platform: Platform, limits: AttachLimits, { request, socket }: { request: IncomingMessage; socket: Duplex }): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://plat');
   const match = PATH.exec(url.pathname);
   if (!match || request.headers.upgrade !== ATTACH_PROTOCOL) throw new PlatError('not_found', `No such upgrade: ${url.pathname}`);
   const header = request.headers.authorization;
-  const user = await authenticate(platform.sql, header?.startsWith('Bearer ') ? header.slice(7) : undefined);
+  const user = await authenticateClient(platform.sql, limits.failedAuth, {
+    token: header?.startsWith('Bearer ') ? header.slice(7) : undefined,
+    address: request.socket.remoteAddress,
+  });
+  limits.userRate.charge(user.id);
   const appRow = await appForUser(platform.sql, user, match[1]!);
   const psql = match[2] === 'pg/psql';
   const command = url.searchParams.get('command') ?? '';

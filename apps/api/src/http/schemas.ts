@@ -120,9 +120,17 @@ export const Token = Type.Object({
   description: Type.String(),
   created_at: Timestamp,
   last_used_at: Type.Union([Timestamp, Type.Null()]),
+  expires_at: Type.Union([Timestamp, Type.Null()], { description: 'After this the token gets 401; null: never' }),
 });
 export const TokenCreated = Type.Composite([Token, Type.Object({ token: Type.String({ description: 'Shown once; only its hash is kept' }) })]);
-export const TokenCreate = Type.Object({ description: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false });
+export const TokenCreate = Type.Object(
+  {
+    description: Type.Optional(Type.String({ maxLength: 200 })),
+    expires_in: Type.Optional(Type.Integer({ minimum: 1, maximum: 315_360_000, description: 'Seconds until the token stops working' })),
+    expires_at: Type.Optional(Type.String({ maxLength: 64, description: 'When the token stops working (ISO 8601)' })),
+  },
+  { additionalProperties: false },
+);
 
 export const Account = Type.Object({ user: Type.String(), admin: Type.Boolean() });
 export const UserCreate = Type.Object(
@@ -130,6 +138,17 @@ export const UserCreate = Type.Object(
   { additionalProperties: false },
 );
 export const UserCreated = Type.Object({ email: Type.String(), admin: Type.Boolean(), token: Type.String() });
+export const User = Type.Object({
+  email: Type.String(),
+  admin: Type.Boolean(),
+  disabled: Type.Boolean(),
+  disabled_at: Type.Union([Timestamp, Type.Null()]),
+  created_at: Timestamp,
+  tokens: Type.Integer(),
+  apps: Type.Integer({ description: 'Apps the user owns' }),
+});
+export const UserUpdate = Type.Object({ disabled: Type.Boolean() }, { additionalProperties: false });
+export const UserParams = Type.Object({ email: Type.String({ maxLength: 254 }) });
 
 export const AuditEvent = Type.Object({
   id: Type.String(),

@@ -3,7 +3,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import { catalogue } from '@plat/core';
-import { authenticate } from '../auth/access.js';
+import { authenticateClient } from '../auth/access.js';
+import { FailedAuthLimit } from '../auth/failed-auth-limit.js';
 import type { Platform } from '../platform.js';
 import type { User } from '../store/users.js';
 import { installAttach } from './attach.js';
@@ -22,7 +23,9 @@ import { pgRoutes } from './routes/pg.js';
 import { releaseRoutes } from './routes/releases.js';
 import { schedulerRoutes } from './routes/scheduler.js';
 import { statusRoutes } from './routes/status.js';
+import { userRoutes } from './routes/users.js';
 import { ErrorBody } from './schemas.js';
+import { UserRateLimit } from './user-rate-limit.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -47,6 +50,9 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
   installErrorHandler(app, platform.log);
+  // Shared by the API, attach upgrades and git: one budget per address, one per user.
+  const failedAuth = new FailedAuthLimit();
+  const userRate = new UserRateLimit(platform.settings.rateLimitPerMinute);
   app.decorateRequest('user', undefined);
   app.addSchema(ErrorBody);
 
@@ -66,27 +72,28 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
   // The API: every route needs a valid bearer token.
   await app.register(async (api) => {
     api.addHook('onRequest', async (request) => {
-      request.user = await authenticate(platform.sql, bearer(request.headers.authorization));
+      request.user = await authenticateClient(platform.sql, failedAuth, { token: bearer(request.headers.authorization), address: request.ip });
     });
     if (platform.settings.rateLimitPerMinute > 0) {
       await api.register(rateLimit, {
         max: platform.settings.rateLimitPerMinute,
         timeWindow: 60_000,
         hook: 'preHandler',
+        store: userRate.store(),
         keyGenerator: (request) => request.user?.id ?? createHash('sha256').update(request.ip).digest('hex'),
         errorResponseBuilder: (_request, context) => ({
           statusCode: 429,
           id: 'rate_limited',
-          message: `Too many requests: the limit is ${context.max} a minute; retry in ${Math.ceil(context.ttl / 1000)} s.`,
+          message: UserRateLimit.message(context.max, context.ttl),
         }),
       });
     }
-    for (const routes of [statusRoutes, accountRoutes, appRoutes, configVarRoutes, releaseRoutes, formationRoutes, domainRoutes, accessRoutes, logRoutes, addonRoutes, schedulerRoutes, pgRoutes]) {
+    for (const routes of [statusRoutes, accountRoutes, userRoutes, appRoutes, configVarRoutes, releaseRoutes, formationRoutes, domainRoutes, accessRoutes, logRoutes, addonRoutes, schedulerRoutes, pgRoutes]) {
       await api.register(routes, { platform });
     }
   });
-  installAttach(app, platform);
-  await app.register(gitRoutes, { platform });
+  installAttach(app, platform, { failedAuth, userRate });
+  await app.register(gitRoutes, { platform, failedAuth });
   await app.register(pushRoutes, { platform });
   return app;
 }

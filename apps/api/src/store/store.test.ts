@@ -1,6 +1,6 @@
 /**
  * The state store on both databases Plat supports, from the same test code:
- * the embedded PGlite default and this machine's PostgreSQL server.
+ * the PostgreSQL server platd supervises (the default) and DATABASE_URL.
  */
 import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import { backends } from '../testing/backends.js';
 import type { Database } from './database.js';
 import { migrate, MIGRATIONS_DIR } from './migrate.js';
 import { currentRelease, insertRelease, setReleaseStatus } from './releases.js';
-import { createTokenRow, ensureUser, findUserByToken, hashToken } from './users.js';
+import { createTokenRow, ensureUser, findUserByToken, hashToken, setUserDisabled } from './users.js';
 
 describe.each(backends)('state store on $name', (backend) => {
   let database: Database;
@@ -32,12 +32,28 @@ describe.each(backends)('state store on $name', (backend) => {
 
   it('stores only token hashes and finds users by token', async () => {
     const user = await ensureUser(database.sql, 'dev@example.com', false);
-    const { token } = await createTokenRow(database.sql, user.id, 'test');
+    const { token } = await createTokenRow(database.sql, user.id, { description: 'test' });
     const rows = await database.sql<{ hash: string }[]>`select hash from tokens where user_id = ${user.id}`;
     expect(rows.map((row) => row.hash)).toEqual([hashToken(token)]);
     expect(JSON.stringify(rows)).not.toContain(token);
     expect(await findUserByToken(database.sql, token)).toMatchObject({ email: 'dev@example.com', admin: false });
     expect(await findUserByToken(database.sql, `${token}x`)).toBeUndefined();
+  });
+
+  it("marks expired tokens and disabled users' tokens, and never counts them as used", async () => {
+    const user = await ensureUser(database.sql, 'temp@example.com', false);
+    const expired = await createTokenRow(database.sql, user.id, { description: 'old', expiry: { at: new Date(Date.now() - 1000) } });
+    const live = await createTokenRow(database.sql, user.id, { description: 'live', expiry: { inSeconds: 3600 } });
+    expect(await findUserByToken(database.sql, expired.token)).toMatchObject({ email: 'temp@example.com', expired: true, disabled: false });
+    expect(await findUserByToken(database.sql, live.token)).toMatchObject({ expired: false, disabled: false });
+    expect(await setUserDisabled(database.sql, 'temp@example.com', true)).toMatchObject({ tokens: 2, apps: 0 });
+    expect(await findUserByToken(database.sql, live.token)).toMatchObject({ disabled: true });
+    const used = await database.sql<{ description: string; last_used_at: Date | null }[]>`
+      select description, last_used_at from tokens where user_id = ${user.id} order by description`;
+    // "live" was used once while enabled; "old" never got through.
+    expect(used.map((row) => [row.description, row.last_used_at !== null])).toEqual([['live', true], ['old', false]]);
+    expect((await setUserDisabled(database.sql, 'temp@example.com', false))?.disabled_at).toBeNull();
+    expect(await setUserDisabled(database.sql, 'nobody@example.com', true)).toBeUndefined();
   });
 
   it('gives concurrent releases distinct, ordered versions', async () => {

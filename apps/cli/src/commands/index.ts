@@ -24,6 +24,7 @@ import { captureBackup, listBackups, pgInfo, restoreBackup, scheduleBackups } fr
 import { addJob, listJobs, removeJob } from './scheduler/manage.js';
 import { status } from './status.js';
 import { createToken, listTokens, revokeToken } from './tokens/manage.js';
+import { createUser, listUserTokens, listUsers, setUserDisabled } from './users/manage.js';
 
 const APP = ['-a, --app <name>', 'app to run the command against (default: the "platform" git remote here)'] as const;
 const JSON_FLAG = ['--json', 'output as JSON'] as const;
@@ -170,9 +171,21 @@ export function registerCommands(program: Command, context: CommandContext): voi
   command('access:remove <email>', "remove a user's access").option(...APP).action((e, o) => removeAccess(e, o, context));
 
   command('tokens', 'list your API tokens').option(...JSON_FLAG).action((o) => listTokens(o, context));
-  command('tokens:create', 'create an API token (shown once)', 'plat tokens:create --description ci')
+  command('tokens:create', 'create an API token (shown once)', 'plat tokens:create --description ci', 'plat tokens:create --description deploy --expires-in 30d')
     .option('--description <text>', 'what the token is for')
+    .option('--expires-in <duration>', 'stop working after this long: 90s, 15m, 12h, 30d')
     .option(...JSON_FLAG)
     .action((o) => createToken(o, context));
-  command('tokens:revoke <id>', 'revoke an API token').action((id, o) => revokeToken(id, o, context));
+  command('tokens:revoke <id>', "revoke an API token (admins: anyone's)").action((id, o) => revokeToken(id, o, context));
+
+  command('users', 'list users (admins only)').option(...JSON_FLAG).action((o) => listUsers(o, context));
+  command('users:create <email>', 'add a user and print their first token (admins only)', 'plat users:create dev@example.com')
+    .option('--admin', 'make the user an admin')
+    .option(...JSON_FLAG)
+    .action((e, o) => createUser(e, o, context));
+  command('users:disable <email>', "disable a user: their tokens stop working at once, git pushes included (admins only)", 'plat users:disable dev@example.com').action((e) =>
+    setUserDisabled(e, true, context),
+  );
+  command('users:enable <email>', 'enable a disabled user again (admins only)').action((e) => setUserDisabled(e, false, context));
+  command('users:tokens <email>', "list a user's tokens, to revoke one with plat tokens:revoke ID (admins only)").option(...JSON_FLAG).action((e, o) => listUserTokens(e, o, context));
 }

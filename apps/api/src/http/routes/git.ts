@@ -1,10 +1,25 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { gitReceiver } from '@plat/builder';
 import { appForUser, authenticate } from '../../auth/access.js';
+import type { FailedAuthLimit } from '../../auth/failed-auth-limit.js';
 import type { Platform } from '../../platform.js';
 
 /** `git push` and `git clone` of app repositories, authorised like the API. */
-export const gitRoutes: FastifyPluginAsync<{ platform: Platform }> = async (app, { platform }) => {
+export const gitRoutes: FastifyPluginAsync<{ platform: Platform; failedAuth: FailedAuthLimit }> = async (app, { platform, failedAuth }) => {
+  // As on the API: an address that failed too often is refused before its
+  // token reaches the database, and each credential refused counts.
+  const credentials = (request: FastifyRequest) => request.headers.authorization?.startsWith('Basic ') === true;
+  app.addHook('onRequest', async (request, reply) => {
+    if (!credentials(request)) return;
+    try {
+      failedAuth.check(request.ip);
+    } catch (error) {
+      return reply.code(429).type('text/plain; charset=utf-8').send(`${(error as Error).message}\n`);
+    }
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    if (reply.statusCode === 401 && credentials(request)) failedAuth.failed(request.ip);
+  });
   const hookBase = `http://127.0.0.1:${platform.settings.apiPort}`;
   await gitReceiver(app, {
     reposDir: platform.reposDir,

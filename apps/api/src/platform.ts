@@ -15,6 +15,8 @@ export interface Platform {
   sql: Sql;
   settings: Settings;
   controller: Controller;
+  /** For checks before a route is stored; routes change through the controller. */
+  router: NginxRouter;
   /** For add-on containers; dynos go through the controller. */
   runtime: DockerRuntime;
   logs: LogHub;
@@ -43,6 +45,12 @@ export function assemblePlatform(parts: { sql: Sql; settings: Settings; images: 
     listenHost: settings.routerHost,
     port: settings.routerPort,
     timeoutSeconds: settings.routerTimeoutSeconds,
+    // A route nginx refuses is left out; its app's log and platd's say why.
+    onRefused: ({ app, hostname, reason }) => {
+      const line = hostname ? `not routing ${hostname}: nginx refuses it (${reason})` : `not routing ${app}: nginx refuses its routes (${reason})`;
+      controller.event(app, 'router', line);
+      log(`router: ${app}: ${line}`);
+    },
   });
   const runtime = new DockerRuntime({ instance: settings.instance });
   const routerLogs = new RouterLogFiles({ dir: router.logDir, reopen: () => router.reopenLogs() });
@@ -52,6 +60,7 @@ export function assemblePlatform(parts: { sql: Sql; settings: Settings; images: 
     sql,
     settings,
     controller,
+    router,
     runtime,
     logs,
     routerLogs,

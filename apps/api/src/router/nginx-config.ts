@@ -34,8 +34,14 @@ function quote(value: string): string {
   return value;
 }
 
+/** App names become upstream names, file names and text in answers: nothing else gets through. */
+function appName(app: string): string {
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(app)) throw new Error(`unsafe app name in nginx config: ${JSON.stringify(app)}`);
+  return app;
+}
+
 function upstreamName(app: string): string {
-  return `app_${app.replace(/-/g, '_')}`;
+  return `app_${appName(app).replace(/-/g, '_')}`;
 }
 
 function listen(input: RouterConfigInput, extra = ''): string {
@@ -44,6 +50,7 @@ function listen(input: RouterConfigInput, extra = ''): string {
 }
 
 function appServer(input: RouterConfigInput, route: RouteTarget): string {
+  appName(route.app);
   const names = route.hostnames.map(quote).join(' ');
   const head = [
     `  server {`,
@@ -104,7 +111,9 @@ function upstream(route: RouteTarget): string {
  * the regexes (tried only when no exact match) pick the last.
  */
 function dynoNames(routes: RouteTarget[]): string {
-  const dynos = routes.filter((route) => !route.maintenance).flatMap((route) => route.dynos).sort((a, b) => a.port - b.port);
+  const byPort = new Map(routes.filter((route) => !route.maintenance).flatMap((route) => route.dynos.map((dyno) => [dyno.port, dyno] as const)));
+  // One name per port: nginx refuses the whole config over a port named twice.
+  const dynos = [...byPort.values()].sort((a, b) => a.port - b.port);
   return [
     `  map $upstream_addr $plat_dyno {`,
     `    default "-";`,
@@ -139,7 +148,8 @@ export function renderNginxConfig(input: RouterConfigInput): string {
     // nginx closes a client's keep-alive connection after this many requests
     // (1000 by default); busy clients then reconnect, and some race the close.
     `  keepalive_requests 10000;`,
-    `  server_names_hash_bucket_size 128;`,
+    // A bucket holds the longest name DNS allows (253) with nginx's overhead.
+    `  server_names_hash_bucket_size 512;`,
     `  client_max_body_size 100m;`,
     `  proxy_http_version 1.1;`,
     `  proxy_connect_timeout 5s;`,

@@ -9,7 +9,9 @@ import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../../../test/support/ports.js';
+import { get } from '../../../../test/support/http.js';
 import { NginxRouter } from './nginx.js';
+import type { Refusal } from './route-screen.js';
 
 function postBody(port: number, host: string, body: Buffer): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
@@ -31,6 +33,7 @@ describe('router nginx', () => {
   const upgraded = new Set<Duplex>();
   let router: NginxRouter;
   let port: number;
+  const refusals: Refusal[] = [];
 
   beforeAll(async () => {
     dyno = createServer((req, res) => {
@@ -47,7 +50,8 @@ describe('router nginx', () => {
     });
     await new Promise<void>((resolve) => dyno.listen(0, '127.0.0.1', resolve));
     port = await freePort();
-    router = new NginxRouter({ dir: join(dataDir, 'router'), listenHost: '127.0.0.1', port });
+    // Reloads here confirm within milliseconds; a short limit keeps the unconfirmed-reload test quick.
+    router = new NginxRouter({ dir: join(dataDir, 'router'), listenHost: '127.0.0.1', port, reloadTimeoutMs: 3000, onRefused: (refusal) => refusals.push(refusal) });
     const dynoPort = (dyno.address() as { port: number }).port;
     await router.apply([{ app: 'upload', hostnames: ['upload.localhost'], dynos: [{ name: 'web.1', port: dynoPort }], maintenance: false }]);
   });
@@ -92,6 +96,51 @@ describe('router nginx', () => {
     expect(workers()).toBe(before);
     await router.apply([...routes, { app: 'other', hostnames: ['other.localhost'], dynos: [], maintenance: false }]);
     expect(workers()).not.toBe(before);
+  });
+
+  it('leaves out what nginx refuses (a bad hostname, a bad app) and routes everything else', async () => {
+    const dynoPort = (dyno.address() as { port: number }).port;
+    const routes = [
+      { app: 'upload', hostnames: ['upload.localhost', 'x.*.bad.example', 'www.upload.example'], dynos: [{ name: 'web.1', port: dynoPort }], maintenance: false },
+      { app: 'Odd"App', hostnames: ['odd.localhost'], dynos: [], maintenance: false },
+      { app: 'other', hostnames: ['other.localhost'], dynos: [{ name: 'web.1', port: dynoPort }], maintenance: false },
+    ];
+    await router.apply(routes);
+    for (const host of ['upload.localhost', 'www.upload.example', 'other.localhost']) expect((await get(port, host, '/')).body).toBe('received 0 bytes\n');
+    expect((await get(port, 'x.y.bad.example', '/')).status).toBe(404);
+    expect(refusals).toEqual([
+      { app: 'Odd"App', reason: 'unsafe app name in nginx config: "Odd\\"App"' },
+      { app: 'upload', hostname: 'x.*.bad.example', reason: expect.stringContaining('invalid server name or wildcard "x.*.bad.example"') },
+    ]);
+    // Known refusals are not reported again, and a change elsewhere still goes through.
+    await router.apply([...routes, { app: 'third', hostnames: ['third.localhost'], dynos: [], maintenance: false }]);
+    expect(refusals).toHaveLength(2);
+    expect((await get(port, 'third.localhost', '/')).headers['x-plat-error']).toBe('H14');
+  });
+
+  it('checks a hostname against what nginx serves, before it is stored', async () => {
+    expect(await router.refusalOf('upload', 'api.upload.example', 'upload.localhost')).toBeUndefined();
+    expect(await router.refusalOf('upload', 'a.*.upload.example', 'upload.localhost')).toContain('invalid server name or wildcard');
+    expect(await router.refusalOf('newcomer', 'www.newcomer.example', 'newcomer.localhost')).toBeUndefined();
+  });
+
+  it('takes a reload as done only once nginx answers it, and tries again on the next apply', async () => {
+    const dynoPort = (dyno.address() as { port: number }).port;
+    const routes = [
+      { app: 'upload', hostnames: ['upload.localhost'], dynos: [{ name: 'web.1', port: dynoPort }], maintenance: false },
+      { app: 'late', hostnames: ['late.localhost'], dynos: [{ name: 'web.1', port: dynoPort }], maintenance: false },
+    ];
+    const master = router.runningPid()!;
+    // A stopped master cannot reload; its workers keep answering the old generation.
+    process.kill(master, 'SIGSTOP');
+    try {
+      await expect(router.apply(routes)).rejects.toThrow(/did not load the new router config within 3 s/);
+      await expect(router.apply(routes)).rejects.toThrow(/did not load the new router config/);
+    } finally {
+      process.kill(master, 'SIGCONT');
+    }
+    await router.apply(routes);
+    expect((await get(port, 'late.localhost', '/')).body).toBe('received 0 bytes\n');
   });
 
   it.runIf(userInfo().uid === 0)('opens the private data dir to the workers’ group only, to pass through', () => {

@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PlatError } from '@plat/core';
 import { renderNginxConfig, type RouteTarget } from './nginx-config.js';
+import { KnownRefusals, nginxComplaint, screenRoutes, type Refusal } from './route-screen.js';
 
 export interface RouterOptions {
   /** The router's folder inside the data dir. */
@@ -14,6 +15,10 @@ export interface RouterOptions {
   /** Seconds a dyno has to start answering (H12 after). */
   timeoutSeconds?: number;
   nginxBinary?: string;
+  /** How long a reload has to show in nginx's answers (10 s). */
+  reloadTimeoutMs?: number;
+  /** Told of each route nginx refused, which the router left out. */
+  onRefused?: (refusal: Refusal) => void;
 }
 
 const WORKER_USER = 'www-data';
@@ -67,14 +72,21 @@ function run(binary: string, args: string[]): Promise<{ code: number; output: st
  * nginx as Plat's router: its own daemon with its own config in the data dir,
  * so it keeps serving while platd restarts. Every change is written to a new
  * file, checked with `nginx -t`, moved into place and reloaded gracefully;
- * a config that fails the check is never installed.
+ * a config that fails the check is never installed, and a route nginx
+ * refuses is left out (see route-screen.ts) so the others still change.
  */
 export class NginxRouter {
   readonly #options: RouterOptions;
   readonly #binary: string;
   #generation = Date.now();
-  /** The config this process last installed. */
-  #installed: string | undefined;
+  /** The routes asked for when nginx last confirmed a reload; unset while unconfirmed. */
+  #installedFor: string | undefined;
+  /** What nginx serves now: the routes asked for less those it refused. */
+  #admitted: RouteTarget[] = [];
+  readonly #known = new KnownRefusals();
+  #checks = 0;
+  /** The last config text that passed `nginx -t`. */
+  #passed: string | undefined;
   #queue: Promise<void> = Promise.resolve();
 
   constructor(options: RouterOptions) {
@@ -122,44 +134,93 @@ export class NginxRouter {
       mkdirSync(path, { recursive: true });
       if (asRoot) chownSync(path, ...wwwData());
     }
-    const render = (generation: number) =>
-      renderNginxConfig({
-        dir,
-        logDir: this.logDir,
-        listenHost: this.#options.listenHost,
-        port: this.#options.port,
-        routes,
-        generation,
-        ...(this.#options.timeoutSeconds ? { timeoutSeconds: this.#options.timeoutSeconds } : {}),
-        ...(asRoot ? { workerUser: WORKER_USER } : {}),
-      });
     // The periodic reconcile applies the same routes again; reloading for
     // nothing would restart the workers and drop idle keep-alive connections.
-    if (this.#installed === render(this.#generation) && this.runningPid()) return;
-    this.#generation += 1;
-    const config = render(this.#generation);
+    const asked = routesKey(routes);
+    if (this.#installedFor === asked && this.runningPid()) return;
+    this.#installedFor = undefined;
+    const generation = this.#generation + 1;
+    const screened = await screenRoutes(routes, (candidate) => this.#test(candidate, generation), this.#known);
+    for (const refusal of screened.refused) this.#options.onRefused?.(refusal);
+    this.#generation = generation;
+    const config = this.#render(screened.routes, generation);
     const candidate = join(dir, 'nginx.conf.next');
     writeFileSync(candidate, config);
-    const check = await run(this.#binary, ['-t', '-q', '-p', dir, '-e', join(dir, 'error.log'), '-c', candidate]);
-    if (check.code !== 0) {
-      throw new PlatError('internal_error', `The router config failed nginx -t and was not installed: ${check.output.trim()}`);
+    // Screening has usually just passed this very text; otherwise check it here.
+    if (config !== this.#passed) {
+      const check = await run(this.#binary, ['-t', '-q', '-p', dir, '-e', join(dir, 'error.log'), '-c', candidate]);
+      if (check.code !== 0) {
+        throw new PlatError('internal_error', `The router config failed nginx -t and was not installed: ${check.output.trim()}`);
+      }
     }
     renameSync(candidate, this.configPath);
-    this.#installed = config;
     const pid = this.runningPid();
     if (pid) {
       const oldWorkers = workersOf(pid);
       process.kill(pid, 'SIGHUP');
       await this.#waitForGeneration(this.#generation);
+      this.#confirmed(asked, screened.routes);
       // Old workers may still hold connections to the old upstreams; only
       // when they are gone is it safe to stop the dynos behind them.
       await waitForExit(oldWorkers, DRAIN_TIMEOUT_MS);
       return;
-    } else {
-      const started = await run(this.#binary, ['-p', dir, '-e', join(dir, 'error.log'), '-c', this.configPath]);
-      if (started.code !== 0) throw new PlatError('unavailable', `nginx did not start: ${started.output.trim()}`);
     }
+    const started = await run(this.#binary, ['-p', dir, '-e', join(dir, 'error.log'), '-c', this.configPath]);
+    if (started.code !== 0) throw new PlatError('unavailable', `nginx did not start: ${started.output.trim()}`);
     await this.#waitForGeneration(this.#generation);
+    this.#confirmed(asked, screened.routes);
+  }
+
+  /** Only a reload nginx answers for counts: an unconfirmed one is tried again on the next apply. */
+  #confirmed(asked: string, admitted: RouteTarget[]): void {
+    this.#installedFor = asked;
+    this.#admitted = admitted;
+  }
+
+  #render(routes: RouteTarget[], generation: number): string {
+    return renderNginxConfig({
+      dir: this.#options.dir,
+      logDir: this.logDir,
+      listenHost: this.#options.listenHost,
+      port: this.#options.port,
+      routes,
+      generation,
+      ...(this.#options.timeoutSeconds ? { timeoutSeconds: this.#options.timeoutSeconds } : {}),
+      ...(userInfo().uid === 0 ? { workerUser: WORKER_USER } : {}),
+    });
+  }
+
+  /** `nginx -t` on a config of these routes, in a file of its own; undefined when it passes, else nginx's complaint. */
+  async #test(routes: RouteTarget[], generation = this.#generation): Promise<string | undefined> {
+    let config: string;
+    try {
+      config = this.#render(routes, generation);
+    } catch (error) {
+      return (error as Error).message;
+    }
+    const { dir } = this.#options;
+    const path = join(dir, `nginx.conf.check-${process.pid}-${++this.#checks}`);
+    writeFileSync(path, config);
+    try {
+      const check = await run(this.#binary, ['-t', '-q', '-p', dir, '-e', join(dir, 'error.log'), '-c', path]);
+      if (check.code !== 0) return nginxComplaint(check.output);
+      this.#passed = config;
+      return undefined;
+    } finally {
+      rmSync(path, { force: true });
+    }
+  }
+
+  /**
+   * Would nginx serve `hostname` for `app` beside everything it serves now?
+   * Undefined if so, else nginx's complaint. Checked before a domain is stored.
+   */
+  refusalOf(app: string, hostname: string, ownHostname: string): Promise<string | undefined> {
+    const current = this.#admitted.find((route) => route.app === app);
+    const route: RouteTarget = current
+      ? { ...current, hostnames: [...current.hostnames, hostname] }
+      : { app, hostnames: [ownHostname, hostname], dynos: [], maintenance: false };
+    return this.#test([...this.#admitted.filter((other) => other.app !== app), route]);
   }
 
   /** The master's pid when nginx from this data dir runs. */
@@ -186,14 +247,15 @@ export class NginxRouter {
   }
 
   async #waitForGeneration(generation: number): Promise<void> {
-    const deadline = Date.now() + 10_000;
+    const timeoutMs = this.#options.reloadTimeoutMs ?? 10_000;
+    const deadline = Date.now() + timeoutMs;
     let last = '';
     while (Date.now() < deadline) {
       last = await this.#currentGeneration().catch((error: Error) => error.message);
       if (last === String(generation)) return;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    throw new PlatError('unavailable', `nginx did not load the new router config within 10 s (answered ${JSON.stringify(last)})`);
+    throw new PlatError('unavailable', `nginx did not load the new router config within ${timeoutMs / 1000} s (answered ${JSON.stringify(last)})`);
   }
 
   #currentGeneration(): Promise<string> {
@@ -244,4 +306,12 @@ function wwwData(): [number, number] {
   const [, , uid, gid] = line?.split(':') ?? [];
   if (!uid || !gid) throw new PlatError('unavailable', `The user ${WORKER_USER} is missing; run Plat's set-up (infra/setup.sh)`);
   return [Number(uid), Number(gid)];
+}
+
+/** The same routes in any order give the same key. */
+function routesKey(routes: RouteTarget[]): string {
+  const sorted = [...routes]
+    .sort((a, b) => a.app.localeCompare(b.app))
+    .map((route) => ({ ...route, dynos: [...route.dynos].sort((a, b) => a.port - b.port) }));
+  return JSON.stringify(sorted);
 }

@@ -16,9 +16,14 @@ missing=()
 for cmd in "${!need[@]}"; do
   if ! command -v "$cmd" >/dev/null 2>&1 && ! [ -x "/usr/sbin/$cmd" ]; then missing+=("${need[$cmd]}"); fi
 done
+# PostgreSQL 15: platd runs its own server for its state, in the data dir.
+if ! [ -x /usr/lib/postgresql/15/bin/postgres ]; then missing+=(postgresql-15); fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then echo "Plat's set-up needs root to install: ${missing[*]}" >&2; exit 1; fi
   say "Installing Debian packages: ${missing[*]}"
+  # Debian would make and start a cluster of its own (15/main on port 5432); Plat needs none.
+  mkdir -p /etc/postgresql-common/createcluster.d
+  [ -e /etc/postgresql-common/createcluster.d/plat.conf ] || echo 'create_main_cluster = false' >/etc/postgresql-common/createcluster.d/plat.conf
   apt-get update -qq
   # policy-rc.d keeps the packages' own services from starting: Plat runs its own nginx.
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -10,6 +10,7 @@ import { run, type RunResult } from './run.js';
 export const ROOT = resolve(import.meta.dirname, '../..');
 const PLATD = join(ROOT, 'apps/api/dist/main.js');
 const PLAT = join(ROOT, 'apps/cli/bin/plat.js');
+export const STOP_STATE = join(ROOT, 'apps/api/dist/state-server-main.js');
 
 export interface Platd {
   instance: string;
@@ -21,6 +22,8 @@ export interface Platd {
   /** A user's environment: their own HOME (git and plat config), nothing of ours. */
   userEnv: NodeJS.ProcessEnv;
   output(): string;
+  /** The running platd process's id (for reading its memory in /proc). */
+  pid(): number;
   plat(args: string[], options?: { cwd?: string; env?: NodeJS.ProcessEnv }): Promise<RunResult>;
   git(args: string[], cwd: string): Promise<RunResult>;
   stop(): Promise<void>;
@@ -105,6 +108,10 @@ export async function startPlatd(options: { env?: NodeJS.ProcessEnv } = {}): Pro
     adminToken: readFileSync(join(env.PLAT_DATA_DIR!, 'admin-token'), 'utf8').trim(),
     userEnv,
     output: () => log,
+    pid: () => {
+      if (!child?.pid || child.exitCode !== null) throw new Error('platd is not running');
+      return child.pid;
+    },
     plat: (args, runOptions = {}) =>
       run(process.execPath, [PLAT, ...args], { cwd: runOptions.cwd ?? home, env: { ...userEnv, ...runOptions.env } }),
     git: (args, cwd) => run('git', args, { cwd, env: userEnv }),
@@ -131,6 +138,9 @@ export async function startPlatd(options: { env?: NodeJS.ProcessEnv } = {}): Pro
           // already gone
         }
       }
+      // Its state server outlives platd on purpose; the documented command stops it.
+      const stopped = await run(process.execPath, [STOP_STATE, 'stop'], { env: { PATH: process.env.PATH, PLAT_DATA_DIR: env.PLAT_DATA_DIR } });
+      if (stopped.code !== 0) console.error(`stopping the state server of ${env.PLAT_DATA_DIR} failed: ${stopped.output}`);
       await removeInstanceResources(instance);
       rmSync(dataDir, { recursive: true, force: true });
     },

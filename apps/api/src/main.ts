@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const settings = settingsFromEnv();
   mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
   const unlock = lockDataDir(settings.dataDir);
-  const database = await openDatabase({ dataDir: settings.dataDir, ...(settings.databaseUrl ? { databaseUrl: settings.databaseUrl } : {}) });
+  const database = await openDatabase({ dataDir: settings.dataDir, log, ...(settings.databaseUrl ? { databaseUrl: settings.databaseUrl } : {}) });
   const applied = await migrate(database.sql);
   if (applied.length > 0) log(`applied migrations: ${applied.join(', ')}`);
   const admin = await ensureAdminToken(database.sql, settings.dataDir);

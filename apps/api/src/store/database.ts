@@ -1,6 +1,5 @@
-import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import postgres from 'postgres';
+import { StateServer } from './state-server.js';
 
 export type Sql = postgres.Sql;
 
@@ -8,38 +7,36 @@ export interface Database {
   sql: Sql;
   /** Where the state lives, for the start-up banner (never includes a password). */
   description: string;
+  /** Ends the pool (and the supervision of platd's own server, which keeps running). */
   close(): Promise<void>;
 }
 
+/** platd's pool: the state server allows 20 connections, for platd, backups and an operator's psql. */
+const POOL_SIZE = 10;
+
 /**
- * Connects to the state store: the server named by DATABASE_URL, or else an
- * embedded PGlite in the data dir, reached through its socket server with the
- * same `postgres` client (PGlite takes one connection at a time).
+ * Connects to the state store: the server named by DATABASE_URL, or else the
+ * PostgreSQL server platd runs itself in the data dir (see StateServer),
+ * started or adopted here and supervised until close().
  */
-export async function openDatabase(options: { databaseUrl?: string; dataDir: string }): Promise<Database> {
+export async function openDatabase(options: { databaseUrl?: string; dataDir: string; log?: (line: string) => void }): Promise<Database> {
   if (options.databaseUrl) {
-    const sql = postgres(options.databaseUrl, { max: 10, onnotice: () => {} });
+    const sql = postgres(options.databaseUrl, { max: POOL_SIZE, onnotice: () => {} });
     const url = new URL(options.databaseUrl);
     return { sql, description: `${url.hostname}:${url.port || 5432}${url.pathname}`, close: () => sql.end({ timeout: 5 }) };
   }
-  const { PGlite } = await import('@electric-sql/pglite');
-  const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
-  const dir = join(options.dataDir, 'pgdata');
-  mkdirSync(dir, { recursive: true });
-  const db = await PGlite.create(dir);
-  const socketPath = join(options.dataDir, 'pglite.sock');
-  // Left behind when platd was killed; main.ts has made sure no other platd uses this data dir.
-  rmSync(socketPath, { force: true });
-  const server = new PGLiteSocketServer({ db, path: socketPath });
-  await server.start();
-  const sql = postgres({ path: socketPath, max: 1, username: 'postgres', database: 'postgres', onnotice: () => {} });
+  const server = new StateServer({ dataDir: options.dataDir, ...(options.log ? { log: options.log } : {}) });
+  const started = await server.start();
+  if (started.initialized) options.log?.(`made the state server's database in ${server.dir}`);
+  options.log?.(`${started.adopted ? 'adopted the running' : 'started the'} state server (pid ${started.pid})`);
+  server.supervise();
+  const sql = postgres({ path: server.socketPath, max: POOL_SIZE, username: 'postgres', database: 'postgres', onnotice: () => {} });
   return {
     sql,
-    description: `embedded PGlite in ${dir}`,
+    description: `PostgreSQL 15 in ${server.dir} (unix socket only)`,
     close: async () => {
+      server.stopSupervising();
       await sql.end({ timeout: 5 });
-      await server.stop();
-      await db.close();
     },
   };
 }

@@ -1,7 +1,8 @@
 /**
  * The two state databases Plat supports, for tests that must pass on both:
- * the embedded PGlite default and this machine's PostgreSQL server (each run
- * in its own database, dropped afterwards).
+ * the PostgreSQL server platd runs itself in its data dir (the default) and
+ * this machine's PostgreSQL server named by a URL (each run in its own
+ * database, dropped afterwards).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { openDatabase, type Database } from '../store/database.js';
+import { StateServer } from '../store/state-server.js';
 
 const SERVER = process.env.PLAT_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -24,7 +26,7 @@ export interface Backend {
 
 export const backends: Backend[] = [
   {
-    name: 'embedded PGlite',
+    name: 'supervised state server',
     async open() {
       const dir = mkdtempSync(join(tmpdir(), 'plat-store-'));
       const database = await openDatabase({ dataDir: dir });
@@ -32,6 +34,7 @@ export const backends: Backend[] = [
         database,
         dispose: async () => {
           await database.close();
+          await new StateServer({ dataDir: dir }).stop();
           rmSync(dir, { recursive: true, force: true });
         },
       };

@@ -2,21 +2,25 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { extract, pack, type Headers } from 'tar-stream';
+import { extract, pack, type Header } from 'tar-stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { archiveSource } from './source.js';
 import { buildContext, entryPath, indexSource, resolveInTree } from './source-archive.js';
 
-type Entry = Headers & { body?: string };
+type Entry = Partial<Header> & Pick<Header, 'name'> & { body?: string };
 
 /** A tar made entry by entry, as a hostile client could (git archive never writes some of these). */
 async function tarOf(entries: Entry[]): Promise<Buffer> {
   const out = pack();
   const chunks: Buffer[] = [];
-  out.on('data', (chunk: Buffer) => chunks.push(chunk));
-  const ended = new Promise((resolve) => out.on('end', resolve));
+  out.on('data', (chunk) => chunks.push(chunk as Buffer));
+  const ended = new Promise<void>((resolve) => out.on('end', () => resolve()));
   for (const { body, ...header } of entries) {
-    await new Promise<void>((resolve, reject) => out.entry(header, body, (error) => (error ? reject(error) : resolve())));
+    await new Promise<void>((resolve, reject) => {
+      const done = (error?: Error | null) => (error ? reject(error) : resolve());
+      if (body === undefined) out.entry(header, done);
+      else out.entry(header, body, done);
+    });
   }
   out.finalize();
   await ended;
@@ -28,17 +32,17 @@ async function entriesOf(stream: Readable): Promise<{ name: string; type: string
   const reader = extract();
   reader.on('entry', (header, body, next) => {
     let text = '';
-    body.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    body.on('data', (chunk) => (text += (chunk as Buffer).toString()));
     body.on('end', () => {
       found.push({ name: header.name, type: header.type ?? '', ...(header.linkname ? { linkname: header.linkname } : {}), body: text });
       next();
     });
   });
-  const done = new Promise((resolve, reject) => {
-    reader.on('finish', resolve);
+  const done = new Promise<void>((resolve, reject) => {
+    reader.on('finish', () => resolve());
     reader.on('error', reject);
   });
-  stream.pipe(reader);
+  stream.pipe(reader as unknown as NodeJS.WritableStream);
   await done;
   return found;
 }

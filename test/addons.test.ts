@@ -13,6 +13,13 @@ let platd: Platd;
 let repo: string;
 let database: string;
 const plat = (args: string[]) => platd.plat(args, { cwd: repo });
+const docker = new Docker();
+/** An add-on's container, by its labels. */
+async function addonContainer(name: string): Promise<Docker.Container> {
+  const [info] = await docker.listContainers({ all: true, filters: { label: [`plat.instance=${platd.instance}`, `plat.addon=${name}`] } });
+  if (!info) throw new Error(`no container of ${name}`);
+  return docker.getContainer(info.Id);
+}
 
 beforeAll(async () => {
   platd = await startPlatd();
@@ -43,13 +50,15 @@ describe('postgres', () => {
   it('is on the app network only, not published on the host', async () => {
     const [container] = await new Docker().listContainers({ filters: { label: [`plat.addon=${database}`] } });
     expect(container!.Ports.filter((p) => p.PublicPort)).toEqual([]);
-    expect(Object.keys(container!.NetworkSettings.Networks)).toEqual([`plat-${platd.instance}-site`]);
+    // The app's network is named by the app's id, which a rename keeps.
+    expect(Object.keys(container!.NetworkSettings.Networks)).toEqual([`plat-${platd.instance}-${container!.Labels['plat.app-id']}`]);
+    expect(container!.Names).toEqual([`/plat-${platd.instance}-addon-${container!.Labels['plat.addon-id']}`]);
   });
 
   it('stores rows through the web dyno and keeps them when the database restarts', async () => {
     expect((await post(platd.routerPort, 'site.localhost', '/visits')).body).toBe('visits: 1\n');
     expect((await post(platd.routerPort, 'site.localhost', '/visits')).body).toBe('visits: 2\n');
-    await new Docker().getContainer(`plat-${platd.instance}-addon-${database}`).restart({ t: 10 });
+    await (await addonContainer(database)).restart({ t: 10 });
     const deadline = Date.now() + 60_000;
     let body = '';
     while (Date.now() < deadline && body !== 'visits: 2\n') {
@@ -127,7 +136,7 @@ describe('redis persistence', () => {
     const premium = JSON.parse(created.stdout).name;
     const set = await plat(['run', 'python', '-c', "import os, redis; redis.from_url(os.environ['CACHE_URL']).set('kept', 'yes')"]);
     expect(set.code, set.output).toBe(0);
-    await new Docker().getContainer(`plat-${platd.instance}-addon-${premium}`).restart({ t: 10 });
+    await (await addonContainer(premium)).restart({ t: 10 });
     const deadline = Date.now() + 30_000;
     let value = '';
     while (Date.now() < deadline && value !== 'yes\n') {

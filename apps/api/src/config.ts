@@ -22,6 +22,8 @@ export interface Settings {
   routerTimeoutSeconds: number;
   /** Images of this many newest releases are kept per app; older ones are pruned. */
   keepReleases: number;
+  /** Backups of this many newest pg:backups are kept per add-on; older ones are deleted. */
+  keepBackups: number;
   /** API requests a minute per user; 0 turns the limit off. */
   rateLimitPerMinute: number;
 }
@@ -68,6 +70,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Settings 
     addonBootTimeoutMs: positive('PLAT_ADDON_BOOT_TIMEOUT_SECONDS', env.PLAT_ADDON_BOOT_TIMEOUT_SECONDS, 120) * 1000,
     routerTimeoutSeconds: positive('PLAT_ROUTER_TIMEOUT_SECONDS', env.PLAT_ROUTER_TIMEOUT_SECONDS, 30),
     keepReleases: Math.max(1, nonNegative('PLAT_KEEP_RELEASES', env.PLAT_KEEP_RELEASES, 5)),
+    keepBackups: positive('PLAT_KEEP_BACKUPS', env.PLAT_KEEP_BACKUPS, 7),
     rateLimitPerMinute: nonNegative('PLAT_API_RATE_LIMIT', env.PLAT_API_RATE_LIMIT, 6000),
   };
 }

@@ -7,6 +7,7 @@ import { lockDataDir } from './data-dir-lock.js';
 import { settingsFromEnv } from './config.js';
 import { buildServer } from './http/server.js';
 import { assemblePlatform } from './platform.js';
+import { recoverAddons } from './services/addon-recovery.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { openDatabase } from './store/database.js';
 import { failInterruptedBuilds } from './store/builds.js';
@@ -39,6 +40,8 @@ async function main(): Promise<void> {
   if (abandoned.count > 0) log(`marked ${abandoned.count} interrupted release(s) failed`);
   const interruptedBuilds = await failInterruptedBuilds(database.sql);
   if (interruptedBuilds > 0) log(`marked ${interruptedBuilds} interrupted build(s) failed`);
+  // Add-ons half made or half destroyed by a crash, before any dyno starts.
+  await recoverAddons(platform);
   platform.routerLogs.start();
   await controller.restoreAll();
   await controller.start();

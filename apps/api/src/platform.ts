@@ -4,6 +4,7 @@ import type { ImageBuilder } from '@plat/builder';
 import { KeyedQueue } from '@plat/core';
 import type { Settings } from './config.js';
 import { Controller } from './controller/controller.js';
+import { AddonRuntime } from './controller/addon-runtime.js';
 import { DockerRuntime } from './controller/docker-runtime.js';
 import { LogHub } from './logs/log-hub.js';
 import { RouterLogFiles } from './logs/router-log.js';
@@ -17,8 +18,10 @@ export interface Platform {
   controller: Controller;
   /** For checks before a route is stored; routes change through the controller. */
   router: NginxRouter;
-  /** For add-on containers; dynos go through the controller. */
+  /** Docker for networks; dynos go through the controller. */
   runtime: DockerRuntime;
+  /** Add-on containers and volumes, found by their labels. */
+  addons: AddonRuntime;
   logs: LogHub;
   /** The router's per-app request logs; main.ts starts their rotation. */
   routerLogs: RouterLogFiles;
@@ -62,6 +65,7 @@ export function assemblePlatform(parts: { sql: Sql; settings: Settings; images: 
     controller,
     router,
     runtime,
+    addons: new AddonRuntime({ instance: settings.instance }),
     logs,
     routerLogs,
     images,

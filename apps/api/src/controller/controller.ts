@@ -8,7 +8,7 @@ import { findApp, formation, listAppNames, } from '../store/apps.js';
 import { listDomains } from '../store/domains.js';
 import { currentRelease, type ReleaseRow } from '../store/releases.js';
 import type { DockerRuntime, DynoDeath } from './docker-runtime.js';
-import { desiredDynos, LABELS, networkName, oneOffDyno, type DynoSpec, type OneOffKind } from './dyno-spec.js';
+import { desiredDynos, LABELS, legacyNetworkName, networkName, oneOffDyno, type DynoSpec, type OneOffKind } from './dyno-spec.js';
 import { CrashTracker } from './crash-backoff.js';
 import { KeyedQueue } from '@plat/core';
 import { waitUntilServing } from './readiness.js';
@@ -206,7 +206,7 @@ export class Controller {
   async #oneOffSpec(app: { id: string; name: string }, release: ReleaseRow, kind: OneOffKind, command: string): Promise<DynoSpec> {
     const { runtime, settings } = this.#deps;
     if (!release.image) throw new PlatError('invalid_params', `Release v${release.version} has no image to run.`);
-    await runtime.ensureNetwork(networkName(settings.instance, app.name), app.name);
+    await runtime.ensureNetwork(networkName(settings.instance, app.id), app.name, app.id);
     return oneOffDyno({
       instance: settings.instance,
       app: app.name,
@@ -265,7 +265,11 @@ export class Controller {
       await router.apply([...this.#routes.values()]);
       this.#deps.logs.forget(appName);
       await Promise.all(actual.map((dyno) => this.#retire(dyno.id, 30)));
-      await runtime.removeNetwork(networkName(settings.instance, appName));
+      // A network named by the old name (before networks were named by id)
+      // still holds the add-ons, which are on the id-named one as well.
+      await runtime.detachAddons(legacyNetworkName(settings.instance, appName));
+      await runtime.removeNetwork(legacyNetworkName(settings.instance, appName));
+      await runtime.removeOrphanNetworks(async () => new Set((await sql<{ id: string }[]>`select id from apps`).map((row) => row.id)));
       return;
     }
     this.#deps.logs.knowApp(appName, app.id);
@@ -280,7 +284,7 @@ export class Controller {
         })
       : [];
     const plan = planReconcile(desired, actual);
-    await runtime.ensureNetwork(networkName(settings.instance, appName), appName);
+    await runtime.ensureNetwork(networkName(settings.instance, app.id), appName, app.id);
     // A crashed dyno waits out its backoff; its dead container stays, for plat ps.
     const now = Date.now();
     this.#crashes.retain(new Set([...desired, ...actual].map((d) => crashKey(appName, d.releaseId, d.dyno))));

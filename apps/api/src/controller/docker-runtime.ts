@@ -21,19 +21,6 @@ export interface DynoDeath {
   exitCode: number;
 }
 
-export interface AddonContainerSpec {
-  /** The add-on's name: container name suffix and its hostname on the app's network. */
-  name: string;
-  app: string;
-  appId: string;
-  network: string;
-  image: string;
-  env: Record<string, string>;
-  volume?: { name: string; path: string };
-  healthcheck: string[];
-  memoryBytes: number;
-}
-
 export class DockerRuntime {
   readonly #docker: Docker;
   readonly #instance: string;
@@ -51,8 +38,9 @@ export class DockerRuntime {
     await this.#docker.ping();
   }
 
-  async ensureNetwork(name: string, app: string): Promise<void> {
-    await this.#ensureIsolatedNetwork(name, { [LABELS.instance]: this.#instance, [LABELS.app]: app });
+  /** An app's network; named and labelled by the app's id, so a rename keeps it (and its add-ons). */
+  async ensureNetwork(name: string, app: string, appId?: string): Promise<void> {
+    await this.#ensureIsolatedNetwork(name, { [LABELS.instance]: this.#instance, ...(appId ? { [LABELS.appId]: appId } : { [LABELS.app]: app }) });
   }
 
   /** The network image builds of pushed code run on: isolated from the host like the apps' own. */
@@ -88,6 +76,34 @@ export class DockerRuntime {
     }
     this.#isolated.delete(network.Id);
     await this.#firewall.release(bridgeOf(network));
+  }
+
+  /**
+   * Takes this instance's add-on containers off a network (they are on their
+   * app's network by id too), so a network named by an app's old name can go.
+   */
+  async detachAddons(name: string): Promise<void> {
+    const containers = await this.#docker.listContainers({ all: true, filters: { network: [name], label: [`${LABELS.instance}=${this.#instance}`, 'plat.addon'] } });
+    for (const info of containers) {
+      await this.#docker.getNetwork(name).disconnect({ Container: info.Id, Force: true }).catch((error: unknown) => {
+        if (statusOf(error) !== 404) throw error;
+      });
+    }
+  }
+
+  /**
+   * Removes app networks (by id) of apps that are gone; one still in use
+   * stays for the next sweep. The apps are read after the networks are
+   * listed, so an app created meanwhile keeps its new network.
+   */
+  async removeOrphanNetworks(liveAppIds: () => Promise<Set<string>>): Promise<void> {
+    const networks = await this.#docker.listNetworks({ filters: { label: [`${LABELS.instance}=${this.#instance}`, LABELS.appId] } });
+    const appIds = await liveAppIds();
+    for (const network of networks.filter((n) => !appIds.has(n.Labels?.[LABELS.appId] ?? ''))) {
+      await this.removeNetwork(network.Name).catch((error: unknown) => {
+        if (statusOf(error) !== 403 && statusOf(error) !== 409) throw error;
+      });
+    }
   }
 
   #containerOptions(spec: DynoSpec): Docker.ContainerCreateOptions {
@@ -344,139 +360,6 @@ export class DockerRuntime {
     }
   }
 
-  addonContainerName(name: string): string {
-    return `plat-${this.#instance}-addon-${name}`;
-  }
-
-  /**
-   * Starts an add-on's container on the app's network only (nothing is
-   * published on the host), with its data on a named volume when it keeps
-   * any, and waits until its health check passes.
-   */
-  async startAddon(spec: AddonContainerSpec, timeoutMs: number): Promise<void> {
-    const labels = { [LABELS.instance]: this.#instance, [LABELS.app]: spec.app, [LABELS.appId]: spec.appId, 'plat.addon': spec.name };
-    if (spec.volume) await this.#docker.createVolume({ Name: spec.volume.name, Labels: labels });
-    const container = await this.#docker.createContainer({
-      name: this.addonContainerName(spec.name),
-      Image: spec.image,
-      Env: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
-      Labels: labels,
-      Healthcheck: { Test: ['CMD', ...spec.healthcheck], Interval: 500_000_000, Timeout: 5_000_000_000, Retries: 120, StartPeriod: 0 },
-      HostConfig: {
-        NetworkMode: spec.network,
-        Memory: spec.memoryBytes,
-        MemorySwap: spec.memoryBytes,
-        PidsLimit: 512,
-        SecurityOpt: ['no-new-privileges'],
-        CapDrop: ['ALL'],
-        RestartPolicy: { Name: 'unless-stopped' },
-        ...(spec.volume ? { Mounts: [{ Type: 'volume', Source: spec.volume.name, Target: spec.volume.path }] } : {}),
-      },
-      NetworkingConfig: { EndpointsConfig: { [spec.network]: { Aliases: [spec.name] } } },
-    });
-    await container.start();
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const state = (await container.inspect()).State;
-      if (state.Health?.Status === 'healthy') return;
-      if (!state.Running) throw new Error(`the ${spec.name} container exited (${state.ExitCode}): ${(await this.dynoLogTail(container.id, 10)).trim()}`);
-      if (Date.now() > deadline) throw new Error(`${spec.name} was not ready within ${Math.round(timeoutMs / 1000)} s`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
-
-  /** Removes the add-on's container, and its volume only when asked. */
-  async removeAddon(name: string, volume: string | undefined): Promise<void> {
-    await this.#docker
-      .getContainer(this.addonContainerName(name))
-      .remove({ force: true })
-      .catch((error: unknown) => {
-        if (statusOf(error) !== 404) throw error;
-      });
-    if (volume) {
-      await this.#docker
-        .getVolume(volume)
-        .remove()
-        .catch((error: unknown) => {
-          if (statusOf(error) !== 404) throw error;
-        });
-    }
-  }
-
-  /**
-   * Runs a command inside an add-on's container (pg_dump, pg_restore, psql),
-   * feeding stdin from a stream and sending stdout to one; resolves with
-   * the exit code and what it wrote to stderr.
-   */
-  async execInAddon(
-    name: string,
-    command: string[],
-    io: { stdin?: NodeJS.ReadableStream; stdout?: NodeJS.WritableStream },
-  ): Promise<{ exitCode: number; stderr: string }> {
-    const exec = await this.#docker.getContainer(this.addonContainerName(name)).exec({
-      Cmd: command,
-      AttachStdin: Boolean(io.stdin),
-      AttachStdout: true,
-      AttachStderr: true,
-    });
-    const stream = (await exec.start({ hijack: true, stdin: Boolean(io.stdin) })) as unknown as NodeJS.ReadWriteStream & { end(): void };
-    let stderr = '';
-    const errors = new PassThrough().on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
-    const out = io.stdout ?? new PassThrough().resume();
-    this.#docker.modem.demuxStream(stream, out, errors);
-    if (io.stdin) {
-      io.stdin.pipe(stream as unknown as NodeJS.WritableStream, { end: false });
-      io.stdin.on('end', () => stream.end());
-    }
-    await new Promise<void>((resolve, reject) => {
-      stream.on('end', resolve);
-      stream.on('error', reject);
-    });
-    const info = await exec.inspect();
-    return { exitCode: info.ExitCode ?? -1, stderr };
-  }
-
-  /** An interactive command in an add-on's container (plat pg:psql), like attachOneOff. */
-  async attachExecInAddon(
-    name: string,
-    command: string[],
-    session: { tty: boolean; size?: { cols: number; rows: number }; stdin: NodeJS.ReadableStream; onStdout: (chunk: Buffer) => void; onStderr: (chunk: Buffer) => void },
-  ): Promise<number> {
-    const exec = await this.#docker.getContainer(this.addonContainerName(name)).exec({
-      Cmd: command,
-      Tty: session.tty,
-      AttachStdin: true,
-      AttachStdout: true,
-      AttachStderr: true,
-      ...(session.tty ? { Env: ['TERM=xterm-256color'] } : {}),
-    });
-    const stream = (await exec.start({ hijack: true, stdin: true, Tty: session.tty })) as unknown as NodeJS.ReadWriteStream & { end(): void };
-    if (session.tty) stream.on('data', session.onStdout);
-    else this.#docker.modem.demuxStream(stream, new PassThrough().on('data', session.onStdout), new PassThrough().on('data', session.onStderr));
-    if (session.tty && session.size) await exec.resize({ h: session.size.rows, w: session.size.cols }).catch(() => {});
-    session.stdin.on('data', (chunk: Buffer) => stream.write(chunk));
-    session.stdin.on('end', () => stream.end());
-    await new Promise<void>((resolve) => {
-      stream.on('end', resolve);
-      stream.on('close', resolve);
-    });
-    return (await exec.inspect()).ExitCode ?? -1;
-  }
-
-  async restartAddon(name: string): Promise<void> {
-    await this.#docker.getContainer(this.addonContainerName(name)).restart({ t: 10 });
-  }
-
-  async addonState(name: string): Promise<string> {
-    try {
-      const state = (await this.#docker.getContainer(this.addonContainerName(name)).inspect()).State;
-      return state.Health?.Status === 'healthy' ? 'available' : state.Running ? 'starting' : 'stopped';
-    } catch (error) {
-      if (statusOf(error) === 404) return 'missing';
-      throw error;
-    }
-  }
-
   /** Tags of the images built for an app. */
   async appImageTags(appId: string): Promise<string[]> {
     const images = await this.#docker.listImages({
@@ -555,7 +438,7 @@ function toObserved(info: Docker.ContainerInspectInfo): ObservedDyno | undefined
 }
 
 /** Docker's log stream frames each chunk with an 8-byte header when there is no TTY. */
-function demultiplex(buffer: Buffer): string {
+export function demultiplex(buffer: Buffer): string {
   const parts: Buffer[] = [];
   let offset = 0;
   while (offset + 8 <= buffer.length) {

@@ -19,7 +19,7 @@ describe('desiredDynos', () => {
       key: 'rel-2/web.1/g0',
       containerName: 'plat-i1-hello-web-1-v2',
       command: 'gunicorn app:app',
-      network: 'plat-i1-hello',
+      network: 'plat-i1-app-1',
       web: true,
       labels: { 'plat.instance': 'i1', 'plat.app': 'hello', 'plat.release': 'rel-2', 'plat.process': 'web', 'plat.dyno': 'web.1' },
     });

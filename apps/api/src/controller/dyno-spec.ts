@@ -83,7 +83,17 @@ function dynoLabels(input: Pick<DesiredInput, 'instance' | 'app' | 'appId' | 're
   };
 }
 
-export function networkName(instance: string, app: string): string {
+/**
+ * The app's own network, named by its id: a rename keeps it, so dynos of
+ * the new name reach the add-ons on it. (An app id is longer than any app
+ * name, so the two kinds of names never meet.)
+ */
+export function networkName(instance: string, appId: string): string {
+  return `plat-${instance}-${appId}`;
+}
+
+/** Where platds before networks were named by id put an app's dynos and add-ons. */
+export function legacyNetworkName(instance: string, app: string): string {
   return `plat-${instance}-${app}`;
 }
 
@@ -123,7 +133,7 @@ export function desiredDynos(input: DesiredInput): DynoSpec[] {
         },
         labels: { ...dynoLabels(input, type, dyno), [LABELS.key]: key },
         size,
-        network: networkName(input.instance, input.app),
+        network: networkName(input.instance, input.appId),
         web: type === 'web',
       });
     }
@@ -162,7 +172,7 @@ export function oneOffDyno(input: OneOffInput): DynoSpec {
     env: { ...input.release.config, DYNO: dyno, PORT: String(DYNO_PORT) },
     labels: { ...dynoLabels(input, input.kind, dyno), [LABELS.oneOff]: 'true' },
     size,
-    network: networkName(input.instance, input.app),
+    network: networkName(input.instance, input.appId),
     web: false,
   };
 }

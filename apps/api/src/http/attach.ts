@@ -73,7 +73,7 @@ async function handle(platform: Platform, limits: AttachLimits, { request, socke
   };
   try {
     if (addon) {
-      send(FrameKind.exit, String(await platform.runtime.attachExecInAddon(addon.name, ['psql', ...libpq(addon)], io)));
+      send(FrameKind.exit, String(await platform.addons.attachExec(addon, ['psql', ...libpq(addon)], io)));
     } else {
       const session = await platform.controller.attachOneOff(appRow, release!, command, { ...io, signal: aborted.signal });
       send(FrameKind.exit, String(await session.exitCode));

@@ -1,23 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { ensureServiceImage } from '@plat/builder';
-import { PlatError, type AddonInfo } from '@plat/core';
+import { PlatError, type AddonInfo, type AddonPlan, type AddonProvider } from '@plat/core';
 import { resolvePlan } from '../addons/registry.js';
 import { networkName } from '../controller/dyno-spec.js';
 import type { Platform } from '../platform.js';
-import { configVars, updateConfigVars, type AppRow } from '../store/apps.js';
-import { attachmentTaken, deleteAddon, findAddon, insertAddon, listAddons, type AddonRow } from '../store/addons.js';
+import { configVars, type AppRow } from '../store/apps.js';
+import { attachmentTaken, deleteAddon, findAddon, listAddons, moveAddon, reserveAddon, uniqueViolation, type AddonRow } from '../store/addons.js';
+import { currentRelease } from '../store/releases.js';
 import type { User } from '../store/users.js';
 import { generateAppName } from './app-names.js';
 import { audit } from './audit.js';
+import { deleteAppBackups, deleteBackupsOf } from './pg-backups.js';
 import { releaseConfig } from './releases.js';
 import { deleteJobs } from '../scheduler/jobs.js';
 
 const ATTACHMENT = /^[A-Z][A-Z0-9_]{0,40}$/;
-
-function volumeOf(platform: Platform, addon: { name: string; provider: string; plan: string }): string | undefined {
-  const { provider, plan } = resolvePlan(`${addon.provider}:${addon.plan}`);
-  return provider.service?.(plan, {}).dataPath ? `plat-${platform.settings.instance}-addon-${addon.name}` : undefined;
-}
 
 function hasService(addon: { provider: string }): boolean {
   return resolvePlan(addon.provider).provider.service !== undefined;
@@ -30,16 +27,42 @@ export async function presentAddon(platform: Platform, addon: AddonRow): Promise
     provider: addon.provider,
     plan: addon.plan,
     config_var: service ? `${addon.attachment}_URL` : '',
-    state: service ? await platform.runtime.addonState(addon.name) : 'available',
+    state: addon.state !== 'active' ? addon.state : service ? await platform.addons.state(addon) : 'available',
     created_at: addon.created_at.toISOString(),
   };
 }
 
 /**
- * Provisions an add-on: its own container on the app's network (image
- * built on the stack when missing), ready before anything is recorded.
- * Then, in the app's release order, the config var is set and a release
- * made. A provisioning failure removes what it made and says why.
+ * Reserves the add-on in the database: a unique name (another is drawn if
+ * taken) and the app's attachment (a conflict when taken, even by a request
+ * racing this one).
+ */
+async function reserve(platform: Platform, app: AppRow, entry: { provider: AddonProvider; plan: AddonPlan; attachment: string; state: 'provisioning' | 'active' }): Promise<AddonRow> {
+  const { provider, plan, attachment, state } = entry;
+  const credentials = provider.credentials(() => randomBytes(18).toString('hex'));
+  for (let attempt = 0; attempt < 20; attempt += 1) {
+    const name = `${provider.name}-${generateAppName().split('-')[0]}-${(randomBytes(2).readUInt16BE(0) % 9000) + 1000}`;
+    try {
+      const row = await reserveAddon(platform.sql, { app_id: app.id, name, provider: provider.name, plan: plan.name, attachment, credentials, state });
+      if (row) return row;
+    } catch (error) {
+      if (uniqueViolation(error) === undefined) throw error;
+      throw new PlatError(
+        'conflict',
+        provider.url ? `${attachment}_URL is already set on ${app.name}: attach with --as ANOTHER_NAME.` : `${app.name} has a ${provider.name} already.`,
+      );
+    }
+  }
+  throw new PlatError('conflict', 'Could not find a free add-on name; try again.');
+}
+
+/**
+ * Provisions an add-on. Its row is written first (state 'provisioning'),
+ * so its name and the app's attachment are reserved before Docker has
+ * anything; then its container (on the app's network, named and labelled by
+ * the row's id) must pass its health check. Only then, in the app's release
+ * order, it turns active with its config var, and a release is made. A
+ * failure removes what carries its labels, and its row.
  */
 export async function createAddon(platform: Platform, app: AppRow, user: User, request: { spec: string; as?: string }): Promise<AddonRow> {
   const { provider, plan } = resolvePlan(request.spec);
@@ -49,64 +72,109 @@ export async function createAddon(platform: Platform, app: AppRow, user: User, r
   if (provider.url && ((await attachmentTaken(platform.sql, app.id, attachment)) || Object.hasOwn(await configVars(platform.sql, app.id), configVar))) {
     throw new PlatError('conflict', `${configVar} is already set on ${app.name}: attach with --as ANOTHER_NAME.`);
   }
-  const name = `${provider.name}-${generateAppName().split('-').slice(0, 1).join('')}-${randomBytes(2).readUInt16BE(0) % 9000 + 1000}`;
-  const credentials = provider.credentials(() => randomBytes(18).toString('hex'));
   if (!provider.service || !provider.url) {
-    if (await attachmentTaken(platform.sql, app.id, attachment)) throw new PlatError('conflict', `${app.name} has a ${provider.name} already.`);
-    const addon = await insertAddon(platform.sql, { app_id: app.id, name, provider: provider.name, plan: plan.name, attachment, credentials });
-    await audit(platform, app, user, 'addon.create', { addon: name, plan: `${provider.name}:${plan.name}` });
+    const addon = await reserve(platform, app, { provider, plan, attachment, state: 'active' });
+    await audit(platform, app, user, 'addon.create', { addon: addon.name, plan: `${provider.name}:${plan.name}` });
     return addon;
   }
-  const url = provider.url;
-  const service = provider.service(plan, credentials);
-  const image = await ensureServiceImage(platform.images, service.image, (line) => platform.log(`${name} image: ${line}`));
-  const network = networkName(platform.settings.instance, app.name);
-  await platform.runtime.ensureNetwork(network, app.name);
-  const volume = service.dataPath ? { name: `plat-${platform.settings.instance}-addon-${name}`, path: service.dataPath } : undefined;
+  const addon = await reserve(platform, app, { provider, plan, attachment, state: 'provisioning' });
+  const service = provider.service(plan, addon.credentials);
   try {
-    await platform.runtime.startAddon(
-      { name, app: app.name, appId: app.id, network, image, env: service.env, healthcheck: service.healthcheck, memoryBytes: plan.memoryMb * 1024 ** 2, ...(volume ? { volume } : {}) },
+    const image = await ensureServiceImage(platform.images, service.image, (line) => platform.log(`${addon.name} image: ${line}`));
+    const network = networkName(platform.settings.instance, app.id);
+    await platform.runtime.ensureNetwork(network, app.name, app.id);
+    await platform.addons.start(
+      {
+        addon,
+        app: app.name,
+        network,
+        image,
+        env: service.env,
+        healthcheck: service.healthcheck,
+        memoryBytes: plan.memoryMb * 1024 ** 2,
+        ...(service.dataPath ? { dataPath: service.dataPath } : {}),
+      },
       platform.settings.addonBootTimeoutMs,
     );
   } catch (error) {
-    await platform.runtime.removeAddon(name, volume?.name);
+    await discardAddon(platform, addon);
     throw new PlatError('unavailable', `Provisioning ${provider.name} failed, and nothing was kept: ${(error as Error).message}`);
   }
+  const url = provider.url(addon.name, addon.credentials);
   return platform.releases.run(app.name, async () => {
-    const addon = await insertAddon(platform.sql, { app_id: app.id, name, provider: provider.name, plan: plan.name, attachment, credentials });
-    await updateConfigVars(platform.sql, app.id, { [configVar]: url(name, credentials) });
-    await audit(platform, app, user, 'addon.create', { addon: name, plan: `${provider.name}:${plan.name}`, config_var: configVar });
-    await releaseConfig(platform, app, `Attach ${name} (${configVar})`);
-    return addon;
+    const activated = await platform.sql.begin(async (tx) => {
+      if (!(await moveAddon(tx, addon.id, 'provisioning', 'active'))) return false;
+      await tx`
+        insert into config_vars (app_id, key, value) values (${app.id}, ${configVar}, ${url})
+        on conflict (app_id, key) do update set value = excluded.value`;
+      return true;
+    });
+    if (!activated) {
+      // The app (and so this row) went while the container started.
+      await platform.addons.remove(addon);
+      throw new PlatError('not_found', `${app.name} was destroyed while ${addon.name} was provisioned; nothing was kept.`);
+    }
+    await audit(platform, app, user, 'addon.create', { addon: addon.name, plan: `${provider.name}:${plan.name}`, config_var: configVar });
+    await releaseConfig(platform, app, `Attach ${addon.name} (${configVar})`);
+    return { ...addon, state: 'active' as const };
   });
 }
 
-/** Detaches (unsets the config var, a release) and removes the container, and only then the volume. */
+/** A half-made add-on: whatever carries its labels, then its row. */
+export async function discardAddon(platform: Platform, addon: AddonRow): Promise<void> {
+  await platform.addons.remove(addon);
+  await deleteAddon(platform.sql, addon.id);
+}
+
+/** The end of a destroy (also run at start-up for one cut short): objects, backups, row. */
+export async function finishDestroy(platform: Platform, addon: AddonRow): Promise<void> {
+  if (hasService(addon)) await platform.addons.remove(addon);
+  await deleteBackupsOf(platform, addon.app_id, addon.name);
+  await deleteAddon(platform.sql, addon.id);
+}
+
+/**
+ * Marks the add-on 'destroying' and unsets its config var in one
+ * transaction, makes the release that detaches it, and only then removes
+ * its container, volume and backups, and last its row. A destroy cut short
+ * is finished by the next one, or by the next platd start.
+ */
 export async function destroyAddon(platform: Platform, app: AppRow, user: User, name: string, confirm: string | undefined): Promise<void> {
   const addon = await findAddon(platform.sql, app.id, name);
   if (!addon) throw new PlatError('not_found', `Couldn't find add-on ${name} on ${app.name}.`);
   if (confirm !== name) throw new PlatError('invalid_params', `Destroying ${name} deletes its data: confirm with its name (plat addons:destroy ${name} --confirm ${name}).`);
+  if (addon.state === 'provisioning') throw new PlatError('conflict', `${name} is still being provisioned: try again once it is.`);
+  const configVar = `${addon.attachment}_URL`;
   await platform.releases.run(app.name, async () => {
-    await deleteAddon(platform.sql, addon.id);
+    const marked = await platform.sql.begin(async (tx) => {
+      if (addon.state === 'active' && !(await moveAddon(tx, addon.id, 'active', 'destroying'))) return false;
+      if (hasService(addon)) await tx`delete from config_vars where app_id = ${app.id} and key = ${configVar}`;
+      return true;
+    });
+    if (!marked) throw new PlatError('conflict', `${name} is being destroyed already.`);
     await audit(platform, app, user, 'addon.destroy', { addon: name });
     if (addon.provider === 'scheduler') await deleteJobs(platform.sql, app.id);
-    if (!hasService(addon)) return;
-    await updateConfigVars(platform.sql, app.id, { [`${addon.attachment}_URL`]: null });
-    await releaseConfig(platform, app, `Detach ${name} (${addon.attachment}_URL)`);
+    if (!hasService(addon) || !Object.hasOwn((await currentRelease(platform.sql, app.id))?.config ?? {}, configVar)) return;
+    // The data goes even when this release fails: its destroy was confirmed.
+    await releaseConfig(platform, app, `Detach ${name} (${configVar})`).catch((error: Error) => platform.log(`detaching ${name} from ${app.name}: ${error.message}`));
   });
-  await platform.runtime.removeAddon(addon.name, volumeOf(platform, addon));
+  await finishDestroy(platform, addon);
 }
 
-/** For app destroy: every add-on's container and volume. */
+/** For app destroy: every add-on's container, volume and backups (the rows go with the app). */
 export async function removeAllAddons(platform: Platform, app: AppRow): Promise<void> {
+  await platform.sql`update addons set state = 'destroying' where app_id = ${app.id}`;
   for (const addon of await listAddons(platform.sql, app.id)) {
-    if (hasService(addon)) await platform.runtime.removeAddon(addon.name, volumeOf(platform, addon));
+    if (hasService(addon)) await platform.addons.remove(addon);
+    await deleteBackupsOf(platform, app.id, addon.name);
   }
+  deleteAppBackups(platform, app.id);
 }
 
 export async function restartAddon(platform: Platform, app: AppRow, name: string): Promise<void> {
   const addon = await findAddon(platform.sql, app.id, name);
   if (!addon) throw new PlatError('not_found', `Couldn't find add-on ${name} on ${app.name}.`);
   if (!hasService(addon)) throw new PlatError('invalid_params', `${name} has no server to restart.`);
-  await platform.runtime.restartAddon(name);
+  if (addon.state !== 'active') throw new PlatError('conflict', `${name} is ${addon.state}.`);
+  await platform.addons.restart(addon);
 }

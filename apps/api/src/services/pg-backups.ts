@@ -27,10 +27,46 @@ export async function postgresAddon(platform: Platform, app: AppRow, name?: stri
     ? await findAddon(platform.sql, app.id, name)
     : (await listAddons(platform.sql, app.id)).find((a) => a.provider === 'postgres' && a.attachment === 'DATABASE') ??
       (await listAddons(platform.sql, app.id)).find((a) => a.provider === 'postgres');
-  if (!addon || addon.provider !== 'postgres') {
+  if (!addon || addon.provider !== 'postgres' || addon.state !== 'active') {
     throw new PlatError('not_found', name ? `${name} is not a postgres add-on of ${app.name}.` : `${app.name} has no postgres add-on: plat addons:create postgres`);
   }
   return addon;
+}
+
+/** All or nothing: --single-transaction stops at the first error (as --exit-on-error) and rolls back. */
+export const RESTORE_FLAGS = ['--clean', '--if-exists', '--no-owner', '--no-privileges', '--single-transaction', '--exit-on-error'];
+
+/** Of one add-on's backups, newest first: those past the newest `keep`. */
+export function backupsBeyond<T extends { number: number }>(backups: T[], keep: number): T[] {
+  if (!Number.isInteger(keep) || keep < 1) throw new Error(`keep must be at least 1, got ${keep}`);
+  return [...backups].sort((a, b) => b.number - a.number).slice(keep);
+}
+
+/** Keeps the add-on's newest PLAT_KEEP_BACKUPS backups; older files and rows go. */
+export async function pruneBackups(platform: Platform, app: AppRow, addonName: string): Promise<number> {
+  const rows = await platform.sql<BackupRow[]>`select * from pg_backups where app_id = ${app.id} and addon_name = ${addonName}`;
+  const old = backupsBeyond(rows, platform.settings.keepBackups);
+  for (const backup of old) {
+    rmSync(backup.file, { force: true });
+    await platform.sql`delete from pg_backups where id = ${backup.id}`;
+  }
+  return old.length;
+}
+
+/** With the add-on: its backups' files, then their rows. */
+export async function deleteBackupsOf(platform: Platform, appId: string, addonName: string): Promise<void> {
+  const rows = await platform.sql<BackupRow[]>`select * from pg_backups where app_id = ${appId} and addon_name = ${addonName}`;
+  for (const backup of rows) rmSync(backup.file, { force: true });
+  await platform.sql`delete from pg_backups where app_id = ${appId} and addon_name = ${addonName}`;
+}
+
+/** With the app: every backup file it has (the rows go with the app's row). */
+export function deleteAppBackups(platform: Platform, appId: string): void {
+  rmSync(backupDir(platform, appId), { recursive: true, force: true });
+}
+
+function backupDir(platform: Platform, appId: string): string {
+  return join(platform.settings.dataDir, 'backups', appId);
 }
 
 /** psql/pg_dump arguments reaching the add-on's database from inside its container. */
@@ -40,11 +76,11 @@ export function libpq(addon: AddonRow): string[] {
 
 /** pg_dump (custom format) of the add-on into the data dir, as backup bN. */
 export async function captureBackup(platform: Platform, app: AppRow, addon: AddonRow): Promise<BackupRow> {
-  const dir = join(platform.settings.dataDir, 'backups', app.id);
+  const dir = backupDir(platform, app.id);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, `${addon.name}-${Date.now()}.dump`);
   const out = createWriteStream(file, { mode: 0o600 });
-  const result = await platform.runtime.execInAddon(addon.name, ['pg_dump', '-Fc', ...libpq(addon)], { stdout: out });
+  const result = await platform.addons.exec(addon, ['pg_dump', '-Fc', ...libpq(addon)], { stdout: out });
   await new Promise<void>((resolve) => out.end(resolve));
   if (result.exitCode !== 0) {
     rmSync(file, { force: true });
@@ -55,6 +91,7 @@ export async function captureBackup(platform: Platform, app: AppRow, addon: Addo
     values (${app.id}, (select coalesce(max(number), 0) + 1 from pg_backups where app_id = ${app.id}), ${addon.name}, ${file}, ${statSync(file).size})
     returning *`;
   platform.logs.write(app.id, { source: 'plat', dyno: 'pg', line: `Backup b${String(row!.number).padStart(3, '0')} of ${addon.name} captured (${statSync(file).size} bytes)` });
+  await pruneBackups(platform, app, addon.name);
   return row!;
 }
 
@@ -62,7 +99,11 @@ export async function listBackups(platform: Platform, app: AppRow): Promise<Back
   return platform.sql<BackupRow[]>`select * from pg_backups where app_id = ${app.id} order by number desc`;
 }
 
-/** Restores backup bN into a postgres add-on (replacing what it holds). */
+/**
+ * Restores backup bN into a postgres add-on, replacing what it holds, in one
+ * transaction: a corrupt or truncated dump, or a restore cut short, rolls
+ * back and leaves the data as it was.
+ */
 export async function restoreBackup(platform: Platform, app: AppRow, user: User, ref: string, target: AddonRow): Promise<void> {
   const number = Number(/^b?0*(\d+)$/.exec(ref)?.[1]);
   const [backup] = await platform.sql<BackupRow[]>`select * from pg_backups where app_id = ${app.id} and number = ${number}`;
@@ -70,9 +111,11 @@ export async function restoreBackup(platform: Platform, app: AppRow, user: User,
   const stdin = createReadStream(backup.file);
   const feed = new PassThrough();
   const piping = pipeline(stdin, feed);
-  const result = await platform.runtime.execInAddon(target.name, ['pg_restore', '--clean', '--if-exists', '--no-owner', '--no-privileges', ...libpq(target)], { stdin: feed });
+  const result = await platform.addons.exec(target, ['pg_restore', ...RESTORE_FLAGS, ...libpq(target)], { stdin: feed });
   await piping.catch(() => {});
-  if (result.exitCode !== 0) throw new PlatError('unavailable', `pg_restore into ${target.name} failed (exit ${result.exitCode}): ${result.stderr.trim()}`);
+  if (result.exitCode !== 0) {
+    throw new PlatError('unavailable', `pg_restore into ${target.name} failed, and its data is as it was (exit ${result.exitCode}): ${result.stderr.trim()}`);
+  }
   await audit(platform, app, user, 'pg.restore', { backup: `b${String(number).padStart(3, '0')}`, into: target.name });
 }
 
@@ -92,13 +135,13 @@ export async function databaseInfo(platform: Platform, addon: AddonRow): Promise
   let text = '';
   output.on('data', (chunk: Buffer) => (text += chunk));
   const query = "select pg_size_pretty(pg_database_size(current_database())), (select count(*) from pg_stat_user_tables), (select count(*) from pg_stat_activity where datname = current_database()), version()";
-  const result = await platform.runtime.execInAddon(addon.name, ['psql', '-X', '-A', '-t', '-F', '|', ...libpq(addon), '-c', query], { stdout: output });
+  const result = await platform.addons.exec(addon, ['psql', '-X', '-A', '-t', '-F', '|', ...libpq(addon), '-c', query], { stdout: output });
   const [size, tables, connections, version] = result.exitCode === 0 ? text.trim().split('|') : [];
   return {
     name: addon.name,
     plan: `${addon.provider}:${addon.plan}`,
     config_var: `${addon.attachment}_URL`,
-    state: await platform.runtime.addonState(addon.name),
+    state: await platform.addons.state(addon),
     data_size: size ?? 'unknown',
     tables: tables ?? 'unknown',
     connections: connections ?? 'unknown',

@@ -1,4 +1,7 @@
+import type { TransactionSql } from 'postgres';
 import type { Sql } from './database.js';
+
+export type AddonState = 'provisioning' | 'active' | 'destroying';
 
 export interface AddonRow {
   id: string;
@@ -8,6 +11,9 @@ export interface AddonRow {
   plan: string;
   attachment: string;
   credentials: Record<string, string>;
+  state: AddonState;
+  /** Made before Docker objects were named by the row's id. */
+  legacy_names: boolean;
   created_at: Date;
 }
 
@@ -25,12 +31,46 @@ export async function attachmentTaken(sql: Sql, appId: string, attachment: strin
   return row !== undefined;
 }
 
-export async function insertAddon(sql: Sql, addon: Omit<AddonRow, 'id' | 'created_at'>): Promise<AddonRow> {
-  const [row] = await sql<AddonRow[]>`
-    insert into addons (app_id, name, provider, plan, attachment, credentials)
-    values (${addon.app_id}, ${addon.name}, ${addon.provider}, ${addon.plan}, ${addon.attachment}, ${sql.json(addon.credentials)})
-    returning *`;
-  return row!;
+/** Add-ons a platd stopped in the middle of making or destroying. */
+export async function unsettledAddons(sql: Sql): Promise<AddonRow[]> {
+  return sql<AddonRow[]>`select * from addons where state <> 'active' order by created_at`;
+}
+
+export async function allAddons(sql: Sql): Promise<AddonRow[]> {
+  return sql<AddonRow[]>`select * from addons order by created_at`;
+}
+
+/**
+ * Reserves the add-on's name and the app's attachment, before anything
+ * exists in Docker. Resolves undefined when the name is taken (pick another);
+ * rejects with the database's unique violation when the attachment is.
+ */
+export async function reserveAddon(
+  sql: Sql,
+  addon: Pick<AddonRow, 'app_id' | 'name' | 'provider' | 'plan' | 'attachment' | 'credentials' | 'state'>,
+): Promise<AddonRow | undefined> {
+  try {
+    const [row] = await sql<AddonRow[]>`
+      insert into addons (app_id, name, provider, plan, attachment, credentials, state)
+      values (${addon.app_id}, ${addon.name}, ${addon.provider}, ${addon.plan}, ${addon.attachment}, ${sql.json(addon.credentials)}, ${addon.state})
+      returning *`;
+    return row!;
+  } catch (error) {
+    if (uniqueViolation(error) === 'addons_name_key') return undefined;
+    throw error;
+  }
+}
+
+/** The unique constraint an insert broke, if that is why it failed. */
+export function uniqueViolation(error: unknown): string | undefined {
+  const { code, constraint_name: constraint } = error as { code?: string; constraint_name?: string };
+  return code === '23505' ? (constraint ?? '') : undefined;
+}
+
+/** Moves the add-on from one state to another; false when it was not in `from` (or is gone). */
+export async function moveAddon(sql: Sql | TransactionSql, id: string, from: AddonState, to: AddonState): Promise<boolean> {
+  const rows = await sql`update addons set state = ${to} where id = ${id} and state = ${from}`;
+  return rows.count === 1;
 }
 
 export async function deleteAddon(sql: Sql, id: string): Promise<void> {

@@ -1,0 +1,211 @@
+import Docker from 'dockerode';
+import { PassThrough } from 'node:stream';
+import { addonFilter, addonLabels, addonObjectName, ADDON_LABELS, type AddonHandle, type LabelledObject } from './addon-objects.js';
+import { demultiplex } from './docker-runtime.js';
+import { LABELS } from './dyno-spec.js';
+
+export interface AddonContainerSpec {
+  addon: AddonHandle;
+  app: string;
+  network: string;
+  image: string;
+  env: Record<string, string>;
+  /** Where its volume mounts, when it keeps data. */
+  dataPath?: string;
+  healthcheck: string[];
+  memoryBytes: number;
+}
+
+/** Add-on containers log to Docker's json-file driver; these bound it per container. */
+export const ADDON_LOG_CONFIG = { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } };
+
+/**
+ * platd's door to Docker for add-on containers and volumes. Every object it
+ * makes carries the add-on's labels (its row id above all), and it finds and
+ * removes objects only by those labels, never by a name: two add-ons, of
+ * one app or of two, can never share or remove each other's.
+ */
+export class AddonRuntime {
+  readonly #docker: Docker;
+  readonly #instance: string;
+
+  constructor(options: { instance: string; docker?: Docker }) {
+    this.#docker = options.docker ?? new Docker();
+    this.#instance = options.instance;
+  }
+
+  /**
+   * Starts the add-on's container on the app's network only (nothing is
+   * published on the host), its data on a new volume when it keeps any, and
+   * waits until its health check passes. Docker refuses a name that exists,
+   * so an object of another add-on is never reused.
+   */
+  async start(spec: AddonContainerSpec, timeoutMs: number): Promise<void> {
+    const name = addonObjectName(this.#instance, spec.addon);
+    const labels = addonLabels(this.#instance, spec.addon, spec.app);
+    if (spec.dataPath) {
+      // createVolume returns an existing volume of the same name: refuse instead.
+      const existing = await this.#docker.listVolumes({ filters: { name: [name] } });
+      if ((existing.Volumes ?? []).some((volume) => volume.Name === name)) throw new Error(`volume ${name} exists already`);
+      await this.#docker.createVolume({ Name: name, Labels: labels });
+    }
+    const container = await this.#docker.createContainer({
+      name,
+      Image: spec.image,
+      Env: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
+      Labels: labels,
+      Healthcheck: { Test: ['CMD', ...spec.healthcheck], Interval: 500_000_000, Timeout: 5_000_000_000, Retries: 120, StartPeriod: 0 },
+      HostConfig: {
+        NetworkMode: spec.network,
+        Memory: spec.memoryBytes,
+        MemorySwap: spec.memoryBytes,
+        PidsLimit: 512,
+        SecurityOpt: ['no-new-privileges'],
+        CapDrop: ['ALL'],
+        RestartPolicy: { Name: 'unless-stopped' },
+        LogConfig: ADDON_LOG_CONFIG,
+        ...(spec.dataPath ? { Mounts: [{ Type: 'volume', Source: name, Target: spec.dataPath }] } : {}),
+      },
+      NetworkingConfig: { EndpointsConfig: { [spec.network]: { Aliases: [spec.addon.name] } } },
+    });
+    await container.start();
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const state = (await container.inspect()).State;
+      if (state.Health?.Status === 'healthy') return;
+      if (!state.Running) throw new Error(`the ${spec.addon.name} container exited (${state.ExitCode}): ${(await this.#logTail(container, 10)).trim()}`);
+      if (Date.now() > deadline) throw new Error(`${spec.addon.name} was not ready within ${Math.round(timeoutMs / 1000)} s`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  /** Removes the add-on's containers, then its volumes: whatever carries its labels. */
+  async remove(addon: AddonHandle): Promise<void> {
+    const filters = { label: addonFilter(this.#instance, addon) };
+    for (const info of await this.#docker.listContainers({ all: true, filters })) await this.removeObject({ kind: 'container', ref: info.Id, labels: info.Labels });
+    for (const volume of (await this.#docker.listVolumes({ filters })).Volumes ?? []) {
+      await this.removeObject({ kind: 'volume', ref: volume.Name, labels: volume.Labels ?? {} });
+    }
+  }
+
+  /** Every container and volume labelled as an add-on of this instance. */
+  async objects(): Promise<LabelledObject[]> {
+    const filters = { label: [`${LABELS.instance}=${this.#instance}`, ADDON_LABELS.name] };
+    const containers = await this.#docker.listContainers({ all: true, filters });
+    const volumes = (await this.#docker.listVolumes({ filters })).Volumes ?? [];
+    return [
+      ...containers.map((info): LabelledObject => ({ kind: 'container', ref: info.Id, labels: info.Labels })),
+      ...volumes.map((volume): LabelledObject => ({ kind: 'volume', ref: volume.Name, labels: volume.Labels ?? {} })),
+    ];
+  }
+
+  async removeObject(object: LabelledObject): Promise<void> {
+    const removal =
+      object.kind === 'container' ? this.#docker.getContainer(object.ref).remove({ force: true, v: false }) : this.#docker.getVolume(object.ref).remove();
+    await removal.catch((error: unknown) => {
+      if (statusOf(error) !== 404) throw error;
+    });
+  }
+
+  /**
+   * Puts the add-on's container on a network under its name, when it is not
+   * there yet: how add-ons made when networks were named by app name join
+   * the app's network named by its id.
+   */
+  async connect(addon: AddonHandle, network: string): Promise<boolean> {
+    const container = await this.#container(addon);
+    const info = await container.inspect();
+    if (info.NetworkSettings.Networks[network]) return false;
+    await this.#docker.getNetwork(network).connect({ Container: info.Id, EndpointConfig: { Aliases: [addon.name] } });
+    return true;
+  }
+
+  /**
+   * Runs a command inside the add-on's container (pg_dump, pg_restore, psql),
+   * feeding stdin from a stream and sending stdout to one; resolves with
+   * the exit code and what it wrote to stderr.
+   */
+  async exec(
+    addon: AddonHandle,
+    command: string[],
+    io: { stdin?: NodeJS.ReadableStream; stdout?: NodeJS.WritableStream },
+  ): Promise<{ exitCode: number; stderr: string }> {
+    const exec = await (await this.#container(addon)).exec({
+      Cmd: command,
+      AttachStdin: Boolean(io.stdin),
+      AttachStdout: true,
+      AttachStderr: true,
+    });
+    const stream = (await exec.start({ hijack: true, stdin: Boolean(io.stdin) })) as unknown as NodeJS.ReadWriteStream & { end(): void };
+    let stderr = '';
+    const errors = new PassThrough().on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+    const out = io.stdout ?? new PassThrough().resume();
+    this.#docker.modem.demuxStream(stream, out, errors);
+    if (io.stdin) {
+      io.stdin.pipe(stream as unknown as NodeJS.WritableStream, { end: false });
+      io.stdin.on('end', () => stream.end());
+    }
+    await new Promise<void>((resolve, reject) => {
+      stream.on('end', resolve);
+      stream.on('error', reject);
+    });
+    const info = await exec.inspect();
+    return { exitCode: info.ExitCode ?? -1, stderr };
+  }
+
+  /** An interactive command in the add-on's container (plat pg:psql). */
+  async attachExec(
+    addon: AddonHandle,
+    command: string[],
+    session: { tty: boolean; size?: { cols: number; rows: number }; stdin: NodeJS.ReadableStream; onStdout: (chunk: Buffer) => void; onStderr: (chunk: Buffer) => void },
+  ): Promise<number> {
+    const exec = await (await this.#container(addon)).exec({
+      Cmd: command,
+      Tty: session.tty,
+      AttachStdin: true,
+      AttachStdout: true,
+      AttachStderr: true,
+      ...(session.tty ? { Env: ['TERM=xterm-256color'] } : {}),
+    });
+    const stream = (await exec.start({ hijack: true, stdin: true, Tty: session.tty })) as unknown as NodeJS.ReadWriteStream & { end(): void };
+    if (session.tty) stream.on('data', session.onStdout);
+    else this.#docker.modem.demuxStream(stream, new PassThrough().on('data', session.onStdout), new PassThrough().on('data', session.onStderr));
+    if (session.tty && session.size) await exec.resize({ h: session.size.rows, w: session.size.cols }).catch(() => {});
+    session.stdin.on('data', (chunk: Buffer) => stream.write(chunk));
+    session.stdin.on('end', () => stream.end());
+    await new Promise<void>((resolve) => {
+      stream.on('end', resolve);
+      stream.on('close', resolve);
+    });
+    return (await exec.inspect()).ExitCode ?? -1;
+  }
+
+  async restart(addon: AddonHandle): Promise<void> {
+    await (await this.#container(addon)).restart({ t: 10 });
+  }
+
+  async state(addon: AddonHandle): Promise<string> {
+    try {
+      const state = (await (await this.#container(addon)).inspect()).State;
+      return state.Health?.Status === 'healthy' ? 'available' : state.Running ? 'starting' : 'stopped';
+    } catch (error) {
+      if (statusOf(error) === 404) return 'missing';
+      throw error;
+    }
+  }
+
+  /** The add-on's container, found by its labels. */
+  async #container(addon: AddonHandle): Promise<Docker.Container> {
+    const [info] = await this.#docker.listContainers({ all: true, filters: { label: addonFilter(this.#instance, addon) } });
+    if (!info) throw Object.assign(new Error(`the container of ${addon.name} is missing`), { statusCode: 404 });
+    return this.#docker.getContainer(info.Id);
+  }
+
+  async #logTail(container: Docker.Container, lines: number): Promise<string> {
+    return demultiplex((await container.logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown as Buffer);
+  }
+}
+
+function statusOf(error: unknown): number | undefined {
+  return (error as { statusCode?: number }).statusCode;
+}

@@ -1,0 +1,55 @@
+/**
+ * Add-on names and attachments are reserved by the database, so requests
+ * racing for them cannot both get one (on this machine's PostgreSQL server).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backends } from '../testing/backends.js';
+import { insertApp } from './apps.js';
+import { reserveAddon, moveAddon, uniqueViolation } from './addons.js';
+import type { Database } from './database.js';
+import { migrate } from './migrate.js';
+import { ensureUser } from './users.js';
+
+const server = backends.find((backend) => backend.name === 'PostgreSQL server')!;
+
+describe('add-on reservations', () => {
+  let database: Database;
+  let dispose: () => Promise<void>;
+  let appIds: string[];
+
+  beforeAll(async () => {
+    ({ database, dispose } = await server.open());
+    await migrate(database.sql);
+    const user = await ensureUser(database.sql, 'owner@example.com', false);
+    appIds = [(await insertApp(database.sql, 'one', user.id))!.id, (await insertApp(database.sql, 'two', user.id))!.id];
+  });
+  afterAll(async () => {
+    await dispose?.();
+  });
+
+  const entry = (appId: string, name: string, attachment: string) =>
+    ({ app_id: appId, name, provider: 'redis', plan: 'mini', attachment, credentials: { password: 'p' }, state: 'provisioning' }) as const;
+
+  it('gives one of two racing requests the attachment, and the other a unique violation', async () => {
+    const results = await Promise.allSettled([reserveAddon(database.sql, entry(appIds[0]!, 'redis-a-1001', 'CACHE')), reserveAddon(database.sql, entry(appIds[0]!, 'redis-b-1002', 'CACHE'))]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(uniqueViolation(rejected.reason)).toBe('addons_app_id_attachment_key');
+  });
+
+  it('lets two apps attach under the same name, each its own row', async () => {
+    const other = await reserveAddon(database.sql, entry(appIds[1]!, 'redis-c-1003', 'CACHE'));
+    expect(other).toMatchObject({ app_id: appIds[1], attachment: 'CACHE', state: 'provisioning', legacy_names: false });
+  });
+
+  it('says a taken name is taken instead of sharing it', async () => {
+    expect(await reserveAddon(database.sql, entry(appIds[1]!, 'redis-a-1001', 'OTHER'))).toBeUndefined();
+  });
+
+  it('moves a row only from the state it is in', async () => {
+    const row = (await reserveAddon(database.sql, entry(appIds[1]!, 'redis-d-1004', 'QUEUE')))!;
+    expect(await moveAddon(database.sql, row.id, 'active', 'destroying')).toBe(false);
+    expect(await moveAddon(database.sql, row.id, 'provisioning', 'active')).toBe(true);
+    expect(await moveAddon(database.sql, row.id, 'provisioning', 'active')).toBe(false);
+  });
+});

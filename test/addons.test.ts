@@ -22,7 +22,8 @@ async function addonContainer(name: string): Promise<Docker.Container> {
 }
 
 beforeAll(async () => {
-  platd = await startPlatd();
+  // The scheduler test runs a job every 2 s, to see runs overlap in seconds rather than minutes.
+  platd = await startPlatd({ env: { PLAT_SCHEDULER_MIN_INTERVAL_SECONDS: '1' } });
   expect((await platd.plat(['login', '--api-url', platd.apiUrl, '--token', platd.adminToken])).code).toBe(0);
   repo = await exampleRepo(platd, 'django-site');
   expect((await plat(['apps:create', 'site'])).code).toBe(0);

@@ -32,3 +32,27 @@ export function checkSchedule(schedule: string): string {
   nextRun(schedule, new Date());
   return fields.join(' ');
 }
+
+/**
+ * The shortest gap, in seconds, between runs of a schedule, from its next
+ * `runs` runs: a six-field schedule can fire every second.
+ */
+export function shortestIntervalSeconds(schedule: string, from = new Date(), runs = 100): number {
+  const times = CronExpressionParser.parse(schedule, { currentDate: from, tz: 'UTC' });
+  let previous = times.next().getTime();
+  let shortest = Infinity;
+  for (let i = 1; i < runs && times.hasNext(); i += 1) {
+    const next = times.next().getTime();
+    shortest = Math.min(shortest, (next - previous) / 1000);
+    previous = next;
+  }
+  return shortest;
+}
+
+/** Whether the schedule can run twice within `seconds` (a minimum interval the operator set). */
+export function firesMoreOftenThan(schedule: string, seconds: number, from = new Date()): boolean {
+  const secondValues = CronExpressionParser.parse(schedule, { currentDate: from, tz: 'UTC' }).fields.second.values.length;
+  // One run a minute at most unless the seconds field names two or more; sampling is slow, so only then look closer.
+  if (seconds <= 60) return secondValues > 1 && shortestIntervalSeconds(schedule, from, secondValues + 2) < seconds;
+  return shortestIntervalSeconds(schedule, from) < seconds;
+}

@@ -26,6 +26,17 @@ export interface Settings {
   keepBackups: number;
   /** API requests a minute per user; 0 turns the limit off. */
   rateLimitPerMinute: number;
+  /** Build output past this many bytes stops and fails the build. */
+  maxBuildOutputBytes: number;
+  /** Quotas (see services/quotas.ts): apps a user owns, dynos of one process type, concurrent `plat run`s of an app, scheduler jobs of an app. */
+  maxAppsPerUser: number;
+  maxDynosPerType: number;
+  maxOneOffs: number;
+  maxSchedulerJobs: number;
+  /** Scheduler jobs may not fire more often than this. */
+  schedulerMinIntervalSeconds: number;
+  /** Detached one-off dynos (plat run:detached) are stopped after this long. */
+  maxRunSeconds: number;
 }
 
 function port(name: string, value: string | undefined, fallback: number): number {
@@ -72,5 +83,12 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Settings 
     keepReleases: Math.max(1, nonNegative('PLAT_KEEP_RELEASES', env.PLAT_KEEP_RELEASES, 5)),
     keepBackups: positive('PLAT_KEEP_BACKUPS', env.PLAT_KEEP_BACKUPS, 7),
     rateLimitPerMinute: nonNegative('PLAT_API_RATE_LIMIT', env.PLAT_API_RATE_LIMIT, 6000),
+    maxBuildOutputBytes: positive('PLAT_MAX_BUILD_OUTPUT_MB', env.PLAT_MAX_BUILD_OUTPUT_MB, 4) * 1024 ** 2,
+    maxAppsPerUser: positive('PLAT_MAX_APPS_PER_USER', env.PLAT_MAX_APPS_PER_USER, 100),
+    maxDynosPerType: positive('PLAT_MAX_DYNOS_PER_TYPE', env.PLAT_MAX_DYNOS_PER_TYPE, 20),
+    maxOneOffs: positive('PLAT_MAX_ONE_OFFS', env.PLAT_MAX_ONE_OFFS, 10),
+    maxSchedulerJobs: positive('PLAT_MAX_SCHEDULER_JOBS', env.PLAT_MAX_SCHEDULER_JOBS, 50),
+    schedulerMinIntervalSeconds: positive('PLAT_SCHEDULER_MIN_INTERVAL_SECONDS', env.PLAT_SCHEDULER_MIN_INTERVAL_SECONDS, 60),
+    maxRunSeconds: positive('PLAT_MAX_RUN_SECONDS', env.PLAT_MAX_RUN_SECONDS, 24 * 3600),
   };
 }

@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   if (applied.length > 0) log(`applied migrations: ${applied.join(', ')}`);
   const admin = await ensureAdminToken(database.sql, settings.dataDir);
 
-  const images = new ImageBuilder();
+  const images = new ImageBuilder(undefined, { maxOutputBytes: settings.maxBuildOutputBytes });
   const { platform } = assemblePlatform({ sql: database.sql, settings, images, log });
   const { controller, logs } = platform;
   try {

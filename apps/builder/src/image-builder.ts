@@ -2,6 +2,7 @@ import Docker from 'dockerode';
 import { pack } from 'tar-fs';
 import type { Readable } from 'node:stream';
 import { PlatError } from '@plat/core';
+import { BuildProgress } from './build-progress.js';
 
 /**
  * The builder's only door to Docker: build an image from a context folder,
@@ -21,22 +22,19 @@ export interface ImageBuildSpec {
   /** The Docker network build steps run on; pushed code gets one walled off from the host. */
   network?: string;
   timeoutMs?: number;
+  /** Overrides the builder's output budget for this build. */
+  maxOutputBytes?: number;
   onLine?: (line: string) => void;
-}
-
-interface BuildMessage {
-  stream?: string;
-  status?: string;
-  error?: string;
-  errorDetail?: { message?: string };
-  aux?: { ID?: string };
 }
 
 export class ImageBuilder {
   readonly #docker: Docker;
+  readonly #maxOutputBytes: number;
 
-  constructor(docker: Docker = new Docker()) {
+  /** maxOutputBytes: a build printing more is stopped and fails (4 MB unless set). */
+  constructor(docker: Docker = new Docker(), options: { maxOutputBytes?: number } = {}) {
     this.#docker = docker;
+    this.#maxOutputBytes = options.maxOutputBytes ?? 4 * 1024 ** 2;
   }
 
   /** Builds the image and resolves with its id; rejects with build_failed on any step's failure. */
@@ -53,38 +51,38 @@ export class ImageBuilder {
       ...(spec.network ? { networkmode: spec.network } : {}),
     });
     return new Promise<string>((resolve, reject) => {
-      let imageId: string | undefined;
-      let failure: string | undefined;
-      let pending = '';
+      const progress = new BuildProgress({ maxOutputBytes: spec.maxOutputBytes ?? this.#maxOutputBytes, onLine: (line) => spec.onLine?.(line) });
+      const response = stream as unknown as Readable;
+      let timedOut: string | undefined;
+      let done = false;
       const timer = spec.timeoutMs
         ? setTimeout(() => {
-            failure = `Build timed out after ${Math.round(spec.timeoutMs! / 1000)} s`;
-            (stream as unknown as Readable).destroy();
+            timedOut = `Build timed out after ${Math.round(spec.timeoutMs! / 1000)} s`;
+            response.destroy();
           }, spec.timeoutMs)
         : undefined;
-      const emit = (text: string) => {
-        pending += text;
-        const lines = pending.split('\n');
-        pending = lines.pop() ?? '';
-        for (const line of lines) spec.onLine?.(line.replace(/\r/g, ''));
-      };
+      // Closing the response is what makes dockerd cancel the build.
       const finish = (error: Error | null) => {
+        if (done) return;
+        done = true;
         if (timer) clearTimeout(timer);
-        if (pending) spec.onLine?.(pending);
-        pending = '';
-        if (failure || error) return reject(new PlatError('build_failed', failure ?? error!.message));
-        if (!imageId) return reject(new PlatError('build_failed', 'The image build finished without an image'));
-        resolve(imageId);
+        progress.end();
+        const failure = timedOut ?? progress.failure;
+        if (failure) return reject(new PlatError('build_failed', failure));
+        // A broken connection or context stream is Plat's failure, not the app's: its raw text stays in platd's log.
+        if (error) return reject(error);
+        if (!progress.imageId) return reject(new PlatError('build_failed', 'The image build finished without an image'));
+        resolve(progress.imageId);
       };
-      this.#docker.modem.followProgress(
-        stream,
-        (error: Error | null) => finish(error),
-        (message: BuildMessage) => {
-          if (message.stream) emit(message.stream);
-          if (message.aux?.ID) imageId = message.aux.ID;
-          if (message.error) failure = message.errorDetail?.message ?? message.error;
-        },
-      );
+      response.on('data', (chunk: Buffer) => {
+        if (!progress.push(chunk)) {
+          response.destroy();
+          finish(null);
+        }
+      });
+      response.on('error', (error) => finish(error));
+      response.on('end', () => finish(null));
+      response.on('close', () => finish(null));
     });
   }
 

@@ -11,6 +11,8 @@ export const catalogue = {
   conflict: { status: 409, message: 'The resource conflicts with an existing one.' },
   payload_too_large: { status: 413, message: 'The request body is too large.' },
   rate_limited: { status: 429, message: 'Too many requests.' },
+  // 403, not 429: waiting does not help; the owner must free something or the operator raise the quota.
+  quota_exceeded: { status: 403, message: 'This would exceed a quota.' },
   no_buildpack: { status: 422, message: 'No buildpack could detect this app.' },
   build_failed: { status: 422, message: 'The build failed.' },
   release_failed: { status: 422, message: 'The release failed to start.' },

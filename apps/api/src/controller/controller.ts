@@ -13,6 +13,7 @@ import { CrashTracker } from './crash-backoff.js';
 import { KeyedQueue } from '@plat/core';
 import { waitUntilServing } from './readiness.js';
 import { planReconcile, type ObservedDyno } from './reconcile.js';
+import { OneOffSlots } from './one-off-slots.js';
 
 export interface ControllerDeps {
   sql: Sql;
@@ -38,6 +39,8 @@ export class Controller {
   /** Web dynos started but not yet answering. */
   readonly #starting = new Set<string>();
   readonly #crashes = new CrashTracker();
+  /** `plat run` one-offs per app, against PLAT_MAX_ONE_OFFS. */
+  readonly #oneOffs = new OneOffSlots();
   #unwatch: (() => void) | undefined;
   /** Dynos whose output is being followed into the app's log. */
   readonly #following = new Map<string, () => void>();
@@ -177,13 +180,28 @@ export class Controller {
 
   /** `plat run:detached`: a one-off dyno whose output goes to the app's log. */
   async startDetached(app: { id: string; name: string }, release: ReleaseRow, command: string): Promise<{ dyno: string }> {
-    const spec = await this.#oneOffSpec(app, release, 'run', command);
+    const { maxOneOffs, maxRunSeconds } = this.#deps.settings;
+    const free = this.#oneOffs.take(app.id, app.name, maxOneOffs);
+    const spec = await this.#oneOffSpec(app, release, 'run', command).catch((error: unknown) => {
+      free();
+      throw error;
+    });
     this.#deps.logs.knowApp(app.name, app.id);
     this.event(app.name, spec.dyno, `Starting process with command \`${command}\``);
+    const started = Date.now();
     void this.#deps.runtime
-      .runOneOff(spec, { onLine: (line) => this.#deps.logs.write(app.id, { source: 'app', dyno: spec.dyno, line }), timeoutMs: 24 * 3600_000 })
-      .then((code) => this.event(app.name, spec.dyno, `Process exited with status ${code}`))
-      .catch((error: Error) => this.event(app.name, spec.dyno, `Process failed: ${error.message}`));
+      .runOneOff(spec, { onLine: (line) => this.#deps.logs.write(app.id, { source: 'app', dyno: spec.dyno, line }), timeoutMs: maxRunSeconds * 1000 })
+      .then((code) =>
+        this.event(
+          app.name,
+          spec.dyno,
+          Date.now() - started >= maxRunSeconds * 1000
+            ? `Process stopped after ${maxRunSeconds} s, the longest a detached run may take (PLAT_MAX_RUN_SECONDS); status ${code}`
+            : `Process exited with status ${code}`,
+        ),
+      )
+      .catch((error: Error) => this.event(app.name, spec.dyno, `Process failed: ${error.message}`))
+      .finally(free);
     return { dyno: spec.dyno };
   }
 
@@ -194,12 +212,19 @@ export class Controller {
     command: string,
     session: Parameters<DockerRuntime['attachOneOff']>[1],
   ): Promise<{ dyno: string; exitCode: Promise<number> }> {
-    const spec = await this.#oneOffSpec(app, release, 'run', command);
-    this.event(app.name, spec.dyno, `Starting process with command \`${command}\``);
-    const exitCode = this.#deps.runtime.attachOneOff(spec, session).then((code) => {
-      this.event(app.name, spec.dyno, `Process exited with status ${code}`);
-      return code;
+    const free = this.#oneOffs.take(app.id, app.name, this.#deps.settings.maxOneOffs);
+    const spec = await this.#oneOffSpec(app, release, 'run', command).catch((error: unknown) => {
+      free();
+      throw error;
     });
+    this.event(app.name, spec.dyno, `Starting process with command \`${command}\``);
+    const exitCode = this.#deps.runtime
+      .attachOneOff(spec, session)
+      .then((code) => {
+        this.event(app.name, spec.dyno, `Process exited with status ${code}`);
+        return code;
+      })
+      .finally(free);
     return { dyno: spec.dyno, exitCode };
   }
 

@@ -6,6 +6,7 @@ import { DYNO_PORT, DYNO_USER, LABELS, type DynoSpec } from './dyno-spec.js';
 import { bridgeOf } from './firewall-plan.js';
 import { HostFirewall } from './host-firewall.js';
 import type { ObservedDyno } from './reconcile.js';
+import { outputFlow, pipeStdin } from './session-flow.js';
 
 /**
  * platd's only door to Docker: intent in, containers out. Everything it
@@ -182,6 +183,8 @@ export class DockerRuntime {
       stdin: NodeJS.ReadableStream;
       onStdout: (chunk: Buffer) => void;
       onStderr: (chunk: Buffer) => void;
+      /** Called when a handler answered false (its client is behind): output pauses until resume. */
+      whenDrained?: (resume: () => void) => void;
       signal: AbortSignal;
     },
   ): Promise<number> {
@@ -200,17 +203,17 @@ export class DockerRuntime {
     session.signal.addEventListener('abort', kill, { once: true });
     try {
       const stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as unknown as NodeJS.ReadWriteStream & { end(): void };
-      if (session.tty) stream.on('data', session.onStdout);
+      const flow = outputFlow(stream, session.whenDrained);
+      if (session.tty) stream.on('data', flow(session.onStdout));
       else {
-        const stdout = new PassThrough().on('data', session.onStdout);
-        const stderr = new PassThrough().on('data', session.onStderr);
+        const stdout = new PassThrough().on('data', flow(session.onStdout));
+        const stderr = new PassThrough().on('data', flow(session.onStderr));
         this.#docker.modem.demuxStream(stream, stdout, stderr);
       }
       const ended = new Promise<void>((resolve) => stream.on('end', resolve));
       await container.start();
       if (session.tty && session.size) await container.resize({ w: session.size.cols, h: session.size.rows }).catch(() => {});
-      session.stdin.on('data', (chunk: Buffer) => stream.write(chunk));
-      session.stdin.on('end', () => stream.end());
+      pipeStdin(session.stdin, stream);
       const { StatusCode } = (await container.wait()) as { StatusCode: number };
       await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 1000))]);
       return StatusCode;

@@ -61,11 +61,17 @@ async function handle(platform: Platform, limits: AttachLimits, { request, socke
   const aborted = new AbortController();
   socket.on('close', () => aborted.abort());
   socket.on('error', () => aborted.abort());
-  const send = (kind: FrameKind, payload: Buffer | string) => {
-    if (!socket.destroyed) socket.write(encodeFrame(kind, payload));
-  };
+  // false: the client is behind, and the dyno's output pauses until the socket drains.
+  const send = (kind: FrameKind, payload: Buffer | string): boolean => (socket.destroyed ? true : socket.write(encodeFrame(kind, payload)));
   const io = {
     tty,
+    whenDrained: (resume: () => void) => {
+      const go = () => {
+        socket.off('drain', go).off('close', go);
+        resume();
+      };
+      socket.on('drain', go).on('close', go);
+    },
     ...(tty && cols > 0 && rows > 0 ? { size: { cols, rows } } : {}),
     stdin: socket,
     onStdout: (chunk: Buffer) => send(FrameKind.stdout, chunk),

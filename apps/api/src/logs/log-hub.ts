@@ -1,10 +1,13 @@
 import { EventEmitter } from 'node:events';
 import type { Sql } from '../store/database.js';
 import { matches, type LogFilter, type LogLine, type LogSource } from './log-line.js';
+import { PendingLines } from './pending-lines.js';
 import type { RouterLogFiles } from './router-log.js';
 
 export const MAX_LINES_PER_APP = 10_000;
 const FLUSH_MS = 200;
+/** Per app and flush: a dyno printing faster than this is stored in part (its newest lines), not buffered without end. */
+const MAX_PENDING_BYTES_PER_APP = 2 * 1024 * 1024;
 /** Trimming runs once this many lines of an app were stored since the last trim. */
 const TRIM_EVERY = 2_000;
 /** Chunks read per query while looking for matching lines. */
@@ -36,7 +39,7 @@ export class LogHub {
   readonly #router: RouterLogFiles;
   readonly #live = new EventEmitter();
   readonly #ids = new Map<string, string>();
-  #pending = new Map<string, LogLine[]>();
+  #pending = new Map<string, PendingLines>();
   #sinceTrim = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> = Promise.resolve();
@@ -58,9 +61,9 @@ export class LogHub {
 
   write(appId: string, entry: { source: LogSource; dyno: string; line: string; at?: Date }): void {
     const line: LogLine = { at: entry.at ?? new Date(), source: entry.source, dyno: entry.dyno, line: entry.line.slice(0, 10_000) };
-    const pending = this.#pending.get(appId);
-    if (pending) pending.push(line);
-    else this.#pending.set(appId, [line]);
+    let pending = this.#pending.get(appId);
+    if (!pending) this.#pending.set(appId, (pending = new PendingLines({ maxLines: MAX_LINES_PER_APP, maxBytes: MAX_PENDING_BYTES_PER_APP })));
+    pending.push(line);
     this.#live.emit(appId, line);
     this.#timer ??= setTimeout(() => {
       this.#timer = undefined;
@@ -133,8 +136,8 @@ export class LogHub {
     const pending = this.#pending;
     this.#pending = new Map();
     if (pending.size === 0) return;
-    const rows = [...pending].map(([appId, all]) => {
-      const lines = all.slice(-MAX_LINES_PER_APP);
+    const rows = [...pending].map(([appId, kept]) => {
+      const lines = kept.lines();
       const appLines = lines.filter((l) => l.source === 'app');
       return {
         app_id: appId,

@@ -8,6 +8,8 @@ import type { User } from '../store/users.js';
 import { generateAppName } from './app-names.js';
 import { removeAllAddons } from './addons.js';
 import { audit } from './audit.js';
+import { checkAppQuota } from './quotas.js';
+import { countOwnedApps } from '../store/quotas.js';
 
 export function presentApp(platform: Platform, app: AppRow, apiHost: string): App {
   const { routerPort } = platform.settings;
@@ -26,6 +28,7 @@ export function presentApp(platform: Platform, app: AppRow, apiHost: string): Ap
 }
 
 export async function createApp(platform: Platform, user: User, name: unknown): Promise<AppRow> {
+  checkAppQuota(await countOwnedApps(platform.sql, user.id), platform.settings.maxAppsPerUser);
   let app: AppRow | undefined;
   if (name === undefined) {
     for (let attempt = 0; attempt < 10 && !app; attempt += 1) app = await insertApp(platform.sql, generateAppName(), user.id);

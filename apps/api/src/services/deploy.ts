@@ -5,6 +5,7 @@ import { LABELS } from '../controller/dyno-spec.js';
 import type { Platform } from '../platform.js';
 import { configVars, type AppRow } from '../store/apps.js';
 import { finishBuild, insertBuild } from '../store/builds.js';
+import { KeptOutput } from './kept-output.js';
 import { cutRelease, pruneImages } from './releases.js';
 
 export interface DeployRequest {
@@ -35,7 +36,7 @@ async function runDeploy(platform: Platform, { app, commit, source, emit, expect
       throw new PlatError('conflict', `${expected.ref.replace('refs/heads/', '')} moved while this push waited for another deploy: pull, then push again.`);
     }
   }
-  const output: string[] = [];
+  const output = new KeptOutput();
   const line = (text: string) => {
     output.push(text);
     emit({ type: 'line', text });
@@ -62,12 +63,12 @@ async function runDeploy(platform: Platform, { app, commit, source, emit, expect
   } catch (error) {
     const message = error instanceof PlatError ? error.message : `Build failed: ${(error as Error).message}`;
     output.push(` !     ${message}`);
-    await finishBuild(sql, build.id, { status: 'failed', output: output.join('\n') });
+    await finishBuild(sql, build.id, { status: 'failed', output: output.text() });
     throw error instanceof PlatError ? error : new PlatError('build_failed', message);
   }
   await finishBuild(sql, build.id, {
     status: 'succeeded',
-    output: output.join('\n'),
+    output: output.text(),
     buildpack: built.buildpack,
     image,
     processTypes: built.processTypes,

@@ -5,6 +5,7 @@ import { bumpGeneration, formation, upsertFormation, type AppRow } from '../stor
 import { currentRelease } from '../store/releases.js';
 import type { User } from '../store/users.js';
 import { audit } from './audit.js';
+import { checkDynoQuota } from './quotas.js';
 
 export interface FormationUpdate {
   type: string;
@@ -50,6 +51,7 @@ export async function updateFormation(platform: Platform, app: AppRow, user: Use
     if (update.quantity !== undefined && (!Number.isInteger(update.quantity) || update.quantity < 0 || update.quantity > MAX_QUANTITY)) {
       throw new PlatError('invalid_params', `Quantity must be a whole number from 0 to ${MAX_QUANTITY}.`);
     }
+    if (update.quantity !== undefined) checkDynoQuota(update.type, update.quantity, platform.settings.maxDynosPerType);
   }
   for (const update of updates) await upsertFormation(platform.sql, app.id, update);
   await audit(platform, app, user, 'formation.update', { updates });

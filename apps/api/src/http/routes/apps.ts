@@ -11,7 +11,7 @@ export const appRoutes: FastifyPluginAsync<{ platform: Platform }> = async (app,
 
   app.post(
     '/v1/apps',
-    { schema: { tags: ['apps'], summary: 'Create an app', body: AppCreate, response: { 201: App, ...errors(409, 422) } } },
+    { schema: { tags: ['apps'], summary: 'Create an app', body: AppCreate, response: { 201: App, ...errors(403, 409, 422) } } },
     async (request, reply) => {
       const { name } = (request.body ?? {}) as Static<typeof AppCreate>;
       const created = await createApp(platform, request.user!, name);

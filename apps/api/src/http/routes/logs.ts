@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { appForUser } from '../../auth/access.js';
 import { formatLogLine, matches, type LogFilter, type LogLine } from '../../logs/log-line.js';
+import { TailWriter } from '../../logs/tail-writer.js';
 import type { Platform } from '../../platform.js';
 import { AppParams, errors } from '../schemas.js';
 
@@ -35,8 +36,12 @@ export const logRoutes: FastifyPluginAsync<{ platform: Platform }> = async (app,
       reply.hijack();
       reply.raw.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
       reply.raw.write(text);
+      // A client that stops reading loses lines, not platd memory.
+      const tail = new TailWriter(reply.raw, {
+        notice: (dropped) => `${formatLogLine({ at: new Date(), source: 'plat', dyno: 'logs', line: `${dropped} lines dropped: this client read too slowly` })}\n`,
+      });
       const unsubscribe = platform.logs.subscribe(row, (line: LogLine) => {
-        if (matches(line, filter)) reply.raw.write(`${formatLogLine(line)}\n`);
+        if (matches(line, filter)) tail.write(`${formatLogLine(line)}\n`);
       });
       request.raw.on('close', unsubscribe);
     },

@@ -1,0 +1,92 @@
+/**
+ * Quotas through the API (fastify inject, real state store, Docker and
+ * nginx behind it): each refusal is quota_exceeded (403), says which limit,
+ * and changes nothing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STACK_IMAGE } from '@plat/builder';
+import { cutRelease } from '../services/releases.js';
+import { configVars, findApp } from '../store/apps.js';
+import { backends } from '../testing/backends.js';
+import { startTestPlatform, type TestPlatform } from '../testing/platform.js';
+
+describe('quotas', () => {
+  let t: TestPlatform;
+  let bobToken: string;
+
+  const call = async (method: string, url: string, options: { token?: string; body?: unknown } = {}) => {
+    const response = await t.server.inject({
+      method: method as 'GET',
+      url,
+      headers: { authorization: `Bearer ${options.token ?? t.adminToken}` },
+      ...(options.body !== undefined ? { payload: options.body as object } : {}),
+    });
+    return { status: response.statusCode, body: response.body ? (JSON.parse(response.body) as any) : undefined };
+  };
+
+  beforeAll(async () => {
+    t = await startTestPlatform(backends[0]!, { maxAppsPerUser: 2, maxDynosPerType: 3, maxSchedulerJobs: 1, maxOneOffs: 1 });
+    bobToken = (await call('POST', '/v1/users', { body: { email: 'bob@example.com' } })).body.token;
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('refuses an app past the per-user limit, and counts each user apart', async () => {
+    expect((await call('POST', '/v1/apps', { token: bobToken, body: { name: 'bob-one' } })).status).toBe(201);
+    expect((await call('POST', '/v1/apps', { token: bobToken, body: { name: 'bob-two' } })).status).toBe(201);
+    const refused = await call('POST', '/v1/apps', { token: bobToken, body: { name: 'bob-three' } });
+    expect(refused).toEqual({
+      status: 403,
+      body: { id: 'quota_exceeded', message: 'You own 2 apps, the most allowed (PLAT_MAX_APPS_PER_USER=2): destroy one first.' },
+    });
+    expect((await call('GET', '/v1/apps', { token: bobToken })).body.map((app: { name: string }) => app.name).sort()).toEqual(['bob-one', 'bob-two']);
+    expect(await findApp(t.platform.sql, 'bob-three')).toBeUndefined();
+    expect((await call('POST', '/v1/apps', { body: { name: 'shop' } })).status).toBe(201);
+  });
+
+  it('refuses more dynos of a type than allowed, keeping the formation', async () => {
+    const before = (await call('GET', '/v1/apps/shop/formation')).body;
+    const refused = await call('PATCH', '/v1/apps/shop/formation', { body: [{ type: 'web', quantity: 2 }, { type: 'worker', quantity: 4 }] });
+    expect(refused.status).toBe(403);
+    expect(refused.body).toEqual({ id: 'quota_exceeded', message: 'worker cannot have 4 dynos: at most 3 per process type (PLAT_MAX_DYNOS_PER_TYPE).' });
+    expect((await call('GET', '/v1/apps/shop/formation')).body).toEqual(before);
+    const scaled = await call('PATCH', '/v1/apps/shop/formation', { body: [{ type: 'worker', quantity: 3 }] });
+    expect(scaled.status).toBe(200);
+    expect(scaled.body.map((entry: { type: string; quantity: number }) => `${entry.type}=${entry.quantity}`)).toEqual(['web=1', 'worker=3']);
+    expect((await call('PATCH', '/v1/apps/shop/formation', { body: [{ type: 'worker', quantity: 0 }] })).status).toBe(200);
+  });
+
+  it('refuses a schedule firing more often than once a minute, and jobs past the limit', async () => {
+    expect((await call('POST', '/v1/apps/shop/addons', { body: { plan: 'scheduler' } })).status).toBe(201);
+    const often = await call('POST', '/v1/apps/shop/scheduler/jobs', { body: { schedule: '*/10 * * * * *', command: 'echo tick' } });
+    expect(often).toEqual({
+      status: 403,
+      body: { id: 'quota_exceeded', message: '"*/10 * * * * *" runs every 10 s; jobs may run at most once every 60 s (PLAT_SCHEDULER_MIN_INTERVAL_SECONDS).' },
+    });
+    expect((await call('GET', '/v1/apps/shop/scheduler/jobs')).body).toEqual([]);
+    expect((await call('POST', '/v1/apps/shop/scheduler/jobs', { body: { schedule: '30 * * * * *', command: 'echo tick' } })).status).toBe(201);
+    const second = await call('POST', '/v1/apps/shop/scheduler/jobs', { body: { schedule: '*/5 * * * *', command: 'echo tock' } });
+    expect(second.status).toBe(403);
+    expect(second.body.message).toBe('This app has 1 scheduler jobs, the most allowed (PLAT_MAX_SCHEDULER_JOBS=1): remove one first.');
+    expect((await call('GET', '/v1/apps/shop/scheduler/jobs')).body.map((job: { schedule: string }) => job.schedule)).toEqual(['30 * * * * *']);
+  });
+
+  it('refuses a second one-off dyno while the first runs, and frees the slot when it ends', async () => {
+    const app = (await findApp(t.platform.sql, 'shop'))!;
+    await t.platform.releases.run('shop', async () =>
+      cutRelease(t.platform, app, { description: 'Deploy aaaaaaa', image: STACK_IMAGE, processTypes: { worker: 'sleep infinity' }, config: await configVars(t.platform.sql, app.id) }),
+    );
+    expect((await call('POST', '/v1/apps/shop/dynos', { body: { command: 'sleep 3' } })).status).toBe(202);
+    const refused = await call('POST', '/v1/apps/shop/dynos', { body: { command: 'echo second' } });
+    expect(refused.status).toBe(403);
+    expect(refused.body.message).toBe('shop already has 1 one-off dynos running, the most allowed (PLAT_MAX_ONE_OFFS=1): wait for one to finish.');
+    const deadline = Date.now() + 30_000;
+    let status = 403;
+    while (status === 403 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      status = (await call('POST', '/v1/apps/shop/dynos', { body: { command: 'echo third' } })).status;
+    }
+    expect(status, 'the slot was not freed within 30 s of the first one-off ending').toBe(202);
+  });
+});

@@ -1,6 +1,6 @@
 /**
  * API throughput: requests/s and p99 latency of GET /v1/apps/:app against a
- * real platd (embedded PGlite), loopback only, bounded in time. Writes
+ * real platd (its own PostgreSQL state server), loopback only, bounded in time. Writes
  * bench/results/api.json. Run: npm run bench:api
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -42,7 +42,7 @@ try {
   mkdirSync(dir, { recursive: true });
   writeFileSync(
     join(dir, 'api.json'),
-    `${JSON.stringify({ benchmark: 'GET /v1/apps/:app', state: 'embedded PGlite', rounds: ROUNDS, seconds_per_round: SECONDS, statistic: 'median of rounds', machine: '2 cores', date: new Date().toISOString(), results }, null, 2)}\n`,
+    `${JSON.stringify({ benchmark: 'GET /v1/apps/:app', state: 'supervised PostgreSQL 15 (unix socket)', rounds: ROUNDS, seconds_per_round: SECONDS, statistic: 'median of rounds', machine: '2 cores', date: new Date().toISOString(), results }, null, 2)}\n`,
   );
 } finally {
   await platd.destroy();

@@ -125,7 +125,7 @@ describe('the state server of a platd without DATABASE_URL', () => {
     const env = { PATH: process.env.PATH, PLAT_DATA_DIR: platd.dataDir };
     const refused = await run('npm', ['run', '-s', 'stop-state'], { cwd: ROOT, env });
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(new RegExp(`a platd \\(pid \\d+\\) runs on ${platd.dataDir} and would start its state server again; stop that platd first`));
+    expect(refused.stderr).toMatch(new RegExp(`a platd \\(pid \\d+\\) runs on ${platd.dataDir}; stop that platd first`));
     expect(alive(pid)).toBe(true);
 
     await platd.stop();
@@ -157,7 +157,7 @@ describe('a data dir from an older Plat (embedded PGlite)', () => {
     const started = await run(process.execPath, [PLATD], { env: platdEnv(dataDir, await freePort(), await freePort()) });
     expect(started.code).toBe(1);
     expect(started.stderr).toContain(`platd could not start: ${join(dataDir, 'pgdata')} holds state in the embedded PGlite format of an older Plat`);
-    expect(started.stderr).toContain(`start afresh with: mv ${join(dataDir, 'pgdata')} ${join(dataDir, 'pgdata')}.old`);
+    expect(started.stderr).toContain(`Import it once with: PLAT_DATA_DIR=${dataDir} npm run import-pglite`);
     expect(readdirSync(dataDir).sort()).toEqual(['pgdata', 'platd.lock']);
     expect(readdirSync(join(dataDir, 'pgdata'))).toEqual(['PG_VERSION']);
   });

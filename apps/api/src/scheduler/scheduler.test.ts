@@ -1,5 +1,5 @@
 /**
- * The scheduler's tick against a real platform (PGlite, Docker): a due
+ * The scheduler's tick against a real platform (its state server, Docker): a due
  * backup schedule captures a pg_dump of a real postgres add-on.
  */
 import { existsSync, statSync } from 'node:fs';

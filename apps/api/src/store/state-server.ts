@@ -28,6 +28,8 @@ export interface StateServerOptions {
   dataDir: string;
   log?: (line: string) => void;
   binDir?: string;
+  /** Start beside an older Plat's PGlite folder (only to import it). */
+  besidePglite?: boolean;
 }
 
 interface Account {
@@ -134,10 +136,10 @@ export class StateServer {
   async start(): Promise<{ pid: number; initialized: boolean; adopted: boolean }> {
     const { dataDir } = this.#options;
     const legacy = join(dataDir, 'pgdata');
-    if (existsSync(legacy)) {
+    if (existsSync(legacy) && !this.#options.besidePglite) {
       throw new Error(
         `${legacy} holds state in the embedded PGlite format of an older Plat, which this platd no longer runs; nothing was changed. ` +
-          `Keep the older Plat on this data dir, or start afresh with: mv ${legacy} ${legacy}.old (see "State from an older Plat" in the README)`,
+          `Import it once with: PLAT_DATA_DIR=${dataDir} npm run import-pglite (see "State from an older Plat" in the README)`,
       );
     }
     const account = serverAccount();

@@ -20,6 +20,8 @@ export interface Settings {
   addonBootTimeoutMs: number;
   /** Seconds the router waits for a dyno to start answering before H12. */
   routerTimeoutSeconds: number;
+  /** Unused build layers of this platd beyond this many bytes are pruned, oldest first, after each build. */
+  buildCacheBytes: number;
   /** Images of this many newest releases are kept per app; older ones are pruned. */
   keepReleases: number;
   /** Backups of this many newest pg:backups are kept per add-on; older ones are deleted. */
@@ -80,6 +82,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Settings 
     buildTimeoutMs: positive('PLAT_BUILD_TIMEOUT_SECONDS', env.PLAT_BUILD_TIMEOUT_SECONDS, 900) * 1000,
     addonBootTimeoutMs: positive('PLAT_ADDON_BOOT_TIMEOUT_SECONDS', env.PLAT_ADDON_BOOT_TIMEOUT_SECONDS, 120) * 1000,
     routerTimeoutSeconds: positive('PLAT_ROUTER_TIMEOUT_SECONDS', env.PLAT_ROUTER_TIMEOUT_SECONDS, 30),
+    buildCacheBytes: nonNegative('PLAT_BUILD_CACHE_MB', env.PLAT_BUILD_CACHE_MB, 2048) * 1024 ** 2,
     keepReleases: Math.max(1, nonNegative('PLAT_KEEP_RELEASES', env.PLAT_KEEP_RELEASES, 5)),
     keepBackups: positive('PLAT_KEEP_BACKUPS', env.PLAT_KEEP_BACKUPS, 7),
     rateLimitPerMinute: nonNegative('PLAT_API_RATE_LIMIT', env.PLAT_API_RATE_LIMIT, 6000),

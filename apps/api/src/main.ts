@@ -7,6 +7,7 @@ import { lockDataDir } from './data-dir-lock.js';
 import { settingsFromEnv } from './config.js';
 import { buildServer } from './http/server.js';
 import { assemblePlatform } from './platform.js';
+import { finishDestroys } from './services/apps.js';
 import { recoverAddons } from './services/addon-recovery.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { openDatabase } from './store/database.js';
@@ -44,6 +45,8 @@ async function main(): Promise<void> {
   await recoverAddons(platform);
   platform.routerLogs.start();
   await controller.restoreAll();
+  // Destroys cut short by a crash or an error are finished before anything else can take their names.
+  await finishDestroys(platform);
   await controller.start();
   const scheduler = new Scheduler(platform);
   await scheduler.start();

@@ -61,6 +61,24 @@ export interface User {
 }
 
 
+/** `GET /v1/admin/disk`: bytes Plat holds per app, and in all. */
+export interface DiskReport {
+  apps: {
+    app: string;
+    id: string;
+    images: { count: number; bytes: number };
+    volumes: { count: number; bytes: number };
+    containers: { count: number; bytes: number };
+    repo_bytes: number;
+    backups: { count: number; bytes: number };
+    logs_bytes: number;
+    total_bytes: number;
+  }[];
+  build_cache: { bytes: number; budget_bytes: number };
+  totals: { bytes: number; images_bytes: number; volumes_bytes: number; repos_bytes: number; backups_bytes: number; logs_bytes: number };
+  data_dir: { path: string; free_bytes: number; size_bytes: number };
+}
+
 export interface ClientOptions {
   /** Base URL of platd, e.g. http://127.0.0.1:5000 */
   apiUrl: string;
@@ -258,6 +276,11 @@ export class PlatClient {
 
   status(): Promise<{ status: string; checks: Record<string, { ok: boolean; detail: string }> }> {
     return this.request('GET', '/v1/status');
+  }
+
+  /** What Plat holds on disk per app (admins only). */
+  diskUsage(): Promise<DiskReport> {
+    return this.request('GET', '/v1/admin/disk');
   }
 }
 

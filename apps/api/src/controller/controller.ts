@@ -284,8 +284,8 @@ export class Controller {
     const actual = (await runtime.listDynos(appName))
       .filter((dyno) => !this.#leaving.has(dyno.id))
       .map((dyno) => (this.#dead.has(dyno.id) ? { ...dyno, running: false } : dyno));
-    if (!app) {
-      // Destroyed or renamed: nothing of this name should run or be routed.
+    if (!app || app.destroying) {
+      // Destroyed (or being destroyed) or renamed: nothing of this name should run or be routed.
       this.#routes.delete(appName);
       await router.apply([...this.#routes.values()]);
       this.#deps.logs.forget(appName);

@@ -10,6 +10,7 @@ import type { User } from '../store/users.js';
 import { installAttach } from './attach.js';
 import { installErrorHandler } from './error-handler.js';
 import { accessRoutes } from './routes/access.js';
+import { adminDiskRoutes } from './routes/admin-disk.js';
 import { addonRoutes } from './routes/addons.js';
 import { accountRoutes } from './routes/account.js';
 import { appRoutes } from './routes/apps.js';
@@ -88,7 +89,7 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
         }),
       });
     }
-    for (const routes of [statusRoutes, accountRoutes, userRoutes, appRoutes, configVarRoutes, releaseRoutes, formationRoutes, domainRoutes, accessRoutes, logRoutes, addonRoutes, schedulerRoutes, pgRoutes]) {
+    for (const routes of [statusRoutes, accountRoutes, userRoutes, appRoutes, configVarRoutes, releaseRoutes, formationRoutes, domainRoutes, accessRoutes, logRoutes, addonRoutes, schedulerRoutes, pgRoutes, adminDiskRoutes]) {
       await api.register(routes, { platform });
     }
   });

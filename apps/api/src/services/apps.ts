@@ -1,13 +1,15 @@
 import { checkAppName, PlatError, type App } from '@plat/core';
 import { ensureRepository, removeRepository, repoPath } from '@plat/builder';
-import { renameSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Platform } from '../platform.js';
-import { deleteApp, findApp, insertApp, listAppsFor, renameApp, setBuildpack, setMaintenance, type AppRow } from '../store/apps.js';
+import { deleteApp, findApp, insertApp, listAppsFor, listDestroying, markDestroying, renameApp, setBuildpack, setMaintenance, type AppRow } from '../store/apps.js';
 import { findBuildpack } from '@plat/builder';
 import type { User } from '../store/users.js';
 import { generateAppName } from './app-names.js';
 import { removeAllAddons } from './addons.js';
 import { audit } from './audit.js';
+import { dockerDisk } from './disk.js';
 import { checkAppQuota } from './quotas.js';
 import { countOwnedApps } from '../store/quotas.js';
 
@@ -38,6 +40,10 @@ export async function createApp(platform: Platform, user: User, name: unknown): 
     app = await insertApp(platform.sql, valid, user.id);
     if (!app) throw new PlatError('conflict', `Name ${valid} is already taken.`);
   }
+  // The name is ours now; a repo or router log left under it (a destroy from
+  // before destroys were resumable) must not be inherited.
+  removeRepository(platform.reposDir, app.name);
+  platform.routerLogs.remove(app.name);
   await ensureRepository(platform.reposDir, app.name);
   await audit(platform, app, user, 'app.create');
   // Route the new name at once: until its first deploy it answers H14.
@@ -81,19 +87,54 @@ export async function setAppBuildpack(platform: Platform, app: AppRow, user: Use
   return (await findApp(platform.sql, app.name))!;
 }
 
-/** Destroys the app: its state, dynos, network, images and repository. */
+/**
+ * Destroys the app. It is marked first (it stops serving, and nothing but a
+ * destroy may touch it), then its parts are removed step by step, each step
+ * safe to repeat, and its row goes last: an error or a crash mid-way is
+ * finished by the next apps:destroy or at platd's start, and the name is
+ * free only once nothing of the app is left.
+ */
 export async function destroyApp(platform: Platform, app: AppRow, user: User, confirm: string | undefined): Promise<void> {
   if (confirm !== app.name) {
     throw new PlatError('invalid_params', `Destroying ${app.name} is permanent: confirm with its name (plat apps:destroy --confirm ${app.name}).`);
   }
-  await platform.builds.run(app.name, () =>
-    platform.releases.run(app.name, async () => {
-      await audit(platform, app, user, 'app.destroy');
-      await removeAllAddons(platform, app);
-      await deleteApp(platform.sql, app.id);
-      await platform.controller.converge(app.name);
-      await platform.controller.removeAppImages(app.id);
-      removeRepository(platform.reposDir, app.name);
-    }),
-  );
+  if (!app.destroying) {
+    await markDestroying(platform.sql, app.id);
+    await audit(platform, app, user, 'app.destroy');
+  }
+  await platform.builds.run(app.name, () => platform.releases.run(app.name, () => removeApp(platform, app)));
+}
+
+/** Finishes destroys cut short (platd's start). */
+export async function finishDestroys(platform: Platform): Promise<void> {
+  for (const app of await listDestroying(platform.sql)) {
+    try {
+      await platform.builds.run(app.name, () => platform.releases.run(app.name, () => removeApp(platform, app)));
+      platform.log(`finished destroying ${app.name}`);
+    } catch (error) {
+      platform.log(`destroying ${app.name} failed again (plat apps:destroy retries): ${(error as Error).message}`);
+    }
+  }
+}
+
+async function removeApp(platform: Platform, app: AppRow): Promise<void> {
+  await removeAllAddons(platform, app);
+  // Marked destroying, the app converges to nothing: no route, no dynos, no network.
+  await platform.controller.converge(app.name);
+  const disk = dockerDisk(platform);
+  for (const network of (await disk.removeApp(app.id, app.name)).networks) {
+    await platform.runtime.removeNetwork(network).catch(() => {});
+  }
+  // Whatever another container still uses stays, and so does the app, marked, for the next try.
+  const left = await disk.leftovers(app.id, app.name);
+  if (left.containers.length + left.volumes.length + left.networks.length > 0) {
+    throw new PlatError('unavailable', `Docker still holds ${left.containers.length} container(s), ${left.volumes.length} volume(s) and ${left.networks.length} network(s) of ${app.name}, in use by others; free them, then run apps:destroy again.`);
+  }
+  // An image another platd or app built on stays for them; it no longer names this app's code.
+  if (left.images.length > 0) platform.log(`${left.images.length} image(s) of ${app.name} are still used by others and stay`);
+  removeRepository(platform.reposDir, app.name);
+  rmSync(join(platform.settings.dataDir, 'backups', app.id), { recursive: true, force: true });
+  platform.logs.forget(app.name);
+  // Its stored log lines, builds, releases and backup records go with the row.
+  await deleteApp(platform.sql, app.id);
 }

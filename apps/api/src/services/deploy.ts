@@ -3,10 +3,11 @@ import { branchHead, buildApp } from '@plat/builder';
 import { PlatError, type BuildEvent } from '@plat/core';
 import { LABELS } from '../controller/dyno-spec.js';
 import type { Platform } from '../platform.js';
-import { configVars, type AppRow } from '../store/apps.js';
+import { configVars, findApp, type AppRow } from '../store/apps.js';
 import { finishBuild, insertBuild } from '../store/builds.js';
 import { KeptOutput } from './kept-output.js';
 import { cutRelease, pruneImages } from './releases.js';
+import { pruneBuildCache } from './disk.js';
 
 export interface DeployRequest {
   app: AppRow;
@@ -24,11 +25,24 @@ export interface DeployRequest {
  * reaches the pusher and the push is rejected.
  */
 export function deploy(platform: Platform, request: DeployRequest): Promise<{ version: number }> {
-  return platform.builds.run(request.app.name, () => runDeploy(platform, request));
+  return platform.builds.run(request.app.name, async () => {
+    try {
+      return await runDeploy(platform, request);
+    } finally {
+      // After every build, good or failed (a failed one leaves its layers dangling).
+      await pruneBuildCache(platform).catch((error: Error) => platform.log(`pruning the build cache failed: ${error.message}`));
+    }
+  });
 }
 
 async function runDeploy(platform: Platform, { app, commit, source, emit, expected }: DeployRequest): Promise<{ version: number }> {
   const { sql, settings } = platform;
+  // Destroyed, or being destroyed, while this push waited in the queue.
+  const now = await findApp(sql, app.name);
+  if (now?.id !== app.id || now.destroying) {
+    source.resume();
+    throw new PlatError('not_found', `${app.name} was destroyed while this push waited.`);
+  }
   if (expected) {
     const head = (await branchHead(platform.reposDir, app.name, expected.ref)) ?? '0'.repeat(expected.old.length);
     if (head !== expected.old) {

@@ -8,13 +8,15 @@ export interface AppRow {
   stack: string;
   buildpack: string | null;
   maintenance: boolean;
+  /** apps:destroy has begun: the app serves nothing and only a destroy may touch it. */
+  destroying: boolean;
   created_at: Date;
   updated_at: Date;
 }
 
 const columns = (sql: Sql) => sql`
   apps.id, apps.name, apps.owner_id, users.email as owner_email, apps.stack, apps.buildpack, apps.maintenance,
-  apps.created_at, apps.updated_at`;
+  apps.destroying, apps.created_at, apps.updated_at`;
 
 export async function insertApp(sql: Sql, name: string, ownerId: string): Promise<AppRow | undefined> {
   const [inserted] = await sql<{ id: string }[]>`
@@ -81,6 +83,15 @@ export async function setMaintenance(sql: Sql, id: string, maintenance: boolean)
 
 export async function setBuildpack(sql: Sql, id: string, buildpack: string | null): Promise<void> {
   await sql`update apps set buildpack = ${buildpack}, updated_at = now() where id = ${id}`;
+}
+
+export async function markDestroying(sql: Sql, id: string): Promise<void> {
+  await sql`update apps set destroying = true, updated_at = now() where id = ${id}`;
+}
+
+/** Apps whose destroy was cut short (a crash or an error mid-way). */
+export async function listDestroying(sql: Sql): Promise<AppRow[]> {
+  return sql<AppRow[]>`select ${columns(sql)} from apps join users on users.id = apps.owner_id where apps.destroying order by apps.name`;
 }
 
 export async function deleteApp(sql: Sql, id: string): Promise<void> {

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import type { CommandContext } from '../context.js';
 import { addAccess, listAccess, removeAccess } from './access/manage.js';
+import { showDisk } from './admin/disk.js';
 import { addonInfo, createAddon, destroyAddon, listAddons } from './addons/manage.js';
 import { setBuildpack, showBuildpack } from './apps/buildpacks.js';
 import { createApp } from './apps/create.js';
@@ -48,6 +49,9 @@ export function registerCommands(program: Command, context: CommandContext): voi
   command('logout', 'forget the stored credentials').action((o) => logout(o, context));
   command('whoami', 'show the logged-in user').action((o) => whoami(o, context));
   command('status', "show the platform's health").option(...JSON_FLAG).action((o) => status(o, context));
+  command('admin:disk', 'show what Plat holds on disk per app: images, volumes, repo, backups, logs (admins only)', 'plat admin:disk', 'plat admin:disk --json')
+    .option(...JSON_FLAG)
+    .action((o) => showDisk(o, context));
 
   command('apps', 'list your apps').option(...JSON_FLAG).action((o) => listApps(o, context));
   command('apps:create [name]', 'create an app (a name is generated when omitted) and add the "platform" git remote here', 'plat apps:create hello', 'git push platform main')

@@ -64,7 +64,7 @@ export const appRoutes: FastifyPluginAsync<{ platform: Platform }> = async (app,
     async (request, reply) => {
       const { app: name } = request.params as Static<typeof AppParams>;
       const { confirm } = request.query as Static<typeof AppDestroyQuery>;
-      const row = await appForUser(platform.sql, request.user!, name, 'owner');
+      const row = await appForUser(platform.sql, request.user!, name, 'owner', { destroying: true });
       await destroyApp(platform, row, request.user!, confirm);
       return reply.code(204).send();
     },

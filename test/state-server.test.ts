@@ -77,6 +77,7 @@ describe('the state server of a platd without DATABASE_URL', () => {
     // Idle figures for the memory budget (printed, asserted loosely).
     const figures = {
       platdRssMb: residentMb([platdPid]),
+      platdPssMb: proportionalMb([platdPid]),
       postgresRssMb: residentMb(processTree(pid)),
       postgresPssMb: proportionalMb(processTree(pid)),
       postgresProcesses: processTree(pid).length,

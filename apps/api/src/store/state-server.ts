@@ -98,6 +98,7 @@ export class StateServer {
   #timer: NodeJS.Timeout | undefined;
   #pid: number | undefined;
   #restarting = false;
+  #lastFailure: string | undefined;
 
   constructor(options: StateServerOptions) {
     this.#options = options;
@@ -204,13 +205,16 @@ export class StateServer {
         this.#pid = found.pid;
         return;
       }
-      this.#options.log?.(`state server (pid ${this.#pid}) is gone; starting it again`);
+      if (!this.#lastFailure) this.#options.log?.(`state server (pid ${this.#pid}) is gone; starting it again`);
       const { pid } = await this.start();
       this.#options.log?.(`state server started again (pid ${pid})`);
+      this.#lastFailure = undefined;
     } catch (error) {
       // Orphaned backends of a killed server hold its shared memory for a
-      // moment; the next tick tries again.
-      this.#options.log?.(`state server did not start: ${(error as Error).message}`);
+      // moment; the next tick tries again. The same failure is said once.
+      const message = (error as Error).message;
+      if (message !== this.#lastFailure) this.#options.log?.(`state server did not start: ${message}`);
+      this.#lastFailure = message;
     } finally {
       this.#restarting = false;
     }

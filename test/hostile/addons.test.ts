@@ -120,6 +120,8 @@ describe('two apps racing for the same add-on name', () => {
     const [theirVolume] = await addonVolumes(ids.two);
     expect(myVolume!.Name).not.toBe(theirVolume!.Name);
     expect(myVolume!.Name).toBe(`plat-${platd.instance}-addon-${mine!.Labels['plat.addon-id']}`);
+    // Its log cannot fill the disk: Docker rotates it.
+    expect((await docker.getContainer(mine!.Id).inspect()).HostConfig.LogConfig).toEqual({ Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } });
 
     expect(await redis('one', 'CACHE_URL', ['set', 'owner', 'one'])).toBe('OK');
     expect(await redis('two', 'CACHE_URL', ['set', 'owner', 'two'])).toBe('OK');
@@ -240,14 +242,20 @@ describe('an add-on made before networks and add-ons were named by id', () => {
   });
 });
 
-describe('a platd killed while an add-on is provisioning', () => {
-  it('leaves nothing of it after the next start, nor labelled leftovers, and keeps what is not an add-on’s', async () => {
+describe('a platd killed while an add-on is provisioning or being destroyed', () => {
+  it('leaves nothing of either after the next start, nor labelled leftovers, and keeps what is not an add-on’s', async () => {
     const addonsBefore = await json<Addon[]>(['addons', '-a', 'one']);
+    const queue = addonsBefore.find((a) => a.config_var === 'QUEUE_URL')!;
     const known = new Set((await addonContainers()).map((c) => c.Id));
     const creating = plat(['addons:create', 'postgres', '--as', 'HALF', '-a', 'one']);
     const half = await until('the half-made add-on container', async () => (await addonContainers(ids.one)).find((c) => !known.has(c.Id)), 120_000);
     await platd.kill();
     expect((await creating).code).toBe(1);
+    // A destroy cut short after its first step: the row marked and the config var gone in one transaction.
+    await state(async (sql) => {
+      await sql`update addons set state = 'destroying' where name = ${queue.name}`;
+      await sql`delete from config_vars where app_id = ${ids.one!} and key = 'QUEUE_URL'`;
+    });
     // A labelled volume no add-on row owns (a crash between creating it and
     // writing its row), and an unlabelled look-alike that is not Plat's to remove.
     const orphan = await docker.createVolume({ Name: `plat-${platd.instance}-addon-orphan`, Labels: { 'plat.instance': platd.instance, 'plat.addon': 'redis-lost-1234', 'plat.addon-id': '00000000-0000-4000-8000-000000000000' } });
@@ -259,8 +267,9 @@ describe('a platd killed while an add-on is provisioning', () => {
       expect((await docker.listVolumes({ filters: { label: [`plat.addon-id=${half.Labels['plat.addon-id']}`] } })).Volumes ?? []).toEqual([]);
       expect(((await docker.listVolumes({ filters: { name: [orphan.name] } })).Volumes ?? []).map((v) => v.Name)).toEqual([]);
       expect(((await docker.listVolumes({ filters: { name: [lookalike] } })).Volumes ?? []).map((v) => v.Name)).toEqual([lookalike]);
-      expect(await json<Addon[]>(['addons', '-a', 'one'])).toEqual(addonsBefore);
-      expect(Object.keys(await json<Record<string, string>>(['config', '-a', 'one'])).sort()).toEqual(['CACHE_URL', 'QUEUE_URL']);
+      expect(await docker.listContainers({ all: true, filters: { label: [`plat.addon=${queue.name}`] } })).toEqual([]);
+      expect(await json<Addon[]>(['addons', '-a', 'one'])).toEqual(addonsBefore.filter((a) => a.name !== queue.name));
+      expect(Object.keys(await json<Record<string, string>>(['config', '-a', 'one']))).toEqual(['CACHE_URL']);
       await oneStillAnswers();
     } finally {
       await docker.getVolume(lookalike).remove().catch(() => undefined);

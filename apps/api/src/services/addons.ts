@@ -126,10 +126,11 @@ export async function discardAddon(platform: Platform, addon: AddonRow): Promise
   await deleteAddon(platform.sql, addon.id);
 }
 
-/** The end of a destroy (also run at start-up for one cut short): objects, backups, row. */
+/** The end of a destroy (also run at start-up for one cut short): objects, backups and their schedule, row. */
 export async function finishDestroy(platform: Platform, addon: AddonRow): Promise<void> {
   if (hasService(addon)) await platform.addons.remove(addon);
   await deleteBackupsOf(platform, addon.app_id, addon.name);
+  await platform.sql`delete from scheduler_jobs where app_id = ${addon.app_id} and kind = 'pg_backup' and command = ${addon.name}`;
   await deleteAddon(platform.sql, addon.id);
 }
 

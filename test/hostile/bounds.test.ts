@@ -1,0 +1,167 @@
+/**
+ * Resource bounds, tried as a hostile tenant would: a build that prints
+ * forever, a log-tail client that stops reading while its app logs 50 MB,
+ * scaling past the dyno quota and a scheduler job every 10 seconds. Each is
+ * refused or cut, platd's memory stays flat, and nothing else changes: the
+ * other app keeps serving, no release, job or dyno appears.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { dirname, join } from 'node:path';
+import Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { get } from '../support/http.js';
+import { startPlatd, type Platd } from '../support/platd.js';
+import { until } from '../support/until.js';
+
+const MB = 1024 ** 2;
+let platd: Platd;
+
+/** platd's resident memory, from the kernel's view of the process. */
+function rssBytes(): number {
+  const status = readFileSync(`/proc/${platd.pid()}/status`, 'utf8');
+  const kb = /^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1];
+  if (!kb) throw new Error(`no VmRSS in /proc/${platd.pid()}/status`);
+  return Number(kb) * 1024;
+}
+
+/** A user's repo of the given files, with a `platform` remote to a new app of that name. */
+async function appRepo(name: string, files: Record<string, string>): Promise<string> {
+  const dir = mkdtempSync(join(dirname(platd.dataDir), `${name}-`));
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), content);
+  }
+  for (const args of [['init', '-q', '-b', 'main'], ['add', '-A'], ['commit', '-q', '-m', 'first version']]) {
+    const result = await platd.git(args, dir);
+    if (result.code !== 0) throw new Error(`git ${args.join(' ')} failed: ${result.output}`);
+  }
+  const created = await platd.plat(['apps:create', name], { cwd: dir });
+  if (created.code !== 0) throw new Error(`apps:create ${name} failed: ${created.output}`);
+  return dir;
+}
+
+/** A web app that builds in seconds: the stack's Python serving one file. */
+const WEB = {
+  Dockerfile: 'FROM plat/stack:latest\nCOPY index.html /srv/index.html\nCMD exec python3 -m http.server $PORT --directory /srv\n',
+  'index.html': 'still here\n',
+};
+let steady: string;
+
+async function steadyServes(): Promise<void> {
+  const response = await get(platd.routerPort, 'steady.localhost', '/index.html');
+  expect(response.body).toBe('still here\n');
+}
+
+beforeAll(async () => {
+  platd = await startPlatd({ env: { PLAT_MAX_BUILD_OUTPUT_MB: '1', PLAT_MAX_DYNOS_PER_TYPE: '3' } });
+  expect((await platd.plat(['login', '--api-url', platd.apiUrl, '--token', platd.adminToken])).code).toBe(0);
+  // Another tenant's app, which must keep serving through everything below.
+  steady = await appRepo('steady', WEB);
+  const push = await platd.git(['push', 'platform', 'main'], steady);
+  expect(push.code, push.output).toBe(0);
+  await until('steady to serve', async () => (await get(platd.routerPort, 'steady.localhost', '/index.html')).body === 'still here\n');
+}, 300_000);
+afterAll(async () => {
+  await platd?.destroy();
+});
+
+describe('a build that prints forever', () => {
+  it('is cut at the output limit and fails with a clear message, platd staying flat', async () => {
+    const repo = await appRepo('chatty', { Dockerfile: 'FROM plat/stack:latest\nRUN yes "a build that never stops talking"\nCMD sleep infinity\n' });
+    const before = rssBytes();
+    const push = await platd.git(['push', 'platform', 'main'], repo);
+    expect(push.code).not.toBe(0);
+    expect(push.output).toContain('Build output exceeded 1 MB; the build was stopped');
+    expect(rssBytes() - before).toBeLessThan(50 * MB);
+
+    const builds = JSON.parse((await platd.plat(['builds', '--json'], { cwd: repo })).stdout);
+    expect(builds).toHaveLength(1);
+    expect(builds[0].status).toBe('failed');
+    const output = (await platd.plat(['builds:output', builds[0].id], { cwd: repo })).stdout;
+    expect(output).toContain('Build output exceeded 1 MB; the build was stopped');
+    expect(Buffer.byteLength(output)).toBeLessThan(MB);
+    expect(JSON.parse((await platd.plat(['releases', '--json'], { cwd: repo })).stdout)).toEqual([]);
+    // dockerd cancelled the build: no step of it is left running.
+    const docker = new Docker();
+    await until('the build step container to go', async () =>
+      (await docker.listContainers({ all: true })).every((container) => !container.Command.includes('a build that never stops talking')),
+    );
+    await steadyServes();
+  }, 300_000);
+});
+
+/** GET logs?tail=true over a raw socket whose reader can stop. */
+function rawTail(app: string): Promise<{ socket: Socket; received: () => string }> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const socket = connect(platd.apiPort, '127.0.0.1', () => {
+      socket.write(`GET /v1/apps/${app}/logs?tail=true&lines=1&source=app HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${platd.adminToken}\r\n\r\n`);
+    });
+    socket.setEncoding('utf8');
+    socket.on('error', reject);
+    socket.on('data', (chunk: string) => {
+      const first = text === '';
+      text += chunk;
+      if (first) resolve({ socket, received: () => text });
+    });
+  });
+}
+
+describe('a log-tail client that stops reading', () => {
+  it('does not grow platd while its app logs 50 MB, and is told how many lines it missed', async () => {
+    const repo = await appRepo('loud', WEB);
+    const push = await platd.git(['push', 'platform', 'main'], repo);
+    expect(push.code, push.output).toBe(0);
+
+    const slow = await rawTail('loud');
+    expect(slow.received()).toMatch(/^HTTP\/1\.1 200/);
+    slow.socket.pause();
+    const start = rssBytes();
+    let peak = start;
+    const sampler = setInterval(() => (peak = Math.max(peak, rssBytes())), 100);
+    try {
+      // 50 000 lines of 1 KB, then a marker.
+      const script = "import sys\nline = 'x' * 1023 + '\\n'\nfor _ in range(50000): sys.stdout.write(line)\nprint('all 50 MB written', flush=True)";
+      const run = await platd.plat(['run:detached', 'python3', '-c', script], { cwd: repo });
+      expect(run.code, run.output).toBe(0);
+      await until(
+        'the marker line in the stored log',
+        async () => (await platd.plat(['logs', '-n', '20', '--source', 'app'], { cwd: repo })).stdout.includes('all 50 MB written'),
+        240_000,
+      );
+    } finally {
+      clearInterval(sampler);
+    }
+    expect(peak - start, `platd grew from ${Math.round(start / MB)} MB to ${Math.round(peak / MB)} MB`).toBeLessThan(50 * MB);
+
+    // Reading again, the client gets what was held for it, then word of what it lost.
+    slow.socket.resume();
+    await until('the slow client to hear what it missed', async () => /plat\[logs\]: \d+ lines dropped: this client read too slowly/.test(slow.received()), 60_000);
+    slow.socket.destroy();
+    await steadyServes();
+  }, 400_000);
+});
+
+describe('quotas', () => {
+  it('refuses scaling past PLAT_MAX_DYNOS_PER_TYPE and keeps the formation', async () => {
+    const plat = (args: string[]) => platd.plat(args, { cwd: steady });
+    const before = (await plat(['scale'])).stdout;
+    const refused = await plat(['scale', 'web=4']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('web cannot have 4 dynos: at most 3 per process type (PLAT_MAX_DYNOS_PER_TYPE).');
+    expect((await plat(['scale'])).stdout).toBe(before);
+    expect(JSON.parse((await plat(['ps', '--json'])).stdout).filter((dyno: { type: string }) => dyno.type === 'web')).toHaveLength(1);
+    await steadyServes();
+  }, 60_000);
+
+  it('refuses a scheduler job every 10 seconds and adds no job', async () => {
+    const plat = (args: string[]) => platd.plat(args, { cwd: steady });
+    expect((await plat(['addons:create', 'scheduler'])).code).toBe(0);
+    const refused = await plat(['scheduler:add', '*/10 * * * * *', 'echo tick']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('"*/10 * * * * *" runs every 10 s; jobs may run at most once every 60 s (PLAT_SCHEDULER_MIN_INTERVAL_SECONDS).');
+    expect(JSON.parse((await plat(['scheduler', '--json'])).stdout)).toEqual([]);
+    await steadyServes();
+  }, 60_000);
+});

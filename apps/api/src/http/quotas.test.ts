@@ -3,6 +3,7 @@
  * nginx behind it): each refusal is quota_exceeded (403), says which limit,
  * and changes nothing.
  */
+import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STACK_IMAGE } from '@plat/builder';
 import { cutRelease } from '../services/releases.js';
@@ -25,7 +26,7 @@ describe('quotas', () => {
   };
 
   beforeAll(async () => {
-    t = await startTestPlatform(backends[0]!, { maxAppsPerUser: 2, maxDynosPerType: 3, maxSchedulerJobs: 1, maxOneOffs: 1 });
+    t = await startTestPlatform(backends[0]!, { maxAppsPerUser: 2, maxDynosPerType: 3, maxSchedulerJobs: 1, maxOneOffs: 1, maxRunSeconds: 4 });
     bobToken = (await call('POST', '/v1/users', { body: { email: 'bob@example.com' } })).body.token;
   });
   afterAll(async () => {
@@ -88,5 +89,23 @@ describe('quotas', () => {
       status = (await call('POST', '/v1/apps/shop/dynos', { body: { command: 'echo third' } })).status;
     }
     expect(status, 'the slot was not freed within 30 s of the first one-off ending').toBe(202);
+  });
+
+  it('stops a detached run after PLAT_MAX_RUN_SECONDS and says so in the log', async () => {
+    const until = async (what: string, check: () => Promise<boolean>) => {
+      const deadline = Date.now() + 60_000;
+      while (!(await check())) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    };
+    let started = { status: 403, body: {} as { name?: string } };
+    await until('a free one-off slot', async () => (started = await call('POST', '/v1/apps/shop/dynos', { body: { command: 'sleep 600' } })).status === 202);
+    const dyno = started.body.name!;
+    const log = async () => (await t.server.inject({ method: 'GET', url: '/v1/apps/shop/logs?source=plat&lines=50', headers: { authorization: `Bearer ${t.adminToken}` } })).body;
+    await until('the run to be stopped', async () => (await log()).includes(`plat[${dyno}]: Process stopped after 4 s, the longest a detached run may take (PLAT_MAX_RUN_SECONDS)`));
+    const docker = new Docker();
+    await until('its container to go', async () => (await docker.listContainers({ all: true, filters: { label: [`plat.instance=${t.settings.instance}`, `plat.dyno=${dyno}`] } })).length === 0);
+    expect((await call('POST', '/v1/apps/shop/dynos', { body: { command: 'true' } })).status).toBe(202);
   });
 });

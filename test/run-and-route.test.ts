@@ -183,7 +183,8 @@ describe('dyno hardening', () => {
     expect(container.Mounts.some((m) => m.Source.includes('docker.sock'))).toBe(false);
     expect(host.Binds ?? []).toEqual([]);
     expect(Object.values(host.PortBindings ?? {}).flat().map((b) => (b as { HostIp: string }).HostIp)).toEqual(['127.0.0.1']);
-    expect(host.NetworkMode).toBe(`plat-${platd.instance}-runner`);
+    // The app's own network, named by its id.
+    expect(host.NetworkMode).toBe(`plat-${platd.instance}-${info!.Labels['plat.app-id']}`);
     const exec = await docker.getContainer(info!.Id).exec({ Cmd: ['id', '-u'], AttachStdout: true });
     const output = await new Promise<string>((resolve) => {
       void exec.start({}).then((stream) => {

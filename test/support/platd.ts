@@ -78,7 +78,20 @@ export async function startPlatd(options: { env?: NodeJS.ProcessEnv } = {}): Pro
     child.stderr!.on('data', (chunk: Buffer) => (log += chunk));
     await waitForOutput(child, 'Plat is running', 120_000, () => log);
   };
-  await start();
+  const stopStateServer = async () => {
+    // It outlives platd on purpose; the documented command stops it.
+    const stopped = await run(process.execPath, [STOP_STATE, 'stop'], { env: { PATH: process.env.PATH, PLAT_DATA_DIR: env.PLAT_DATA_DIR } });
+    if (stopped.code !== 0) console.error(`stopping the state server of ${env.PLAT_DATA_DIR} failed: ${stopped.output}`);
+  };
+  try {
+    await start();
+  } catch (error) {
+    // A platd that never came up may still have started its state server.
+    child?.kill('SIGKILL');
+    if (child && child.exitCode === null && child.signalCode === null) await new Promise((r) => child!.on('exit', r));
+    await stopStateServer();
+    throw error;
+  }
   const userEnv: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: home,
@@ -138,9 +151,7 @@ export async function startPlatd(options: { env?: NodeJS.ProcessEnv } = {}): Pro
           // already gone
         }
       }
-      // Its state server outlives platd on purpose; the documented command stops it.
-      const stopped = await run(process.execPath, [STOP_STATE, 'stop'], { env: { PATH: process.env.PATH, PLAT_DATA_DIR: env.PLAT_DATA_DIR } });
-      if (stopped.code !== 0) console.error(`stopping the state server of ${env.PLAT_DATA_DIR} failed: ${stopped.output}`);
+      await stopStateServer();
       await removeInstanceResources(instance);
       rmSync(dataDir, { recursive: true, force: true });
     },

@@ -174,6 +174,14 @@ describe('build cache pruning', () => {
     expect(report.data_dir.free_bytes).toBeGreaterThan(0);
     const table = await platd.plat(['admin:disk']);
     expect(table.stdout).toMatch(/^one\s+[\d.]+ [KMG]?B \(\d+\)/m);
+
+    // Only admins see what the host holds.
+    const carol = await platd.plat(['users:create', 'carol@example.com', '--json']);
+    expect(carol.code, carol.output).toBe(0);
+    const denied = await platd.plat(['admin:disk', '--json'], { env: { PLAT_API_URL: platd.apiUrl, PLAT_TOKEN: JSON.parse(carol.stdout).token } });
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toContain('Only admins may do that.');
+    expect(denied.stdout).toBe('');
   });
 });
 

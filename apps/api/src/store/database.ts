@@ -30,7 +30,8 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
   if (started.initialized) options.log?.(`made the state server's database in ${server.dir}`);
   options.log?.(`${started.adopted ? 'adopted the running' : 'started the'} state server (pid ${started.pid})`);
   server.supervise();
-  const sql = postgres({ path: server.socketPath, max: POOL_SIZE, username: 'postgres', database: 'postgres', onnotice: () => {} });
+  // Idle connections close after a minute: each is a server process holding memory.
+  const sql = postgres({ path: server.socketPath, max: POOL_SIZE, idle_timeout: 60, username: 'postgres', database: 'postgres', onnotice: () => {} });
   return {
     sql,
     description: `PostgreSQL 15 in ${server.dir} (unix socket only)`,

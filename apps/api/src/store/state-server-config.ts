@@ -40,6 +40,9 @@ export function renderStateServerConfig(options: { socketDir: string }): string 
     ['autovacuum_max_workers', 2],
     ['wal_level', 'minimal'],
     ['max_wal_senders', 0],
+    // No logical replication: its launcher process is not started at all.
+    ['max_logical_replication_workers', 0],
+    ['max_sync_workers_per_subscription', 0],
     ['min_wal_size', quoted('32MB')],
     ['max_wal_size', quoted('256MB')],
     ['logging_collector', 'off'],

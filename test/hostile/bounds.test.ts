@@ -10,6 +10,7 @@ import { connect, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ATTACH_PROTOCOL, FrameDecoder, FrameKind } from '@plat/core';
 import { get } from '../support/http.js';
 import { startPlatd, type Platd } from '../support/platd.js';
 import { until } from '../support/until.js';
@@ -72,7 +73,7 @@ describe('a build that prints forever', () => {
     const before = rssBytes();
     const push = await platd.git(['push', 'platform', 'main'], repo);
     expect(push.code).not.toBe(0);
-    expect(push.output).toContain('Build output exceeded 1 MB; the build was stopped');
+    expect(push.output.slice(-2000), `platd's log:\n${platd.output().slice(-3000)}`).toContain('Build output exceeded 1 MB; the build was stopped');
     expect(rssBytes() - before).toBeLessThan(50 * MB);
 
     const builds = JSON.parse((await platd.plat(['builds', '--json'], { cwd: repo })).stdout);
@@ -141,6 +142,77 @@ describe('a log-tail client that stops reading', () => {
     slow.socket.destroy();
     await steadyServes();
   }, 400_000);
+});
+
+/** Bytes the process has written, from the kernel's accounting. */
+function written(pid: number): number {
+  return Number(/^wchar: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))![1]);
+}
+
+describe('a plat run client that stops reading', () => {
+  it('pauses the dyno instead of growing platd, and loses nothing', async () => {
+    const lines = 51_200;
+    const command = `python3 -c 'import sys; w = sys.stdout.write; [w("x" * 1023 + "\\n") for _ in range(${lines})]; print("done")'`;
+    const start = rssBytes();
+    const socket = connect(platd.apiPort, '127.0.0.1');
+    socket.write(
+      `GET /v1/apps/loud/dynos/attach?command=${encodeURIComponent(command)} HTTP/1.1\r\nhost: 127.0.0.1\r\n` +
+        `authorization: Bearer ${platd.adminToken}\r\nupgrade: ${ATTACH_PROTOCOL}\r\nconnection: Upgrade\r\n\r\n`,
+    );
+    let head = Buffer.alloc(0);
+    let upgraded = false;
+    const decoder = new FrameDecoder();
+    let stdout = 0;
+    let exit: string | undefined;
+    const take = (chunk: Buffer) => {
+      for (const frame of decoder.push(chunk)) {
+        if (frame.kind === FrameKind.stdout) stdout += frame.payload.length;
+        if (frame.kind === FrameKind.exit || frame.kind === FrameKind.error) exit = `${frame.kind}:${frame.payload.toString()}`;
+      }
+    };
+    socket.on('data', (chunk: Buffer) => {
+      if (upgraded) return take(chunk);
+      head = Buffer.concat([head, chunk]);
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      expect(head.subarray(0, end).toString()).toMatch(/^HTTP\/1\.1 101 /);
+      upgraded = true;
+      // The client stops reading right after the upgrade.
+      socket.pause();
+      take(head.subarray(end + 4));
+    });
+
+    const docker = new Docker();
+    const container = await until('the one-off dyno to run', async () => {
+      const running = await docker.listContainers({ filters: { label: [`plat.instance=${platd.instance}`, 'plat.app=loud', 'plat.one-off'] } });
+      const found = running.find((info) => info.Command.includes(`range(${lines})`));
+      return found && docker.getContainer(found.Id);
+    });
+    const python = await until('its python process', async () => {
+      const top = await container.top({ ps_args: '-eo pid,args' });
+      const row = top.Processes?.find((row: string[]) => /^python3 -c /.test(row[1] ?? ''));
+      return row && Number(row[0]);
+    });
+    // Blocked: its writes stop well short of the 50 MB while nobody reads.
+    let last = -1;
+    let steady = 0;
+    await until('the dyno to block on its output', async () => {
+      const now = written(python);
+      steady = now === last ? steady + 1 : 0;
+      last = now;
+      return steady >= 10;
+    });
+    expect(last).toBeLessThan(lines * 1024);
+    expect(rssBytes() - start).toBeLessThan(50 * MB);
+
+    socket.resume();
+    await until('the session to end', async () => exit !== undefined, 120_000);
+    socket.destroy();
+    expect(exit).toBe(`${FrameKind.exit}:0`);
+    expect(stdout).toBe(lines * 1024 + 'done\n'.length);
+    expect(rssBytes() - start).toBeLessThan(50 * MB);
+    await steadyServes();
+  }, 300_000);
 });
 
 describe('quotas', () => {

@@ -7,11 +7,11 @@ import type { RouterLogFiles } from './router-log.js';
 export const MAX_LINES_PER_APP = 10_000;
 const FLUSH_MS = 200;
 /** Per app and flush: a dyno printing faster than this is stored in part (its newest lines), not buffered without end. */
-const MAX_PENDING_BYTES_PER_APP = 2 * 1024 * 1024;
+const MAX_PENDING_BYTES_PER_APP = 1024 * 1024;
 /** Trimming runs once this many lines of an app were stored since the last trim. */
 const TRIM_EVERY = 2_000;
-/** Chunks read per query while looking for matching lines. */
-const CHUNKS_PER_PAGE = 16;
+/** Most chunks read per query while looking for matching lines. */
+const MAX_CHUNKS_PER_PAGE = 16;
 
 /** How a line is kept inside a chunk's JSON: [at in ms, source, dyno, line]. */
 type StoredLine = [number, LogSource, string, string];
@@ -101,11 +101,13 @@ export class LogHub {
     const found: LogLine[] = [];
     let scanned = 0;
     let before: string | undefined;
+    // One chunk first, then more per query: a chunk can hold megabytes, and a few lines need only the newest.
+    let page = 1;
     while (found.length < options.lines && scanned < MAX_LINES_PER_APP) {
       const chunks = await this.#sql<ChunkRow[]>`
         select id, lines from log_chunks
         where app_id = ${appId} ${before ? this.#sql`and id < ${before}` : this.#sql``}
-        order by id desc limit ${CHUNKS_PER_PAGE}`;
+        order by id desc limit ${page}`;
       for (const chunk of chunks) {
         const stored = JSON.parse(chunk.lines) as StoredLine[];
         for (let i = stored.length - 1; i >= 0 && found.length < options.lines && scanned < MAX_LINES_PER_APP; i -= 1, scanned += 1) {
@@ -114,8 +116,9 @@ export class LogHub {
           if (matches(entry, options.filter)) found.push(entry);
         }
       }
-      if (chunks.length < CHUNKS_PER_PAGE) break;
+      if (chunks.length < page) break;
       before = chunks.at(-1)!.id;
+      page = Math.min(page * 2, MAX_CHUNKS_PER_PAGE);
     }
     return found.reverse();
   }

@@ -11,7 +11,10 @@ import { BuildProgress } from './build-progress.js';
  */
 
 export interface ImageBuildSpec {
-  contextDir: string;
+  /** A folder Plat made itself (the stack, add-on images); never a pushed tree. */
+  contextDir?: string;
+  /** A ready tar stream of the context: pushed trees arrive as one, never extracted on the host. */
+  context?: Readable;
   /** Context-relative Dockerfile path. */
   dockerfile: string;
   tag: string;
@@ -39,7 +42,8 @@ export class ImageBuilder {
 
   /** Builds the image and resolves with its id; rejects with build_failed on any step's failure. */
   async build(spec: ImageBuildSpec): Promise<string> {
-    const context = pack(spec.contextDir);
+    if (!spec.context && !spec.contextDir) throw new Error('An image build needs a context');
+    const context = spec.context ?? pack(spec.contextDir!);
     const stream = await this.#docker.buildImage(context as unknown as NodeJS.ReadableStream, {
       t: spec.tag,
       dockerfile: spec.dockerfile,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { branchHead, buildApp } from '@plat/builder';
 import { PlatError, type BuildEvent } from '@plat/core';
@@ -16,6 +17,17 @@ export interface DeployRequest {
   emit: (event: BuildEvent) => void;
   /** The branch as the pusher saw it; a push that waited behind another must still fast-forward. */
   expected?: { ref: string; old: string };
+}
+
+/**
+ * What a pusher sees of an error that is not one of Plat's own: never Docker's
+ * or Node's raw text (it can name host paths), but a reference to the full
+ * error in platd's log.
+ */
+export function internalFailure(platform: Platform, what: string, error: unknown): string {
+  const ref = randomBytes(4).toString('hex');
+  platform.log(`${what} failed (ref ${ref}): ${(error as Error)?.stack ?? String(error)}`);
+  return `Plat hit an internal error (ref ${ref}); the platform's administrator finds the details in platd's log.`;
 }
 
 /**
@@ -75,7 +87,7 @@ async function runDeploy(platform: Platform, { app, commit, source, emit, expect
       emit: line,
     });
   } catch (error) {
-    const message = error instanceof PlatError ? error.message : `Build failed: ${(error as Error).message}`;
+    const message = error instanceof PlatError ? error.message : internalFailure(platform, `build of ${app.name}`, error);
     output.push(` !     ${message}`);
     await finishBuild(sql, build.id, { status: 'failed', output: output.text() });
     throw error instanceof PlatError ? error : new PlatError('build_failed', message);

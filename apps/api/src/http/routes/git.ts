@@ -4,6 +4,13 @@ import { appForUser, authenticate } from '../../auth/access.js';
 import type { FailedAuthLimit } from '../../auth/failed-auth-limit.js';
 import type { Platform } from '../../platform.js';
 
+/** Where the git hook, on this host, reaches platd's API: the address it listens on. */
+export function hookHost(apiHost: string): string {
+  if (apiHost === '0.0.0.0' || apiHost === '') return '127.0.0.1';
+  if (apiHost === '::') return '[::1]';
+  return apiHost.includes(':') ? `[${apiHost}]` : apiHost;
+}
+
 /** `git push` and `git clone` of app repositories, authorised like the API. */
 export const gitRoutes: FastifyPluginAsync<{ platform: Platform; failedAuth: FailedAuthLimit }> = async (app, { platform, failedAuth }) => {
   // As on the API: an address that failed too often is refused before its
@@ -20,13 +27,14 @@ export const gitRoutes: FastifyPluginAsync<{ platform: Platform; failedAuth: Fai
   app.addHook('onResponse', async (request, reply) => {
     if (reply.statusCode === 401 && credentials(request)) failedAuth.failed(request.ip);
   });
-  const hookBase = `http://127.0.0.1:${platform.settings.apiPort}`;
+  const hookBase = `http://${hookHost(platform.settings.apiHost)}:${platform.settings.apiPort}`;
   await gitReceiver(app, {
     reposDir: platform.reposDir,
     authorize: async (name, token) => {
       const user = await authenticate(platform.sql, token);
       await appForUser(platform.sql, user, name);
     },
+    maxPushBytes: platform.settings.maxSourceBytes,
     hookEnv: (name) => ({
       PLAT_HOOK_URL: `${hookBase}/internal/apps/${name}/pushes`,
       PLAT_HOOK_SECRET: platform.hookSecret,

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import type { FastifyPluginAsync } from 'fastify';
 import { PlatError, type BuildEvent } from '@plat/core';
 import type { Platform } from '../../platform.js';
-import { deploy } from '../../services/deploy.js';
+import { deploy, internalFailure } from '../../services/deploy.js';
 import { findApp } from '../../store/apps.js';
 
 function secretMatches(given: string | undefined, expected: string): boolean {
@@ -55,8 +55,7 @@ export const pushRoutes: FastifyPluginAsync<{ platform: Platform }> = async (app
         emit({ type: 'line', text: `       ${url} deployed to Plat` });
         emit({ type: 'result', ok: true, release: version, url });
       } catch (error) {
-        const message = error instanceof PlatError ? error.message : (error as Error).message;
-        if (!(error instanceof PlatError)) platform.log(`deploy of ${name} failed: ${(error as Error).stack}`);
+        const message = error instanceof PlatError ? error.message : internalFailure(platform, `deploy of ${name}`, error);
         emit({ type: 'result', ok: false, message });
       }
       reply.raw.end();

@@ -23,7 +23,8 @@ export async function ensureServiceImage(
   try {
     writeFileSync(join(dir, 'Dockerfile'), recipe.dockerfile);
     for (const [name, content] of Object.entries(recipe.files ?? {})) writeFileSync(join(dir, name), content);
-    await builder.build({ contextDir: dir, dockerfile: 'Dockerfile', tag, labels: { 'plat.service-image': recipe.name }, onLine: log });
+    // Plat's own recipe, not a tenant's: its output is not capped.
+    await builder.build({ contextDir: dir, dockerfile: 'Dockerfile', tag, labels: { 'plat.service-image': recipe.name }, maxOutputBytes: Number.POSITIVE_INFINITY, onLine: log });
     return tag;
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -96,6 +96,8 @@ export async function ensureStackImage(builder: ImageBuilder, options: StackOpti
       tag: STACK_IMAGE,
       labels: { [RECIPE_LABEL]: recipe },
       buildArgs: { BASE: baseImage },
+      // Plat's own recipe, not a tenant's: its output is not capped.
+      maxOutputBytes: Number.POSITIVE_INFINITY,
       onLine: (line) => log(`       ${line}`),
     });
   } finally {

@@ -14,6 +14,7 @@ import { KeyedQueue } from '@plat/core';
 import { waitUntilServing } from './readiness.js';
 import { planReconcile, type ObservedDyno } from './reconcile.js';
 import { OneOffSlots } from './one-off-slots.js';
+import { planOneOffSweep } from './one-off-sweep.js';
 
 export interface ControllerDeps {
   sql: Sql;
@@ -124,6 +125,16 @@ export class Controller {
   async #convergeAll(): Promise<void> {
     for (const name of await listAppNames(this.#deps.sql).catch(() => [])) {
       await this.converge(name).catch((error: Error) => this.#deps.log(`converging ${name} failed: ${error.message}`));
+    }
+    await this.sweepOneOffs().catch((error: Error) => this.#deps.log(`sweeping one-off dynos failed: ${error.message}`));
+  }
+
+  /** Removes one-off containers an earlier platd left: finished ones, and running ones past PLAT_MAX_RUN_SECONDS. */
+  async sweepOneOffs(now = new Date()): Promise<void> {
+    const { maxRunSeconds } = this.#deps.settings;
+    for (const { remove, expired } of planOneOffSweep(await this.#deps.runtime.listOneOffs(), now, maxRunSeconds * 1000)) {
+      await this.#deps.runtime.removeDyno(remove.id, 0);
+      if (expired) this.event(remove.app, remove.dyno, `Process stopped after ${maxRunSeconds} s, the longest a detached run may take (PLAT_MAX_RUN_SECONDS)`);
     }
   }
 

@@ -7,6 +7,7 @@ import { bridgeOf } from './firewall-plan.js';
 import { HostFirewall } from './host-firewall.js';
 import type { ObservedDyno } from './reconcile.js';
 import { outputFlow, pipeStdin } from './session-flow.js';
+import type { ObservedOneOff } from './one-off-sweep.js';
 
 /**
  * platd's only door to Docker: intent in, containers out. Everything it
@@ -25,6 +26,8 @@ export interface DynoDeath {
 export class DockerRuntime {
   readonly #docker: Docker;
   readonly #instance: string;
+  /** Names of the one-off containers this process runs and will remove; any other is an orphan of an earlier platd. */
+  readonly #liveOneOffs = new Set<string>();
   readonly #firewall: HostFirewall;
   /** Networks whose firewall rules this process has checked: converging does not re-run iptables. */
   readonly #isolated = new Set<string>();
@@ -150,7 +153,11 @@ export class DockerRuntime {
    * and resolves with its exit code; the container is removed either way.
    */
   async runOneOff(spec: DynoSpec, options: { onLine: (line: string) => void; timeoutMs: number }): Promise<number> {
-    const container = await this.#docker.createContainer(this.#containerOptions(spec));
+    this.#liveOneOffs.add(spec.containerName);
+    const container = await this.#docker.createContainer(this.#containerOptions(spec)).catch((error: unknown) => {
+      this.#liveOneOffs.delete(spec.containerName);
+      throw error;
+    });
     try {
       const stream = await container.attach({ stream: true, stdout: true, stderr: true });
       const output = new PassThrough();
@@ -167,6 +174,7 @@ export class DockerRuntime {
       return StatusCode;
     } finally {
       await container.remove({ force: true }).catch(() => {});
+      this.#liveOneOffs.delete(spec.containerName);
     }
   }
 
@@ -189,6 +197,7 @@ export class DockerRuntime {
     },
   ): Promise<number> {
     const options = this.#containerOptions(spec);
+    this.#liveOneOffs.add(spec.containerName);
     const container = await this.#docker.createContainer({
       ...options,
       Tty: session.tty,
@@ -198,6 +207,9 @@ export class DockerRuntime {
       AttachStdout: true,
       AttachStderr: true,
       ...(session.tty ? { Env: [...(options.Env ?? []), 'TERM=xterm-256color'] } : {}),
+    }).catch((error: unknown) => {
+      this.#liveOneOffs.delete(spec.containerName);
+      throw error;
     });
     const kill = () => void container.kill().catch(() => {});
     session.signal.addEventListener('abort', kill, { once: true });
@@ -220,7 +232,22 @@ export class DockerRuntime {
     } finally {
       session.signal.removeEventListener('abort', kill);
       await container.remove({ force: true }).catch(() => {});
+      this.#liveOneOffs.delete(spec.containerName);
     }
+  }
+
+  /** This instance's one-off containers, running or not, and whether this process is the one watching each. */
+  async listOneOffs(): Promise<ObservedOneOff[]> {
+    const containers = await this.#docker.listContainers({ all: true, filters: { label: [`${LABELS.instance}=${this.#instance}`, LABELS.oneOff] } });
+    return containers.map((info) => ({
+      id: info.Id,
+      app: info.Labels[LABELS.app] ?? '',
+      dyno: info.Labels[LABELS.dyno] ?? '',
+      running: info.State === 'running',
+      createdAt: new Date(info.Created * 1000),
+      // Container names carry a random suffix after the dyno's name.
+      tracked: info.Names.some((name) => [...this.#liveOneOffs].some((live) => name.replace(/^\//, '').startsWith(`${live}-`))),
+    }));
   }
 
   /** Dynos of this instance's formations (of one app, when named), running or not; one-offs are not among them. */

@@ -108,4 +108,36 @@ describe('quotas', () => {
     await until('its container to go', async () => (await docker.listContainers({ all: true, filters: { label: [`plat.instance=${t.settings.instance}`, `plat.dyno=${dyno}`] } })).length === 0);
     expect((await call('POST', '/v1/apps/shop/dynos', { body: { command: 'true' } })).status).toBe(202);
   });
+
+  it('removes one-off containers an earlier platd left, finished at once and running past PLAT_MAX_RUN_SECONDS, and never its own', async () => {
+    const docker = new Docker();
+    const orphan = (number: number) =>
+      docker.createContainer({
+        name: `plat-${t.settings.instance}-shop-run-${number}`,
+        Image: STACK_IMAGE,
+        Cmd: ['sleep', '600'],
+        Labels: { 'plat.instance': t.settings.instance, 'plat.app': 'shop', 'plat.dyno': `run.${number}`, 'plat.one-off': 'true' },
+      });
+    await orphan(9998);
+    const running = await orphan(9999);
+    await running.start();
+    let own = { status: 403, body: {} as { name?: string } };
+    const deadline = Date.now() + 60_000;
+    while ((own = await call('POST', '/v1/apps/shop/dynos', { body: { command: 'sleep 600' } })).status !== 202 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(own.status).toBe(202);
+    const oneOffs = async () =>
+      (await docker.listContainers({ all: true, filters: { label: [`plat.instance=${t.settings.instance}`, 'plat.one-off'] } }))
+        .map((info) => info.Labels['plat.dyno'])
+        .sort();
+    while (!(await oneOffs()).includes(own.body.name!) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
+
+    await t.platform.controller.sweepOneOffs();
+    expect(await oneOffs()).toEqual([own.body.name, 'run.9999'].sort());
+    await t.platform.controller.sweepOneOffs(new Date(Date.now() + 5_000));
+    expect(await oneOffs()).toEqual([own.body.name]);
+    const log = (await t.server.inject({ method: 'GET', url: '/v1/apps/shop/logs?source=plat&dyno=run.9999', headers: { authorization: `Bearer ${t.adminToken}` } })).body;
+    expect(log).toContain('plat[run.9999]: Process stopped after 4 s, the longest a detached run may take (PLAT_MAX_RUN_SECONDS)');
+  });
 });

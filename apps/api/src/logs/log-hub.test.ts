@@ -37,8 +37,8 @@ describe.each(backends)('log hub on $name', (backend) => {
 
   it('keeps the lines stored before chunks existed', async () => {
     // The schema of that time: store functions of today would ask for newer columns.
-    const [{ id }] = await database.sql<{ id: string }[]>`insert into apps (name, owner_id) values ('old-logs', ${ownerId}) returning id`;
-    const app = { id: id!, name: 'old-logs' };
+    const [row] = await database.sql<{ id: string }[]>`insert into apps (name, owner_id) values ('old-logs', ${ownerId}) returning id`;
+    const app = { id: row!.id, name: 'old-logs' };
     await database.sql`insert into log_lines (app_id, at, source, dyno, line) values
       (${app.id}, '2026-11-23T10:00:00.000Z', 'app', 'web.1', 'first'),
       (${app.id}, '2026-11-23T10:00:01.500Z', 'router', 'router', 'second')`;

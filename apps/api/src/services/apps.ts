@@ -9,9 +9,9 @@ import type { User } from '../store/users.js';
 import { generateAppName } from './app-names.js';
 import { removeAllAddons } from './addons.js';
 import { audit } from './audit.js';
-import { dockerDisk } from './disk.js';
 import { checkAppQuota } from './quotas.js';
 import { countOwnedApps } from '../store/quotas.js';
+import { dockerDisk } from './disk.js';
 
 export function presentApp(platform: Platform, app: AppRow, apiHost: string): App {
   const { routerPort } = platform.settings;

@@ -113,6 +113,8 @@ describe('symlinks in a push never reach the host', () => {
       'package.json': '/dev/zero',
       Dockerfile: join(target, 'secret.txt'),
       'static.json': `d1/d2/y/${'../'.repeat(depth)}${target.slice(1)}/secret.txt`,
+      Pipfile: join(target, 'secret.txt'),
+      '.dockerignore': join(target, 'secret.txt'),
     };
     await commitFiles(dir, { 'index.html': 'x\n', 'd1/d2/y': { link: '../..' } });
     for (const [file, link] of Object.entries(cases)) {
@@ -178,7 +180,7 @@ describe('malformed trees and oversized pushes', () => {
     await git(['commit', '-q', '-m', 'noise'], dir);
     const pushed = await push(dir, 'side');
     expect(pushed.code).not.toBe(0);
-    expect(pushed.output).toMatch(/pack exceeds maximum allowed size|unpack failed/);
+    expect(pushed.output).toContain('pack exceeds maximum allowed size');
     const refs = await run('git', ['ls-remote', 'platform'], { cwd: dir, env: platd.userEnv });
     expect(refs.stdout).not.toContain('refs/heads/side');
     await otherAppServes();

@@ -126,6 +126,17 @@ describe('a domain row nginx refuses, put straight into the state database', () 
     expect(platd.output().split(`router: hostile: not routing ${broken}`)).toHaveLength(2);
   });
 
+  it('does not stop a deploy of another app, which then routes', async () => {
+    const fresh = await exampleRepo(platd, 'static-site');
+    expect((await platd.plat(['apps:create', 'newcomer'], { cwd: fresh })).code).toBe(0);
+    const push = await platd.git(['push', 'platform', 'main'], fresh);
+    expect(push.code, push.output).toBe(0);
+    expect(push.output).toContain('Released v1');
+    const response = await get(platd.routerPort, 'newcomer.localhost');
+    expect(response.status).toBe(200);
+    await steadyAnswers();
+  });
+
   it('does not stop platd starting, and routes still change after the restart', async () => {
     await platd.stop();
     await platd.start();

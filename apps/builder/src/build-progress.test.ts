@@ -20,6 +20,16 @@ describe('BuildProgress', () => {
     expect(progress.failure).toBeUndefined();
   });
 
+  it('keeps a character whole when Docker cuts it between two chunks', () => {
+    const { progress, lines } = reader();
+    const bytes = Buffer.from(message({ stream: 'café ✓\n' }));
+    const cut = bytes.indexOf(0xc3) + 1;
+    progress.push(bytes.subarray(0, cut));
+    progress.push(bytes.subarray(cut));
+    progress.end();
+    expect(lines).toEqual(['café ✓']);
+  });
+
   it("reports a step's failure", () => {
     const { progress } = reader();
     progress.push(message({ error: 'boom', errorDetail: { message: 'The command returned a non-zero code: 1' } }));

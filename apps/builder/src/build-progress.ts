@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder';
 /**
  * Reads Docker's build progress (one JSON message a line) as it streams,
  * keeping nothing but the line being assembled: docker-modem's
@@ -29,6 +30,7 @@ export class BuildProgress {
   #message = '';
   #line = '';
   #outputBytes = 0;
+  readonly #decoder = new StringDecoder('utf8');
   imageId: string | undefined;
   /** Why the build failed, once it has; nothing more is read after that. */
   failure: string | undefined;
@@ -41,7 +43,8 @@ export class BuildProgress {
   /** Feeds a chunk of the response; returns false once the build must stop. */
   push(chunk: Buffer | string): boolean {
     if (this.failure) return false;
-    this.#message += chunk.toString();
+    // A character cut between two chunks waits in the decoder for its other bytes.
+    this.#message += typeof chunk === 'string' ? chunk : this.#decoder.write(chunk);
     let newline: number;
     while (!this.failure && (newline = this.#message.indexOf('\n')) >= 0) {
       const text = this.#message.slice(0, newline).trim();

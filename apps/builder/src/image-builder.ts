@@ -53,6 +53,9 @@ export class ImageBuilder {
       forcerm: true,
       ...(spec.memoryBytes ? { memory: spec.memoryBytes, memswap: spec.memoryBytes } : {}),
       ...(spec.network ? { networkmode: spec.network } : {}),
+    }).catch((error: unknown) => {
+      spec.context?.destroy();
+      throw error;
     });
     return new Promise<string>((resolve, reject) => {
       const progress = new BuildProgress({ maxOutputBytes: spec.maxOutputBytes ?? this.#maxOutputBytes, onLine: (line) => spec.onLine?.(line) });
@@ -69,6 +72,8 @@ export class ImageBuilder {
       const finish = (error: Error | null) => {
         if (done) return;
         done = true;
+        // A context Docker stopped reading (a failed or cut build) is closed, and with it the saved tar.
+        spec.context?.destroy();
         if (timer) clearTimeout(timer);
         progress.end();
         const failure = timedOut ?? progress.failure;

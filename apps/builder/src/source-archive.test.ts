@@ -136,6 +136,12 @@ describe('indexing a pushed tree', () => {
     expect(() => source.read('static.json')).toThrow(/static.json is over 1 KB/);
     expect(source.files()).toEqual(['reqs.txt', 'static.json']);
   });
+
+  it('says so when a file platd reads links deeper than it keeps', async () => {
+    const tar = await tarOf([folder('config'), folder('config/deploy'), file('config/deploy/Procfile', 'web: x\n'), link('Procfile', 'config/deploy/Procfile')]);
+    const source = archiveSource(await indexSource(Readable.from([tar])));
+    expect(() => source.read('Procfile')).toThrow('Procfile links to config/deploy/Procfile, deeper in the tree than Plat reads');
+  });
 });
 
 describe('the build context', () => {

@@ -136,7 +136,11 @@ export async function indexSource(tar: Readable, limits: IndexLimits = DEFAULT_L
     });
   });
   tar.pipe(reader as unknown as NodeJS.WritableStream);
-  await done;
+  try {
+    await done;
+  } finally {
+    tar.destroy();
+  }
   if (refusal) throw refusal;
   return { entries };
 }
@@ -202,8 +206,11 @@ export function buildContext(tarFile: string, index: SourceIndex, files: Context
       out.finalize();
     })().catch((error: Error) => out.destroy(error));
   });
+  const file = createReadStream(tarFile);
   reader.on('error', (error) => out.destroy(error));
-  createReadStream(tarFile).on('error', (error) => reader.destroy(error)).pipe(reader as unknown as NodeJS.WritableStream);
+  // However the build ends (Docker refusing it before reading, say), the saved tar is closed.
+  out.on('close', () => file.destroy());
+  file.on('error', (error) => reader.destroy(error)).pipe(reader as unknown as NodeJS.WritableStream);
   return out as unknown as Readable;
 }
 

@@ -26,12 +26,14 @@ export async function authenticateClient(
   client: { token: string | undefined; address: string | undefined },
 ): Promise<User> {
   if (!client.token) return authenticate(sql, client.token);
-  failures.check(client.address);
+  const release = failures.attempt(client.address);
   try {
     return await authenticate(sql, client.token);
   } catch (error) {
     if (error instanceof PlatError && error.id === 'unauthorized') failures.failed(client.address);
     throw error;
+  } finally {
+    release();
   }
 }
 

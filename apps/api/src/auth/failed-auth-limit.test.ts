@@ -31,6 +31,22 @@ describe('FailedAuthLimit', () => {
     expect(refusal(() => limit.check('203.0.113.9'))).toBeUndefined();
   });
 
+  it('counts attempts still being checked, so a parallel burst cannot pass the limit', () => {
+    const limit = new FailedAuthLimit({ max: 3 });
+    const releases = [0, 1, 2].map(() => limit.attempt('198.51.100.7'));
+    expect(refusal(() => limit.attempt('198.51.100.7'))?.id).toBe('rate_limited');
+    // A good token's attempt ends without a failure and frees its place.
+    releases[0]!();
+    releases[0]!();
+    const next = limit.attempt('198.51.100.7');
+    for (const release of [...releases.slice(1), next]) {
+      limit.failed('198.51.100.7');
+      release();
+    }
+    expect(refusal(() => limit.attempt('198.51.100.7'))?.id).toBe('rate_limited');
+    expect(refusal(() => limit.attempt('198.51.100.8'))).toBeUndefined();
+  });
+
   it('counts an IPv6 /64 as one address, and IPv4-mapped addresses as IPv4', () => {
     const limit = new FailedAuthLimit({ max: 2 });
     limit.failed('2001:db8:1:2::1');

@@ -24,16 +24,38 @@ export class FailedAuthLimit {
     });
   }
 
+  /** Attempts being checked against the database right now, per address. */
+  readonly #inFlight = new Map<string, number>();
+
   /** Throws rate_limited when the address has failed too often in this window. */
   check(address: string | undefined): void {
-    const { count, resetInMs } = this.#failures.peek(addressKey(address));
-    if (count >= this.max) {
+    const key = addressKey(address);
+    const { count, resetInMs } = this.#failures.peek(key);
+    if (count + (this.#inFlight.get(key) ?? 0) >= this.max) {
       throw new PlatError('rate_limited', `Too many failed authentications from your address: retry in ${Math.max(1, Math.ceil(resetInMs / 1000))} s.`);
     }
   }
 
   failed(address: string | undefined): void {
     this.#failures.hit(addressKey(address));
+  }
+
+  /**
+   * Checks and reserves one attempt until `release` is called, so a burst of
+   * parallel guesses cannot all pass the check before the first one fails.
+   */
+  attempt(address: string | undefined): () => void {
+    this.check(address);
+    const key = addressKey(address);
+    this.#inFlight.set(key, (this.#inFlight.get(key) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.#inFlight.get(key) ?? 1) - 1;
+      if (left > 0) this.#inFlight.set(key, left);
+      else this.#inFlight.delete(key);
+    };
   }
 }
 

@@ -129,6 +129,11 @@ export class Controller {
     await this.sweepOneOffs().catch((error: Error) => this.#deps.log(`sweeping one-off dynos failed: ${error.message}`));
   }
 
+  /** One-offs of the app still running that an earlier platd started: they count against PLAT_MAX_ONE_OFFS too. */
+  async #untrackedOneOffs(appName: string): Promise<number> {
+    return (await this.#deps.runtime.listOneOffs()).filter((oneOff) => oneOff.app === appName && oneOff.running && !oneOff.tracked).length;
+  }
+
   /** Removes one-off containers an earlier platd left: finished ones, and running ones past PLAT_MAX_RUN_SECONDS. */
   async sweepOneOffs(now = new Date()): Promise<void> {
     const { maxRunSeconds } = this.#deps.settings;
@@ -192,7 +197,7 @@ export class Controller {
   /** `plat run:detached`: a one-off dyno whose output goes to the app's log. */
   async startDetached(app: { id: string; name: string }, release: ReleaseRow, command: string): Promise<{ dyno: string }> {
     const { maxOneOffs, maxRunSeconds } = this.#deps.settings;
-    const free = this.#oneOffs.take(app.id, app.name, maxOneOffs);
+    const free = this.#oneOffs.take(app, { max: maxOneOffs, untracked: await this.#untrackedOneOffs(app.name) });
     const spec = await this.#oneOffSpec(app, release, 'run', command).catch((error: unknown) => {
       free();
       throw error;
@@ -223,7 +228,7 @@ export class Controller {
     command: string,
     session: Parameters<DockerRuntime['attachOneOff']>[1],
   ): Promise<{ dyno: string; exitCode: Promise<number> }> {
-    const free = this.#oneOffs.take(app.id, app.name, this.#deps.settings.maxOneOffs);
+    const free = this.#oneOffs.take(app, { max: this.#deps.settings.maxOneOffs, untracked: await this.#untrackedOneOffs(app.name) });
     const spec = await this.#oneOffSpec(app, release, 'run', command).catch((error: unknown) => {
       free();
       throw error;

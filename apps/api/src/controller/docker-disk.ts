@@ -22,6 +22,12 @@ export interface DockerLeftovers {
   containers: string[];
   volumes: string[];
   networks: string[];
+  /**
+   * Networks of an older platd, labelled by app name only. Removed when they
+   * can be, but never counted as this app's: after a rename and a new app of
+   * the old name, such a network may still carry another app's add-ons.
+   */
+  legacyNetworks: string[];
   images: string[];
 }
 
@@ -121,14 +127,15 @@ export class DockerDisk {
     const mine = { label: [`${LABELS.instance}=${this.#instance}`, `${LABELS.appId}=${appId}`] };
     const containers = await this.#docker.listContainers({ all: true, filters: mine });
     const volumes = (await this.#docker.listVolumes({ filters: mine })).Volumes ?? [];
-    const networks = (await this.#docker.listNetworks({ filters: { label: [`${LABELS.instance}=${this.#instance}`] } })).filter(
-      (network) => network.Labels?.[LABELS.appId] === appId || network.Labels?.[LABELS.app] === appName,
-    );
+    const all = await this.#docker.listNetworks({ filters: { label: [`${LABELS.instance}=${this.#instance}`] } });
+    const networks = all.filter((network) => network.Labels?.[LABELS.appId] === appId);
+    const legacyNetworks = all.filter((network) => !network.Labels?.[LABELS.appId] && network.Labels?.[LABELS.app] === appName);
     const images = await this.#docker.listImages({ all: true, filters: mine });
     return {
       containers: containers.map((container) => container.Id),
       volumes: volumes.map((volume) => volume.Name),
       networks: networks.map((network) => network.Id),
+      legacyNetworks: legacyNetworks.map((network) => network.Id),
       images: images.sort((a, b) => b.Created - a.Created).map((image) => image.Id),
     };
   }

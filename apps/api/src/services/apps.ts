@@ -9,7 +9,7 @@ import type { User } from '../store/users.js';
 import { generateAppName } from './app-names.js';
 import { removeAllAddons } from './addons.js';
 import { audit } from './audit.js';
-import { checkAppQuota } from './quotas.js';
+import { checkAppQuota, withinQuota } from './quotas.js';
 import { countOwnedApps } from '../store/quotas.js';
 import { dockerDisk } from './disk.js';
 
@@ -30,6 +30,10 @@ export function presentApp(platform: Platform, app: AppRow, apiHost: string): Ap
 }
 
 export async function createApp(platform: Platform, user: User, name: unknown): Promise<AppRow> {
+  return withinQuota(`apps:${user.id}`, () => createCountedApp(platform, user, name));
+}
+
+async function createCountedApp(platform: Platform, user: User, name: unknown): Promise<AppRow> {
   checkAppQuota(await countOwnedApps(platform.sql, user.id), platform.settings.maxAppsPerUser);
   let app: AppRow | undefined;
   if (name === undefined) {
@@ -62,7 +66,15 @@ export async function renameAppTo(platform: Platform, app: AppRow, user: User, n
   return platform.builds.run(app.name, () =>
     platform.releases.run(app.name, async () => {
       if (!(await renameApp(platform.sql, app.id, name))) throw new PlatError('conflict', `Name ${name} is already taken.`);
-      renameSync(repoPath(platform.reposDir, app.name), repoPath(platform.reposDir, name));
+      try {
+        // The name is ours now: nothing left under it may be inherited, or block the move.
+        removeRepository(platform.reposDir, name);
+        renameSync(repoPath(platform.reposDir, app.name), repoPath(platform.reposDir, name));
+      } catch (error) {
+        // The row and the repository keep one name: undo the rename rather than part them.
+        await renameApp(platform.sql, app.id, app.name);
+        throw error;
+      }
       platform.routerLogs.rename(app.name, name);
       await audit(platform, { id: app.id, name }, user, 'app.rename', { from: app.name, to: name });
       await platform.controller.converge(name);
@@ -122,7 +134,8 @@ async function removeApp(platform: Platform, app: AppRow): Promise<void> {
   // Marked destroying, the app converges to nothing: no route, no dynos, no network.
   await platform.controller.converge(app.name);
   const disk = dockerDisk(platform);
-  for (const network of (await disk.removeApp(app.id, app.name)).networks) {
+  const removed = await disk.removeApp(app.id, app.name);
+  for (const network of [...removed.networks, ...removed.legacyNetworks]) {
     await platform.runtime.removeNetwork(network).catch(() => {});
   }
   // Whatever another container still uses stays, and so does the app, marked, for the next try.

@@ -38,14 +38,25 @@ describe('quotas', () => {
 
   it('counts one-offs per app and frees a slot once, however often released', () => {
     const slots = new OneOffSlots();
-    const first = slots.take('a', 'shop', 2);
-    slots.take('a', 'shop', 2);
-    expect(slots.take('b', 'blog', 2)).toBeTypeOf('function');
-    expect(refusal(() => slots.take('a', 'shop', 2)).message).toBe('shop already has 2 one-off dynos running, the most allowed (PLAT_MAX_ONE_OFFS=2): wait for one to finish.');
+    const shop = { id: 'a', name: 'shop' };
+    const first = slots.take(shop, { max: 2 });
+    slots.take(shop, { max: 2 });
+    expect(slots.take({ id: 'b', name: 'blog' }, { max: 2 })).toBeTypeOf('function');
+    expect(refusal(() => slots.take(shop, { max: 2 })).message).toBe('shop already has 2 one-off dynos running, the most allowed (PLAT_MAX_ONE_OFFS=2): wait for one to finish.');
     first();
     first();
     expect(slots.inUse('a')).toBe(1);
-    expect(() => slots.take('a', 'shop', 2)).not.toThrow();
+    expect(() => slots.take(shop, { max: 2 })).not.toThrow();
     expect(slots.inUse('a')).toBe(2);
+  });
+
+  it('counts one-offs an earlier platd left running against the same limit', () => {
+    const slots = new OneOffSlots();
+    const shop = { id: 'a', name: 'shop' };
+    expect(refusal(() => slots.take(shop, { max: 2, untracked: 2 })).message).toContain('already has 2 one-off dynos running');
+    const release = slots.take(shop, { max: 2, untracked: 1 });
+    expect(refusal(() => slots.take(shop, { max: 2, untracked: 1 })).id).toBe('quota_exceeded');
+    release();
+    expect(slots.inUse('a')).toBe(0);
   });
 });

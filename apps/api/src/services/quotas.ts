@@ -1,5 +1,5 @@
 import { firesMoreOftenThan, shortestIntervalSeconds } from '@plat/addon-scheduler';
-import { PlatError } from '@plat/core';
+import { KeyedQueue, PlatError } from '@plat/core';
 
 /**
  * Quotas that keep one tenant from taking the host (PLAT_MAX_* settings;
@@ -7,6 +7,17 @@ import { PlatError } from '@plat/core';
  * Each check throws quota_exceeded (403) with what the limit is and what to
  * do; checks run before anything is created, so a refusal changes nothing.
  */
+
+/**
+ * A count and the insert it allows run one at a time per owner or app, so
+ * parallel requests cannot all pass the count before any of them inserts.
+ * (One platd owns its state store: an in-process queue is enough.)
+ */
+const counted = new KeyedQueue();
+
+export function withinQuota<T>(key: string, task: () => Promise<T>): Promise<T> {
+  return counted.run(key, task);
+}
 
 export function checkAppQuota(owned: number, max: number): void {
   if (owned >= max) {

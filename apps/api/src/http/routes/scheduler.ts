@@ -5,7 +5,7 @@ import { PlatError } from '@plat/core';
 import { appForUser } from '../../auth/access.js';
 import type { Platform } from '../../platform.js';
 import { audit } from '../../services/audit.js';
-import { checkJobInterval, checkJobQuota } from '../../services/quotas.js';
+import { checkJobInterval, checkJobQuota, withinQuota } from '../../services/quotas.js';
 import { countCommandJobs } from '../../store/quotas.js';
 import { attachmentTaken } from '../../store/addons.js';
 import type { AppRow } from '../../store/apps.js';
@@ -62,8 +62,10 @@ export const schedulerRoutes: FastifyPluginAsync<{ platform: Platform }> = async
       const body = request.body as Static<typeof JobCreate>;
       const schedule = checkSchedule(body.schedule);
       checkJobInterval(schedule, platform.settings.schedulerMinIntervalSeconds);
-      checkJobQuota(await countCommandJobs(sql, row.id), platform.settings.maxSchedulerJobs);
-      const job = await insertJob(sql, { appId: row.id, schedule, command: body.command, nextRunAt: nextRun(schedule, new Date()) });
+      const job = await withinQuota(`jobs:${row.id}`, async () => {
+        checkJobQuota(await countCommandJobs(sql, row.id), platform.settings.maxSchedulerJobs);
+        return insertJob(sql, { appId: row.id, schedule, command: body.command, nextRunAt: nextRun(schedule, new Date()) });
+      });
       await audit(platform, row, request.user!, 'scheduler.add', { schedule, command: body.command });
       return reply.code(201).send(present(job));
     },

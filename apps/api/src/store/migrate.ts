@@ -9,17 +9,46 @@ export const MIGRATIONS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '
 // apply migrations one after the other.
 const MIGRATION_LOCK = 74_612_001;
 
-/** Applies the numbered SQL files not yet applied, in order, each in its own transaction. */
+/**
+ * Migrations this platd does not know, found in the state: it was made by a
+ * newer Plat, and running on it would be guessing.
+ */
+export function unknownMigrations(known: string[], done: string[]): string[] {
+  const mine = new Set(known);
+  return done.filter((name) => !mine.has(name)).sort();
+}
+
+/**
+ * Applies the numbered SQL files not yet applied, in order, all in one
+ * transaction: a failing migration leaves the state exactly as it was. A
+ * state that a newer platd has migrated is refused, with nothing changed.
+ */
 export async function migrate(sql: Sql, dir = MIGRATIONS_DIR): Promise<string[]> {
   const files = readdirSync(dir).filter((f) => /^\d+_[\w-]+\.sql$/.test(f)).sort();
   const applied: string[] = [];
   await sql.begin(async (tx) => {
     await tx`select pg_advisory_xact_lock(${MIGRATION_LOCK})`;
     await tx`create table if not exists schema_migrations (name text primary key, applied_at timestamptz not null default now())`;
-    const done = new Set((await tx<{ name: string }[]>`select name from schema_migrations`).map((row) => row.name));
+    const doneNames = (await tx<{ name: string }[]>`select name from schema_migrations`).map((row) => row.name);
+    const newer = unknownMigrations(files, doneNames);
+    if (newer.length > 0) {
+      throw new Error(
+        `the state was migrated by a newer Plat (it has ${newer.join(', ')}, which this platd does not know); ` +
+          'nothing was changed: run that newer Plat, or restore the state it backed up before upgrading.',
+      );
+    }
+    const done = new Set(doneNames);
     for (const file of files) {
       if (done.has(file)) continue;
-      await tx.unsafe(readFileSync(join(dir, file), 'utf8'));
+      try {
+        await tx.unsafe(readFileSync(join(dir, file), 'utf8'));
+      } catch (error) {
+        throw new Error(
+          `migration ${file} failed (${(error as Error).message}); the state is as it was before this start: ` +
+            'run the previous Plat version, or fix the cause and start again.',
+          { cause: error },
+        );
+      }
       await tx`insert into schema_migrations (name) values (${file})`;
       applied.push(file);
     }

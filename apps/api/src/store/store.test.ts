@@ -2,7 +2,9 @@
  * The state store on both databases Plat supports, from the same test code:
  * the PostgreSQL server platd supervises (the default) and DATABASE_URL.
  */
-import { readdirSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findApp, insertApp } from './apps.js';
 import { backends } from '../testing/backends.js';
@@ -28,6 +30,27 @@ describe.each(backends)('state store on $name', (backend) => {
     expect(files.length).toBeGreaterThan(1);
     expect([...first!, ...second!].sort()).toEqual(files);
     expect(await migrate(database.sql)).toEqual([]);
+  });
+
+  it('leaves the state as it was when a migration fails, and refuses a state a newer Plat migrated', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'plat-migrations-'));
+    try {
+      for (const file of readdirSync(MIGRATIONS_DIR)) cpSync(join(MIGRATIONS_DIR, file), join(dir, file));
+      writeFileSync(join(dir, '998_good.sql'), 'create table made_by_998 (x int);\n');
+      writeFileSync(join(dir, '999_bad.sql'), 'create table half_made (x int);\nselect 1 / 0;\n');
+      const before = await database.sql<{ name: string }[]>`select name from schema_migrations order by name`;
+      await expect(migrate(database.sql, dir)).rejects.toThrow(/migration 999_bad.sql failed \(division by zero\); the state is as it was/);
+      expect(await database.sql`select name from schema_migrations order by name`).toEqual(before);
+      const tables = await database.sql`select tablename from pg_tables where tablename in ('made_by_998', 'half_made')`;
+      expect(tables).toEqual([]);
+
+      await database.sql`insert into schema_migrations (name) values ('997_from_the_future.sql')`;
+      await expect(migrate(database.sql)).rejects.toThrow(/migrated by a newer Plat \(it has 997_from_the_future.sql/);
+      await database.sql`delete from schema_migrations where name = '997_from_the_future.sql'`;
+      expect(await migrate(database.sql)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('stores only token hashes and finds users by token', async () => {

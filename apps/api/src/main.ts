@@ -9,6 +9,7 @@ import { buildServer } from './http/server.js';
 import { assemblePlatform } from './platform.js';
 import { recoverAddons } from './services/addon-recovery.js';
 import { finishDestroys } from './services/apps.js';
+import { backUpBeforeMigrating } from './services/state-backup.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { openDatabase } from './store/database.js';
 import { failInterruptedBuilds } from './store/builds.js';
@@ -21,12 +22,14 @@ async function main(): Promise<void> {
   mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
   const unlock = lockDataDir(settings.dataDir);
   const database = await openDatabase({ dataDir: settings.dataDir, log, ...(settings.databaseUrl ? { databaseUrl: settings.databaseUrl } : {}) });
+  const before = await backUpBeforeMigrating({ sql: database.sql, clientArgs: database.clientArgs, dataDir: settings.dataDir });
+  if (before) log(`backed up the state before migrating it: ${before}`);
   const applied = await migrate(database.sql);
   if (applied.length > 0) log(`applied migrations: ${applied.join(', ')}`);
   const admin = await ensureAdminToken(database.sql, settings.dataDir);
 
   const images = new ImageBuilder(undefined, { maxOutputBytes: settings.maxBuildOutputBytes });
-  const { platform } = assemblePlatform({ sql: database.sql, settings, images, log });
+  const { platform } = assemblePlatform({ sql: database.sql, settings, images, log, stateClientArgs: database.clientArgs });
   const { controller, logs } = platform;
   try {
     await platform.runtime.ping();

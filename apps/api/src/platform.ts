@@ -33,6 +33,8 @@ export interface Platform {
   reposDir: string;
   /** Shared with the git hook through its environment, per platd process. */
   hookSecret: string;
+  /** How pg_dump and pg_restore reach the state database (admin:backup, admin:restore). */
+  stateClientArgs?: string[];
   log: (line: string) => void;
 }
 
@@ -41,7 +43,13 @@ export interface Platform {
  * Docker runtime, the log hub and the controller. main.ts and the route
  * tests build the same thing.
  */
-export function assemblePlatform(parts: { sql: Sql; settings: Settings; images: ImageBuilder; log: (line: string) => void }): { platform: Platform; router: NginxRouter } {
+export function assemblePlatform(parts: {
+  sql: Sql;
+  settings: Settings;
+  images: ImageBuilder;
+  log: (line: string) => void;
+  stateClientArgs?: string[];
+}): { platform: Platform; router: NginxRouter } {
   const { sql, settings, images, log } = parts;
   const router = new NginxRouter({
     dir: join(settings.dataDir, 'router'),
@@ -73,6 +81,7 @@ export function assemblePlatform(parts: { sql: Sql; settings: Settings; images: 
     releases: new KeyedQueue(),
     reposDir: join(settings.dataDir, 'repos'),
     hookSecret: randomBytes(32).toString('hex'),
+    ...(parts.stateClientArgs ? { stateClientArgs: parts.stateClientArgs } : {}),
     log,
   };
   return { platform, router };

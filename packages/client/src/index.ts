@@ -61,6 +61,12 @@ export interface User {
 }
 
 
+/** `POST /v1/admin/restore`: what a state backup brought. */
+export interface StateRestored {
+  apps: number;
+  backup: { instance: string; created_at: string; migrations: string[] };
+}
+
 /** `GET /v1/admin/disk`: bytes Plat holds per app, and in all. */
 export interface DiskReport {
   apps: {
@@ -129,6 +135,36 @@ export class PlatClient {
     if (!response.ok || !response.body) throw this.#failure(response.status, await response.text());
     const body = response.body.pipeThrough(new TextDecoderStream());
     return body as unknown as AsyncIterable<string>;
+  }
+
+  /** A binary response as it arrives (admin:backup); errors are thrown like request()'s. */
+  async download(path: string): Promise<ReadableStream<Uint8Array>> {
+    const headers: Record<string, string> = {};
+    if (this.#token) headers.authorization = `Bearer ${this.#token}`;
+    const response = await this.#fetch(path, { headers });
+    if (!response.ok || !response.body) throw this.#failure(response.status, await response.text());
+    return response.body;
+  }
+
+  /** Sends a body as it is read (admin:restore) and resolves with the JSON answer. */
+  async upload<T>(path: string, body: ReadableStream<Uint8Array>, contentType: string): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json', 'content-type': contentType };
+    if (this.#token) headers.authorization = `Bearer ${this.#token}`;
+    const init = { method: 'POST', headers, body, duplex: 'half' } as RequestInit;
+    const response = await this.#fetch(path, init);
+    const text = await response.text();
+    if (!response.ok) throw this.#failure(response.status, text);
+    return safeJson(text) as T;
+  }
+
+  /** `plat admin:backup`: the state as a tar stream. */
+  stateBackup(): Promise<ReadableStream<Uint8Array>> {
+    return this.download('/v1/admin/backup');
+  }
+
+  /** `plat admin:restore`: loads a state backup into a Plat with no apps. */
+  restoreState(backup: ReadableStream<Uint8Array>): Promise<StateRestored> {
+    return this.upload('/v1/admin/restore', backup, 'application/x-tar');
   }
 
   logs(app: string, query: { lines?: number; source?: string; dyno?: string; tail?: boolean }, signal?: AbortSignal): Promise<AsyncIterable<string>> {

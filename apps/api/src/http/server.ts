@@ -11,6 +11,7 @@ import { installAttach } from './attach.js';
 import { installErrorHandler } from './error-handler.js';
 import { accessRoutes } from './routes/access.js';
 import { adminDiskRoutes } from './routes/admin-disk.js';
+import { adminStateRoutes } from './routes/admin-state.js';
 import { addonRoutes } from './routes/addons.js';
 import { accountRoutes } from './routes/account.js';
 import { appRoutes } from './routes/apps.js';
@@ -89,7 +90,7 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
         }),
       });
     }
-    for (const routes of [statusRoutes, accountRoutes, userRoutes, appRoutes, configVarRoutes, releaseRoutes, formationRoutes, domainRoutes, accessRoutes, logRoutes, addonRoutes, schedulerRoutes, pgRoutes, adminDiskRoutes]) {
+    for (const routes of [statusRoutes, accountRoutes, userRoutes, appRoutes, configVarRoutes, releaseRoutes, formationRoutes, domainRoutes, accessRoutes, logRoutes, addonRoutes, schedulerRoutes, pgRoutes, adminDiskRoutes, adminStateRoutes]) {
       await api.register(routes, { platform });
     }
   });

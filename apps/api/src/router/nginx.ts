@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PlatError } from '@plat/core';
+import { runHost } from '../host-process.js';
 import { renderNginxConfig, type RouteTarget } from './nginx-config.js';
 import { KnownRefusals, nginxComplaint, screenRoutes, type Refusal } from './route-screen.js';
 
@@ -57,16 +57,6 @@ async function waitForExit(pids: number[], timeoutMs: number): Promise<void> {
   while (pids.some(alive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
-function run(binary: string, args: string[]): Promise<{ code: number; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.stderr.on('data', (chunk) => (output += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, output }));
-  });
-}
 
 /**
  * nginx as Plat's router: its own daemon with its own config in the data dir,
@@ -148,7 +138,7 @@ export class NginxRouter {
     writeFileSync(candidate, config);
     // Screening has usually just passed this very text; otherwise check it here.
     if (config !== this.#passed) {
-      const check = await run(this.#binary, ['-t', '-q', '-p', dir, '-e', join(dir, 'error.log'), '-c', candidate]);
+      const check = await runHost(this.#binary, ['-t', '-q', '-p', dir, '-e', join(dir, 'error.log'), '-c', candidate]);
       if (check.code !== 0) {
         throw new PlatError('internal_error', `The router config failed nginx -t and was not installed: ${check.output.trim()}`);
       }
@@ -165,7 +155,7 @@ export class NginxRouter {
       await waitForExit(oldWorkers, DRAIN_TIMEOUT_MS);
       return;
     }
-    const started = await run(this.#binary, ['-p', dir, '-e', join(dir, 'error.log'), '-c', this.configPath]);
+    const started = await runHost(this.#binary, ['-p', dir, '-e', join(dir, 'error.log'), '-c', this.configPath]);
     if (started.code !== 0) throw new PlatError('unavailable', `nginx did not start: ${started.output.trim()}`);
     await this.#waitForGeneration(this.#generation);
     this.#confirmed(asked, screened.routes);
@@ -202,7 +192,7 @@ export class NginxRouter {
     const path = join(dir, `nginx.conf.check-${process.pid}-${++this.#checks}`);
     writeFileSync(path, config);
     try {
-      const check = await run(this.#binary, ['-t', '-q', '-p', dir, '-e', join(dir, 'error.log'), '-c', path]);
+      const check = await runHost(this.#binary, ['-t', '-q', '-p', dir, '-e', join(dir, 'error.log'), '-c', path]);
       if (check.code !== 0) return nginxComplaint(check.output);
       this.#passed = config;
       return undefined;

@@ -7,6 +7,8 @@ export interface Database {
   sql: Sql;
   /** Where the state lives, for the start-up banner (never includes a password). */
   description: string;
+  /** How pg_dump and pg_restore reach the same database (no shell: an argument array). */
+  clientArgs: string[];
   /** Ends the pool (and the supervision of platd's own server, which keeps running). */
   close(): Promise<void>;
 }
@@ -23,7 +25,12 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
   if (options.databaseUrl) {
     const sql = postgres(options.databaseUrl, { max: POOL_SIZE, onnotice: () => {} });
     const url = new URL(options.databaseUrl);
-    return { sql, description: `${url.hostname}:${url.port || 5432}${url.pathname}`, close: () => sql.end({ timeout: 5 }) };
+    return {
+      sql,
+      description: `${url.hostname}:${url.port || 5432}${url.pathname}`,
+      clientArgs: ['--dbname', options.databaseUrl],
+      close: () => sql.end({ timeout: 5 }),
+    };
   }
   const server = new StateServer({ dataDir: options.dataDir, ...(options.log ? { log: options.log } : {}) });
   const started = await server.start();
@@ -35,6 +42,7 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
   return {
     sql,
     description: `PostgreSQL 15 in ${server.dir} (unix socket only)`,
+    clientArgs: ['--host', server.dir, '--username', 'postgres', '--dbname', 'postgres'],
     close: async () => {
       server.stopSupervising();
       await sql.end({ timeout: 5 });

@@ -9,6 +9,16 @@ export const MIGRATIONS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '
 // apply migrations one after the other.
 const MIGRATION_LOCK = 74_612_001;
 
+/** This platd's migrations, by file name, in order. */
+export function knownMigrations(dir = MIGRATIONS_DIR): string[] {
+  return readdirSync(dir).filter((f) => /^\d+_[\w-]+\.sql$/.test(f)).sort();
+}
+
+/** The migrations the state has had. */
+export async function appliedMigrations(sql: Sql): Promise<string[]> {
+  return (await sql<{ name: string }[]>`select name from schema_migrations order by name`).map((row) => row.name);
+}
+
 /**
  * Migrations this platd does not know, found in the state: it was made by a
  * newer Plat, and running on it would be guessing.
@@ -24,7 +34,7 @@ export function unknownMigrations(known: string[], done: string[]): string[] {
  * state that a newer platd has migrated is refused, with nothing changed.
  */
 export async function migrate(sql: Sql, dir = MIGRATIONS_DIR): Promise<string[]> {
-  const files = readdirSync(dir).filter((f) => /^\d+_[\w-]+\.sql$/.test(f)).sort();
+  const files = knownMigrations(dir);
   const applied: string[] = [];
   await sql.begin(async (tx) => {
     await tx`select pg_advisory_xact_lock(${MIGRATION_LOCK})`;

@@ -2,11 +2,13 @@
  * The state store on both databases Plat supports, from the same test code:
  * the PostgreSQL server platd supervises (the default) and DATABASE_URL.
  */
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findApp, insertApp } from './apps.js';
+import { backUpBeforeMigrating } from '../services/state-backup.js';
 import { backends } from '../testing/backends.js';
 import type { Database } from './database.js';
 import { migrate, MIGRATIONS_DIR } from './migrate.js';
@@ -50,6 +52,26 @@ describe.each(backends)('state store on $name', (backend) => {
       expect(await migrate(database.sql)).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('backs the state up before migrating an existing state, and only then', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'plat-upgrade-'));
+    try {
+      const options = { sql: database.sql, clientArgs: database.clientArgs, dataDir };
+      expect(await backUpBeforeMigrating(options)).toBeUndefined();
+      const [last] = await database.sql<{ name: string }[]>`delete from schema_migrations where name = (select max(name) from schema_migrations) returning name`;
+      try {
+        const file = await backUpBeforeMigrating(options);
+        expect(file).toMatch(new RegExp(`/backups/state-before-${last!.name.replace(/\.sql$/, '')}-`));
+        const listed = spawnSync('/usr/lib/postgresql/15/bin/pg_restore', ['--list', file!], { encoding: 'utf8' });
+        expect(listed.status).toBe(0);
+        expect(listed.stdout).toContain('TABLE public apps');
+      } finally {
+        await database.sql`insert into schema_migrations (name) values (${last!.name})`;
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import type { CommandContext } from '../context.js';
 import { addAccess, listAccess, removeAccess } from './access/manage.js';
 import { showDisk } from './admin/disk.js';
+import { backupState, restoreState } from './admin/state.js';
 import { addonInfo, createAddon, destroyAddon, listAddons } from './addons/manage.js';
 import { setBuildpack, showBuildpack } from './apps/buildpacks.js';
 import { createApp } from './apps/create.js';
@@ -52,6 +53,12 @@ export function registerCommands(program: Command, context: CommandContext): voi
   command('admin:disk', 'show what Plat holds on disk per app: images, volumes, repo, backups, logs (admins only)', 'plat admin:disk', 'plat admin:disk --json')
     .option(...JSON_FLAG)
     .action((o) => showDisk(o, context));
+  command('admin:backup [file]', "save the state (a pg_dump of platd's database and the admin token) to a file (admins only)", 'plat admin:backup plat-state.tar').action((f) =>
+    backupState(f, context),
+  );
+  command('admin:restore <file>', 'load a state backup into a freshly started Plat with no apps (admins only)', 'plat admin:restore plat-state.tar').action((f) =>
+    restoreState(f, context),
+  );
 
   command('apps', 'list your apps').option(...JSON_FLAG).action((o) => listApps(o, context));
   command('apps:create [name]', 'create an app (a name is generated when omitted) and add the "platform" git remote here', 'plat apps:create hello', 'git push platform main')

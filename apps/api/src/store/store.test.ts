@@ -75,6 +75,25 @@ describe.each(backends)('state store on $name', (backend) => {
     }
   });
 
+  it('upgrades a state made by the previous schema: backed up first, migrated, its rows kept', async () => {
+    const previous = await backend.open();
+    const dir = mkdtempSync(join(tmpdir(), 'plat-previous-'));
+    try {
+      const files = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort();
+      for (const file of files.slice(0, -1)) cpSync(join(MIGRATIONS_DIR, file), join(dir, file));
+      await migrate(previous.database.sql, dir);
+      const user = await ensureUser(previous.database.sql, 'old@example.com', false);
+      await previous.database.sql`insert into apps (name, owner_id) values ('from-before', ${user.id})`;
+      const file = await backUpBeforeMigrating({ sql: previous.database.sql, clientArgs: previous.database.clientArgs, dataDir: dir });
+      expect(file).toContain(`state-before-${files.at(-1)!.replace(/\.sql$/, '')}`);
+      expect(await migrate(previous.database.sql)).toEqual([files.at(-1)]);
+      expect((await findApp(previous.database.sql, 'from-before'))?.owner_id).toBe(user.id);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await previous.dispose();
+    }
+  });
+
   it('stores only token hashes and finds users by token', async () => {
     const user = await ensureUser(database.sql, 'dev@example.com', false);
     const { token } = await createTokenRow(database.sql, user.id, { description: 'test' });

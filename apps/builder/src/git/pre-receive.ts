@@ -33,11 +33,16 @@ function deploy(update: { oldRev: string; newRev: string; ref: string }): Promis
       method: 'POST',
       headers: { 'content-type': 'application/x-tar', 'x-plat-hook-secret': process.env.PLAT_HOOK_SECRET ?? '' },
     });
+    let answered = false;
     req.on('error', (error) => {
+      // platd may answer (a refusal) before it has read the whole archive; the
+      // write then fails, but its answer is still arriving: let that decide.
+      if (answered) return;
       console.log(` !     Could not reach platd: ${error.message}`);
       resolve(false);
     });
     req.on('response', (res) => {
+      answered = true;
       let ok = false;
       const lines = createInterface({ input: res });
       lines.on('line', (line) => {

@@ -129,6 +129,11 @@ export class Controller {
     await this.sweepOneOffs().catch((error: Error) => this.#deps.log(`sweeping one-off dynos failed: ${error.message}`));
   }
 
+  /** One-off dynos of the app this platd runs now. */
+  oneOffsInUse(appId: string): number {
+    return this.#oneOffs.inUse(appId);
+  }
+
   /** One-offs of the app still running that an earlier platd started: they count against PLAT_MAX_ONE_OFFS too. */
   async #untrackedOneOffs(appName: string): Promise<number> {
     return (await this.#deps.runtime.listOneOffs()).filter((oneOff) => oneOff.app === appName && oneOff.running && !oneOff.tracked).length;

@@ -25,8 +25,18 @@ if [ ${#missing[@]} -gt 0 ]; then
   mkdir -p /etc/postgresql-common/createcluster.d
   [ -e /etc/postgresql-common/createcluster.d/plat.conf ] || echo 'create_main_cluster = false' >/etc/postgresql-common/createcluster.d/plat.conf
   apt-get update -qq
-  # policy-rc.d keeps the packages' own services from starting: Plat runs its own nginx.
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # A policy-rc.d that says no keeps the packages' own services (nginx on
+  # port 80, dockerd, PostgreSQL) from starting during the install: Plat
+  # runs its own. Only the one made here is removed again.
+  policy=/usr/sbin/policy-rc.d
+  made_policy=
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && made_policy=1
+  fi
+  install_status=0
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || install_status=$?
+  if [ -n "$made_policy" ]; then rm -f "$policy"; fi
+  if [ "$install_status" -ne 0 ]; then echo "apt-get install ${missing[*]} failed (exit $install_status)" >&2; exit "$install_status"; fi
 fi
 export PATH="$PATH:/usr/sbin:/sbin"
 

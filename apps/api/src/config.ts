@@ -83,7 +83,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Settings 
     addonBootTimeoutMs: positive('PLAT_ADDON_BOOT_TIMEOUT_SECONDS', env.PLAT_ADDON_BOOT_TIMEOUT_SECONDS, 120) * 1000,
     routerTimeoutSeconds: positive('PLAT_ROUTER_TIMEOUT_SECONDS', env.PLAT_ROUTER_TIMEOUT_SECONDS, 30),
     buildCacheBytes: nonNegative('PLAT_BUILD_CACHE_MB', env.PLAT_BUILD_CACHE_MB, 2048) * 1024 ** 2,
-    keepReleases: Math.max(1, nonNegative('PLAT_KEEP_RELEASES', env.PLAT_KEEP_RELEASES, 5)),
+    keepReleases: positive('PLAT_KEEP_RELEASES', env.PLAT_KEEP_RELEASES, 5),
     keepBackups: positive('PLAT_KEEP_BACKUPS', env.PLAT_KEEP_BACKUPS, 7),
     rateLimitPerMinute: nonNegative('PLAT_API_RATE_LIMIT', env.PLAT_API_RATE_LIMIT, 6000),
     maxBuildOutputBytes: positive('PLAT_MAX_BUILD_OUTPUT_MB', env.PLAT_MAX_BUILD_OUTPUT_MB, 4) * 1024 ** 2,

@@ -74,4 +74,6 @@ if (ZERO.test(target.newRev)) {
   console.log(` !     Deleting ${target.ref.replace('refs/heads/', '')} is not allowed: it is what the app runs.`);
   process.exit(1);
 }
-process.exit((await deploy(target)) ? 0 : 1);
+const code = (await deploy(target)) ? 0 : 1;
+// Exit only once all that was printed has gone to git: a refusal's last line is what the pusher needs.
+process.stdout.write('', () => process.exit(code));

@@ -19,6 +19,9 @@ export interface DeployRequest {
   expected?: { ref: string; old: string };
 }
 
+/** Build output streamed to the pushing terminal before it is cut short there (all of it is kept). */
+const PUSH_STREAM_BYTES = 256 * 1024;
+
 /**
  * What a pusher sees of an error that is not one of Plat's own: never Docker's
  * or Node's raw text (it can name host paths), but a reference to the full
@@ -63,10 +66,18 @@ async function runDeploy(platform: Platform, { app, commit, source, emit, expect
     }
   }
   const output = new KeptOutput();
+  // The pusher's terminal gets the first PUSH_STREAM_BYTES of the build's
+  // lines, then a pointer to the rest: megabytes relayed through git's
+  // sideband help nobody, and the build's result must still reach them.
+  let streamed = 0;
   const line = (text: string) => {
     output.push(text);
-    emit({ type: 'line', text });
     platform.logs.write(app.id, { source: 'build', dyno: 'build', line: text });
+    // Step headers, warnings and the release line always reach the pusher.
+    if (/^(-----> | !|       Released v)/.test(text)) return emit({ type: 'line', text });
+    if (streamed > PUSH_STREAM_BYTES) return;
+    streamed += Buffer.byteLength(text) + 1;
+    emit({ type: 'line', text: streamed > PUSH_STREAM_BYTES ? '       ... more build output in plat builds:output and plat logs --source build' : text });
   };
   const short = commit.slice(0, 7);
   const build = await insertBuild(sql, app.id, commit);

@@ -3,6 +3,7 @@ import { PassThrough } from 'node:stream';
 import { addonFilter, addonLabels, addonObjectName, ADDON_LABELS, type AddonHandle, type LabelledObject } from './addon-objects.js';
 import { demultiplex } from './docker-runtime.js';
 import { LABELS } from './dyno-spec.js';
+import { statusOf } from './docker-errors.js';
 
 export interface AddonContainerSpec {
   addon: AddonHandle;
@@ -204,8 +205,4 @@ export class AddonRuntime {
   async #logTail(container: Docker.Container, lines: number): Promise<string> {
     return demultiplex((await container.logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown as Buffer);
   }
-}
-
-function statusOf(error: unknown): number | undefined {
-  return (error as { statusCode?: number }).statusCode;
 }

@@ -1,6 +1,7 @@
 import Docker from 'dockerode';
 import { LABELS } from './dyno-spec.js';
 import type { ImageFact } from './cache-prune-plan.js';
+import { ignore } from './docker-errors.js';
 
 /**
  * What Plat holds on Docker's disk, and its removal: image and container
@@ -29,16 +30,6 @@ export interface DockerLeftovers {
    */
   legacyNetworks: string[];
   images: string[];
-}
-
-function statusOf(error: unknown): number | undefined {
-  return (error as { statusCode?: number }).statusCode;
-}
-
-function ignore(...statuses: number[]): (error: unknown) => void {
-  return (error) => {
-    if (!statuses.includes(statusOf(error) ?? 0)) throw error;
-  };
 }
 
 interface DfVolume {

@@ -8,6 +8,7 @@ import { HostFirewall } from './host-firewall.js';
 import type { ObservedDyno } from './reconcile.js';
 import { outputFlow, pipeStdin } from './session-flow.js';
 import type { ObservedOneOff } from './one-off-sweep.js';
+import { statusOf } from './docker-errors.js';
 
 /**
  * platd's only door to Docker: intent in, containers out. Everything it
@@ -441,10 +442,6 @@ function toDeath(line: string): DynoDeath {
     oneOff: Boolean(attributes[LABELS.oneOff]),
     exitCode: Number(attributes.exitCode ?? -1),
   };
-}
-
-function statusOf(error: unknown): number | undefined {
-  return (error as { statusCode?: number }).statusCode;
 }
 
 function toObserved(info: Docker.ContainerInspectInfo): ObservedDyno | undefined {

@@ -1,4 +1,4 @@
-import { stackServiceImage, type AddonPlan, type AddonProvider } from '@plat/core';
+import { addonImageRepo, stackServiceImage, type AddonPlan, type AddonProvider } from '@plat/core';
 
 const DATA = '/var/lib/plat-postgres';
 
@@ -36,7 +36,7 @@ export const postgres: AddonProvider = {
   defaultPlan: 'hobby',
   credentials: (random) => ({ user: `u${random().slice(0, 12).toLowerCase()}`, password: random(), database: `d${random().slice(0, 12).toLowerCase()}` }),
   service: (plan, credentials) => ({
-    image: stackServiceImage({ name: 'plat/addon-postgres', packages: ['postgresql-15', 'postgresql-client-15'], user: 'postgres', dataPath: DATA, entrypoint: ENTRYPOINT }),
+    image: stackServiceImage({ name: addonImageRepo('postgres'), packages: ['postgresql-15', 'postgresql-client-15'], user: 'postgres', dataPath: DATA, entrypoint: ENTRYPOINT }),
     env: { POSTGRES_USER: credentials.user!, POSTGRES_PASSWORD: credentials.password!, POSTGRES_DB: credentials.database! },
     ...(plan.persistent ? { dataPath: DATA } : {}),
     port: 5432,

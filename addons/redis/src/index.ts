@@ -1,4 +1,4 @@
-import { stackServiceImage, type AddonPlan, type AddonProvider } from '@plat/core';
+import { addonImageRepo, stackServiceImage, type AddonPlan, type AddonProvider } from '@plat/core';
 
 const DATA = '/var/lib/plat-redis';
 
@@ -25,7 +25,7 @@ export const redis: AddonProvider = {
   defaultPlan: 'mini',
   credentials: (random) => ({ password: random() }),
   service: (plan, credentials) => ({
-    image: stackServiceImage({ name: 'plat/addon-redis', packages: ['redis-server'], user: 'redis', dataPath: DATA, entrypoint: ENTRYPOINT }),
+    image: stackServiceImage({ name: addonImageRepo('redis'), packages: ['redis-server'], user: 'redis', dataPath: DATA, entrypoint: ENTRYPOINT }),
     env: { REDIS_PASSWORD: credentials.password!, REDIS_PERSIST: plan.persistent ? 'yes' : 'no' },
     ...(plan.persistent ? { dataPath: DATA } : {}),
     port: 6379,

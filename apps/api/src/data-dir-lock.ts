@@ -1,6 +1,6 @@
-import { spawnSync } from 'node:child_process';
 import { closeSync, ftruncateSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { runHostSync, type HostRunResult } from '@plat/core/host-process';
 
 export class DataDirLocked extends Error {
   constructor(
@@ -28,17 +28,23 @@ const HELD = 75;
 export function lockDataDir(dataDir: string, holder = 'platd'): () => void {
   const path = join(dataDir, 'platd.lock');
   const fd = openSync(path, 'a+', 0o600);
-  const result = spawnSync('flock', ['--exclusive', '--nonblock', '--conflict-exit-code', String(HELD), '3'], {
-    stdio: ['ignore', 'ignore', 'pipe', fd],
-    encoding: 'utf8',
-  });
-  if (result.status !== 0) {
+  let result: HostRunResult;
+  try {
+    const args = ['--exclusive', '--nonblock', '--conflict-exit-code', String(HELD), '3'];
+    result = runHostSync('flock', args, { lend: fd });
+  } catch (error) {
     closeSync(fd);
-    if (result.status === HELD) {
+    throw new Error(`could not lock ${path}: ${(error as Error).message}`);
+  }
+  if (result.code !== 0) {
+    closeSync(fd);
+    if (result.code === HELD) {
       const [pid, ...who] = readFileSync(path, 'utf8').trim().split(' ');
-      throw new DataDirLocked(`another ${who.join(' ') || 'platd'}${pid ? ` (pid ${pid})` : ''} is using ${dataDir}; give this one its own PLAT_DATA_DIR, or stop that one first`, pid ?? '');
+      const owner = `${who.join(' ') || 'platd'}${pid ? ` (pid ${pid})` : ''}`;
+      const advice = 'give this one its own PLAT_DATA_DIR, or stop that one first';
+      throw new DataDirLocked(`another ${owner} is using ${dataDir}; ${advice}`, pid ?? '');
     }
-    throw new Error(`could not lock ${path}: ${result.error?.message ?? result.stderr.trim()}`);
+    throw new Error(`could not lock ${path}: ${result.stderr.trim()}`);
   }
   // For the message above; the lock itself is the flock, never this pid.
   ftruncateSync(fd, 0);

@@ -13,6 +13,7 @@ import { backUpBeforeMigrating } from './services/state-backup.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { openDatabase } from './store/database.js';
 import { failInterruptedBuilds } from './store/builds.js';
+import { failPendingReleases } from './store/releases.js';
 import { migrate } from './store/migrate.js';
 
 const log = (line: string) => console.log(`${new Date().toISOString()} plat[platd]: ${line}`);
@@ -40,8 +41,8 @@ async function main(): Promise<void> {
   if (stack.built) log(`stack image built (recipe ${stack.recipe})`);
   // A release still pending was cut short by a platd exit mid-rollout: it
   // never became current, and converging removes whatever it started.
-  const abandoned = await database.sql`update releases set status = 'failed' where status = 'pending'`;
-  if (abandoned.count > 0) log(`marked ${abandoned.count} interrupted release(s) failed`);
+  const abandoned = await failPendingReleases(database.sql);
+  if (abandoned > 0) log(`marked ${abandoned} interrupted release(s) failed`);
   const interruptedBuilds = await failInterruptedBuilds(database.sql);
   if (interruptedBuilds > 0) log(`marked ${interruptedBuilds} interrupted build(s) failed`);
   // Add-ons half made or half destroyed by a crash, before any dyno starts.

@@ -6,9 +6,11 @@ import type { Settings } from './config.js';
 import { Controller } from './controller/controller.js';
 import { AddonRuntime } from './controller/addon-runtime.js';
 import { DockerRuntime } from './controller/docker-runtime.js';
+import type { Runtime } from './controller/runtime.js';
 import { LogHub } from './logs/log-hub.js';
 import { RouterLogFiles } from './logs/router-log.js';
 import { NginxRouter } from './router/nginx.js';
+import type { Router } from './router/router.js';
 import type { Sql } from './store/database.js';
 
 /** What services need from the running platd; built once in main.ts. */
@@ -17,9 +19,9 @@ export interface Platform {
   settings: Settings;
   controller: Controller;
   /** For checks before a route is stored; routes change through the controller. */
-  router: NginxRouter;
+  router: Router;
   /** Docker for networks; dynos go through the controller. */
-  runtime: DockerRuntime;
+  runtime: Runtime;
   /** Add-on containers and volumes, found by their labels. */
   addons: AddonRuntime;
   logs: LogHub;
@@ -38,19 +40,22 @@ export interface Platform {
   log: (line: string) => void;
 }
 
-/**
- * Puts platd's parts together for a data dir and database: the router, the
- * Docker runtime, the log hub and the controller. main.ts and the route
- * tests build the same thing.
- */
-export function assemblePlatform(parts: {
+/** What platd is made of besides the runtime and the router, which differ in tests. */
+export interface PlatformParts {
   sql: Sql;
   settings: Settings;
   images: ImageBuilder;
   log: (line: string) => void;
   stateClientArgs?: string[];
-}): { platform: Platform; router: NginxRouter } {
-  const { sql, settings, images, log } = parts;
+}
+
+/**
+ * Puts platd's parts together for a data dir and database: nginx as the
+ * router, Docker as the runtime, the log hub and the controller. main.ts and
+ * the route tests build the same thing.
+ */
+export function assemblePlatform(parts: PlatformParts): { platform: Platform; router: NginxRouter } {
+  const { settings, log } = parts;
   const router = new NginxRouter({
     dir: join(settings.dataDir, 'router'),
     listenHost: settings.routerHost,
@@ -58,16 +63,33 @@ export function assemblePlatform(parts: {
     timeoutSeconds: settings.routerTimeoutSeconds,
     // A route nginx refuses is left out; its app's log and platd's say why.
     onRefused: ({ app, hostname, reason }) => {
-      const line = hostname ? `not routing ${hostname}: nginx refuses it (${reason})` : `not routing ${app}: nginx refuses its routes (${reason})`;
-      controller.event(app, 'router', line);
+      const line = hostname
+        ? `not routing ${hostname}: nginx refuses it (${reason})`
+        : `not routing ${app}: nginx refuses its routes (${reason})`;
+      platform.controller.event(app, 'router', line);
       log(`router: ${app}: ${line}`);
     },
   });
-  const runtime = new DockerRuntime({ instance: settings.instance });
-  const routerLogs = new RouterLogFiles({ dir: router.logDir, reopen: () => router.reopenLogs() });
+  const platform = composePlatform({
+    ...parts,
+    runtime: new DockerRuntime({ instance: settings.instance }),
+    router,
+    routerLogs: new RouterLogFiles({ dir: router.logDir, reopen: () => router.reopenLogs() }),
+  });
+  return { platform, router };
+}
+
+/**
+ * The same platform over any runtime and router: the in-memory ones of
+ * testing/ run services and the controller without Docker or nginx.
+ */
+export function composePlatform(
+  parts: PlatformParts & { runtime: Runtime; router: Router; routerLogs: RouterLogFiles },
+): Platform {
+  const { sql, settings, images, log, runtime, router, routerLogs } = parts;
   const logs = new LogHub(sql, routerLogs);
   const controller = new Controller({ sql, runtime, router, settings, logs, log });
-  const platform: Platform = {
+  return {
     sql,
     settings,
     controller,
@@ -84,5 +106,4 @@ export function assemblePlatform(parts: {
     ...(parts.stateClientArgs ? { stateClientArgs: parts.stateClientArgs } : {}),
     log,
   };
-  return { platform, router };
 }

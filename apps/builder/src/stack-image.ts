@@ -4,11 +4,11 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { IMAGE_LABELS, STACK_BASE_REPO, STACK_IMAGE, stackBaseImage } from '@plat/core';
+import { runHost } from '@plat/core/host-process';
 import { ImageBuilder } from './image-builder.js';
 
-export const STACK_IMAGE = 'plat/stack:latest';
-const BASE_REPO = 'plat/stack-base';
-const RECIPE_LABEL = 'plat.stack.recipe';
+export { STACK_IMAGE };
 export const HOST_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 
 /** infra/stack in this checkout: the recipe whose hash names the image. */
@@ -28,7 +28,12 @@ function listFiles(dir: string): string[] {
 }
 
 /** Hash of everything the stack image is made from; a changed recipe rebuilds. */
-export function stackRecipeHash(options: { recipeDir: string; mirror: string; suite: string; caBundle?: string }): string {
+export function stackRecipeHash(options: {
+  recipeDir: string;
+  mirror: string;
+  suite: string;
+  caBundle?: string;
+}): string {
   const hash = createHash('sha256');
   hash.update(`debootstrap minbase ${options.suite} ${options.mirror}\n`);
   for (const file of listFiles(options.recipeDir)) {
@@ -39,22 +44,12 @@ export function stackRecipeHash(options: { recipeDir: string; mirror: string; su
   return hash.digest('hex').slice(0, 16);
 }
 
-function run(command: string, args: string[], log: (line: string) => void): Promise<void> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let tail = '';
-    const keep = (chunk: Buffer) => {
-      tail = (tail + chunk.toString()).slice(-4000);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code === 0) return resolvePromise();
-      log(tail);
-      reject(new Error(`${command} exited with ${code}`));
-    });
-  });
+/** Runs a program to its end; when it fails, the tail of its output goes to the log. */
+async function run(command: string, args: string[], log: (line: string) => void): Promise<void> {
+  const { code, output } = await runHost(command, args, { tailChars: 4000 });
+  if (code === 0) return;
+  log(output);
+  throw new Error(`${command} exited with ${code}`);
 }
 
 /**
@@ -62,17 +57,20 @@ function run(command: string, args: string[], log: (line: string) => void): Prom
  * seconds when the recipe is unchanged; otherwise debootstraps a base (also
  * reused by hash) and builds the recipe's Dockerfile on top.
  */
-export async function ensureStackImage(builder: ImageBuilder, options: StackOptions = {}): Promise<{ built: boolean; recipe: string }> {
+export async function ensureStackImage(
+  builder: ImageBuilder,
+  options: StackOptions = {},
+): Promise<{ built: boolean; recipe: string }> {
   const recipeDir = options.recipeDir ?? STACK_RECIPE_DIR;
   const mirror = options.mirror ?? 'http://deb.debian.org/debian';
   const suite = options.suite ?? 'bookworm';
   const log = options.log ?? ((line: string) => console.log(line));
   const recipe = stackRecipeHash({ recipeDir, mirror, suite, caBundle: HOST_CA_BUNDLE });
   const current = await builder.labels(STACK_IMAGE);
-  if (current?.[RECIPE_LABEL] === recipe) return { built: false, recipe };
+  if (current?.[IMAGE_LABELS.stackRecipe] === recipe) return { built: false, recipe };
 
   const baseTag = createHash('sha256').update(`${suite} ${mirror}`).digest('hex').slice(0, 12);
-  const baseImage = `${BASE_REPO}:${baseTag}`;
+  const baseImage = stackBaseImage(baseTag);
   if (!(await builder.labels(baseImage))) {
     const rootfs = mkdtempSync(join(tmpdir(), 'plat-rootfs-'));
     try {
@@ -80,7 +78,7 @@ export async function ensureStackImage(builder: ImageBuilder, options: StackOpti
       await run('debootstrap', ['--variant=minbase', suite, rootfs, mirror], log);
       log('-----> Importing the root filesystem');
       const tar = spawn('tar', ['--numeric-owner', '-C', rootfs, '-c', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
-      await builder.importRootfs(tar.stdout, BASE_REPO, baseTag);
+      await builder.importRootfs(tar.stdout, STACK_BASE_REPO, baseTag);
     } finally {
       rmSync(rootfs, { recursive: true, force: true });
     }
@@ -94,7 +92,7 @@ export async function ensureStackImage(builder: ImageBuilder, options: StackOpti
       contextDir: context,
       dockerfile: 'Dockerfile',
       tag: STACK_IMAGE,
-      labels: { [RECIPE_LABEL]: recipe },
+      labels: { [IMAGE_LABELS.stackRecipe]: recipe },
       buildArgs: { BASE: baseImage },
       // Plat's own recipe, not a tenant's: its output is not capped.
       maxOutputBytes: Number.POSITIVE_INFINITY,

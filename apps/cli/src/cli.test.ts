@@ -1,7 +1,13 @@
+import pc from 'picocolors';
 import { describe, expect, it } from 'vitest';
+import type { PlatClient } from '@plat/client';
+import type { Release } from '@plat/core';
 import { parseAssignments } from './commands/config/set.js';
 import { parseScale } from './commands/ps/scale.js';
-import { ago, keyValues, table } from './present.js';
+import { releaseInfo } from './commands/releases/list.js';
+import type { CommandContext } from './context.js';
+import type { Output } from './output.js';
+import { ago, header, keyValues, table } from './present.js';
 
 describe('parseScale', () => {
   it('reads Heroku forms', () => {
@@ -18,7 +24,8 @@ describe('parseScale', () => {
 
 describe('parseAssignments', () => {
   it('splits at the first =', () => {
-    expect(parseAssignments(['A=1', 'URL=postgres://u:p@h/db?x=y', 'EMPTY='])).toEqual({ A: '1', URL: 'postgres://u:p@h/db?x=y', EMPTY: '' });
+    const pairs = ['A=1', 'URL=postgres://u:p@h/db?x=y', 'EMPTY='];
+    expect(parseAssignments(pairs)).toEqual({ A: '1', URL: 'postgres://u:p@h/db?x=y', EMPTY: '' });
   });
   it('rejects pairs without a key', () => {
     expect(() => parseAssignments(['=x'])).toThrow(/not KEY=value/);
@@ -51,5 +58,29 @@ describe('commandLine', () => {
     expect(commandLine(['echo a; exit 3'])).toBe('echo a; exit 3');
     expect(commandLine(['python', '-c', "import x; print('hi')"])).toBe(`python -c 'import x; print('\\''hi'\\'')'`);
     expect(commandLine(['ls', '-la', '/app'])).toBe('ls -la /app');
+  });
+});
+
+describe('section headers', () => {
+  it("are Heroku's === lines, dim and bold only when the output has colours", () => {
+    expect(header('hello Releases')).toBe('=== hello Releases');
+    expect(header('hello Releases', pc.createColors(false))).toBe('=== hello Releases');
+    expect(header('hello Releases', pc.createColors(true))).toBe('\x1b[2m===\x1b[22m \x1b[1mhello Releases\x1b[22m');
+  });
+
+  it('reach a command through its output, with the API client as its only way to platd', async () => {
+    const release = { version: 3, description: 'Deploy 1a2b3c4', status: 'succeeded', current: true } as Release;
+    const client = { releases: { get: async () => ({ ...release, image: null, process_types: {}, created_at: 'x' }) } };
+    const run = async (colors?: ReturnType<typeof pc.createColors>) => {
+      const lines: string[] = [];
+      const output: Output = { out: (line) => lines.push(line), err: () => {}, isConsole: false };
+      if (colors) output.colors = colors;
+      const context = { cwd: '/', env: {}, output, client: () => client as unknown as PlatClient } as CommandContext;
+      await releaseInfo('v3', { app: 'hello' }, context);
+      return lines;
+    };
+    expect((await run())[0]).toBe('=== Release v3');
+    expect((await run(pc.createColors(true)))[0]).toBe('\x1b[2m===\x1b[22m \x1b[1mRelease v3\x1b[22m');
+    expect((await run())[1]).toBe('Description: Deploy 1a2b3c4');
   });
 });

@@ -1,6 +1,7 @@
 import { PlatClient } from '@plat/client';
+import { AttachClient } from '@plat/client/attach';
 import { PlatError } from '@plat/core';
-import { requireCredentials } from './credentials.js';
+import { requireCredentials, type Credentials } from './credentials.js';
 import { appFromRemote, REMOTE } from './git-remote.js';
 import type { Output } from './output.js';
 
@@ -9,7 +10,10 @@ export interface CommandContext {
   cwd: string;
   env: NodeJS.ProcessEnv;
   output: Output;
-  client(): PlatClient;
+  /** The API with the stored credentials, or with these (plat login tries them before storing them). */
+  client(credentials?: Credentials): PlatClient;
+  /** `plat run` and `pg:psql` sessions, with the stored credentials. */
+  attach(): AttachClient;
 }
 
 export function makeContext(output: Output, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): CommandContext {
@@ -17,7 +21,8 @@ export function makeContext(output: Output, env: NodeJS.ProcessEnv = process.env
     cwd,
     env,
     output,
-    client: () => new PlatClient(requireCredentials(env)),
+    client: (credentials) => new PlatClient(credentials ?? requireCredentials(env)),
+    attach: () => new AttachClient(requireCredentials(env)),
   };
 }
 

@@ -33,7 +33,8 @@ export function loadCredentials(env: NodeJS.ProcessEnv = process.env): Partial<C
 
 export function requireCredentials(env: NodeJS.ProcessEnv = process.env): Credentials {
   const { apiUrl, token } = loadCredentials(env);
-  if (!apiUrl || !token) throw new PlatError('unauthorized', 'Not logged in. Run plat login first (or set PLAT_API_URL and PLAT_TOKEN).');
+  if (!apiUrl || !token)
+    throw new PlatError('unauthorized', 'Not logged in. Run plat login first (or set PLAT_API_URL and PLAT_TOKEN).');
   return { apiUrl, token };
 }
 

@@ -14,7 +14,10 @@ export async function credentialHelper(operation: string): Promise<number> {
   const input = await readStdin();
   if (operation !== 'get') return 0;
   const fields = Object.fromEntries(
-    input.split('\n').filter(Boolean).map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+    input
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
   );
   const { apiUrl, token } = loadCredentials();
   if (!apiUrl || !token) return 0;

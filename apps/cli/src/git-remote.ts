@@ -6,7 +6,9 @@ export const REMOTE = 'platform';
 const HELPER = join(dirname(fileURLToPath(import.meta.url)), '../bin/git-credential-plat.js');
 
 export async function isGitRepo(cwd: string): Promise<boolean> {
-  return simpleGit({ baseDir: cwd }).checkIsRepo().catch(() => false);
+  return simpleGit({ baseDir: cwd })
+    .checkIsRepo()
+    .catch(() => false);
 }
 
 /**

@@ -5,7 +5,8 @@ import { registerCommands } from './commands/index.js';
 import { makeContext } from './context.js';
 import { consoleOutput, type Output } from './output.js';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
+  .version;
 
 const HINTS: Partial<Record<string, string>> = {
   unauthorized: 'Run plat login first (or set PLAT_TOKEN).',
@@ -25,7 +26,10 @@ export async function main(rawArgv: string[], output: Output = consoleOutput): P
     .showSuggestionAfterError(true)
     .enablePositionalOptions()
     .exitOverride()
-    .configureOutput({ writeOut: (text) => output.out(text.trimEnd()), writeErr: (text) => output.err(text.trimEnd()) });
+    .configureOutput({
+      writeOut: (text) => output.out(text.trimEnd()),
+      writeErr: (text) => output.err(text.trimEnd()),
+    });
   registerCommands(program, makeContext(output));
   try {
     await program.parseAsync(argv);

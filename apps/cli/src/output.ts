@@ -1,15 +1,21 @@
+import pc from 'picocolors';
+
 /** Where commands write: injectable so tests and JSON output stay clean. */
 export interface Output {
   out(line: string): void;
   err(line: string): void;
   /** True when writing to the process's own streams (spinners may draw there). */
   isConsole: boolean;
+  /** Styles for what out() writes; plain text when absent. */
+  colors?: ReturnType<typeof pc.createColors>;
 }
 
 export const consoleOutput: Output = {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
   isConsole: true,
+  // picocolors honours NO_COLOR and FORCE_COLOR, but also colours under CI: a pipe or file stays plain.
+  colors: pc.createColors(pc.isColorSupported && Boolean(process.stdout.isTTY)),
 };
 
 /** Prints JSON for --json, or the lines a person reads. */

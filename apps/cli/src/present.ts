@@ -1,4 +1,13 @@
-/** How the CLI lays out what the API returns: aligned tables, relative times. */
+/** How the CLI lays out what the API returns: section headers, aligned tables, relative times. */
+import type pc from 'picocolors';
+
+type Colors = ReturnType<typeof pc.createColors>;
+const plain = (text: unknown) => String(text);
+
+/** `=== title`, Heroku's section header: the marker dim and the title bold where colours are on. */
+export function header(title: string, colors: Pick<Colors, 'bold' | 'dim'> = { bold: plain, dim: plain }): string {
+  return `${colors.dim('===')} ${colors.bold(title)}`;
+}
 
 const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
   ['year', 365 * 24 * 3600],
@@ -23,7 +32,11 @@ export function ago(iso: string | null | undefined, now = Date.now()): string {
 /** Columns padded to their widest cell, a header and a rule under it. */
 export function table(headers: string[], rows: string[][]): string[] {
   const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => (row[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(headers), line(widths.map((w) => '─'.repeat(w))), ...rows.map(line)];
 }
 

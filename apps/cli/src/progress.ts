@@ -5,7 +5,12 @@ import type { CommandContext } from './context.js';
  * Shows a wait: a spinner on a terminal, plain lines elsewhere (pipes, CI,
  * NO_COLOR); either way it ends with the result or the failure.
  */
-export async function withProgress<T>(context: CommandContext, text: string, work: () => Promise<T>, done: (result: T) => string = () => 'done'): Promise<T> {
+export async function withProgress<T>(
+  context: CommandContext,
+  text: string,
+  work: () => Promise<T>,
+  done: (result: T) => string = () => 'done',
+): Promise<T> {
   const fancy = Boolean(process.stderr.isTTY) && !context.env.NO_COLOR && context.output.isConsole;
   const spinner = fancy ? ora({ text: `${text}...`, stream: process.stderr }).start() : undefined;
   try {

@@ -3,6 +3,7 @@
  * to run it, the config var it gives the app), never Docker calls. platd's
  * runtime runs the container; providers stay pure and testable.
  */
+import { STACK_IMAGE } from './docker-names.js';
 
 export interface AddonPlan {
   name: string;
@@ -50,7 +51,7 @@ export function stackServiceImage(recipe: { name: string; packages: string[]; us
   return {
     name: recipe.name,
     dockerfile: [
-      'FROM plat/stack:latest',
+      `FROM ${STACK_IMAGE}`,
       'USER root',
       'RUN apt-get update \\',
       ` && apt-get install -y --no-install-recommends ${recipe.packages.join(' ')} \\`,

@@ -1,60 +1,65 @@
-/** Shapes of the API's resources, shared by platd and its clients. */
+/**
+ * Types of the API's resources, shared by platd and its clients. Each is the
+ * static type of a TypeBox schema in ./api, so the shapes that platd
+ * validates, the OpenAPI document and these types cannot drift apart.
+ */
+import type { Static } from '@sinclair/typebox';
+import type * as api from './api/index.js';
 
-export interface App {
-  id: string;
-  name: string;
-  owner: string;
-  stack: string;
-  /** The buildpack chosen for the app, or null to detect one on each build. */
-  buildpack: string | null;
-  maintenance: boolean;
-  web_url: string;
-  git_url: string;
-  created_at: string;
-  updated_at: string;
-}
+export type App = Static<typeof api.AppSchema>;
+export type AppCreate = Static<typeof api.AppCreateSchema>;
+export type AppUpdate = Static<typeof api.AppUpdateSchema>;
+export type ConfigVars = Static<typeof api.ConfigVarsSchema>;
+/** Values to set; null unsets a var. */
+export type ConfigVarsPatch = Static<typeof api.ConfigVarsPatchSchema>;
+export type Domain = Static<typeof api.DomainSchema>;
+export type Collaborator = Static<typeof api.CollaboratorSchema>;
+export type AuditEvent = Static<typeof api.AuditEventSchema>;
 
-export type BuildStatus = 'pending' | 'succeeded' | 'failed';
+export type Build = Static<typeof api.BuildSchema>;
+export type BuildWithOutput = Static<typeof api.BuildWithOutputSchema>;
+export type BuildStatus = Build['status'];
+export type Release = Static<typeof api.ReleaseSchema>;
+export type ReleaseStatus = Release['status'];
+export type Rollback = Static<typeof api.RollbackSchema>;
 
-export interface Build {
-  id: string;
-  app: string;
-  status: BuildStatus;
-  source_commit: string;
-  buildpack: string | null;
-  image: string | null;
-  created_at: string;
-  updated_at: string;
-}
+export type FormationEntry = Static<typeof api.FormationEntrySchema>;
+export type FormationUpdate = Static<typeof api.FormationUpdateSchema>;
+export type FormationBatch = Static<typeof api.FormationBatchSchema>;
+export type Dyno = Static<typeof api.DynoSchema>;
+/** A one-off dyno started in the background (plat run:detached). */
+export type DetachedRun = Static<typeof api.DetachedRunSchema>;
+export type AttachQuery = Static<typeof api.AttachQuerySchema>;
+export type PsqlQuery = Static<typeof api.PsqlQuerySchema>;
+export type LogQuery = Static<typeof api.LogQuerySchema>;
 
-export type ReleaseStatus = 'pending' | 'succeeded' | 'failed';
+/** An add-on provider on offer, with its plans (GET /v1/addon-services). */
+export type AddonServiceInfo = Static<typeof api.AddonServiceInfoSchema>;
+/** An add-on as the API shows it; config_var is '' for add-ons that set none. */
+export type AddonInfo = Static<typeof api.AddonSchema>;
+export type AddonCreate = Static<typeof api.AddonCreateSchema>;
+/** A postgres add-on's plan, state, size, tables and connections. */
+export type PgInfo = Static<typeof api.PgInfoSchema>;
+export type PgBackup = Static<typeof api.PgBackupSchema>;
+export type PgBackupSchedule = Static<typeof api.PgBackupScheduleSchema>;
+export type Job = Static<typeof api.JobSchema>;
+export type JobCreate = Static<typeof api.JobCreateSchema>;
 
-export interface Release {
-  id: string;
-  app: string;
-  version: number;
-  description: string;
-  status: ReleaseStatus;
-  image: string | null;
-  process_types: Record<string, string>;
-  current: boolean;
-  created_at: string;
-}
+export type Account = Static<typeof api.AccountSchema>;
+export type Token = Static<typeof api.TokenSchema>;
+/** A new token, with its secret: shown once. */
+export type TokenCreated = Static<typeof api.TokenCreatedSchema>;
+export type TokenCreate = Static<typeof api.TokenCreateSchema>;
+/** A user as admins see them. */
+export type User = Static<typeof api.UserSchema>;
+export type UserCreated = Static<typeof api.UserCreatedSchema>;
+
+export type PlatformStatus = Static<typeof api.PlatformStatusSchema>;
+export type DiskReport = Static<typeof api.DiskReportSchema>;
+export type StateRestored = Static<typeof api.StateRestoredSchema>;
 
 /** One line of a build's progress, as the git receiver streams it back to `git push`. */
 export type BuildEvent =
   | { type: 'line'; text: string }
   | { type: 'result'; ok: true; release: number; url: string }
   | { type: 'result'; ok: false; message: string };
-
-/** An add-on as the API shows it. */
-export interface AddonInfo {
-  name: string;
-  provider: string;
-  plan: string;
-  /** The config var it sets (DATABASE_URL), or '' for add-ons that set none. */
-  config_var: string;
-  /** available, starting, stopped or missing */
-  state: string;
-  created_at: string;
-}

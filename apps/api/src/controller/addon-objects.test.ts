@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { addonFilter, addonLabels, addonObjectName, isAddonObject, planAddonRecovery, type LabelledObject } from './addon-objects.js';
+import { addonObjectName } from '@plat/core';
+import { addonFilter, addonLabels, isAddonObject, planAddonRecovery, type LabelledObject } from './addon-objects.js';
 
 const one = { id: '11111111-aaaa-4aaa-8aaa-111111111111', name: 'redis-calm-1234', app_id: 'app-1', legacy_names: false };
 /** Another app's add-on that drew the same name (or an old one that had it). */

@@ -3,14 +3,7 @@
  * names, labels and the label filters that find them. Pure, so the rules
  * that keep one app's add-on from touching another's are unit tested.
  */
-import { LABELS } from './dyno-spec.js';
-
-export const ADDON_LABELS = {
-  /** The add-on's name: also its hostname on the app's network. */
-  name: 'plat.addon',
-  /** The add-on row's id: unique forever, unlike a name. */
-  id: 'plat.addon-id',
-} as const;
+import { ADDON_LABELS, instanceFilter, LABELS, labelFilter } from '@plat/core';
 
 /** What the runtime needs to know of an add-on row. */
 export interface AddonHandle {
@@ -19,11 +12,6 @@ export interface AddonHandle {
   app_id: string;
   /** Made before add-ons were named by id: named plat-<instance>-addon-<name>, no id label. */
   legacy_names: boolean;
-}
-
-/** Name of the add-on's container and of its volume. */
-export function addonObjectName(instance: string, addon: AddonHandle): string {
-  return `plat-${instance}-addon-${addon.legacy_names ? addon.name : addon.id}`;
 }
 
 export function addonLabels(instance: string, addon: AddonHandle, appName: string): Record<string, string> {
@@ -42,8 +30,12 @@ export function addonLabels(instance: string, addon: AddonHandle, appName: strin
  * Never a name prefix.
  */
 export function addonFilter(instance: string, addon: AddonHandle): string[] {
-  if (!addon.legacy_names) return [`${LABELS.instance}=${instance}`, `${ADDON_LABELS.id}=${addon.id}`];
-  return [`${LABELS.instance}=${instance}`, `${LABELS.appId}=${addon.app_id}`, `${ADDON_LABELS.name}=${addon.name}`];
+  if (!addon.legacy_names) return [instanceFilter(instance), labelFilter(ADDON_LABELS.id, addon.id)];
+  return [
+    instanceFilter(instance),
+    labelFilter(LABELS.appId, addon.app_id),
+    labelFilter(ADDON_LABELS.name, addon.name),
+  ];
 }
 
 /** Whether an object with these labels is one of this add-on's. */
@@ -76,8 +68,14 @@ export interface AddonRecovery<T extends AddonHandle> {
  * row claims (made by a platd that died before it wrote or after it deleted
  * the row) are removed.
  */
-export function planAddonRecovery<T extends AddonHandle & { state: string }>(instance: string, rows: T[], objects: LabelledObject[]): AddonRecovery<T> {
-  const mine = objects.filter((object) => object.labels[LABELS.instance] === instance && object.labels[ADDON_LABELS.name] !== undefined);
+export function planAddonRecovery<T extends AddonHandle & { state: string }>(
+  instance: string,
+  rows: T[],
+  objects: LabelledObject[],
+): AddonRecovery<T> {
+  const mine = objects.filter(
+    (object) => object.labels[LABELS.instance] === instance && object.labels[ADDON_LABELS.name] !== undefined,
+  );
   return {
     discard: rows.filter((row) => row.state === 'provisioning'),
     finish: rows.filter((row) => row.state === 'destroying'),

@@ -1,24 +1,12 @@
 import Docker from 'dockerode';
 import { PassThrough } from 'node:stream';
-import { addonFilter, addonLabels, addonObjectName, ADDON_LABELS, type AddonHandle, type LabelledObject } from './addon-objects.js';
-import { demultiplex } from './docker-runtime.js';
-import { LABELS } from './dyno-spec.js';
+import { ADDON_LABELS, addonObjectName, instanceFilter, labelFilter } from '@plat/core';
+import { addonFilter, type AddonHandle, type LabelledObject } from './addon-objects.js';
+import { addonContainerOptions, addonVolumeOptions, type AddonContainerSpec } from './container-options.js';
+import { logTail } from './docker/logs.js';
 import { statusOf } from './docker-errors.js';
 
-export interface AddonContainerSpec {
-  addon: AddonHandle;
-  app: string;
-  network: string;
-  image: string;
-  env: Record<string, string>;
-  /** Where its volume mounts, when it keeps data. */
-  dataPath?: string;
-  healthcheck: string[];
-  memoryBytes: number;
-}
-
-/** Add-on containers log to Docker's json-file driver; these bound it per container. */
-export const ADDON_LOG_CONFIG = { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } };
+export type { AddonContainerSpec } from './container-options.js';
 
 /**
  * platd's door to Docker for add-on containers and volumes. Every object it
@@ -42,40 +30,28 @@ export class AddonRuntime {
    * so an object of another add-on is never reused.
    */
   async start(spec: AddonContainerSpec, timeoutMs: number): Promise<void> {
-    const name = addonObjectName(this.#instance, spec.addon);
-    const labels = addonLabels(this.#instance, spec.addon, spec.app);
     if (spec.dataPath) {
+      const name = addonObjectName(this.#instance, spec.addon);
       // createVolume returns an existing volume of the same name: refuse instead.
       const existing = await this.#docker.listVolumes({ filters: { name: [name] } });
-      if ((existing.Volumes ?? []).some((volume) => volume.Name === name)) throw new Error(`volume ${name} exists already`);
-      await this.#docker.createVolume({ Name: name, Labels: labels });
+      if ((existing.Volumes ?? []).some((volume) => volume.Name === name)) {
+        throw new Error(`volume ${name} exists already`);
+      }
+      await this.#docker.createVolume(addonVolumeOptions(this.#instance, spec));
     }
-    const container = await this.#docker.createContainer({
-      name,
-      Image: spec.image,
-      Env: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
-      Labels: labels,
-      Healthcheck: { Test: ['CMD', ...spec.healthcheck], Interval: 500_000_000, Timeout: 5_000_000_000, Retries: 120, StartPeriod: 0 },
-      HostConfig: {
-        NetworkMode: spec.network,
-        Memory: spec.memoryBytes,
-        MemorySwap: spec.memoryBytes,
-        PidsLimit: 512,
-        SecurityOpt: ['no-new-privileges'],
-        CapDrop: ['ALL'],
-        RestartPolicy: { Name: 'unless-stopped' },
-        LogConfig: ADDON_LOG_CONFIG,
-        ...(spec.dataPath ? { Mounts: [{ Type: 'volume', Source: name, Target: spec.dataPath }] } : {}),
-      },
-      NetworkingConfig: { EndpointsConfig: { [spec.network]: { Aliases: [spec.addon.name] } } },
-    });
+    const container = await this.#docker.createContainer(addonContainerOptions(this.#instance, spec));
     await container.start();
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const state = (await container.inspect()).State;
       if (state.Health?.Status === 'healthy') return;
-      if (!state.Running) throw new Error(`the ${spec.addon.name} container exited (${state.ExitCode}): ${(await this.#logTail(container, 10)).trim()}`);
-      if (Date.now() > deadline) throw new Error(`${spec.addon.name} was not ready within ${Math.round(timeoutMs / 1000)} s`);
+      if (!state.Running) {
+        const tail = (await logTail(container, 10)).trim();
+        throw new Error(`the ${spec.addon.name} container exited (${state.ExitCode}): ${tail}`);
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`${spec.addon.name} was not ready within ${Math.round(timeoutMs / 1000)} s`);
+      }
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
@@ -83,7 +59,9 @@ export class AddonRuntime {
   /** Removes the add-on's containers, then its volumes: whatever carries its labels. */
   async remove(addon: AddonHandle): Promise<void> {
     const filters = { label: addonFilter(this.#instance, addon) };
-    for (const info of await this.#docker.listContainers({ all: true, filters })) await this.removeObject({ kind: 'container', ref: info.Id, labels: info.Labels });
+    for (const info of await this.#docker.listContainers({ all: true, filters })) {
+      await this.removeObject({ kind: 'container', ref: info.Id, labels: info.Labels });
+    }
     for (const volume of (await this.#docker.listVolumes({ filters })).Volumes ?? []) {
       await this.removeObject({ kind: 'volume', ref: volume.Name, labels: volume.Labels ?? {} });
     }
@@ -91,7 +69,7 @@ export class AddonRuntime {
 
   /** Every container and volume labelled as an add-on of this instance. */
   async objects(): Promise<LabelledObject[]> {
-    const filters = { label: [`${LABELS.instance}=${this.#instance}`, ADDON_LABELS.name] };
+    const filters = { label: [instanceFilter(this.#instance), labelFilter(ADDON_LABELS.name)] };
     const containers = await this.#docker.listContainers({ all: true, filters });
     const volumes = (await this.#docker.listVolumes({ filters })).Volumes ?? [];
     return [
@@ -102,7 +80,9 @@ export class AddonRuntime {
 
   async removeObject(object: LabelledObject): Promise<void> {
     const removal =
-      object.kind === 'container' ? this.#docker.getContainer(object.ref).remove({ force: true, v: false }) : this.#docker.getVolume(object.ref).remove();
+      object.kind === 'container'
+        ? this.#docker.getContainer(object.ref).remove({ force: true, v: false })
+        : this.#docker.getVolume(object.ref).remove();
     await removal.catch((error: unknown) => {
       if (statusOf(error) !== 404) throw error;
     });
@@ -137,7 +117,8 @@ export class AddonRuntime {
       AttachStdout: true,
       AttachStderr: true,
     });
-    const stream = (await exec.start({ hijack: true, stdin: Boolean(io.stdin) })) as unknown as NodeJS.ReadWriteStream & { end(): void };
+    const started = await exec.start({ hijack: true, stdin: Boolean(io.stdin) });
+    const stream = started as unknown as NodeJS.ReadWriteStream & { end(): void };
     let stderr = '';
     const errors = new PassThrough().on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
     const out = io.stdout ?? new PassThrough().resume();
@@ -158,7 +139,13 @@ export class AddonRuntime {
   async attachExec(
     addon: AddonHandle,
     command: string[],
-    session: { tty: boolean; size?: { cols: number; rows: number }; stdin: NodeJS.ReadableStream; onStdout: (chunk: Buffer) => void; onStderr: (chunk: Buffer) => void },
+    session: {
+      tty: boolean;
+      size?: { cols: number; rows: number };
+      stdin: NodeJS.ReadableStream;
+      onStdout: (chunk: Buffer) => void;
+      onStderr: (chunk: Buffer) => void;
+    },
   ): Promise<number> {
     const exec = await (await this.#container(addon)).exec({
       Cmd: command,
@@ -168,9 +155,13 @@ export class AddonRuntime {
       AttachStderr: true,
       ...(session.tty ? { Env: ['TERM=xterm-256color'] } : {}),
     });
-    const stream = (await exec.start({ hijack: true, stdin: true, Tty: session.tty })) as unknown as NodeJS.ReadWriteStream & { end(): void };
+    const started = await exec.start({ hijack: true, stdin: true, Tty: session.tty });
+    const stream = started as unknown as NodeJS.ReadWriteStream & { end(): void };
     if (session.tty) stream.on('data', session.onStdout);
-    else this.#docker.modem.demuxStream(stream, new PassThrough().on('data', session.onStdout), new PassThrough().on('data', session.onStderr));
+    else {
+      const stdout = new PassThrough().on('data', session.onStdout);
+      this.#docker.modem.demuxStream(stream, stdout, new PassThrough().on('data', session.onStderr));
+    }
     if (session.tty && session.size) await exec.resize({ h: session.size.rows, w: session.size.cols }).catch(() => {});
     session.stdin.on('data', (chunk: Buffer) => stream.write(chunk));
     session.stdin.on('end', () => stream.end());
@@ -197,12 +188,9 @@ export class AddonRuntime {
 
   /** The add-on's container, found by its labels. */
   async #container(addon: AddonHandle): Promise<Docker.Container> {
-    const [info] = await this.#docker.listContainers({ all: true, filters: { label: addonFilter(this.#instance, addon) } });
+    const filters = { label: addonFilter(this.#instance, addon) };
+    const [info] = await this.#docker.listContainers({ all: true, filters });
     if (!info) throw Object.assign(new Error(`the container of ${addon.name} is missing`), { statusCode: 404 });
     return this.#docker.getContainer(info.Id);
-  }
-
-  async #logTail(container: Docker.Container, lines: number): Promise<string> {
-    return demultiplex((await container.logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown as Buffer);
   }
 }

@@ -8,6 +8,7 @@
  * images dangling. Every layer of a Plat build carries the platd's instance
  * label (labelEveryLayer), which is what makes a layer ours to delete.
  */
+import { LABELS } from '@plat/core';
 
 export interface ImageFact {
   id: string;
@@ -44,8 +45,8 @@ export interface CachePrunePlan {
   freedBytes: number;
 }
 
-const INSTANCE_LABEL = 'plat.instance';
-const APP_ID_LABEL = 'plat.app-id';
+const INSTANCE_LABEL = LABELS.instance;
+const APP_ID_LABEL = LABELS.appId;
 
 function isTagged(image: ImageFact): boolean {
   return image.tags.some((tag) => tag !== '<none>:<none>');

@@ -1,25 +1,23 @@
-import { PlatError } from '@plat/core';
+import { KeyedQueue, LABELS, legacyNetworkName, networkName, PlatError } from '@plat/core';
 import type { Settings } from '../config.js';
 import type { LogHub } from '../logs/log-hub.js';
-import type { NginxRouter } from '../router/nginx.js';
-import type { RouteTarget } from '../router/nginx-config.js';
+import type { Router, RouteTarget } from '../router/router.js';
 import type { Sql } from '../store/database.js';
-import { findApp, formation, listAppNames, } from '../store/apps.js';
+import { appIds, findApp, formation, listAppNames, type AppRow } from '../store/apps.js';
 import { listDomains } from '../store/domains.js';
 import { currentRelease, type ReleaseRow } from '../store/releases.js';
-import type { DockerRuntime, DynoDeath } from './docker-runtime.js';
-import { desiredDynos, LABELS, legacyNetworkName, networkName, oneOffDyno, type DynoSpec, type OneOffKind } from './dyno-spec.js';
-import { CrashTracker } from './crash-backoff.js';
-import { KeyedQueue } from '@plat/core';
+import { crashKey, CrashTracker } from './crash-backoff.js';
+import { desiredDynos, type DynoSpec } from './dyno-spec.js';
+import { OneOffDynos, type OneOffApp, type OneOffRunOptions } from './one-off-dynos.js';
 import { waitUntilServing } from './readiness.js';
-import { planReconcile, type ObservedDyno } from './reconcile.js';
-import { OneOffSlots } from './one-off-slots.js';
-import { planOneOffSweep } from './one-off-sweep.js';
+import type { ObservedDyno } from './reconcile.js';
+import { planRollout, routeWith, type Rollout, type Teardown } from './rollout-plan.js';
+import type { AttachSession, DynoDeath, Runtime } from './runtime.js';
 
 export interface ControllerDeps {
   sql: Sql;
-  runtime: DockerRuntime;
-  router: NginxRouter;
+  runtime: Runtime;
+  router: Router;
   settings: Settings;
   logs: LogHub;
   log: (line: string) => void;
@@ -40,8 +38,7 @@ export class Controller {
   /** Web dynos started but not yet answering. */
   readonly #starting = new Set<string>();
   readonly #crashes = new CrashTracker();
-  /** `plat run` one-offs per app, against PLAT_MAX_ONE_OFFS. */
-  readonly #oneOffs = new OneOffSlots();
+  readonly #oneOffs: OneOffDynos;
   #unwatch: (() => void) | undefined;
   /** Dynos whose output is being followed into the app's log. */
   readonly #following = new Map<string, () => void>();
@@ -51,6 +48,7 @@ export class Controller {
 
   constructor(deps: ControllerDeps) {
     this.#deps = deps;
+    this.#oneOffs = new OneOffDynos({ ...deps, event: (app, dyno, line) => this.event(app, dyno, line) });
   }
 
   /**
@@ -77,7 +75,8 @@ export class Controller {
 
   /** Restarts and exit codes of the app's crashed dynos, for plat ps. */
   crashInfo(appName: string, dyno: ObservedDyno): { restarts: number; starting: boolean } {
-    return { restarts: this.#crashes.get(crashKey(appName, dyno.releaseId, dyno.dyno))?.restarts ?? 0, starting: this.#starting.has(dyno.id) };
+    const record = this.#crashes.get(crashKey(appName, dyno.releaseId, dyno.dyno));
+    return { restarts: record?.restarts ?? 0, starting: this.#starting.has(dyno.id) };
   }
 
   /** Stops and removes a container we no longer want; its death is not a crash. */
@@ -102,7 +101,9 @@ export class Controller {
     if (this.#following.has(dyno.id)) return;
     this.#following.set(dyno.id, () => {});
     this.#deps.runtime
-      .followLogs(dyno.id, since, (at, line) => this.#deps.logs.write(appId, { source: 'app', dyno: dyno.dyno, line, at }))
+      .followLogs(dyno.id, since, (at, line) => {
+        this.#deps.logs.write(appId, { source: 'app', dyno: dyno.dyno, line, at });
+      })
       .then((stop) => this.#following.set(dyno.id, stop))
       .catch(() => this.#following.delete(dyno.id));
   }
@@ -118,7 +119,9 @@ export class Controller {
     this.event(death.app, death.dyno, `crashed (exit ${death.exitCode}), ${restart}`);
     this.#deps.log(`${death.app} ${death.dyno} crashed (exit ${death.exitCode}), ${restart}`);
     setTimeout(() => {
-      this.converge(death.app).catch((error: Error) => this.#deps.log(`restarting ${death.app} ${death.dyno} failed: ${error.message}`));
+      this.converge(death.app).catch((error: Error) => {
+        this.#deps.log(`restarting ${death.app} ${death.dyno} failed: ${error.message}`);
+      });
     }, delay).unref();
   }
 
@@ -126,26 +129,9 @@ export class Controller {
     for (const name of await listAppNames(this.#deps.sql).catch(() => [])) {
       await this.converge(name).catch((error: Error) => this.#deps.log(`converging ${name} failed: ${error.message}`));
     }
-    await this.sweepOneOffs().catch((error: Error) => this.#deps.log(`sweeping one-off dynos failed: ${error.message}`));
-  }
-
-  /** One-off dynos of the app this platd runs now. */
-  oneOffsInUse(appId: string): number {
-    return this.#oneOffs.inUse(appId);
-  }
-
-  /** One-offs of the app still running that an earlier platd started: they count against PLAT_MAX_ONE_OFFS too. */
-  async #untrackedOneOffs(appName: string): Promise<number> {
-    return (await this.#deps.runtime.listOneOffs()).filter((oneOff) => oneOff.app === appName && oneOff.running && !oneOff.tracked).length;
-  }
-
-  /** Removes one-off containers an earlier platd left: finished ones, and running ones past PLAT_MAX_RUN_SECONDS. */
-  async sweepOneOffs(now = new Date()): Promise<void> {
-    const { maxRunSeconds } = this.#deps.settings;
-    for (const { remove, expired } of planOneOffSweep(await this.#deps.runtime.listOneOffs(), now, maxRunSeconds * 1000)) {
-      await this.#deps.runtime.removeDyno(remove.id, 0);
-      if (expired) this.event(remove.app, remove.dyno, `Process stopped after ${maxRunSeconds} s, the longest a detached run may take (PLAT_MAX_RUN_SECONDS)`);
-    }
+    await this.sweepOneOffs().catch((error: Error) => {
+      this.#deps.log(`sweeping one-off dynos failed: ${error.message}`);
+    });
   }
 
   hostnameOf(app: string): string {
@@ -179,89 +165,37 @@ export class Controller {
     await Promise.allSettled([...this.#stopping]);
   }
 
+  /** One-off dynos of the app this platd runs now. */
+  oneOffsInUse(appId: string): number {
+    return this.#oneOffs.inUse(appId);
+  }
+
+  /** Removes one-off containers an earlier platd left: finished ones, and running ones past PLAT_MAX_RUN_SECONDS. */
+  sweepOneOffs(now = new Date()): Promise<void> {
+    return this.#oneOffs.sweep(now);
+  }
+
   /**
    * Runs a command in a one-off dyno of the release (the release phase, plat
    * run) and resolves with its exit code.
    */
-  async runOneOff(
-    app: { id: string; name: string },
-    release: ReleaseRow,
-    options: { kind: OneOffKind; command: string; onLine: (line: string) => void; timeoutMs?: number },
-  ): Promise<number> {
-    const spec = await this.#oneOffSpec(app, release, options.kind, options.command);
-    this.#deps.logs.knowApp(app.name, app.id);
-    return this.#deps.runtime.runOneOff(spec, {
-      onLine: (line) => {
-        this.#deps.logs.write(app.id, { source: 'app', dyno: spec.dyno, line });
-        options.onLine(line);
-      },
-      timeoutMs: options.timeoutMs ?? 15 * 60_000,
-    });
+  runOneOff(app: OneOffApp, release: ReleaseRow, options: OneOffRunOptions): Promise<number> {
+    return this.#oneOffs.run(app, release, options);
   }
 
   /** `plat run:detached`: a one-off dyno whose output goes to the app's log. */
-  async startDetached(app: { id: string; name: string }, release: ReleaseRow, command: string): Promise<{ dyno: string }> {
-    const { maxOneOffs, maxRunSeconds } = this.#deps.settings;
-    const free = this.#oneOffs.take(app, { max: maxOneOffs, untracked: await this.#untrackedOneOffs(app.name) });
-    const spec = await this.#oneOffSpec(app, release, 'run', command).catch((error: unknown) => {
-      free();
-      throw error;
-    });
-    this.#deps.logs.knowApp(app.name, app.id);
-    this.event(app.name, spec.dyno, `Starting process with command \`${command}\``);
-    const started = Date.now();
-    void this.#deps.runtime
-      .runOneOff(spec, { onLine: (line) => this.#deps.logs.write(app.id, { source: 'app', dyno: spec.dyno, line }), timeoutMs: maxRunSeconds * 1000 })
-      .then((code) =>
-        this.event(
-          app.name,
-          spec.dyno,
-          Date.now() - started >= maxRunSeconds * 1000
-            ? `Process stopped after ${maxRunSeconds} s, the longest a detached run may take (PLAT_MAX_RUN_SECONDS); status ${code}`
-            : `Process exited with status ${code}`,
-        ),
-      )
-      .catch((error: Error) => this.event(app.name, spec.dyno, `Process failed: ${error.message}`))
-      .finally(free);
-    return { dyno: spec.dyno };
+  startDetached(app: OneOffApp, release: ReleaseRow, command: string): Promise<{ dyno: string }> {
+    return this.#oneOffs.startDetached(app, release, command);
   }
 
   /** `plat run`: a one-off dyno attached to the caller's terminal. */
-  async attachOneOff(
-    app: { id: string; name: string },
+  attachOneOff(
+    app: OneOffApp,
     release: ReleaseRow,
     command: string,
-    session: Parameters<DockerRuntime['attachOneOff']>[1],
+    session: AttachSession,
   ): Promise<{ dyno: string; exitCode: Promise<number> }> {
-    const free = this.#oneOffs.take(app, { max: this.#deps.settings.maxOneOffs, untracked: await this.#untrackedOneOffs(app.name) });
-    const spec = await this.#oneOffSpec(app, release, 'run', command).catch((error: unknown) => {
-      free();
-      throw error;
-    });
-    this.event(app.name, spec.dyno, `Starting process with command \`${command}\``);
-    const exitCode = this.#deps.runtime
-      .attachOneOff(spec, session)
-      .then((code) => {
-        this.event(app.name, spec.dyno, `Process exited with status ${code}`);
-        return code;
-      })
-      .finally(free);
-    return { dyno: spec.dyno, exitCode };
-  }
-
-  async #oneOffSpec(app: { id: string; name: string }, release: ReleaseRow, kind: OneOffKind, command: string): Promise<DynoSpec> {
-    const { runtime, settings } = this.#deps;
-    if (!release.image) throw new PlatError('invalid_params', `Release v${release.version} has no image to run.`);
-    await runtime.ensureNetwork(networkName(settings.instance, app.id), app.name, app.id);
-    return oneOffDyno({
-      instance: settings.instance,
-      app: app.name,
-      appId: app.id,
-      release: { id: release.id, version: release.version, image: release.image, config: release.config, processTypes: release.process_types },
-      kind,
-      command,
-      number: 1000 + Math.floor(Math.random() * 9000),
-    });
+    return this.#oneOffs.attach(app, release, command, session);
   }
 
   /** Removes the app's images that no kept release uses, so disks do not fill. */
@@ -299,68 +233,88 @@ export class Controller {
     });
   }
 
+  /** Plans one converge of the app from the database and Docker, and carries the plan out. */
   async #converge(appName: string, target?: ReleaseRow): Promise<void> {
-    const { sql, runtime, router, settings } = this.#deps;
-    const app = await findApp(sql, appName);
-    const actual = (await runtime.listDynos(appName))
+    const { sql } = this.#deps;
+    const found = await findApp(sql, appName);
+    const app = found && !found.destroying ? found : undefined;
+    const actual = await this.#observe(appName);
+    const plan = planRollout({
+      app,
+      hostname: this.hostnameOf(appName),
+      domains: app ? (await listDomains(sql, app.id)).map((domain) => domain.hostname) : [],
+      desired: app ? await this.#desired(app, target ?? (await currentRelease(sql, app.id))) : [],
+      actual,
+      crashes: this.#crashes,
+      now: Date.now(),
+    });
+    if (plan.kind === 'teardown') await this.#tearDown(appName, plan);
+    else await this.#rollOut(app!, plan);
+  }
+
+  /** The dynos of the release and the app's formation; none before the app has a release with an image. */
+  async #desired(app: AppRow, release: ReleaseRow | undefined): Promise<DynoSpec[]> {
+    if (!release?.image) return [];
+    return desiredDynos({
+      instance: this.#deps.settings.instance,
+      app: app.name,
+      appId: app.id,
+      release: {
+        id: release.id,
+        version: release.version,
+        image: release.image,
+        config: release.config,
+        processTypes: release.process_types,
+      },
+      formation: await formation(this.#deps.sql, app.id),
+    });
+  }
+
+  /** The app's formation containers, less those being retired; those Docker reported dead count as not running. */
+  async #observe(appName: string): Promise<ObservedDyno[]> {
+    return (await this.#deps.runtime.listDynos(appName))
       .filter((dyno) => !this.#leaving.has(dyno.id))
       .map((dyno) => (this.#dead.has(dyno.id) ? { ...dyno, running: false } : dyno));
-    if (!app || app.destroying) {
-      // Destroyed (or being destroyed) or renamed: nothing of this name should run or be routed.
-      this.#routes.delete(appName);
-      await router.apply([...this.#routes.values()]);
-      this.#deps.logs.forget(appName);
-      await Promise.all(actual.map((dyno) => this.#retire(dyno.id, 30)));
-      // A network named by the old name (before networks were named by id)
-      // still holds the add-ons, which are on the id-named one as well.
-      await runtime.detachAddons(legacyNetworkName(settings.instance, appName));
-      await runtime.removeNetwork(legacyNetworkName(settings.instance, appName));
-      await runtime.removeOrphanNetworks(async () => new Set((await sql<{ id: string }[]>`select id from apps`).map((row) => row.id)));
-      return;
-    }
-    this.#deps.logs.knowApp(appName, app.id);
-    const release = target ?? (await currentRelease(sql, app.id));
-    const desired = release?.image
-      ? desiredDynos({
-          instance: settings.instance,
-          app: appName,
-          appId: app.id,
-          release: { id: release.id, version: release.version, image: release.image, config: release.config, processTypes: release.process_types },
-          formation: await formation(sql, app.id),
-        })
-      : [];
-    const plan = planReconcile(desired, actual);
-    await runtime.ensureNetwork(networkName(settings.instance, app.id), appName, app.id);
-    // A crashed dyno waits out its backoff; its dead container stays, for plat ps.
-    const now = Date.now();
-    this.#crashes.retain(new Set([...desired, ...actual].map((d) => crashKey(appName, d.releaseId, d.dyno))));
-    const held = new Set(plan.start.filter((spec) => this.#crashes.holding(crashKey(appName, spec.releaseId, spec.dyno), now)).map((spec) => spec.key));
-    const toStart = plan.start.filter((spec) => !held.has(spec.key));
-    // Dead containers serve nothing.
-    await Promise.all(plan.remove.filter((dyno) => !dyno.running && !held.has(dyno.key)).map((dyno) => this.#retire(dyno.id, 0)));
+  }
 
-    const results = await Promise.allSettled(toStart.map((spec) => this.#startDyno(spec)));
-    const failures = results.flatMap((result) => (result.status === 'rejected' ? [result.reason as Error] : []));
-    if (failures.length > 0) {
-      const started = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  /** Destroyed (or being destroyed) or renamed: nothing of this name should run or be routed. */
+  async #tearDown(appName: string, plan: Teardown): Promise<void> {
+    const { sql, runtime, router, settings } = this.#deps;
+    this.#routes.delete(appName);
+    await router.apply([...this.#routes.values()]);
+    this.#deps.logs.forget(appName);
+    await Promise.all(plan.retire.map((dyno) => this.#retire(dyno.id, 30)));
+    // A network named by the old name (before networks were named by id)
+    // still holds the add-ons, which are on the id-named one as well.
+    await runtime.detachAddons(legacyNetworkName(settings.instance, appName));
+    await runtime.removeNetwork(legacyNetworkName(settings.instance, appName));
+    await runtime.removeOrphanNetworks(() => appIds(sql));
+  }
+
+  /** Carries a rollout out in the plan's order: clear, start and wait, route, then retire. */
+  async #rollOut(app: AppRow, plan: Rollout): Promise<void> {
+    const { runtime, router, settings } = this.#deps;
+    this.#deps.logs.knowApp(app.name, app.id);
+    await runtime.ensureNetwork(networkName(settings.instance, app.id), app.name, app.id);
+    this.#crashes.retain(plan.crashKeys);
+    await Promise.all(plan.clear.map((dyno) => this.#retire(dyno.id, 0)));
+
+    const results = await Promise.allSettled(plan.start.map((spec) => this.#startDyno(spec)));
+    const started = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    const failure = results.find((result) => result.status === 'rejected');
+    if (failure) {
+      // The dynos serving before keep serving: nothing is routed or retired.
       await Promise.all(started.map((dyno) => this.#retire(dyno.id, 5)));
-      throw new PlatError('release_failed', failures[0]!.message);
+      throw new PlatError('release_failed', (failure.reason as Error).message);
     }
-    const started = results.map((result) => (result as PromiseFulfilledResult<ObservedDyno>).value);
     // Adopted dynos (after a platd restart) resume where the stored log ends.
-    const since = plan.keep.some((dyno) => !this.#following.has(dyno.id)) ? await this.#deps.logs.lastAt(app.id) : undefined;
+    const adopted = plan.keep.some((dyno) => !this.#following.has(dyno.id));
+    const since = adopted ? await this.#deps.logs.lastAt(app.id) : undefined;
     for (const dyno of plan.keep) this.#follow(app.id, dyno, since);
-    const serving = [...plan.keep, ...started].filter((dyno) => dyno.process === 'web' && dyno.hostPort);
-    const domains = (await listDomains(sql, app.id)).map((domain) => domain.hostname);
-    this.#routes.set(appName, {
-      app: appName,
-      hostnames: [this.hostnameOf(appName), ...domains],
-      dynos: serving.map((dyno) => ({ name: dyno.dyno, port: dyno.hostPort! })),
-      maintenance: app.maintenance,
-    });
+    this.#routes.set(app.name, routeWith(plan.route, started));
     await router.apply([...this.#routes.values()]);
 
-    for (const dyno of plan.remove.filter((d) => d.running)) {
+    for (const dyno of plan.retire) {
       const stopping = this.#retire(dyno.id, 30)
         .catch((error: Error) => this.#deps.log(`stopping ${dyno.containerName} failed: ${error.message}`))
         .finally(() => this.#stopping.delete(stopping));
@@ -400,6 +354,3 @@ export class Controller {
   }
 }
 
-function crashKey(app: string, releaseId: string, dyno: string): string {
-  return `${app}/${releaseId}/${dyno}`;
-}

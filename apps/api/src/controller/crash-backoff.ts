@@ -19,6 +19,11 @@ export function restartDelay(restarts: number): number {
   return Math.min(BACKOFF.baseMs * 2 ** (restarts - 2), BACKOFF.capMs);
 }
 
+/** Crash records are kept per app, release and dyno name: a restart generation does not reset the backoff. */
+export function crashKey(app: string, releaseId: string, dyno: string): string {
+  return `${app}/${releaseId}/${dyno}`;
+}
+
 export class CrashTracker {
   readonly #records = new Map<string, CrashRecord>();
 

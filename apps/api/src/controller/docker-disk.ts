@@ -1,5 +1,5 @@
 import Docker from 'dockerode';
-import { LABELS } from './dyno-spec.js';
+import { instanceFilter, LABELS, labelFilter } from '@plat/core';
 import type { ImageFact } from './cache-prune-plan.js';
 import { ignore } from './docker-errors.js';
 
@@ -89,7 +89,9 @@ export class DockerDisk {
     const of = (labels: Record<string, string> | null | undefined): AppDockerUsage | undefined => {
       if (!labels || labels[LABELS.instance] !== this.#instance || !labels[LABELS.appId]) return undefined;
       const appId = labels[LABELS.appId]!;
-      if (!usage.has(appId)) usage.set(appId, { imageBytes: 0, volumeBytes: 0, containerBytes: 0, images: 0, volumes: 0, containers: 0 });
+      if (!usage.has(appId)) {
+        usage.set(appId, { imageBytes: 0, volumeBytes: 0, containerBytes: 0, images: 0, volumes: 0, containers: 0 });
+      }
       return usage.get(appId);
     };
     for (const image of images) {
@@ -115,12 +117,14 @@ export class DockerDisk {
 
   /** What this platd still has in Docker for an app: by its id, and networks also by its name. */
   async leftovers(appId: string, appName: string): Promise<DockerLeftovers> {
-    const mine = { label: [`${LABELS.instance}=${this.#instance}`, `${LABELS.appId}=${appId}`] };
+    const mine = { label: [instanceFilter(this.#instance), labelFilter(LABELS.appId, appId)] };
     const containers = await this.#docker.listContainers({ all: true, filters: mine });
     const volumes = (await this.#docker.listVolumes({ filters: mine })).Volumes ?? [];
-    const all = await this.#docker.listNetworks({ filters: { label: [`${LABELS.instance}=${this.#instance}`] } });
+    const all = await this.#docker.listNetworks({ filters: { label: [instanceFilter(this.#instance)] } });
     const networks = all.filter((network) => network.Labels?.[LABELS.appId] === appId);
-    const legacyNetworks = all.filter((network) => !network.Labels?.[LABELS.appId] && network.Labels?.[LABELS.app] === appName);
+    const legacyNetworks = all.filter(
+      (network) => !network.Labels?.[LABELS.appId] && network.Labels?.[LABELS.app] === appName,
+    );
     const images = await this.#docker.listImages({ all: true, filters: mine });
     return {
       containers: containers.map((container) => container.Id),
@@ -139,7 +143,9 @@ export class DockerDisk {
    */
   async removeApp(appId: string, appName: string): Promise<DockerLeftovers> {
     const found = await this.leftovers(appId, appName);
-    for (const id of found.containers) await this.#docker.getContainer(id).remove({ force: true, v: false }).catch(ignore(404, 409));
+    for (const id of found.containers) {
+      await this.#docker.getContainer(id).remove({ force: true, v: false }).catch(ignore(404, 409));
+    }
     for (const name of found.volumes) await this.#docker.getVolume(name).remove().catch(ignore(404, 409));
     // Newest first: a build's later layers are the children of its earlier ones.
     for (const id of found.images) await this.#docker.getImage(id).remove().catch(ignore(404, 409));

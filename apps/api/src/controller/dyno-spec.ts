@@ -4,6 +4,8 @@
  * turns a DynoSpec into a container; nothing here touches Docker.
  */
 
+import { dynoContainerName, LABELS, networkName, oneOffContainerName } from '@plat/core';
+
 /** Port every dyno listens on inside its own network namespace. */
 export const DYNO_PORT = 5000;
 
@@ -12,20 +14,6 @@ export const DYNO_PORT = 5000;
  * Dockerfile may not have the name, and still must not run as root.
  */
 export const DYNO_USER = '1000:1000';
-
-export const LABELS = {
-  instance: 'plat.instance',
-  app: 'plat.app',
-  appId: 'plat.app-id',
-  release: 'plat.release',
-  version: 'plat.version',
-  process: 'plat.process',
-  dyno: 'plat.dyno',
-  /** One-off dynos (release phase, plat run) are not part of the formation. */
-  oneOff: 'plat.one-off',
-  /** Which desired dyno a container serves: release, dyno name and restart generation. */
-  key: 'plat.key',
-} as const;
 
 export interface DynoSize {
   memoryBytes: number;
@@ -83,20 +71,6 @@ function dynoLabels(input: Pick<DesiredInput, 'instance' | 'app' | 'appId' | 're
   };
 }
 
-/**
- * The app's own network, named by its id: a rename keeps it, so dynos of
- * the new name reach the add-ons on it. (An app id is longer than any app
- * name, so the two kinds of names never meet.)
- */
-export function networkName(instance: string, appId: string): string {
-  return `plat-${instance}-${appId}`;
-}
-
-/** Where platds before networks were named by id put an app's dynos and add-ons. */
-export function legacyNetworkName(instance: string, app: string): string {
-  return `plat-${instance}-${app}`;
-}
-
 /** Heroku's defaults: one web dyno when the app has a web process, no others. */
 function quantityOf(type: string, formation: DesiredInput['formation']): { quantity: number; size: string; generation: number } {
   const entry = formation.find((f) => f.type === type);
@@ -115,9 +89,14 @@ export function desiredDynos(input: DesiredInput): DynoSpec[] {
       const key = `${input.release.id}/${dyno}/g${generation}`;
       specs.push({
         key,
-        // The release version and restart generation are in the name: a new
-        // one of either is a new container, started before the old one goes.
-        containerName: `plat-${input.instance}-${input.app}-${type}-${index}-v${input.release.version}${generation ? `-g${generation}` : ''}`,
+        containerName: dynoContainerName({
+          instance: input.instance,
+          app: input.app,
+          process: type,
+          index,
+          version: input.release.version,
+          generation,
+        }),
         app: input.app,
         dyno,
         process: type,
@@ -161,7 +140,7 @@ export function oneOffDyno(input: OneOffInput): DynoSpec {
   const size = SIZES.standard!;
   return {
     key: `${input.release.id}/${dyno}`,
-    containerName: `plat-${input.instance}-${input.app}-${input.kind}-${input.number}`,
+    containerName: oneOffContainerName(input),
     app: input.app,
     dyno,
     process: input.kind,

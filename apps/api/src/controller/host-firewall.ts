@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { runHost } from '@plat/core/host-process';
 import { checkArgs, deleteArgs, insertArgs, isolationRules, taggedRules, type FirewallRule } from './firewall-plan.js';
 
 /**
@@ -62,12 +62,13 @@ export class HostFirewall {
     );
   }
 
-  #run(args: string[]): Promise<string> {
-    return new Promise((resolve, reject) => {
-      execFile(this.#iptables, args, { timeout: 30_000 }, (error, stdout, stderr) => {
-        if (error) reject(new Error(`iptables ${args.join(' ')} failed: ${(stderr || error.message).trim()}`));
-        else resolve(stdout);
-      });
+  /** Resolves with what iptables printed on stdout; rejects with its stderr when it fails. */
+  async #run(args: string[]): Promise<string> {
+    const failed = (reason: string) => new Error(`iptables ${args.join(' ')} failed: ${reason}`);
+    const result = await runHost(this.#iptables, args, { timeoutMs: 30_000 }).catch((error: Error) => {
+      throw failed(error.message);
     });
+    if (result.code === 0) return result.stdout;
+    throw failed(result.stderr.trim() || (result.timedOut ? 'timed out after 30 s' : `exit code ${result.code}`));
   }
 }

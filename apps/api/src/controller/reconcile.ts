@@ -18,6 +18,8 @@ export interface ObservedDyno {
   createdAt: Date;
   /** Exit code of a dyno that is not running, when Docker knows it. */
   exitCode?: number;
+  /** A one-off (release phase, plat run): never the formation's. Runtimes leave them out of listDynos. */
+  oneOff?: boolean;
 }
 
 export interface ReconcilePlan {

@@ -299,20 +299,32 @@ describe.each(backends)('the API on $name', (backend) => {
       expect(Object.keys(doc.paths)).toContain(path);
     }
     expect(doc.info.description).toContain('`rate_limited` (429)');
+    // The attach upgrades never reach a route, yet are documented: path, query, the Upgrade header, frames.
+    for (const path of ['/v1/apps/{app}/dynos/attach', '/v1/apps/{app}/pg/psql']) {
+      const attach = doc.paths[path].get;
+      expect(attach.responses['101'].description).toContain('plat-attach');
+      expect(attach.parameters).toContainEqual(expect.objectContaining({ in: 'header', name: 'Upgrade', required: true }));
+      expect(attach.description).toMatch(/1 stdout, 2 stderr, 3 exit .*4 error/);
+      const ref: string = attach.responses['429'].content['application/json'].schema.$ref;
+      expect(doc.components.schemas[ref.replace('#/components/schemas/', '')].title).toBe('Error');
+    }
+    expect(doc.paths['/v1/apps/{app}/dynos/attach'].get.parameters).toContainEqual(
+      expect.objectContaining({ in: 'query', name: 'command', required: true }),
+    );
   });
 });
 
 describe('rate limiting', () => {
-  it('answers rate_limited past the per-user limit', async () => {
+  it('answers rate_limited past the per-user limit, counting requests refused for their app', async () => {
     const t = await startTestPlatform(backends[0]!, { rateLimitPerMinute: 3 });
     try {
       const statuses = [];
-      for (let i = 0; i < 4; i += 1) {
-        const response = await t.server.inject({ method: 'GET', url: '/v1/apps', headers: { authorization: `Bearer ${t.adminToken}` } });
+      for (const url of ['/v1/apps', '/v1/apps/nope/releases', '/v1/apps', '/v1/apps/nope/releases']) {
+        const response = await t.server.inject({ method: 'GET', url, headers: { authorization: `Bearer ${t.adminToken}` } });
         statuses.push(response.statusCode);
         if (response.statusCode === 429) expect(JSON.parse(response.body).id).toBe('rate_limited');
       }
-      expect(statuses).toEqual([200, 200, 200, 429]);
+      expect(statuses).toEqual([200, 404, 200, 429]);
     } finally {
       await t.close();
     }

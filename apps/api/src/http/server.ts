@@ -2,12 +2,15 @@ import { createHash } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
-import { catalogue } from '@plat/core';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { catalogue, ErrorBodySchema } from '@plat/core';
 import { authenticateClient } from '../auth/access.js';
 import { FailedAuthLimit } from '../auth/failed-auth-limit.js';
 import type { Platform } from '../platform.js';
 import type { User } from '../store/users.js';
+import { resolveAppParam } from './app-access.js';
 import { installAttach } from './attach.js';
+import { withAttachPaths } from './attach-openapi.js';
 import { installErrorHandler } from './error-handler.js';
 import { accessRoutes } from './routes/access.js';
 import { adminDiskRoutes } from './routes/admin-disk.js';
@@ -26,7 +29,6 @@ import { releaseRoutes } from './routes/releases.js';
 import { schedulerRoutes } from './routes/scheduler.js';
 import { statusRoutes } from './routes/status.js';
 import { userRoutes } from './routes/users.js';
-import { ErrorBody } from './schemas.js';
 import { UserRateLimit } from './user-rate-limit.js';
 
 declare module 'fastify' {
@@ -44,37 +46,43 @@ const ERROR_DOC = Object.entries(catalogue)
   .join('\n');
 
 export async function buildServer(platform: Platform): Promise<FastifyInstance> {
+  // The type provider is types only: handlers see params, body and query as their schemas' static types.
   const app = Fastify({
     logger: false,
     bodyLimit: 1024 * 1024,
     // Reject what the schemas do not allow instead of silently dropping it.
     // and never coerce types: a null must stay null (it unsets a config var).
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
-  });
+  }).withTypeProvider<TypeBoxTypeProvider>();
   installErrorHandler(app, platform.log);
   // Shared by the API, attach upgrades and git: one budget per address, one per user.
   const failedAuth = new FailedAuthLimit();
   const userRate = new UserRateLimit(platform.settings.rateLimitPerMinute);
   app.decorateRequest('user', undefined);
-  app.addSchema(ErrorBody);
+  app.addSchema(ErrorBodySchema);
 
   await app.register(swagger, {
     openapi: {
       info: {
         title: 'Plat API',
         version: '1',
-        description: `Heroku-style platform API. Authenticate with \`Authorization: Bearer <token>\`.\n\nErrors are \`{ "id", "message" }\`; the ids:\n${ERROR_DOC}`,
+        description:
+          'Heroku-style platform API. Authenticate with `Authorization: Bearer <token>`.\n\n' +
+          `Errors are \`{ "id", "message" }\`; the ids:\n${ERROR_DOC}`,
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
+    transformObject: (document) =>
+      'openapiObject' in document ? withAttachPaths(document.openapiObject) : document.swaggerObject,
   });
   app.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   // The API: every route needs a valid bearer token.
   await app.register(async (api) => {
     api.addHook('onRequest', async (request) => {
-      request.user = await authenticateClient(platform.sql, failedAuth, { token: bearer(request.headers.authorization), address: request.ip });
+      const token = bearer(request.headers.authorization);
+      request.user = await authenticateClient(platform.sql, failedAuth, { token, address: request.ip });
     });
     if (platform.settings.rateLimitPerMinute > 0) {
       await api.register(rateLimit, {
@@ -90,7 +98,13 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
         }),
       });
     }
-    for (const routes of [statusRoutes, accountRoutes, userRoutes, appRoutes, configVarRoutes, releaseRoutes, formationRoutes, domainRoutes, accessRoutes, logRoutes, addonRoutes, schedulerRoutes, pgRoutes, adminDiskRoutes, adminStateRoutes]) {
+    // After the rate limit: a request refused for its app still counts.
+    resolveAppParam(api, platform);
+    const resources = [
+      statusRoutes, accountRoutes, userRoutes, appRoutes, configVarRoutes, releaseRoutes, formationRoutes, domainRoutes,
+      accessRoutes, logRoutes, addonRoutes, schedulerRoutes, pgRoutes, adminDiskRoutes, adminStateRoutes,
+    ];
+    for (const routes of resources) {
       await api.register(routes, { platform });
     }
   });

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Sql } from '../store/database.js';
+import { chunksBefore, insertChunks, lastAppLineAt, trimChunks, type NewChunk } from '../store/log-chunks.js';
 import { matches, type LogFilter, type LogLine, type LogSource } from './log-line.js';
 import { PendingLines } from './pending-lines.js';
 import type { RouterLogFiles } from './router-log.js';
@@ -20,11 +21,6 @@ type StoredLine = [number, LogSource, string, string];
 export interface AppRef {
   id: string;
   name: string;
-}
-
-interface ChunkRow {
-  id: string;
-  lines: string;
 }
 
 /**
@@ -104,10 +100,7 @@ export class LogHub {
     // One chunk first, then more per query: a chunk can hold megabytes, and a few lines need only the newest.
     let page = 1;
     while (found.length < options.lines && scanned < MAX_LINES_PER_APP) {
-      const chunks = await this.#sql<ChunkRow[]>`
-        select id, lines from log_chunks
-        where app_id = ${appId} ${before ? this.#sql`and id < ${before}` : this.#sql``}
-        order by id desc limit ${page}`;
+      const chunks = await chunksBefore(this.#sql, appId, { before, limit: page });
       for (const chunk of chunks) {
         const stored = JSON.parse(chunk.lines) as StoredLine[];
         for (let i = stored.length - 1; i >= 0 && found.length < options.lines && scanned < MAX_LINES_PER_APP; i -= 1, scanned += 1) {
@@ -126,8 +119,7 @@ export class LogHub {
   /** When the app's newest stored dyno line was written, to resume following without repeats. */
   async lastAt(appId: string): Promise<Date | undefined> {
     await this.flush();
-    const [row] = await this.#sql<{ at: Date | null }[]>`select max(app_last_at) as at from log_chunks where app_id = ${appId}`;
-    return row?.at ?? undefined;
+    return lastAppLineAt(this.#sql, appId);
   }
 
   flush(): Promise<void> {
@@ -139,7 +131,7 @@ export class LogHub {
     const pending = this.#pending;
     this.#pending = new Map();
     if (pending.size === 0) return;
-    const rows = [...pending].map(([appId, kept]) => {
+    const rows = [...pending].map(([appId, kept]): NewChunk => {
       const lines = kept.lines();
       const appLines = lines.filter((l) => l.source === 'app');
       return {
@@ -149,30 +141,15 @@ export class LogHub {
         lines: JSON.stringify(lines.map((l): StoredLine => [l.at.getTime(), l.source, l.dyno, l.line])),
       };
     });
-    // An app destroyed meanwhile takes its lines with it: its row fails alone.
-    await this.#sql`insert into log_chunks ${this.#sql(rows)}`.catch(() => this.#insertEach(rows));
+    await insertChunks(this.#sql, rows);
     for (const row of rows) {
       const count = (this.#sinceTrim.get(row.app_id) ?? 0) + row.line_count;
       this.#sinceTrim.set(row.app_id, count);
       if (count >= TRIM_EVERY) {
         this.#sinceTrim.set(row.app_id, 0);
-        await this.#trim(row.app_id);
+        await trimChunks(this.#sql, row.app_id, MAX_LINES_PER_APP);
       }
     }
-  }
-
-  async #insertEach(rows: { app_id: string }[]): Promise<void> {
-    for (const row of rows) await this.#sql`insert into log_chunks ${this.#sql(row as never)}`.catch(() => {});
-  }
-
-  /** Drops the chunks that lie wholly beyond the newest MAX_LINES_PER_APP lines. */
-  async #trim(appId: string): Promise<void> {
-    await this.#sql`
-      delete from log_chunks where id in (
-        select id from (
-          select id, sum(line_count) over (order by id desc) - line_count as newer
-          from log_chunks where app_id = ${appId}) chunks
-        where newer >= ${MAX_LINES_PER_APP})`;
   }
 
   async close(): Promise<void> {

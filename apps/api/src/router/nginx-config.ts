@@ -4,14 +4,9 @@
  * atomically, checks it with `nginx -t` and reloads.
  */
 import { ROUTER_LOG_FORMAT } from '../logs/router-line.js';
+import type { RouteTarget } from './router.js';
 
-export interface RouteTarget {
-  app: string;
-  hostnames: string[];
-  /** The app's ready web dynos by their 127.0.0.1 ports; empty means no web dynos. */
-  dynos: { name: string; port: number }[];
-  maintenance: boolean;
-}
+export type { RouteTarget };
 
 export interface RouterConfigInput {
   /** The router's own folder: pid, error log, temp files. */

@@ -1,11 +1,12 @@
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PlatError } from '@plat/core';
-import { runHost } from '../host-process.js';
+import { runHost } from '@plat/core/host-process';
 import { renderNginxConfig, type RouteTarget } from './nginx-config.js';
 import { KnownRefusals, nginxComplaint, screenRoutes, type Refusal } from './route-screen.js';
+import type { Router } from './router.js';
 
 export interface RouterOptions {
   /** The router's folder inside the data dir. */
@@ -65,7 +66,7 @@ async function waitForExit(pids: number[], timeoutMs: number): Promise<void> {
  * a config that fails the check is never installed, and a route nginx
  * refuses is left out (see route-screen.ts) so the others still change.
  */
-export class NginxRouter {
+export class NginxRouter implements Router {
   readonly #options: RouterOptions;
   readonly #binary: string;
   #generation = Date.now();
@@ -215,8 +216,13 @@ export class NginxRouter {
 
   /** The master's pid when nginx from this data dir runs. */
   runningPid(): number | undefined {
-    if (!existsSync(this.pidPath)) return undefined;
-    const pid = Number(readFileSync(this.pidPath, 'utf8').trim());
+    let text: string;
+    try {
+      text = readFileSync(this.pidPath, 'utf8');
+    } catch {
+      return undefined; // never started, or nginx removed its pid file as it exited
+    }
+    const pid = Number(text.trim());
     if (!Number.isInteger(pid) || pid <= 0) return undefined;
     try {
       process.kill(pid, 0);

@@ -2,7 +2,7 @@ import { nextRun } from '@plat/addon-scheduler';
 import type { Platform } from '../platform.js';
 import { currentRelease } from '../store/releases.js';
 import { findAppById } from '../store/apps.js';
-import { claimRun, dueJobs, finishRun, resetRunning } from './jobs.js';
+import { claimRun, dueJobs, finishRun, resetRunning } from '../store/scheduler-jobs.js';
 import { captureBackup } from '../services/pg-backups.js';
 import { findAddon } from '../store/addons.js';
 

@@ -1,8 +1,9 @@
+import { ADDON_LABELS, networkName } from '@plat/core';
 import { resolvePlan } from '../addons/registry.js';
 import { planAddonRecovery } from '../controller/addon-objects.js';
-import { networkName } from '../controller/dyno-spec.js';
 import type { Platform } from '../platform.js';
 import { allAddons } from '../store/addons.js';
+import { appIds } from '../store/apps.js';
 import { discardAddon, finishDestroy } from './addons.js';
 
 /**
@@ -27,7 +28,8 @@ export async function recoverAddons(platform: Platform): Promise<void> {
   }
   for (const object of plan.orphans) {
     await platform.addons.removeObject(object);
-    platform.log(`removed ${object.kind} ${object.ref.slice(0, 24)} of add-on ${object.labels['plat.addon']}, which no add-on owns`);
+    const owner = object.labels[ADDON_LABELS.name];
+    platform.log(`removed ${object.kind} ${object.ref.slice(0, 24)} of add-on ${owner}, which no add-on owns`);
   }
   for (const addon of rows.filter((row) => row.state === 'active' && row.legacy_names && resolvePlan(row.provider).provider.service)) {
     try {
@@ -38,5 +40,5 @@ export async function recoverAddons(platform: Platform): Promise<void> {
       platform.log(`could not put ${addon.name} on its app's network: ${(error as Error).message}`);
     }
   }
-  await platform.runtime.removeOrphanNetworks(async () => new Set((await sql<{ id: string }[]>`select id from apps`).map((app) => app.id)));
+  await platform.runtime.removeOrphanNetworks(() => appIds(sql));
 }

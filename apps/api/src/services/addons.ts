@@ -1,18 +1,28 @@
 import { randomBytes } from 'node:crypto';
 import { ensureServiceImage } from '@plat/builder';
-import { PlatError, type AddonInfo, type AddonPlan, type AddonProvider } from '@plat/core';
+import { networkName, PlatError, type AddonInfo, type AddonPlan, type AddonProvider } from '@plat/core';
 import { resolvePlan } from '../addons/registry.js';
-import { networkName } from '../controller/dyno-spec.js';
 import type { Platform } from '../platform.js';
 import { configVars, type AppRow } from '../store/apps.js';
-import { attachmentTaken, deleteAddon, findAddon, listAddons, moveAddon, reserveAddon, uniqueViolation, type AddonRow } from '../store/addons.js';
+import {
+  activateAddon,
+  attachmentTaken,
+  beginAddonDestroy,
+  deleteAddon,
+  findAddon,
+  listAddons,
+  markAppAddonsDestroying,
+  reserveAddon,
+  uniqueViolation,
+  type AddonRow,
+} from '../store/addons.js';
 import { currentRelease } from '../store/releases.js';
 import type { User } from '../store/users.js';
 import { generateAppName } from './app-names.js';
 import { audit } from './audit.js';
 import { deleteAppBackups, deleteBackupsOf } from './pg-backups.js';
 import { releaseConfig } from './releases.js';
-import { deleteJobs } from '../scheduler/jobs.js';
+import { deleteBackupSchedule, deleteJobs } from '../store/scheduler-jobs.js';
 
 const ATTACHMENT = /^[A-Z][A-Z0-9_]{0,40}$/;
 
@@ -102,13 +112,7 @@ export async function createAddon(platform: Platform, app: AppRow, user: User, r
   }
   const url = provider.url(addon.name, addon.credentials);
   return platform.releases.run(app.name, async () => {
-    const activated = await platform.sql.begin(async (tx) => {
-      if (!(await moveAddon(tx, addon.id, 'provisioning', 'active'))) return false;
-      await tx`
-        insert into config_vars (app_id, key, value) values (${app.id}, ${configVar}, ${url})
-        on conflict (app_id, key) do update set value = excluded.value`;
-      return true;
-    });
+    const activated = await activateAddon(platform.sql, { id: addon.id, appId: app.id, configVar, url });
     if (!activated) {
       // The app (and so this row) went while the container started.
       await platform.addons.remove(addon);
@@ -130,7 +134,7 @@ export async function discardAddon(platform: Platform, addon: AddonRow): Promise
 export async function finishDestroy(platform: Platform, addon: AddonRow): Promise<void> {
   if (hasService(addon)) await platform.addons.remove(addon);
   await deleteBackupsOf(platform, addon.app_id, addon.name);
-  await platform.sql`delete from scheduler_jobs where app_id = ${addon.app_id} and kind = 'pg_backup' and command = ${addon.name}`;
+  await deleteBackupSchedule(platform.sql, addon.app_id, addon.name);
   await deleteAddon(platform.sql, addon.id);
 }
 
@@ -147,10 +151,11 @@ export async function destroyAddon(platform: Platform, app: AppRow, user: User, 
   if (addon.state === 'provisioning') throw new PlatError('conflict', `${name} is still being provisioned: try again once it is.`);
   const configVar = `${addon.attachment}_URL`;
   await platform.releases.run(app.name, async () => {
-    const marked = await platform.sql.begin(async (tx) => {
-      if (addon.state === 'active' && !(await moveAddon(tx, addon.id, 'active', 'destroying'))) return false;
-      if (hasService(addon)) await tx`delete from config_vars where app_id = ${app.id} and key = ${configVar}`;
-      return true;
+    const marked = await beginAddonDestroy(platform.sql, {
+      id: addon.id,
+      appId: app.id,
+      state: addon.state,
+      ...(hasService(addon) ? { configVar } : {}),
     });
     if (!marked) throw new PlatError('conflict', `${name} is being destroyed already.`);
     await audit(platform, app, user, 'addon.destroy', { addon: name });
@@ -164,7 +169,7 @@ export async function destroyAddon(platform: Platform, app: AppRow, user: User, 
 
 /** For app destroy: every add-on's container, volume and backups (the rows go with the app). */
 export async function removeAllAddons(platform: Platform, app: AppRow): Promise<void> {
-  await platform.sql`update addons set state = 'destroying' where app_id = ${app.id}`;
+  await markAppAddonsDestroying(platform.sql, app.id);
   for (const addon of await listAddons(platform.sql, app.id)) {
     if (hasService(addon)) await platform.addons.remove(addon);
     await deleteBackupsOf(platform, app.id, addon.name);

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { branchHead, buildApp } from '@plat/builder';
-import { PlatError, type BuildEvent } from '@plat/core';
-import { LABELS } from '../controller/dyno-spec.js';
+import { appImageTag, LABELS, PlatError, type BuildEvent } from '@plat/core';
 import type { Platform } from '../platform.js';
 import { configVars, findApp, type AppRow } from '../store/apps.js';
 import { finishBuild, insertBuild } from '../store/builds.js';
@@ -81,7 +80,7 @@ async function runDeploy(platform: Platform, { app, commit, source, emit, expect
   };
   const short = commit.slice(0, 7);
   const build = await insertBuild(sql, app.id, commit);
-  const image = `plat/${settings.instance}-${app.name}:${build.id.slice(0, 12)}`;
+  const image = appImageTag(settings.instance, app.name, build.id);
   line(`-----> Building ${short} of ${app.name}`);
   let built;
   try {

@@ -1,10 +1,14 @@
 import { lstatSync, readdirSync, statfsSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { repoPath } from '@plat/builder';
+import type { DiskReport } from '@plat/core';
 import { planCachePrune, ownSizes } from '../controller/cache-prune-plan.js';
 import { DockerDisk } from '../controller/docker-disk.js';
 import type { Platform } from '../platform.js';
 import type { AppRow } from '../store/apps.js';
+import { recentPendingBuilds } from '../store/builds.js';
+import { logBytesByApp } from '../store/log-chunks.js';
+import { releaseImagesInUse } from '../store/releases.js';
 
 /**
  * Disk is bounded: this platd's unused build layers are pruned past a
@@ -18,17 +22,8 @@ export function dockerDisk(platform: Platform): DockerDisk {
 }
 
 /** Images releases still need: each app's newest PLAT_KEEP_RELEASES, its current one, and any being rolled out. */
-async function keptImages(platform: Platform): Promise<string[]> {
-  const rows = await platform.sql<{ image: string }[]>`
-    select image from (
-      select image, status, row_number() over (partition by app_id order by version desc) as rank
-      from releases where image is not null) ranked
-    where rank <= ${platform.settings.keepReleases} or status = 'pending'
-    union
-    select image from (
-      select distinct on (app_id) image from releases
-      where status = 'succeeded' and image is not null order by app_id, version desc) current`;
-  return rows.map((row) => row.image);
+function keptImages(platform: Platform): Promise<string[]> {
+  return releaseImagesInUse(platform.sql, platform.settings.keepReleases);
 }
 
 /**
@@ -37,13 +32,11 @@ async function keptImages(platform: Platform): Promise<string[]> {
  */
 async function runningBuilds(platform: Platform): Promise<{ busyApps: string[]; notAfter: number }> {
   const maxAge = Math.ceil(platform.settings.buildTimeoutMs / 1000) + 60;
-  const rows = await platform.sql<{ app_id: string; at: string }[]>`
-    select app_id, floor(extract(epoch from created_at))::bigint - 1 as at from builds
-    where status = 'pending' and created_at > now() - make_interval(secs => ${maxAge})`;
+  const builds = await recentPendingBuilds(platform.sql, maxAge);
   return {
-    busyApps: rows.map((row) => row.app_id),
+    busyApps: builds.map((build) => build.appId),
     // No build running: no layer is too new (each build's row is written before it starts).
-    notAfter: Math.min(Number.MAX_SAFE_INTEGER, ...rows.map((row) => Number(row.at))),
+    notAfter: Math.min(Number.MAX_SAFE_INTEGER, ...builds.map((build) => build.startedBefore)),
   };
 }
 
@@ -86,25 +79,7 @@ export function bytesUnder(path: string): number {
   return entries.reduce((sum, entry) => sum + bytesUnder(join(path, entry.name)), 0);
 }
 
-export interface AppDisk {
-  app: string;
-  id: string;
-  images: { count: number; bytes: number };
-  volumes: { count: number; bytes: number };
-  containers: { count: number; bytes: number };
-  repo_bytes: number;
-  backups: { count: number; bytes: number };
-  logs_bytes: number;
-  total_bytes: number;
-}
-
-export interface DiskReport {
-  apps: AppDisk[];
-  /** This platd's build layers that nothing uses: what PLAT_BUILD_CACHE_MB bounds. */
-  build_cache: { bytes: number; budget_bytes: number };
-  totals: { bytes: number; images_bytes: number; volumes_bytes: number; repos_bytes: number; backups_bytes: number; logs_bytes: number };
-  data_dir: { path: string; free_bytes: number; size_bytes: number };
-}
+type AppDisk = DiskReport['apps'][number];
 
 /** What Plat holds on disk, per app and in all. */
 export async function diskReport(platform: Platform, apps: AppRow[]): Promise<DiskReport> {
@@ -113,8 +88,7 @@ export async function diskReport(platform: Platform, apps: AppRow[]): Promise<Di
   const [images, containerImages, keep, building] = await Promise.all([disk.images(), disk.containerImages(), keptImages(platform), runningBuilds(platform)]);
   const docker = await disk.appUsage(images, ownSizes(images));
   const cache = planCachePrune({ images, containerImages, keep, instance: settings.instance, budgetBytes: Number.MAX_SAFE_INTEGER, ...building });
-  const logRows = await sql<{ app_id: string; bytes: string }[]>`select app_id, sum(octet_length(lines))::bigint as bytes from log_chunks group by app_id`;
-  const logBytes = new Map(logRows.map((row) => [row.app_id, Number(row.bytes)]));
+  const logBytes = await logBytesByApp(sql);
   const rows = apps.map((app): AppDisk => {
     const usage = docker.get(app.id);
     const backupsDir = join(settings.dataDir, 'backups', app.id);
@@ -143,6 +117,7 @@ export async function diskReport(platform: Platform, apps: AppRow[]): Promise<Di
   const fs = statfsSync(settings.dataDir);
   return {
     apps: rows,
+    // This platd's build layers that nothing uses: what PLAT_BUILD_CACHE_MB bounds.
     build_cache: { bytes: cache.cacheBytes, budget_bytes: settings.buildCacheBytes },
     totals: {
       bytes: sum((row) => row.total_bytes),

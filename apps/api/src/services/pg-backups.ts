@@ -8,18 +8,19 @@ import type { Platform } from '../platform.js';
 import type { AppRow } from '../store/apps.js';
 import { findAddon, listAddons, type AddonRow } from '../store/addons.js';
 import type { User } from '../store/users.js';
-import { insertJob, listJobs } from '../scheduler/jobs.js';
+import {
+  addonBackups,
+  deleteAddonBackups,
+  deleteBackup,
+  findBackup,
+  insertBackup,
+  listAppBackups,
+  type BackupRow,
+} from '../store/pg-backups.js';
+import { replaceBackupSchedule } from '../store/scheduler-jobs.js';
 import { audit } from './audit.js';
 
-export interface BackupRow {
-  id: string;
-  app_id: string;
-  number: number;
-  addon_name: string;
-  file: string;
-  size_bytes: number;
-  created_at: Date;
-}
+export type { BackupRow };
 
 /** The app's postgres add-on by name, or its DATABASE_URL one when none is named. */
 export async function postgresAddon(platform: Platform, app: AppRow, name?: string): Promise<AddonRow> {
@@ -44,20 +45,18 @@ export function backupsBeyond<T extends { number: number }>(backups: T[], keep: 
 
 /** Keeps the add-on's newest PLAT_KEEP_BACKUPS backups; older files and rows go. */
 export async function pruneBackups(platform: Platform, app: AppRow, addonName: string): Promise<number> {
-  const rows = await platform.sql<BackupRow[]>`select * from pg_backups where app_id = ${app.id} and addon_name = ${addonName}`;
-  const old = backupsBeyond(rows, platform.settings.keepBackups);
+  const old = backupsBeyond(await addonBackups(platform.sql, app.id, addonName), platform.settings.keepBackups);
   for (const backup of old) {
     rmSync(backup.file, { force: true });
-    await platform.sql`delete from pg_backups where id = ${backup.id}`;
+    await deleteBackup(platform.sql, backup.id);
   }
   return old.length;
 }
 
 /** With the add-on: its backups' files, then their rows. */
 export async function deleteBackupsOf(platform: Platform, appId: string, addonName: string): Promise<void> {
-  const rows = await platform.sql<BackupRow[]>`select * from pg_backups where app_id = ${appId} and addon_name = ${addonName}`;
-  for (const backup of rows) rmSync(backup.file, { force: true });
-  await platform.sql`delete from pg_backups where app_id = ${appId} and addon_name = ${addonName}`;
+  for (const backup of await addonBackups(platform.sql, appId, addonName)) rmSync(backup.file, { force: true });
+  await deleteAddonBackups(platform.sql, appId, addonName);
 }
 
 /** With the app: every backup file it has (the rows go with the app's row). */
@@ -86,17 +85,16 @@ export async function captureBackup(platform: Platform, app: AppRow, addon: Addo
     rmSync(file, { force: true });
     throw new PlatError('unavailable', `pg_dump of ${addon.name} failed (exit ${result.exitCode}): ${result.stderr.trim()}`);
   }
-  const [row] = await platform.sql<BackupRow[]>`
-    insert into pg_backups (app_id, number, addon_name, file, size_bytes)
-    values (${app.id}, (select coalesce(max(number), 0) + 1 from pg_backups where app_id = ${app.id}), ${addon.name}, ${file}, ${statSync(file).size})
-    returning *`;
-  platform.logs.write(app.id, { source: 'plat', dyno: 'pg', line: `Backup b${String(row!.number).padStart(3, '0')} of ${addon.name} captured (${statSync(file).size} bytes)` });
+  const sizeBytes = statSync(file).size;
+  const row = await insertBackup(platform.sql, { appId: app.id, addonName: addon.name, file, sizeBytes });
+  const line = `Backup b${String(row.number).padStart(3, '0')} of ${addon.name} captured (${sizeBytes} bytes)`;
+  platform.logs.write(app.id, { source: 'plat', dyno: 'pg', line });
   await pruneBackups(platform, app, addon.name);
-  return row!;
+  return row;
 }
 
 export async function listBackups(platform: Platform, app: AppRow): Promise<BackupRow[]> {
-  return platform.sql<BackupRow[]>`select * from pg_backups where app_id = ${app.id} order by number desc`;
+  return listAppBackups(platform.sql, app.id);
 }
 
 /**
@@ -106,7 +104,7 @@ export async function listBackups(platform: Platform, app: AppRow): Promise<Back
  */
 export async function restoreBackup(platform: Platform, app: AppRow, user: User, ref: string, target: AddonRow): Promise<void> {
   const number = Number(/^b?0*(\d+)$/.exec(ref)?.[1]);
-  const [backup] = await platform.sql<BackupRow[]>`select * from pg_backups where app_id = ${app.id} and number = ${number}`;
+  const backup = await findBackup(platform.sql, app.id, number);
   if (!backup) throw new PlatError('not_found', `Couldn't find backup ${ref} of ${app.name}: see plat pg:backups.`);
   const stdin = createReadStream(backup.file);
   const feed = new PassThrough();
@@ -122,10 +120,9 @@ export async function restoreBackup(platform: Platform, app: AppRow, user: User,
 /** A daily backup of the add-on at the given UTC hour, run by platd's scheduler. */
 export async function scheduleBackups(platform: Platform, app: AppRow, user: User, addon: AddonRow, hour: number): Promise<void> {
   if (!Number.isInteger(hour) || hour < 0 || hour > 23) throw new PlatError('invalid_params', '--at takes an hour of the day, 0 to 23 (UTC).');
-  const existing = (await listJobs(platform.sql, app.id)).find((job) => job.kind === 'pg_backup' && job.command === addon.name);
-  if (existing) await platform.sql`delete from scheduler_jobs where id = ${existing.id}`;
   const schedule = `0 ${hour} * * *`;
-  await insertJob(platform.sql, { appId: app.id, schedule, command: addon.name, nextRunAt: nextRun(schedule, new Date()), kind: 'pg_backup' });
+  const nextRunAt = nextRun(schedule, new Date());
+  await replaceBackupSchedule(platform.sql, { appId: app.id, addonName: addon.name, schedule, nextRunAt });
   await audit(platform, app, user, 'pg.backups.schedule', { addon: addon.name, schedule });
 }
 

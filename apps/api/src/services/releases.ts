@@ -1,7 +1,6 @@
 import { PlatError, type ProcessTypes, type Release } from '@plat/core';
 import type { Platform } from '../platform.js';
-import type { AppRow } from '../store/apps.js';
-import { configVars } from '../store/apps.js';
+import { configVars, replaceConfigVars, type AppRow } from '../store/apps.js';
 import { currentRelease, findRelease, insertRelease, listReleases, setReleaseStatus, type ReleaseRow } from '../store/releases.js';
 
 export interface ReleaseInput {
@@ -66,14 +65,8 @@ export async function rollback(platform: Platform, app: AppRow, ref: string | nu
   if (!target.image || target.status !== 'succeeded') {
     throw new PlatError('invalid_params', `Release v${target.version} never ran, so it cannot be rolled back to.`);
   }
-  const { sql } = platform;
   // Heroku's rule: a rollback restores the code and the config of that release.
-  await sql.begin(async (tx) => {
-    await tx`delete from config_vars where app_id = ${app.id}`;
-    for (const [key, value] of Object.entries(target.config)) {
-      await tx`insert into config_vars (app_id, key, value) values (${app.id}, ${key}, ${value})`;
-    }
-  });
+  await replaceConfigVars(platform.sql, app.id, target.config);
   return cutRelease(platform, app, {
     description: `Rollback to v${target.version}`,
     image: target.image,

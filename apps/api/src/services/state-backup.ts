@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { extract, pack } from 'tar-stream';
 import { ensureRepository } from '@plat/builder';
 import { PlatError } from '@plat/core';
-import { runHost } from '../host-process.js';
+import { runHost } from '@plat/core/host-process';
 import type { Platform } from '../platform.js';
 import { listAppNames } from '../store/apps.js';
 import { appliedMigrations, knownMigrations, migrate, unknownMigrations } from '../store/migrate.js';

@@ -1,5 +1,6 @@
-import { STACK_IMAGE } from '@plat/builder';
+import { IMAGE_LABELS, STACK_IMAGE } from '@plat/core';
 import type { Platform } from '../platform.js';
+import { pingDatabase } from '../store/database.js';
 
 export interface Check {
   ok: boolean;
@@ -18,7 +19,7 @@ async function check(work: () => Promise<string>): Promise<Check> {
 export async function platformStatus(platform: Platform): Promise<{ status: 'ok' | 'degraded'; checks: Record<string, Check> }> {
   const checks = {
     database: await check(async () => {
-      await platform.sql`select 1`;
+      await pingDatabase(platform.sql);
       return 'answers';
     }),
     docker: await check(async () => {
@@ -33,7 +34,7 @@ export async function platformStatus(platform: Platform): Promise<{ status: 'ok'
     stack: await check(async () => {
       const labels = await platform.images.labels(STACK_IMAGE);
       if (!labels) throw new Error(`${STACK_IMAGE} is missing: run infra/setup.sh`);
-      return `${STACK_IMAGE} (recipe ${labels['plat.stack.recipe'] ?? 'unknown'})`;
+      return `${STACK_IMAGE} (recipe ${labels[IMAGE_LABELS.stackRecipe] ?? 'unknown'})`;
     }),
   };
   return { status: Object.values(checks).every((c) => c.ok) ? 'ok' : 'degraded', checks };

@@ -26,8 +26,12 @@ export async function createUser(platform: Platform, raw: string, admin: boolean
 }
 
 /** An admin disables (or enables again) a user: their tokens stop (or start) working at once. */
-export async function setDisabled(platform: Platform, admin: User, raw: string, disabled: boolean): Promise<UserRow> {
-  const email = checkEmail(raw);
+export async function setDisabled(
+  platform: Platform,
+  change: { admin: User; email: string; disabled: boolean },
+): Promise<UserRow> {
+  const { admin, disabled } = change;
+  const email = checkEmail(change.email);
   // Locking oneself out would leave no one to undo it from this account.
   if (disabled && email === admin.email) throw new PlatError('forbidden', 'You cannot disable your own account: another admin can.');
   const row = await setUserDisabled(platform.sql, email, disabled);

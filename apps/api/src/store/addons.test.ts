@@ -4,8 +4,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends } from '../testing/backends.js';
-import { insertApp } from './apps.js';
-import { reserveAddon, moveAddon, uniqueViolation } from './addons.js';
+import { configVars, insertApp } from './apps.js';
+import {
+  activateAddon,
+  beginAddonDestroy,
+  findAddon,
+  listAddons,
+  markAppAddonsDestroying,
+  moveAddon,
+  reserveAddon,
+  uniqueViolation,
+} from './addons.js';
 import type { Database } from './database.js';
 import { migrate } from './migrate.js';
 import { ensureUser } from './users.js';
@@ -48,8 +57,37 @@ describe('add-on reservations', () => {
 
   it('moves a row only from the state it is in', async () => {
     const row = (await reserveAddon(database.sql, entry(appIds[1]!, 'redis-d-1004', 'QUEUE')))!;
-    expect(await moveAddon(database.sql, row.id, 'active', 'destroying')).toBe(false);
-    expect(await moveAddon(database.sql, row.id, 'provisioning', 'active')).toBe(true);
-    expect(await moveAddon(database.sql, row.id, 'provisioning', 'active')).toBe(false);
+    expect(await moveAddon(database.sql, { id: row.id, from: 'active', to: 'destroying' })).toBe(false);
+    expect(await moveAddon(database.sql, { id: row.id, from: 'provisioning', to: 'active' })).toBe(true);
+    expect(await moveAddon(database.sql, { id: row.id, from: 'provisioning', to: 'active' })).toBe(false);
+  });
+
+  it('activates a provisioned add-on and sets its config var together, once', async () => {
+    const row = (await reserveAddon(database.sql, entry(appIds[1]!, 'redis-e-1005', 'STORE')))!;
+    const activation = { id: row.id, appId: appIds[1]!, configVar: 'STORE_URL', url: 'redis://one' };
+    expect(await activateAddon(database.sql, activation)).toBe(true);
+    expect(await findAddon(database.sql, appIds[1]!, 'redis-e-1005')).toMatchObject({ state: 'active' });
+    expect((await configVars(database.sql, appIds[1]!)).STORE_URL).toBe('redis://one');
+    // No longer provisioning: nothing changes, the var included.
+    expect(await activateAddon(database.sql, { ...activation, url: 'redis://two' })).toBe(false);
+    expect((await configVars(database.sql, appIds[1]!)).STORE_URL).toBe('redis://one');
+  });
+
+  it('begins a destroy once: destroying, its var unset; a second destroy of an active row is refused', async () => {
+    const row = (await reserveAddon(database.sql, entry(appIds[1]!, 'redis-f-1006', 'SPARE')))!;
+    await activateAddon(database.sql, { id: row.id, appId: appIds[1]!, configVar: 'SPARE_URL', url: 'redis://spare' });
+    const destroy = { id: row.id, appId: appIds[1]!, state: 'active', configVar: 'SPARE_URL' } as const;
+    expect(await beginAddonDestroy(database.sql, destroy)).toBe(true);
+    expect(await findAddon(database.sql, appIds[1]!, 'redis-f-1006')).toMatchObject({ state: 'destroying' });
+    expect(await configVars(database.sql, appIds[1]!)).not.toHaveProperty('SPARE_URL');
+    expect(await beginAddonDestroy(database.sql, destroy)).toBe(false);
+    // A destroy cut short is finished by the next one.
+    expect(await beginAddonDestroy(database.sql, { ...destroy, state: 'destroying' })).toBe(true);
+  });
+
+  it("marks all of an app's add-ons destroying, and no other app's", async () => {
+    await markAppAddonsDestroying(database.sql, appIds[0]!);
+    expect((await listAddons(database.sql, appIds[0]!)).map((addon) => addon.state)).toEqual(['destroying']);
+    expect((await listAddons(database.sql, appIds[1]!)).map((addon) => addon.state)).toContain('active');
   });
 });

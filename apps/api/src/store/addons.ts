@@ -68,9 +68,55 @@ export function uniqueViolation(error: unknown): string | undefined {
 }
 
 /** Moves the add-on from one state to another; false when it was not in `from` (or is gone). */
-export async function moveAddon(sql: Sql | TransactionSql, id: string, from: AddonState, to: AddonState): Promise<boolean> {
-  const rows = await sql`update addons set state = ${to} where id = ${id} and state = ${from}`;
+export async function moveAddon(
+  sql: Sql | TransactionSql,
+  move: { id: string; from: AddonState; to: AddonState },
+): Promise<boolean> {
+  const rows = await sql`update addons set state = ${move.to} where id = ${move.id} and state = ${move.from}`;
   return rows.count === 1;
+}
+
+/**
+ * A provisioned add-on turns active and sets its config var on the app, in
+ * one transaction; false (and nothing set) when its row is no longer
+ * 'provisioning' (the app went meanwhile).
+ */
+export async function activateAddon(
+  sql: Sql,
+  addon: { id: string; appId: string; configVar: string; url: string },
+): Promise<boolean> {
+  return sql.begin(async (tx) => {
+    if (!(await moveAddon(tx, { id: addon.id, from: 'provisioning', to: 'active' }))) return false;
+    await tx`
+      insert into config_vars (app_id, key, value) values (${addon.appId}, ${addon.configVar}, ${addon.url})
+      on conflict (app_id, key) do update set value = excluded.value`;
+    return true;
+  }) as Promise<boolean>;
+}
+
+/**
+ * The first step of a destroy, in one transaction: an active add-on turns
+ * 'destroying' (one already destroying stays so, to be finished) and its
+ * config var, if it has one, is unset. False when another destroy moved it
+ * first.
+ */
+export async function beginAddonDestroy(
+  sql: Sql,
+  addon: { id: string; appId: string; state: AddonState; configVar?: string },
+): Promise<boolean> {
+  return sql.begin(async (tx) => {
+    const moved = addon.state !== 'active' || (await moveAddon(tx, { id: addon.id, from: 'active', to: 'destroying' }));
+    if (!moved) return false;
+    if (addon.configVar !== undefined) {
+      await tx`delete from config_vars where app_id = ${addon.appId} and key = ${addon.configVar}`;
+    }
+    return true;
+  }) as Promise<boolean>;
+}
+
+/** With the app: every add-on it has is being destroyed. */
+export async function markAppAddonsDestroying(sql: Sql, appId: string): Promise<void> {
+  await sql`update addons set state = 'destroying' where app_id = ${appId}`;
 }
 
 export async function deleteAddon(sql: Sql, id: string): Promise<void> {

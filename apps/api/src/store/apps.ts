@@ -34,6 +34,11 @@ export async function findApp(sql: Sql, name: string): Promise<AppRow | undefine
   return row;
 }
 
+/** Every app's id: what Docker objects named by id may still belong to. */
+export async function appIds(sql: Sql): Promise<Set<string>> {
+  return new Set((await sql<{ id: string }[]>`select id from apps`).map((row) => row.id));
+}
+
 export async function listAppNames(sql: Sql): Promise<string[]> {
   return (await sql<{ name: string }[]>`select name from apps order by name`).map((row) => row.name);
 }
@@ -111,6 +116,16 @@ export async function updateConfigVars(sql: Sql, appId: string, changes: Record<
     }
   });
   return configVars(sql, appId);
+}
+
+/** The app's config vars become exactly `config` (a rollback's), in one transaction. */
+export async function replaceConfigVars(sql: Sql, appId: string, config: Record<string, string>): Promise<void> {
+  await sql.begin(async (tx) => {
+    await tx`delete from config_vars where app_id = ${appId}`;
+    for (const [key, value] of Object.entries(config)) {
+      await tx`insert into config_vars (app_id, key, value) values (${appId}, ${key}, ${value})`;
+    }
+  });
 }
 
 export async function upsertFormation(sql: Sql, appId: string, update: { type: string; quantity?: number; size?: string }): Promise<void> {

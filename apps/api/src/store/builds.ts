@@ -53,3 +53,17 @@ export async function failInterruptedBuilds(sql: Sql): Promise<number> {
     where status = 'pending'`;
   return result.count;
 }
+
+/**
+ * Builds pending and younger than `maxAgeSeconds` (an older pending one is
+ * past its timeout), with the second before each began.
+ */
+export async function recentPendingBuilds(
+  sql: Sql,
+  maxAgeSeconds: number,
+): Promise<{ appId: string; startedBefore: number }[]> {
+  const rows = await sql<{ app_id: string; at: string }[]>`
+    select app_id, floor(extract(epoch from created_at))::bigint - 1 as at from builds
+    where status = 'pending' and created_at > now() - make_interval(secs => ${maxAgeSeconds})`;
+  return rows.map((row) => ({ appId: row.app_id, startedBefore: Number(row.at) }));
+}

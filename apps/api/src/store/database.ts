@@ -49,3 +49,8 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
     },
   };
 }
+
+/** Resolves once the database answers a query; rejects with why it does not. */
+export async function pingDatabase(sql: Sql): Promise<void> {
+  await sql`select 1`;
+}

@@ -35,6 +35,28 @@ export async function insertRelease(
   }) as Promise<ReleaseRow>;
 }
 
+/** Releases a platd exit left pending mid-rollout: they never became current. Returns how many. */
+export async function failPendingReleases(sql: Sql): Promise<number> {
+  return (await sql`update releases set status = 'failed' where status = 'pending'`).count;
+}
+
+/**
+ * Images releases still need: each app's newest `keepPerApp`, its current
+ * one, and any being rolled out.
+ */
+export async function releaseImagesInUse(sql: Sql, keepPerApp: number): Promise<string[]> {
+  const rows = await sql<{ image: string }[]>`
+    select image from (
+      select image, status, row_number() over (partition by app_id order by version desc) as rank
+      from releases where image is not null) ranked
+    where rank <= ${keepPerApp} or status = 'pending'
+    union
+    select image from (
+      select distinct on (app_id) image from releases
+      where status = 'succeeded' and image is not null order by app_id, version desc) current`;
+  return rows.map((row) => row.image);
+}
+
 export async function setReleaseStatus(sql: Sql, id: string, status: 'succeeded' | 'failed'): Promise<void> {
   await sql`update releases set status = ${status} where id = ${id}`;
 }

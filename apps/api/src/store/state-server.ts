@@ -15,7 +15,13 @@ import {
 } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
-import { parsePostmasterPid, renderStateServerConfig, STATE_SERVER_PORT, type PostmasterPid } from './state-server-config.js';
+import { runHost, type HostRunOptions } from '@plat/core/host-process';
+import {
+  parsePostmasterPid,
+  renderStateServerConfig,
+  STATE_SERVER_PORT,
+  type PostmasterPid,
+} from './state-server-config.js';
 
 /** Debian's PostgreSQL 15 (infra/setup.sh installs postgresql-15). */
 export const POSTGRES_BIN_DIR = '/usr/lib/postgresql/15/bin';
@@ -57,7 +63,10 @@ function serverAccount(): Account {
   if (me.uid !== 0) return { uid: me.uid, gid: me.gid, name: me.username };
   const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((entry) => entry.startsWith(`${SERVER_USER}:`));
   const [, , uid, gid] = line?.split(':') ?? [];
-  if (!uid || !gid) throw new Error(`the user ${SERVER_USER} is missing; run Plat's set-up (infra/setup.sh), which installs postgresql-15`);
+  if (!uid || !gid) {
+    const setUp = "run Plat's set-up (infra/setup.sh), which installs postgresql-15";
+    throw new Error(`the user ${SERVER_USER} is missing; ${setUp}`);
+  }
   return { uid: Number(uid), gid: Number(gid), name: SERVER_USER };
 }
 
@@ -66,21 +75,12 @@ function accountName(uid: number): string {
   return line ? line.split(':')[0]! : `uid ${uid}`;
 }
 
-function run(binary: string, args: string[], account: Account, cwd: string): Promise<{ code: number; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(binary, args, {
-      cwd,
-      uid: account.uid,
-      gid: account.gid,
-      env: { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.stderr.on('data', (chunk) => (output += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, output }));
-  });
+/** The server's programs get a bare environment: nothing of platd's (its secrets) reaches them. */
+const SERVER_ENV = { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' };
+
+/** How pg_ctl and initdb run: as the server's account, in a folder of its own. */
+function asServer(options: { account: Account; cwd: string }): HostRunOptions {
+  return { cwd: options.cwd, uid: options.account.uid, gid: options.account.gid, env: SERVER_ENV };
 }
 
 /**
@@ -139,8 +139,10 @@ export class StateServer {
     const legacy = join(dataDir, 'pgdata');
     if (existsSync(legacy) && !this.#options.besidePglite) {
       throw new Error(
-        `${legacy} holds state in the embedded PGlite format of an older Plat, which this platd no longer runs; nothing was changed. ` +
-          `Import it once with: PLAT_DATA_DIR=${dataDir} npm run import-pglite (see "State from an older Plat" in the README)`,
+        `${legacy} holds state in the embedded PGlite format of an older Plat, ` +
+          'which this platd no longer runs; nothing was changed. ' +
+          `Import it once with: PLAT_DATA_DIR=${dataDir} npm run import-pglite ` +
+          '(see "State from an older Plat" in the README)',
       );
     }
     const account = serverAccount();
@@ -163,7 +165,10 @@ export class StateServer {
         this.#pid = pid;
         return { pid, initialized, adopted: true };
       }
-      if (this.running()) throw new Error(`the state server in ${this.dir} (pid ${found.pid}) neither became ready nor stopped: ${this.#logTail()}`);
+      if (this.running()) {
+        const server = `the state server in ${this.dir} (pid ${found.pid})`;
+        throw new Error(`${server} neither became ready nor stopped: ${this.#logTail()}`);
+      }
     }
     const pid = await this.#spawn(account);
     this.#pid = pid;
@@ -188,8 +193,12 @@ export class StateServer {
     const found = this.running();
     if (!found) return undefined;
     const account = serverAccount();
-    const result = await run(join(this.#binDir, 'pg_ctl'), ['stop', '-D', this.dir, '-m', 'fast', '-w', '-t', '60'], account, this.dir);
-    if (result.code !== 0 && this.running()) throw new Error(`the state server in ${this.dir} did not stop: ${result.output.trim()}`);
+    const pgCtl = join(this.#binDir, 'pg_ctl');
+    const args = ['stop', '-D', this.dir, '-m', 'fast', '-w', '-t', '60'];
+    const result = await runHost(pgCtl, args, asServer({ account, cwd: this.dir }));
+    if (result.code !== 0 && this.running()) {
+      throw new Error(`the state server in ${this.dir} did not stop: ${result.output.trim()}`);
+    }
     // pg_ctl returns once postmaster.pid is gone; the process exits a moment later.
     const deadline = Date.now() + 10_000;
     while (processAlive(found.pid) && Date.now() < deadline) await sleep(20);
@@ -227,12 +236,9 @@ export class StateServer {
     rmSync(fresh, { recursive: true, force: true });
     mkdirSync(fresh, { mode: 0o700 });
     chownSync(fresh, account.uid, account.gid);
-    const result = await run(
-      join(this.#binDir, 'initdb'),
-      ['-D', fresh, '-U', 'postgres', '-E', 'UTF8', '--locale=C.UTF-8', '--auth-local=trust', '--auth-host=reject', '--no-instructions'],
-      account,
-      fresh,
-    );
+    const args = ['-D', fresh, '-U', 'postgres', '-E', 'UTF8', '--locale=C.UTF-8'];
+    args.push('--auth-local=trust', '--auth-host=reject', '--no-instructions');
+    const result = await runHost(join(this.#binDir, 'initdb'), args, asServer({ account, cwd: fresh }));
     if (result.code !== 0) {
       rmSync(fresh, { recursive: true, force: true });
       throw new Error(`initdb of the state server in ${this.dir} failed: ${result.output.trim()}`);
@@ -243,9 +249,14 @@ export class StateServer {
   /** A folder platd would not run: someone else's, corrupt, or another version. Nothing is changed. */
   #check(account: Account): void {
     const stat = statSync(this.dir);
-    if (!stat.isDirectory()) throw new Error(`${this.dir} is not a folder; move it away so platd can make its state server there`);
+    if (!stat.isDirectory()) {
+      throw new Error(`${this.dir} is not a folder; move it away so platd can make its state server there`);
+    }
     if (stat.uid !== account.uid) {
-      throw new Error(`${this.dir} belongs to ${accountName(stat.uid)}, not ${account.name}, who runs Plat's state server; nothing was changed (chown -R ${account.name} it if it is Plat's)`);
+      throw new Error(
+        `${this.dir} belongs to ${accountName(stat.uid)}, not ${account.name}, who runs Plat's state server; ` +
+          `nothing was changed (chown -R ${account.name} it if it is Plat's)`,
+      );
     }
     let version = '';
     try {
@@ -256,7 +267,9 @@ export class StateServer {
     const complete = ['global/pg_control', 'base', 'pg_wal'].every((part) => existsSync(join(this.dir, part)));
     if (version !== '15' || !complete) {
       throw new Error(
-        `${this.dir} is not a complete PostgreSQL 15 data folder (${version ? `PG_VERSION ${version}` : 'no PG_VERSION'}${complete ? '' : ', files missing'}); nothing was changed. Restore it from a backup, or move it away to start with an empty state`,
+        `${this.dir} is not a complete PostgreSQL 15 data folder ` +
+          `(${version ? `PG_VERSION ${version}` : 'no PG_VERSION'}${complete ? '' : ', files missing'}); ` +
+          'nothing was changed. Restore it from a backup, or move it away to start with an empty state',
       );
     }
   }
@@ -265,7 +278,9 @@ export class StateServer {
   #checkOwnServer(found: PostmasterPid): void {
     if (found.dataDir !== this.dir || found.socketDir !== this.dir || found.listenAddresses !== '') {
       throw new Error(
-        `${this.dir} is in use by a PostgreSQL server (pid ${found.pid}) that platd did not start (socket in ${found.socketDir || 'none'}, listening on ${found.listenAddresses || 'no TCP address'}); nothing was changed. Stop it first`,
+        `${this.dir} is in use by a PostgreSQL server (pid ${found.pid}) that platd did not start ` +
+          `(socket in ${found.socketDir || 'none'}, listening on ${found.listenAddresses || 'no TCP address'}); ` +
+          'nothing was changed. Stop it first',
       );
     }
   }
@@ -285,7 +300,7 @@ export class StateServer {
         cwd: this.dir,
         uid: account.uid,
         gid: account.gid,
-        env: { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' },
+        env: SERVER_ENV,
         // Its own session: Ctrl-C on platd's terminal does not reach it.
         detached: true,
         stdio: ['ignore', logFd, logFd],
@@ -309,7 +324,8 @@ export class StateServer {
       if (found?.status === 'ready' && existsSync(this.socketPath)) return found.pid;
       await sleep(50);
     }
-    throw new Error(`the state server in ${this.dir} was not ready within ${READY_TIMEOUT_MS / 1000} s: ${this.#logTail()}`);
+    const seconds = READY_TIMEOUT_MS / 1000;
+    throw new Error(`the state server in ${this.dir} was not ready within ${seconds} s: ${this.#logTail()}`);
   }
 
   #logTail(): string {
@@ -331,8 +347,16 @@ function grantPassage(dataDir: string, account: Account): void {
   if (stat.uid !== account.uid && !(stat.mode & 0o001)) chmodSync(dataDir, (stat.mode & 0o7777) | 0o001);
   for (let above = dirname(dataDir); ; above = dirname(above)) {
     const parent = statSync(above);
-    const passable = parent.mode & 0o001 || (parent.uid === account.uid && parent.mode & 0o100) || (parent.gid === account.gid && parent.mode & 0o010);
-    if (!passable) throw new Error(`Plat's state server (user ${account.name}) cannot reach ${dataDir}: ${above} is not traversable; chmod o+x it or choose another PLAT_DATA_DIR`);
+    const passable =
+      parent.mode & 0o001 ||
+      (parent.uid === account.uid && parent.mode & 0o100) ||
+      (parent.gid === account.gid && parent.mode & 0o010);
+    if (!passable) {
+      throw new Error(
+        `Plat's state server (user ${account.name}) cannot reach ${dataDir}: ${above} is not traversable; ` +
+          'chmod o+x it or choose another PLAT_DATA_DIR',
+      );
+    }
     if (above === dirname(above)) return;
   }
 }

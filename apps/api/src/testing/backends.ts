@@ -4,12 +4,11 @@
  * this machine's PostgreSQL server named by a URL (each run in its own
  * database, dropped afterwards).
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import postgres from 'postgres';
 import { openDatabase, type Database } from '../store/database.js';
+import { createScratchDatabase } from '../store/scratch-database.js';
 import { StateServer } from '../store/state-server.js';
 
 const SERVER = process.env.PLAT_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -43,18 +42,13 @@ export const backends: Backend[] = [
   {
     name: 'PostgreSQL server',
     async open() {
-      const name = `plat_test_${randomBytes(4).toString('hex')}`;
-      const admin = postgres(SERVER, { max: 1, onnotice: () => {} });
-      await admin.unsafe(`create database ${name}`);
-      const url = new URL(SERVER);
-      url.pathname = `/${name}`;
-      const database = await openDatabase({ databaseUrl: url.toString(), dataDir: tmpdir() });
+      const scratch = await createScratchDatabase(SERVER);
+      const database = await openDatabase({ databaseUrl: scratch.url, dataDir: tmpdir() });
       return {
         database,
         dispose: async () => {
           await database.close();
-          await admin.unsafe(`drop database if exists ${name} with (force)`);
-          await admin.end();
+          await scratch.drop();
         },
       };
     },

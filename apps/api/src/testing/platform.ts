@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import type { FastifyInstance } from 'fastify';
 import { ImageBuilder } from '@plat/builder';
+import { instanceFilter } from '@plat/core';
 import { ensureAdminToken } from '../admin-token.js';
 import { HostFirewall } from '../controller/host-firewall.js';
 import { settingsFromEnv, type Settings } from '../config.js';
@@ -41,7 +42,7 @@ export function freePort(): Promise<number> {
 
 export async function removeInstance(instance: string): Promise<void> {
   const docker = new Docker();
-  const filters = { label: [`plat.instance=${instance}`] };
+  const filters = { label: [instanceFilter(instance)] };
   for (const c of await docker.listContainers({ all: true, filters })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
   for (const v of (await docker.listVolumes({ filters })).Volumes ?? []) await docker.getVolume(v.Name).remove().catch(() => {});
   for (const n of await docker.listNetworks({ filters })) await docker.getNetwork(n.Id).remove().catch(() => {});

@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runHost } from '@plat/core/host-process';
 
 /** The hooks every app repo runs, by core.hooksPath: nothing is copied into repos. */
 export const HOOKS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../hooks');
@@ -10,16 +10,11 @@ export function repoPath(reposDir: string, app: string): string {
   return join(reposDir, `${app}.git`);
 }
 
-export function runGit(args: string[], options: { cwd?: string } = {}): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn('git', args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk) => (out += chunk));
-    child.stderr.on('data', (chunk) => (err += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolvePromise(out) : reject(new Error(`git ${args[0]} failed: ${err.trim()}`))));
-  });
+/** Runs git to its end and resolves with what it printed; rejects with its stderr when it fails. */
+export async function runGit(args: string[], options: { cwd?: string } = {}): Promise<string> {
+  const result = await runHost('git', args, options);
+  if (result.code !== 0) throw new Error(`git ${args[0]} failed: ${result.stderr.trim()}`);
+  return result.stdout;
 }
 
 /**
@@ -52,7 +47,8 @@ export function removeRepository(reposDir: string, app: string): void {
 /** The commit a branch of the app's repository points at, or undefined when it has none. */
 export async function branchHead(reposDir: string, app: string, ref: string): Promise<string | undefined> {
   try {
-    return (await runGit(['--git-dir', repoPath(reposDir, app), 'rev-parse', '--verify', '--quiet', `${ref}^{commit}`])).trim() || undefined;
+    const args = ['--git-dir', repoPath(reposDir, app), 'rev-parse', '--verify', '--quiet', `${ref}^{commit}`];
+    return (await runGit(args)).trim() || undefined;
   } catch {
     return undefined;
   }

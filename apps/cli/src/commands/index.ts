@@ -49,45 +49,84 @@ export function registerCommands(program: Command, context: CommandContext): voi
     .action((o) => login(o, context));
   command('logout', 'forget the stored credentials').action((o) => logout(o, context));
   command('whoami', 'show the logged-in user').action((o) => whoami(o, context));
-  command('status', "show the platform's health").option(...JSON_FLAG).action((o) => status(o, context));
-  command('admin:disk', 'show what Plat holds on disk per app: images, volumes, repo, backups, logs (admins only)', 'plat admin:disk', 'plat admin:disk --json')
+  command('status', "show the platform's health")
+    .option(...JSON_FLAG)
+    .action((o) => status(o, context));
+  command(
+    'admin:disk',
+    'show what Plat holds on disk per app: images, volumes, repo, backups, logs (admins only)',
+    'plat admin:disk',
+    'plat admin:disk --json',
+  )
     .option(...JSON_FLAG)
     .action((o) => showDisk(o, context));
-  command('admin:backup [file]', "save the state (a pg_dump of platd's database and the admin token) to a file (admins only)", 'plat admin:backup plat-state.tar').action((f) =>
-    backupState(f, context),
-  );
-  command('admin:restore <file>', 'load a state backup into a freshly started Plat with no apps (admins only)', 'plat admin:restore plat-state.tar').action((f) =>
-    restoreState(f, context),
-  );
+  command(
+    'admin:backup [file]',
+    "save the state (a pg_dump of platd's database and the admin token) to a file (admins only)",
+    'plat admin:backup plat-state.tar',
+  ).action((f) => backupState(f, context));
+  command(
+    'admin:restore <file>',
+    'load a state backup into a freshly started Plat with no apps (admins only)',
+    'plat admin:restore plat-state.tar',
+  ).action((f) => restoreState(f, context));
 
-  command('apps', 'list your apps').option(...JSON_FLAG).action((o) => listApps(o, context));
-  command('apps:create [name]', 'create an app (a name is generated when omitted) and add the "platform" git remote here', 'plat apps:create hello', 'git push platform main')
+  command('apps', 'list your apps')
+    .option(...JSON_FLAG)
+    .action((o) => listApps(o, context));
+  command(
+    'apps:create [name]',
+    'create an app (a name is generated when omitted) and add the "platform" git remote here',
+    'plat apps:create hello',
+    'git push platform main',
+  )
     .option(...JSON_FLAG)
     .option('--no-remote', 'do not add a git remote')
     .action((name, o) => createApp(name, o, context));
-  command('apps:info', 'show an app').option(...APP).option(...JSON_FLAG).action((o) => appInfo(o, context));
+  command('apps:info', 'show an app')
+    .option(...APP)
+    .option(...JSON_FLAG)
+    .action((o) => appInfo(o, context));
   command('apps:rename <newname>', 'rename an app (its URL and git remote change)', 'plat apps:rename shop -a store')
     .option(...APP)
     .action((newName, o) => renameApp(newName, o, context));
-  command('apps:destroy', 'permanently destroy an app, its dynos, releases and add-ons', 'plat apps:destroy -a hello --confirm hello')
+  command(
+    'apps:destroy',
+    'permanently destroy an app, its dynos, releases and add-ons',
+    'plat apps:destroy -a hello --confirm hello',
+  )
     .option(...APP)
     .option('--confirm <name>', "the app's name, to confirm")
     .action((o) => destroyApp(o, context));
-  command('open', "print the app's URL").option(...APP).action((o) => openApp(o, context));
-  command('git:remote', 'add the "platform" git remote for an app here', 'plat git:remote -a hello').option(...APP).action((o) => gitRemote(o, context));
+  command('open', "print the app's URL")
+    .option(...APP)
+    .action((o) => openApp(o, context));
+  command('git:remote', 'add the "platform" git remote for an app here', 'plat git:remote -a hello')
+    .option(...APP)
+    .action((o) => gitRemote(o, context));
 
-  command('buildpacks', "show the app's buildpack").option(...APP).action((o) => showBuildpack(o, context));
-  command('buildpacks:set <name>', 'use this buildpack instead of detection: dockerfile, python, node, static or procfile', 'plat buildpacks:set static')
+  command('buildpacks', "show the app's buildpack")
+    .option(...APP)
+    .action((o) => showBuildpack(o, context));
+  command(
+    'buildpacks:set <name>',
+    'use this buildpack instead of detection: dockerfile, python, node, static or procfile',
+    'plat buildpacks:set static',
+  )
     .option(...APP)
     .action((n, o) => setBuildpack(n, o, context));
-  command('buildpacks:clear', 'go back to detecting the buildpack').option(...APP).action((o) => setBuildpack(null, o, context));
+  command('buildpacks:clear', 'go back to detecting the buildpack')
+    .option(...APP)
+    .action((o) => setBuildpack(null, o, context));
 
   command('config', 'show config vars', 'plat config', 'plat config --shell > .env')
     .option(...APP)
     .option(...JSON_FLAG)
     .option('-s, --shell', 'output as KEY=value lines for a shell or .env file')
     .action((o) => showConfig(o, context));
-  command('config:get <key>', 'print one config var').option(...APP).action((key, o) => getConfig(key, o, context));
+  command('config:get <key>', 'print one config var')
+    .option(...APP)
+    .action((key, o) => getConfig(key, o, context));
   command('config:set <pairs...>', 'set config vars (makes a release)', 'plat config:set SECRET_KEY=s3cret DEBUG=0')
     .option(...APP)
     .action((pairs, o) => setConfig(pairs, o, context));
@@ -95,27 +134,63 @@ export function registerCommands(program: Command, context: CommandContext): voi
     .option(...APP)
     .action((keys, o) => unsetConfig(keys, o, context));
 
-  command('releases', 'list releases').option(...APP).option(...JSON_FLAG).action((o) => listReleases(o, context));
-  command('releases:info <version>', 'show one release', 'plat releases:info v3').option(...APP).option(...JSON_FLAG).action((v, o) => releaseInfo(v, o, context));
-  command('rollback [version]', "roll back to a release's code and config (default: the previous release)", 'plat rollback', 'plat rollback v3')
+  command('releases', 'list releases')
+    .option(...APP)
+    .option(...JSON_FLAG)
+    .action((o) => listReleases(o, context));
+  command('releases:info <version>', 'show one release', 'plat releases:info v3')
+    .option(...APP)
+    .option(...JSON_FLAG)
+    .action((v, o) => releaseInfo(v, o, context));
+  command(
+    'rollback [version]',
+    "roll back to a release's code and config (default: the previous release)",
+    'plat rollback',
+    'plat rollback v3',
+  )
     .option(...APP)
     .action((v, o) => rollback(v, o, context));
-  command('builds', 'list builds').option(...APP).option(...JSON_FLAG).action((o) => listBuilds(o, context));
-  command('builds:output [id]', "print a build's output (default: the latest)").option(...APP).action((id, o) => buildOutput(id, o, context));
+  command('builds', 'list builds')
+    .option(...APP)
+    .option(...JSON_FLAG)
+    .action((o) => listBuilds(o, context));
+  command('builds:output [id]', "print a build's output (default: the latest)")
+    .option(...APP)
+    .action((id, o) => buildOutput(id, o, context));
 
-  command('ps', 'list dynos').option(...APP).option(...JSON_FLAG).action((o) => listDynos(o, context));
-  command('ps:restart [target]', 'restart all dynos, a process type, or one dyno', 'plat ps:restart', 'plat ps:restart web', 'plat ps:restart web.2')
+  command('ps', 'list dynos')
+    .option(...APP)
+    .option(...JSON_FLAG)
+    .action((o) => listDynos(o, context));
+  command(
+    'ps:restart [target]',
+    'restart all dynos, a process type, or one dyno',
+    'plat ps:restart',
+    'plat ps:restart web',
+    'plat ps:restart web.2',
+  )
     .option(...APP)
     .action((target, o) => restartDynos(target, o, context));
   command('ps:stop <target>', 'stop a process type or one dyno (the formation starts fresh ones)', 'plat ps:stop web.1')
     .option(...APP)
     .action((target, o) => stopDynos(target, o, context));
-  command('scale [changes...]', 'scale process types; no arguments shows the formation', 'plat scale web=3 worker=1', 'plat scale web=2:performance')
+  command(
+    'scale [changes...]',
+    'scale process types; no arguments shows the formation',
+    'plat scale web=3 worker=1',
+    'plat scale web=2:performance',
+  )
     .option(...APP)
     .option(...JSON_FLAG)
     .action((changes: string[], o) => (changes.length ? scale(changes, o, context) : showFormation(o, context)));
 
-  command('logs', "show the app's logs: dynos, router, builds and platform events", 'plat logs --tail', 'plat logs -n 500 --dyno web.1', 'plat logs --source router')
+  command(
+    'logs',
+    "show the app's logs: dynos, router, builds and platform events",
+    'plat logs --tail',
+    'plat logs -n 500 --dyno web.1',
+    'plat logs --source router',
+  )
     .option(...APP)
     .option('-n, --num <lines>', 'how many recent lines (default 100)')
     .option('-t, --tail', 'keep following new lines (Ctrl-C stops)')
@@ -123,45 +198,100 @@ export function registerCommands(program: Command, context: CommandContext): voi
     .option('-s, --source <source>', 'only app, router, build or plat lines')
     .action((o) => showLogs(o, context));
 
-  command('run', 'run a command in a one-off dyno attached to this terminal; exits with its exit code', 'plat run python manage.py shell', 'plat run -a hello -- ls -la')
+  command(
+    'run',
+    'run a command in a one-off dyno attached to this terminal; exits with its exit code',
+    'plat run python manage.py shell',
+    'plat run -a hello -- ls -la',
+  )
     .argument('<command...>')
     .option(...APP)
     .passThroughOptions()
     .action((words: string[], o) => runAttached(words, o, context));
-  command('run:detached', 'run a command in a one-off dyno in the background; its output goes to plat logs', 'plat run:detached python manage.py clearsessions')
+  command(
+    'run:detached',
+    'run a command in a one-off dyno in the background; its output goes to plat logs',
+    'plat run:detached python manage.py clearsessions',
+  )
     .argument('<command...>')
     .option(...APP)
     .passThroughOptions()
     .action((words: string[], o) => runDetached(words, o, context));
 
-  command('domains', 'list domains').option(...APP).option(...JSON_FLAG).action((o) => listDomains(o, context));
+  command('domains', 'list domains')
+    .option(...APP)
+    .option(...JSON_FLAG)
+    .action((o) => listDomains(o, context));
   command('domains:add <hostname>', 'route a custom domain to the app', 'plat domains:add www.example.com')
     .option(...APP)
     .option(...JSON_FLAG)
     .action((h, o) => addDomain(h, o, context));
-  command('domains:remove <hostname>', 'stop routing a custom domain').option(...APP).action((h, o) => removeDomain(h, o, context));
+  command('domains:remove <hostname>', 'stop routing a custom domain')
+    .option(...APP)
+    .action((h, o) => removeDomain(h, o, context));
 
-  command('maintenance', 'show whether maintenance mode is on').option(...APP).action((o) => showMaintenance(o, context));
-  command('maintenance:on', 'answer every request with a maintenance page').option(...APP).action((o) => setMaintenance(true, o, context));
-  command('maintenance:off', 'serve the app again').option(...APP).action((o) => setMaintenance(false, o, context));
+  command('maintenance', 'show whether maintenance mode is on')
+    .option(...APP)
+    .action((o) => showMaintenance(o, context));
+  command('maintenance:on', 'answer every request with a maintenance page')
+    .option(...APP)
+    .action((o) => setMaintenance(true, o, context));
+  command('maintenance:off', 'serve the app again')
+    .option(...APP)
+    .action((o) => setMaintenance(false, o, context));
 
-  command('addons', "list the app's add-ons").option(...APP).option(...JSON_FLAG).action((o) => listAddons(o, context));
-  command('addons:create <plan>', 'provision an add-on and attach it: postgres[:hobby|standard], redis[:mini|premium], scheduler', 'plat addons:create postgres', 'plat addons:create postgres --as ANALYTICS_DATABASE')
+  command('addons', "list the app's add-ons")
+    .option(...APP)
+    .option(...JSON_FLAG)
+    .action((o) => listAddons(o, context));
+  command(
+    'addons:create <plan>',
+    'provision an add-on and attach it: postgres[:hobby|standard], redis[:mini|premium], scheduler',
+    'plat addons:create postgres',
+    'plat addons:create postgres --as ANALYTICS_DATABASE',
+  )
     .option(...APP)
     .option('--as <name>', 'attachment name: ANALYTICS_DATABASE sets ANALYTICS_DATABASE_URL')
     .option(...JSON_FLAG)
     .action((plan, o) => createAddon(plan, o, context));
-  command('addons:info <addon>', 'show an add-on').option(...APP).option(...JSON_FLAG).action((n, o) => addonInfo(n, o, context));
-  command('addons:destroy <addon>', 'detach and destroy an add-on and its data', 'plat addons:destroy postgres-calm-1234 --confirm postgres-calm-1234')
+  command('addons:info <addon>', 'show an add-on')
+    .option(...APP)
+    .option(...JSON_FLAG)
+    .action((n, o) => addonInfo(n, o, context));
+  command(
+    'addons:destroy <addon>',
+    'detach and destroy an add-on and its data',
+    'plat addons:destroy postgres-calm-1234 --confirm postgres-calm-1234',
+  )
     .option(...APP)
     .option('--confirm <name>', "the add-on's name, to confirm")
     .action((n, o) => destroyAddon(n, o, context));
 
-  command('pg:info [addon]', 'show a postgres add-on (default: the DATABASE_URL one)').option(...APP).option(...JSON_FLAG).action((a, o) => pgInfo(a, o, context));
-  command('pg:psql [addon]', 'open psql on a postgres add-on (default: the DATABASE_URL one)', 'plat pg:psql', 'echo "select 1" | plat pg:psql').option(...APP).action((a, o) => psql(a, o, context));
-  command('pg:backups', "list the app's database backups").option(...APP).option(...JSON_FLAG).action((o) => listBackups(o, context));
-  command('pg:backups:capture [addon]', 'capture a backup (pg_dump) of a postgres add-on').option(...APP).option(...JSON_FLAG).action((a, o) => captureBackup(a, o, context));
-  command('pg:backups:restore <backup> [addon]', "restore a backup into a postgres add-on, replacing its data", 'plat pg:backups:restore b001 postgres-calm-1234 --confirm hello')
+  command('pg:info [addon]', 'show a postgres add-on (default: the DATABASE_URL one)')
+    .option(...APP)
+    .option(...JSON_FLAG)
+    .action((a, o) => pgInfo(a, o, context));
+  command(
+    'pg:psql [addon]',
+    'open psql on a postgres add-on (default: the DATABASE_URL one)',
+    'plat pg:psql',
+    'echo "select 1" | plat pg:psql',
+  )
+    .option(...APP)
+    .action((a, o) => psql(a, o, context));
+  command('pg:backups', "list the app's database backups")
+    .option(...APP)
+    .option(...JSON_FLAG)
+    .action((o) => listBackups(o, context));
+  command('pg:backups:capture [addon]', 'capture a backup (pg_dump) of a postgres add-on')
+    .option(...APP)
+    .option(...JSON_FLAG)
+    .action((a, o) => captureBackup(a, o, context));
+  command(
+    'pg:backups:restore <backup> [addon]',
+    'restore a backup into a postgres add-on, replacing its data',
+    'plat pg:backups:restore b001 postgres-calm-1234 --confirm hello',
+  )
     .option(...APP)
     .option('--confirm <app>', "the app's name, to confirm")
     .action((b, a, o) => restoreBackup(b, a, o, context));
@@ -170,33 +300,71 @@ export function registerCommands(program: Command, context: CommandContext): voi
     .option('--at <hour>', 'hour of the day, UTC (default 2)')
     .action((a, o) => scheduleBackups(a, o, context));
 
-  command('scheduler', "list the app's scheduled jobs").option(...APP).option(...JSON_FLAG).action((o) => listJobs(o, context));
-  command('scheduler:add <schedule> <command>', 'run a command in a one-off dyno on a cron schedule (UTC); needs the scheduler add-on', 'plat addons:create scheduler', 'plat scheduler:add "*/10 * * * *" "python task.py"')
+  command('scheduler', "list the app's scheduled jobs")
+    .option(...APP)
+    .option(...JSON_FLAG)
+    .action((o) => listJobs(o, context));
+  command(
+    'scheduler:add <schedule> <command>',
+    'run a command in a one-off dyno on a cron schedule (UTC); needs the scheduler add-on',
+    'plat addons:create scheduler',
+    'plat scheduler:add "*/10 * * * *" "python task.py"',
+  )
     .option(...APP)
     .option(...JSON_FLAG)
     .action((schedule, cmd, o) => addJob(schedule, cmd, o, context));
-  command('scheduler:remove <id>', 'remove a scheduled job').option(...APP).action((id, o) => removeJob(id, o, context));
+  command('scheduler:remove <id>', 'remove a scheduled job')
+    .option(...APP)
+    .action((id, o) => removeJob(id, o, context));
 
-  command('access', 'list who can use the app').option(...APP).option(...JSON_FLAG).action((o) => listAccess(o, context));
-  command('access:add <email>', 'give a user access to the app', 'plat access:add dev@example.com').option(...APP).action((e, o) => addAccess(e, o, context));
-  command('access:remove <email>', "remove a user's access").option(...APP).action((e, o) => removeAccess(e, o, context));
+  command('access', 'list who can use the app')
+    .option(...APP)
+    .option(...JSON_FLAG)
+    .action((o) => listAccess(o, context));
+  command('access:add <email>', 'give a user access to the app', 'plat access:add dev@example.com')
+    .option(...APP)
+    .action((e, o) => addAccess(e, o, context));
+  command('access:remove <email>', "remove a user's access")
+    .option(...APP)
+    .action((e, o) => removeAccess(e, o, context));
 
-  command('tokens', 'list your API tokens').option(...JSON_FLAG).action((o) => listTokens(o, context));
-  command('tokens:create', 'create an API token (shown once)', 'plat tokens:create --description ci', 'plat tokens:create --description deploy --expires-in 30d')
+  command('tokens', 'list your API tokens')
+    .option(...JSON_FLAG)
+    .action((o) => listTokens(o, context));
+  command(
+    'tokens:create',
+    'create an API token (shown once)',
+    'plat tokens:create --description ci',
+    'plat tokens:create --description deploy --expires-in 30d',
+  )
     .option('--description <text>', 'what the token is for')
     .option('--expires-in <duration>', 'stop working after this long: 90s, 15m, 12h, 30d')
     .option(...JSON_FLAG)
     .action((o) => createToken(o, context));
-  command('tokens:revoke <id>', "revoke an API token (admins: anyone's)").action((id, o) => revokeToken(id, o, context));
+  command('tokens:revoke <id>', "revoke an API token (admins: anyone's)").action((id, o) =>
+    revokeToken(id, o, context),
+  );
 
-  command('users', 'list users (admins only)').option(...JSON_FLAG).action((o) => listUsers(o, context));
-  command('users:create <email>', 'add a user and print their first token (admins only)', 'plat users:create dev@example.com')
+  command('users', 'list users (admins only)')
+    .option(...JSON_FLAG)
+    .action((o) => listUsers(o, context));
+  command(
+    'users:create <email>',
+    'add a user and print their first token (admins only)',
+    'plat users:create dev@example.com',
+  )
     .option('--admin', 'make the user an admin')
     .option(...JSON_FLAG)
     .action((e, o) => createUser(e, o, context));
-  command('users:disable <email>', "disable a user: their tokens stop working at once, git pushes included (admins only)", 'plat users:disable dev@example.com').action((e) =>
-    setUserDisabled(e, true, context),
+  command(
+    'users:disable <email>',
+    'disable a user: their tokens stop working at once, git pushes included (admins only)',
+    'plat users:disable dev@example.com',
+  ).action((e) => setUserDisabled(e, true, context));
+  command('users:enable <email>', 'enable a disabled user again (admins only)').action((e) =>
+    setUserDisabled(e, false, context),
   );
-  command('users:enable <email>', 'enable a disabled user again (admins only)').action((e) => setUserDisabled(e, false, context));
-  command('users:tokens <email>', "list a user's tokens, to revoke one with plat tokens:revoke ID (admins only)").option(...JSON_FLAG).action((e, o) => listUserTokens(e, o, context));
+  command('users:tokens <email>', "list a user's tokens, to revoke one with plat tokens:revoke ID (admins only)")
+    .option(...JSON_FLAG)
+    .action((e, o) => listUserTokens(e, o, context));
 }

@@ -1,4 +1,3 @@
-import { PlatClient } from '@plat/client';
 import { PlatError } from '@plat/core';
 import type { CommandContext } from '../context.js';
 import { removeCredentials, saveCredentials } from '../credentials.js';
@@ -6,14 +5,19 @@ import { removeCredentials, saveCredentials } from '../credentials.js';
 export async function login(options: { apiUrl?: string; token?: string }, context: CommandContext): Promise<void> {
   const apiUrl = options.apiUrl ?? context.env.PLAT_API_URL;
   const token = options.token ?? context.env.PLAT_TOKEN;
-  if (!apiUrl) throw new PlatError('invalid_params', 'Missing API URL: plat login --api-url http://HOST:PORT --token TOKEN');
-  if (!token) throw new PlatError('invalid_params', `Missing token: plat login --api-url ${apiUrl} --token TOKEN (platd printed it at start)`);
+  if (!apiUrl)
+    throw new PlatError('invalid_params', 'Missing API URL: plat login --api-url http://HOST:PORT --token TOKEN');
+  if (!token)
+    throw new PlatError(
+      'invalid_params',
+      `Missing token: plat login --api-url ${apiUrl} --token TOKEN (platd printed it at start)`,
+    );
   try {
     new URL(apiUrl);
   } catch {
     throw new PlatError('invalid_params', `Not a URL: ${apiUrl}`);
   }
-  const account = await new PlatClient({ apiUrl, token }).whoami();
+  const account = await context.client({ apiUrl, token }).account.get();
   const path = saveCredentials({ apiUrl: apiUrl.replace(/\/+$/, ''), token }, context.env);
   context.output.out(`Logged in as ${account.user} at ${apiUrl} (credentials in ${path})`);
 }
@@ -24,6 +28,6 @@ export async function logout(_options: object, context: CommandContext): Promise
 }
 
 export async function whoami(_options: object, context: CommandContext): Promise<void> {
-  const account = await context.client().whoami();
+  const account = await context.client().account.get();
   context.output.out(account.user);
 }

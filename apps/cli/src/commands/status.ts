@@ -6,7 +6,9 @@ export async function status(options: { json?: boolean }, context: CommandContex
   const health = await context.client().status();
   emit(context.output, options.json, health, () => [
     `Plat at ${context.client().apiUrl}: ${health.status}`,
-    ...keyValues(Object.entries(health.checks).map(([name, check]) => [name, `${check.ok ? 'ok' : 'FAILING'}: ${check.detail}`])),
+    ...keyValues(
+      Object.entries(health.checks).map(([name, check]) => [name, `${check.ok ? 'ok' : 'FAILING'}: ${check.detail}`]),
+    ),
   ]);
   if (health.status !== 'ok') process.exitCode = 1;
 }

@@ -1,10 +1,17 @@
-import type { FastifyPluginAsync } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
-import { PlatError } from '@plat/core';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import {
+  AccountSchema,
+  PlatError,
+  TokenCreateSchema,
+  TokenCreatedSchema,
+  TokenParamsSchema,
+  TokenSchema,
+} from '@plat/core';
 import type { Platform } from '../../platform.js';
 import { tokenExpiry } from '../../services/users.js';
 import { createTokenRow, listTokens, revokeToken, type TokenRow } from '../../store/users.js';
-import { Account, errors, Token, TokenCreate, TokenCreated } from '../schemas.js';
+import { errors } from '../error-responses.js';
 
 export const presentToken = (token: TokenRow) => ({
   id: token.id,
@@ -14,15 +21,24 @@ export const presentToken = (token: TokenRow) => ({
   expires_at: token.expires_at?.toISOString() ?? null,
 });
 
-export const accountRoutes: FastifyPluginAsync<{ platform: Platform }> = async (app, { platform }) => {
+export const accountRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = async (app, { platform }) => {
   const { sql } = platform;
-  app.get('/v1/account', { schema: { tags: ['account'], summary: 'Who the token belongs to', response: { 200: Account } } }, async (request) => ({
-    user: request.user!.email,
-    admin: request.user!.admin,
-  }));
+  app.get(
+    '/v1/account',
+    { schema: { tags: ['account'], summary: 'Who the token belongs to', response: { 200: AccountSchema } } },
+    async (request) => ({ user: request.user!.email, admin: request.user!.admin }),
+  );
 
-  app.get('/v1/account/tokens', { schema: { tags: ['tokens'], summary: 'Your tokens (never their secrets)', response: { 200: Type.Array(Token) } } }, async (request) =>
-    (await listTokens(sql, request.user!.id)).map(presentToken),
+  app.get(
+    '/v1/account/tokens',
+    {
+      schema: {
+        tags: ['tokens'],
+        summary: 'Your tokens (never their secrets)',
+        response: { 200: Type.Array(TokenSchema) },
+      },
+    },
+    async (request) => (await listTokens(sql, request.user!.id)).map(presentToken),
   );
 
   app.post(
@@ -30,15 +46,20 @@ export const accountRoutes: FastifyPluginAsync<{ platform: Platform }> = async (
     {
       schema: {
         tags: ['tokens'],
-        summary: 'Create a token, optionally expiring (expires_in seconds, or expires_at); its secret is shown only in this response',
-        body: TokenCreate,
-        response: { 201: TokenCreated, ...errors(422) },
+        summary:
+          'Create a token, optionally expiring (expires_in seconds, or expires_at); ' +
+          'its secret is shown only in this response',
+        body: TokenCreateSchema,
+        response: { 201: TokenCreatedSchema, ...errors(422) },
       },
     },
     async (request, reply) => {
-      const body = (request.body ?? {}) as Static<typeof TokenCreate>;
+      const { body } = request;
       const expiry = tokenExpiry(body);
-      const token = await createTokenRow(sql, request.user!.id, { description: body.description ?? '', ...(expiry ? { expiry } : {}) });
+      const token = await createTokenRow(sql, request.user!.id, {
+        description: body.description ?? '',
+        ...(expiry ? { expiry } : {}),
+      });
       return reply.code(201).send({ ...presentToken(token), token: token.token });
     },
   );
@@ -49,14 +70,16 @@ export const accountRoutes: FastifyPluginAsync<{ platform: Platform }> = async (
       schema: {
         tags: ['tokens'],
         summary: "Revoke a token: one of yours, or (admins) anyone's",
-        params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
+        params: TokenParamsSchema,
         response: { 204: Type.Null(), ...errors(404) },
       },
     },
     async (request, reply) => {
-      const { id } = request.params as { id: string };
-      if (!(await revokeToken(sql, request.user!.id, id, { anyUser: request.user!.admin }))) throw new PlatError('not_found', `Couldn't find token ${id}.`);
-      return reply.code(204).send();
+      const { id } = request.params;
+      if (!(await revokeToken(sql, request.user!.id, id, { anyUser: request.user!.admin }))) {
+        throw new PlatError('not_found', `Couldn't find token ${id}.`);
+      }
+      return reply.code(204).send(null);
     },
   );
 };

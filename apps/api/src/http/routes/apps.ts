@@ -1,47 +1,77 @@
-import type { FastifyPluginAsync } from 'fastify';
-import type { Static } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { appForUser } from '../../auth/access.js';
+import { AppCreateSchema, AppDestroyQuerySchema, AppParamsSchema, AppSchema, AppUpdateSchema } from '@plat/core';
 import type { Platform } from '../../platform.js';
-import { appsOf, createApp, destroyApp, presentApp, renameAppTo, setAppBuildpack, setAppMaintenance } from '../../services/apps.js';
-import { App, AppCreate, AppDestroyQuery, AppParams, AppUpdate, errors } from '../schemas.js';
+import {
+  appsOf,
+  createApp,
+  destroyApp,
+  presentApp,
+  renameAppTo,
+  setAppBuildpack,
+  setAppMaintenance,
+} from '../../services/apps.js';
+import { errors } from '../error-responses.js';
 
-export const appRoutes: FastifyPluginAsync<{ platform: Platform }> = async (app, { platform }) => {
+export const appRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = async (app, { platform }) => {
   const host = (headers: { host?: string }) => headers.host ?? `127.0.0.1:${platform.settings.apiPort}`;
 
   app.post(
     '/v1/apps',
-    { schema: { tags: ['apps'], summary: 'Create an app', body: AppCreate, response: { 201: App, ...errors(403, 409, 422) } } },
+    {
+      schema: {
+        tags: ['apps'],
+        summary: 'Create an app',
+        body: AppCreateSchema,
+        response: { 201: AppSchema, ...errors(403, 409, 422) },
+      },
+    },
     async (request, reply) => {
-      const { name } = (request.body ?? {}) as Static<typeof AppCreate>;
-      const created = await createApp(platform, request.user!, name);
+      const created = await createApp(platform, request.user!, request.body.name);
       return reply.code(201).send(presentApp(platform, created, host(request.headers)));
     },
   );
 
-  app.get('/v1/apps', { schema: { tags: ['apps'], summary: 'List your apps', response: { 200: Type.Array(App) } } }, async (request) => {
-    const apps = await appsOf(platform, request.user!);
-    return apps.map((row) => presentApp(platform, row, host(request.headers)));
-  });
+  app.get(
+    '/v1/apps',
+    { schema: { tags: ['apps'], summary: 'List your apps', response: { 200: Type.Array(AppSchema) } } },
+    async (request) => {
+      const apps = await appsOf(platform, request.user!);
+      return apps.map((row) => presentApp(platform, row, host(request.headers)));
+    },
+  );
 
   app.get(
     '/v1/apps/:app',
-    { schema: { tags: ['apps'], summary: 'App info', params: AppParams, response: { 200: App, ...errors(403, 404) } } },
-    async (request) => {
-      const { app: name } = request.params as Static<typeof AppParams>;
-      return presentApp(platform, await appForUser(platform.sql, request.user!, name), host(request.headers));
+    {
+      schema: {
+        tags: ['apps'],
+        summary: 'App info',
+        params: AppParamsSchema,
+        response: { 200: AppSchema, ...errors(403, 404) },
+      },
     },
+    async (request) => presentApp(platform, request.appRow, host(request.headers)),
   );
 
   app.patch(
     '/v1/apps/:app',
     {
-      schema: { tags: ['apps'], summary: 'Rename an app, switch maintenance mode, or choose its buildpack', params: AppParams, body: AppUpdate, response: { 200: App, ...errors(403, 404, 409, 422) } },
+      schema: {
+        tags: ['apps'],
+        summary: 'Rename an app, switch maintenance mode, or choose its buildpack',
+        params: AppParamsSchema,
+        body: AppUpdateSchema,
+        response: { 200: AppSchema, ...errors(403, 404, 409, 422) },
+      },
+      // Collaborators switch maintenance and buildpacks; only the owner (or an admin) renames.
+      config: {
+        access: (request) => ((request.body as { name?: string }).name === undefined ? 'collaborator' : 'owner'),
+      },
     },
     async (request) => {
-      const { app: name } = request.params as Static<typeof AppParams>;
-      const body = request.body as Static<typeof AppUpdate>;
-      let row = await appForUser(platform.sql, request.user!, name, body.name === undefined ? 'collaborator' : 'owner');
+      const { body } = request;
+      let row = request.appRow;
       if (body.maintenance !== undefined) row = await setAppMaintenance(platform, row, request.user!, body.maintenance);
       if (body.buildpack !== undefined) row = await setAppBuildpack(platform, row, request.user!, body.buildpack);
       if (body.name !== undefined) row = await renameAppTo(platform, row, request.user!, body.name);
@@ -56,17 +86,16 @@ export const appRoutes: FastifyPluginAsync<{ platform: Platform }> = async (app,
         tags: ['apps'],
         summary: 'Destroy an app, with its dynos, images, repository and add-ons',
         description: 'Requires ?confirm=<app name>.',
-        params: AppParams,
-        querystring: AppDestroyQuery,
+        params: AppParamsSchema,
+        querystring: AppDestroyQuerySchema,
         response: { 204: Type.Null(), ...errors(403, 404, 422) },
       },
+      // A destroy cut short is finished by destroying again.
+      config: { access: 'owner', whileDestroying: true },
     },
     async (request, reply) => {
-      const { app: name } = request.params as Static<typeof AppParams>;
-      const { confirm } = request.query as Static<typeof AppDestroyQuery>;
-      const row = await appForUser(platform.sql, request.user!, name, 'owner', { destroying: true });
-      await destroyApp(platform, row, request.user!, confirm);
-      return reply.code(204).send();
+      await destroyApp(platform, request.appRow, request.user!, request.query.confirm);
+      return reply.code(204).send(null);
     },
   );
 };

@@ -1,20 +1,22 @@
-import type { FastifyPluginAsync } from 'fastify';
-import type { Static } from '@sinclair/typebox';
-import { appForUser } from '../../auth/access.js';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { AppParamsSchema, ConfigVarsPatchSchema, ConfigVarsSchema } from '@plat/core';
 import type { Platform } from '../../platform.js';
 import { changeConfig } from '../../services/config-vars.js';
 import { configVars } from '../../store/apps.js';
-import { AppParams, ConfigVars, ConfigVarsPatch, errors } from '../schemas.js';
+import { errors } from '../error-responses.js';
 
-export const configVarRoutes: FastifyPluginAsync<{ platform: Platform }> = async (app, { platform }) => {
+export const configVarRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = async (app, { platform }) => {
   app.get(
     '/v1/apps/:app/config-vars',
-    { schema: { tags: ['config-vars'], summary: "The app's config vars", params: AppParams, response: { 200: ConfigVars, ...errors(403, 404) } } },
-    async (request) => {
-      const { app: name } = request.params as Static<typeof AppParams>;
-      const row = await appForUser(platform.sql, request.user!, name);
-      return configVars(platform.sql, row.id);
+    {
+      schema: {
+        tags: ['config-vars'],
+        summary: "The app's config vars",
+        params: AppParamsSchema,
+        response: { 200: ConfigVarsSchema, ...errors(403, 404) },
+      },
     },
+    async (request) => configVars(platform.sql, request.appRow.id),
   );
 
   app.patch(
@@ -23,15 +25,11 @@ export const configVarRoutes: FastifyPluginAsync<{ platform: Platform }> = async
       schema: {
         tags: ['config-vars'],
         summary: 'Set and unset config vars; once the app has run, this makes a release',
-        params: AppParams,
-        body: ConfigVarsPatch,
-        response: { 200: ConfigVars, ...errors(403, 404, 422) },
+        params: AppParamsSchema,
+        body: ConfigVarsPatchSchema,
+        response: { 200: ConfigVarsSchema, ...errors(403, 404, 422) },
       },
     },
-    async (request) => {
-      const { app: name } = request.params as Static<typeof AppParams>;
-      const row = await appForUser(platform.sql, request.user!, name);
-      return changeConfig(platform, row, request.user!, request.body as Record<string, unknown>);
-    },
+    async (request) => changeConfig(platform, request.appRow, request.user!, request.body),
   );
 };

@@ -1,12 +1,20 @@
-import type { FastifyPluginAsync } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
-import { PlatError } from '@plat/core';
-import { appForUser } from '../../auth/access.js';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import {
+  AppParamsSchema,
+  DetachedRunSchema,
+  DynoParamsSchema,
+  DynoSchema,
+  FormationBatchSchema,
+  FormationEntrySchema,
+  OneOffCreateSchema,
+  PlatError,
+} from '@plat/core';
 import type { ObservedDyno } from '../../controller/reconcile.js';
 import type { Platform } from '../../platform.js';
 import { listFormation, restartDynos, updateFormation } from '../../services/formation.js';
 import { currentRelease } from '../../store/releases.js';
-import { AppParams, Dyno, DynoParams, errors, FormationBatch, FormationEntry } from '../schemas.js';
+import { errors } from '../error-responses.js';
 
 function presentDyno(dyno: ObservedDyno, crash: { restarts: number; starting: boolean }) {
   return {
@@ -22,13 +30,23 @@ function presentDyno(dyno: ObservedDyno, crash: { restarts: number; starting: bo
   };
 }
 
-export const formationRoutes: FastifyPluginAsync<{ platform: Platform }> = async (app, { platform }) => {
+export const formationRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = async (app, { platform }) => {
   const { sql } = platform;
+  // `web` names a process type, `web.2` one dyno of it.
+  const matching = async (appName: string, dyno: string) =>
+    (await platform.controller.dynos(appName)).filter((d) => d.dyno === dyno || d.process === dyno);
 
   app.get(
     '/v1/apps/:app/formation',
-    { schema: { tags: ['formation'], summary: 'Process types with their quantity and size', params: AppParams, response: { 200: Type.Array(FormationEntry), ...errors(403, 404) } } },
-    async (request) => listFormation(platform, await appForUser(sql, request.user!, (request.params as Static<typeof AppParams>).app)),
+    {
+      schema: {
+        tags: ['formation'],
+        summary: 'Process types with their quantity and size',
+        params: AppParamsSchema,
+        response: { 200: Type.Array(FormationEntrySchema), ...errors(403, 404) },
+      },
+    },
+    async (request) => listFormation(platform, request.appRow),
   );
 
   app.patch(
@@ -37,25 +55,33 @@ export const formationRoutes: FastifyPluginAsync<{ platform: Platform }> = async
       schema: {
         tags: ['formation'],
         summary: 'Scale and resize process types in one batch',
-        params: AppParams,
-        body: FormationBatch,
-        response: { 200: Type.Array(FormationEntry), ...errors(403, 404, 422) },
+        params: AppParamsSchema,
+        body: FormationBatchSchema,
+        response: { 200: Type.Array(FormationEntrySchema), ...errors(403, 404, 422) },
       },
     },
     async (request) => {
-      const row = await appForUser(sql, request.user!, (request.params as Static<typeof AppParams>).app);
-      const body = request.body as Static<typeof FormationBatch>;
-      return updateFormation(platform, row, request.user!, Array.isArray(body) ? body : body.updates);
+      const { body } = request;
+      return updateFormation(platform, request.appRow, request.user!, Array.isArray(body) ? body : body.updates);
     },
   );
 
   app.get(
     '/v1/apps/:app/dynos',
-    { schema: { tags: ['dynos'], summary: "The app's dynos and their state", params: AppParams, response: { 200: Type.Array(Dyno), ...errors(403, 404) } } },
+    {
+      schema: {
+        tags: ['dynos'],
+        summary: "The app's dynos and their state",
+        params: AppParamsSchema,
+        response: { 200: Type.Array(DynoSchema), ...errors(403, 404) },
+      },
+    },
     async (request) => {
-      const row = await appForUser(sql, request.user!, (request.params as Static<typeof AppParams>).app);
-      const dynos = await platform.controller.dynos(row.name);
-      return dynos.map((dyno) => presentDyno(dyno, platform.controller.crashInfo(row.name, dyno))).sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+      const { name } = request.appRow;
+      const dynos = await platform.controller.dynos(name);
+      return dynos
+        .map((dyno) => presentDyno(dyno, platform.controller.crashInfo(name, dyno)))
+        .sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
     },
   );
 
@@ -66,16 +92,18 @@ export const formationRoutes: FastifyPluginAsync<{ platform: Platform }> = async
         tags: ['dynos'],
         summary: 'Run a one-off dyno in the background (plat run:detached); its output goes to the logs',
         description: 'For an attached session, GET /v1/apps/:app/dynos/attach?command=... with Upgrade: plat-attach.',
-        params: AppParams,
-        body: Type.Object({ command: Type.String({ minLength: 1, maxLength: 10_000 }) }, { additionalProperties: false }),
-        response: { 202: Type.Object({ name: Type.String(), command: Type.String() }), ...errors(403, 404, 422) },
+        params: AppParamsSchema,
+        body: OneOffCreateSchema,
+        response: { 202: DetachedRunSchema, ...errors(403, 404, 422) },
       },
     },
     async (request, reply) => {
-      const row = await appForUser(sql, request.user!, (request.params as Static<typeof AppParams>).app);
-      const { command } = request.body as { command: string };
+      const row = request.appRow;
+      const { command } = request.body;
       const release = await currentRelease(sql, row.id);
-      if (!release?.image) throw new PlatError('invalid_params', `${row.name} has no release to run yet: git push platform main first.`);
+      if (!release?.image) {
+        throw new PlatError('invalid_params', `${row.name} has no release to run yet: git push platform main first.`);
+      }
       const { dyno } = await platform.controller.startDetached(row, release, command);
       return reply.code(202).send({ name: dyno, command });
     },
@@ -83,22 +111,36 @@ export const formationRoutes: FastifyPluginAsync<{ platform: Platform }> = async
 
   app.delete(
     '/v1/apps/:app/dynos',
-    { schema: { tags: ['dynos'], summary: 'Restart all dynos (web dynos roll without downtime)', params: AppParams, response: { 202: Type.Object({}), ...errors(403, 404) } } },
+    {
+      schema: {
+        tags: ['dynos'],
+        summary: 'Restart all dynos (web dynos roll without downtime)',
+        params: AppParamsSchema,
+        response: { 202: Type.Object({}), ...errors(403, 404) },
+      },
+    },
     async (request, reply) => {
-      const row = await appForUser(sql, request.user!, (request.params as Static<typeof AppParams>).app);
-      await restartDynos(platform, row, request.user!);
+      await restartDynos(platform, request.appRow, request.user!);
       return reply.code(202).send({});
     },
   );
 
   app.delete(
     '/v1/apps/:app/dynos/:dyno',
-    { schema: { tags: ['dynos'], summary: 'Restart one process type (web) or one dyno (web.2)', params: DynoParams, response: { 202: Type.Object({}), ...errors(403, 404) } } },
+    {
+      schema: {
+        tags: ['dynos'],
+        summary: 'Restart one process type (web) or one dyno (web.2)',
+        params: DynoParamsSchema,
+        response: { 202: Type.Object({}), ...errors(403, 404) },
+      },
+    },
     async (request, reply) => {
-      const { app: name, dyno } = request.params as Static<typeof DynoParams>;
-      const row = await appForUser(sql, request.user!, name);
-      const dynos = await platform.controller.dynos(row.name);
-      if (!dynos.some((d) => d.dyno === dyno || d.process === dyno)) throw new PlatError('not_found', `Couldn't find dyno ${dyno} of ${row.name}.`);
+      const row = request.appRow;
+      const { dyno } = request.params;
+      if ((await matching(row.name, dyno)).length === 0) {
+        throw new PlatError('not_found', `Couldn't find dyno ${dyno} of ${row.name}.`);
+      }
       await restartDynos(platform, row, request.user!, dyno);
       return reply.code(202).send({});
     },
@@ -110,16 +152,16 @@ export const formationRoutes: FastifyPluginAsync<{ platform: Platform }> = async
       schema: {
         tags: ['dynos'],
         summary: 'Stop a dyno or process type now; the formation starts fresh ones (scale to 0 to keep them down)',
-        params: DynoParams,
+        params: DynoParamsSchema,
         response: { 202: Type.Object({}), ...errors(403, 404) },
       },
     },
     async (request, reply) => {
-      const { app: name, dyno } = request.params as Static<typeof DynoParams>;
-      const row = await appForUser(sql, request.user!, name);
-      const matching = (await platform.controller.dynos(row.name)).filter((d) => d.dyno === dyno || d.process === dyno);
-      if (matching.length === 0) throw new PlatError('not_found', `Couldn't find dyno ${dyno} of ${row.name}.`);
-      for (const d of matching) await platform.controller.restartDyno(row.name, d.dyno);
+      const row = request.appRow;
+      const { dyno } = request.params;
+      const stopping = await matching(row.name, dyno);
+      if (stopping.length === 0) throw new PlatError('not_found', `Couldn't find dyno ${dyno} of ${row.name}.`);
+      for (const d of stopping) await platform.controller.restartDyno(row.name, d.dyno);
       return reply.code(202).send({});
     },
   );

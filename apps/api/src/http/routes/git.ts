@@ -12,7 +12,10 @@ export function hookHost(apiHost: string): string {
 }
 
 /** `git push` and `git clone` of app repositories, authorised like the API. */
-export const gitRoutes: FastifyPluginAsync<{ platform: Platform; failedAuth: FailedAuthLimit }> = async (app, { platform, failedAuth }) => {
+export const gitRoutes: FastifyPluginAsync<{ platform: Platform; failedAuth: FailedAuthLimit }> = async (
+  app,
+  { platform, failedAuth },
+) => {
   // As on the API: an address that failed too often is refused before its
   // token reaches the database, and each credential refused counts.
   const credentials = (request: FastifyRequest) => request.headers.authorization?.startsWith('Basic ') === true;

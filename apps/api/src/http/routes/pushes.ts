@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import { PlatError, type BuildEvent } from '@plat/core';
 import type { Platform } from '../../platform.js';
 import { deploy, internalFailure } from '../../services/deploy.js';
@@ -13,36 +14,36 @@ function secretMatches(given: string | undefined, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+const Commit = Type.String({ pattern: '^[0-9a-f]{40,64}$' });
+/** old and ref: where the branch pointed before the push; a push that waited while it moved is refused. */
+const PushQuery = Type.Object({
+  commit: Commit,
+  old: Type.Optional(Commit),
+  ref: Type.Optional(Type.String({ pattern: '^refs/heads/(main|master)$' })),
+});
+
 /**
  * Called by the pre-receive hook with the pushed tree; streams the deploy's
  * progress back as NDJSON lines (BuildEvent), ending with the result.
  * Only git processes started by this platd know the secret.
  */
-export const pushRoutes: FastifyPluginAsync<{ platform: Platform }> = async (app, { platform }) => {
+export const pushRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = async (app, { platform }) => {
   app.addContentTypeParser('application/x-tar', (_request, payload, done) => done(null, payload));
 
   app.post(
     '/internal/apps/:app/pushes',
     {
       schema: {
-        params: { type: 'object', properties: { app: { type: 'string' } } },
-        querystring: {
-          type: 'object',
-          required: ['commit'],
-          properties: {
-            commit: { type: 'string', pattern: '^[0-9a-f]{40,64}$' },
-            old: { type: 'string', pattern: '^[0-9a-f]{40,64}$' },
-            ref: { type: 'string', pattern: '^refs/heads/(main|master)$' },
-          },
-        },
+        params: Type.Object({ app: Type.String() }),
+        querystring: PushQuery,
       },
     },
     async (request, reply) => {
       if (!secretMatches(request.headers['x-plat-hook-secret'] as string | undefined, platform.hookSecret)) {
         throw new PlatError('forbidden', 'Only git hooks started by this platd may deploy.');
       }
-      const { app: name } = request.params as { app: string };
-      const { commit, old, ref } = request.query as { commit: string; old?: string; ref?: string };
+      const { app: name } = request.params;
+      const { commit, old, ref } = request.query;
       const appRow = await findApp(platform.sql, name);
       if (!appRow) throw new PlatError('not_found', `Couldn't find that app: ${name}`);
 
@@ -50,12 +51,20 @@ export const pushRoutes: FastifyPluginAsync<{ platform: Platform }> = async (app
       reply.raw.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-cache' });
       const emit = (event: BuildEvent) => reply.raw.write(`${JSON.stringify(event)}\n`);
       try {
-        const { version } = await deploy(platform, { app: appRow, commit, source: request.body as Readable, emit, ...(old && ref ? { expected: { ref, old } } : {}) });
+        const source = request.body as Readable;
+        const { version } = await deploy(platform, {
+          app: appRow,
+          commit,
+          source,
+          emit,
+          ...(old && ref ? { expected: { ref, old } } : {}),
+        });
         const url = `http://${platform.controller.hostnameOf(name)}:${platform.settings.routerPort}/`;
         emit({ type: 'line', text: `       ${url} deployed to Plat` });
         emit({ type: 'result', ok: true, release: version, url });
       } catch (error) {
-        const message = error instanceof PlatError ? error.message : internalFailure(platform, `deploy of ${name}`, error);
+        const message =
+          error instanceof PlatError ? error.message : internalFailure(platform, `deploy of ${name}`, error);
         emit({ type: 'result', ok: false, message });
       }
       reply.raw.end();

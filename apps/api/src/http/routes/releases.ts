@@ -1,16 +1,21 @@
-import type { FastifyPluginAsync } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
-import { PlatError } from '@plat/core';
-import { appForUser } from '../../auth/access.js';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import {
+  AppParamsSchema,
+  BuildParamsSchema,
+  BuildSchema,
+  BuildWithOutputSchema,
+  PlatError,
+  ReleaseParamsSchema,
+  ReleaseSchema,
+  RollbackSchema,
+} from '@plat/core';
 import type { Platform } from '../../platform.js';
 import { presentRelease, rollback } from '../../services/releases.js';
 import { audit } from '../../services/audit.js';
 import { findBuild, listBuilds, type BuildRow } from '../../store/builds.js';
 import { currentRelease, findRelease, listReleases } from '../../store/releases.js';
-import { AppParams, Build, BuildWithOutput, errors, Release, Rollback } from '../schemas.js';
-
-const ReleaseParams = Type.Object({ app: Type.String({ maxLength: 100 }), release: Type.String({ maxLength: 64 }) });
-const BuildParams = Type.Object({ app: Type.String({ maxLength: 100 }), build: Type.String({ maxLength: 64 }) });
+import { errors } from '../error-responses.js';
 
 function presentBuild(build: BuildRow) {
   return {
@@ -26,35 +31,52 @@ function presentBuild(build: BuildRow) {
   };
 }
 
-export const releaseRoutes: FastifyPluginAsync<{ platform: Platform }> = async (app, { platform }) => {
+export const releaseRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = async (app, { platform }) => {
   const { sql } = platform;
 
   app.get(
     '/v1/apps/:app/builds',
-    { schema: { tags: ['builds'], summary: "The app's builds, newest first", params: AppParams, response: { 200: Type.Array(Build), ...errors(403, 404) } } },
-    async (request) => {
-      const row = await appForUser(sql, request.user!, (request.params as Static<typeof AppParams>).app);
-      return (await listBuilds(sql, row.id)).map(presentBuild);
+    {
+      schema: {
+        tags: ['builds'],
+        summary: "The app's builds, newest first",
+        params: AppParamsSchema,
+        response: { 200: Type.Array(BuildSchema), ...errors(403, 404) },
+      },
     },
+    async (request) => (await listBuilds(sql, request.appRow.id)).map(presentBuild),
   );
 
   app.get(
     '/v1/apps/:app/builds/:build',
-    { schema: { tags: ['builds'], summary: 'One build, with its full output', params: BuildParams, response: { 200: BuildWithOutput, ...errors(403, 404) } } },
+    {
+      schema: {
+        tags: ['builds'],
+        summary: 'One build, with its full output',
+        params: BuildParamsSchema,
+        response: { 200: BuildWithOutputSchema, ...errors(403, 404) },
+      },
+    },
     async (request) => {
-      const params = request.params as Static<typeof BuildParams>;
-      const row = await appForUser(sql, request.user!, params.app);
-      const build = await findBuild(sql, row.id, params.build);
-      if (!build) throw new PlatError('not_found', `Couldn't find build ${params.build} of ${row.name}.`);
+      const row = request.appRow;
+      const build = await findBuild(sql, row.id, request.params.build);
+      if (!build) throw new PlatError('not_found', `Couldn't find build ${request.params.build} of ${row.name}.`);
       return presentBuild(build);
     },
   );
 
   app.get(
     '/v1/apps/:app/releases',
-    { schema: { tags: ['releases'], summary: "The app's releases, newest first", params: AppParams, response: { 200: Type.Array(Release), ...errors(403, 404) } } },
+    {
+      schema: {
+        tags: ['releases'],
+        summary: "The app's releases, newest first",
+        params: AppParamsSchema,
+        response: { 200: Type.Array(ReleaseSchema), ...errors(403, 404) },
+      },
+    },
     async (request) => {
-      const row = await appForUser(sql, request.user!, (request.params as Static<typeof AppParams>).app);
+      const row = request.appRow;
       const current = await currentRelease(sql, row.id);
       return (await listReleases(sql, row.id)).map((release) => presentRelease(release, row, current?.id));
     },
@@ -62,12 +84,18 @@ export const releaseRoutes: FastifyPluginAsync<{ platform: Platform }> = async (
 
   app.get(
     '/v1/apps/:app/releases/:release',
-    { schema: { tags: ['releases'], summary: 'One release, by version (3, v3) or id', params: ReleaseParams, response: { 200: Release, ...errors(403, 404) } } },
+    {
+      schema: {
+        tags: ['releases'],
+        summary: 'One release, by version (3, v3) or id',
+        params: ReleaseParamsSchema,
+        response: { 200: ReleaseSchema, ...errors(403, 404) },
+      },
+    },
     async (request) => {
-      const params = request.params as Static<typeof ReleaseParams>;
-      const row = await appForUser(sql, request.user!, params.app);
-      const release = await findRelease(sql, row.id, params.release);
-      if (!release) throw new PlatError('not_found', `Couldn't find release ${params.release} of ${row.name}.`);
+      const row = request.appRow;
+      const release = await findRelease(sql, row.id, request.params.release);
+      if (!release) throw new PlatError('not_found', `Couldn't find release ${request.params.release} of ${row.name}.`);
       return presentRelease(release, row, (await currentRelease(sql, row.id))?.id);
     },
   );
@@ -78,14 +106,14 @@ export const releaseRoutes: FastifyPluginAsync<{ platform: Platform }> = async (
       schema: {
         tags: ['releases'],
         summary: "Roll back: a new release with that release's image and config",
-        params: AppParams,
-        body: Rollback,
-        response: { 201: Release, ...errors(403, 404, 422) },
+        params: AppParamsSchema,
+        body: RollbackSchema,
+        response: { 201: ReleaseSchema, ...errors(403, 404, 422) },
       },
     },
     async (request, reply) => {
-      const row = await appForUser(sql, request.user!, (request.params as Static<typeof AppParams>).app);
-      const { release: ref } = request.body as Static<typeof Rollback>;
+      const row = request.appRow;
+      const { release: ref } = request.body;
       const release = await platform.releases.run(row.name, () => rollback(platform, row, ref));
       await audit(platform, row, request.user!, 'release.rollback', { to: String(ref), version: release.version });
       return reply.code(201).send(presentRelease(release, row, release.id));

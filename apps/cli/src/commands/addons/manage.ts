@@ -1,38 +1,47 @@
-import { PlatError, type AddonInfo as Addon } from '@plat/core';
+import { PlatError } from '@plat/core';
 import type { CommandContext } from '../../context.js';
 import { resolveApp } from '../../context.js';
 import { emit } from '../../output.js';
-import { ago, keyValues, table } from '../../present.js';
+import { ago, header, keyValues, table } from '../../present.js';
 import { withProgress } from '../../progress.js';
-
-const path = (app: string, rest = '') => `/v1/apps/${encodeURIComponent(app)}/addons${rest}`;
 
 export async function listAddons(options: { app?: string; json?: boolean }, context: CommandContext): Promise<void> {
   const name = await resolveApp(context, options.app);
-  const addons = await context.client().request<Addon[]>('GET', path(name));
+  const addons = await context.client().addons.list(name);
   emit(context.output, options.json, addons, () =>
     addons.length === 0
       ? [`No add-ons on ${name}. Add one: plat addons:create postgres`]
-      : table(['Add-on', 'Plan', 'Config var', 'State', 'Created'], addons.map((a) => [a.name, `${a.provider}:${a.plan}`, a.config_var, a.state, ago(a.created_at)])),
+      : table(
+          ['Add-on', 'Plan', 'Config var', 'State', 'Created'],
+          addons.map((a) => [a.name, `${a.provider}:${a.plan}`, a.config_var, a.state, ago(a.created_at)]),
+        ),
   );
 }
 
-export async function createAddon(plan: string, options: { app?: string; as?: string; json?: boolean }, context: CommandContext): Promise<void> {
+export async function createAddon(
+  plan: string,
+  options: { app?: string; as?: string; json?: boolean },
+  context: CommandContext,
+): Promise<void> {
   const name = await resolveApp(context, options.app);
   const addon = await withProgress(
     context,
     `Creating ${plan} on ${name}`,
-    () => context.client().request<Addon>('POST', path(name), { plan, ...(options.as ? { as: options.as } : {}) }),
+    () => context.client().addons.create(name, { plan, ...(options.as ? { as: options.as } : {}) }),
     (a) => `done, ${a.name} is ${a.state}`,
   );
   emit(context.output, options.json, addon, () => [`${addon.name} attached as ${addon.config_var}`]);
 }
 
-export async function addonInfo(addonName: string, options: { app?: string; json?: boolean }, context: CommandContext): Promise<void> {
+export async function addonInfo(
+  addonName: string,
+  options: { app?: string; json?: boolean },
+  context: CommandContext,
+): Promise<void> {
   const name = await resolveApp(context, options.app);
-  const addon = await context.client().request<Addon>('GET', path(name, `/${encodeURIComponent(addonName)}`));
+  const addon = await context.client().addons.get(name, addonName);
   emit(context.output, options.json, addon, () => [
-    `=== ${addon.name}`,
+    header(addon.name, context.output.colors),
     ...keyValues([
       ['Plan', `${addon.provider}:${addon.plan}`],
       ['Config var', addon.config_var],
@@ -42,12 +51,19 @@ export async function addonInfo(addonName: string, options: { app?: string; json
   ]);
 }
 
-export async function destroyAddon(addonName: string, options: { app?: string; confirm?: string }, context: CommandContext): Promise<void> {
+export async function destroyAddon(
+  addonName: string,
+  options: { app?: string; confirm?: string },
+  context: CommandContext,
+): Promise<void> {
   const name = await resolveApp(context, options.app);
   if (options.confirm !== addonName) {
-    throw new PlatError('invalid_params', `This destroys ${addonName} and its data. To proceed: plat addons:destroy ${addonName} --confirm ${addonName}`);
+    throw new PlatError(
+      'invalid_params',
+      `This destroys ${addonName} and its data. To proceed: plat addons:destroy ${addonName} --confirm ${addonName}`,
+    );
   }
   await withProgress(context, `Destroying ${addonName} on ${name}`, () =>
-    context.client().request('DELETE', path(name, `/${encodeURIComponent(addonName)}?confirm=${encodeURIComponent(addonName)}`)),
+    context.client().addons.destroy(name, addonName, addonName),
   );
 }

@@ -16,7 +16,8 @@ export function humanBytes(bytes: number): string {
 
 /** `plat admin:disk`: what Plat holds on disk per app, the build cache and the data dir's free space. */
 export async function showDisk(options: { json?: boolean }, context: CommandContext): Promise<void> {
-  const report = await context.client().diskUsage();
+  const report = await context.client().admin.disk();
+  const { build_cache: cache, data_dir: dataDir } = report;
   emit(context.output, options.json, report, () => [
     ...table(
       ['App', 'Images', 'Volumes', 'Repo', 'Backups', 'Logs', 'Total'],
@@ -33,8 +34,8 @@ export async function showDisk(options: { json?: boolean }, context: CommandCont
     '',
     ...keyValues([
       ['Apps in all', humanBytes(report.totals.bytes)],
-      ['Build cache', `${humanBytes(report.build_cache.bytes)} unused layers (pruned past ${humanBytes(report.build_cache.budget_bytes)})`],
-      ['Data dir', `${report.data_dir.path}: ${humanBytes(report.data_dir.free_bytes)} free of ${humanBytes(report.data_dir.size_bytes)}`],
+      ['Build cache', `${humanBytes(cache.bytes)} unused layers (pruned past ${humanBytes(cache.budget_bytes)})`],
+      ['Data dir', `${dataDir.path}: ${humanBytes(dataDir.free_bytes)} free of ${humanBytes(dataDir.size_bytes)}`],
     ]),
   ]);
 }

@@ -9,9 +9,14 @@ import type { CommandContext } from '../../context.js';
 export async function backupState(file: string | undefined, context: CommandContext): Promise<void> {
   const path = resolve(context.cwd, file ?? `plat-state-${new Date().toISOString().replace(/[:.]/g, '-')}.tar`);
   if (existsSync(path)) throw new PlatError('conflict', `${path} exists: name another file.`);
-  const body = await context.client().stateBackup();
-  await pipeline(Readable.fromWeb(body as Parameters<typeof Readable.fromWeb>[0]), createWriteStream(path, { flags: 'wx', mode: 0o600 }));
-  context.output.out(`Backed up the state to ${path} (it holds every token's hash and the admin token: keep it private)`);
+  const body = await context.client().admin.backup();
+  await pipeline(
+    Readable.fromWeb(body as Parameters<typeof Readable.fromWeb>[0]),
+    createWriteStream(path, { flags: 'wx', mode: 0o600 }),
+  );
+  context.output.out(
+    `Backed up the state to ${path} (it holds every token's hash and the admin token: keep it private)`,
+  );
 }
 
 /** `plat admin:restore FILE`: loads a state backup into a freshly started Plat. */
@@ -19,7 +24,9 @@ export async function restoreState(file: string, context: CommandContext): Promi
   const path = resolve(context.cwd, file);
   if (!existsSync(path)) throw new PlatError('not_found', `No such file: ${path}`);
   const body = Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>;
-  const restored = await context.client().restoreState(body);
-  context.output.out(`Restored ${restored.apps} app(s) from the state of instance ${restored.backup.instance} (${restored.backup.created_at}).`);
-  context.output.out("The backed-up Plat's tokens work here now, and this login's token no longer does: log in again with one of them.");
+  const { apps, backup } = await context.client().admin.restore(body);
+  context.output.out(`Restored ${apps} app(s) from the state of instance ${backup.instance} (${backup.created_at}).`);
+  context.output.out(
+    "The backed-up Plat's tokens work here now, and this login's token no longer does: log in again with one of them.",
+  );
 }

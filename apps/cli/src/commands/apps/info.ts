@@ -1,19 +1,19 @@
 import type { CommandContext } from '../../context.js';
 import { resolveApp } from '../../context.js';
 import { emit } from '../../output.js';
-import { keyValues } from '../../present.js';
+import { header, keyValues } from '../../present.js';
 
 export async function appInfo(options: { app?: string; json?: boolean }, context: CommandContext): Promise<void> {
   const client = context.client();
   const name = await resolveApp(context, options.app);
   const [app, formation, domains, collaborators] = await Promise.all([
-    client.getApp(name),
-    client.formation(name),
-    client.domains(name),
-    client.collaborators(name),
+    client.apps.get(name),
+    client.formation.list(name),
+    client.domains.list(name),
+    client.collaborators.list(name),
   ]);
   emit(context.output, options.json, { ...app, formation, domains, collaborators }, () => [
-    `=== ${app.name}`,
+    header(app.name, context.output.colors),
     ...keyValues([
       ['Owner', app.owner],
       ['Collaborators', collaborators.map((c) => c.email).join(', ') || '(none)'],
@@ -29,6 +29,6 @@ export async function appInfo(options: { app?: string; json?: boolean }, context
 }
 
 export async function openApp(options: { app?: string }, context: CommandContext): Promise<void> {
-  const app = await context.client().getApp(await resolveApp(context, options.app));
+  const app = await context.client().apps.get(await resolveApp(context, options.app));
   context.output.out(app.web_url);
 }

@@ -3,7 +3,7 @@ import { resolveApp } from '../../context.js';
 import { configureRemote, REMOTE } from '../../git-remote.js';
 
 export async function gitRemote(options: { app?: string }, context: CommandContext): Promise<void> {
-  const app = await context.client().getApp(await resolveApp(context, options.app));
+  const app = await context.client().apps.get(await resolveApp(context, options.app));
   await configureRemote(context.cwd, app.git_url);
   context.output.out(`Git remote ${REMOTE} set to ${app.git_url}`);
 }

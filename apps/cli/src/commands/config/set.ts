@@ -15,12 +15,19 @@ export function parseAssignments(pairs: string[]): Record<string, string> {
   return changes;
 }
 
-async function apply(context: CommandContext, name: string, changes: Record<string, string | null>, verb: string): Promise<void> {
+async function apply(
+  context: CommandContext,
+  name: string,
+  changes: Record<string, string | null>,
+  verb: string,
+): Promise<void> {
   const keys = Object.keys(changes).join(', ');
   const client = context.client();
-  const before = (await client.releases(name))[0]?.version;
-  const config = await withProgress(context, `${verb} ${keys} and restarting ${name}`, () => client.updateConfigVars(name, changes));
-  const after = (await client.releases(name))[0]?.version;
+  const before = (await client.releases.list(name))[0]?.version;
+  const config = await withProgress(context, `${verb} ${keys} and restarting ${name}`, () =>
+    client.configVars.update(name, changes),
+  );
+  const after = (await client.releases.list(name))[0]?.version;
   if (after !== undefined && after !== before) context.output.err(`Released v${after}`);
   const shown = Object.entries(config).filter(([key]) => Object.hasOwn(changes, key));
   for (const line of keyValues(shown)) context.output.out(line);
@@ -33,5 +40,10 @@ export async function setConfig(pairs: string[], options: { app?: string }, cont
 
 export async function unsetConfig(keys: string[], options: { app?: string }, context: CommandContext): Promise<void> {
   if (keys.length === 0) throw new PlatError('invalid_params', 'Usage: plat config:unset KEY [KEY2 ...]');
-  await apply(context, await resolveApp(context, options.app), Object.fromEntries(keys.map((key) => [key, null])), 'Unsetting');
+  await apply(
+    context,
+    await resolveApp(context, options.app),
+    Object.fromEntries(keys.map((key) => [key, null])),
+    'Unsetting',
+  );
 }

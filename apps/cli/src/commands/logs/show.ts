@@ -1,8 +1,11 @@
+import type { LogsQuery } from '@plat/client';
 import { PlatError } from '@plat/core';
 import type { CommandContext } from '../../context.js';
 import { resolveApp } from '../../context.js';
 
-const SOURCES = ['app', 'router', 'build', 'plat'];
+type Source = NonNullable<LogsQuery['source']>;
+const SOURCES: Source[] = ['app', 'router', 'build', 'plat'];
+const isSource = (source: string): source is Source => (SOURCES as string[]).includes(source);
 
 export interface LogOptions {
   app?: string;
@@ -15,16 +18,19 @@ export interface LogOptions {
 /** Prints the app's recent log lines; with --tail, follows new ones until interrupted. */
 export async function showLogs(options: LogOptions, context: CommandContext): Promise<void> {
   const lines = options.num === undefined ? 100 : Number(options.num);
-  if (!Number.isInteger(lines) || lines < 1 || lines > 10_000) throw new PlatError('invalid_params', '-n takes a number of lines from 1 to 10000.');
-  if (options.source && !SOURCES.includes(options.source)) throw new PlatError('invalid_params', `--source is one of ${SOURCES.join(', ')}.`);
+  if (!Number.isInteger(lines) || lines < 1 || lines > 10_000)
+    throw new PlatError('invalid_params', '-n takes a number of lines from 1 to 10000.');
+  const source = options.source || undefined;
+  if (source !== undefined && !isSource(source)) {
+    throw new PlatError('invalid_params', `--source is one of ${SOURCES.join(', ')}.`);
+  }
   const name = await resolveApp(context, options.app);
   const controller = new AbortController();
   const stop = () => controller.abort();
   process.once('SIGINT', stop);
   try {
-    const stream = await context
-      .client()
-      .logs(name, { lines, ...(options.source ? { source: options.source } : {}), ...(options.dyno ? { dyno: options.dyno } : {}), tail: Boolean(options.tail) }, controller.signal);
+    const query: LogsQuery = { lines, source, dyno: options.dyno || undefined, tail: Boolean(options.tail) };
+    const stream = await context.client().logs(name, query, controller.signal);
     let pending = '';
     for await (const chunk of stream) {
       pending += chunk;

@@ -1,23 +1,16 @@
 import type { CommandContext } from '../../context.js';
 import { resolveApp } from '../../context.js';
 import { emit } from '../../output.js';
-import { ago, keyValues, table } from '../../present.js';
+import { ago, header, keyValues, table } from '../../present.js';
 import { withProgress } from '../../progress.js';
 
-interface Backup {
-  id: string;
-  addon: string;
-  size_bytes: number;
-  created_at: string;
-}
+type AppOptions = { app?: string; json?: boolean };
 
-const path = (app: string, rest = '') => `/v1/apps/${encodeURIComponent(app)}/pg${rest}`;
-
-export async function pgInfo(addon: string | undefined, options: { app?: string; json?: boolean }, context: CommandContext): Promise<void> {
+export async function pgInfo(addon: string | undefined, options: AppOptions, context: CommandContext): Promise<void> {
   const name = await resolveApp(context, options.app);
-  const info = await context.client().request<Record<string, string>>('GET', path(name, addon ? `?addon=${encodeURIComponent(addon)}` : ''));
+  const info = await context.client().pg.info(name, addon);
   emit(context.output, options.json, info, () => [
-    `=== ${info.name} (${info.config_var})`,
+    header(`${info.name} (${info.config_var})`, context.output.colors),
     ...keyValues([
       ['Plan', info.plan ?? ''],
       ['State', info.state ?? ''],
@@ -30,38 +23,55 @@ export async function pgInfo(addon: string | undefined, options: { app?: string;
   ]);
 }
 
-export async function listBackups(options: { app?: string; json?: boolean }, context: CommandContext): Promise<void> {
+export async function listBackups(options: AppOptions, context: CommandContext): Promise<void> {
   const name = await resolveApp(context, options.app);
-  const backups = await context.client().request<Backup[]>('GET', path(name, '/backups'));
+  const backups = await context.client().pg.backups(name);
   emit(context.output, options.json, backups, () =>
     backups.length === 0
       ? [`No backups. Capture one: plat pg:backups:capture -a ${name}`]
-      : table(['Id', 'Add-on', 'Size', 'Captured'], backups.map((b) => [b.id, b.addon, `${Math.ceil(b.size_bytes / 1024)} kB`, ago(b.created_at)])),
+      : table(
+          ['Id', 'Add-on', 'Size', 'Captured'],
+          backups.map((b) => [b.id, b.addon, `${Math.ceil(b.size_bytes / 1024)} kB`, ago(b.created_at)]),
+        ),
   );
 }
 
-export async function captureBackup(addon: string | undefined, options: { app?: string; json?: boolean }, context: CommandContext): Promise<void> {
+export async function captureBackup(
+  addon: string | undefined,
+  options: AppOptions,
+  context: CommandContext,
+): Promise<void> {
   const name = await resolveApp(context, options.app);
-  const backup = await withProgress(context, `Capturing a backup of ${addon ?? 'DATABASE_URL'} on ${name}`, () =>
-    context.client().request<Backup>('POST', path(name, '/backups'), addon ? { addon } : {}),
+  const backup = await withProgress(
+    context,
+    `Capturing a backup of ${addon ?? 'DATABASE_URL'} on ${name}`,
+    () => context.client().pg.capture(name, addon),
     (b) => `done, ${b.id}`,
   );
-  emit(context.output, options.json, backup, () => [`Backup ${backup.id} of ${backup.addon} captured (${backup.size_bytes} bytes)`]);
+  emit(context.output, options.json, backup, () => [
+    `Backup ${backup.id} of ${backup.addon} captured (${backup.size_bytes} bytes)`,
+  ]);
 }
 
-export async function restoreBackup(backup: string, addon: string | undefined, options: { app?: string; confirm?: string }, context: CommandContext): Promise<void> {
+export async function restoreBackup(
+  backup: string,
+  addon: string | undefined,
+  options: { app?: string; confirm?: string },
+  context: CommandContext,
+): Promise<void> {
   const name = await resolveApp(context, options.app);
   await withProgress(context, `Restoring ${backup} into ${addon ?? 'DATABASE_URL'} on ${name}`, () =>
-    context.client().request('POST', path(name, `/backups/${encodeURIComponent(backup)}/actions/restore`), {
-      ...(addon ? { addon } : {}),
-      ...(options.confirm ? { confirm: options.confirm } : {}),
-    }),
+    context.client().pg.restore(name, backup, { addon, confirm: options.confirm }),
   );
 }
 
-export async function scheduleBackups(addon: string | undefined, options: { app?: string; at?: string }, context: CommandContext): Promise<void> {
+export async function scheduleBackups(
+  addon: string | undefined,
+  options: { app?: string; at?: string },
+  context: CommandContext,
+): Promise<void> {
   const name = await resolveApp(context, options.app);
   const hour = Number(options.at ?? '2');
-  const result = await context.client().request<{ addon: string; schedule: string }>('PUT', path(name, '/backups/schedule'), { hour, ...(addon ? { addon } : {}) });
+  const result = await context.client().pg.schedule(name, { hour, addon });
   context.output.out(`Daily backups of ${result.addon} at ${String(hour).padStart(2, '0')}:00 UTC`);
 }

@@ -1,20 +1,22 @@
 import type { CommandContext } from '../../context.js';
 import { resolveApp } from '../../context.js';
 import { emit } from '../../output.js';
-import { ago } from '../../present.js';
+import { ago, header } from '../../present.js';
 import { withProgress } from '../../progress.js';
 
 export async function listDynos(options: { app?: string; json?: boolean }, context: CommandContext): Promise<void> {
   const name = await resolveApp(context, options.app);
   const client = context.client();
-  const [dynos, formation] = await Promise.all([client.dynos(name), client.formation(name)]);
+  const [dynos, formation] = await Promise.all([client.dynos.list(name), client.formation.list(name)]);
   emit(context.output, options.json, dynos, () => {
     if (dynos.length === 0) return [`No dynos on ${name}. Scale up: plat scale web=1 -a ${name}`];
     const lines: string[] = [];
     for (const entry of formation) {
       const ofType = dynos.filter((d) => d.type === entry.type);
       if (ofType.length === 0) continue;
-      lines.push(`=== ${entry.type} (${entry.size}): ${entry.command ?? ''} (${ofType.length})`);
+      lines.push(
+        header(`${entry.type} (${entry.size}): ${entry.command ?? ''} (${ofType.length})`, context.output.colors),
+      );
       for (const dyno of ofType) {
         const exit = dyno.state === 'crashed' && dyno.exit_code !== null ? `, exit ${dyno.exit_code}` : '';
         const restarts = dyno.restarts > 0 ? `, ${dyno.restarts} restart${dyno.restarts === 1 ? '' : 's'}` : '';
@@ -26,12 +28,18 @@ export async function listDynos(options: { app?: string; json?: boolean }, conte
   });
 }
 
-export async function restartDynos(target: string | undefined, options: { app?: string }, context: CommandContext): Promise<void> {
+export async function restartDynos(
+  target: string | undefined,
+  options: { app?: string },
+  context: CommandContext,
+): Promise<void> {
   const name = await resolveApp(context, options.app);
-  await withProgress(context, `Restarting ${target ?? 'all'} dynos on ${name}`, () => context.client().restartDynos(name, target));
+  await withProgress(context, `Restarting ${target ?? 'all'} dynos on ${name}`, () =>
+    context.client().dynos.restart(name, target),
+  );
 }
 
 export async function stopDynos(target: string, options: { app?: string }, context: CommandContext): Promise<void> {
   const name = await resolveApp(context, options.app);
-  await withProgress(context, `Stopping ${target} dynos on ${name}`, () => context.client().stopDynos(name, target));
+  await withProgress(context, `Stopping ${target} dynos on ${name}`, () => context.client().dynos.stop(name, target));
 }

@@ -2,26 +2,35 @@ import { PlatError } from '@plat/core';
 import type { CommandContext } from '../../context.js';
 import { resolveApp } from '../../context.js';
 import { emit } from '../../output.js';
-import { ago, keyValues, table } from '../../present.js';
+import { ago, header, keyValues, table } from '../../present.js';
 import { withProgress } from '../../progress.js';
 
 export async function listReleases(options: { app?: string; json?: boolean }, context: CommandContext): Promise<void> {
   const name = await resolveApp(context, options.app);
-  const releases = await context.client().releases(name);
+  const releases = await context.client().releases.list(name);
   emit(context.output, options.json, releases, () => [
-    `=== ${name} Releases`,
+    header(`${name} Releases`, context.output.colors),
     ...table(
       ['Version', 'Description', 'Status', 'Created'],
-      releases.map((r) => [`v${r.version}${r.current ? ' (current)' : ''}`, r.description, r.status, ago(r.created_at)]),
+      releases.map((r) => [
+        `v${r.version}${r.current ? ' (current)' : ''}`,
+        r.description,
+        r.status,
+        ago(r.created_at),
+      ]),
     ),
   ]);
 }
 
-export async function releaseInfo(version: string, options: { app?: string; json?: boolean }, context: CommandContext): Promise<void> {
+export async function releaseInfo(
+  version: string,
+  options: { app?: string; json?: boolean },
+  context: CommandContext,
+): Promise<void> {
   const name = await resolveApp(context, options.app);
-  const release = await context.client().release(name, version);
+  const release = await context.client().releases.get(name, version);
   emit(context.output, options.json, release, () => [
-    `=== Release v${release.version}`,
+    header(`Release v${release.version}`, context.output.colors),
     ...keyValues([
       ['Description', release.description],
       ['Status', release.status + (release.current ? ' (current)' : '')],
@@ -33,17 +42,26 @@ export async function releaseInfo(version: string, options: { app?: string; json
 }
 
 /** Rolls back to the given release, or to the one before the current one. */
-export async function rollback(version: string | undefined, options: { app?: string }, context: CommandContext): Promise<void> {
+export async function rollback(
+  version: string | undefined,
+  options: { app?: string },
+  context: CommandContext,
+): Promise<void> {
   const name = await resolveApp(context, options.app);
   const client = context.client();
   let target = version;
   if (!target) {
-    const releases = await client.releases(name);
+    const releases = await client.releases.list(name);
     const current = releases.find((r) => r.current);
     const previous = releases.find((r) => current && r.version < current.version && r.status === 'succeeded');
     if (!previous) throw new PlatError('not_found', `${name} has no earlier release to roll back to.`);
     target = `v${previous.version}`;
   }
-  const release = await withProgress(context, `Rolling back ${name} to ${target.startsWith('v') ? target : `v${target}`}`, () => client.rollback(name, target), (r) => `done, v${r.version}`);
+  const release = await withProgress(
+    context,
+    `Rolling back ${name} to ${target.startsWith('v') ? target : `v${target}`}`,
+    () => client.releases.rollback(name, target),
+    (r) => `done, v${r.version}`,
+  );
   context.output.out(`Released v${release.version}: ${release.description}`);
 }

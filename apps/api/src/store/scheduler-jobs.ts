@@ -1,4 +1,4 @@
-import type { Sql } from '../store/database.js';
+import type { Sql } from './database.js';
 
 export interface JobRow {
   id: string;
@@ -22,7 +22,10 @@ export async function listCommandJobs(sql: Sql, appId: string): Promise<JobRow[]
   return sql<JobRow[]>`select * from scheduler_jobs where app_id = ${appId} and kind = 'command' order by created_at`;
 }
 
-export async function insertJob(sql: Sql, job: { appId: string; schedule: string; command: string; nextRunAt: Date; kind?: JobRow['kind'] }): Promise<JobRow> {
+export async function insertJob(
+  sql: Sql,
+  job: { appId: string; schedule: string; command: string; nextRunAt: Date; kind?: JobRow['kind'] },
+): Promise<JobRow> {
   const [row] = await sql<JobRow[]>`
     insert into scheduler_jobs (app_id, schedule, command, next_run_at, kind)
     values (${job.appId}, ${job.schedule}, ${job.command}, ${job.nextRunAt}, ${job.kind ?? 'command'}) returning *`;
@@ -31,7 +34,8 @@ export async function insertJob(sql: Sql, job: { appId: string; schedule: string
 
 export async function deleteJob(sql: Sql, appId: string, id: string): Promise<boolean> {
   if (!/^[0-9a-f-]{36}$/.test(id)) return false;
-  return (await sql`delete from scheduler_jobs where app_id = ${appId} and id = ${id} and kind = 'command'`).count === 1;
+  const deleted = await sql`delete from scheduler_jobs where app_id = ${appId} and id = ${id} and kind = 'command'`;
+  return deleted.count === 1;
 }
 
 /** The scheduler add-on's jobs, when it is destroyed (backup schedules stay). */
@@ -63,4 +67,24 @@ export async function finishRun(sql: Sql, id: string, exitCode: number): Promise
 /** After a platd restart nothing of the old runs is being watched: let the jobs run again. */
 export async function resetRunning(sql: Sql): Promise<void> {
   await sql`update scheduler_jobs set running = false where running`;
+}
+
+/** The add-on's daily backup schedule, in place of the one it had (if any). */
+export async function replaceBackupSchedule(
+  sql: Sql,
+  job: { appId: string; addonName: string; schedule: string; nextRunAt: Date },
+): Promise<JobRow> {
+  return sql.begin(async (tx) => {
+    await tx`
+      delete from scheduler_jobs where app_id = ${job.appId} and kind = 'pg_backup' and command = ${job.addonName}`;
+    const [row] = await tx<JobRow[]>`
+      insert into scheduler_jobs (app_id, schedule, command, next_run_at, kind)
+      values (${job.appId}, ${job.schedule}, ${job.addonName}, ${job.nextRunAt}, 'pg_backup') returning *`;
+    return row!;
+  }) as Promise<JobRow>;
+}
+
+/** With the add-on: its backup schedule. */
+export async function deleteBackupSchedule(sql: Sql, appId: string, addonName: string): Promise<void> {
+  await sql`delete from scheduler_jobs where app_id = ${appId} and kind = 'pg_backup' and command = ${addonName}`;
 }

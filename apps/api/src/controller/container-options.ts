@@ -1,0 +1,135 @@
+import type Docker from 'dockerode';
+import { addonObjectName, startedContainerName } from '@plat/core';
+import { addonLabels, type AddonHandle } from './addon-objects.js';
+import { DYNO_PORT, DYNO_USER, type DynoSpec } from './dyno-spec.js';
+
+/**
+ * The step from what Plat wants run (a dyno, a one-off, an add-on) to the
+ * options Docker creates its container with. Pure: every security option
+ * (no capabilities, no privilege gain, a non-root user, pid and memory
+ * limits, the port only on 127.0.0.1) is here and unit tested; the runtime
+ * only passes these to Docker.
+ */
+
+/** Bounds every container's process count: a fork bomb stops here, not at the host. */
+export const PIDS_LIMIT = 512;
+
+/** Docker's json-file driver, bounded per container: dynos keep 20 MB of logs, add-ons 30 MB. */
+export const DYNO_LOG_CONFIG = { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '2' } };
+export const ADDON_LOG_CONFIG = { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } };
+
+/** What every container Plat starts gets, whoever's code it runs. */
+function confined(memoryBytes: number): Docker.HostConfig {
+  return {
+    Memory: memoryBytes,
+    // Equal to Memory: no swap on top of the limit.
+    MemorySwap: memoryBytes,
+    PidsLimit: PIDS_LIMIT,
+    SecurityOpt: ['no-new-privileges'],
+    CapDrop: ['ALL'],
+  };
+}
+
+function envList(env: Record<string, string>): string[] {
+  return Object.entries(env).map(([key, value]) => `${key}=${value}`);
+}
+
+/**
+ * A dyno's container. `suffix` makes the name unique per start (the runtime
+ * draws it), as a dyno's replacement may start while the container it
+ * replaces still drains.
+ */
+export function dynoContainerOptions(spec: DynoSpec, suffix: string): Docker.ContainerCreateOptions {
+  const portKey = `${DYNO_PORT}/tcp`;
+  return {
+    name: startedContainerName(spec.containerName, suffix),
+    Image: spec.image,
+    // Procfile commands are shell command lines, as on Heroku; they run
+    // inside the app's own container, never on the host.
+    ...(spec.command ? { Cmd: ['/bin/sh', '-c', spec.command] } : {}),
+    Env: envList(spec.env),
+    Labels: spec.labels,
+    User: DYNO_USER,
+    ExposedPorts: spec.web ? { [portKey]: {} } : {},
+    HostConfig: {
+      ...confined(spec.size.memoryBytes),
+      Init: true,
+      NetworkMode: spec.network,
+      // Only the router on this host reaches a dyno: never 0.0.0.0.
+      PortBindings: spec.web ? { [portKey]: [{ HostIp: '127.0.0.1', HostPort: '' }] } : {},
+      CpuShares: spec.size.cpuShares,
+      LogConfig: DYNO_LOG_CONFIG,
+    },
+  };
+}
+
+/** A one-off attached to a session (plat run): the dyno's container, with stdin open and a TTY when asked. */
+export function attachedOneOffOptions(
+  spec: DynoSpec,
+  suffix: string,
+  session: { tty: boolean },
+): Docker.ContainerCreateOptions {
+  const options = dynoContainerOptions(spec, suffix);
+  return {
+    ...options,
+    Tty: session.tty,
+    OpenStdin: true,
+    StdinOnce: true,
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
+    ...(session.tty ? { Env: [...(options.Env ?? []), 'TERM=xterm-256color'] } : {}),
+  };
+}
+
+export interface AddonContainerSpec {
+  addon: AddonHandle;
+  app: string;
+  network: string;
+  image: string;
+  env: Record<string, string>;
+  /** Where its volume mounts, when it keeps data. */
+  dataPath?: string;
+  healthcheck: string[];
+  memoryBytes: number;
+}
+
+/** The add-on's data volume: named and labelled as its container is. */
+export function addonVolumeOptions(instance: string, spec: AddonContainerSpec): Docker.VolumeCreateOptions {
+  return { Name: addonObjectName(instance, spec.addon), Labels: addonLabels(instance, spec.addon, spec.app) };
+}
+
+/** Docker counts health check times in nanoseconds. */
+const SECOND_NS = 1_000_000_000;
+
+/**
+ * An add-on's container: on the app's network only, under the add-on's name
+ * as its hostname, nothing published on the host; it runs as its image's
+ * own service user (stackServiceImage), restarts with Docker, and is healthy
+ * once its check passes.
+ */
+export function addonContainerOptions(instance: string, spec: AddonContainerSpec): Docker.ContainerCreateOptions {
+  const name = addonObjectName(instance, spec.addon);
+  return {
+    name,
+    Image: spec.image,
+    Env: envList(spec.env),
+    Labels: addonLabels(instance, spec.addon, spec.app),
+    Healthcheck: {
+      Test: ['CMD', ...spec.healthcheck],
+      Interval: SECOND_NS / 2,
+      Timeout: 5 * SECOND_NS,
+      Retries: 120,
+      StartPeriod: 0,
+    },
+    HostConfig: {
+      ...confined(spec.memoryBytes),
+      NetworkMode: spec.network,
+      RestartPolicy: { Name: 'unless-stopped' },
+      LogConfig: ADDON_LOG_CONFIG,
+      ...(spec.dataPath ? { Mounts: [{ Type: 'volume', Source: name, Target: spec.dataPath }] } : {}),
+    },
+    NetworkingConfig: { EndpointsConfig: { [spec.network]: { Aliases: [spec.addon.name] } } },
+  };
+}
+

@@ -1,0 +1,81 @@
+import type { DynoSpec } from './dyno-spec.js';
+import type { ObservedOneOff } from './one-off-sweep.js';
+import type { ObservedDyno } from './reconcile.js';
+
+/**
+ * What the controller and the services ask of a container runtime: dynos,
+ * one-offs, app networks, app images. DockerRuntime is the one platd runs;
+ * testing/fake-runtime.ts keeps the same promises in memory.
+ */
+export interface Runtime {
+  ping(): Promise<void>;
+
+  /** Creates the app's network when missing, isolated from the host, labelled by the app's id. */
+  ensureNetwork(name: string, app: string, appId?: string): Promise<void>;
+  /** The network image builds run on; resolves with its name. */
+  ensureBuildNetwork(): Promise<string>;
+  removeNetwork(name: string): Promise<void>;
+  /** Takes this instance's add-on containers off a network, so it can go. */
+  detachAddons(name: string): Promise<void>;
+  /** Removes app networks of apps no longer in `liveAppIds` (read after the networks are listed). */
+  removeOrphanNetworks(liveAppIds: () => Promise<Set<string>>): Promise<void>;
+
+  /** Creates and starts the dyno's container; resolves with what the runtime observed. */
+  ensureDyno(spec: DynoSpec): Promise<ObservedDyno>;
+  /** Formation dynos of this instance (of one app, when named), running or not; never one-offs. */
+  listDynos(app?: string): Promise<ObservedDyno[]>;
+  dynoState(id: string): Promise<DynoState>;
+  /** The dyno's last lines of output, for a failed boot's message. */
+  dynoLogTail(id: string, lines: number): Promise<string>;
+  /** Follows a dyno's output from `since`, one call per line; resolves with a stop function. */
+  followLogs(id: string, since: Date | undefined, onLine: (at: Date, line: string) => void): Promise<() => void>;
+  /** SIGTERM, SIGKILL after the grace period, then removal; a container already gone is fine. */
+  removeDyno(id: string, graceSeconds?: number): Promise<void>;
+  /**
+   * Calls onDie for every container of this instance that exits; returns a
+   * function that stops watching. onReopen runs when the watch was lost and
+   * is back: deaths in between went unseen.
+   */
+  watchDeaths(onDie: (death: DynoDeath) => void, onReopen?: () => void): Promise<() => void>;
+
+  /** Runs a one-off dyno to its end, line by line, and resolves with its exit code; it is removed either way. */
+  runOneOff(spec: DynoSpec, options: { onLine: (line: string) => void; timeoutMs: number }): Promise<number>;
+  /** Runs a one-off dyno attached to a session (plat run) and resolves with its exit code. */
+  attachOneOff(spec: DynoSpec, session: AttachSession): Promise<number>;
+  /** One-off containers of this instance, and whether this process is the one watching each. */
+  listOneOffs(): Promise<ObservedOneOff[]>;
+
+  /** Tags of the images built for an app. */
+  appImageTags(appId: string): Promise<string[]>;
+  /** Untags an image; false when it is gone or still in use. */
+  removeImageTag(tag: string): Promise<boolean>;
+  /** Removes every image built for an app. */
+  removeAppImages(appId: string): Promise<void>;
+}
+
+export interface DynoState {
+  running: boolean;
+  exitCode: number;
+}
+
+/** A container of this instance that exited, as the runtime reports it. */
+export interface DynoDeath {
+  id: string;
+  app: string;
+  dyno: string;
+  releaseId: string;
+  oneOff: boolean;
+  exitCode: number;
+}
+
+/** A terminal-like session a one-off dyno is attached to. */
+export interface AttachSession {
+  tty: boolean;
+  size?: { cols: number; rows: number };
+  stdin: NodeJS.ReadableStream;
+  onStdout: (chunk: Buffer) => void;
+  onStderr: (chunk: Buffer) => void;
+  /** Called when a handler answered false (its client is behind): output pauses until resume. */
+  whenDrained?: (resume: () => void) => void;
+  signal: AbortSignal;
+}

@@ -1,0 +1,22 @@
+/**
+ * What the controller and the services ask of the router: serve these
+ * routes, and say beforehand whether a new hostname would be refused.
+ * NginxRouter is the one platd runs; testing/fake-router.ts keeps routes in memory.
+ */
+export interface Router {
+  /** Serves exactly these routes (every app's); resolves once they are live. */
+  apply(routes: RouteTarget[]): Promise<void>;
+  /** Why the router would refuse `hostname` for `app` beside what it serves now; undefined if it would not. */
+  refusalOf(app: string, hostname: string, ownHostname: string): Promise<string | undefined>;
+  /** The router process's id while it runs, for platd's status. */
+  runningPid(): number | undefined;
+}
+
+/** One app's route: its hostnames to its ready web dynos. */
+export interface RouteTarget {
+  app: string;
+  hostnames: string[];
+  /** The app's ready web dynos by their 127.0.0.1 ports; empty means no web dynos. */
+  dynos: { name: string; port: number }[];
+  maintenance: boolean;
+}

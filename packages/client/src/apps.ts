@@ -1,0 +1,25 @@
+import type { App, AppUpdate, ConfigVars, ConfigVarsPatch } from '@plat/core';
+import { appPath, queryString, type Transport } from './transport.js';
+
+/** Apps: list, create, show (its web and git URLs), rename, maintenance, buildpack, destroy. */
+export function appsResource(http: Transport) {
+  return {
+    list: (): Promise<App[]> => http.request('GET', '/v1/apps'),
+    get: (app: string): Promise<App> => http.request('GET', appPath(app)),
+    /** A name is generated when none is given. */
+    create: (name?: string): Promise<App> => http.request('POST', '/v1/apps', name === undefined ? {} : { name }),
+    update: (app: string, changes: AppUpdate): Promise<App> => http.request('PATCH', appPath(app), changes),
+    /** confirm: the app's name again. */
+    destroy: (app: string, confirm: string): Promise<void> =>
+      http.request('DELETE', appPath(app, queryString({ confirm }))),
+  };
+}
+
+/** Config vars: all of them, and a batch of sets and unsets (null unsets). */
+export function configVarsResource(http: Transport) {
+  return {
+    get: (app: string): Promise<ConfigVars> => http.request('GET', appPath(app, '/config-vars')),
+    update: (app: string, changes: ConfigVarsPatch): Promise<ConfigVars> =>
+      http.request('PATCH', appPath(app, '/config-vars'), changes),
+  };
+}

@@ -1,0 +1,235 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ATTACH_PROTOCOL, PlatError } from '@plat/core';
+import { AttachClient } from './attach.js';
+import { PlatClient } from './index.js';
+
+interface Seen {
+  method: string;
+  url: string;
+  authorization: string | undefined;
+  body: string;
+}
+
+/** A stand-in platd: records each request and answers with what `answer` says. */
+type Answer = (request: IncomingMessage, response: ServerResponse) => void;
+const empty: Answer = (_request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+let answer = empty;
+const seen: Seen[] = [];
+let server: Server;
+let apiUrl: string;
+
+beforeAll(async () => {
+  server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk));
+    request.on('end', () => {
+      seen.push({ method: request.method!, url: request.url!, authorization: request.headers.authorization, body });
+      answer(request, response);
+    });
+  });
+  // Upgrades every attach request, except for an app named "other", which it refuses as platd does.
+  server.on('upgrade', (request: IncomingMessage, socket) => {
+    seen.push({ method: 'UPGRADE', url: request.url!, authorization: request.headers.authorization, body: '' });
+    if (request.url!.startsWith('/v1/apps/other/')) {
+      const body = '{"id":"forbidden","message":"Not yours"}';
+      socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
+    } else {
+      socket.end(`HTTP/1.1 101 Switching Protocols\r\nupgrade: ${ATTACH_PROTOCOL}\r\nconnection: Upgrade\r\n\r\nhello`);
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterEach(() => {
+  answer = empty;
+});
+
+const client = () => new PlatClient({ apiUrl, token: 'plat_t' });
+
+/** Every route with a call that reaches it: `METHOD /template`, the call, and the body it must send (if any). */
+const calls: [string, (c: PlatClient) => Promise<unknown>, unknown?][] = [
+  ['GET /v1/status', (c) => c.status()],
+  ['GET /v1/openapi.json', (c) => c.openapi()],
+  ['GET /v1/account', (c) => c.account.get()],
+  ['GET /v1/account/tokens', (c) => c.tokens.list()],
+  [
+    'POST /v1/account/tokens',
+    (c) => c.tokens.create({ description: 'ci', expiresIn: 60 }),
+    { description: 'ci', expires_in: 60 },
+  ],
+  ['DELETE /v1/account/tokens/:id', (c) => c.tokens.revoke('t1')],
+  ['GET /v1/users', (c) => c.users.list()],
+  [
+    'POST /v1/users',
+    (c) => c.users.create('dev@example.com', { admin: true }),
+    { email: 'dev@example.com', admin: true },
+  ],
+  ['PATCH /v1/users/:email', (c) => c.users.setDisabled('dev@example.com', true), { disabled: true }],
+  ['GET /v1/users/:email/tokens', (c) => c.users.tokens('dev@example.com')],
+  ['GET /v1/admin/disk', (c) => c.admin.disk()],
+  ['GET /v1/admin/backup', (c) => c.admin.backup()],
+  ['POST /v1/admin/restore', (c) => c.admin.restore(new Blob(['tar']).stream()), 'tar'],
+  ['GET /v1/addon-services', (c) => c.addons.services()],
+  ['GET /v1/apps', (c) => c.apps.list()],
+  ['POST /v1/apps', (c) => c.apps.create('hello'), { name: 'hello' }],
+  ['GET /v1/apps/:app', (c) => c.apps.get('hello')],
+  ['PATCH /v1/apps/:app', (c) => c.apps.update('hello', { maintenance: true }), { maintenance: true }],
+  ['DELETE /v1/apps/:app?confirm=hello', (c) => c.apps.destroy('hello', 'hello')],
+  ['GET /v1/apps/:app/config-vars', (c) => c.configVars.get('hello')],
+  ['PATCH /v1/apps/:app/config-vars', (c) => c.configVars.update('hello', { A: '1', B: null }), { A: '1', B: null }],
+  ['GET /v1/apps/:app/releases', (c) => c.releases.list('hello')],
+  ['GET /v1/apps/:app/releases/:release', (c) => c.releases.get('hello', 'v3')],
+  ['POST /v1/apps/:app/releases', (c) => c.releases.rollback('hello', 'v3'), { release: 'v3' }],
+  ['GET /v1/apps/:app/builds', (c) => c.builds.list('hello')],
+  ['GET /v1/apps/:app/builds/:build', (c) => c.builds.get('hello', 'b1')],
+  ['GET /v1/apps/:app/formation', (c) => c.formation.list('hello')],
+  [
+    'PATCH /v1/apps/:app/formation',
+    (c) => c.formation.update('hello', [{ type: 'web', quantity: 2 }]),
+    [{ type: 'web', quantity: 2 }],
+  ],
+  ['GET /v1/apps/:app/dynos', (c) => c.dynos.list('hello')],
+  ['POST /v1/apps/:app/dynos', (c) => c.dynos.run('hello', 'ls -la'), { command: 'ls -la' }],
+  ['DELETE /v1/apps/:app/dynos', (c) => c.dynos.restart('hello')],
+  ['DELETE /v1/apps/:app/dynos/:dyno', (c) => c.dynos.restart('hello', 'web.1')],
+  ['POST /v1/apps/:app/dynos/:dyno/actions/stop', (c) => c.dynos.stop('hello', 'web.1')],
+  [
+    'GET /v1/apps/:app/logs?lines=5&source=router&tail=true',
+    (c) => c.logs('hello', { lines: 5, source: 'router', tail: true }),
+  ],
+  ['GET /v1/apps/:app/domains', (c) => c.domains.list('hello')],
+  ['POST /v1/apps/:app/domains', (c) => c.domains.add('hello', 'www.example.com'), { hostname: 'www.example.com' }],
+  ['DELETE /v1/apps/:app/domains/:hostname', (c) => c.domains.remove('hello', 'www.example.com')],
+  ['GET /v1/apps/:app/collaborators', (c) => c.collaborators.list('hello')],
+  [
+    'POST /v1/apps/:app/collaborators',
+    (c) => c.collaborators.add('hello', 'dev@example.com'),
+    { email: 'dev@example.com' },
+  ],
+  ['DELETE /v1/apps/:app/collaborators/:email', (c) => c.collaborators.remove('hello', 'dev@example.com')],
+  ['GET /v1/apps/:app/audit-events?limit=10', (c) => c.auditEvents.list('hello', { limit: 10 })],
+  ['GET /v1/apps/:app/addons', (c) => c.addons.list('hello')],
+  [
+    'POST /v1/apps/:app/addons',
+    (c) => c.addons.create('hello', { plan: 'postgres', as: 'DB' }),
+    { plan: 'postgres', as: 'DB' },
+  ],
+  ['GET /v1/apps/:app/addons/:addon', (c) => c.addons.get('hello', 'pg-1')],
+  ['POST /v1/apps/:app/addons/:addon/actions/restart', (c) => c.addons.restart('hello', 'pg-1')],
+  ['DELETE /v1/apps/:app/addons/:addon?confirm=pg-1', (c) => c.addons.destroy('hello', 'pg-1', 'pg-1')],
+  ['GET /v1/apps/:app/pg?addon=pg-1', (c) => c.pg.info('hello', 'pg-1')],
+  ['GET /v1/apps/:app/pg/backups', (c) => c.pg.backups('hello')],
+  ['POST /v1/apps/:app/pg/backups', (c) => c.pg.capture('hello'), {}],
+  [
+    'POST /v1/apps/:app/pg/backups/:backup/actions/restore',
+    (c) => c.pg.restore('hello', 'b001', { confirm: 'hello' }),
+    { confirm: 'hello' },
+  ],
+  ['PUT /v1/apps/:app/pg/backups/schedule', (c) => c.pg.schedule('hello', { hour: 3 }), { hour: 3 }],
+  ['GET /v1/apps/:app/scheduler/jobs', (c) => c.scheduler.list('hello')],
+  [
+    'POST /v1/apps/:app/scheduler/jobs',
+    (c) => c.scheduler.add('hello', { schedule: '0 * * * *', command: 'true' }),
+    { schedule: '0 * * * *', command: 'true' },
+  ],
+  ['DELETE /v1/apps/:app/scheduler/jobs/:job', (c) => c.scheduler.remove('hello', 'j1')],
+];
+
+/** The values the calls above pass for each path parameter. */
+const PARAMS: Record<string, string> = {
+  app: 'hello',
+  id: 't1',
+  email: 'dev@example.com',
+  release: 'v3',
+  build: 'b1',
+  dyno: 'web.1',
+  hostname: 'www.example.com',
+  addon: 'pg-1',
+  backup: 'b001',
+  job: 'j1',
+};
+const concrete = (template: string) =>
+  template.replace(/:([a-z]+)/g, (_, name: string) => encodeURIComponent(PARAMS[name]!));
+
+describe('PlatClient', () => {
+  it.each(calls)('%s', async (route, call, body) => {
+    seen.length = 0;
+    await call(client());
+    const [method, path] = route.split(' ') as [string, string];
+    expect(seen).toHaveLength(1);
+    expect({ method: seen[0]!.method, url: seen[0]!.url }).toEqual({ method, url: concrete(path) });
+    expect(seen[0]!.authorization).toBe('Bearer plat_t');
+    // A string is the raw body; anything else, JSON.
+    if (typeof body === 'string') expect(seen[0]!.body).toBe(body);
+    else expect(seen[0]!.body === '' ? undefined : JSON.parse(seen[0]!.body)).toEqual(body);
+  });
+
+  it('reaches every route platd serves', () => {
+    const routesDir = fileURLToPath(new URL('../../../apps/api/src/http/routes/', import.meta.url));
+    const served = new Set<string>();
+    for (const file of readdirSync(routesDir).filter((name) => name.endsWith('.ts') && !name.endsWith('.test.ts'))) {
+      for (const [, path] of readFileSync(`${routesDir}${file}`, 'utf8').matchAll(/'(\/v1\/[^'?]*)'/g))
+        served.add(path!);
+    }
+    const called = new Set(calls.map(([route]) => route.split(' ')[1]!.replace(/\?.*/, '')));
+    expect([...served].filter((path) => !called.has(path))).toEqual([]);
+    expect(served.size).toBeGreaterThan(30);
+  });
+
+  it("turns the API's error body into a PlatError with its id and message", async () => {
+    answer = (_request, response) => response.writeHead(404).end('{"id":"not_found","message":"No app hello"}');
+    await expect(client().apps.get('hello')).rejects.toMatchObject({ id: 'not_found', message: 'No app hello' });
+    answer = (_request, response) => response.writeHead(401).end('nope');
+    await expect(client().apps.list()).rejects.toMatchObject({ id: 'unauthorized' });
+    answer = (_request, response) => response.writeHead(502).end('<html>');
+    await expect(client().logs('hello')).rejects.toMatchObject({
+      id: 'internal_error',
+      message: `HTTP 502 from ${apiUrl.slice(0, -1)}`,
+    });
+  });
+
+  it('says platd is unavailable when nothing listens', async () => {
+    const idle = createServer();
+    await new Promise<void>((resolve) => idle.listen(0, '127.0.0.1', resolve));
+    const port = (idle.address() as AddressInfo).port;
+    await new Promise((resolve) => idle.close(resolve));
+    const error = await new PlatClient({ apiUrl: `http://127.0.0.1:${port}` }).apps.list().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PlatError);
+    expect(error).toMatchObject({
+      id: 'unavailable',
+      message: `Could not reach the Plat API at http://127.0.0.1:${port} (ECONNREFUSED)`,
+    });
+  });
+});
+
+describe('AttachClient', () => {
+  it('upgrades to the attach protocol with the command and the terminal, and hands over the socket', async () => {
+    seen.length = 0;
+    const session = await new AttachClient({ apiUrl, token: 'plat_t' }).run('hello', 'ls -la', { cols: 80, rows: 24 });
+    let received = session.head.toString();
+    session.socket.on('data', (chunk: Buffer) => (received += chunk)).resume();
+    await new Promise((resolve) => session.socket.on('close', resolve));
+    expect(received).toBe('hello');
+    expect(seen).toEqual([
+      {
+        method: 'UPGRADE',
+        url: '/v1/apps/hello/dynos/attach?command=ls+-la&tty=1&cols=80&rows=24',
+        authorization: 'Bearer plat_t',
+        body: '',
+      },
+    ]);
+    seen.length = 0;
+    (await new AttachClient({ apiUrl }).psql('hello', 'pg-1')).socket.destroy();
+    expect(seen.map((s) => [s.url, s.authorization])).toEqual([['/v1/apps/hello/pg/psql?addon=pg-1', undefined]]);
+  });
+
+  it("rejects with the API's error when it answers instead of upgrading", async () => {
+    const refused = new AttachClient({ apiUrl }).run('other', 'ls');
+    await expect(refused).rejects.toMatchObject({ id: 'forbidden', message: 'Not yours' });
+  });
+});

@@ -1,0 +1,112 @@
+import { PlatError, isErrorId } from '@plat/core';
+
+export interface ClientOptions {
+  /** Base URL of platd, e.g. http://127.0.0.1:5000 */
+  apiUrl: string;
+  token?: string;
+}
+
+/** The base URL without trailing slashes, as every path is appended to it. */
+export function baseUrl(apiUrl: string): string {
+  return apiUrl.replace(/\/+$/, '');
+}
+
+/** `/v1/apps/<app><rest>`: the prefix of every per-app route. */
+export function appPath(app: string, rest = ''): string {
+  return `/v1/apps/${encodeURIComponent(app)}${rest}`;
+}
+
+/** `?a=1&b=2` from the parameters that are set, or '' when none is. */
+export function queryString(params: Record<string, string | number | undefined>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) if (value !== undefined) search.set(key, String(value));
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}
+
+/** The API's `{ id, message }` as a PlatError; anything else by its HTTP status. */
+export function failure(apiUrl: string, status: number, text: string): PlatError {
+  const payload = (safeJson(text) ?? {}) as { id?: unknown; message?: unknown };
+  const id = isErrorId(payload.id) ? payload.id : status === 401 ? 'unauthorized' : 'internal_error';
+  const message = typeof payload.message === 'string' ? payload.message : `HTTP ${status} from ${apiUrl}`;
+  return new PlatError(id, message);
+}
+
+/** A network failure (platd down, wrong URL) as the `unavailable` error the CLI explains. */
+export function unreachable(apiUrl: string, error: unknown): PlatError {
+  const reason =
+    (error as { cause?: { code?: string }; code?: string }).cause?.code ??
+    (error as { code?: string }).code ??
+    (error as Error).message;
+  return new PlatError('unavailable', `Could not reach the Plat API at ${apiUrl} (${reason})`, { cause: error });
+}
+
+/** HTTP to platd with the token: JSON requests, text streams, binary down- and uploads. */
+export class Transport {
+  readonly apiUrl: string;
+  readonly #token: string | undefined;
+
+  constructor(options: ClientOptions) {
+    this.apiUrl = baseUrl(options.apiUrl);
+    this.#token = options.token;
+  }
+
+  #headers(headers: Record<string, string>): Record<string, string> {
+    return this.#token ? { ...headers, authorization: `Bearer ${this.#token}` } : headers;
+  }
+
+  async #fetch(path: string, init: RequestInit): Promise<Response> {
+    try {
+      return await fetch(`${this.apiUrl}${path}`, init);
+    } catch (error) {
+      throw unreachable(this.apiUrl, error);
+    }
+  }
+
+  async #body(response: Response): Promise<NonNullable<Response['body']>> {
+    if (!response.ok || !response.body) throw failure(this.apiUrl, response.status, await response.text());
+    return response.body;
+  }
+
+  /** A JSON request; resolves with the JSON answer (undefined for an empty one). */
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const json: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
+    const headers = this.#headers({ accept: 'application/json', ...json });
+    const init = { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) };
+    const response = await this.#fetch(path, init);
+    const text = await response.text();
+    if (!response.ok) throw failure(this.apiUrl, response.status, text);
+    return (text === '' ? undefined : safeJson(text)) as T;
+  }
+
+  /** A text response as it arrives (log tails). */
+  async stream(path: string, signal?: AbortSignal): Promise<AsyncIterable<string>> {
+    const headers = this.#headers({ accept: 'text/plain' });
+    const response = await this.#fetch(path, { headers, ...(signal ? { signal } : {}) });
+    const body = (await this.#body(response)).pipeThrough(new TextDecoderStream());
+    return body as unknown as AsyncIterable<string>;
+  }
+
+  /** A binary response as it arrives (state backups). */
+  async download(path: string): Promise<ReadableStream<Uint8Array>> {
+    return this.#body(await this.#fetch(path, { headers: this.#headers({}) }));
+  }
+
+  /** Sends a body as it is read (state restores) and resolves with the JSON answer. */
+  async upload<T>(path: string, body: ReadableStream<Uint8Array>, contentType: string): Promise<T> {
+    const headers = this.#headers({ accept: 'application/json', 'content-type': contentType });
+    // duplex: 'half' is what fetch needs to send a stream; Node's types predate it.
+    const response = await this.#fetch(path, { method: 'POST', headers, body, duplex: 'half' } as RequestInit);
+    const text = await response.text();
+    if (!response.ok) throw failure(this.apiUrl, response.status, text);
+    return safeJson(text) as T;
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,12 @@
+/**
+ * The API's shapes, once: platd validates requests against these TypeBox
+ * schemas, shapes responses by them and makes /v1/openapi.json from them;
+ * model.ts derives the types the client, the CLI and the dashboard use.
+ */
+export * from './common.js';
+export * from './apps.js';
+export * from './releases.js';
+export * from './dynos.js';
+export * from './addons.js';
+export * from './accounts.js';
+export * from './platform.js';

@@ -1,0 +1,134 @@
+/**
+ * Every name and label Plat gives a Docker object: containers, networks,
+ * volumes, images and the labels platd finds them by again. One place, so
+ * the builder, the runtime and the add-ons never spell one differently.
+ * Everything a platd makes starts with `plat-<instance>-` or carries its
+ * instance label, so two platds on one Engine never meet.
+ */
+
+/** Labels on dynos, one-offs, add-on objects, networks and app images. */
+export const LABELS = {
+  instance: 'plat.instance',
+  app: 'plat.app',
+  appId: 'plat.app-id',
+  release: 'plat.release',
+  version: 'plat.version',
+  process: 'plat.process',
+  dyno: 'plat.dyno',
+  /** One-off dynos (release phase, plat run) are not part of the formation. */
+  oneOff: 'plat.one-off',
+  /** Which desired dyno a container serves: release, dyno name and restart generation. */
+  key: 'plat.key',
+} as const;
+
+export const ADDON_LABELS = {
+  /** The add-on's name: also its hostname on the app's network. */
+  name: 'plat.addon',
+  /** The add-on row's id: unique forever, unlike a name. */
+  id: 'plat.addon-id',
+} as const;
+
+export const IMAGE_LABELS = {
+  /** The hash of the stack's recipe (stack-image.ts): a changed recipe rebuilds. */
+  stackRecipe: 'plat.stack.recipe',
+  /** The add-on image a service recipe built. */
+  serviceImage: 'plat.service-image',
+} as const;
+
+/** A Docker label filter: `key=value`, or only `key` for "has this label". */
+export function labelFilter(key: string, value?: string): string {
+  return value === undefined ? key : `${key}=${value}`;
+}
+
+/** The filter every listing of a platd starts with: its own objects only. */
+export function instanceFilter(instance: string): string {
+  return labelFilter(LABELS.instance, instance);
+}
+
+/** The image every dyno, build and add-on image starts from. */
+export const STACK_IMAGE = 'plat/stack:latest';
+
+/** The repository of the debootstrapped root filesystem under the stack. */
+export const STACK_BASE_REPO = 'plat/stack-base';
+
+/** The stack's base image, tagged by the hash of its suite and mirror. */
+export function stackBaseImage(tag: string): string {
+  return `${STACK_BASE_REPO}:${tag}`;
+}
+
+/** An app's build image: by instance and app name, tagged by the build. */
+export function appImageTag(instance: string, app: string, buildId: string): string {
+  return `plat/${instance}-${app}:${buildId.slice(0, 12)}`;
+}
+
+/** An add-on provider's image repository, e.g. `plat/addon-postgres`. */
+export function addonImageRepo(provider: string): string {
+  return `plat/addon-${provider}`;
+}
+
+/** A service image tagged by the hash of its recipe, so a changed recipe is a new image. */
+export function serviceImageTag(repo: string, recipeHash: string): string {
+  return `${repo}:${recipeHash}`;
+}
+
+/**
+ * The app's own network, named by its id: a rename keeps it, so dynos of
+ * the new name reach the add-ons on it. (An app id is longer than any app
+ * name, so the two kinds of names never meet.)
+ */
+export function networkName(instance: string, appId: string): string {
+  return `plat-${instance}-${appId}`;
+}
+
+/** Where platds before networks were named by id put an app's dynos and add-ons. */
+export function legacyNetworkName(instance: string, app: string): string {
+  return `plat-${instance}-${app}`;
+}
+
+/** The network image builds of pushed code run on. No app name can start with a dash, so it never meets an app's. */
+export function buildNetworkName(instance: string): string {
+  return `plat-${instance}--builds`;
+}
+
+/**
+ * Start of a formation dyno's container name. The release version and
+ * restart generation are in it: a new one of either is a new container,
+ * started before the old one goes.
+ */
+export function dynoContainerName(dyno: {
+  instance: string;
+  app: string;
+  process: string;
+  index: number;
+  version: number;
+  generation: number;
+}): string {
+  const generation = dyno.generation ? `-g${dyno.generation}` : '';
+  return `plat-${dyno.instance}-${dyno.app}-${dyno.process}-${dyno.index}-v${dyno.version}${generation}`;
+}
+
+/** Start of a one-off dyno's container name: `release`, `run` or `scheduler`, and its number. */
+export function oneOffContainerName(oneOff: { instance: string; app: string; kind: string; number: number }): string {
+  return `plat-${oneOff.instance}-${oneOff.app}-${oneOff.kind}-${oneOff.number}`;
+}
+
+/**
+ * A started container's name: the dyno's name and a suffix unique per start,
+ * as a replacement may start while the container it replaces still drains.
+ */
+export function startedContainerName(base: string, suffix: string): string {
+  return `${base}-${suffix}`;
+}
+
+/** Whether a container's name (as Docker lists it, with or without its slash) is a start of that base name. */
+export function isStartOf(containerName: string, base: string): boolean {
+  return containerName.replace(/^\//, '').startsWith(`${base}-`);
+}
+
+/**
+ * Name of an add-on's container and of its volume: by the add-on row's id;
+ * add-ons made before ids keep the name they were made with.
+ */
+export function addonObjectName(instance: string, addon: { id: string; name: string; legacy_names: boolean }): string {
+  return `plat-${instance}-addon-${addon.legacy_names ? addon.name : addon.id}`;
+}

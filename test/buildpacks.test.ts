@@ -4,13 +4,15 @@
  * limits are seen working from the pusher's side.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleRepo } from './support/app-repo.js';
 import { get } from './support/http.js';
+import { PLAT_NODE } from './support/node.js';
 import { startPlatd, type Platd } from './support/platd.js';
+import { run } from './support/run.js';
 
 async function deploy(platd: Platd, example: string, app = example): Promise<{ repo: string; output: string }> {
   const repo = await exampleRepo(platd, example);
@@ -71,12 +73,57 @@ describe('buildpacks', () => {
     expect((await get(platd.routerPort, 'pyramid-app.localhost')).body).toBe('Hello from Pyramid on Plat! (dyno web.1)\n');
   });
 
-  it('builds a Node.js app with npm ci and its build script, and serves npm start', async () => {
-    const { output } = await deploy(platd, 'node-web');
+  it('runs platd on the Node.js the set-up fetched from the npm registry', async () => {
+    const exe = readlinkSync(`/proc/${platd.pid()}/exe`);
+    expect(exe).toBe(realpathSync(PLAT_NODE));
+    const version = await run(exe, ['--version']);
+    expect(version.stdout).toMatch(/^v22\./);
+  });
+
+  it('builds a Node.js app on the newest Node.js its engines.node allows, reused by a code-only push', async () => {
+    // examples/node-web asks for >=18: the newest release on the registry, as on Heroku.
+    const { repo, output } = await deploy(platd, 'node-web');
     expect(output).toContain('-----> Node.js app detected');
+    const installed = /engines\.node >=18: installing Node\.js (\d+\.\d+\.\d+) from the npm registry/.exec(output)?.[1];
+    expect(installed, output).toBeDefined();
+    expect(Number(installed!.split('.')[0])).toBeGreaterThanOrEqual(22);
     expect(output).toContain('Installing dependencies with npm ci (package-lock.json)');
     expect(output).toContain('RUN npm run build');
-    expect((await get(platd.routerPort, 'node-web.localhost')).body).toContain('Hello from Node.js on Plat! (dyno web.1, node v18');
+    const page = async () => (await get(platd.routerPort, 'node-web.localhost')).body;
+    expect(await page()).toContain(`Hello from Node.js on Plat! (dyno web.1, node v${installed})`);
+
+    const build = readFileSync(join(repo, 'build.js'), 'utf8');
+    writeFileSync(join(repo, 'build.js'), build.replace('Hello from', 'Hi again from'));
+    await commitAll(platd, repo, 'new greeting');
+    const push = await platd.git(['push', 'platform', 'main'], repo);
+    expect(push.code, push.output).toBe(0);
+    expect(push.output).toMatch(/RUN npm install --global --prefix \/opt\/node [^\n]*\nremote:\s+\(using cache\)/);
+    expect(await page()).toContain(`Hi again from Node.js on Plat! (dyno web.1, node v${installed})`);
+  });
+
+  it("installs the Node.js engines.node names, or warns and keeps the stack's when none matches", async () => {
+    const repo = await exampleRepo(platd, 'node-web');
+    expect((await platd.plat(['apps:create', 'node-engines'], { cwd: repo })).code).toBe(0);
+    const pushWith = async (engines: string) => {
+      const manifest = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
+      writeFileSync(join(repo, 'package.json'), JSON.stringify({ ...manifest, engines: { node: engines } }, null, 2));
+      await commitAll(platd, repo, `engines.node ${engines}`);
+      const push = await platd.git(['push', 'platform', 'main'], repo);
+      expect(push.code, push.output).toBe(0);
+      return push.output;
+    };
+
+    // Heroku's node-js-sample asks for 4.0.0, which the registry ships only as a self-unpacking tarball.
+    const old = await pushWith('4.0.0');
+    expect(old).toContain(
+      "warning: engines.node 4.0.0 matches no Node.js release on the registry; using the stack's Node.js 18.",
+    );
+    expect((await get(platd.routerPort, 'node-engines.localhost')).body).toContain('node v18.');
+
+    expect(await pushWith('22.x')).toMatch(/engines\.node 22\.x: installing Node\.js 22\.\d+\.\d+ from the npm/);
+    const oneOff = await platd.plat(['run', '-a', 'node-engines', '--', 'node', '--version']);
+    expect(oneOff.stdout.trim(), oneOff.output).toMatch(/^v22\.\d+\.\d+$/);
+    expect((await get(platd.routerPort, 'node-engines.localhost')).body).toContain(`node ${oneOff.stdout.trim()})`);
   });
 
   it('runs Django with collectstatic at build and migrate in the release phase', async () => {

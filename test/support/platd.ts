@@ -4,6 +4,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } f
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { removeInstanceResources } from './docker-cleanup.js';
+import { NODE, PATH_WITH_NODE } from './node.js';
 import { freePort } from './ports.js';
 import { run, type RunResult } from './run.js';
 
@@ -61,7 +62,7 @@ export async function startPlatd(options: { env?: NodeJS.ProcessEnv } = {}): Pro
   mkdirSync(home);
   const [apiPort, routerPort] = [await freePort(), await freePort()];
   const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
+    PATH: PATH_WITH_NODE,
     PLAT_DATA_DIR: join(dataDir, 'data'),
     PLAT_API_PORT: String(apiPort),
     PLAT_API_HOST: '127.0.0.1',
@@ -73,14 +74,14 @@ export async function startPlatd(options: { env?: NodeJS.ProcessEnv } = {}): Pro
   let child: ChildProcess | undefined;
   let log = '';
   const start = async () => {
-    child = spawn(process.execPath, [PLATD], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(NODE, [PLATD], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (chunk: Buffer) => (log += chunk));
     child.stderr!.on('data', (chunk: Buffer) => (log += chunk));
     await waitForOutput(child, 'Plat is running', 120_000, () => log);
   };
   const stopStateServer = async () => {
     // It outlives platd on purpose; the documented command stops it.
-    const stopped = await run(process.execPath, [STOP_STATE, 'stop'], { env: { PATH: process.env.PATH, PLAT_DATA_DIR: env.PLAT_DATA_DIR } });
+    const stopped = await run(NODE, [STOP_STATE, 'stop'], { env: { PATH: PATH_WITH_NODE, PLAT_DATA_DIR: env.PLAT_DATA_DIR } });
     if (stopped.code !== 0) console.error(`stopping the state server of ${env.PLAT_DATA_DIR} failed: ${stopped.output}`);
   };
   try {
@@ -93,7 +94,7 @@ export async function startPlatd(options: { env?: NodeJS.ProcessEnv } = {}): Pro
     throw error;
   }
   const userEnv: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
+    PATH: PATH_WITH_NODE,
     HOME: home,
     LANG: 'C.UTF-8',
     GIT_AUTHOR_NAME: 'Test User',
@@ -126,7 +127,7 @@ export async function startPlatd(options: { env?: NodeJS.ProcessEnv } = {}): Pro
       return child.pid;
     },
     plat: (args, runOptions = {}) =>
-      run(process.execPath, [PLAT, ...args], { cwd: runOptions.cwd ?? home, env: { ...userEnv, ...runOptions.env } }),
+      run(NODE, [PLAT, ...args], { cwd: runOptions.cwd ?? home, env: { ...userEnv, ...runOptions.env } }),
     git: (args, cwd) => run('git', args, { cwd, env: userEnv }),
     stop,
     kill: async () => {

@@ -82,7 +82,13 @@ export async function buildApp(builder: ImageBuilder, request: AppBuildRequest):
     const procfile = procfileText === undefined ? {} : parseProcfile(procfileText);
     const buildpack = detectBuildpack(source, request.buildpack);
     request.emit(`-----> ${buildpack.label} app ${request.buildpack ? 'set for this app' : 'detected'}`);
-    const plan = buildpack.plan(source, { stackImage: STACK_IMAGE, caBundle: `${BUILD_DIR}/ca-certificates.crt`, buildDir: BUILD_DIR });
+    const found = await buildpack.lookup?.(source);
+    const plan = buildpack.plan(source, {
+      stackImage: STACK_IMAGE,
+      caBundle: `${BUILD_DIR}/ca-certificates.crt`,
+      buildDir: BUILD_DIR,
+      ...found,
+    });
     for (const note of plan.notes) request.emit(`       ${note}`);
     const processTypes = { ...plan.processTypes, ...procfile };
     if (Object.keys(processTypes).length === 0) {

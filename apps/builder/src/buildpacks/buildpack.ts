@@ -1,5 +1,6 @@
 import type { ProcessTypes } from '@plat/core';
 import type { Source } from '../source.js';
+import type { NodeReleases } from './node-version.js';
 
 /** Where the generated Dockerfile finds things the builder adds to the context. */
 export interface PlanContext {
@@ -9,6 +10,8 @@ export interface PlanContext {
   caBundle: string;
   /** Context-relative folder where `files` of the plan are written. */
   buildDir: string;
+  /** The registry's Node.js releases, when the Node.js buildpack's lookup asked for them. */
+  nodeReleases?: NodeReleases;
 }
 
 export interface BuildPlan {
@@ -31,5 +34,7 @@ export interface Buildpack {
   /** Human name for the build output: `-----> Python app detected`. */
   readonly label: string;
   detect(source: Source): boolean;
+  /** Fetches what the plan needs from outside the tree (e.g. a registry's releases), so plan itself stays pure. */
+  lookup?(source: Source): Promise<Partial<PlanContext>>;
   plan(source: Source, context: PlanContext): BuildPlan;
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { memorySource } from '../source.js';
 import { dockerfile } from './dockerfile.js';
 import { buildpacks, detectBuildpack, findBuildpack } from './index.js';
-import { node, STACK_NODE_VERSION } from './node.js';
+import { node } from './node.js';
 import { procfileOnly } from './procfile.js';
 import { findWsgiEntry, wantsCollectstatic } from './python-wsgi-entry.js';
 import { staticSite } from './static.js';
@@ -45,13 +45,6 @@ describe('node buildpack', () => {
     expect(plan.dockerfile).not.toContain('npm run build');
     expect(plan.processTypes).toEqual({});
     expect(node.plan(memorySource({ 'package.json': '{}', 'server.js': '' }), context).processTypes).toEqual({ web: 'npm start' });
-  });
-
-  it('honours engines.node when the stack can and warns when it cannot', () => {
-    const ok = node.plan(memorySource({ 'package.json': '{"engines":{"node":">=16"}}' }), context);
-    expect(ok.notes).toContain(`engines.node >=16: using Node.js ${STACK_NODE_VERSION}`);
-    const warned = node.plan(memorySource({ 'package.json': '{"engines":{"node":"22.x"}}' }), context);
-    expect(warned.notes.join('\n')).toContain(`warning: engines.node asks for 22.x, but the stack has Node.js ${STACK_NODE_VERSION}`);
   });
 });
 

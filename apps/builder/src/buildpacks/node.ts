@@ -1,15 +1,18 @@
-import satisfies from 'semver/functions/satisfies.js';
 import validRange from 'semver/ranges/valid.js';
 import type { ProcessTypes } from '@plat/core';
 import type { Source } from '../source.js';
 import type { Buildpack } from './buildpack.js';
+import { fetchNodeReleases } from './node-registry.js';
+import { chooseNode, NODE_PACKAGE } from './node-version.js';
 
-/** Node.js in the stack image (Debian bookworm's nodejs package). */
-export const STACK_NODE_VERSION = '18.20.4';
+export { STACK_NODE_VERSION } from './node-version.js';
+
+/** Where a Node.js from the registry goes: outside /app, owned by root, so the app cannot change its runtime. */
+const NODE_PREFIX = '/opt/node';
 
 interface PackageJson {
   scripts?: Record<string, string>;
-  engines?: { node?: string };
+  engines?: { node?: unknown };
 }
 
 function readPackage(source: Source): PackageJson {
@@ -18,6 +21,24 @@ function readPackage(source: Source): PackageJson {
   } catch {
     return {};
   }
+}
+
+/**
+ * Installs one Node.js release from the registry in its own layer, keyed on
+ * the exact version, so later pushes reuse it. npm checks the tarball against
+ * the registry's sha512; --ignore-scripts because the package is the binary.
+ * Running it proves the binary works on the stack (its shared libraries).
+ */
+function installNode(version: string): string[] {
+  const cache = '/tmp/plat-npm-cache';
+  return [
+    'USER root',
+    `RUN npm install --global --prefix ${NODE_PREFIX} --ignore-scripts --cache ${cache} ${NODE_PACKAGE}@${version}` +
+      ` && rm -rf ${cache} && ${NODE_PREFIX}/bin/node --version`,
+    'USER dyno',
+    // Native addons compile against this Node's headers, which the package ships.
+    `ARG NPM_CONFIG_NODEDIR=${NODE_PREFIX}/lib/node_modules/${NODE_PACKAGE}`,
+  ];
 }
 
 function lockfile(source: Source): 'package-lock.json' | 'npm-shrinkwrap.json' | undefined {
@@ -30,17 +51,24 @@ export const node: Buildpack = {
   name: 'node',
   label: 'Node.js',
   detect: (source) => source.has('package.json'),
+  async lookup(source) {
+    const wanted = readPackage(source).engines?.node;
+    // The registry is asked only when there is a range to resolve.
+    if (typeof wanted !== 'string' || !validRange(wanted)) return {};
+    return { nodeReleases: await fetchNodeReleases() };
+  },
   plan(source, context) {
     const pkg = readPackage(source);
     const lock = lockfile(source);
     const notes: string[] = [];
-    if (source.read('package.json') !== undefined && Object.keys(pkg).length === 0) notes.push('warning: package.json is not valid JSON');
-    const wanted = pkg.engines?.node;
-    if (wanted) {
-      if (validRange(wanted) && satisfies(STACK_NODE_VERSION, wanted)) notes.push(`engines.node ${wanted}: using Node.js ${STACK_NODE_VERSION}`);
-      else notes.push(`warning: engines.node asks for ${wanted}, but the stack has Node.js ${STACK_NODE_VERSION}; building with it anyway`);
+    if (source.read('package.json') !== undefined && Object.keys(pkg).length === 0) {
+      notes.push('warning: package.json is not valid JSON');
     }
-    notes.push(lock ? `Installing dependencies with npm ci (${lock})` : 'Installing dependencies with npm install (no lockfile)');
+    const runtime = chooseNode(pkg.engines?.node, context.nodeReleases);
+    notes.push(runtime.note);
+    notes.push(
+      lock ? `Installing dependencies with npm ci (${lock})` : 'Installing dependencies with npm install (no lockfile)',
+    );
     const hasStart = Boolean(pkg.scripts?.start) || source.has('server.js');
     const processTypes: ProcessTypes = hasStart ? { web: 'npm start' } : {};
     return {
@@ -53,7 +81,8 @@ export const node: Buildpack = {
         'ARG NPM_CONFIG_UPDATE_NOTIFIER=false',
         'ARG NPM_CONFIG_FUND=false',
         'ARG NPM_CONFIG_AUDIT=false',
-        'ENV PATH=/app/node_modules/.bin:/usr/local/bin:/usr/bin:/bin',
+        ...(runtime.install ? installNode(runtime.install) : []),
+        `ENV PATH=/app/node_modules/.bin:${runtime.install ? `${NODE_PREFIX}/bin:` : ''}/usr/local/bin:/usr/bin:/bin`,
         // Dependencies first, keyed on the manifest and lockfile only.
         `COPY --chown=dyno:dyno package.json ${lock ?? ''} /app/`.replace('  ', ' '),
         lock ? 'RUN npm ci --include=dev' : 'RUN npm install --include=dev',

@@ -4,7 +4,10 @@ import { redis } from './redis/src/index.js';
 
 const random = (() => {
   let n = 0;
-  return () => `Secret${(n += 1)}abcdefghijklmnop`;
+  return () => {
+    n += 1;
+    return `Secret${n}abcdefghijklmnop`;
+  };
 })();
 
 describe('add-on providers', () => {
@@ -14,7 +17,9 @@ describe('add-on providers', () => {
     expect(service.dataPath).toBe('/var/lib/plat-postgres');
     expect(service.image.dockerfile).toMatch(/^FROM plat\/stack:latest/);
     expect(service.env.POSTGRES_PASSWORD).toBe(credentials.password);
-    expect(postgres.url('postgres-calm-1234', credentials)).toBe(`postgres://${credentials.user}:${credentials.password}@postgres-calm-1234:5432/${credentials.database}`);
+    expect(postgres.url('postgres-calm-1234', credentials)).toBe(
+      `postgres://${credentials.user}:${credentials.password}@postgres-calm-1234:5432/${credentials.database}`,
+    );
   });
 
   it('redis: persistence only on plans that keep data', () => {

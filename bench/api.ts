@@ -20,14 +20,23 @@ function median(values: number[]): number {
 const platd = await startPlatd({ env: { PLAT_API_RATE_LIMIT: '0' } });
 try {
   const headers = { authorization: `Bearer ${platd.adminToken}`, 'content-type': 'application/json' };
-  const created = await fetch(`${platd.apiUrl}/v1/apps`, { method: 'POST', headers, body: JSON.stringify({ name: 'bench-app' }) });
+  const created = await fetch(`${platd.apiUrl}/v1/apps`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ name: 'bench-app' }),
+  });
   if (created.status !== 201) throw new Error(`creating the app failed: ${created.status} ${await created.text()}`);
 
-  const results: Record<string, { requests_per_second: number; p99_ms: number; p50_ms: number; errors: number; non_2xx: number }> = {};
+  const results: Record<
+    string,
+    { requests_per_second: number; p99_ms: number; p50_ms: number; errors: number; non_2xx: number }
+  > = {};
   for (const connections of CONNECTIONS) {
     const rounds = [];
     for (let round = 0; round < ROUNDS; round += 1) {
-      rounds.push(await autocannon({ url: `${platd.apiUrl}/v1/apps/bench-app`, headers, connections, duration: SECONDS }));
+      rounds.push(
+        await autocannon({ url: `${platd.apiUrl}/v1/apps/bench-app`, headers, connections, duration: SECONDS }),
+      );
     }
     results[`connections_${connections}`] = {
       requests_per_second: Math.round(median(rounds.map((r) => r.requests.average))),

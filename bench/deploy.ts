@@ -93,11 +93,22 @@ async function floor(example: (typeof EXAMPLES)[number], runs: number): Promise<
   const source = memorySource(files);
   // The lookup too (the registry's Node.js releases), so the floor builds what platd builds.
   const found = await pack.lookup?.(source);
-  const plan = pack.plan(source, { stackImage: STACK_IMAGE, caBundle: '.plat-build/ca-certificates.crt', buildDir: '.plat-build', ...found });
+  const plan = pack.plan(source, {
+    stackImage: STACK_IMAGE,
+    caBundle: '.plat-build/ca-certificates.crt',
+    buildDir: '.plat-build',
+    ...found,
+  });
   mkdirSync(join(dir, '.plat-build'));
   writeFileSync(join(dir, '.plat-build', 'Dockerfile'), plan.dockerfile);
   writeFileSync(join(dir, '.plat-build', 'ca-certificates.crt'), readFileSync('/etc/ssl/certs/ca-certificates.crt'));
-  const build = () => images.build({ contextDir: dir, dockerfile: '.plat-build/Dockerfile', tag: `${label}:latest`, labels: { 'plat.bench': label } });
+  const build = () =>
+    images.build({
+      contextDir: dir,
+      dockerfile: '.plat-build/Dockerfile',
+      tag: `${label}:latest`,
+      labels: { 'plat.bench': label },
+    });
   await build(); // warms the dependency layer
   const times: number[] = [];
   try {
@@ -120,8 +131,13 @@ async function floor(example: (typeof EXAMPLES)[number], runs: number): Promise<
       await container.remove({ force: true });
     }
   } finally {
-    for (const c of await docker.listContainers({ all: true, filters: { label: [`plat.bench=${label}`] } })) await docker.getContainer(c.Id).remove({ force: true });
-    for (const i of await docker.listImages({ filters: { label: [`plat.bench=${label}`] } })) await docker.getImage(i.Id).remove({ force: true }).catch(() => {});
+    for (const c of await docker.listContainers({ all: true, filters: { label: [`plat.bench=${label}`] } }))
+      await docker.getContainer(c.Id).remove({ force: true });
+    for (const i of await docker.listImages({ filters: { label: [`plat.bench=${label}`] } }))
+      await docker
+        .getImage(i.Id)
+        .remove({ force: true })
+        .catch(() => {});
     rmSync(dir, { recursive: true, force: true });
   }
   return median(times);

@@ -30,15 +30,29 @@ try {
     const platdPss = pss(platd.pid());
     const postgres = totalPss(treesMatching(join(platd.dataDir, 'postgres')));
     const nginx = totalPss(treesMatching(join(platd.dataDir, 'router')));
-    return { at: Date.now(), platd: platdPss, postgres, nginx, total: platdPss + postgres + nginx, platdRss: rss(platd.pid()) };
+    return {
+      at: Date.now(),
+      platd: platdPss,
+      postgres,
+      nginx,
+      total: platdPss + postgres + nginx,
+      platdRss: rss(platd.pid()),
+    };
   };
   const timer = setInterval(() => samples.push(sample()), 100);
   const idle = async () => {
     const from = Date.now();
     await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
     const window = samples.filter((entry) => entry.at >= from);
-    const median = (key: keyof Sample) => [...window].map((entry) => entry[key]).sort((a, b) => a - b)[Math.floor(window.length / 2)]!;
-    return { platd_rss_mb: round(median('platdRss') / MB, 1), platd_pss_mb: round(median('platd') / MB, 1), postgres_pss_mb: round(median('postgres') / MB, 1), nginx_pss_mb: round(median('nginx') / MB, 1), total_pss_mb: round(median('total') / MB, 1) };
+    const median = (key: keyof Sample) =>
+      [...window].map((entry) => entry[key]).sort((a, b) => a - b)[Math.floor(window.length / 2)]!;
+    return {
+      platd_rss_mb: round(median('platdRss') / MB, 1),
+      platd_pss_mb: round(median('platd') / MB, 1),
+      postgres_pss_mb: round(median('postgres') / MB, 1),
+      nginx_pss_mb: round(median('nginx') / MB, 1),
+      total_pss_mb: round(median('total') / MB, 1),
+    };
   };
 
   const before = await idle();
@@ -53,7 +67,12 @@ try {
     deploys: DEPLOYS,
     sample_interval_ms: 100,
     idle_before: before,
-    peak_during_deploys: { total_pss_mb: round(peak.total / MB, 1), platd_pss_mb: round(peak.platd / MB, 1), postgres_pss_mb: round(peak.postgres / MB, 1), nginx_pss_mb: round(peak.nginx / MB, 1) },
+    peak_during_deploys: {
+      total_pss_mb: round(peak.total / MB, 1),
+      platd_pss_mb: round(peak.platd / MB, 1),
+      postgres_pss_mb: round(peak.postgres / MB, 1),
+      nginx_pss_mb: round(peak.nginx / MB, 1),
+    },
     idle_after: after,
     targets: { platd_idle_rss_mb: 100, idle_total_pss_mb: 150, peak_total_pss_mb: 250 },
     meets_targets: after.platd_rss_mb < 100 && after.total_pss_mb < 150 && peak.total / MB < 250,

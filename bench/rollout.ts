@@ -11,7 +11,13 @@ const DEPLOYS = 20;
 const { platd, repo } = await platdWithApp('rollout');
 try {
   await platd.plat(['scale', 'web=2'], { cwd: repo });
-  const loop = requestLoop({ port: platd.routerPort, host: 'rollout.localhost', clients: 8, maxRequests: 500_000, maxMs: 15 * 60_000 });
+  const loop = requestLoop({
+    port: platd.routerPort,
+    host: 'rollout.localhost',
+    clients: 8,
+    maxRequests: 500_000,
+    maxMs: 15 * 60_000,
+  });
   const started = Date.now();
   for (let deploy = 1; deploy <= DEPLOYS; deploy += 1) await pushChange(platd, repo, `Deploy number ${deploy}`);
   const { requests, failures } = await loop.stop();

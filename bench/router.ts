@@ -22,7 +22,11 @@ const ROUNDS = 9;
 const SECONDS = 4;
 const WARM_UP_SECONDS = 1;
 const CONNECTIONS = 32;
-const TARGETS = { router_over_direct_rps_at_least: 0.75, p99_ms_over_direct_at_most: 5, router_over_minimal_nginx_rps_at_least: 0.95 };
+const TARGETS = {
+  router_over_direct_rps_at_least: 0.75,
+  p99_ms_over_direct_at_most: 5,
+  router_over_minimal_nginx_rps_at_least: 0.95,
+};
 
 type Target = 'direct' | 'router' | 'minimal_nginx';
 
@@ -32,7 +36,9 @@ const minimalDirs: string[] = [];
 async function measure(app: string) {
   const minimalDir = mkdtempSync(join(tmpdir(), 'plat-bench-nginx-'));
   minimalDirs.push(minimalDir);
-  const web = (await instanceContainers(platd.instance)).find((c) => c.Labels['plat.dyno'] === 'web.1' && c.Labels['plat.app'] === app)!;
+  const web = (await instanceContainers(platd.instance)).find(
+    (c) => c.Labels['plat.dyno'] === 'web.1' && c.Labels['plat.app'] === app,
+  )!;
   const dynoPort = web.Ports.find((p) => p.IP === '127.0.0.1')!.PublicPort;
   const minimalPort = await freePort();
   writeFileSync(
@@ -52,7 +58,11 @@ http {
 }
 `,
   );
-  const started = spawnSync('nginx', ['-p', minimalDir, '-e', join(minimalDir, 'error.log'), '-c', join(minimalDir, 'nginx.conf')], { encoding: 'utf8' });
+  const started = spawnSync(
+    'nginx',
+    ['-p', minimalDir, '-e', join(minimalDir, 'error.log'), '-c', join(minimalDir, 'nginx.conf')],
+    { encoding: 'utf8' },
+  );
   if (started.status !== 0) throw new Error(`minimal nginx did not start: ${started.stderr}`);
 
   const targets: Record<Target, { url: string; headers: Record<string, string> }> = {
@@ -66,7 +76,8 @@ http {
     minimal_nginx: { rps: [], p99: [], errors: 0 },
   };
   const names = Object.keys(targets) as Target[];
-  for (const target of names) await autocannon({ ...targets[target], connections: CONNECTIONS, duration: WARM_UP_SECONDS });
+  for (const target of names)
+    await autocannon({ ...targets[target], connections: CONNECTIONS, duration: WARM_UP_SECONDS });
   for (let roundNumber = 0; roundNumber < ROUNDS; roundNumber += 1) {
     const order = names.map((_, index) => names[(index + roundNumber) % names.length]!);
     for (const target of order) {
@@ -76,11 +87,16 @@ http {
       samples[target].errors += result.errors + result.timeouts + result.non2xx;
     }
   }
-  const perRound = (of: (roundNumber: number) => number) => median(Array.from({ length: ROUNDS }, (_, roundNumber) => of(roundNumber)));
+  const perRound = (of: (roundNumber: number) => number) =>
+    median(Array.from({ length: ROUNDS }, (_, roundNumber) => of(roundNumber)));
   const summary = Object.fromEntries(
     names.map((target) => [
       target,
-      { requests_per_second_median: Math.round(median(samples[target].rps)), p99_ms_median: median(samples[target].p99), errors: samples[target].errors },
+      {
+        requests_per_second_median: Math.round(median(samples[target].rps)),
+        p99_ms_median: median(samples[target].p99),
+        errors: samples[target].errors,
+      },
     ]),
   ) as Record<Target, { requests_per_second_median: number; p99_ms_median: number; errors: number }>;
   const ratios = {
@@ -96,9 +112,12 @@ http {
     meets_targets: {
       router_over_direct_rps: ratios.router_over_direct_rps >= TARGETS.router_over_direct_rps_at_least,
       p99_ms_over_direct: ratios.router_p99_minus_direct_ms <= TARGETS.p99_ms_over_direct_at_most,
-      router_over_minimal_nginx_rps: ratios.router_over_minimal_nginx_rps >= TARGETS.router_over_minimal_nginx_rps_at_least,
+      router_over_minimal_nginx_rps:
+        ratios.router_over_minimal_nginx_rps >= TARGETS.router_over_minimal_nginx_rps_at_least,
     },
-    requests_per_second_by_round: Object.fromEntries(names.map((target) => [target, samples[target].rps.map(Math.round)])),
+    requests_per_second_by_round: Object.fromEntries(
+      names.map((target) => [target, samples[target].rps.map(Math.round)]),
+    ),
   };
 }
 

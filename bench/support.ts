@@ -44,5 +44,8 @@ export async function pushChange(platd: Platd, repo: string, text: string): Prom
 export function writeResult(name: string, result: object): void {
   const dir = join(import.meta.dirname, 'results');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `${name}.json`), `${JSON.stringify({ ...result, machine: '2 cores', date: new Date().toISOString() }, null, 2)}\n`);
+  writeFileSync(
+    join(dir, `${name}.json`),
+    `${JSON.stringify({ ...result, machine: '2 cores', date: new Date().toISOString() }, null, 2)}\n`,
+  );
 }

@@ -8,7 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkCertificate } from '../apps/api/src/certs/certificate.js';
 import { makeCertificate } from '../apps/api/src/testing/certificates.js';
 import {
-  AcmeOrderFailed, createAccountKey, orderCertificate, type ChallengeStore,
+  AcmeOrderFailed,
+  createAccountKey,
+  orderCertificate,
+  type ChallengeStore,
 } from '../apps/api/src/certs/acme-order.js';
 import { startPebble, type Pebble } from './support/pebble.js';
 import { freePort } from './support/ports.js';
@@ -53,7 +56,7 @@ describe('acme-order against pebble', () => {
     await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
   });
 
-  it('issues a certificate for two hostnames that checks out against pebble\'s root', async () => {
+  it("issues a certificate for two hostnames that checks out against pebble's root", async () => {
     const hostnames = ['app1.plat.test', 'www.app1.plat.test'];
     const issued = await orderCertificate({
       directoryUrl: pebble!.directoryUrl,
@@ -88,7 +91,7 @@ describe('acme-order against pebble', () => {
     expect(await refusalUnderOtherRoot(issued.chainPem, issued.keyPem)).toMatch(/no trusted root signed/);
   });
 
-  it('fails with the CA\'s message when the challenge is not served, and leaves the store clean', async () => {
+  it("fails with the CA's message when the challenge is not served, and leaves the store clean", async () => {
     // A store that takes tokens but that nothing serves: what a hostname whose DNS points elsewhere looks like.
     const unserved = new Set<string>();
     const silent: ChallengeStore = {
@@ -111,8 +114,10 @@ describe('acme-order against pebble', () => {
     expect(failed.hostnames).toEqual(['nothing-served.plat.test']);
     // pebble's own words: the URL its validation fetched and the status the challenge server gave.
     expect(failed.caMessage).toMatch(
-      new RegExp(`^Non-200 status code from HTTP: http://nothing-served\\.plat\\.test:${httpPort}` +
-        '/\\.well-known/acme-challenge/\\S+ returned 404$'),
+      new RegExp(
+        `^Non-200 status code from HTTP: http://nothing-served\\.plat\\.test:${httpPort}` +
+          '/\\.well-known/acme-challenge/\\S+ returned 404$',
+      ),
     );
     expect(failed.message).toBe(`Could not get a certificate for nothing-served.plat.test: ${failed.caMessage}`);
     expect(requests.some((r) => r.startsWith(`nothing-served.plat.test:${httpPort}${PREFIX}`))).toBe(true);
@@ -120,13 +125,15 @@ describe('acme-order against pebble', () => {
   });
 
   it('refuses a CA file that does not exist, before talking to the CA', async () => {
-    await expect(orderCertificate({
-      directoryUrl: pebble!.directoryUrl,
-      caFile: '/nonexistent/plat-ca.pem',
-      accountKeyPem: createAccountKey(),
-      hostnames: ['app1.plat.test'],
-      challenges: store,
-    })).rejects.toThrow(/The ACME CA file \/nonexistent\/plat-ca\.pem cannot be read: ENOENT/);
+    await expect(
+      orderCertificate({
+        directoryUrl: pebble!.directoryUrl,
+        caFile: '/nonexistent/plat-ca.pem',
+        accountKeyPem: createAccountKey(),
+        hostnames: ['app1.plat.test'],
+        challenges: store,
+      }),
+    ).rejects.toThrow(/The ACME CA file \/nonexistent\/plat-ca\.pem cannot be read: ENOENT/);
   });
 });
 

@@ -16,7 +16,10 @@ const plat = (args: string[]) => platd.plat(args, { cwd: repo });
 const docker = new Docker();
 /** An add-on's container, by its labels. */
 async function addonContainer(name: string): Promise<Docker.Container> {
-  const [info] = await docker.listContainers({ all: true, filters: { label: [`plat.instance=${platd.instance}`, `plat.addon=${name}`] } });
+  const [info] = await docker.listContainers({
+    all: true,
+    filters: { label: [`plat.instance=${platd.instance}`, `plat.addon=${name}`] },
+  });
   if (!info) throw new Error(`no container of ${name}`);
   return docker.getContainer(info.Id);
 }
@@ -40,8 +43,15 @@ describe('postgres', () => {
     expect(created.code, created.output).toBe(0);
     const addon = JSON.parse(created.stdout);
     database = addon.name;
-    expect(addon).toMatchObject({ provider: 'postgres', plan: 'hobby', config_var: 'DATABASE_URL', state: 'available' });
-    expect((await plat(['config:get', 'DATABASE_URL'])).stdout).toMatch(new RegExp(`^postgres://\\w+:\\w+@${database}:5432/\\w+\\n$`));
+    expect(addon).toMatchObject({
+      provider: 'postgres',
+      plan: 'hobby',
+      config_var: 'DATABASE_URL',
+      state: 'available',
+    });
+    expect((await plat(['config:get', 'DATABASE_URL'])).stdout).toMatch(
+      new RegExp(`^postgres://\\w+:\\w+@${database}:5432/\\w+\\n$`),
+    );
     const releases = JSON.parse((await plat(['releases', '--json'])).stdout);
     expect(releases[0]).toMatchObject({ description: `Attach ${database} (DATABASE_URL)`, status: 'succeeded' });
     const migrate = (await plat(['logs', '-n', '200', '--source', 'app'])).stdout;
@@ -52,7 +62,9 @@ describe('postgres', () => {
     const [container] = await new Docker().listContainers({ filters: { label: [`plat.addon=${database}`] } });
     expect(container!.Ports.filter((p) => p.PublicPort)).toEqual([]);
     // The app's network is named by the app's id, which a rename keeps.
-    expect(Object.keys(container!.NetworkSettings.Networks)).toEqual([`plat-${platd.instance}-${container!.Labels['plat.app-id']}`]);
+    expect(Object.keys(container!.NetworkSettings.Networks)).toEqual([
+      `plat-${platd.instance}-${container!.Labels['plat.app-id']}`,
+    ]);
     expect(container!.Names).toEqual([`/plat-${platd.instance}-addon-${container!.Labels['plat.addon-id']}`]);
   });
 
@@ -83,7 +95,12 @@ describe('postgres', () => {
 describe('postgres backups', () => {
   it('shows the database with pg:info', async () => {
     const info = JSON.parse((await plat(['pg:info', '--json'])).stdout);
-    expect(info).toMatchObject({ name: database, plan: 'postgres:hobby', config_var: 'DATABASE_URL', state: 'available' });
+    expect(info).toMatchObject({
+      name: database,
+      plan: 'postgres:hobby',
+      config_var: 'DATABASE_URL',
+      state: 'available',
+    });
     expect(Number(info.tables)).toBeGreaterThanOrEqual(2);
     expect(info.version).toMatch(/^PostgreSQL 15/);
   });
@@ -91,7 +108,10 @@ describe('postgres backups', () => {
   it('opens psql on the database', async () => {
     const { spawn } = await import('node:child_process');
     const { join } = await import('node:path');
-    const child = spawn(process.execPath, [join(import.meta.dirname, '../apps/cli/bin/plat.js'), 'pg:psql'], { cwd: repo, env: platd.userEnv });
+    const child = spawn(process.execPath, [join(import.meta.dirname, '../apps/cli/bin/plat.js'), 'pg:psql'], {
+      cwd: repo,
+      env: platd.userEnv,
+    });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk));
     child.stdin.end('select count(*) as visits from hello_visit;\n');
@@ -103,14 +123,25 @@ describe('postgres backups', () => {
     const captured = await plat(['pg:backups:capture', '--json']);
     expect(captured.code, captured.output).toBe(0);
     expect(JSON.parse(captured.stdout)).toMatchObject({ id: 'b001', addon: database });
-    expect(JSON.parse((await plat(['pg:backups', '--json'])).stdout).map((b: { id: string }) => b.id)).toEqual(['b001']);
-    const fresh = JSON.parse((await plat(['addons', '--json'])).stdout).find((a: { config_var: string }) => a.config_var === 'ANALYTICS_DATABASE_URL').name;
+    expect(JSON.parse((await plat(['pg:backups', '--json'])).stdout).map((b: { id: string }) => b.id)).toEqual([
+      'b001',
+    ]);
+    const fresh = JSON.parse((await plat(['addons', '--json'])).stdout).find(
+      (a: { config_var: string }) => a.config_var === 'ANALYTICS_DATABASE_URL',
+    ).name;
     expect((await plat(['pg:backups:restore', 'b001', fresh])).stderr).toContain('confirm with the app');
     const restored = await plat(['pg:backups:restore', 'b001', fresh, '--confirm', 'site']);
     expect(restored.code, restored.output).toBe(0);
-    const count = await plat(['run', 'python', '-c', "import os, psycopg2; c = psycopg2.connect(os.environ['ANALYTICS_DATABASE_URL']).cursor(); c.execute('select count(*) from hello_visit'); print(c.fetchone()[0])"]);
+    const count = await plat([
+      'run',
+      'python',
+      '-c',
+      "import os, psycopg2; c = psycopg2.connect(os.environ['ANALYTICS_DATABASE_URL']).cursor(); c.execute('select count(*) from hello_visit'); print(c.fetchone()[0])",
+    ]);
     expect(count.stdout).toBe('2\n');
-    expect((await plat(['pg:backups:restore', 'b009', fresh, '--confirm', 'site'])).stderr).toContain("Couldn't find backup b009");
+    expect((await plat(['pg:backups:restore', 'b009', fresh, '--confirm', 'site'])).stderr).toContain(
+      "Couldn't find backup b009",
+    );
   });
 
   it('schedules daily backups', async () => {
@@ -124,7 +155,12 @@ describe('redis', () => {
   it('provisions redis and the app reaches it with REDIS_URL', async () => {
     const created = await plat(['addons:create', 'redis', '--json']);
     expect(created.code, created.output).toBe(0);
-    const result = await plat(['run', 'python', '-c', "import os, redis; r = redis.from_url(os.environ['REDIS_URL']); r.set('k', 'v'); print(r.get('k').decode())"]);
+    const result = await plat([
+      'run',
+      'python',
+      '-c',
+      "import os, redis; r = redis.from_url(os.environ['REDIS_URL']); r.set('k', 'v'); print(r.get('k').decode())",
+    ]);
     expect(result.stdout).toBe('v\n');
     expect(result.code).toBe(0);
   });
@@ -135,13 +171,25 @@ describe('redis persistence', () => {
     const created = await plat(['addons:create', 'redis:premium', '--as', 'CACHE', '--json']);
     expect(created.code, created.output).toBe(0);
     const premium = JSON.parse(created.stdout).name;
-    const set = await plat(['run', 'python', '-c', "import os, redis; redis.from_url(os.environ['CACHE_URL']).set('kept', 'yes')"]);
+    const set = await plat([
+      'run',
+      'python',
+      '-c',
+      "import os, redis; redis.from_url(os.environ['CACHE_URL']).set('kept', 'yes')",
+    ]);
     expect(set.code, set.output).toBe(0);
     await (await addonContainer(premium)).restart({ t: 10 });
     const deadline = Date.now() + 30_000;
     let value = '';
     while (Date.now() < deadline && value !== 'yes\n') {
-      value = (await plat(['run', 'python', '-c', "import os, redis; print((redis.from_url(os.environ['CACHE_URL']).get('kept') or b'').decode())"])).stdout;
+      value = (
+        await plat([
+          'run',
+          'python',
+          '-c',
+          "import os, redis; print((redis.from_url(os.environ['CACHE_URL']).get('kept') or b'').decode())",
+        ])
+      ).stdout;
     }
     expect(value).toBe('yes\n');
     expect((await plat(['addons:destroy', premium, '--confirm', premium])).code).toBe(0);
@@ -174,8 +222,12 @@ describe('listing and destroying', () => {
   it('destroys the remaining add-ons with the app', async () => {
     expect((await plat(['apps:destroy', '--confirm', 'site'])).code).toBe(0);
     const docker = new Docker();
-    expect(await docker.listContainers({ all: true, filters: { label: [`plat.instance=${platd.instance}`, 'plat.addon'] } })).toEqual([]);
-    expect((await docker.listVolumes({ filters: { label: [`plat.instance=${platd.instance}`] } })).Volumes ?? []).toEqual([]);
+    expect(
+      await docker.listContainers({ all: true, filters: { label: [`plat.instance=${platd.instance}`, 'plat.addon'] } }),
+    ).toEqual([]);
+    expect(
+      (await docker.listVolumes({ filters: { label: [`plat.instance=${platd.instance}`] } })).Volumes ?? [],
+    ).toEqual([]);
   });
 });
 
@@ -200,7 +252,10 @@ describe('workers', () => {
     expect(job).toEqual({ status: 'finished', result: 49 });
     // Workers get no router traffic: only web dynos are routed.
     const dynos = JSON.parse((await platd.plat(['ps', '--json'], { cwd: worker })).stdout);
-    expect(dynos.map((d: { name: string; state: string }) => `${d.name} ${d.state}`)).toEqual(['web.1 up', 'worker.1 up']);
+    expect(dynos.map((d: { name: string; state: string }) => `${d.name} ${d.state}`)).toEqual([
+      'web.1 up',
+      'worker.1 up',
+    ]);
     const logs = (await platd.plat(['logs', '--dyno', 'worker', '-n', '200'], { cwd: worker })).stdout;
     expect(logs).toMatch(/app\[worker\.1\]: .*tasks\.square\(7\)/);
   });
@@ -219,14 +274,22 @@ describe('scheduler', () => {
     const job = JSON.parse(added.stdout);
     const deadline = Date.now() + 60_000;
     let logs = '';
-    while (Date.now() < deadline && !(/app\[scheduler\.\d+\]: tick from scheduler\.\d+/.test(logs) && logs.includes('Skipped `echo tick from $DYNO; sleep 5`: its previous run is still going'))) {
+    while (
+      Date.now() < deadline &&
+      !(
+        /app\[scheduler\.\d+\]: tick from scheduler\.\d+/.test(logs) &&
+        logs.includes('Skipped `echo tick from $DYNO; sleep 5`: its previous run is still going')
+      )
+    ) {
       await new Promise((resolve) => setTimeout(resolve, 500));
       logs = (await queue(['logs', '-n', '500'])).stdout;
     }
     expect(logs).toMatch(/app\[scheduler\.\d+\]: tick from scheduler\.\d+/);
     expect(logs).toContain('plat[scheduler]: Skipped `echo tick from $DYNO; sleep 5`: its previous run is still going');
     const jobs = JSON.parse((await queue(['scheduler', '--json'])).stdout);
-    expect(jobs.map((j: { id: string; schedule: string }) => `${j.id} ${j.schedule}`)).toEqual([`${job.id} */2 * * * * *`]);
+    expect(jobs.map((j: { id: string; schedule: string }) => `${j.id} ${j.schedule}`)).toEqual([
+      `${job.id} */2 * * * * *`,
+    ]);
     expect((await queue(['scheduler:remove', job.id])).code).toBe(0);
     expect(JSON.parse((await queue(['scheduler', '--json'])).stdout)).toEqual([]);
   });
@@ -236,16 +299,27 @@ describe('a provisioning that fails', () => {
   it('keeps nothing and says why', async () => {
     const impatient = await startPlatd({ env: { PLAT_ADDON_BOOT_TIMEOUT_SECONDS: '1' } });
     try {
-      expect((await impatient.plat(['login', '--api-url', impatient.apiUrl, '--token', impatient.adminToken])).code).toBe(0);
+      expect(
+        (await impatient.plat(['login', '--api-url', impatient.apiUrl, '--token', impatient.adminToken])).code,
+      ).toBe(0);
       expect((await impatient.plat(['apps:create', 'fragile', '--no-remote'])).code).toBe(0);
       const created = await impatient.plat(['addons:create', 'postgres', '-a', 'fragile']);
       expect(created.code).toBe(1);
-      expect(created.stderr).toMatch(/Provisioning postgres failed, and nothing was kept: postgres-\w+-\d+ was not ready within 1 s/);
+      expect(created.stderr).toMatch(
+        /Provisioning postgres failed, and nothing was kept: postgres-\w+-\d+ was not ready within 1 s/,
+      );
       expect(JSON.parse((await impatient.plat(['addons', '-a', 'fragile', '--json'])).stdout)).toEqual([]);
       expect(JSON.parse((await impatient.plat(['config', '-a', 'fragile', '--json'])).stdout)).toEqual({});
       const docker = new Docker();
-      expect(await docker.listContainers({ all: true, filters: { label: [`plat.instance=${impatient.instance}`, 'plat.addon'] } })).toEqual([]);
-      expect((await docker.listVolumes({ filters: { label: [`plat.instance=${impatient.instance}`] } })).Volumes ?? []).toEqual([]);
+      expect(
+        await docker.listContainers({
+          all: true,
+          filters: { label: [`plat.instance=${impatient.instance}`, 'plat.addon'] },
+        }),
+      ).toEqual([]);
+      expect(
+        (await docker.listVolumes({ filters: { label: [`plat.instance=${impatient.instance}`] } })).Volumes ?? [],
+      ).toEqual([]);
     } finally {
       await impatient.destroy();
     }

@@ -24,7 +24,10 @@ async function deploy(platd: Platd, example: string, app = example): Promise<{ r
 }
 
 async function commitAll(platd: Platd, repo: string, message: string): Promise<void> {
-  for (const args of [['add', '-A'], ['commit', '-q', '-m', message]]) {
+  for (const args of [
+    ['add', '-A'],
+    ['commit', '-q', '-m', message],
+  ]) {
     const result = await platd.git(args, repo);
     expect(result.code, result.output).toBe(0);
   }
@@ -59,18 +62,24 @@ describe('buildpacks', () => {
   it('builds a Dockerfile as is and runs its CMD with PORT set', async () => {
     const { output } = await deploy(platd, 'dockerfile-app');
     expect(output).toContain('-----> Dockerfile app detected');
-    expect((await get(platd.routerPort, 'dockerfile-app.localhost')).body).toBe('Hello from a Dockerfile app on Plat! (dyno web.1)\n');
+    expect((await get(platd.routerPort, 'dockerfile-app.localhost')).body).toBe(
+      'Hello from a Dockerfile app on Plat! (dyno web.1)\n',
+    );
   });
 
   it('serves a plain WSGI module with uWSGI, as its Procfile asks', async () => {
     await deploy(platd, 'wsgi-plain');
-    expect((await get(platd.routerPort, 'wsgi-plain.localhost')).body).toContain('Hello from plain WSGI on Plat! (dyno web.1');
+    expect((await get(platd.routerPort, 'wsgi-plain.localhost')).body).toContain(
+      'Hello from plain WSGI on Plat! (dyno web.1',
+    );
   });
 
   it('finds and serves a Pyramid app with gunicorn', async () => {
     const { output } = await deploy(platd, 'pyramid-app');
     expect(output).toContain('Pyramid app found: app:application');
-    expect((await get(platd.routerPort, 'pyramid-app.localhost')).body).toBe('Hello from Pyramid on Plat! (dyno web.1)\n');
+    expect((await get(platd.routerPort, 'pyramid-app.localhost')).body).toBe(
+      'Hello from Pyramid on Plat! (dyno web.1)\n',
+    );
   });
 
   it('runs platd on the Node.js the set-up fetched from the npm registry', async () => {
@@ -132,26 +141,42 @@ describe('buildpacks', () => {
     expect(output).toContain("static file copied to '/app/staticfiles'");
     expect(output).toContain('-----> Running release command: python manage.py migrate --noinput');
     expect(output).toContain('Applying hello.0001_initial... OK');
-    expect((await get(platd.routerPort, 'django-site.localhost')).body).toBe('Hello from Django on Plat! (dyno web.1)\n');
+    expect((await get(platd.routerPort, 'django-site.localhost')).body).toBe(
+      'Hello from Django on Plat! (dyno web.1)\n',
+    );
     expect((await get(platd.routerPort, 'django-site.localhost', '/static/site.css')).status).toBe(200);
 
     // A failing release command fails the release; the old one keeps serving.
-    writeFileSync(join(repo, 'Procfile'), 'release: python -c "import sys; print(\'migrations broke\'); sys.exit(3)"\n');
-    writeFileSync(join(repo, 'hello', 'views.py'), readFileSync(join(repo, 'hello', 'views.py'), 'utf8').replace('Hello from Django', 'Never served'));
+    writeFileSync(
+      join(repo, 'Procfile'),
+      'release: python -c "import sys; print(\'migrations broke\'); sys.exit(3)"\n',
+    );
+    writeFileSync(
+      join(repo, 'hello', 'views.py'),
+      readFileSync(join(repo, 'hello', 'views.py'), 'utf8').replace('Hello from Django', 'Never served'),
+    );
     await commitAll(platd, repo, 'a release command that fails');
     const push = await platd.git(['push', 'platform', 'main'], repo);
     expect(push.code).not.toBe(0);
     expect(push.output).toContain('migrations broke');
     expect(push.output).toContain('Release command failed (exit 3)');
-    expect((await get(platd.routerPort, 'django-site.localhost')).body).toBe('Hello from Django on Plat! (dyno web.1)\n');
+    expect((await get(platd.routerPort, 'django-site.localhost')).body).toBe(
+      'Hello from Django on Plat! (dyno web.1)\n',
+    );
     const releases = JSON.parse((await platd.plat(['releases', '-a', 'django-site', '--json'])).stdout);
-    expect(releases.map((r: { version: number; status: string }) => `v${r.version} ${r.status}`)).toEqual(['v2 failed', 'v1 succeeded']);
+    expect(releases.map((r: { version: number; status: string }) => `v${r.version} ${r.status}`)).toEqual([
+      'v2 failed',
+      'v1 succeeded',
+    ]);
   });
 
   it('reuses the dependency layer on a code-only push and prunes old images', async () => {
     const { repo } = await deploy(platd, 'flask-hello', 'cached');
     for (const version of ['second', 'third']) {
-      writeFileSync(join(repo, 'app.py'), readFileSync(join(repo, 'app.py'), 'utf8').replace(/GREETING = ".*"/, `GREETING = "Hello, ${version} version"`));
+      writeFileSync(
+        join(repo, 'app.py'),
+        readFileSync(join(repo, 'app.py'), 'utf8').replace(/GREETING = ".*"/, `GREETING = "Hello, ${version} version"`),
+      );
       await commitAll(platd, repo, `${version} version`);
       const push = await platd.git(['push', 'platform', 'main'], repo);
       expect(push.code, push.output).toBe(0);
@@ -160,7 +185,9 @@ describe('buildpacks', () => {
     }
     expect((await get(platd.routerPort, 'cached.localhost')).body).toContain('Hello, third version!');
     const app = JSON.parse((await platd.plat(['apps:info', '-a', 'cached', '--json'])).stdout);
-    const images = await new Docker().listImages({ filters: { label: [`plat.instance=${platd.instance}`, `plat.app-id=${app.id}`] } });
+    const images = await new Docker().listImages({
+      filters: { label: [`plat.instance=${platd.instance}`, `plat.app-id=${app.id}`] },
+    });
     expect(images.flatMap((image) => image.RepoTags ?? [])).toHaveLength(2);
   });
 
@@ -170,16 +197,28 @@ describe('buildpacks', () => {
     expect((await platd.plat(['git:remote', '-a', 'racing'], { cwd: other })).code).toBe(0);
     expect((await platd.git(['fetch', '-q', 'platform'], other)).code).toBe(0);
     await platd.git(['reset', '-q', '--hard', 'platform/main'], other);
-    for (const [dir, text] of [[repo, 'from the first clone'], [other, 'from the second clone']] as const) {
-      writeFileSync(join(dir, 'app.py'), readFileSync(join(dir, 'app.py'), 'utf8').replace(/GREETING = ".*"/, `GREETING = "Hello ${text}"`));
+    for (const [dir, text] of [
+      [repo, 'from the first clone'],
+      [other, 'from the second clone'],
+    ] as const) {
+      writeFileSync(
+        join(dir, 'app.py'),
+        readFileSync(join(dir, 'app.py'), 'utf8').replace(/GREETING = ".*"/, `GREETING = "Hello ${text}"`),
+      );
       await commitAll(platd, dir, text);
     }
-    const pushes = await Promise.all([platd.git(['push', 'platform', 'main'], repo), platd.git(['push', 'platform', 'main'], other)]);
+    const pushes = await Promise.all([
+      platd.git(['push', 'platform', 'main'], repo),
+      platd.git(['push', 'platform', 'main'], other),
+    ]);
     expect(pushes.map((p) => p.code === 0).sort()).toEqual([false, true]);
     const loser = pushes.find((p) => p.code !== 0)!;
     expect(loser.output).toMatch(/moved while this push waited for another deploy|fetch first|non-fast-forward/);
     const releases = JSON.parse((await platd.plat(['releases', '-a', 'racing', '--json'])).stdout);
-    expect(releases.map((r: { version: number; status: string }) => `v${r.version} ${r.status}`)).toEqual(['v2 succeeded', 'v1 succeeded']);
+    expect(releases.map((r: { version: number; status: string }) => `v${r.version} ${r.status}`)).toEqual([
+      'v2 succeeded',
+      'v1 succeeded',
+    ]);
     const winner = pushes[0]!.code === 0 ? 'first' : 'second';
     expect((await get(platd.routerPort, 'racing.localhost')).body).toContain(`Hello from the ${winner} clone`);
   });
@@ -201,8 +240,12 @@ describe('buildpacks', () => {
     writeFileSync(join(repo, 'Procfile'), 'web: python3 -m http.server $PORT --directory public\n');
     await commitAll(platd, repo, 'serve with python');
     expect((await platd.plat(['apps:create', 'chosen'], { cwd: repo })).code).toBe(0);
-    expect((await platd.plat(['buildpacks:set', 'procfile'], { cwd: repo })).stdout).toContain('Buildpack set to procfile');
-    expect((await platd.plat(['buildpacks:set', 'cobol'], { cwd: repo })).stderr).toContain('Unknown buildpack "cobol"');
+    expect((await platd.plat(['buildpacks:set', 'procfile'], { cwd: repo })).stdout).toContain(
+      'Buildpack set to procfile',
+    );
+    expect((await platd.plat(['buildpacks:set', 'cobol'], { cwd: repo })).stderr).toContain(
+      'Unknown buildpack "cobol"',
+    );
     const push = await platd.git(['push', 'platform', 'main'], repo);
     expect(push.output).toContain('-----> Procfile app set for this app');
     expect((await get(platd.routerPort, 'chosen.localhost')).body).toContain('Hello from a static site on Plat');

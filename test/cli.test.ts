@@ -59,11 +59,15 @@ describe('an app from create to destroy', () => {
     const table = await plat(['apps']);
     expect(table.stdout).toMatch(/Name\s+Owner\s+Web URL\s+Created/);
     expect(table.stdout).toMatch(/cli-app\s+admin@plat\.local/);
-    expect((await json(['apps:info'])).formation).toEqual([{ type: 'web', quantity: 1, size: 'standard', command: expect.stringContaining('gunicorn') }]);
+    expect((await json(['apps:info'])).formation).toEqual([
+      { type: 'web', quantity: 1, size: 'standard', command: expect.stringContaining('gunicorn') },
+    ]);
   });
 
   it('finds the app from --app or the git remote, else says how', async () => {
-    expect((await platd.plat(['open', '-a', 'cli-app'])).stdout.trim()).toBe(`http://cli-app.localhost:${platd.routerPort}/`);
+    expect((await platd.plat(['open', '-a', 'cli-app'])).stdout.trim()).toBe(
+      `http://cli-app.localhost:${platd.routerPort}/`,
+    );
     const nowhere = await platd.plat(['open']);
     expect(nowhere.code).toBe(1);
     expect(nowhere.stderr).toContain('pass --app NAME, or run this in a git repo with a "platform" remote');
@@ -91,7 +95,9 @@ describe('an app from create to destroy', () => {
       'v2 Set GREETING, DEBUG',
       expect.stringMatching(/^v1 Deploy [0-9a-f]{7}$/),
     ]);
-    expect((await plat(['releases'])).stdout).toMatch(/v3 \(current\)\s+Unset DEBUG\s+succeeded\s+\d+ seconds? ago|v3 \(current\)\s+Unset DEBUG\s+succeeded\s+now/);
+    expect((await plat(['releases'])).stdout).toMatch(
+      /v3 \(current\)\s+Unset DEBUG\s+succeeded\s+\d+ seconds? ago|v3 \(current\)\s+Unset DEBUG\s+succeeded\s+now/,
+    );
     expect((await json(['releases:info', 'v1'])).process_types.web).toContain('gunicorn');
     const builds = await json(['builds']);
     expect(builds).toHaveLength(1);
@@ -158,15 +164,25 @@ describe('an app from create to destroy', () => {
 
   it('renames the app and keeps the git remote pointing at it, and its router log', async () => {
     await get(platd.routerPort, 'cli-app.localhost', '/?before=rename');
-    await until('the request to reach the router log', async () => (await plat(['logs', '--source', 'router'])).stdout.includes('before=rename'), 10_000);
+    await until(
+      'the request to reach the router log',
+      async () => (await plat(['logs', '--source', 'router'])).stdout.includes('before=rename'),
+      10_000,
+    );
     const result = await plat(['apps:rename', 'cli-renamed']);
     expect(result.code, result.output).toBe(0);
-    expect((await platd.git(['remote', 'get-url', 'platform'], repo)).stdout.trim()).toBe(`${platd.apiUrl}/git/cli-renamed.git`);
+    expect((await platd.git(['remote', 'get-url', 'platform'], repo)).stdout.trim()).toBe(
+      `${platd.apiUrl}/git/cli-renamed.git`,
+    );
     expect((await get(platd.routerPort, 'cli-renamed.localhost', '/?after=rename')).status).toBe(200);
-    const logs = await until('the renamed app\'s request in its router log', async () => {
-      const text = (await plat(['logs', '--source', 'router', '-a', 'cli-renamed'])).stdout;
-      return text.includes('after=rename') && text;
-    }, 10_000);
+    const logs = await until(
+      "the renamed app's request in its router log",
+      async () => {
+        const text = (await plat(['logs', '--source', 'router', '-a', 'cli-renamed'])).stdout;
+        return text.includes('after=rename') && text;
+      },
+      10_000,
+    );
     expect(logs).toContain('before=rename');
   });
 
@@ -198,7 +214,8 @@ describe('debug and logout', () => {
 describe('help', () => {
   it('lists commands and shows examples', async () => {
     const help = await plat(['help']);
-    for (const name of ['apps:create', 'config:set', 'scale', 'rollback', 'domains:add', 'tokens:create']) expect(help.stdout).toContain(name);
+    for (const name of ['apps:create', 'config:set', 'scale', 'rollback', 'domains:add', 'tokens:create'])
+      expect(help.stdout).toContain(name);
     const scaleHelp = await plat(['scale', '--help']);
     expect(scaleHelp.stdout).toContain('$ plat scale web=3 worker=1');
   });

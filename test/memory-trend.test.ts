@@ -37,5 +37,8 @@ it('keeps platd idle memory flat across repeated deploys', async () => {
   const afterFive = await idleRssMb();
   for (let index = 6; index <= 20; index += 1) await pushChange(platd, repo, `deploy ${index}`);
   const afterTwenty = await idleRssMb();
-  expect(afterTwenty - afterFive, `idle RSS ${afterFive.toFixed(1)} MB after 5 deploys, ${afterTwenty.toFixed(1)} MB after 20`).toBeLessThan(20);
+  expect(
+    afterTwenty - afterFive,
+    `idle RSS ${afterFive.toFixed(1)} MB after 5 deploys, ${afterTwenty.toFixed(1)} MB after 20`,
+  ).toBeLessThan(20);
 }, 600_000);

@@ -30,8 +30,12 @@ function variablesRead(): string[] {
       .map((entry) => join(ROOT, top, entry.name, 'src')),
   );
   const found = new Set<string>();
-  for (const file of roots.filter((dir) => statSync(dir, { throwIfNoEntry: false })?.isDirectory()).flatMap(sourceFiles)) {
-    for (const match of readFileSync(file, 'utf8').matchAll(/\benv(?:\.([A-Z][A-Z0-9_]+)|\[['"]([A-Z][A-Z0-9_]+)['"]\])/g)) {
+  for (const file of roots
+    .filter((dir) => statSync(dir, { throwIfNoEntry: false })?.isDirectory())
+    .flatMap(sourceFiles)) {
+    for (const match of readFileSync(file, 'utf8').matchAll(
+      /\benv(?:\.([A-Z][A-Z0-9_]+)|\[['"]([A-Z][A-Z0-9_]+)['"]\])/g,
+    )) {
       found.add((match[1] ?? match[2])!);
     }
   }

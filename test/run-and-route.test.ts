@@ -19,7 +19,9 @@ let platd: Platd;
 let repo: string;
 const docker = new Docker();
 
-async function ps(): Promise<{ id: string; name: string; state: string; restarts: number; exit_code: number | null; release: number }[]> {
+async function ps(): Promise<
+  { id: string; name: string; state: string; restarts: number; exit_code: number | null; release: number }[]
+> {
   const result = await platd.plat(['ps', '--json'], { cwd: repo });
   if (result.code !== 0) throw new Error(result.output);
   return JSON.parse(result.stdout);
@@ -33,7 +35,10 @@ async function runningDynos(): Promise<string[]> {
 }
 
 async function pushVersion(text: string): Promise<{ code: number; output: string }> {
-  writeFileSync(join(repo, 'app.py'), readFileSync(join(repo, 'app.py'), 'utf8').replace(/GREETING = ".*"/, `GREETING = "${text}"`));
+  writeFileSync(
+    join(repo, 'app.py'),
+    readFileSync(join(repo, 'app.py'), 'utf8').replace(/GREETING = ".*"/, `GREETING = "${text}"`),
+  );
   await platd.git(['commit', '-q', '-am', text], repo);
   return platd.git(['push', 'platform', 'main'], repo);
 }
@@ -42,7 +47,10 @@ beforeAll(async () => {
   platd = await startPlatd();
   expect((await platd.plat(['login', '--api-url', platd.apiUrl, '--token', platd.adminToken])).code).toBe(0);
   repo = await exampleRepo(platd, 'flask-hello');
-  writeFileSync(join(repo, 'Procfile'), 'web: gunicorn --bind 0.0.0.0:$PORT app:app\nworker: sh -c "echo working; sleep 1; exit 3"\n');
+  writeFileSync(
+    join(repo, 'Procfile'),
+    'web: gunicorn --bind 0.0.0.0:$PORT app:app\nworker: sh -c "echo working; sleep 1; exit 3"\n',
+  );
   await platd.git(['add', '-A'], repo);
   await platd.git(['commit', '-q', '-m', 'a worker that crashes'], repo);
   expect((await platd.plat(['apps:create', 'runner'], { cwd: repo })).code).toBe(0);
@@ -57,7 +65,8 @@ describe('scaling', () => {
   it('serves from three distinct web dynos at web=3', async () => {
     expect((await platd.plat(['scale', 'web=3'], { cwd: repo })).code).toBe(0);
     const seen = new Set<string>();
-    for (let i = 0; i < 60 && seen.size < 3; i += 1) seen.add((await get(platd.routerPort, 'runner.localhost')).body.match(/dyno (web\.\d)/)![1]!);
+    for (let i = 0; i < 60 && seen.size < 3; i += 1)
+      seen.add((await get(platd.routerPort, 'runner.localhost')).body.match(/dyno (web\.\d)/)![1]!);
     expect([...seen].sort()).toEqual(['web.1', 'web.2', 'web.3']);
   });
 
@@ -74,20 +83,35 @@ describe('scaling', () => {
 describe('crashes', () => {
   it('replaces a killed dyno', async () => {
     const [before] = (await ps()).filter((d) => d.name === 'web.1');
-    await docker.getContainer((await instanceContainers(platd.instance)).find((c) => c.Labels['plat.dyno'] === 'web.1')!.Id).kill();
-    const after = await until('web.1 to be replaced', async () => (await ps()).find((d) => d.name === 'web.1' && d.state === 'up' && d.id !== before!.id));
+    await docker
+      .getContainer((await instanceContainers(platd.instance)).find((c) => c.Labels['plat.dyno'] === 'web.1')!.Id)
+      .kill();
+    const after = await until('web.1 to be replaced', async () =>
+      (await ps()).find((d) => d.name === 'web.1' && d.state === 'up' && d.id !== before!.id),
+    );
     expect(after.restarts).toBe(1);
-    await until('the router to serve again', async () => (await get(platd.routerPort, 'runner.localhost')).status === 200);
+    await until(
+      'the router to serve again',
+      async () => (await get(platd.routerPort, 'runner.localhost')).status === 200,
+    );
   });
 
   it('restarts a crashing dyno with backoff and shows it crashed with its exit code', async () => {
     expect((await platd.plat(['scale', 'worker=1'], { cwd: repo })).code).toBe(0);
     try {
-      const crashed = await until('worker.1 to crash twice', async () => (await ps()).find((d) => d.name === 'worker.1' && d.state === 'crashed' && d.restarts >= 2), 30_000);
+      const crashed = await until(
+        'worker.1 to crash twice',
+        async () => (await ps()).find((d) => d.name === 'worker.1' && d.state === 'crashed' && d.restarts >= 2),
+        30_000,
+      );
       expect(crashed.exit_code).toBe(3);
       // Between a restart's removal of the dead container and its replacement
       // there is a moment with no worker.1 at all: wait for a crashed one again.
-      await until('plat ps to show the crash', async () => /worker\.1: crashed .*exit 3, \d+ restarts/.test((await platd.plat(['ps'], { cwd: repo })).stdout), 30_000);
+      await until(
+        'plat ps to show the crash',
+        async () => /worker\.1: crashed .*exit 3, \d+ restarts/.test((await platd.plat(['ps'], { cwd: repo })).stdout),
+        30_000,
+      );
       expect(platd.output()).toMatch(/runner worker\.1 crashed \(exit 3\), restarting in \d+s/);
     } finally {
       expect((await platd.plat(['scale', 'worker=0'], { cwd: repo })).code).toBe(0);
@@ -116,9 +140,21 @@ describe('rollouts', () => {
 
   it('deploys, scales down and rolls back under load with zero failed requests', async () => {
     expect((await platd.plat(['scale', 'web=2'], { cwd: repo })).code).toBe(0);
-    const loop = requestLoop({ port: platd.routerPort, host: 'runner.localhost', clients: 8, maxRequests: 20_000, maxMs: 120_000 });
+    const loop = requestLoop({
+      port: platd.routerPort,
+      host: 'runner.localhost',
+      clients: 8,
+      maxRequests: 20_000,
+      maxMs: 120_000,
+    });
     const push = await pushVersion('Hello under load');
-    expect(push.code, push.output.split('\n').filter((line) => !line.includes('Step')).join('\n')).toBe(0);
+    expect(
+      push.code,
+      push.output
+        .split('\n')
+        .filter((line) => !line.includes('Step'))
+        .join('\n'),
+    ).toBe(0);
     expect((await platd.plat(['scale', 'web=1'], { cwd: repo })).code).toBe(0);
     expect((await platd.plat(['rollback'], { cwd: repo })).code).toBe(0);
     const result = await loop.stop();
@@ -139,7 +175,11 @@ describe('platd restarts', () => {
     const current = (await ps())[0]!.release;
     const pushing = pushVersion('Never finished');
     try {
-      await until('the new release to start a dyno', async () => (await instanceContainers(platd.instance)).some((c) => Number(c.Labels['plat.version']) > current), 120_000);
+      await until(
+        'the new release to start a dyno',
+        async () => (await instanceContainers(platd.instance)).some((c) => Number(c.Labels['plat.version']) > current),
+        120_000,
+      );
       await platd.kill();
       const push = await pushing;
       expect(push.code).not.toBe(0);
@@ -156,7 +196,11 @@ describe('platd restarts', () => {
         throw new Error(`${error.message}; running: ${running.join(', ')}; platd said:\n${platd.output()}`);
       });
       // No orphans: the interrupted release's containers are removed, not just stopped.
-      await until('the interrupted release to leave no containers', async () => (await instanceContainers(platd.instance)).filter((c) => c.Labels['plat.dyno']).length === 1, 60_000);
+      await until(
+        'the interrupted release to leave no containers',
+        async () => (await instanceContainers(platd.instance)).filter((c) => c.Labels['plat.dyno']).length === 1,
+        60_000,
+      );
       expect((await get(platd.routerPort, 'runner.localhost')).body).not.toContain('Never finished');
       const releases = JSON.parse((await platd.plat(['releases', '--json'], { cwd: repo })).stdout);
       expect(releases[0].status).toBe('failed');
@@ -182,7 +226,11 @@ describe('dyno hardening', () => {
     expect(container.Config.User).toBe('1000:1000');
     expect(container.Mounts.some((m) => m.Source.includes('docker.sock'))).toBe(false);
     expect(host.Binds ?? []).toEqual([]);
-    expect(Object.values(host.PortBindings ?? {}).flat().map((b) => (b as { HostIp: string }).HostIp)).toEqual(['127.0.0.1']);
+    expect(
+      Object.values(host.PortBindings ?? {})
+        .flat()
+        .map((b) => (b as { HostIp: string }).HostIp),
+    ).toEqual(['127.0.0.1']);
     // The app's own network, named by its id.
     expect(host.NetworkMode).toBe(`plat-${platd.instance}-${info!.Labels['plat.app-id']}`);
     const exec = await docker.getContainer(info!.Id).exec({ Cmd: ['id', '-u'], AttachStdout: true });
@@ -199,15 +247,24 @@ describe('dyno hardening', () => {
 
 describe('logs', () => {
   it('keeps build, app, router and platform lines across platd restarts', async () => {
-    const logs = async (...args: string[]) => (await platd.plat(['logs', '-n', '10000', ...args], { cwd: repo })).stdout;
+    const logs = async (...args: string[]) =>
+      (await platd.plat(['logs', '-n', '10000', ...args], { cwd: repo })).stdout;
     await get(platd.routerPort, 'runner.localhost', '/?from=logs-test');
-    const router = await until('the request to reach the log', async () => {
-      const text = await logs('--source', 'router');
-      return text.includes('from=logs-test') ? text : undefined;
-    }, 20_000);
-    expect(router).toMatch(/^\S+Z router\[router\]: at=info method=GET path="\/\?from=logs-test" host=runner\.localhost request_id=\w+ fwd="127\.0\.0\.1" dyno=web\.1 connect=\d+ms service=\d+ms status=200 bytes=\d+$/m);
+    const router = await until(
+      'the request to reach the log',
+      async () => {
+        const text = await logs('--source', 'router');
+        return text.includes('from=logs-test') ? text : undefined;
+      },
+      20_000,
+    );
+    expect(router).toMatch(
+      /^\S+Z router\[router\]: at=info method=GET path="\/\?from=logs-test" host=runner\.localhost request_id=\w+ fwd="127\.0\.0\.1" dyno=web\.1 connect=\d+ms service=\d+ms status=200 bytes=\d+$/m,
+    );
     expect(await logs('--source', 'build')).toMatch(/^\S+Z build\[build\]: -----> Python app detected$/m);
-    expect(await logs('--source', 'app', '--dyno', 'web')).toMatch(/^\S+Z app\[web\.1\]: .*Listening at: http:\/\/0\.0\.0\.0:5000/m);
+    expect(await logs('--source', 'app', '--dyno', 'web')).toMatch(
+      /^\S+Z app\[web\.1\]: .*Listening at: http:\/\/0\.0\.0\.0:5000/m,
+    );
     const plat = await logs('--source', 'plat');
     expect(plat).toMatch(/^\S+Z plat\[api\]: Scaled to web@3 by admin@plat\.local$/m);
     expect(plat).toMatch(/^\S+Z plat\[worker\.1\]: crashed \(exit 3\), restarting (now|in \d+s)$/m);
@@ -215,10 +272,14 @@ describe('logs', () => {
   });
 
   it('filters by source and dyno', async () => {
-    const router = (await platd.plat(['logs', '-n', '50', '--source', 'router'], { cwd: repo })).stdout.trim().split('\n');
+    const router = (await platd.plat(['logs', '-n', '50', '--source', 'router'], { cwd: repo })).stdout
+      .trim()
+      .split('\n');
     expect(router.length).toBeGreaterThan(0);
     expect(router.every((line) => / router\[router\]: /.test(line))).toBe(true);
-    const worker = (await platd.plat(['logs', '-n', '50', '--dyno', 'worker'], { cwd: repo })).stdout.trim().split('\n');
+    const worker = (await platd.plat(['logs', '-n', '50', '--dyno', 'worker'], { cwd: repo })).stdout
+      .trim()
+      .split('\n');
     expect(worker.every((line) => /\[worker\.1\]: /.test(line))).toBe(true);
     expect(worker.some((line) => line.includes('app[worker.1]: working'))).toBe(true);
     expect((await platd.plat(['logs', '--source', 'nope'], { cwd: repo })).code).toBe(1);
@@ -226,17 +287,25 @@ describe('logs', () => {
 
   it('tails new lines as they come', async () => {
     const { spawn } = await import('node:child_process');
-    const tail = spawn(process.execPath, [join(import.meta.dirname, '../apps/cli/bin/plat.js'), 'logs', '--tail', '-n', '1', '--source', 'router'], {
-      cwd: repo,
-      env: platd.userEnv,
-    });
+    const tail = spawn(
+      process.execPath,
+      [join(import.meta.dirname, '../apps/cli/bin/plat.js'), 'logs', '--tail', '-n', '1', '--source', 'router'],
+      {
+        cwd: repo,
+        env: platd.userEnv,
+      },
+    );
     let seen = '';
     tail.stdout.on('data', (chunk: Buffer) => (seen += chunk));
     try {
-      await until('the tail to show a new request', async () => {
-        await get(platd.routerPort, 'runner.localhost', '/?from=tail-test');
-        return seen.includes('from=tail-test');
-      }, 20_000);
+      await until(
+        'the tail to show a new request',
+        async () => {
+          await get(platd.routerPort, 'runner.localhost', '/?from=tail-test');
+          return seen.includes('from=tail-test');
+        },
+        20_000,
+      );
     } finally {
       const exited = new Promise((resolve) => tail.on('exit', resolve));
       tail.kill('SIGINT');
@@ -251,12 +320,17 @@ describe('one-off dynos', () => {
     expect(result.code).toBe(7);
     expect(result.stdout).toMatch(/^hello from run\.\d+\n$/);
     expect(result.stderr).toBe('oops\n');
-    expect((await platd.plat(['run', '--', 'python', '-c', 'import flask; print(flask.__name__)'], { cwd: repo })).stdout).toBe('flask\n');
+    expect(
+      (await platd.plat(['run', '--', 'python', '-c', 'import flask; print(flask.__name__)'], { cwd: repo })).stdout,
+    ).toBe('flask\n');
   });
 
   it('passes stdin through', async () => {
     const { spawn } = await import('node:child_process');
-    const child = spawn(process.execPath, [join(import.meta.dirname, '../apps/cli/bin/plat.js'), 'run', 'tr a-z A-Z'], { cwd: repo, env: platd.userEnv });
+    const child = spawn(process.execPath, [join(import.meta.dirname, '../apps/cli/bin/plat.js'), 'run', 'tr a-z A-Z'], {
+      cwd: repo,
+      env: platd.userEnv,
+    });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk));
     child.stdin.end('shout this\n');
@@ -268,7 +342,10 @@ describe('one-off dynos', () => {
   it('gives the dyno a TTY when the terminal is one', async () => {
     const plat = join(import.meta.dirname, '../apps/cli/bin/plat.js');
     // script(1) is the terminal here: plat sees a TTY and asks for one.
-    const result = await run('script', ['-qec', `${process.execPath} ${plat} run tty`, '/dev/null'], { cwd: repo, env: platd.userEnv });
+    const result = await run('script', ['-qec', `${process.execPath} ${plat} run tty`, '/dev/null'], {
+      cwd: repo,
+      env: platd.userEnv,
+    });
     expect(result.stdout).toMatch(/\/dev\/pts\/\d+/);
   });
 
@@ -276,10 +353,22 @@ describe('one-off dynos', () => {
     const result = await platd.plat(['run:detached', 'echo detached says hi'], { cwd: repo });
     expect(result.code).toBe(0);
     const dyno = result.stdout.match(/as (run\.\d+)/)![1]!;
-    await until('the output in the logs', async () => (await platd.plat(['logs', '--dyno', dyno], { cwd: repo })).stdout.includes(`app[${dyno}]: detached says hi`), 20_000);
+    await until(
+      'the output in the logs',
+      async () =>
+        (await platd.plat(['logs', '--dyno', dyno], { cwd: repo })).stdout.includes(`app[${dyno}]: detached says hi`),
+      20_000,
+    );
     const logs = (await platd.plat(['logs', '--dyno', dyno], { cwd: repo })).stdout;
     expect(logs).toContain(`plat[${dyno}]: Starting process with command \`echo detached says hi\``);
-    await until('the exit in the logs', async () => (await platd.plat(['logs', '--dyno', dyno], { cwd: repo })).stdout.includes(`plat[${dyno}]: Process exited with status 0`), 20_000);
+    await until(
+      'the exit in the logs',
+      async () =>
+        (await platd.plat(['logs', '--dyno', dyno], { cwd: repo })).stdout.includes(
+          `plat[${dyno}]: Process exited with status 0`,
+        ),
+      20_000,
+    );
   });
 
   it('explains what is missing', async () => {

@@ -26,7 +26,8 @@ afterAll(async () => {
 });
 
 /** plat as a user logged in to `platd` with `token`. */
-const platAs = (platd: Platd, token: string, args: string[]) => platd.plat(args, { env: { PLAT_API_URL: platd.apiUrl, PLAT_TOKEN: token } });
+const platAs = (platd: Platd, token: string, args: string[]) =>
+  platd.plat(args, { env: { PLAT_API_URL: platd.apiUrl, PLAT_TOKEN: token } });
 
 it('backs up the state of a Plat with a deployed app to a private file', async () => {
   const repo = await exampleRepo(source, 'static-site');
@@ -68,7 +69,11 @@ it('restores it into a fresh Plat: the apps, config and releases are there and t
   const releases = await platAs(fresh, source.adminToken, ['releases', '-a', 'kept', '--json']);
   expect(JSON.parse(releases.stdout)).toHaveLength(2);
   // The image is on this host: the fresh Plat runs the release without a build.
-  await until('kept serving through the fresh Plat router', async () => (await get(fresh.routerPort, 'kept.localhost')).status === 200, 90_000);
+  await until(
+    'kept serving through the fresh Plat router',
+    async () => (await get(fresh.routerPort, 'kept.localhost')).status === 200,
+    90_000,
+  );
 
   const again = await platAs(fresh, source.adminToken, ['admin:restore', backup]);
   expect(again.code).not.toBe(0);

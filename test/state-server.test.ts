@@ -4,7 +4,16 @@
  * while platd runs, adopted by the next platd, stopped by `npm run
  * stop-state`. And the data dirs platd must not run on.
  */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -65,7 +74,9 @@ function platdEnv(dataDir: string, apiPort: number, routerPort: number): NodeJS.
 describe('the state server of a platd without DATABASE_URL', () => {
   it('is made on first start and listens on a socket in the data dir only', async () => {
     expect(platd.output()).toContain(`made the state server's database in ${postgresDir()}`);
-    expect(platd.output()).toContain(`Plat is running (instance ${platd.instance}, state: PostgreSQL 15 in ${postgresDir()} (unix socket only))`);
+    expect(platd.output()).toContain(
+      `Plat is running (instance ${platd.instance}, state: PostgreSQL 15 in ${postgresDir()} (unix socket only))`,
+    );
     const pid = serverPid()!;
     expect(alive(pid)).toBe(true);
     expect(existsSync(join(postgresDir(), '.s.PGSQL.5432'))).toBe(true);
@@ -114,9 +125,15 @@ describe('the state server of a platd without DATABASE_URL', () => {
 
   it('refuses a second platd on the same data dir, and the first keeps running', async () => {
     const pid = serverPid()!;
-    const second = await run(process.execPath, [PLATD], { env: platdEnv(platd.dataDir, await freePort(), await freePort()) });
+    const second = await run(process.execPath, [PLATD], {
+      env: platdEnv(platd.dataDir, await freePort(), await freePort()),
+    });
     expect(second.code).toBe(1);
-    expect(second.stderr).toMatch(new RegExp(`platd could not start: another platd \\(pid \\d+\\) is using ${platd.dataDir}; give this one its own PLAT_DATA_DIR`));
+    expect(second.stderr).toMatch(
+      new RegExp(
+        `platd could not start: another platd \\(pid \\d+\\) is using ${platd.dataDir}; give this one its own PLAT_DATA_DIR`,
+      ),
+    );
     expect(serverPid()).toBe(pid);
     expect((await platd.plat(['apps'])).stdout).toContain('kept-app');
   });
@@ -126,7 +143,9 @@ describe('the state server of a platd without DATABASE_URL', () => {
     const env = { PATH: process.env.PATH, PLAT_DATA_DIR: platd.dataDir };
     const refused = await run('npm', ['run', '-s', 'stop-state'], { cwd: ROOT, env });
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(new RegExp(`a platd \\(pid \\d+\\) runs on ${platd.dataDir}; stop that platd first`));
+    expect(refused.stderr).toMatch(
+      new RegExp(`a platd \\(pid \\d+\\) runs on ${platd.dataDir}; stop that platd first`),
+    );
     expect(alive(pid)).toBe(true);
 
     await platd.stop();
@@ -155,9 +174,13 @@ describe('a data dir from an older Plat (embedded PGlite)', () => {
     const dataDir = join(dir, 'data');
     mkdirSync(join(dataDir, 'pgdata'), { recursive: true, mode: 0o700 });
     writeFileSync(join(dataDir, 'pgdata', 'PG_VERSION'), '17\n');
-    const started = await run(process.execPath, [PLATD], { env: platdEnv(dataDir, await freePort(), await freePort()) });
+    const started = await run(process.execPath, [PLATD], {
+      env: platdEnv(dataDir, await freePort(), await freePort()),
+    });
     expect(started.code).toBe(1);
-    expect(started.stderr).toContain(`platd could not start: ${join(dataDir, 'pgdata')} holds state in the embedded PGlite format of an older Plat`);
+    expect(started.stderr).toContain(
+      `platd could not start: ${join(dataDir, 'pgdata')} holds state in the embedded PGlite format of an older Plat`,
+    );
     expect(started.stderr).toContain(`Import it once with: PLAT_DATA_DIR=${dataDir} npm run import-pglite`);
     expect(readdirSync(dataDir).sort()).toEqual(['pgdata', 'platd.lock']);
     expect(readdirSync(join(dataDir, 'pgdata'))).toEqual(['PG_VERSION']);

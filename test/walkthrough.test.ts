@@ -71,7 +71,9 @@ describe('deploying examples/flask-hello', () => {
     expect(response.status).toBe(200);
     expect(response.body).toContain('Hello from Flask on Plat!');
     const dynos = await instanceContainers(platd.instance);
-    expect(dynos.filter((c) => c.Labels['plat.dyno'] && c.State === 'running').map((c) => c.Labels['plat.version'])).toEqual(['1']);
+    expect(
+      dynos.filter((c) => c.Labels['plat.dyno'] && c.State === 'running').map((c) => c.Labels['plat.version']),
+    ).toEqual(['1']);
   });
 });
 
@@ -102,7 +104,18 @@ describe('bad input changes nothing', () => {
   });
 
   it('refuses a push with a wrong token', async () => {
-    const push = await platd.git(['-c', 'credential.helper=', '-c', 'credential.helper=!f() { echo username=plat; echo password=plat_wrong; }; f', 'push', 'platform', 'main'], repo);
+    const push = await platd.git(
+      [
+        '-c',
+        'credential.helper=',
+        '-c',
+        'credential.helper=!f() { echo username=plat; echo password=plat_wrong; }; f',
+        'push',
+        'platform',
+        'main',
+      ],
+      repo,
+    );
     expect(push.code).not.toBe(0);
     expect(push.output).toMatch(/Authentication failed|Invalid token/);
   });
@@ -116,7 +129,12 @@ describe('bad input changes nothing', () => {
   it('rejects a push of a repo with no detectable app', async () => {
     const dir = mkdtempSync(join(dirname(platd.dataDir), 'empty-'));
     writeFileSync(join(dir, 'README.txt'), 'nothing to run here\n');
-    for (const args of [['init', '-q', '-b', 'main'], ['add', '-A'], ['commit', '-q', '-m', 'no app']]) await platd.git(args, dir);
+    for (const args of [
+      ['init', '-q', '-b', 'main'],
+      ['add', '-A'],
+      ['commit', '-q', '-m', 'no app'],
+    ])
+      await platd.git(args, dir);
     expect((await platd.plat(['apps:create', 'empty-app'], { cwd: dir })).code).toBe(0);
     const push = await platd.git(['push', 'platform', 'main'], dir);
     expect(push.code).not.toBe(0);

@@ -22,8 +22,10 @@ let bobToken: string;
 let bobRepo: string;
 
 /** Bob's shell: his own token, same API. */
-const asBob = (args: string[], token = bobToken) => platd.plat(args, { cwd: bobRepo, env: { PLAT_API_URL: platd.apiUrl, PLAT_TOKEN: token } });
-const bobGit = (args: string[]) => run('git', args, { cwd: bobRepo, env: { ...platd.userEnv, PLAT_API_URL: platd.apiUrl, PLAT_TOKEN: bobToken } });
+const asBob = (args: string[], token = bobToken) =>
+  platd.plat(args, { cwd: bobRepo, env: { PLAT_API_URL: platd.apiUrl, PLAT_TOKEN: token } });
+const bobGit = (args: string[]) =>
+  run('git', args, { cwd: bobRepo, env: { ...platd.userEnv, PLAT_API_URL: platd.apiUrl, PLAT_TOKEN: bobToken } });
 const json = async (args: string[]) => {
   const result = await platd.plat([...args, '--json']);
   expect(result.code, result.output).toBe(0);
@@ -60,7 +62,7 @@ describe('an admin and a user they let go', () => {
     expect(denied.stderr).toContain('Only admins may do that.');
   });
 
-  it("disables a user: their CLI and git pushes fail at once, and their app keeps serving", async () => {
+  it('disables a user: their CLI and git pushes fail at once, and their app keeps serving', async () => {
     expect((await asBob(['apps:create', 'bobs-app'])).code).toBe(0);
     const pushed = await bobGit(['push', 'platform', 'main']);
     expect(pushed.output).toContain('Released v1');
@@ -86,7 +88,10 @@ describe('an admin and a user they let go', () => {
     expect((await json(['releases', '-a', 'bobs-app'])).map((r: { version: number }) => r.version)).toEqual([1]);
     expect(await json(['builds', '-a', 'bobs-app'])).toHaveLength(1);
     expect((await get(platd.routerPort, 'bobs-app.localhost')).body).toContain('Hello from Flask on Plat!');
-    expect((await json(['users'])).find((u: { email: string }) => u.email === 'bob@example.com')).toMatchObject({ disabled: true, apps: 1 });
+    expect((await json(['users'])).find((u: { email: string }) => u.email === 'bob@example.com')).toMatchObject({
+      disabled: true,
+      apps: 1,
+    });
   });
 
   it('will not let an admin disable themself', async () => {
@@ -150,12 +155,15 @@ describe('an address guessing tokens', () => {
   /** A request from another loopback address than the CLI's 127.0.0.1, as another host's would come. */
   const fromAttacker = (path: string, authorization: string) =>
     new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: platd.apiPort, path, localAddress: '127.0.0.2', headers: { authorization } }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      });
+      const req = request(
+        { host: '127.0.0.1', port: platd.apiPort, path, localAddress: '127.0.0.2', headers: { authorization } },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (body += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
       req.on('error', reject);
       req.end();
     });
@@ -173,7 +181,9 @@ describe('an address guessing tokens', () => {
     // A good token from that address is refused too: it was never looked up.
     const good = await fromAttacker('/v1/apps', `Bearer ${platd.adminToken}`);
     expect(good.status).toBe(429);
-    expect(JSON.parse(good.body).message).toMatch(/^Too many failed authentications from your address: retry in \d+ s\.$/);
+    expect(JSON.parse(good.body).message).toMatch(
+      /^Too many failed authentications from your address: retry in \d+ s\.$/,
+    );
     const git = await fromAttacker('/git/bobs-app.git/info/refs?service=git-upload-pack', basic(platd.adminToken));
     expect(git.status).toBe(429);
     expect(git.body).toContain('Too many failed authentications');

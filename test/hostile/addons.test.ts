@@ -48,16 +48,28 @@ async function addonVolumes(appId?: string): Promise<Docker.VolumeInspectInfo[]>
 /** redis-cli inside the add-on's own container, with the password from the app's config var. */
 async function redis(app: string, configVar: string, args: string[]): Promise<string> {
   const url = new URL((await plat(['config:get', configVar, '-a', app])).stdout.trim());
-  const [container] = await docker.listContainers({ filters: { label: [`plat.instance=${platd.instance}`, `plat.addon=${url.hostname}`] } });
+  const [container] = await docker.listContainers({
+    filters: { label: [`plat.instance=${platd.instance}`, `plat.addon=${url.hostname}`] },
+  });
   if (!container) throw new Error(`no running container of ${url.hostname}`);
-  const result = await run('docker', ['exec', container.Id, 'redis-cli', '--no-auth-warning', '-a', decodeURIComponent(url.password), ...args]);
+  const result = await run('docker', [
+    'exec',
+    container.Id,
+    'redis-cli',
+    '--no-auth-warning',
+    '-a',
+    decodeURIComponent(url.password),
+    ...args,
+  ]);
   if (result.code !== 0) throw new Error(`redis-cli ${args.join(' ')} failed: ${result.output}`);
   return result.stdout.trim();
 }
 
 /** `echo SQL | plat pg:psql -a APP`, as a user pipes it. */
 function psql(app: string, sqlText: string): Promise<{ code: number; out: string }> {
-  const child = spawn(process.execPath, [join(ROOT, 'apps/cli/bin/plat.js'), 'pg:psql', '-a', app], { env: platd.userEnv });
+  const child = spawn(process.execPath, [join(ROOT, 'apps/cli/bin/plat.js'), 'pg:psql', '-a', app], {
+    env: platd.userEnv,
+  });
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk));
   child.stderr.on('data', (chunk: Buffer) => (out += chunk));
@@ -75,8 +87,16 @@ async function rowCount(app: string): Promise<number> {
 /** Runs statements on the test platd's own state database (its server in the data dir). */
 async function state(work: (sql: postgres.Sql) => Promise<void>): Promise<void> {
   const dir = join(platd.dataDir, 'postgres');
-  const socket = readdirSync(dir, { withFileTypes: true }).find((entry) => entry.name.startsWith('.s.PGSQL.') && !entry.name.endsWith('.lock'));
-  const sql = postgres({ path: join(dir, socket!.name), username: 'postgres', database: 'postgres', max: 1, onnotice: () => {} });
+  const socket = readdirSync(dir, { withFileTypes: true }).find(
+    (entry) => entry.name.startsWith('.s.PGSQL.') && !entry.name.endsWith('.lock'),
+  );
+  const sql = postgres({
+    path: join(dir, socket!.name),
+    username: 'postgres',
+    database: 'postgres',
+    max: 1,
+    onnotice: () => {},
+  });
   try {
     await work(sql);
   } finally {
@@ -121,7 +141,10 @@ describe('two apps racing for the same add-on name', () => {
     expect(myVolume!.Name).not.toBe(theirVolume!.Name);
     expect(myVolume!.Name).toBe(`plat-${platd.instance}-addon-${mine!.Labels['plat.addon-id']}`);
     // Its log cannot fill the disk: Docker rotates it.
-    expect((await docker.getContainer(mine!.Id).inspect()).HostConfig.LogConfig).toEqual({ Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } });
+    expect((await docker.getContainer(mine!.Id).inspect()).HostConfig.LogConfig).toEqual({
+      Type: 'json-file',
+      Config: { 'max-size': '10m', 'max-file': '3' },
+    });
 
     expect(await redis('one', 'CACHE_URL', ['set', 'owner', 'one'])).toBe('OK');
     expect(await redis('two', 'CACHE_URL', ['set', 'owner', 'two'])).toBe('OK');
@@ -141,7 +164,9 @@ describe('two apps racing for the same add-on name', () => {
       plat(['addons:create', 'redis', '--as', 'QUEUE', '-a', 'one']),
     ]);
     expect(results.map((r) => r.code).sort()).toEqual([0, 1]);
-    expect(results.find((r) => r.code === 1)!.stderr).toContain('QUEUE_URL is already set on one: attach with --as ANOTHER_NAME');
+    expect(results.find((r) => r.code === 1)!.stderr).toContain(
+      'QUEUE_URL is already set on one: attach with --as ANOTHER_NAME',
+    );
     const addons = await json<Addon[]>(['addons', '-a', 'one']);
     expect(addons.map((a) => a.config_var).sort()).toEqual(['CACHE_URL', 'QUEUE_URL']);
     expect(await addonContainers(ids.one)).toHaveLength(before + 1);
@@ -160,7 +185,8 @@ describe('renaming an app with a Redis add-on', () => {
     expect(renamed.code, renamed.output).toBe(0);
     ids = { ...ids, four: (await json<{ id: string }>(['apps:info', '-a', 'four'])).id };
     expect(ids.four).toBeTruthy();
-    const script = "import os, redis; r = redis.from_url(os.environ['REDIS_URL']); r.set('k', 'renamed'); print(r.get('k').decode())";
+    const script =
+      "import os, redis; r = redis.from_url(os.environ['REDIS_URL']); r.set('k', 'renamed'); print(r.get('k').decode())";
     const result = await plat(['run', '-a', 'four', '--', 'python3', '-c', script]);
     expect(result.stdout, result.output).toBe('renamed\n');
     expect(result.code).toBe(0);
@@ -172,7 +198,10 @@ describe('restoring a corrupt dump', () => {
   it('fails, and the database keeps its rows', async () => {
     expect((await plat(['addons:create', 'postgres', '-a', 'two'])).code).toBe(0);
     // Rows that do not compress away, so the dump's data runs well past its table of contents.
-    const filled = await psql('two', "create table items (id serial primary key, body text); insert into items (body) select md5(g::text) || md5((g * 7)::text) from generate_series(1, 20000) g;\n");
+    const filled = await psql(
+      'two',
+      'create table items (id serial primary key, body text); insert into items (body) select md5(g::text) || md5((g * 7)::text) from generate_series(1, 20000) g;\n',
+    );
     expect(filled.code, filled.out).toBe(0);
     expect((await plat(['pg:backups:capture', '-a', 'two'])).code).toBe(0);
     const dir = join(platd.dataDir, 'backups', ids.two!);
@@ -211,8 +240,17 @@ describe('an add-on made before networks and add-ons were named by id', () => {
     const password = 'legacypassword';
     await platd.kill();
     const oldNetwork = `plat-${platd.instance}-four`;
-    await docker.createNetwork({ Name: oldNetwork, Driver: 'bridge', Labels: { 'plat.instance': platd.instance, 'plat.app': 'four' } });
-    const labels = { 'plat.instance': platd.instance, 'plat.app': 'four', 'plat.app-id': ids.four!, 'plat.addon': name };
+    await docker.createNetwork({
+      Name: oldNetwork,
+      Driver: 'bridge',
+      Labels: { 'plat.instance': platd.instance, 'plat.app': 'four' },
+    });
+    const labels = {
+      'plat.instance': platd.instance,
+      'plat.app': 'four',
+      'plat.app-id': ids.four!,
+      'plat.addon': name,
+    };
     const container = await docker.createContainer({
       name: `plat-${platd.instance}-addon-${name}`,
       Image: current!.Image,
@@ -228,12 +266,17 @@ describe('an add-on made before networks and add-ons were named by id', () => {
       await sql`insert into config_vars (app_id, key, value) values (${ids.four!}, 'LEGACY_URL', ${`redis://:${password}@${name}:6379`})`;
     });
     await platd.start();
-    expect(Object.keys((await container.inspect()).NetworkSettings.Networks).sort()).toEqual([`plat-${platd.instance}-${ids.four}`, oldNetwork].sort());
+    expect(Object.keys((await container.inspect()).NetworkSettings.Networks).sort()).toEqual(
+      [`plat-${platd.instance}-${ids.four}`, oldNetwork].sort(),
+    );
     // A release carrying LEGACY_URL, then the rename that removes the old network.
     expect((await plat(['config:set', 'TOUCH=1', '-a', 'four'])).code).toBe(0);
     expect((await plat(['apps:rename', 'five', '-a', 'four'])).code).toBe(0);
-    expect((await docker.listNetworks({ filters: { name: [oldNetwork] } })).filter((n) => n.Name === oldNetwork)).toEqual([]);
-    const script = "import os, redis; r = redis.from_url(os.environ['LEGACY_URL']); r.set('k', 'old'); print(r.get('k').decode())";
+    expect(
+      (await docker.listNetworks({ filters: { name: [oldNetwork] } })).filter((n) => n.Name === oldNetwork),
+    ).toEqual([]);
+    const script =
+      "import os, redis; r = redis.from_url(os.environ['LEGACY_URL']); r.set('k', 'old'); print(r.get('k').decode())";
     const result = await plat(['run', '-a', 'five', '--', 'python3', '-c', script]);
     expect(result.stdout, result.output).toBe('old\n');
     expect((await plat(['addons:destroy', name, '--confirm', name, '-a', 'five'])).code).toBe(0);
@@ -248,7 +291,11 @@ describe('a platd killed while an add-on is provisioning or being destroyed', ()
     const queue = addonsBefore.find((a) => a.config_var === 'QUEUE_URL')!;
     const known = new Set((await addonContainers()).map((c) => c.Id));
     const creating = plat(['addons:create', 'postgres', '--as', 'HALF', '-a', 'one']);
-    const half = await until('the half-made add-on container', async () => (await addonContainers(ids.one)).find((c) => !known.has(c.Id)), 120_000);
+    const half = await until(
+      'the half-made add-on container',
+      async () => (await addonContainers(ids.one)).find((c) => !known.has(c.Id)),
+      120_000,
+    );
     await platd.kill();
     expect((await creating).code).toBe(1);
     // A destroy cut short after its first step: the row marked and the config var gone in one transaction.
@@ -258,21 +305,43 @@ describe('a platd killed while an add-on is provisioning or being destroyed', ()
     });
     // A labelled volume no add-on row owns (a crash between creating it and
     // writing its row), and an unlabelled look-alike that is not Plat's to remove.
-    const orphan = await docker.createVolume({ Name: `plat-${platd.instance}-addon-orphan`, Labels: { 'plat.instance': platd.instance, 'plat.addon': 'redis-lost-1234', 'plat.addon-id': '00000000-0000-4000-8000-000000000000' } });
+    const orphan = await docker.createVolume({
+      Name: `plat-${platd.instance}-addon-orphan`,
+      Labels: {
+        'plat.instance': platd.instance,
+        'plat.addon': 'redis-lost-1234',
+        'plat.addon-id': '00000000-0000-4000-8000-000000000000',
+      },
+    });
     const lookalike = `plat-${platd.instance}-addon-${half.Labels['plat.addon-id']}-not-ours`;
     await docker.createVolume({ Name: lookalike });
     try {
       await platd.start();
-      expect(await docker.listContainers({ all: true, filters: { label: [`plat.addon-id=${half.Labels['plat.addon-id']}`] } })).toEqual([]);
-      expect((await docker.listVolumes({ filters: { label: [`plat.addon-id=${half.Labels['plat.addon-id']}`] } })).Volumes ?? []).toEqual([]);
-      expect(((await docker.listVolumes({ filters: { name: [orphan.name] } })).Volumes ?? []).map((v) => v.Name)).toEqual([]);
-      expect(((await docker.listVolumes({ filters: { name: [lookalike] } })).Volumes ?? []).map((v) => v.Name)).toEqual([lookalike]);
+      expect(
+        await docker.listContainers({
+          all: true,
+          filters: { label: [`plat.addon-id=${half.Labels['plat.addon-id']}`] },
+        }),
+      ).toEqual([]);
+      expect(
+        (await docker.listVolumes({ filters: { label: [`plat.addon-id=${half.Labels['plat.addon-id']}`] } })).Volumes ??
+          [],
+      ).toEqual([]);
+      expect(
+        ((await docker.listVolumes({ filters: { name: [orphan.name] } })).Volumes ?? []).map((v) => v.Name),
+      ).toEqual([]);
+      expect(((await docker.listVolumes({ filters: { name: [lookalike] } })).Volumes ?? []).map((v) => v.Name)).toEqual(
+        [lookalike],
+      );
       expect(await docker.listContainers({ all: true, filters: { label: [`plat.addon=${queue.name}`] } })).toEqual([]);
       expect(await json<Addon[]>(['addons', '-a', 'one'])).toEqual(addonsBefore.filter((a) => a.name !== queue.name));
       expect(Object.keys(await json<Record<string, string>>(['config', '-a', 'one']))).toEqual(['CACHE_URL']);
       await oneStillAnswers();
     } finally {
-      await docker.getVolume(lookalike).remove().catch(() => undefined);
+      await docker
+        .getVolume(lookalike)
+        .remove()
+        .catch(() => undefined);
     }
   });
 });

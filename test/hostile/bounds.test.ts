@@ -33,7 +33,11 @@ async function appRepo(name: string, files: Record<string, string>): Promise<str
     mkdirSync(dirname(join(dir, path)), { recursive: true });
     writeFileSync(join(dir, path), content);
   }
-  for (const args of [['init', '-q', '-b', 'main'], ['add', '-A'], ['commit', '-q', '-m', 'first version']]) {
+  for (const args of [
+    ['init', '-q', '-b', 'main'],
+    ['add', '-A'],
+    ['commit', '-q', '-m', 'first version'],
+  ]) {
     const result = await platd.git(args, dir);
     if (result.code !== 0) throw new Error(`git ${args.join(' ')} failed: ${result.output}`);
   }
@@ -44,7 +48,8 @@ async function appRepo(name: string, files: Record<string, string>): Promise<str
 
 /** A web app that builds in seconds: the stack's Python serving one file. */
 const WEB = {
-  Dockerfile: 'FROM plat/stack:latest\nCOPY index.html /srv/index.html\nCMD exec python3 -m http.server $PORT --directory /srv\n',
+  Dockerfile:
+    'FROM plat/stack:latest\nCOPY index.html /srv/index.html\nCMD exec python3 -m http.server $PORT --directory /srv\n',
   'index.html': 'still here\n',
 };
 let steady: string;
@@ -61,7 +66,10 @@ beforeAll(async () => {
   steady = await appRepo('steady', WEB);
   const push = await platd.git(['push', 'platform', 'main'], steady);
   expect(push.code, push.output).toBe(0);
-  await until('steady to serve', async () => (await get(platd.routerPort, 'steady.localhost', '/index.html')).body === 'still here\n');
+  await until(
+    'steady to serve',
+    async () => (await get(platd.routerPort, 'steady.localhost', '/index.html')).body === 'still here\n',
+  );
 }, 300_000);
 afterAll(async () => {
   await platd?.destroy();
@@ -69,11 +77,15 @@ afterAll(async () => {
 
 describe('a build that prints forever', () => {
   it('is cut at the output limit and fails with a clear message, platd staying flat', async () => {
-    const repo = await appRepo('chatty', { Dockerfile: 'FROM plat/stack:latest\nRUN yes "a build that never stops talking"\nCMD sleep infinity\n' });
+    const repo = await appRepo('chatty', {
+      Dockerfile: 'FROM plat/stack:latest\nRUN yes "a build that never stops talking"\nCMD sleep infinity\n',
+    });
     const before = rssBytes();
     const push = await platd.git(['push', 'platform', 'main'], repo);
     expect(push.code).not.toBe(0);
-    expect(push.output.slice(-2000), `platd's log:\n${platd.output().slice(-3000)}`).toContain('Build output exceeded 1 MB; the build was stopped');
+    expect(push.output.slice(-2000), `platd's log:\n${platd.output().slice(-3000)}`).toContain(
+      'Build output exceeded 1 MB; the build was stopped',
+    );
     expect(rssBytes() - before).toBeLessThan(50 * MB);
 
     const builds = JSON.parse((await platd.plat(['builds', '--json'], { cwd: repo })).stdout);
@@ -86,7 +98,9 @@ describe('a build that prints forever', () => {
     // dockerd cancelled the build: no step of it is left running.
     const docker = new Docker();
     await until('the build step container to go', async () =>
-      (await docker.listContainers({ all: true })).every((container) => !container.Command.includes('a build that never stops talking')),
+      (await docker.listContainers({ all: true })).every(
+        (container) => !container.Command.includes('a build that never stops talking'),
+      ),
     );
     await steadyServes();
   }, 300_000);
@@ -97,7 +111,9 @@ function rawTail(app: string): Promise<{ socket: Socket; received: () => string 
   return new Promise((resolve, reject) => {
     let text = '';
     const socket = connect(platd.apiPort, '127.0.0.1', () => {
-      socket.write(`GET /v1/apps/${app}/logs?tail=true&lines=1&source=app HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${platd.adminToken}\r\n\r\n`);
+      socket.write(
+        `GET /v1/apps/${app}/logs?tail=true&lines=1&source=app HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${platd.adminToken}\r\n\r\n`,
+      );
     });
     socket.setEncoding('utf8');
     socket.on('error', reject);
@@ -123,22 +139,32 @@ describe('a log-tail client that stops reading', () => {
     const sampler = setInterval(() => (peak = Math.max(peak, rssBytes())), 100);
     try {
       // 50 000 lines of 1 KB, then a marker.
-      const script = "import sys\nline = 'x' * 1023 + '\\n'\nfor _ in range(50000): sys.stdout.write(line)\nprint('all 50 MB written', flush=True)";
+      const script =
+        "import sys\nline = 'x' * 1023 + '\\n'\nfor _ in range(50000): sys.stdout.write(line)\nprint('all 50 MB written', flush=True)";
       const run = await platd.plat(['run:detached', 'python3', '-c', script], { cwd: repo });
       expect(run.code, run.output).toBe(0);
       await until(
         'the marker line in the stored log',
-        async () => (await platd.plat(['logs', '-n', '20', '--source', 'app'], { cwd: repo })).stdout.includes('all 50 MB written'),
+        async () =>
+          (await platd.plat(['logs', '-n', '20', '--source', 'app'], { cwd: repo })).stdout.includes(
+            'all 50 MB written',
+          ),
         240_000,
       );
     } finally {
       clearInterval(sampler);
     }
-    expect(peak - start, `platd grew from ${Math.round(start / MB)} MB to ${Math.round(peak / MB)} MB`).toBeLessThan(50 * MB);
+    expect(peak - start, `platd grew from ${Math.round(start / MB)} MB to ${Math.round(peak / MB)} MB`).toBeLessThan(
+      50 * MB,
+    );
 
     // Reading again, the client gets what was held for it, then word of what it lost.
     slow.socket.resume();
-    await until('the slow client to hear what it missed', async () => /plat\[logs\]: \d+ lines dropped: this client read too slowly/.test(slow.received()), 60_000);
+    await until(
+      'the slow client to hear what it missed',
+      async () => /plat\[logs\]: \d+ lines dropped: this client read too slowly/.test(slow.received()),
+      60_000,
+    );
     slow.socket.destroy();
     await steadyServes();
   }, 400_000);
@@ -167,7 +193,8 @@ describe('a plat run client that stops reading', () => {
     const take = (chunk: Buffer) => {
       for (const frame of decoder.push(chunk)) {
         if (frame.kind === FrameKind.stdout) stdout += frame.payload.length;
-        if (frame.kind === FrameKind.exit || frame.kind === FrameKind.error) exit = `${frame.kind}:${frame.payload.toString()}`;
+        if (frame.kind === FrameKind.exit || frame.kind === FrameKind.error)
+          exit = `${frame.kind}:${frame.payload.toString()}`;
       }
     };
     socket.on('data', (chunk: Buffer) => {
@@ -184,7 +211,9 @@ describe('a plat run client that stops reading', () => {
 
     const docker = new Docker();
     const container = await until('the one-off dyno to run', async () => {
-      const running = await docker.listContainers({ filters: { label: [`plat.instance=${platd.instance}`, 'plat.app=loud', 'plat.one-off'] } });
+      const running = await docker.listContainers({
+        filters: { label: [`plat.instance=${platd.instance}`, 'plat.app=loud', 'plat.one-off'] },
+      });
       const found = running.find((info) => info.Command.includes(`range(${lines})`));
       return found && docker.getContainer(found.Id);
     });
@@ -223,7 +252,9 @@ describe('quotas', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('web cannot have 4 dynos: at most 3 per process type (PLAT_MAX_DYNOS_PER_TYPE).');
     expect((await plat(['scale'])).stdout).toBe(before);
-    expect(JSON.parse((await plat(['ps', '--json'])).stdout).filter((dyno: { type: string }) => dyno.type === 'web')).toHaveLength(1);
+    expect(
+      JSON.parse((await plat(['ps', '--json'])).stdout).filter((dyno: { type: string }) => dyno.type === 'web'),
+    ).toHaveLength(1);
     await steadyServes();
   }, 60_000);
 
@@ -232,7 +263,9 @@ describe('quotas', () => {
     expect((await plat(['addons:create', 'scheduler'])).code).toBe(0);
     const refused = await plat(['scheduler:add', '*/10 * * * * *', 'echo tick']);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain('"*/10 * * * * *" runs every 10 s; jobs may run at most once every 60 s (PLAT_SCHEDULER_MIN_INTERVAL_SECONDS).');
+    expect(refused.stderr).toContain(
+      '"*/10 * * * * *" runs every 10 s; jobs may run at most once every 60 s (PLAT_SCHEDULER_MIN_INTERVAL_SECONDS).',
+    );
     expect(JSON.parse((await plat(['scheduler', '--json'])).stdout)).toEqual([]);
     await steadyServes();
   }, 60_000);

@@ -40,7 +40,10 @@ async function deployed(target: Platd, name: string): Promise<string> {
 
 async function commit(target: Platd, repo: string, dockerfile: string, message: string): Promise<void> {
   writeFileSync(join(repo, 'Dockerfile'), dockerfile);
-  for (const args of [['add', 'Dockerfile'], ['commit', '-q', '-m', message]]) {
+  for (const args of [
+    ['add', 'Dockerfile'],
+    ['commit', '-q', '-m', message],
+  ]) {
     const result = await target.git(args, repo);
     expect(result.code, result.output).toBe(0);
   }
@@ -55,7 +58,12 @@ async function danglingLayers(instance: string): Promise<string[]> {
     for (let parent = byId.get(image.ParentId); parent; parent = byId.get(parent.ParentId)) used.add(parent.Id);
   }
   return images
-    .filter((image) => image.Labels?.['plat.instance'] === instance && !(image.RepoTags ?? []).some((t) => t !== '<none>:<none>') && !used.has(image.Id))
+    .filter(
+      (image) =>
+        image.Labels?.['plat.instance'] === instance &&
+        !(image.RepoTags ?? []).some((t) => t !== '<none>:<none>') &&
+        !used.has(image.Id),
+    )
     .map((image) => image.Id);
 }
 
@@ -143,7 +151,10 @@ describe('build cache pruning', () => {
 
     for (const name of ['one', 'two']) {
       await serves(platd, name);
-      const releases = JSON.parse((await platd.plat(['releases', '-a', name, '--json'])).stdout) as { image: string | null; current: boolean }[];
+      const releases = JSON.parse((await platd.plat(['releases', '-a', name, '--json'])).stdout) as {
+        image: string | null;
+        current: boolean;
+      }[];
       const current = releases.find((release) => release.current)!;
       expect(await imageExists(current.image!), `${name}'s current image`).toBe(true);
       const dynos = JSON.parse((await platd.plat(['ps', '-a', name, '--json'])).stdout) as { state: string }[];
@@ -178,7 +189,9 @@ describe('build cache pruning', () => {
     // Only admins see what the host holds.
     const carol = await platd.plat(['users:create', 'carol@example.com', '--json']);
     expect(carol.code, carol.output).toBe(0);
-    const denied = await platd.plat(['admin:disk', '--json'], { env: { PLAT_API_URL: platd.apiUrl, PLAT_TOKEN: JSON.parse(carol.stdout).token } });
+    const denied = await platd.plat(['admin:disk', '--json'], {
+      env: { PLAT_API_URL: platd.apiUrl, PLAT_TOKEN: JSON.parse(carol.stdout).token },
+    });
     expect(denied.code).toBe(1);
     expect(denied.stderr).toContain('Only admins may do that.');
     expect(denied.stdout).toBe('');
@@ -193,7 +206,12 @@ describe('apps:destroy', () => {
     expect((await dockerLeftovers(platd.instance, oneId, 'one')).images.length).toBeGreaterThan(0);
     const destroyed = await platd.plat(['apps:destroy', '-a', 'one', '--confirm', 'one']);
     expect(destroyed.code, destroyed.output).toBe(0);
-    expect(await dockerLeftovers(platd.instance, oneId, 'one')).toEqual({ containers: [], volumes: [], networks: [], images: [] });
+    expect(await dockerLeftovers(platd.instance, oneId, 'one')).toEqual({
+      containers: [],
+      volumes: [],
+      networks: [],
+      images: [],
+    });
     expect(existsSync(join(platd.dataDir, 'repos', 'one.git'))).toBe(false);
     expect(existsSync(join(platd.dataDir, 'backups', oneId))).toBe(false);
     expect(existsSync(join(platd.dataDir, 'router', 'logs', 'one.log'))).toBe(false);
@@ -222,14 +240,18 @@ describe('apps:destroy', () => {
     expect((await platd.git(['branch', '-r'], repos.one!)).stdout).not.toContain('platform/main');
   });
 
-  it('a destroy cut short holds the app and its name until apps:destroy or platd\'s start finishes it', async () => {
+  it("a destroy cut short holds the app and its name until apps:destroy or platd's start finishes it", async () => {
     // A container of no platd holds each app's network, so removing it fails mid-way.
     const holders: Docker.Container[] = [];
     for (const name of ['four', 'five']) {
       expect((await platd.plat(['apps:create', name, '--no-remote'])).code).toBe(0);
       const [network] = (await dockerLeftovers(platd.instance, await appId(platd, name), name)).networks;
       expect(network, `${name}'s network`).toBeDefined();
-      const holder = await docker.createContainer({ Image: 'plat/stack:latest', Cmd: ['sleep', '600'], HostConfig: { NetworkMode: network } });
+      const holder = await docker.createContainer({
+        Image: 'plat/stack:latest',
+        Cmd: ['sleep', '600'],
+        HostConfig: { NetworkMode: network },
+      });
       await holder.start();
       holders.push(holder);
     }
@@ -251,13 +273,23 @@ describe('apps:destroy', () => {
 
       const finished = await platd.plat(['apps:destroy', '-a', 'four', '--confirm', 'four']);
       expect(finished.code, finished.output).toBe(0);
-      expect(await dockerLeftovers(platd.instance, ids.four, 'four')).toEqual({ containers: [], volumes: [], networks: [], images: [] });
+      expect(await dockerLeftovers(platd.instance, ids.four, 'four')).toEqual({
+        containers: [],
+        volumes: [],
+        networks: [],
+        images: [],
+      });
 
       await platd.stop();
       await platd.start();
       expect(platd.output()).toContain('finished destroying five');
       expect((await platd.plat(['apps:info', '-a', 'five'])).output).toMatch(/Couldn't find that app: five/);
-      expect(await dockerLeftovers(platd.instance, ids.five, 'five')).toEqual({ containers: [], volumes: [], networks: [], images: [] });
+      expect(await dockerLeftovers(platd.instance, ids.five, 'five')).toEqual({
+        containers: [],
+        volumes: [],
+        networks: [],
+        images: [],
+      });
       expect(existsSync(join(platd.dataDir, 'repos', 'five.git'))).toBe(false);
       await serves(platd, 'two');
     } finally {

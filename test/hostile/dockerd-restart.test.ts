@@ -55,7 +55,9 @@ async function ensureDockerd(): Promise<void> {
 }
 
 async function webDyno(): Promise<Docker.ContainerInfo | undefined> {
-  return (await instanceContainers(platd.instance)).find((c) => c.Labels['plat.dyno'] === 'web.1' && c.State === 'running');
+  return (await instanceContainers(platd.instance)).find(
+    (c) => c.Labels['plat.dyno'] === 'web.1' && c.State === 'running',
+  );
 }
 
 async function serving(): Promise<boolean> {
@@ -92,25 +94,43 @@ it('brings the app back after dockerd restarts, and still restarts crashed dynos
     await ensureDockerd();
   }
 
-  const back = await until('the app to serve again after the restart', async () => (await serving()) && (await webDyno()), 120_000);
+  const back = await until(
+    'the app to serve again after the restart',
+    async () => (await serving()) && (await webDyno()),
+    120_000,
+  );
   expect(back.Id, 'a fresh container replaced the one dockerd stopped').not.toBe(before.Id);
-  await until('platd to say it reopened the events stream', async () => platd.output().includes('Docker events stream reopened'), 30_000);
+  await until(
+    'platd to say it reopened the events stream',
+    async () => platd.output().includes('Docker events stream reopened'),
+    30_000,
+  );
   // The app's network is still walled off from the host (test/hostile/isolation.test.ts probes it).
-  const rules = (await run('iptables', ['-w', '-S'])).stdout.split('\n').filter((line) => line.includes(`"plat:${platd.instance}"`));
+  const rules = (await run('iptables', ['-w', '-S'])).stdout
+    .split('\n')
+    .filter((line) => line.includes(`"plat:${platd.instance}"`));
   expect(rules.filter((line) => line.startsWith('-A INPUT ')).length, rules.join('\n')).toBeGreaterThanOrEqual(1);
 
   // The crash logic runs on Docker's events: a dyno killed now must be seen dying.
   const crashesBefore = (await crashLines()).length;
   const pid = (await docker.getContainer(back.Id).inspect()).State.Pid;
   process.kill(pid, 'SIGKILL');
-  const crash = await until('platd to log the crash', async () => {
-    const lines = await crashLines();
-    return lines.length > crashesBefore ? lines.at(-1) : undefined;
-  }, 30_000);
+  const crash = await until(
+    'platd to log the crash',
+    async () => {
+      const lines = await crashLines();
+      return lines.length > crashesBefore ? lines.at(-1) : undefined;
+    },
+    30_000,
+  );
   expect(crash).toMatch(/crashed \(exit 137\), restarting/);
-  const replaced = await until('web.1 to be replaced', async () => {
-    const dyno = await webDyno();
-    return dyno && dyno.Id !== back.Id && (await serving()) ? dyno : undefined;
-  }, 60_000);
+  const replaced = await until(
+    'web.1 to be replaced',
+    async () => {
+      const dyno = await webDyno();
+      return dyno && dyno.Id !== back.Id && (await serving()) ? dyno : undefined;
+    },
+    60_000,
+  );
   expect(replaced.Labels['plat.app']).toBe('phoenix');
 });

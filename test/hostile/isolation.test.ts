@@ -59,7 +59,9 @@ function hostAddresses(): string[] {
 /** Every host address with each port the host listens on for everyone: platd's API, the router, the host service. */
 function hostTargets(extraAddresses: string[]): string[] {
   const addresses = [...new Set([...extraAddresses, ...hostAddresses()])];
-  return addresses.flatMap((address) => [platd.apiPort, platd.routerPort, hostServicePort].map((port) => `${address}:${port}`));
+  return addresses.flatMap((address) =>
+    [platd.apiPort, platd.routerPort, hostServicePort].map((port) => `${address}:${port}`),
+  );
 }
 
 function probeResult(output: string): Record<string, string> {
@@ -69,7 +71,9 @@ function probeResult(output: string): Record<string, string> {
 }
 
 async function webDyno(): Promise<{ ip: string; gateway: string }> {
-  const info = (await instanceContainers(platd.instance)).find((c) => c.Labels['plat.dyno'] === 'web.1' && c.State === 'running');
+  const info = (await instanceContainers(platd.instance)).find(
+    (c) => c.Labels['plat.dyno'] === 'web.1' && c.State === 'running',
+  );
   if (!info) throw new Error('no running web.1');
   const network = Object.values((await docker.getContainer(info.Id).inspect()).NetworkSettings.Networks)[0]!;
   return { ip: network.IPAddress, gateway: network.Gateway };
@@ -161,9 +165,19 @@ describe('a build', () => {
     writeFileSync(join(dir, 'probe.py'), PROBE);
     writeFileSync(
       join(dir, 'Dockerfile'),
-      ['FROM plat/stack:latest', 'COPY probe.py /srv/probe.py', `RUN python3 /srv/probe.py ${blocked.join(' ')}`, 'CMD exec python3 -m http.server $PORT', ''].join('\n'),
+      [
+        'FROM plat/stack:latest',
+        'COPY probe.py /srv/probe.py',
+        `RUN python3 /srv/probe.py ${blocked.join(' ')}`,
+        'CMD exec python3 -m http.server $PORT',
+        '',
+      ].join('\n'),
     );
-    for (const args of [['init', '-q', '-b', 'main'], ['add', '-A'], ['commit', '-q', '-m', 'probe the host while building']]) {
+    for (const args of [
+      ['init', '-q', '-b', 'main'],
+      ['add', '-A'],
+      ['commit', '-q', '-m', 'probe the host while building'],
+    ]) {
       expect((await platd.git(args, dir)).code).toBe(0);
     }
     expect((await platd.plat(['apps:create', 'walled-build'], { cwd: dir })).code).toBe(0);

@@ -22,7 +22,14 @@ const secret = `secret-${randomBytes(8).toString('hex')}`;
 
 function hostSnapshot(): string {
   const files = readdirSync(target).sort();
-  return JSON.stringify(files.map((name) => [name, createHash('sha256').update(readFileSync(join(target, name))).digest('hex')]));
+  return JSON.stringify(
+    files.map((name) => [
+      name,
+      createHash('sha256')
+        .update(readFileSync(join(target, name)))
+        .digest('hex'),
+    ]),
+  );
 }
 
 /** Runs git as the user; plumbing that reads stdin gets `input` piped in. */
@@ -33,7 +40,9 @@ function git(args: string[], cwd: string, input?: string | Buffer): Promise<stri
     child.stdout.on('data', (chunk: Buffer) => (out += chunk));
     child.stderr.on('data', (chunk: Buffer) => (out += chunk));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`git ${args.join(' ')}: ${out}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(out.trim()) : reject(new Error(`git ${args.join(' ')}: ${out}`)),
+    );
     child.stdin.end(input);
   });
 }
@@ -84,7 +93,7 @@ afterAll(async () => {
 });
 
 describe('symlinks in a push never reach the host', () => {
-  it("builds a tree whose .plat-build links out through a relative chain, writing nothing through it", async () => {
+  it('builds a tree whose .plat-build links out through a relative chain, writing nothing through it', async () => {
     const before = hostSnapshot();
     const dir = await appWithRepo('chain');
     const depth = target.split('/').length;
@@ -139,8 +148,13 @@ describe('malformed trees and oversized pushes', () => {
     const good = await git(['hash-object', '-w'], dir, 'web: python3 -m http.server $PORT\n');
     const link = await git(['hash-object', '-w'], dir, join(target, 'secret.txt'));
     const index = await git(['rev-parse', 'HEAD:index.html'], dir);
-    const entry = (mode: string, name: string, sha: string) => Buffer.concat([Buffer.from(`${mode} ${name}\0`), Buffer.from(sha, 'hex')]);
-    const tree = Buffer.concat([entry('120000', 'Procfile', link), entry('100644', 'Procfile', good), entry('100644', 'index.html', index)]);
+    const entry = (mode: string, name: string, sha: string) =>
+      Buffer.concat([Buffer.from(`${mode} ${name}\0`), Buffer.from(sha, 'hex')]);
+    const tree = Buffer.concat([
+      entry('120000', 'Procfile', link),
+      entry('100644', 'Procfile', good),
+      entry('100644', 'index.html', index),
+    ]);
     const treeId = await git(['hash-object', '-t', 'tree', '-w', '--literally'], dir, tree);
     const commit = await git(['commit-tree', treeId, '-m', 'duplicated Procfile'], dir);
     await git(['update-ref', 'refs/heads/main', commit], dir);

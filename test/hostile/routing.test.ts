@@ -62,7 +62,11 @@ describe('plat domains:add refuses what the router must not serve', () => {
   const long = ['a'.repeat(63), 'b'.repeat(63), 'c'.repeat(63), 'd'.repeat(60), 'com'].join('.');
   it.each([
     ['a label over 63 characters', `${'x'.repeat(64)}.example.com`, /is 64 characters long; DNS allows at most 63/],
-    ['a name over 253 characters', long, /256 characters long; a hostname has at most 253|must NOT have more than 253 characters/],
+    [
+      'a name over 253 characters',
+      long,
+      /256 characters long; a hostname has at most 253|must NOT have more than 253 characters/,
+    ],
     ['a .localhost name', 'www.example.localhost', /\.localhost names are reserved/],
     ["the router's own probe name", 'plat-router.invalid', /\.invalid names are reserved/],
     ['a wildcard of a public suffix', '*.com', /com is a public suffix/],
@@ -106,11 +110,17 @@ describe('a domain row nginx refuses, put straight into the state database', () 
     expect(routerConfig()).not.toContain('broken.example');
     expect(routerConfig()).not.toContain('evil.example');
     expect((await get(platd.routerPort, 'api.hostile.example')).headers['x-plat-error']).toBe('H14');
-    const logs = await until('the refusal in the hostile app log', async () => {
-      const result = await plat(['logs', '-a', 'hostile', '--source', 'plat', '-n', '200']);
-      return result.stdout.includes(`not routing ${broken}`) ? result.stdout : undefined;
-    }, 10_000);
-    expect(logs).toMatch(/plat\[router\]: not routing x\.\*\.broken\.example: nginx refuses it \(invalid server name or wildcard "x\.\*\.broken\.example"/);
+    const logs = await until(
+      'the refusal in the hostile app log',
+      async () => {
+        const result = await plat(['logs', '-a', 'hostile', '--source', 'plat', '-n', '200']);
+        return result.stdout.includes(`not routing ${broken}`) ? result.stdout : undefined;
+      },
+      10_000,
+    );
+    expect(logs).toMatch(
+      /plat\[router\]: not routing x\.\*\.broken\.example: nginx refuses it \(invalid server name or wildcard "x\.\*\.broken\.example"/,
+    );
     expect(logs).toContain('not routing evil.example; return 200: nginx refuses it (unsafe value in nginx config');
     expect(platd.output().split(`router: hostile: not routing ${broken}`)).toHaveLength(2);
     await steadyAnswers();
@@ -119,7 +129,12 @@ describe('a domain row nginx refuses, put straight into the state database', () 
   it('does not stop another app changing its routes: steady scales to two dynos and both serve', async () => {
     const scale = await plat(['scale', 'web=2', '-a', 'steady']);
     expect(scale.code, scale.output).toBe(0);
-    await until('two steady dynos in the router config', async () => /upstream app_steady \{\n\s+least_conn;\n\s+server [^\n]+\n\s+server [^\n]+\n\s+keepalive/.test(routerConfig()), 60_000);
+    await until(
+      'two steady dynos in the router config',
+      async () =>
+        /upstream app_steady \{\n\s+least_conn;\n\s+server [^\n]+\n\s+server [^\n]+\n\s+keepalive/.test(routerConfig()),
+      60_000,
+    );
     await steadyAnswers();
     expect(routerConfig()).toContain('server_name hostile.localhost api.hostile.example www.hostile.example;');
     // Known refusals are said once, not on every change.
@@ -141,17 +156,29 @@ describe('a domain row nginx refuses, put straight into the state database', () 
     await platd.stop();
     await platd.start();
     await steadyAnswers();
-    await until('the refusal said again after the restart', async () => platd.output().includes(`router: hostile: not routing ${broken}`), 30_000);
+    await until(
+      'the refusal said again after the restart',
+      async () => platd.output().includes(`router: hostile: not routing ${broken}`),
+      30_000,
+    );
     const scale = await plat(['scale', 'web=1', '-a', 'steady']);
     expect(scale.code, scale.output).toBe(0);
-    await until('one steady dyno in the router config', async () => /upstream app_steady \{\n\s+least_conn;\n\s+server [^\n]+\n\s+keepalive/.test(routerConfig()), 60_000);
+    await until(
+      'one steady dyno in the router config',
+      async () => /upstream app_steady \{\n\s+least_conn;\n\s+server [^\n]+\n\s+keepalive/.test(routerConfig()),
+      60_000,
+    );
     await steadyAnswers();
   });
 
   it('lets the owner remove the bad row with plat domains:remove', async () => {
     const removed = await plat(['domains:remove', broken, '-a', 'hostile']);
     expect(removed.code, removed.output).toBe(0);
-    expect(await domainsOf('hostile')).toEqual(['api.hostile.example', 'evil.example; return 200', 'www.hostile.example']);
+    expect(await domainsOf('hostile')).toEqual([
+      'api.hostile.example',
+      'evil.example; return 200',
+      'www.hostile.example',
+    ]);
     await steadyAnswers();
   });
 });

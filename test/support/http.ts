@@ -22,7 +22,16 @@ export function post(port: number, host: string, path = '/', options: RequestOpt
   return send('POST', { port, host, path, ...options });
 }
 
-function send(method: string, { port, host, path, timeoutMs = 10_000, headers: extra = {} }: RequestOptions & { port: number; host: string; path: string }): Promise<HttpResult> {
+function send(
+  method: string,
+  {
+    port,
+    host,
+    path,
+    timeoutMs = 10_000,
+    headers: extra = {},
+  }: RequestOptions & { port: number; host: string; path: string },
+): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
     const headers = { ...extra, host, connection: 'close', ...(method === 'POST' ? { 'content-length': '0' } : {}) };
     const req = request({ host: '127.0.0.1', port, path, method, headers, timeout: timeoutMs }, (res) => {

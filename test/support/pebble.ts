@@ -84,7 +84,11 @@ export async function startPebble(options: { httpPort: number }): Promise<Pebble
         const how = entry.child.exitCode ?? entry.child.signalCode;
         throw new Error(`${entry.name} exited (${how}) before ${what}:\n${log}`);
       }
-      if (await check().catch((error: Error) => ((last = error.message), false))) return;
+      const done = await check().catch((error: Error) => {
+        last = error.message;
+        return false;
+      });
+      if (done) return;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     throw new Error(`timed out after 20 s waiting for ${what}${last ? ` (last error: ${last})` : ''}:\n${log}`);
@@ -98,25 +102,39 @@ export async function startPebble(options: { httpPort: number }): Promise<Pebble
     writeFileSync(join(dir, 'cert.pem'), tls.leaf.pem + tls.intermediate.pem);
     writeFileSync(join(dir, 'key.pem'), tls.leaf.keyPem, { mode: 0o600 });
     const [listen, management, dns, dnsManagement, tlsPort] = await Promise.all(Array.from({ length: 5 }, freePort));
-    writeFileSync(join(dir, 'pebble-config.json'), JSON.stringify({
-      pebble: {
-        listenAddress: `127.0.0.1:${listen}`,
-        managementListenAddress: `127.0.0.1:${management}`,
-        certificate: join(dir, 'cert.pem'),
-        privateKey: join(dir, 'key.pem'),
-        httpPort: options.httpPort,
-        // TLS-ALPN-01 is not used; a free port keeps pebble off 5001.
-        tlsPort,
-        ocspResponderURL: '',
-        externalAccountBindingRequired: false,
-      },
-    }));
+    writeFileSync(
+      join(dir, 'pebble-config.json'),
+      JSON.stringify({
+        pebble: {
+          listenAddress: `127.0.0.1:${listen}`,
+          managementListenAddress: `127.0.0.1:${management}`,
+          certificate: join(dir, 'cert.pem'),
+          privateKey: join(dir, 'key.pem'),
+          httpPort: options.httpPort,
+          // TLS-ALPN-01 is not used; a free port keeps pebble off 5001.
+          tlsPort,
+          ocspResponderURL: '',
+          externalAccountBindingRequired: false,
+        },
+      }),
+    );
 
     // Every A query answers 127.0.0.1 and AAAA none, so validation dials the test's IPv4 server.
     const challtestsrv = launch('pebble-challtestsrv', [
-      '-defaultIPv4', '127.0.0.1', '-defaultIPv6', '',
-      '-dns01', `127.0.0.1:${dns}`, '-management', `127.0.0.1:${dnsManagement}`,
-      '-http01', '', '-https01', '', '-tlsalpn01', '',
+      '-defaultIPv4',
+      '127.0.0.1',
+      '-defaultIPv6',
+      '',
+      '-dns01',
+      `127.0.0.1:${dns}`,
+      '-management',
+      `127.0.0.1:${dnsManagement}`,
+      '-http01',
+      '',
+      '-https01',
+      '',
+      '-tlsalpn01',
+      '',
     ]);
     await waitFor('pebble-challtestsrv to answer', challtestsrv, async () => {
       const response = await fetch(`http://127.0.0.1:${dnsManagement}/`);

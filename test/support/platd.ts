@@ -38,7 +38,10 @@ export interface Platd {
 
 function waitForOutput(child: ChildProcess, text: string, timeoutMs: number, output: () => string): Promise<void> {
   return new Promise((resolvePromise, reject) => {
-    const timer = setTimeout(() => reject(new Error(`platd did not print "${text}" within ${timeoutMs} ms:\n${output()}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`platd did not print "${text}" within ${timeoutMs} ms:\n${output()}`)),
+      timeoutMs,
+    );
     const check = () => {
       if (output().includes(text)) {
         clearTimeout(timer);
@@ -81,8 +84,11 @@ export async function startPlatd(options: { env?: NodeJS.ProcessEnv } = {}): Pro
   };
   const stopStateServer = async () => {
     // It outlives platd on purpose; the documented command stops it.
-    const stopped = await run(NODE, [STOP_STATE, 'stop'], { env: { PATH: PATH_WITH_NODE, PLAT_DATA_DIR: env.PLAT_DATA_DIR } });
-    if (stopped.code !== 0) console.error(`stopping the state server of ${env.PLAT_DATA_DIR} failed: ${stopped.output}`);
+    const stopped = await run(NODE, [STOP_STATE, 'stop'], {
+      env: { PATH: PATH_WITH_NODE, PLAT_DATA_DIR: env.PLAT_DATA_DIR },
+    });
+    if (stopped.code !== 0)
+      console.error(`stopping the state server of ${env.PLAT_DATA_DIR} failed: ${stopped.output}`);
   };
   try {
     await start();

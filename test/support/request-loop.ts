@@ -9,7 +9,13 @@ export interface LoopResult {
  * Clients requesting through the router until stopped, bounded by a count
  * and a deadline; every answer that is not a 200 is a failure.
  */
-export function requestLoop(options: { port: number; host: string; clients: number; maxRequests: number; maxMs: number }) {
+export function requestLoop(options: {
+  port: number;
+  host: string;
+  clients: number;
+  maxRequests: number;
+  maxMs: number;
+}) {
   let stopped = false;
   let requests = 0;
   const failures: LoopResult['failures'] = [];

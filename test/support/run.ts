@@ -30,7 +30,9 @@ export function run(
     });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${command} ${args.join(' ')} did not finish within ${timeoutMs} ms; output so far:\n${output}`));
+      reject(
+        new Error(`${command} ${args.join(' ')} did not finish within ${timeoutMs} ms; output so far:\n${output}`),
+      );
     }, timeoutMs);
     child.on('error', reject);
     child.on('close', (code) => {

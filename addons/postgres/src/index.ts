@@ -22,10 +22,14 @@ fi
 exec "$BIN/postgres" -D "$PGDATA" -c listen_addresses='*' -c unix_socket_directories=/tmp
 `;
 
-
 const PLANS: AddonPlan[] = [
   { name: 'hobby', description: 'one PostgreSQL 15 server, data on a volume', persistent: true, memoryMb: 512 },
-  { name: 'standard', description: 'one PostgreSQL 15 server with 2 GB, data on a volume', persistent: true, memoryMb: 2048 },
+  {
+    name: 'standard',
+    description: 'one PostgreSQL 15 server with 2 GB, data on a volume',
+    persistent: true,
+    memoryMb: 2048,
+  },
 ];
 
 export const postgres: AddonProvider = {
@@ -34,13 +38,28 @@ export const postgres: AddonProvider = {
   defaultAttachment: 'DATABASE',
   plans: PLANS,
   defaultPlan: 'hobby',
-  credentials: (random) => ({ user: `u${random().slice(0, 12).toLowerCase()}`, password: random(), database: `d${random().slice(0, 12).toLowerCase()}` }),
+  credentials: (random) => ({
+    user: `u${random().slice(0, 12).toLowerCase()}`,
+    password: random(),
+    database: `d${random().slice(0, 12).toLowerCase()}`,
+  }),
   service: (plan, credentials) => ({
-    image: stackServiceImage({ name: addonImageRepo('postgres'), packages: ['postgresql-15', 'postgresql-client-15'], user: 'postgres', dataPath: DATA, entrypoint: ENTRYPOINT }),
-    env: { POSTGRES_USER: credentials.user!, POSTGRES_PASSWORD: credentials.password!, POSTGRES_DB: credentials.database! },
+    image: stackServiceImage({
+      name: addonImageRepo('postgres'),
+      packages: ['postgresql-15', 'postgresql-client-15'],
+      user: 'postgres',
+      dataPath: DATA,
+      entrypoint: ENTRYPOINT,
+    }),
+    env: {
+      POSTGRES_USER: credentials.user!,
+      POSTGRES_PASSWORD: credentials.password!,
+      POSTGRES_DB: credentials.database!,
+    },
     ...(plan.persistent ? { dataPath: DATA } : {}),
     port: 5432,
     healthcheck: ['/usr/lib/postgresql/15/bin/pg_isready', '-h', '/tmp', '-q'],
   }),
-  url: (host, credentials) => `postgres://${credentials.user}:${credentials.password}@${host}:5432/${credentials.database}`,
+  url: (host, credentials) =>
+    `postgres://${credentials.user}:${credentials.password}@${host}:5432/${credentials.database}`,
 };

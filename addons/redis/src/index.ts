@@ -11,7 +11,6 @@ fi
 exec redis-server --requirepass "$REDIS_PASSWORD" --save '' --appendonly no --protected-mode no
 `;
 
-
 const PLANS: AddonPlan[] = [
   { name: 'mini', description: 'Redis in memory only, nothing kept on restart', persistent: false, memoryMb: 256 },
   { name: 'premium', description: 'Redis with an append-only file on a volume', persistent: true, memoryMb: 1024 },
@@ -25,7 +24,13 @@ export const redis: AddonProvider = {
   defaultPlan: 'mini',
   credentials: (random) => ({ password: random() }),
   service: (plan, credentials) => ({
-    image: stackServiceImage({ name: addonImageRepo('redis'), packages: ['redis-server'], user: 'redis', dataPath: DATA, entrypoint: ENTRYPOINT }),
+    image: stackServiceImage({
+      name: addonImageRepo('redis'),
+      packages: ['redis-server'],
+      user: 'redis',
+      dataPath: DATA,
+      entrypoint: ENTRYPOINT,
+    }),
     env: { REDIS_PASSWORD: credentials.password!, REDIS_PERSIST: plan.persistent ? 'yes' : 'no' },
     ...(plan.persistent ? { dataPath: DATA } : {}),
     port: 6379,

@@ -11,7 +11,10 @@ export const ADMIN_EMAIL = 'admin@plat.local';
  * platd prints it only then: later starts name the file, so the token does
  * not end up in every start's log (journald, terminals, CI output).
  */
-export async function ensureAdminToken(sql: Sql, dataDir: string): Promise<{ token: string; created: boolean; path: string }> {
+export async function ensureAdminToken(
+  sql: Sql,
+  dataDir: string,
+): Promise<{ token: string; created: boolean; path: string }> {
   const path = join(dataDir, 'admin-token');
   const admin = await ensureUser(sql, ADMIN_EMAIL, true);
   if (existsSync(path)) return { token: readFileSync(path, 'utf8').trim(), created: false, path };

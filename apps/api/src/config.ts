@@ -44,14 +44,16 @@ export interface Settings {
 function port(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined || value === '') return fallback;
   const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1 || parsed > 65535) throw new Error(`${name} must be a TCP port (1-65535), got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(parsed) || parsed < 1 || parsed > 65535)
+    throw new Error(`${name} must be a TCP port (1-65535), got ${JSON.stringify(value)}`);
   return parsed;
 }
 
 function nonNegative(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined || value === '') return fallback;
   const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`${name} must be a whole number, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(parsed) || parsed < 0)
+    throw new Error(`${name} must be a whole number, got ${JSON.stringify(value)}`);
   return parsed;
 }
 
@@ -64,7 +66,8 @@ function positive(name: string, value: string | undefined, fallback: number): nu
 export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Settings {
   const dataDir = resolve(env.PLAT_DATA_DIR || '/var/lib/plat');
   const instance = env.PLAT_INSTANCE || createHash('sha256').update(dataDir).digest('hex').slice(0, 8);
-  if (!/^[a-z0-9]{1,16}$/.test(instance)) throw new Error(`PLAT_INSTANCE must be 1-16 lowercase letters or digits, got ${JSON.stringify(instance)}`);
+  if (!/^[a-z0-9]{1,16}$/.test(instance))
+    throw new Error(`PLAT_INSTANCE must be 1-16 lowercase letters or digits, got ${JSON.stringify(instance)}`);
   const domain = env.PLAT_DOMAIN || 'localhost';
   if (!/^[a-z0-9.-]+$/i.test(domain)) throw new Error(`PLAT_DOMAIN is not a hostname: ${JSON.stringify(domain)}`);
   return {
@@ -91,7 +94,11 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Settings 
     maxDynosPerType: positive('PLAT_MAX_DYNOS_PER_TYPE', env.PLAT_MAX_DYNOS_PER_TYPE, 20),
     maxOneOffs: positive('PLAT_MAX_ONE_OFFS', env.PLAT_MAX_ONE_OFFS, 10),
     maxSchedulerJobs: positive('PLAT_MAX_SCHEDULER_JOBS', env.PLAT_MAX_SCHEDULER_JOBS, 50),
-    schedulerMinIntervalSeconds: positive('PLAT_SCHEDULER_MIN_INTERVAL_SECONDS', env.PLAT_SCHEDULER_MIN_INTERVAL_SECONDS, 60),
+    schedulerMinIntervalSeconds: positive(
+      'PLAT_SCHEDULER_MIN_INTERVAL_SECONDS',
+      env.PLAT_SCHEDULER_MIN_INTERVAL_SECONDS,
+      60,
+    ),
     maxRunSeconds: positive('PLAT_MAX_RUN_SECONDS', env.PLAT_MAX_RUN_SECONDS, 24 * 3600),
   };
 }

@@ -21,7 +21,9 @@ function taker(): Promise<{ result: string; kill(): Promise<void> }> {
 try { lockDataDir(${JSON.stringify(dir)}); console.log('locked'); setInterval(() => {}, 1000); }
 catch (error) { console.log(error.message); process.exit(0); }`;
   // tsx as a loader, not its CLI: one process, which SIGKILL ends with its lock.
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '--eval', program], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '--eval', program], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolvePromise, reject) => {
     let output = '';
     child.on('error', reject);
@@ -45,7 +47,9 @@ describe('the data dir lock', () => {
   it('refuses a second platd while the first runs, and frees itself when the first is killed', async () => {
     const first = await taker();
     expect(first.result).toBe('locked');
-    expect(() => lockDataDir(dir)).toThrow(new RegExp(`another platd \\(pid \\d+\\) is using ${dir}; give this one its own PLAT_DATA_DIR`));
+    expect(() => lockDataDir(dir)).toThrow(
+      new RegExp(`another platd \\(pid \\d+\\) is using ${dir}; give this one its own PLAT_DATA_DIR`),
+    );
     await first.kill();
     const unlock = lockDataDir(dir);
     const third = await taker();

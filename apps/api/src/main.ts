@@ -22,15 +22,29 @@ async function main(): Promise<void> {
   const settings = settingsFromEnv();
   mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
   const unlock = lockDataDir(settings.dataDir);
-  const database = await openDatabase({ dataDir: settings.dataDir, log, ...(settings.databaseUrl ? { databaseUrl: settings.databaseUrl } : {}) });
-  const before = await backUpBeforeMigrating({ sql: database.sql, clientArgs: database.clientArgs, dataDir: settings.dataDir });
+  const database = await openDatabase({
+    dataDir: settings.dataDir,
+    log,
+    ...(settings.databaseUrl ? { databaseUrl: settings.databaseUrl } : {}),
+  });
+  const before = await backUpBeforeMigrating({
+    sql: database.sql,
+    clientArgs: database.clientArgs,
+    dataDir: settings.dataDir,
+  });
   if (before) log(`backed up the state before migrating it: ${before}`);
   const applied = await migrate(database.sql);
   if (applied.length > 0) log(`applied migrations: ${applied.join(', ')}`);
   const admin = await ensureAdminToken(database.sql, settings.dataDir);
 
   const images = new ImageBuilder(undefined, { maxOutputBytes: settings.maxBuildOutputBytes });
-  const { platform } = assemblePlatform({ sql: database.sql, settings, images, log, stateClientArgs: database.clientArgs });
+  const { platform } = assemblePlatform({
+    sql: database.sql,
+    settings,
+    images,
+    log,
+    stateClientArgs: database.clientArgs,
+  });
   const { controller, logs } = platform;
   try {
     await platform.runtime.ping();

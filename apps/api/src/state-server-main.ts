@@ -16,7 +16,11 @@ async function main(command: string | undefined): Promise<void> {
   const server = new StateServer({ dataDir });
   if (command === 'status') {
     const running = server.running();
-    console.log(running ? `The state server in ${server.dir} runs (pid ${running.pid}, ${running.status || 'starting'})` : `No state server runs in ${server.dir}`);
+    console.log(
+      running
+        ? `The state server in ${server.dir} runs (pid ${running.pid}, ${running.status || 'starting'})`
+        : `No state server runs in ${server.dir}`,
+    );
     return;
   }
   if (command !== 'stop' && command !== 'import-pglite') {
@@ -27,7 +31,9 @@ async function main(command: string | undefined): Promise<void> {
     unlock = lockDataDir(dataDir, 'plat stop-state');
   } catch (error) {
     if (!(error instanceof DataDirLocked)) throw error;
-    throw new Error(`a platd${error.pid ? ` (pid ${error.pid})` : ''} runs on ${dataDir}; stop that platd first (Ctrl-C, or kill -TERM ${error.pid || 'its pid'}), then run this again`);
+    throw new Error(
+      `a platd${error.pid ? ` (pid ${error.pid})` : ''} runs on ${dataDir}; stop that platd first (Ctrl-C, or kill -TERM ${error.pid || 'its pid'}), then run this again`,
+    );
   }
   try {
     if (command === 'import-pglite') {
@@ -37,7 +43,9 @@ async function main(command: string | undefined): Promise<void> {
       return;
     }
     const pid = await server.stop();
-    console.log(pid ? `Stopped the state server in ${server.dir} (pid ${pid})` : `No state server runs in ${server.dir}`);
+    console.log(
+      pid ? `Stopped the state server in ${server.dir} (pid ${pid})` : `No state server runs in ${server.dir}`,
+    );
   } finally {
     unlock();
   }

@@ -45,7 +45,12 @@ async function saveSource(source: Readable, file: string, maxBytes: number): Pro
     transform(chunk: Buffer, _encoding, callback) {
       total += chunk.length;
       if (total > maxBytes) {
-        callback(new PlatError('payload_too_large', `The pushed source is over the ${Math.round(maxBytes / 1024 ** 2)} MB limit (PLAT_MAX_PUSH_MB)`));
+        callback(
+          new PlatError(
+            'payload_too_large',
+            `The pushed source is over the ${Math.round(maxBytes / 1024 ** 2)} MB limit (PLAT_MAX_PUSH_MB)`,
+          ),
+        );
       } else callback(null, chunk);
     },
   });
@@ -60,7 +65,9 @@ async function saveSource(source: Readable, file: string, maxBytes: number): Pro
 export function labelEveryLayer(dockerfile: string, labels: Record<string, string>): string {
   const lines = dockerfile.split('\n');
   const from = lines.findIndex((line) => /^FROM\s/i.test(line));
-  const label = `LABEL ${Object.entries(labels).map(([key, value]) => `${key}=${JSON.stringify(value)}`).join(' ')}`;
+  const label = `LABEL ${Object.entries(labels)
+    .map(([key, value]) => `${key}=${JSON.stringify(value)}`)
+    .join(' ')}`;
   lines.splice(from + 1, 0, label);
   return lines.join('\n');
 }
@@ -99,7 +106,8 @@ export async function buildApp(builder: ImageBuilder, request: AppBuildRequest):
       [`${BUILD_DIR}/Dockerfile`]: { content: labelEveryLayer(plan.dockerfile, request.labels) },
       [`${BUILD_DIR}/ca-certificates.crt`]: { content: readFileSync(HOST_CA_BUNDLE) },
     };
-    for (const [name, content] of Object.entries(plan.files ?? {})) files[`${BUILD_DIR}/${name}`] = { content, mode: 0o755 };
+    for (const [name, content] of Object.entries(plan.files ?? {}))
+      files[`${BUILD_DIR}/${name}`] = { content, mode: 0o755 };
     // The app's own ignore rules stay, but may not hide the builder's folder.
     if (index.entries.has('.dockerignore')) {
       files['.dockerignore'] = { content: `${source.read('.dockerignore') ?? ''}\n!${BUILD_DIR}\n` };
@@ -122,7 +130,9 @@ export async function buildApp(builder: ImageBuilder, request: AppBuildRequest):
     });
     request.emit('-----> Discovering process types');
     request.emit(`       Procfile declares types -> ${Object.keys(procfile).join(', ') || '(none)'}`);
-    request.emit(`       Default types for ${buildpack.label} -> ${Object.keys(plan.processTypes).join(', ') || '(none)'}`);
+    request.emit(
+      `       Default types for ${buildpack.label} -> ${Object.keys(plan.processTypes).join(', ') || '(none)'}`,
+    );
     const web = processTypes.web;
     if (web !== undefined) request.emit(`       web: ${web === '' ? "the image's CMD" : web}`);
     return { buildpack: buildpack.name, imageId, processTypes };

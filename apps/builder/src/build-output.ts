@@ -5,7 +5,7 @@
  */
 export function presentBuildLine(raw: string): string | undefined {
   // Colour codes (pip's warnings come in red) would reach the pusher as garbage.
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: strips ANSI colour codes (ESC [ … m)
   const line = raw.replace(/\x1b\[[0-9;]*m/g, '').trimEnd();
   if (line.trim() === '') return undefined;
   if (/^\s*---> (Running in|[0-9a-f]{12}$)/.test(line)) return undefined;

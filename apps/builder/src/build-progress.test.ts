@@ -12,7 +12,11 @@ function reader(maxOutputBytes = 1024) {
 describe('BuildProgress', () => {
   it('passes printed lines on, however Docker splits its messages, and finds the image id', () => {
     const { progress, lines } = reader();
-    const text = message({ stream: 'Step 1/2 : FROM plat/stack\n' }) + message({ stream: 'hello ' }) + message({ stream: 'world\nlast' }) + message({ aux: { ID: 'sha256:abc' } });
+    const text =
+      message({ stream: 'Step 1/2 : FROM plat/stack\n' }) +
+      message({ stream: 'hello ' }) +
+      message({ stream: 'world\nlast' }) +
+      message({ aux: { ID: 'sha256:abc' } });
     for (let i = 0; i < text.length; i += 7) expect(progress.push(Buffer.from(text.slice(i, i + 7)))).toBe(true);
     progress.end();
     expect(lines).toEqual(['Step 1/2 : FROM plat/stack', 'hello world', 'last']);
@@ -55,7 +59,7 @@ describe('BuildProgress', () => {
 
   it('refuses a message that never ends', () => {
     const { progress } = reader();
-    expect(progress.push('{"stream":"' + 'z'.repeat(1024 ** 2 + 1))).toBe(false);
+    expect(progress.push(`{"stream":"${'z'.repeat(1024 ** 2 + 1)}`)).toBe(false);
     expect(progress.failure).toMatch(/too large/);
   });
 });

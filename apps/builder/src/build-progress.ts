@@ -45,13 +45,14 @@ export class BuildProgress {
     if (this.failure) return false;
     // A character cut between two chunks waits in the decoder for its other bytes.
     this.#message += typeof chunk === 'string' ? chunk : this.#decoder.write(chunk);
-    let newline: number;
-    while (!this.failure && (newline = this.#message.indexOf('\n')) >= 0) {
+    for (let newline = this.#message.indexOf('\n'); !this.failure && newline >= 0; ) {
       const text = this.#message.slice(0, newline).trim();
       this.#message = this.#message.slice(newline + 1);
       if (text !== '') this.#take(text);
+      newline = this.#message.indexOf('\n');
     }
-    if (!this.failure && this.#message.length > MAX_MESSAGE_BYTES) this.failure = 'Docker sent a build message too large to read';
+    if (!this.failure && this.#message.length > MAX_MESSAGE_BYTES)
+      this.failure = 'Docker sent a build message too large to read';
     if (this.failure) this.#message = '';
     return !this.failure;
   }

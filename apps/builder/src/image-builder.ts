@@ -44,21 +44,26 @@ export class ImageBuilder {
   async build(spec: ImageBuildSpec): Promise<string> {
     if (!spec.context && !spec.contextDir) throw new Error('An image build needs a context');
     const context = spec.context ?? pack(spec.contextDir!);
-    const stream = await this.#docker.buildImage(context as unknown as NodeJS.ReadableStream, {
-      t: spec.tag,
-      dockerfile: spec.dockerfile,
-      labels: spec.labels ?? {},
-      buildargs: spec.buildArgs ?? {},
-      rm: true,
-      forcerm: true,
-      ...(spec.memoryBytes ? { memory: spec.memoryBytes, memswap: spec.memoryBytes } : {}),
-      ...(spec.network ? { networkmode: spec.network } : {}),
-    }).catch((error: unknown) => {
-      spec.context?.destroy();
-      throw error;
-    });
+    const stream = await this.#docker
+      .buildImage(context as unknown as NodeJS.ReadableStream, {
+        t: spec.tag,
+        dockerfile: spec.dockerfile,
+        labels: spec.labels ?? {},
+        buildargs: spec.buildArgs ?? {},
+        rm: true,
+        forcerm: true,
+        ...(spec.memoryBytes ? { memory: spec.memoryBytes, memswap: spec.memoryBytes } : {}),
+        ...(spec.network ? { networkmode: spec.network } : {}),
+      })
+      .catch((error: unknown) => {
+        spec.context?.destroy();
+        throw error;
+      });
     return new Promise<string>((resolve, reject) => {
-      const progress = new BuildProgress({ maxOutputBytes: spec.maxOutputBytes ?? this.#maxOutputBytes, onLine: (line) => spec.onLine?.(line) });
+      const progress = new BuildProgress({
+        maxOutputBytes: spec.maxOutputBytes ?? this.#maxOutputBytes,
+        onLine: (line) => spec.onLine?.(line),
+      });
       const response = stream as unknown as Readable;
       let timedOut: string | undefined;
       let done = false;
@@ -80,7 +85,8 @@ export class ImageBuilder {
         if (failure) return reject(new PlatError('build_failed', failure));
         // A broken connection or context stream is Plat's failure, not the app's: its raw text stays in platd's log.
         if (error) return reject(error);
-        if (!progress.imageId) return reject(new PlatError('build_failed', 'The image build finished without an image'));
+        if (!progress.imageId)
+          return reject(new PlatError('build_failed', 'The image build finished without an image'));
         resolve(progress.imageId);
       };
       response.on('data', (chunk: Buffer) => {
@@ -113,5 +119,4 @@ export class ImageBuilder {
       throw error;
     }
   }
-
 }

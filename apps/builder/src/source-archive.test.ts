@@ -34,7 +34,12 @@ async function entriesOf(stream: Readable): Promise<{ name: string; type: string
     let text = '';
     body.on('data', (chunk) => (text += (chunk as Buffer).toString()));
     body.on('end', () => {
-      found.push({ name: header.name, type: header.type ?? '', ...(header.linkname ? { linkname: header.linkname } : {}), body: text });
+      found.push({
+        name: header.name,
+        type: header.type ?? '',
+        ...(header.linkname ? { linkname: header.linkname } : {}),
+        body: text,
+      });
       next();
     });
   });
@@ -100,7 +105,9 @@ describe('indexing a pushed tree', () => {
 
   it('bounds the entries it keeps', async () => {
     const many = await tarOf([file('a', '1'), file('b', '2'), file('c', '3')]);
-    await expect(indexSource(Readable.from([many]), { readBytes: 10, maxEntries: 2 })).rejects.toThrow(/over 2 entries/);
+    await expect(indexSource(Readable.from([many]), { readBytes: 10, maxEntries: 2 })).rejects.toThrow(
+      /over 2 entries/,
+    );
   });
 
   it('drops hard links and devices, keeps the text of small files near the root', async () => {
@@ -138,9 +145,16 @@ describe('indexing a pushed tree', () => {
   });
 
   it('says so when a file platd reads links deeper than it keeps', async () => {
-    const tar = await tarOf([folder('config'), folder('config/deploy'), file('config/deploy/Procfile', 'web: x\n'), link('Procfile', 'config/deploy/Procfile')]);
+    const tar = await tarOf([
+      folder('config'),
+      folder('config/deploy'),
+      file('config/deploy/Procfile', 'web: x\n'),
+      link('Procfile', 'config/deploy/Procfile'),
+    ]);
     const source = archiveSource(await indexSource(Readable.from([tar])));
-    expect(() => source.read('Procfile')).toThrow('Procfile links to config/deploy/Procfile, deeper in the tree than Plat reads');
+    expect(() => source.read('Procfile')).toThrow(
+      'Procfile links to config/deploy/Procfile, deeper in the tree than Plat reads',
+    );
   });
 });
 

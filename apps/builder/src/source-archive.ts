@@ -5,7 +5,10 @@ import { extract, pack, type Header, type Pack } from 'tar-stream';
 
 type EntryHeader = Partial<Header> & Pick<Header, 'name'>;
 /** tar-stream's streams are streamx streams: readable and pipeable like Node's, typed apart. */
-type AnyReadable = { pipe<T extends NodeJS.WritableStream>(destination: T): T; on(event: 'error', listener: (error: Error) => void): unknown };
+type AnyReadable = {
+  pipe<T extends NodeJS.WritableStream>(destination: T): T;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+};
 import { PlatError } from '@plat/core';
 
 /**
@@ -59,7 +62,10 @@ export function entryPath(raw: string): string {
 }
 
 function unsafe(name: string, why: string): PlatError {
-  return new PlatError('build_failed', `The pushed tree has an entry Plat will not build: ${JSON.stringify(name.slice(0, 200))} ${why}.`);
+  return new PlatError(
+    'build_failed',
+    `The pushed tree has an entry Plat will not build: ${JSON.stringify(name.slice(0, 200))} ${why}.`,
+  );
 }
 
 /**
@@ -184,13 +190,26 @@ export function buildContext(tarFile: string, index: SourceIndex, files: Context
       stream.resume();
       return;
     }
-    const base = { name: path, mode: (header.mode ?? 0o644) & 0o777, mtime: header.mtime ?? new Date(0), uid: 0, gid: 0 };
+    const base = {
+      name: path,
+      mode: (header.mode ?? 0o644) & 0o777,
+      mtime: header.mtime ?? new Date(0),
+      uid: 0,
+      gid: 0,
+    };
     const added =
       entry.type === 'file'
         ? addEntry(out, { ...base, type: 'file', size: header.size ?? 0 }, stream)
-        : addEntry(out, { ...base, type: entry.type, ...(entry.linkname !== undefined ? { linkname: entry.linkname } : {}) });
+        : addEntry(out, {
+            ...base,
+            type: entry.type,
+            ...(entry.linkname !== undefined ? { linkname: entry.linkname } : {}),
+          });
     if (entry.type !== 'file') stream.resume();
-    added.then(() => next(), (error: Error) => reader.destroy(error));
+    added.then(
+      () => next(),
+      (error: Error) => reader.destroy(error),
+    );
   });
   reader.on('finish', () => {
     void (async () => {
@@ -198,10 +217,15 @@ export function buildContext(tarFile: string, index: SourceIndex, files: Context
       for (const name of Object.keys(files)) {
         for (let dir = posix.dirname(name); dir !== '.' && !dirs.has(dir); dir = posix.dirname(dir)) dirs.add(dir);
       }
-      for (const dir of [...dirs].sort()) await addEntry(out, { name: dir, type: 'directory', mode: 0o755, mtime: new Date(0) });
+      for (const dir of [...dirs].sort())
+        await addEntry(out, { name: dir, type: 'directory', mode: 0o755, mtime: new Date(0) });
       for (const [name, file] of Object.entries(files)) {
         const content = Buffer.isBuffer(file.content) ? file.content : Buffer.from(file.content);
-        await addEntry(out, { name, type: 'file', mode: file.mode ?? 0o644, size: content.length, mtime: new Date(0) }, content);
+        await addEntry(
+          out,
+          { name, type: 'file', mode: file.mode ?? 0o644, size: content.length, mtime: new Date(0) },
+          content,
+        );
       }
       out.finalize();
     })().catch((error: Error) => out.destroy(error));

@@ -1,5 +1,11 @@
 import { PlatError } from '@plat/core';
-import { DEFAULT_LIMITS, resolveInTree, type IndexLimits, type SourceEntry, type SourceIndex } from './source-archive.js';
+import {
+  DEFAULT_LIMITS,
+  resolveInTree,
+  type IndexLimits,
+  type SourceEntry,
+  type SourceIndex,
+} from './source-archive.js';
 
 /**
  * What a buildpack may look at: the pushed tree, read-only. Buildpacks see
@@ -32,7 +38,10 @@ export function archiveSource(index: SourceIndex, limits: IndexLimits = DEFAULT_
   const regularFile = (path: string): SourceEntry | undefined => {
     const target = resolveInTree(index.entries, path);
     if (target === undefined) {
-      throw new PlatError('build_failed', `${path} is a symbolic link that leads out of the app's tree: Plat does not follow it.`);
+      throw new PlatError(
+        'build_failed',
+        `${path} is a symbolic link that leads out of the app's tree: Plat does not follow it.`,
+      );
     }
     const entry = index.entries.get(target);
     return entry?.type === 'file' ? entry : undefined;
@@ -44,14 +53,24 @@ export function archiveSource(index: SourceIndex, limits: IndexLimits = DEFAULT_
       const entry = regularFile(path);
       if (!entry) return undefined;
       if (entry.size > limits.readBytes) {
-        throw new PlatError('build_failed', `${path} is over ${Math.round(limits.readBytes / 1024)} KB: Plat reads it to plan the build and keeps it small.`);
+        throw new PlatError(
+          'build_failed',
+          `${path} is over ${Math.round(limits.readBytes / 1024)} KB: Plat reads it to plan the build and keeps it small.`,
+        );
       }
       if (entry.content === undefined) {
         // Only files near the root are kept; a link may point deeper.
-        throw new PlatError('build_failed', `${path} links to ${resolveInTree(index.entries, path)}, deeper in the tree than Plat reads: put the file itself at ${path}.`);
+        throw new PlatError(
+          'build_failed',
+          `${path} links to ${resolveInTree(index.entries, path)}, deeper in the tree than Plat reads: put the file itself at ${path}.`,
+        );
       }
       return entry.content.toString('utf8');
     },
-    files: () => [...index.entries].filter(([, entry]) => entry.type === 'file').map(([path]) => path).sort(),
+    files: () =>
+      [...index.entries]
+        .filter(([, entry]) => entry.type === 'file')
+        .map(([path]) => path)
+        .sort(),
   };
 }

@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IMAGE_LABELS, STACK_BASE_REPO, STACK_IMAGE, stackBaseImage } from '@plat/core';
 import { runHost } from '@plat/core/host-process';
-import { ImageBuilder } from './image-builder.js';
+import type { ImageBuilder } from './image-builder.js';
 
 export { STACK_IMAGE };
 export const HOST_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';

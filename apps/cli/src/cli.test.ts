@@ -42,13 +42,21 @@ describe('presentation', () => {
     expect(ago(null, now)).toBe('never');
   });
   it('aligns tables and key-value lists', () => {
-    expect(table(['Name', 'Owner'], [['hello', 'a@b'], ['x', 'longer@example.com']])).toEqual([
-      'Name   Owner',
-      '─────  ──────────────────',
-      'hello  a@b',
-      'x      longer@example.com',
-    ]);
-    expect(keyValues([['A', '1'], ['Longer', '2']])).toEqual(['A:      1', 'Longer: 2']);
+    expect(
+      table(
+        ['Name', 'Owner'],
+        [
+          ['hello', 'a@b'],
+          ['x', 'longer@example.com'],
+        ],
+      ),
+    ).toEqual(['Name   Owner', '─────  ──────────────────', 'hello  a@b', 'x      longer@example.com']);
+    expect(
+      keyValues([
+        ['A', '1'],
+        ['Longer', '2'],
+      ]),
+    ).toEqual(['A:      1', 'Longer: 2']);
   });
 });
 

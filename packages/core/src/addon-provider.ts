@@ -46,7 +46,13 @@ export interface AddonProvider {
  * (a new volume copies that ownership), an entrypoint script, and the
  * service's own user to run as.
  */
-export function stackServiceImage(recipe: { name: string; packages: string[]; user: string; dataPath: string; entrypoint: string }): AddonService['image'] {
+export function stackServiceImage(recipe: {
+  name: string;
+  packages: string[];
+  user: string;
+  dataPath: string;
+  entrypoint: string;
+}): AddonService['image'] {
   const script = `${recipe.name.split('/').pop()}-entrypoint`;
   return {
     name: recipe.name,

@@ -3,7 +3,11 @@ import { encodeFrame, FrameDecoder, FrameKind } from './attach-frames.js';
 
 describe('attach frames', () => {
   it('round-trip, however the bytes are split', () => {
-    const bytes = Buffer.concat([encodeFrame(FrameKind.stdout, 'hello\n'), encodeFrame(FrameKind.stderr, Buffer.from([0, 1, 2])), encodeFrame(FrameKind.exit, '7')]);
+    const bytes = Buffer.concat([
+      encodeFrame(FrameKind.stdout, 'hello\n'),
+      encodeFrame(FrameKind.stderr, Buffer.from([0, 1, 2])),
+      encodeFrame(FrameKind.exit, '7'),
+    ]);
     const decoder = new FrameDecoder();
     const frames = [];
     for (let i = 0; i < bytes.length; i += 3) frames.push(...decoder.push(bytes.subarray(i, i + 3)));

@@ -18,14 +18,19 @@ export function parseProcfile(text: string): ProcessTypes {
     if (line === '' || line.startsWith('#')) return;
     const where = `Procfile line ${index + 1}`;
     const colon = line.indexOf(':');
-    if (colon <= 0) throw new PlatError('invalid_params', `${where}: expected "type: command", got ${JSON.stringify(line)}`);
+    if (colon <= 0)
+      throw new PlatError('invalid_params', `${where}: expected "type: command", got ${JSON.stringify(line)}`);
     const type = line.slice(0, colon).trim();
     const command = line.slice(colon + 1).trim();
     if (!PROCESS_TYPE.test(type)) {
-      throw new PlatError('invalid_params', `${where}: invalid process type ${JSON.stringify(type)} (letters, digits, _ and - only)`);
+      throw new PlatError(
+        'invalid_params',
+        `${where}: invalid process type ${JSON.stringify(type)} (letters, digits, _ and - only)`,
+      );
     }
     if (command === '') throw new PlatError('invalid_params', `${where}: process type "${type}" has no command`);
-    if (Object.hasOwn(types, type)) throw new PlatError('invalid_params', `${where}: process type "${type}" is defined twice`);
+    if (Object.hasOwn(types, type))
+      throw new PlatError('invalid_params', `${where}: process type "${type}" is defined twice`);
     types[type] = command;
   });
   return types;

@@ -6,11 +6,20 @@ import { findUserByToken, type User } from '../store/users.js';
 import type { FailedAuthLimit } from './failed-auth-limit.js';
 
 export async function authenticate(sql: Sql, token: string | undefined): Promise<User> {
-  if (!token) throw new PlatError('unauthorized', 'No token given: run `plat login`, or send Authorization: Bearer <token>.');
+  if (!token)
+    throw new PlatError('unauthorized', 'No token given: run `plat login`, or send Authorization: Bearer <token>.');
   const found = await findUserByToken(sql, token);
   if (!found) throw new PlatError('unauthorized', 'Invalid token: run `plat login` again.');
-  if (found.disabled) throw new PlatError('unauthorized', `The account ${found.email} is disabled: ask an admin to enable it (plat users:enable).`);
-  if (found.expired) throw new PlatError('unauthorized', 'Token expired: log in with another token, or ask for a new one (plat tokens:create).');
+  if (found.disabled)
+    throw new PlatError(
+      'unauthorized',
+      `The account ${found.email} is disabled: ask an admin to enable it (plat users:enable).`,
+    );
+  if (found.expired)
+    throw new PlatError(
+      'unauthorized',
+      'Token expired: log in with another token, or ask for a new one (plat tokens:create).',
+    );
   return { id: found.id, email: found.email, admin: found.admin };
 }
 
@@ -41,16 +50,28 @@ export async function authenticateClient(
 export type AppRole = 'owner' | 'collaborator';
 
 /** The app, when the user may use it: owner, collaborator or admin. */
-export async function appForUser(sql: Sql, user: User, name: string, need: AppRole = 'collaborator', options: { destroying?: boolean } = {}): Promise<AppRow> {
+export async function appForUser(
+  sql: Sql,
+  user: User,
+  name: string,
+  need: AppRole = 'collaborator',
+  options: { destroying?: boolean } = {},
+): Promise<AppRow> {
   const app = await findApp(sql, name);
   if (!app) throw new PlatError('not_found', `Couldn't find that app: ${name}`);
   // A destroy cut short is finished by apps:destroy (or platd's start); nothing else may touch the app meanwhile.
-  if (app.destroying && !options.destroying) throw new PlatError('conflict', `${name} is being destroyed: finish with plat apps:destroy -a ${name} --confirm ${name}.`);
+  if (app.destroying && !options.destroying)
+    throw new PlatError(
+      'conflict',
+      `${name} is being destroyed: finish with plat apps:destroy -a ${name} --confirm ${name}.`,
+    );
   if (user.admin || app.owner_id === user.id) return app;
   if (need === 'collaborator' && (await isCollaborator(sql, app.id, user.id))) return app;
   throw new PlatError(
     'forbidden',
-    need === 'owner' ? `Only the owner of ${name} (or an admin) may do that.` : `You do not have access to the app ${name}.`,
+    need === 'owner'
+      ? `Only the owner of ${name} (or an admin) may do that.`
+      : `You do not have access to the app ${name}.`,
   );
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PlatError } from '@plat/core';
+import type { PlatError } from '@plat/core';
 import { addressKey, FAILED_AUTH_LIMIT, FailedAuthLimit } from './failed-auth-limit.js';
 
 const refusal = (fn: () => void): PlatError | undefined => {

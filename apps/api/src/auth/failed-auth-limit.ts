@@ -32,7 +32,10 @@ export class FailedAuthLimit {
     const key = addressKey(address);
     const { count, resetInMs } = this.#failures.peek(key);
     if (count + (this.#inFlight.get(key) ?? 0) >= this.max) {
-      throw new PlatError('rate_limited', `Too many failed authentications from your address: retry in ${Math.max(1, Math.ceil(resetInMs / 1000))} s.`);
+      throw new PlatError(
+        'rate_limited',
+        `Too many failed authentications from your address: retry in ${Math.max(1, Math.ceil(resetInMs / 1000))} s.`,
+      );
     }
   }
 
@@ -71,6 +74,10 @@ export function addressKey(address: string | undefined): string {
   const [head = '', tail] = address.toLowerCase().split('::');
   const left = head ? head.split(':') : [];
   const right = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
-  return `${groups.slice(0, 4).map((group) => group.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+  const groups =
+    tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((group) => group.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }

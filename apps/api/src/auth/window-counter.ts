@@ -55,7 +55,9 @@ export class WindowCounter {
   peek(key: string): WindowCount {
     const now = this.#now();
     const entry = this.#live(key, now);
-    return entry ? { count: entry.count, resetInMs: entry.startedAt + this.windowMs - now } : { count: 0, resetInMs: 0 };
+    return entry
+      ? { count: entry.count, resetInMs: entry.startedAt + this.windowMs - now }
+      : { count: 0, resetInMs: 0 };
   }
 
   #live(key: string, now: number): Entry | undefined {

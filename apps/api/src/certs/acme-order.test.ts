@@ -29,13 +29,15 @@ describe('orderCertificate input', () => {
   });
 
   it('refuses a CA file that holds no certificate', async () => {
-    await expect(orderCertificate({
-      directoryUrl: unreachable,
-      accountKeyPem: createAccountKey(),
-      caFile: new URL(import.meta.url).pathname,
-      hostnames: ['app.plat.test'],
-      challenges: store,
-    })).rejects.toThrow(/The ACME CA file .*acme-order\.test\.ts holds no usable certificate: No PEM certificate/);
+    await expect(
+      orderCertificate({
+        directoryUrl: unreachable,
+        accountKeyPem: createAccountKey(),
+        caFile: new URL(import.meta.url).pathname,
+        hostnames: ['app.plat.test'],
+        challenges: store,
+      }),
+    ).rejects.toThrow(/The ACME CA file .*acme-order\.test\.ts holds no usable certificate: No PEM certificate/);
   });
 });
 

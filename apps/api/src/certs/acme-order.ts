@@ -95,8 +95,11 @@ function checkHostnames(hostnames: readonly string[]): string[] {
   if (unique.length === 0) throw new AcmeOrderFailed(hostnames, 'no hostnames to order a certificate for.');
   const wildcards = unique.filter((name) => name.includes('*'));
   if (wildcards.length > 0) {
-    throw new AcmeOrderFailed(unique, `${wildcards.join(', ')}: a wildcard certificate needs the DNS-01 challenge, ` +
-      'which Plat does not do; add one with plat certs:add instead.');
+    throw new AcmeOrderFailed(
+      unique,
+      `${wildcards.join(', ')}: a wildcard certificate needs the DNS-01 challenge, ` +
+        'which Plat does not do; add one with plat certs:add instead.',
+    );
   }
   return unique;
 }

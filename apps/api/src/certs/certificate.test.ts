@@ -2,7 +2,12 @@ import { createHash, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeCertificate, makeChain, type TestCertificate } from '../testing/certificates.js';
 import {
-  CertificateRejected, checkCertificate, dnsNames, nameCovers, parseChain, type CertificateProblem,
+  CertificateRejected,
+  checkCertificate,
+  dnsNames,
+  nameCovers,
+  parseChain,
+  type CertificateProblem,
 } from './certificate.js';
 
 const DAY = 86_400_000;
@@ -96,11 +101,7 @@ describe('checkCertificate', () => {
   it('refuses text that holds no certificate, or the key in its place', () => {
     const keyPem = chain.leaf.keyPem;
     refused(() => checkCertificate({ chainPem: 'hello', keyPem }), 'malformed', /No PEM certificate/);
-    refused(
-      () => checkCertificate({ chainPem: chain.leaf.keyPem, keyPem: chain.leaf.pem }),
-      'malformed',
-      /swapped/,
-    );
+    refused(() => checkCertificate({ chainPem: chain.leaf.keyPem, keyPem: chain.leaf.pem }), 'malformed', /swapped/);
     const broken = chain.leaf.pem.replace(/\n[A-Za-z0-9+/]{20}/, '\nAAAAAAAAAAAAAAAAAAAA');
     refused(() => checkCertificate({ chainPem: broken, keyPem: chain.leaf.keyPem }), 'malformed', /not a valid X\.509/);
   });
@@ -138,10 +139,11 @@ describe('checkCertificate', () => {
     const root2 = await makeCertificate({ name: 'Second Root', ca: true, issuer: chain.root });
     const leafUnderRoot2 = await makeCertificate({ name: 'deep', hostnames: ['deep.test'], issuer: root2 });
     refused(
-      () => checkCertificate({
-        chainPem: leafUnderRoot2.pem + chain.root.pem + root2.pem,
-        keyPem: leafUnderRoot2.keyPem,
-      }),
+      () =>
+        checkCertificate({
+          chainPem: leafUnderRoot2.pem + chain.root.pem + root2.pem,
+          keyPem: leafUnderRoot2.keyPem,
+        }),
       'chain_order',
       /out of order: the first certificate is signed by certificate 3/,
     );
@@ -165,11 +167,12 @@ describe('checkCertificate', () => {
 
   it('refuses hostnames the certificate does not cover, naming the ones it does', () => {
     refused(
-      () => checkCertificate({
-        chainPem: fullChain,
-        keyPem: chain.leaf.keyPem,
-        hostnames: ['app1.plat.test', 'app2.plat.test', 'a.b.apps.plat.test'],
-      }),
+      () =>
+        checkCertificate({
+          chainPem: fullChain,
+          keyPem: chain.leaf.keyPem,
+          hostnames: ['app1.plat.test', 'app2.plat.test', 'a.b.apps.plat.test'],
+        }),
       'hostname_mismatch',
       /does not cover app2\.plat\.test, a\.b\.apps\.plat\.test; it is for app1\.plat\.test, \*\.apps\.plat\.test/,
     );
@@ -187,7 +190,10 @@ describe('checkCertificate', () => {
   it('refuses an expired or not yet valid leaf, and an expired intermediate', async () => {
     const now = Date.now();
     const expired = await makeCertificate({
-      name: 'old', hostnames: ['old.test'], notBefore: new Date(now - 100 * DAY), notAfter: new Date(now - DAY),
+      name: 'old',
+      hostnames: ['old.test'],
+      notBefore: new Date(now - 100 * DAY),
+      notAfter: new Date(now - DAY),
     });
     refused(
       () => checkCertificate({ chainPem: expired.pem, keyPem: expired.keyPem }),
@@ -197,8 +203,9 @@ describe('checkCertificate', () => {
     const early = await makeCertificate({ name: 'new', hostnames: ['new.test'], notBefore: new Date(now + DAY) });
     refused(() => checkCertificate({ chainPem: early.pem, keyPem: early.keyPem }), 'not_yet_valid', /not valid until/);
     // The same certificate is good once the clock reaches it.
-    expect(checkCertificate({ chainPem: early.pem, keyPem: early.keyPem, now: new Date(now + 2 * DAY) }).hostnames)
-      .toEqual(['new.test']);
+    expect(
+      checkCertificate({ chainPem: early.pem, keyPem: early.keyPem, now: new Date(now + 2 * DAY) }).hostnames,
+    ).toEqual(['new.test']);
 
     const oldIntermediate = await makeCertificate({
       name: 'Old Intermediate',

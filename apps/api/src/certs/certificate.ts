@@ -77,8 +77,11 @@ export function parseChain(pem: string): X509Certificate[] {
     reject('malformed', `No PEM certificate found: expected a "-----BEGIN CERTIFICATE-----" block.${hint}`);
   }
   if (blocks.length > MAX_CHAIN) {
-    reject('malformed', `The chain holds ${blocks.length} certificates; expected the server certificate and its ` +
-      `intermediates (at most ${MAX_CHAIN}), not a whole CA bundle.`);
+    reject(
+      'malformed',
+      `The chain holds ${blocks.length} certificates; expected the server certificate and its ` +
+        `intermediates (at most ${MAX_CHAIN}), not a whole CA bundle.`,
+    );
   }
   return blocks.map((block, index) => {
     try {
@@ -96,8 +99,11 @@ function capitalize(text: string): string {
 
 function parsePrivateKey(pem: string): KeyObject {
   if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(pem)) {
-    reject('malformed', 'The private key is encrypted with a passphrase; give it unencrypted ' +
-      '(openssl pkey -in key.pem -out key-plain.pem).');
+    reject(
+      'malformed',
+      'The private key is encrypted with a passphrase; give it unencrypted ' +
+        '(openssl pkey -in key.pem -out key-plain.pem).',
+    );
   }
   if (!PRIVATE_KEY_BEGIN.test(pem)) {
     const hint = pem.includes('-----BEGIN CERTIFICATE-----')
@@ -162,13 +168,19 @@ function checkOrder(chain: X509Certificate[]): void {
     if (signedBy(child, chain[index + 1]!)) continue;
     const issuerAt = chain.findIndex((other, at) => at !== index && signedBy(child, other));
     if (issuerAt >= 0) {
-      reject('chain_order', `The chain is out of order: ${position(index)} is signed by ${position(issuerAt)}, ` +
-        'but each certificate must be followed by the one that signed it ' +
-        '(server certificate first, then intermediates).');
+      reject(
+        'chain_order',
+        `The chain is out of order: ${position(index)} is signed by ${position(issuerAt)}, ` +
+          'but each certificate must be followed by the one that signed it ' +
+          '(server certificate first, then intermediates).',
+      );
     }
     const parent = `${capitalize(position(index + 1))} (${oneLine(chain[index + 1]!.subject)})`;
-    reject('chain_order', `${parent} did not sign ${position(index)} (issuer ${oneLine(child.issuer)}); ` +
-      'the chain holds a certificate that does not belong to it.');
+    reject(
+      'chain_order',
+      `${parent} did not sign ${position(index)} (issuer ${oneLine(child.issuer)}); ` +
+        'the chain holds a certificate that does not belong to it.',
+    );
   }
 }
 
@@ -177,8 +189,11 @@ function checkTrust(chain: X509Certificate[], rootsPem: string): void {
   const last = chain.at(-1)!;
   const trusted = roots.some((root) => root.fingerprint256 === last.fingerprint256 || signedBy(last, root));
   if (!trusted) {
-    reject('untrusted', `The chain ends at ${oneLine(last.subject)} (issuer ${oneLine(last.issuer)}), which no ` +
-      'trusted root signed; add the missing intermediate certificates after the server certificate.');
+    reject(
+      'untrusted',
+      `The chain ends at ${oneLine(last.subject)} (issuer ${oneLine(last.issuer)}), which no ` +
+        'trusted root signed; add the missing intermediate certificates after the server certificate.',
+    );
   }
 }
 
@@ -189,8 +204,10 @@ function checkValidity(chain: X509Certificate[], now: Date): void {
     const which = index === 0 ? 'The certificate' : `${capitalize(position(index))} (${oneLine(certificate.subject)})`;
     if (now.getTime() > notAfter.getTime()) reject('expired', `${which} expired on ${notAfter.toISOString()}.`);
     if (now.getTime() < notBefore.getTime()) {
-      reject('not_yet_valid',
-        `${which} is not valid until ${notBefore.toISOString()}; check the clock of the machine that made it.`);
+      reject(
+        'not_yet_valid',
+        `${which} is not valid until ${notBefore.toISOString()}; check the clock of the machine that made it.`,
+      );
     }
   }
 }
@@ -210,9 +227,12 @@ export function checkCertificate(check: CertificateCheck): CertificateSummary {
   const leaf = chain[0]!;
   if (!leaf.checkPrivateKey(key)) {
     const keyAt = chain.findIndex((certificate) => certificate.checkPrivateKey(key));
-    reject('key_mismatch', keyAt > 0
-      ? `The key belongs to ${position(keyAt)}; put the server certificate first, then its intermediates.`
-      : 'The certificate does not match the private key: they are not from the same key pair.');
+    reject(
+      'key_mismatch',
+      keyAt > 0
+        ? `The key belongs to ${position(keyAt)}; put the server certificate first, then its intermediates.`
+        : 'The certificate does not match the private key: they are not from the same key pair.',
+    );
   }
   checkOrder(chain);
   if (check.trustedRootsPem !== undefined) checkTrust(chain, check.trustedRootsPem);
@@ -231,6 +251,6 @@ export function checkCertificate(check: CertificateCheck): CertificateSummary {
     subject: oneLine(leaf.subject),
     fingerprint: leaf.fingerprint256,
     chainLength: chain.length,
-    chainPem: chain.map((certificate) => certificate.toString().trim()).join('\n') + '\n',
+    chainPem: `${chain.map((certificate) => certificate.toString().trim()).join('\n')}\n`,
   };
 }

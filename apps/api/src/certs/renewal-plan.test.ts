@@ -39,15 +39,19 @@ describe('planRenewals', () => {
   });
 
   it('renews from 30 days before expiry, still ok while the certificate serves', () => {
-    expect(one({ hostname: 'a.test', notAfter: at(30 * DAY) }))
-      .toMatchObject({ action: 'renew', state: { status: 'ok' } });
+    expect(one({ hostname: 'a.test', notAfter: at(30 * DAY) })).toMatchObject({
+      action: 'renew',
+      state: { status: 'ok' },
+    });
     expect(one({ hostname: 'a.test', notAfter: at(30 * DAY + 1) })).toMatchObject({ action: 'none' });
     expect(one({ hostname: 'a.test', notAfter: at(2 * DAY) })).toMatchObject({ action: 'renew', due: ['a.test'] });
   });
 
   it('renews an expired certificate, shown as pending: nothing valid serves', () => {
-    expect(one({ hostname: 'a.test', notAfter: at(-DAY) }))
-      .toMatchObject({ action: 'renew', state: { status: 'pending' } });
+    expect(one({ hostname: 'a.test', notAfter: at(-DAY) })).toMatchObject({
+      action: 'renew',
+      state: { status: 'pending' },
+    });
   });
 
   it('waits out the backoff after failures and shows the reason', () => {
@@ -80,17 +84,21 @@ describe('planRenewals', () => {
     const running = one({ hostname: 'a.test', attemptStartedAt: at(-MINUTE) });
     expect(running).toMatchObject({ action: 'wait', state: { status: 'pending' }, due: [] });
     expect(running.nextAt).toEqual(at(defaultRenewalPolicy.attemptTimeoutMs - MINUTE));
-    expect(one({ hostname: 'a.test', attemptStartedAt: at(-defaultRenewalPolicy.attemptTimeoutMs) }))
-      .toMatchObject({ action: 'order' });
+    expect(one({ hostname: 'a.test', attemptStartedAt: at(-defaultRenewalPolicy.attemptTimeoutMs) })).toMatchObject({
+      action: 'order',
+    });
   });
 
   it('plans many hostnames: due ones in input order, the next check at the earliest later time', () => {
-    const plan = planRenewals([
-      { hostname: 'fresh.test', notAfter: at(45 * DAY) },
-      { hostname: 'new.test' },
-      { hostname: 'retry.test', failures: 1, lastFailure: { at: at(-MINUTE), reason: 'x' } },
-      { hostname: 'old.test', notAfter: at(DAY) },
-    ], now);
+    const plan = planRenewals(
+      [
+        { hostname: 'fresh.test', notAfter: at(45 * DAY) },
+        { hostname: 'new.test' },
+        { hostname: 'retry.test', failures: 1, lastFailure: { at: at(-MINUTE), reason: 'x' } },
+        { hostname: 'old.test', notAfter: at(DAY) },
+      ],
+      now,
+    );
     expect(plan.due).toEqual(['new.test', 'old.test']);
     expect(plan.nextCheckAt).toEqual(at(14 * MINUTE));
     expect(plan.decisions.map((d) => d.action)).toEqual(['none', 'order', 'wait', 'renew']);

@@ -10,10 +10,7 @@
  * rate limit (Let's Encrypt allows 5 failed validations per hostname an hour).
  */
 
-export type CertificateState =
-  | { status: 'ok' }
-  | { status: 'pending' }
-  | { status: 'failing'; reason: string };
+export type CertificateState = { status: 'ok' } | { status: 'pending' } | { status: 'failing'; reason: string };
 
 /** What is stored for one hostname under automatic certificates. */
 export interface AutoCertificate {

@@ -2,10 +2,20 @@ import { describe, expect, it } from 'vitest';
 import { addonObjectName } from '@plat/core';
 import { addonFilter, addonLabels, isAddonObject, planAddonRecovery, type LabelledObject } from './addon-objects.js';
 
-const one = { id: '11111111-aaaa-4aaa-8aaa-111111111111', name: 'redis-calm-1234', app_id: 'app-1', legacy_names: false };
+const one = {
+  id: '11111111-aaaa-4aaa-8aaa-111111111111',
+  name: 'redis-calm-1234',
+  app_id: 'app-1',
+  legacy_names: false,
+};
 /** Another app's add-on that drew the same name (or an old one that had it). */
 const twin = { ...one, id: '22222222-bbbb-4bbb-8bbb-222222222222', app_id: 'app-2' };
-const legacy = { id: '33333333-cccc-4ccc-8ccc-333333333333', name: 'postgres-old-4321', app_id: 'app-1', legacy_names: true };
+const legacy = {
+  id: '33333333-cccc-4ccc-8ccc-333333333333',
+  name: 'postgres-old-4321',
+  app_id: 'app-1',
+  legacy_names: true,
+};
 
 describe('add-on objects', () => {
   it('names containers and volumes by the row id, so equal names never share one', () => {
@@ -27,15 +37,23 @@ describe('add-on objects', () => {
 
   it('finds objects by the id label, never by name alone', () => {
     expect(addonFilter('i1', one)).toEqual(['plat.instance=i1', `plat.addon-id=${one.id}`]);
-    expect(addonFilter('i1', legacy)).toEqual(['plat.instance=i1', 'plat.app-id=app-1', 'plat.addon=postgres-old-4321']);
+    expect(addonFilter('i1', legacy)).toEqual([
+      'plat.instance=i1',
+      'plat.app-id=app-1',
+      'plat.addon=postgres-old-4321',
+    ]);
     const twinsObject = addonLabels('i1', twin, 'other');
     expect(isAddonObject(twinsObject, 'i1', one)).toBe(false);
     expect(isAddonObject(addonLabels('i1', one, 'shop'), 'i1', one)).toBe(true);
     // Same add-on, another platd instance: not ours.
     expect(isAddonObject(addonLabels('i2', one, 'shop'), 'i1', one)).toBe(false);
     // A legacy add-on's name on another app's object does not make it its.
-    expect(isAddonObject({ 'plat.instance': 'i1', 'plat.app-id': 'app-2', 'plat.addon': legacy.name }, 'i1', legacy)).toBe(false);
-    expect(isAddonObject({ 'plat.instance': 'i1', 'plat.app-id': 'app-1', 'plat.addon': legacy.name }, 'i1', legacy)).toBe(true);
+    expect(
+      isAddonObject({ 'plat.instance': 'i1', 'plat.app-id': 'app-2', 'plat.addon': legacy.name }, 'i1', legacy),
+    ).toBe(false);
+    expect(
+      isAddonObject({ 'plat.instance': 'i1', 'plat.app-id': 'app-1', 'plat.addon': legacy.name }, 'i1', legacy),
+    ).toBe(true);
   });
 });
 
@@ -63,7 +81,11 @@ describe('planAddonRecovery', () => {
   });
 
   it('has nothing to do when every row is active and owns its objects', () => {
-    const plan = planAddonRecovery('i1', [{ ...one, state: 'active' }], [object('c-one', addonLabels('i1', one, 'shop'))]);
+    const plan = planAddonRecovery(
+      'i1',
+      [{ ...one, state: 'active' }],
+      [object('c-one', addonLabels('i1', one, 'shop'))],
+    );
     expect(plan).toEqual({ discard: [], finish: [], orphans: [] });
   });
 });

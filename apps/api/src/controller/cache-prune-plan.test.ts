@@ -5,8 +5,22 @@ const MB = 1024 ** 2;
 const ours = { 'plat.instance': 'a1', 'plat.app-id': 'app-1' };
 
 /** A layer on `parent` adding `adds` MB, created at `at`. */
-function layer(id: string, parent: ImageFact | undefined, adds: number, at: number, extra: Partial<ImageFact> = {}): ImageFact {
-  return { id, parentId: parent?.id ?? '', created: at, size: (parent?.size ?? 0) + adds * MB, labels: ours, tags: [], ...extra };
+function layer(
+  id: string,
+  parent: ImageFact | undefined,
+  adds: number,
+  at: number,
+  extra: Partial<ImageFact> = {},
+): ImageFact {
+  return {
+    id,
+    parentId: parent?.id ?? '',
+    created: at,
+    size: (parent?.size ?? 0) + adds * MB,
+    labels: ours,
+    tags: [],
+    ...extra,
+  };
 }
 
 const stack = layer('stack', undefined, 300, 1, { labels: {}, tags: ['plat/stack:latest'] });
@@ -35,7 +49,11 @@ function input(overrides: Partial<CachePruneInput> = {}): CachePruneInput {
 describe('planCachePrune', () => {
   it('measures only the layers nothing uses, each by what it adds to its parent', () => {
     expect(ownSizes([stack, a, b]).get('b')).toBe(5 * MB);
-    expect(planCachePrune(input({ budgetBytes: 10_000 * MB }))).toEqual({ cacheBytes: 90 * MB, remove: [], freedBytes: 0 });
+    expect(planCachePrune(input({ budgetBytes: 10_000 * MB }))).toEqual({
+      cacheBytes: 90 * MB,
+      remove: [],
+      freedBytes: 0,
+    });
   });
 
   it('removes the oldest dangling layers first, children before parents, until under the budget', () => {

@@ -80,7 +80,8 @@ function protectedIds(input: CachePruneInput): Set<string> {
   const used = new Set<string>([...roots.map((image) => image.id), ...input.containerImages]);
   const safe = new Set<string>();
   for (const id of used) {
-    for (let current = byId.get(id); current && !safe.has(current.id); current = byId.get(current.parentId)) safe.add(current.id);
+    for (let current = byId.get(id); current && !safe.has(current.id); current = byId.get(current.parentId))
+      safe.add(current.id);
     safe.add(id);
   }
   return safe;

@@ -177,7 +177,10 @@ describe('add-on containers', () => {
   it("run as their image's non-root service user: nothing overrides it, and every provider's image sets one", () => {
     expect(options.User).toBeUndefined();
     for (const provider of providers.filter((p) => p.service)) {
-      const service = provider.service!(provider.plans[0]!, provider.credentials(() => 'secret'));
+      const service = provider.service!(
+        provider.plans[0]!,
+        provider.credentials(() => 'secret'),
+      );
       const users = service.image.dockerfile.split('\n').filter((line) => line.startsWith('USER '));
       expect(users.at(-1), provider.name).toMatch(/^USER (?!root$|0$)\S+$/);
     }

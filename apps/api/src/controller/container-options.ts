@@ -132,4 +132,3 @@ export function addonContainerOptions(instance: string, spec: AddonContainerSpec
     NetworkingConfig: { EndpointsConfig: { [spec.network]: { Aliases: [spec.addon.name] } } },
   };
 }
-

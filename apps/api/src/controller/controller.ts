@@ -353,4 +353,3 @@ export class Controller {
     throw new Error(tail ? `${reason}; its last output:\n${tail}` : reason);
   }
 }
-

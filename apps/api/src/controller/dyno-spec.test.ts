@@ -21,13 +21,25 @@ describe('desiredDynos', () => {
       command: 'gunicorn app:app',
       network: 'plat-i1-app-1',
       web: true,
-      labels: { 'plat.instance': 'i1', 'plat.app': 'hello', 'plat.release': 'rel-2', 'plat.process': 'web', 'plat.dyno': 'web.1' },
+      labels: {
+        'plat.instance': 'i1',
+        'plat.app': 'hello',
+        'plat.release': 'rel-2',
+        'plat.process': 'web',
+        'plat.dyno': 'web.1',
+      },
     });
     expect(web!.env).toMatchObject({ SECRET: 's3', PORT: String(DYNO_PORT), DYNO: 'web.1', WEB_CONCURRENCY: '2' });
   });
 
   it('names restarted dynos by their generation', () => {
-    const [web] = desiredDynos({ instance: 'i1', app: 'hello', appId: 'app-1', release, formation: [{ type: 'web', quantity: 1, size: 'basic', generation: 3 }] });
+    const [web] = desiredDynos({
+      instance: 'i1',
+      app: 'hello',
+      appId: 'app-1',
+      release,
+      formation: [{ type: 'web', quantity: 1, size: 'basic', generation: 3 }],
+    });
     expect(web!.containerName).toBe('plat-i1-hello-web-1-v2-g3');
     expect(web!.key).toBe('rel-2/web.1/g3');
     expect(web!.labels['plat.key']).toBe('rel-2/web.1/g3');
@@ -51,7 +63,13 @@ describe('desiredDynos', () => {
 });
 
 describe('planReconcile', () => {
-  const desired = desiredDynos({ instance: 'i1', app: 'hello', appId: 'app-1', release, formation: [{ type: 'web', quantity: 2, size: 'standard' }] });
+  const desired = desiredDynos({
+    instance: 'i1',
+    app: 'hello',
+    appId: 'app-1',
+    release,
+    formation: [{ type: 'web', quantity: 2, size: 'standard' }],
+  });
   const observed = (key: string, running = true): ObservedDyno => ({
     id: `id-${key}`,
     key,
@@ -68,7 +86,11 @@ describe('planReconcile', () => {
   });
 
   it('keeps running matches, starts the missing and removes the rest', () => {
-    const plan = planReconcile(desired, [observed('rel-2/web.1/g0'), observed('rel-1/web.1/g0'), observed('rel-1/web.2/g0')]);
+    const plan = planReconcile(desired, [
+      observed('rel-2/web.1/g0'),
+      observed('rel-1/web.1/g0'),
+      observed('rel-1/web.2/g0'),
+    ]);
     expect(plan.keep.map((d) => d.key)).toEqual(['rel-2/web.1/g0']);
     expect(plan.start.map((s) => s.key)).toEqual(['rel-2/web.2/g0']);
     expect(plan.remove.map((d) => d.key)).toEqual(['rel-1/web.1/g0', 'rel-1/web.2/g0']);

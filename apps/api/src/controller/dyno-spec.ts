@@ -54,12 +54,22 @@ export interface DesiredInput {
   instance: string;
   app: string;
   appId: string;
-  release: { id: string; version: number; image: string; config: Record<string, string>; processTypes: Record<string, string> };
+  release: {
+    id: string;
+    version: number;
+    image: string;
+    config: Record<string, string>;
+    processTypes: Record<string, string>;
+  };
   formation: { type: string; quantity: number; size: string; generation?: number }[];
 }
 
 /** What every dyno container says about itself, so the controller can find it again. */
-function dynoLabels(input: Pick<DesiredInput, 'instance' | 'app' | 'appId' | 'release'>, process: string, dyno: string): Record<string, string> {
+function dynoLabels(
+  input: Pick<DesiredInput, 'instance' | 'app' | 'appId' | 'release'>,
+  process: string,
+  dyno: string,
+): Record<string, string> {
   return {
     [LABELS.instance]: input.instance,
     [LABELS.app]: input.app,
@@ -72,7 +82,10 @@ function dynoLabels(input: Pick<DesiredInput, 'instance' | 'app' | 'appId' | 're
 }
 
 /** Heroku's defaults: one web dyno when the app has a web process, no others. */
-function quantityOf(type: string, formation: DesiredInput['formation']): { quantity: number; size: string; generation: number } {
+function quantityOf(
+  type: string,
+  formation: DesiredInput['formation'],
+): { quantity: number; size: string; generation: number } {
   const entry = formation.find((f) => f.type === type);
   if (entry) return { quantity: entry.quantity, size: entry.size, generation: entry.generation ?? 0 };
   return { quantity: type === 'web' ? 1 : 0, size: 'standard', generation: 0 };
@@ -80,7 +93,9 @@ function quantityOf(type: string, formation: DesiredInput['formation']): { quant
 
 export function desiredDynos(input: DesiredInput): DynoSpec[] {
   const specs: DynoSpec[] = [];
-  const types = Object.keys(input.release.processTypes).filter((type) => type !== 'release').sort();
+  const types = Object.keys(input.release.processTypes)
+    .filter((type) => type !== 'release')
+    .sort();
   for (const type of types) {
     const { quantity, size: sizeName, generation } = quantityOf(type, input.formation);
     const size = SIZES[sizeName] ?? SIZES.standard!;

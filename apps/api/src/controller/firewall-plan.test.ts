@@ -8,9 +8,37 @@ describe('firewall plan', () => {
     expect(rules).toEqual([
       {
         chain: 'INPUT',
-        spec: ['-i', 'br-0123456789ab', '-m', 'conntrack', '!', '--ctstate', 'RELATED,ESTABLISHED', '-m', 'comment', '--comment', 'plat:abc1', '-j', 'DROP'],
+        spec: [
+          '-i',
+          'br-0123456789ab',
+          '-m',
+          'conntrack',
+          '!',
+          '--ctstate',
+          'RELATED,ESTABLISHED',
+          '-m',
+          'comment',
+          '--comment',
+          'plat:abc1',
+          '-j',
+          'DROP',
+        ],
       },
-      { chain: 'DOCKER-USER', spec: ['-i', 'br-0123456789ab', '-d', '169.254.0.0/16', '-m', 'comment', '--comment', 'plat:abc1', '-j', 'DROP'] },
+      {
+        chain: 'DOCKER-USER',
+        spec: [
+          '-i',
+          'br-0123456789ab',
+          '-d',
+          '169.254.0.0/16',
+          '-m',
+          'comment',
+          '--comment',
+          'plat:abc1',
+          '-j',
+          'DROP',
+        ],
+      },
     ]);
   });
 
@@ -29,8 +57,12 @@ describe('firewall plan', () => {
   });
 
   it('refuses names that are not interfaces or instances, so nothing odd reaches iptables', () => {
-    expect(() => isolationRules({ instance: 'abc1', bridge: '-j ACCEPT', forwardChain: 'FORWARD' })).toThrow(/interface/);
-    expect(() => isolationRules({ instance: 'abc1', bridge: 'br-0123456789abcdef', forwardChain: 'FORWARD' })).toThrow(/interface/);
+    expect(() => isolationRules({ instance: 'abc1', bridge: '-j ACCEPT', forwardChain: 'FORWARD' })).toThrow(
+      /interface/,
+    );
+    expect(() => isolationRules({ instance: 'abc1', bridge: 'br-0123456789abcdef', forwardChain: 'FORWARD' })).toThrow(
+      /interface/,
+    );
     expect(() => ruleTag('Bad Name')).toThrow(/instance/);
   });
 
@@ -48,8 +80,39 @@ describe('firewall plan', () => {
 
   it("finds exactly the instance's rules in a listing, for one bridge or all", () => {
     expect(taggedRules(listing, { instance: 'abc1', bridge: 'br-0123456789ab' })).toEqual([
-      { chain: 'INPUT', spec: ['-i', 'br-0123456789ab', '-m', 'conntrack', '!', '--ctstate', 'RELATED,ESTABLISHED', '-m', 'comment', '--comment', 'plat:abc1', '-j', 'DROP'] },
-      { chain: 'DOCKER-USER', spec: ['-d', '169.254.0.0/16', '-i', 'br-0123456789ab', '-m', 'comment', '--comment', 'plat:abc1', '-j', 'DROP'] },
+      {
+        chain: 'INPUT',
+        spec: [
+          '-i',
+          'br-0123456789ab',
+          '-m',
+          'conntrack',
+          '!',
+          '--ctstate',
+          'RELATED,ESTABLISHED',
+          '-m',
+          'comment',
+          '--comment',
+          'plat:abc1',
+          '-j',
+          'DROP',
+        ],
+      },
+      {
+        chain: 'DOCKER-USER',
+        spec: [
+          '-d',
+          '169.254.0.0/16',
+          '-i',
+          'br-0123456789ab',
+          '-m',
+          'comment',
+          '--comment',
+          'plat:abc1',
+          '-j',
+          'DROP',
+        ],
+      },
     ]);
     expect(taggedRules(listing, { instance: 'abc1' }).map((rule) => rule.spec[rule.spec.indexOf('-i') + 1])).toEqual([
       'br-0123456789ab',
@@ -59,8 +122,10 @@ describe('firewall plan', () => {
     expect(taggedRules(listing, { instance: 'other' })).toEqual([]);
   });
 
-  it("names the bridge Docker made for a network", () => {
+  it('names the bridge Docker made for a network', () => {
     expect(bridgeOf({ Id: '0123456789abcdef0123' })).toBe('br-0123456789ab');
-    expect(bridgeOf({ Id: '0123456789abcdef0123', Options: { 'com.docker.network.bridge.name': 'docker0' } })).toBe('docker0');
+    expect(bridgeOf({ Id: '0123456789abcdef0123', Options: { 'com.docker.network.bridge.name': 'docker0' } })).toBe(
+      'docker0',
+    );
   });
 });

@@ -37,7 +37,10 @@ export function isolationRules(options: { instance: string; bridge: string; forw
   if (!BRIDGE.test(bridge)) throw new Error(`not a network interface name: ${JSON.stringify(bridge)}`);
   const comment = ['-m', 'comment', '--comment', ruleTag(options.instance)];
   return [
-    { chain: 'INPUT', spec: ['-i', bridge, '-m', 'conntrack', '!', '--ctstate', 'RELATED,ESTABLISHED', ...comment, '-j', 'DROP'] },
+    {
+      chain: 'INPUT',
+      spec: ['-i', bridge, '-m', 'conntrack', '!', '--ctstate', 'RELATED,ESTABLISHED', ...comment, '-j', 'DROP'],
+    },
     { chain: forwardChain, spec: ['-i', bridge, '-d', LINK_LOCAL_RANGE, ...comment, '-j', 'DROP'] },
   ];
 }

@@ -17,7 +17,10 @@ export class OneOffSlots {
     const { max } = limits;
     const used = (this.#inUse.get(appId) ?? 0) + (limits.untracked ?? 0);
     if (used >= max) {
-      throw new PlatError('quota_exceeded', `${appName} already has ${used} one-off dynos running, the most allowed (PLAT_MAX_ONE_OFFS=${max}): wait for one to finish.`);
+      throw new PlatError(
+        'quota_exceeded',
+        `${appName} already has ${used} one-off dynos running, the most allowed (PLAT_MAX_ONE_OFFS=${max}): wait for one to finish.`,
+      );
     }
     this.#inUse.set(appId, (this.#inUse.get(appId) ?? 0) + 1);
     let released = false;

@@ -14,7 +14,11 @@ export interface ObservedOneOff {
  * crashed) was running. Finished ones go at once; running ones (a detached
  * run whose platd restarted) once they outlive PLAT_MAX_RUN_SECONDS.
  */
-export function planOneOffSweep(observed: ObservedOneOff[], now: Date, maxRunMs: number): { remove: ObservedOneOff; expired: boolean }[] {
+export function planOneOffSweep(
+  observed: ObservedOneOff[],
+  now: Date,
+  maxRunMs: number,
+): { remove: ObservedOneOff; expired: boolean }[] {
   return observed
     .filter((oneOff) => !oneOff.tracked)
     .filter((oneOff) => !oneOff.running || now.getTime() - oneOff.createdAt.getTime() >= maxRunMs)

@@ -10,7 +10,14 @@ import { request } from 'node:http';
 export function probeHttp(port: number, timeoutMs = 2000): Promise<boolean> {
   return new Promise((resolve) => {
     const req = request(
-      { host: '127.0.0.1', port, path: '/', method: 'GET', headers: { 'user-agent': 'plat-readiness', connection: 'close' }, timeout: timeoutMs },
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/',
+        method: 'GET',
+        headers: { 'user-agent': 'plat-readiness', connection: 'close' },
+        timeout: timeoutMs,
+      },
       (res) => {
         res.resume();
         resolve(true);

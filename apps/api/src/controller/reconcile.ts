@@ -42,9 +42,7 @@ export function planReconcile(desired: DynoSpec[], actual: ObservedDyno[]): Reco
   const start: DynoSpec[] = [];
   const claimed = new Set<string>();
   for (const spec of desired) {
-    const match = actual.find(
-      (dyno) => !claimed.has(dyno.id) && dyno.running && dyno.key === spec.key,
-    );
+    const match = actual.find((dyno) => !claimed.has(dyno.id) && dyno.running && dyno.key === spec.key);
     if (match) {
       claimed.add(match.id);
       keep.push(match);

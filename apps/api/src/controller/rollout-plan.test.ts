@@ -187,7 +187,12 @@ describe('planRollout', () => {
     const workersOnly = desired(1, [{ type: 'worker', quantity: 2, size: 'standard' }], { worker: 'work' });
     const rollout = plan({ desired: workersOnly });
     expect(names(rollout.start)).toEqual(['worker.1@v1', 'worker.2@v1']);
-    expect(routeWith(rollout.route, rollout.start.map((spec) => running(spec))).dynos).toEqual([]);
+    expect(
+      routeWith(
+        rollout.route,
+        rollout.start.map((spec) => running(spec)),
+      ).dynos,
+    ).toEqual([]);
   });
 
   it('an app with no release yet, or whose release has no image: nothing runs, the route has no dynos', () => {

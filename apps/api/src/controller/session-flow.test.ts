@@ -9,7 +9,13 @@ describe('outputFlow', () => {
     const flow = outputFlow(source, (go) => (resume = go));
     const seen: string[] = [];
     let behind = true;
-    source.on('data', flow((chunk) => (seen.push(chunk.toString()), !behind)));
+    source.on(
+      'data',
+      flow((chunk) => {
+        seen.push(chunk.toString());
+        return !behind;
+      }),
+    );
     source.write('a');
     expect(source.isPaused()).toBe(true);
     expect(seen).toEqual(['a']);

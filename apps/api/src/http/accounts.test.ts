@@ -11,7 +11,11 @@ import { FAILED_AUTH_LIMIT } from '../auth/failed-auth-limit.js';
 import { backends } from '../testing/backends.js';
 import { startTestPlatform, type TestPlatform } from '../testing/platform.js';
 
-type Call = (method: string, url: string, options?: { token?: string | null; body?: unknown; address?: string }) => Promise<{ status: number; body: any }>;
+type Call = (
+  method: string,
+  url: string,
+  options?: { token?: string | null; body?: unknown; address?: string },
+) => Promise<{ status: number; body: any }>;
 
 function caller(t: () => TestPlatform): Call {
   return async (method, url, options = {}) => {
@@ -31,7 +35,12 @@ function caller(t: () => TestPlatform): Call {
 /** An upgrade request as `plat run` sends it; resolves with the status line's code. */
 function upgrade(port: number, path: string, token: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, headers: { connection: 'Upgrade', upgrade: 'plat-attach', authorization: `Bearer ${token}` } });
+    const req = httpRequest({
+      host: '127.0.0.1',
+      port,
+      path,
+      headers: { connection: 'Upgrade', upgrade: 'plat-attach', authorization: `Bearer ${token}` },
+    });
     req.on('upgrade', (res, socket) => {
       socket.destroy();
       resolve(res.statusCode ?? 0);
@@ -73,7 +82,14 @@ describe.each(backends)('accounts on $name', (backend) => {
     const list = await call('GET', '/v1/users');
     expect(list.status).toBe(200);
     expect(list.body.map((u: { email: string }) => u.email)).toEqual(['admin@plat.local', 'bob@example.com']);
-    expect(list.body[1]).toMatchObject({ email: 'bob@example.com', admin: false, disabled: false, disabled_at: null, tokens: 1, apps: 1 });
+    expect(list.body[1]).toMatchObject({
+      email: 'bob@example.com',
+      admin: false,
+      disabled: false,
+      disabled_at: null,
+      tokens: 1,
+      apps: 1,
+    });
     for (const [method, url, body] of [
       ['GET', '/v1/users'],
       ['PATCH', '/v1/users/admin@plat.local', { disabled: true }],
@@ -96,7 +112,10 @@ describe.each(backends)('accounts on $name', (backend) => {
     for (const token of [bob, second]) {
       const refused = await call('GET', '/v1/apps', { token });
       expect(refused.status).toBe(401);
-      expect(refused.body).toEqual({ id: 'unauthorized', message: 'The account bob@example.com is disabled: ask an admin to enable it (plat users:enable).' });
+      expect(refused.body).toEqual({
+        id: 'unauthorized',
+        message: 'The account bob@example.com is disabled: ask an admin to enable it (plat users:enable).',
+      });
     }
     // git is refused the same way, before the repository is looked at.
     const git = await t.server.inject({
@@ -122,8 +141,12 @@ describe.each(backends)('accounts on $name', (backend) => {
     expect(self.body.message).toBe('You cannot disable your own account: another admin can.');
     expect((await call('GET', '/v1/account')).status).toBe(200);
     expect((await call('PATCH', '/v1/users/nobody@example.com', { body: { disabled: true } })).status).toBe(404);
-    expect((await call('PATCH', '/v1/users/bob@example.com', { body: { disabled: 'yes' } })).body.id).toBe('invalid_params');
-    expect((await call('PATCH', '/v1/users/bob@example.com', { body: { disabled: true, admin: true } })).body.id).toBe('invalid_params');
+    expect((await call('PATCH', '/v1/users/bob@example.com', { body: { disabled: 'yes' } })).body.id).toBe(
+      'invalid_params',
+    );
+    expect((await call('PATCH', '/v1/users/bob@example.com', { body: { disabled: true, admin: true } })).body.id).toBe(
+      'invalid_params',
+    );
     expect((await call('GET', '/v1/users')).body.every((u: { disabled: boolean }) => !u.disabled)).toBe(true);
   });
 
@@ -146,15 +169,23 @@ describe.each(backends)('accounts on $name', (backend) => {
   });
 
   it('creates tokens that expire, and an expired token gets 401 "token expired"', async () => {
-    const short = await call('POST', '/v1/account/tokens', { token: bob, body: { description: 'short', expires_in: 1 } });
+    const short = await call('POST', '/v1/account/tokens', {
+      token: bob,
+      body: { description: 'short', expires_in: 1 },
+    });
     expect(short.status).toBe(201);
     expect(Date.parse(short.body.expires_at)).toBeLessThanOrEqual(Date.now() + 2_000);
     const refused = await until('the 1 s token to expire', async () => {
       const response = await call('GET', '/v1/account', { token: short.body.token });
       return response.status === 401 ? response : undefined;
     });
-    expect(refused.body).toEqual({ id: 'unauthorized', message: 'Token expired: log in with another token, or ask for a new one (plat tokens:create).' });
-    const listed = (await call('GET', '/v1/account/tokens', { token: bob })).body.find((token: { id: string }) => token.id === short.body.id);
+    expect(refused.body).toEqual({
+      id: 'unauthorized',
+      message: 'Token expired: log in with another token, or ask for a new one (plat tokens:create).',
+    });
+    const listed = (await call('GET', '/v1/account/tokens', { token: bob })).body.find(
+      (token: { id: string }) => token.id === short.body.id,
+    );
     expect(listed.expires_at).toBe(short.body.expires_at);
 
     const at = new Date(Date.now() + 3_600_000).toISOString();
@@ -163,7 +194,13 @@ describe.each(backends)('accounts on $name', (backend) => {
     expect(Date.parse(later.body.expires_at)).toBe(Date.parse(at));
     expect((await call('GET', '/v1/account', { token: later.body.token })).status).toBe(200);
 
-    for (const body of [{ expires_in: 0 }, { expires_in: 1.5 }, { expires_at: '2001-01-01T00:00:00Z' }, { expires_at: 'tomorrow' }, { expires_in: 60, expires_at: at }]) {
+    for (const body of [
+      { expires_in: 0 },
+      { expires_in: 1.5 },
+      { expires_at: '2001-01-01T00:00:00Z' },
+      { expires_at: 'tomorrow' },
+      { expires_in: 60, expires_at: at },
+    ]) {
       const bad = await call('POST', '/v1/account/tokens', { token: bob, body });
       expect(bad.status, JSON.stringify(body)).toBe(422);
       expect(bad.body.id).toBe('invalid_params');
@@ -205,7 +242,12 @@ describe('failed authentications', () => {
     // Count every query from here on: a refused address must cost none.
     const real = t.platform.sql;
     let queries = 0;
-    t.platform.sql = new Proxy(real, { apply: (target, self, args) => ((queries += 1), Reflect.apply(target, self, args)) });
+    t.platform.sql = new Proxy(real, {
+      apply: (target, self, args) => {
+        queries += 1;
+        return Reflect.apply(target, self, args);
+      },
+    });
     try {
       for (const token of ['plat_another_guess', t.adminToken]) {
         const refused = await call('GET', '/v1/apps', { token, address: attacker });
@@ -232,7 +274,8 @@ describe('failed authentications', () => {
 
   it('counts bad tokens on attach upgrades, and refuses them too', async () => {
     // Over a real socket the client address is 127.0.0.1.
-    for (let i = 0; i < FAILED_AUTH_LIMIT; i += 1) expect(await upgrade(port, '/v1/apps/nope/dynos/attach?command=ls', `plat_guess${i}`)).toBe(401);
+    for (let i = 0; i < FAILED_AUTH_LIMIT; i += 1)
+      expect(await upgrade(port, '/v1/apps/nope/dynos/attach?command=ls', `plat_guess${i}`)).toBe(401);
     expect(await upgrade(port, '/v1/apps/nope/dynos/attach?command=ls', t.adminToken)).toBe(429);
     expect((await call('GET', '/v1/apps', { address: '127.0.0.1' })).status).toBe(429);
   });

@@ -24,11 +24,14 @@ http.server.ThreadingHTTPServer(('0.0.0.0',int(os.environ['PORT'])),H).serve_for
 
 function routerGet(port: number, host: string, path = '/'): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, headers: { host, connection: 'close' }, timeout: 10_000 }, (res) => {
-      let body = '';
-      res.on('data', (chunk) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = httpRequest(
+      { host: '127.0.0.1', port, path, headers: { host, connection: 'close' }, timeout: 10_000 },
+      (res) => {
+        let body = '';
+        res.on('data', (chunk) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -53,9 +56,21 @@ describe.each(backends)('the API on $name', (backend) => {
   const deployStack = async (name: string) => {
     const app = (await findApp(t.platform.sql, name))!;
     const build = await insertBuild(t.platform.sql, app.id, 'a'.repeat(40));
-    await finishBuild(t.platform.sql, build.id, { status: 'succeeded', output: '-----> Python app detected', buildpack: 'python', image: STACK_IMAGE, processTypes: { web: WEB } });
+    await finishBuild(t.platform.sql, build.id, {
+      status: 'succeeded',
+      output: '-----> Python app detected',
+      buildpack: 'python',
+      image: STACK_IMAGE,
+      processTypes: { web: WEB },
+    });
     return t.platform.releases.run(name, async () =>
-      cutRelease(t.platform, app, { description: 'Deploy aaaaaaa', image: STACK_IMAGE, processTypes: { web: WEB, worker: 'sleep infinity' }, config: await configVars(t.platform.sql, app.id), buildId: build.id }),
+      cutRelease(t.platform, app, {
+        description: 'Deploy aaaaaaa',
+        image: STACK_IMAGE,
+        processTypes: { web: WEB, worker: 'sleep infinity' },
+        config: await configVars(t.platform.sql, app.id),
+        buildId: build.id,
+      }),
     );
   };
 
@@ -80,7 +95,10 @@ describe.each(backends)('the API on $name', (backend) => {
       expect(created.status).toBe(201);
       expect(created.body).toMatchObject({ email: 'bob@example.com', admin: false });
       bobToken = created.body.token;
-      expect((await call('GET', '/v1/account', { token: bobToken })).body).toEqual({ user: 'bob@example.com', admin: false });
+      expect((await call('GET', '/v1/account', { token: bobToken })).body).toEqual({
+        user: 'bob@example.com',
+        admin: false,
+      });
       const denied = await call('POST', '/v1/users', { token: bobToken, body: { email: 'eve@example.com' } });
       expect(denied.status).toBe(403);
       expect(denied.body.id).toBe('forbidden');
@@ -106,7 +124,11 @@ describe.each(backends)('the API on $name', (backend) => {
     it('creates apps by name or with a generated name', async () => {
       const named = await call('POST', '/v1/apps', { body: { name: 'shop' } });
       expect(named.status).toBe(201);
-      expect(named.body).toMatchObject({ name: 'shop', owner: 'admin@plat.local', web_url: `http://shop.localhost:${t.settings.routerPort}/` });
+      expect(named.body).toMatchObject({
+        name: 'shop',
+        owner: 'admin@plat.local',
+        web_url: `http://shop.localhost:${t.settings.routerPort}/`,
+      });
       const generated = await call('POST', '/v1/apps', { body: {} });
       expect(generated.body.name).toMatch(/^[a-z]+-[a-z]+-\d{4}$/);
       expect((await call('GET', '/v1/apps')).body.map((app: { name: string }) => app.name)).toContain('shop');
@@ -123,17 +145,26 @@ describe.each(backends)('the API on $name', (backend) => {
       expect((await call('GET', '/v1/apps/nope')).body.id).toBe('not_found');
     });
 
-    it("keeps other users out of an app until they collaborate on it", async () => {
+    it('keeps other users out of an app until they collaborate on it', async () => {
       expect((await call('GET', '/v1/apps/shop', { token: bobToken })).body.id).toBe('forbidden');
       expect((await call('GET', '/v1/apps', { token: bobToken })).body).toEqual([]);
       const added = await call('POST', '/v1/apps/shop/collaborators', { body: { email: 'bob@example.com' } });
       expect(added.status).toBe(201);
-      expect((await call('POST', '/v1/apps/shop/collaborators', { body: { email: 'bob@example.com' } })).body.id).toBe('conflict');
-      expect((await call('GET', '/v1/apps/shop/collaborators', { token: bobToken })).body.map((c: { email: string }) => c.email)).toEqual(['bob@example.com']);
+      expect((await call('POST', '/v1/apps/shop/collaborators', { body: { email: 'bob@example.com' } })).body.id).toBe(
+        'conflict',
+      );
+      expect(
+        (await call('GET', '/v1/apps/shop/collaborators', { token: bobToken })).body.map(
+          (c: { email: string }) => c.email,
+        ),
+      ).toEqual(['bob@example.com']);
       expect((await call('GET', '/v1/apps/shop', { token: bobToken })).status).toBe(200);
       // Collaborators use an app; only its owner or an admin renames, destroys or shares it.
       expect((await call('DELETE', '/v1/apps/shop?confirm=shop', { token: bobToken })).body.id).toBe('forbidden');
-      expect((await call('POST', '/v1/apps/shop/collaborators', { token: bobToken, body: { email: 'eve@example.com' } })).body.id).toBe('forbidden');
+      expect(
+        (await call('POST', '/v1/apps/shop/collaborators', { token: bobToken, body: { email: 'eve@example.com' } }))
+          .body.id,
+      ).toBe('forbidden');
       expect((await call('DELETE', '/v1/apps/shop/collaborators/bob@example.com')).status).toBe(204);
       expect((await call('GET', '/v1/apps/shop', { token: bobToken })).body.id).toBe('forbidden');
     });
@@ -141,7 +172,9 @@ describe.each(backends)('the API on $name', (backend) => {
 
   describe('config vars, releases, formation and dynos', () => {
     it('stores config before the first deploy without making a release', async () => {
-      const set = await call('PATCH', '/v1/apps/shop/config-vars', { body: { GREETING: 'hello', SECRET_KEY: 'swordfish' } });
+      const set = await call('PATCH', '/v1/apps/shop/config-vars', {
+        body: { GREETING: 'hello', SECRET_KEY: 'swordfish' },
+      });
       expect(set.status).toBe(200);
       expect(set.body).toEqual({ GREETING: 'hello', SECRET_KEY: 'swordfish' });
       expect((await call('GET', '/v1/apps/shop/releases')).body).toEqual([]);
@@ -154,10 +187,18 @@ describe.each(backends)('the API on $name', (backend) => {
       const first = await deployStack('shop');
       expect(first.version).toBe(1);
       expect((await routerGet(t.settings.routerPort, 'shop.localhost')).body).toBe('web.1 hello');
-      const changed = await call('PATCH', '/v1/apps/shop/config-vars', { body: { GREETING: 'bonjour', SECRET_KEY: null } });
+      const changed = await call('PATCH', '/v1/apps/shop/config-vars', {
+        body: { GREETING: 'bonjour', SECRET_KEY: null },
+      });
       expect(changed.body).toEqual({ GREETING: 'bonjour' });
       const releases = (await call('GET', '/v1/apps/shop/releases')).body;
-      expect(releases.map((r: { version: number; description: string; current: boolean }) => [r.version, r.description, r.current])).toEqual([
+      expect(
+        releases.map((r: { version: number; description: string; current: boolean }) => [
+          r.version,
+          r.description,
+          r.current,
+        ]),
+      ).toEqual([
         [2, 'Set GREETING; Unset SECRET_KEY', true],
         [1, 'Deploy aaaaaaa', false],
       ]);
@@ -178,7 +219,9 @@ describe.each(backends)('the API on $name', (backend) => {
 
     it('gives concurrent config changes distinct, ordered versions', async () => {
       const changes = await Promise.all(
-        Array.from({ length: 4 }, (_, i) => call('PATCH', '/v1/apps/shop/config-vars', { body: { [`N${i}`]: String(i) } })),
+        Array.from({ length: 4 }, (_, i) =>
+          call('PATCH', '/v1/apps/shop/config-vars', { body: { [`N${i}`]: String(i) } }),
+        ),
       );
       expect(changes.map((c) => c.status)).toEqual([200, 200, 200, 200]);
       const versions = (await call('GET', '/v1/apps/shop/releases')).body.map((r: { version: number }) => r.version);
@@ -188,8 +231,16 @@ describe.each(backends)('the API on $name', (backend) => {
     it('rolls back to a release: its image and its config, as a new release', async () => {
       const rolled = await call('POST', '/v1/apps/shop/releases', { body: { release: 'v1' } });
       expect(rolled.status).toBe(201);
-      expect(rolled.body).toMatchObject({ version: 7, description: 'Rollback to v1', current: true, status: 'succeeded' });
-      expect((await call('GET', '/v1/apps/shop/config-vars')).body).toEqual({ GREETING: 'hello', SECRET_KEY: 'swordfish' });
+      expect(rolled.body).toMatchObject({
+        version: 7,
+        description: 'Rollback to v1',
+        current: true,
+        status: 'succeeded',
+      });
+      expect((await call('GET', '/v1/apps/shop/config-vars')).body).toEqual({
+        GREETING: 'hello',
+        SECRET_KEY: 'swordfish',
+      });
       expect((await routerGet(t.settings.routerPort, 'shop.localhost')).body).toBe('web.1 hello');
       expect((await call('GET', '/v1/apps/shop/releases/7')).body.description).toBe('Rollback to v1');
       expect((await call('POST', '/v1/apps/shop/releases', { body: { release: 99 } })).body.id).toBe('not_found');
@@ -205,20 +256,37 @@ describe.each(backends)('the API on $name', (backend) => {
     });
 
     it('scales in one batch and lists dynos', async () => {
-      const scaled = await call('PATCH', '/v1/apps/shop/formation', { body: [{ type: 'web', quantity: 2, size: 'basic' }, { type: 'worker', quantity: 1 }] });
+      const scaled = await call('PATCH', '/v1/apps/shop/formation', {
+        body: [
+          { type: 'web', quantity: 2, size: 'basic' },
+          { type: 'worker', quantity: 1 },
+        ],
+      });
       expect(scaled.status).toBe(200);
       expect(scaled.body).toEqual([
         { type: 'web', quantity: 2, size: 'basic', command: expect.stringContaining('http.server') },
         { type: 'worker', quantity: 1, size: 'standard', command: 'sleep infinity' },
       ]);
       const dynos = (await call('GET', '/v1/apps/shop/dynos')).body;
-      expect(dynos.map((d: { name: string; state: string }) => `${d.name}:${d.state}`)).toEqual(['web.1:up', 'web.2:up', 'worker.1:up']);
+      expect(dynos.map((d: { name: string; state: string }) => `${d.name}:${d.state}`)).toEqual([
+        'web.1:up',
+        'web.2:up',
+        'worker.1:up',
+      ]);
       const seen = new Set<string>();
-      for (let i = 0; i < 12 && seen.size < 2; i += 1) seen.add((await routerGet(t.settings.routerPort, 'shop.localhost')).body);
+      for (let i = 0; i < 12 && seen.size < 2; i += 1)
+        seen.add((await routerGet(t.settings.routerPort, 'shop.localhost')).body);
       expect([...seen].sort()).toEqual(['web.1 hello', 'web.2 hello']);
-      expect((await call('PATCH', '/v1/apps/shop/formation', { body: { updates: [{ type: 'clock', quantity: 1 }] } })).body.id).toBe('not_found');
-      expect((await call('PATCH', '/v1/apps/shop/formation', { body: [{ type: 'web', size: 'huge' }] })).body.id).toBe('invalid_params');
-      expect((await call('PATCH', '/v1/apps/shop/formation', { body: [{ type: 'web', quantity: -1 }] })).body.id).toBe('invalid_params');
+      expect(
+        (await call('PATCH', '/v1/apps/shop/formation', { body: { updates: [{ type: 'clock', quantity: 1 }] } })).body
+          .id,
+      ).toBe('not_found');
+      expect((await call('PATCH', '/v1/apps/shop/formation', { body: [{ type: 'web', size: 'huge' }] })).body.id).toBe(
+        'invalid_params',
+      );
+      expect((await call('PATCH', '/v1/apps/shop/formation', { body: [{ type: 'web', quantity: -1 }] })).body.id).toBe(
+        'invalid_params',
+      );
     });
 
     it('restarts all dynos, a type, or one dyno, and stops one', async () => {
@@ -246,11 +314,22 @@ describe.each(backends)('the API on $name', (backend) => {
       expect(added.body.hostname).toBe('www.shop.example');
       expect((await routerGet(t.settings.routerPort, 'www.shop.example')).status).toBe(200);
       await call('POST', '/v1/apps', { body: { name: 'rival' } });
-      expect((await call('POST', '/v1/apps/rival/domains', { body: { hostname: 'www.shop.example' } })).body.id).toBe('conflict');
-      for (const hostname of ['no_underscores.example', 'localhost', '-bad.example', 'x.localhost', 'a..b', '1.2.3.4']) {
+      expect((await call('POST', '/v1/apps/rival/domains', { body: { hostname: 'www.shop.example' } })).body.id).toBe(
+        'conflict',
+      );
+      for (const hostname of [
+        'no_underscores.example',
+        'localhost',
+        '-bad.example',
+        'x.localhost',
+        'a..b',
+        '1.2.3.4',
+      ]) {
         expect((await call('POST', '/v1/apps/rival/domains', { body: { hostname } })).body.id).toBe('invalid_params');
       }
-      expect((await call('GET', '/v1/apps/shop/domains')).body.map((d: { hostname: string }) => d.hostname)).toEqual(['www.shop.example']);
+      expect((await call('GET', '/v1/apps/shop/domains')).body.map((d: { hostname: string }) => d.hostname)).toEqual([
+        'www.shop.example',
+      ]);
       expect((await call('DELETE', '/v1/apps/shop/domains/www.shop.example')).status).toBe(204);
       expect((await routerGet(t.settings.routerPort, 'www.shop.example')).status).toBe(404);
       expect((await call('DELETE', '/v1/apps/shop/domains/www.shop.example')).status).toBe(404);
@@ -261,7 +340,16 @@ describe.each(backends)('the API on $name', (backend) => {
     it('records who did what, with config values masked', async () => {
       const events = (await call('GET', '/v1/apps/shop/audit-events?limit=500')).body;
       const actions = events.map((e: { action: string }) => e.action);
-      for (const action of ['app.create', 'config.update', 'release.rollback', 'formation.update', 'dynos.restart', 'domain.add', 'domain.remove', 'collaborator.add']) {
+      for (const action of [
+        'app.create',
+        'config.update',
+        'release.rollback',
+        'formation.update',
+        'dynos.restart',
+        'domain.add',
+        'domain.remove',
+        'collaborator.add',
+      ]) {
         expect(actions).toContain(action);
       }
       expect(events.every((e: { actor: string }) => e.actor === 'admin@plat.local')).toBe(true);
@@ -295,7 +383,18 @@ describe.each(backends)('the API on $name', (backend) => {
     const response = await t.server.inject({ method: 'GET', url: '/v1/openapi.json' });
     const doc = JSON.parse(response.body);
     expect(doc.openapi).toMatch(/^3\./);
-    for (const path of ['/v1/apps', '/v1/apps/{app}', '/v1/apps/{app}/config-vars', '/v1/apps/{app}/releases', '/v1/apps/{app}/formation', '/v1/apps/{app}/dynos', '/v1/apps/{app}/domains', '/v1/apps/{app}/collaborators', '/v1/account/tokens', '/v1/apps/{app}/audit-events']) {
+    for (const path of [
+      '/v1/apps',
+      '/v1/apps/{app}',
+      '/v1/apps/{app}/config-vars',
+      '/v1/apps/{app}/releases',
+      '/v1/apps/{app}/formation',
+      '/v1/apps/{app}/dynos',
+      '/v1/apps/{app}/domains',
+      '/v1/apps/{app}/collaborators',
+      '/v1/account/tokens',
+      '/v1/apps/{app}/audit-events',
+    ]) {
       expect(Object.keys(doc.paths)).toContain(path);
     }
     expect(doc.info.description).toContain('`rate_limited` (429)');
@@ -303,7 +402,9 @@ describe.each(backends)('the API on $name', (backend) => {
     for (const path of ['/v1/apps/{app}/dynos/attach', '/v1/apps/{app}/pg/psql']) {
       const attach = doc.paths[path].get;
       expect(attach.responses['101'].description).toContain('plat-attach');
-      expect(attach.parameters).toContainEqual(expect.objectContaining({ in: 'header', name: 'Upgrade', required: true }));
+      expect(attach.parameters).toContainEqual(
+        expect.objectContaining({ in: 'header', name: 'Upgrade', required: true }),
+      );
       expect(attach.description).toMatch(/1 stdout, 2 stderr, 3 exit .*4 error/);
       const ref: string = attach.responses['429'].content['application/json'].schema.$ref;
       expect(doc.components.schemas[ref.replace('#/components/schemas/', '')].title).toBe('Error');
@@ -320,7 +421,11 @@ describe('rate limiting', () => {
     try {
       const statuses = [];
       for (const url of ['/v1/apps', '/v1/apps/nope/releases', '/v1/apps', '/v1/apps/nope/releases']) {
-        const response = await t.server.inject({ method: 'GET', url, headers: { authorization: `Bearer ${t.adminToken}` } });
+        const response = await t.server.inject({
+          method: 'GET',
+          url,
+          headers: { authorization: `Bearer ${t.adminToken}` },
+        });
         statuses.push(response.statusCode);
         if (response.statusCode === 429) expect(JSON.parse(response.body).id).toBe('rate_limited');
       }

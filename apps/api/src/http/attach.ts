@@ -20,7 +20,9 @@ const PATH = /^\/v1\/apps\/([a-z][a-z0-9-]{1,29})\/(dynos\/attach|pg\/psql)$/;
 function reject(socket: Duplex, error: unknown): void {
   const platError = error instanceof PlatError ? error : new PlatError('internal_error');
   const body = JSON.stringify(platError.toJSON());
-  socket.end(`HTTP/1.1 ${platError.status} Error\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${platError.status} Error\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
 
 /**
@@ -36,10 +38,15 @@ export function installAttach(app: FastifyInstance, platform: Platform, limits: 
   });
 }
 
-async function handle(platform: Platform, limits: AttachLimits, { request, socket }: { request: IncomingMessage; socket: Duplex }): Promise<void> {
+async function handle(
+  platform: Platform,
+  limits: AttachLimits,
+  { request, socket }: { request: IncomingMessage; socket: Duplex },
+): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://plat');
   const match = PATH.exec(url.pathname);
-  if (!match || request.headers.upgrade !== ATTACH_PROTOCOL) throw new PlatError('not_found', `No such upgrade: ${url.pathname}`);
+  if (!match || request.headers.upgrade !== ATTACH_PROTOCOL)
+    throw new PlatError('not_found', `No such upgrade: ${url.pathname}`);
   const header = request.headers.authorization;
   const user = await authenticateClient(platform.sql, limits.failedAuth, {
     token: header?.startsWith('Bearer ') ? header.slice(7) : undefined,
@@ -49,10 +56,12 @@ async function handle(platform: Platform, limits: AttachLimits, { request, socke
   const appRow = await appForUser(platform.sql, user, match[1]!);
   const psql = match[2] === 'pg/psql';
   const command = url.searchParams.get('command') ?? '';
-  if (!psql && (command.trim() === '' || command.length > 10_000)) throw new PlatError('invalid_params', 'Give a command to run: plat run COMMAND');
+  if (!psql && (command.trim() === '' || command.length > 10_000))
+    throw new PlatError('invalid_params', 'Give a command to run: plat run COMMAND');
   const addon = psql ? await postgresAddon(platform, appRow, url.searchParams.get('addon') ?? undefined) : undefined;
   const release = await currentRelease(platform.sql, appRow.id);
-  if (!psql && !release?.image) throw new PlatError('invalid_params', `${appRow.name} has no release to run yet: git push platform main first.`);
+  if (!psql && !release?.image)
+    throw new PlatError('invalid_params', `${appRow.name} has no release to run yet: git push platform main first.`);
   const tty = url.searchParams.get('tty') === '1';
   const cols = Number(url.searchParams.get('cols'));
   const rows = Number(url.searchParams.get('rows'));
@@ -62,7 +71,8 @@ async function handle(platform: Platform, limits: AttachLimits, { request, socke
   socket.on('close', () => aborted.abort());
   socket.on('error', () => aborted.abort());
   // false: the client is behind, and the dyno's output pauses until the socket drains.
-  const send = (kind: FrameKind, payload: Buffer | string): boolean => (socket.destroyed ? true : socket.write(encodeFrame(kind, payload)));
+  const send = (kind: FrameKind, payload: Buffer | string): boolean =>
+    socket.destroyed ? true : socket.write(encodeFrame(kind, payload));
   const io = {
     tty,
     whenDrained: (resume: () => void) => {
@@ -81,7 +91,10 @@ async function handle(platform: Platform, limits: AttachLimits, { request, socke
     if (addon) {
       send(FrameKind.exit, String(await platform.addons.attachExec(addon, ['psql', ...libpq(addon)], io)));
     } else {
-      const session = await platform.controller.attachOneOff(appRow, release!, command, { ...io, signal: aborted.signal });
+      const session = await platform.controller.attachOneOff(appRow, release!, command, {
+        ...io,
+        signal: aborted.signal,
+      });
       send(FrameKind.exit, String(await session.exitCode));
     }
   } catch (error) {

@@ -101,8 +101,21 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
     // After the rate limit: a request refused for its app still counts.
     resolveAppParam(api, platform);
     const resources = [
-      statusRoutes, accountRoutes, userRoutes, appRoutes, configVarRoutes, releaseRoutes, formationRoutes, domainRoutes,
-      accessRoutes, logRoutes, addonRoutes, schedulerRoutes, pgRoutes, adminDiskRoutes, adminStateRoutes,
+      statusRoutes,
+      accountRoutes,
+      userRoutes,
+      appRoutes,
+      configVarRoutes,
+      releaseRoutes,
+      formationRoutes,
+      domainRoutes,
+      accessRoutes,
+      logRoutes,
+      addonRoutes,
+      schedulerRoutes,
+      pgRoutes,
+      adminDiskRoutes,
+      adminStateRoutes,
     ];
     for (const routes of resources) {
       await api.register(routes, { platform });

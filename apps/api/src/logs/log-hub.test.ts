@@ -25,7 +25,8 @@ describe.each(backends)('log hub on $name', (backend) => {
     ({ database, dispose } = await backend.open());
     // Up to the migration before chunks, so the move of older lines is tested too.
     const before = mkdtempSync(join(tmpdir(), 'plat-migrations-'));
-    for (const file of readdirSync(MIGRATIONS_DIR).filter((f) => f < '008')) cpSync(join(MIGRATIONS_DIR, file), join(before, file));
+    for (const file of readdirSync(MIGRATIONS_DIR).filter((f) => f < '008'))
+      cpSync(join(MIGRATIONS_DIR, file), join(before, file));
     await migrate(database.sql, before);
     rmSync(before, { recursive: true, force: true });
     ownerId = (await ensureUser(database.sql, 'logs@example.com', false)).id;
@@ -37,7 +38,9 @@ describe.each(backends)('log hub on $name', (backend) => {
 
   it('keeps the lines stored before chunks existed', async () => {
     // The schema of that time: store functions of today would ask for newer columns.
-    const [row] = await database.sql<{ id: string }[]>`insert into apps (name, owner_id) values ('old-logs', ${ownerId}) returning id`;
+    const [row] = await database.sql<
+      { id: string }[]
+    >`insert into apps (name, owner_id) values ('old-logs', ${ownerId}) returning id`;
     const app = { id: row!.id, name: 'old-logs' };
     await database.sql`insert into log_lines (app_id, at, source, dyno, line) values
       (${app.id}, '2026-11-23T10:00:00.000Z', 'app', 'web.1', 'first'),
@@ -56,14 +59,20 @@ describe.each(backends)('log hub on $name', (backend) => {
     const hub = newHub();
     const at = new Date('2026-11-23T12:00:00.000Z');
     for (let i = 0; i < 30; i += 1) {
-      hub.write(app.id, { source: 'app', dyno: `web.${(i % 2) + 1}`, line: `app ${i}`, at: new Date(at.getTime() + 2 * i) });
+      hub.write(app.id, {
+        source: 'app',
+        dyno: `web.${(i % 2) + 1}`,
+        line: `app ${i}`,
+        at: new Date(at.getTime() + 2 * i),
+      });
       hub.write(app.id, { source: 'plat', dyno: 'api', line: `plat ${i}`, at: new Date(at.getTime() + 2 * i + 1) });
       if (i % 7 === 0) await hub.flush(); // lines span several chunks
     }
     await hub.close();
 
     const restarted = newHub();
-    const lines = (filter: object, count = 5) => restarted.recent(app, { lines: count, filter }).then((rows) => rows.map((row) => row.line));
+    const lines = (filter: object, count = 5) =>
+      restarted.recent(app, { lines: count, filter }).then((rows) => rows.map((row) => row.line));
     expect(await lines({})).toEqual(['plat 27', 'app 28', 'plat 28', 'app 29', 'plat 29']);
     expect(await lines({ source: 'app' }, 3)).toEqual(['app 27', 'app 28', 'app 29']);
     expect(await lines({ dyno: 'web.1' }, 3)).toEqual(['app 24', 'app 26', 'app 28']);
@@ -85,19 +94,36 @@ describe.each(backends)('log hub on $name', (backend) => {
     expect(all).toHaveLength(MAX_LINES_PER_APP);
     expect(all.at(-1)?.line).toBe(`request ${total - 1}`);
     expect(all[0]?.line).toBe(`request ${total - MAX_LINES_PER_APP}`);
-    const [stored] = await database.sql<{ lines: number }[]>`select sum(line_count)::int as lines from log_chunks where app_id = ${app.id}`;
+    const [stored] = await database.sql<
+      { lines: number }[]
+    >`select sum(line_count)::int as lines from log_chunks where app_id = ${app.id}`;
     expect(stored!.lines).toBeGreaterThanOrEqual(MAX_LINES_PER_APP);
     expect(stored!.lines).toBeLessThan(MAX_LINES_PER_APP + 2_000 + 1_000);
   });
 
   it("merges the router's lines in by time, and leaves them out when filtered away", async () => {
     const app = (await insertApp(database.sql, 'merged', ownerId))!;
-    const request = (seconds: number, path: string) => [`${seconds}.000`, '-', 'GET', path, 'merged.localhost', 'id', '127.0.0.1', 'web.1', '0.001', '0.002', '200', '5'].join('\t');
+    const request = (seconds: number, path: string) =>
+      [
+        `${seconds}.000`,
+        '-',
+        'GET',
+        path,
+        'merged.localhost',
+        'id',
+        '127.0.0.1',
+        'web.1',
+        '0.001',
+        '0.002',
+        '200',
+        '5',
+      ].join('\t');
     writeFileSync(routerLogs.pathOf('merged'), `${request(1795460801, '/one')}\n${request(1795460803, '/three')}\n`);
     const hub = newHub();
     hub.write(app.id, { source: 'app', dyno: 'web.1', line: 'two', at: new Date(1795460802_000) });
     hub.write(app.id, { source: 'plat', dyno: 'api', line: 'four', at: new Date(1795460804_000) });
-    const lines = async (filter: object, count = 10) => (await hub.recent(app, { lines: count, filter })).map((row) => `${row.source}:${row.line.split(' ')[0]}`);
+    const lines = async (filter: object, count = 10) =>
+      (await hub.recent(app, { lines: count, filter })).map((row) => `${row.source}:${row.line.split(' ')[0]}`);
     expect(await lines({})).toEqual(['router:at=info', 'app:two', 'router:at=info', 'plat:four']);
     expect(await lines({}, 2)).toEqual(['router:at=info', 'plat:four']);
     expect(await lines({ source: 'router' })).toHaveLength(2);

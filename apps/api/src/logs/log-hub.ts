@@ -56,9 +56,17 @@ export class LogHub {
   }
 
   write(appId: string, entry: { source: LogSource; dyno: string; line: string; at?: Date }): void {
-    const line: LogLine = { at: entry.at ?? new Date(), source: entry.source, dyno: entry.dyno, line: entry.line.slice(0, 10_000) };
+    const line: LogLine = {
+      at: entry.at ?? new Date(),
+      source: entry.source,
+      dyno: entry.dyno,
+      line: entry.line.slice(0, 10_000),
+    };
     let pending = this.#pending.get(appId);
-    if (!pending) this.#pending.set(appId, (pending = new PendingLines({ maxLines: MAX_LINES_PER_APP, maxBytes: MAX_PENDING_BYTES_PER_APP })));
+    if (!pending) {
+      pending = new PendingLines({ maxLines: MAX_LINES_PER_APP, maxBytes: MAX_PENDING_BYTES_PER_APP });
+      this.#pending.set(appId, pending);
+    }
     pending.push(line);
     this.#live.emit(appId, line);
     this.#timer ??= setTimeout(() => {
@@ -103,7 +111,11 @@ export class LogHub {
       const chunks = await chunksBefore(this.#sql, appId, { before, limit: page });
       for (const chunk of chunks) {
         const stored = JSON.parse(chunk.lines) as StoredLine[];
-        for (let i = stored.length - 1; i >= 0 && found.length < options.lines && scanned < MAX_LINES_PER_APP; i -= 1, scanned += 1) {
+        for (
+          let i = stored.length - 1;
+          i >= 0 && found.length < options.lines && scanned < MAX_LINES_PER_APP;
+          i -= 1, scanned += 1
+        ) {
           const [at, source, dyno, line] = stored[i]!;
           const entry = { at: new Date(at), source, dyno, line };
           if (matches(entry, options.filter)) found.push(entry);

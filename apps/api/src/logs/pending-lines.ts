@@ -23,7 +23,10 @@ export class PendingLines {
   push(line: LogLine): void {
     this.#lines.push(line);
     this.#bytes += line.line.length;
-    while (this.#lines.length - this.#first > 1 && (this.#lines.length - this.#first > this.#maxLines || this.#bytes > this.#maxBytes)) {
+    while (
+      this.#lines.length - this.#first > 1 &&
+      (this.#lines.length - this.#first > this.#maxLines || this.#bytes > this.#maxBytes)
+    ) {
       this.#bytes -= this.#lines[this.#first]!.line.length;
       this.#lines[this.#first] = undefined;
       this.#first += 1;

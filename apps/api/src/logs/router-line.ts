@@ -35,7 +35,20 @@ function milliseconds(value: string): string {
 export function parseRouterLine(raw: string): LogLine | undefined {
   const values = raw.split('\t');
   if (values.length !== FIELDS.length) return undefined;
-  const [time = '', error = '', method = '', path = '', host = '', requestId = '', fwd = '', dyno = '', connect = '', service = '', status = '', bytes = ''] = values;
+  const [
+    time = '',
+    error = '',
+    method = '',
+    path = '',
+    host = '',
+    requestId = '',
+    fwd = '',
+    dyno = '',
+    connect = '',
+    service = '',
+    status = '',
+    bytes = '',
+  ] = values;
   const at = Number(time) * 1000;
   if (!Number.isFinite(at)) return undefined;
   const code = error !== '-' && error ? ` code=${error}` : '';

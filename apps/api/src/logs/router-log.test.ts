@@ -52,14 +52,20 @@ describe('router request log', () => {
   it('writes one line per request to the app’s file, naming the dyno', async () => {
     expect((await get(port, 'hello.localhost', '/a?q="quoted"')).status).toBe(200);
     const [line] = await until('the request line', async () => lines('hello').length > 0 && lines('hello'), 10_000);
-    expect(line).toMatch(/^at=info method=GET path="\/a\?q=\\x22quoted\\x22" host=hello\.localhost request_id=\w{32} fwd="127\.0\.0\.1" dyno=web\.3 connect=\d+ms service=\d+ms status=200 bytes=\d+$/);
+    expect(line).toMatch(
+      /^at=info method=GET path="\/a\?q=\\x22quoted\\x22" host=hello\.localhost request_id=\w{32} fwd="127\.0\.0\.1" dyno=web\.3 connect=\d+ms service=\d+ms status=200 bytes=\d+$/,
+    );
     expect(lines('idle')).toEqual([]);
   });
 
   it('keeps an app from putting a router error code in its lines', async () => {
     const answer = await get(port, 'hello.localhost', '/spoof');
     expect(answer.headers['x-plat-error']).toBeUndefined();
-    const line = await until('the /spoof line', async () => lines('hello').find((entry) => entry.includes('path="/spoof"')), 10_000);
+    const line = await until(
+      'the /spoof line',
+      async () => lines('hello').find((entry) => entry.includes('path="/spoof"')),
+      10_000,
+    );
     expect(line).toMatch(/^at=info method=GET path="\/spoof" .* status=200 /);
   });
 
@@ -68,23 +74,37 @@ describe('router request log', () => {
     const passed = await get(port, 'hello.localhost', '/traced', { headers: { 'x-request-id': own } });
     expect(passed.headers['x-seen-request-id']).toBe(own);
     const replaced = await Promise.all(
-      ['short', 'x'.repeat(201), 'has spaces in it, twenty plus'].map((id) => get(port, 'hello.localhost', '/untraced', { headers: { 'x-request-id': id } })),
+      ['short', 'x'.repeat(201), 'has spaces in it, twenty plus'].map((id) =>
+        get(port, 'hello.localhost', '/untraced', { headers: { 'x-request-id': id } }),
+      ),
     );
     for (const answer of replaced) expect(answer.headers['x-seen-request-id']).toMatch(/^[0-9a-f]{32}$/);
-    const line = await until('the /traced line', async () => lines('hello').find((entry) => entry.includes('path="/traced"')), 10_000);
+    const line = await until(
+      'the /traced line',
+      async () => lines('hello').find((entry) => entry.includes('path="/traced"')),
+      10_000,
+    );
     expect(line).toContain(` request_id=${own} `);
-    const generated = await until('the /untraced lines', async () => {
-      const found = lines('hello').filter((entry) => entry.includes('path="/untraced"'));
-      return found.length === 3 && found;
-    }, 10_000);
-    expect(generated.map((entry) => /request_id=(\S+)/.exec(entry)?.[1]).sort()).toEqual(replaced.map((answer) => answer.headers['x-seen-request-id']).sort());
+    const generated = await until(
+      'the /untraced lines',
+      async () => {
+        const found = lines('hello').filter((entry) => entry.includes('path="/untraced"'));
+        return found.length === 3 && found;
+      },
+      10_000,
+    );
+    expect(generated.map((entry) => /request_id=(\S+)/.exec(entry)?.[1]).sort()).toEqual(
+      replaced.map((answer) => answer.headers['x-seen-request-id']).sort(),
+    );
   });
 
   it('logs an app without web dynos with H14, and nothing for unknown hosts', async () => {
     expect((await get(port, 'idle.localhost', '/')).status).toBe(503);
     expect((await get(port, 'nope.localhost', '/')).status).toBe(404);
     const [line] = await until('the H14 line', async () => lines('idle').length > 0 && lines('idle'), 10_000);
-    expect(line).toMatch(/^at=error code=H14 method=GET path="\/" host=idle\.localhost .* dyno=- connect=- service=- status=503 /);
+    expect(line).toMatch(
+      /^at=error code=H14 method=GET path="\/" host=idle\.localhost .* dyno=- connect=- service=- status=503 /,
+    );
     expect(readdirSync(router.logDir).sort()).toEqual(['hello.log', 'idle.log']);
   });
 
@@ -93,20 +113,34 @@ describe('router request log', () => {
     const stop = logs.follow('hello', (entry) => seen.push(entry));
     try {
       await get(port, 'hello.localhost', '/before-rotation');
-      await until('the line before rotation', async () => seen.some((entry) => entry.line.includes('/before-rotation')), 10_000);
+      await until(
+        'the line before rotation',
+        async () => seen.some((entry) => entry.line.includes('/before-rotation')),
+        10_000,
+      );
       logs.rotate();
       expect(readdirSync(router.logDir)).toContain('hello.log.1');
-      await until('nginx to write the new file', async () => {
-        await get(port, 'hello.localhost', '/after-rotation');
-        return readFileSync(join(router.logDir, 'hello.log'), 'utf8').includes('/after-rotation');
-      }, 10_000);
-      await until('the follower to see the line after rotation', async () => seen.some((entry) => entry.line.includes('/after-rotation')), 10_000);
+      await until(
+        'nginx to write the new file',
+        async () => {
+          await get(port, 'hello.localhost', '/after-rotation');
+          return readFileSync(join(router.logDir, 'hello.log'), 'utf8').includes('/after-rotation');
+        },
+        10_000,
+      );
+      await until(
+        'the follower to see the line after rotation',
+        async () => seen.some((entry) => entry.line.includes('/after-rotation')),
+        10_000,
+      );
     } finally {
       stop();
     }
     const all = lines('hello');
     expect(all[0]).toContain('path="/a?q=');
-    expect(all.findIndex((line) => line.includes('/before-rotation'))).toBeLessThan(all.findIndex((line) => line.includes('/after-rotation')));
+    expect(all.findIndex((line) => line.includes('/before-rotation'))).toBeLessThan(
+      all.findIndex((line) => line.includes('/after-rotation')),
+    );
     expect(seen.filter((entry) => entry.line.includes('/before-rotation'))).toHaveLength(1);
   });
 

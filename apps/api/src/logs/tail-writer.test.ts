@@ -46,7 +46,12 @@ describe('TailWriter', () => {
 
   it('passes everything to a client that keeps up', async () => {
     const received: string[] = [];
-    const out = new Writable({ write: (chunk: Buffer, _e, callback) => (received.push(chunk.toString()), callback()) });
+    const out = new Writable({
+      write: (chunk: Buffer, _e, callback) => {
+        received.push(chunk.toString());
+        callback();
+      },
+    });
     const tail = new TailWriter(out, { maxBuffered: 1000, notice: (n) => `${n} dropped\n` });
     for (let i = 0; i < 1000; i += 1) tail.write(`${i}\n`);
     await new Promise((resolve) => setImmediate(resolve));

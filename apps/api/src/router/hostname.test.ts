@@ -27,7 +27,10 @@ describe('checkHostname', () => {
 
   it.each([
     ['', /it is empty/],
-    [[label(63), label(63), label(63), label(60), 'com'].join('.'), /is 256 characters long; a hostname has at most 253/],
+    [
+      [label(63), label(63), label(63), label(60), 'com'].join('.'),
+      /is 256 characters long; a hostname has at most 253/,
+    ],
     [`${label(64)}.example.com`, /is 64 characters long; DNS allows at most 63/],
     ['a..example.com', /empty label/],
     ['.example.com', /empty label/],

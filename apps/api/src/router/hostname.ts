@@ -38,20 +38,37 @@ export function checkHostname(raw: string, options: { platDomain: string }): str
   if (hostname === '') refuse(raw, 'it is empty; expected something like www.example.com.');
   const bare = hostname.replace(/^\[(.*)\]$/, '$1');
   if (isIP(bare) || /^[\d.]+$/.test(hostname)) {
-    refuse(raw, 'an IP address cannot be a domain: the router routes by hostname. Point a DNS name at this server and add that.');
+    refuse(
+      raw,
+      'an IP address cannot be a domain: the router routes by hostname. Point a DNS name at this server and add that.',
+    );
   }
   if (/[^\x20-\x7e]/.test(hostname)) {
     const ascii = domainToASCII(hostname);
-    refuse(raw, ascii ? `add an internationalised name in its ASCII (punycode) form: ${ascii}` : 'it holds characters a hostname cannot have.');
+    refuse(
+      raw,
+      ascii
+        ? `add an internationalised name in its ASCII (punycode) form: ${ascii}`
+        : 'it holds characters a hostname cannot have.',
+    );
   }
-  if (hostname.length > MAX_LENGTH) refuse(hostname, `it is ${hostname.length} characters long; a hostname has at most ${MAX_LENGTH}.`);
+  if (hostname.length > MAX_LENGTH)
+    refuse(hostname, `it is ${hostname.length} characters long; a hostname has at most ${MAX_LENGTH}.`);
   const labels = hostname.split('.');
   for (const [index, label] of labels.entries()) {
     if (label === '') refuse(hostname, 'it has an empty label (two dots in a row, or a leading dot).');
     if (label === '*' && index === 0) continue;
     if (label.includes('*')) refuse(hostname, 'a wildcard may only be the whole first label, like *.example.com.');
-    if (label.length > MAX_LABEL) refuse(hostname, `its label ${JSON.stringify(label.slice(0, 20) + '…')} is ${label.length} characters long; DNS allows at most ${MAX_LABEL}.`);
-    if (!LABEL.test(label)) refuse(hostname, `its label ${JSON.stringify(label)} may hold only letters, digits and hyphens, and no hyphen at either end.`);
+    if (label.length > MAX_LABEL)
+      refuse(
+        hostname,
+        `its label ${JSON.stringify(`${label.slice(0, 20)}…`)} is ${label.length} characters long; DNS allows at most ${MAX_LABEL}.`,
+      );
+    if (!LABEL.test(label))
+      refuse(
+        hostname,
+        `its label ${JSON.stringify(label)} may hold only letters, digits and hyphens, and no hyphen at either end.`,
+      );
   }
   const wildcard = labels[0] === '*';
   const base = wildcard ? labels.slice(1).join('.') : hostname;
@@ -61,9 +78,11 @@ export function checkHostname(raw: string, options: { platDomain: string }): str
   if (RESERVED_TLDS.includes(tld)) refuse(hostname, `.${tld} names are reserved and never resolve on the internet.`);
   if (/^\d+$/.test(tld)) refuse(hostname, 'its last label is a number; a top-level domain never is.');
   const { platDomain } = options;
-  if (base === platDomain || base.endsWith(`.${platDomain}`)) refuse(hostname, `it is under ${platDomain}, where Plat names apps itself.`);
+  if (base === platDomain || base.endsWith(`.${platDomain}`))
+    refuse(hostname, `it is under ${platDomain}, where Plat names apps itself.`);
   // A wildcard over Plat's domain (or a domain above it) would catch app names not yet taken.
-  if (wildcard && platDomain.endsWith(`.${base}`)) refuse(hostname, `it would also catch Plat's own app names under ${platDomain}.`);
+  if (wildcard && platDomain.endsWith(`.${base}`))
+    refuse(hostname, `it would also catch Plat's own app names under ${platDomain}.`);
   const parsed = parse(base, { allowPrivateDomains: true });
   if (parsed.domain === null || parsed.publicSuffix === base) {
     refuse(

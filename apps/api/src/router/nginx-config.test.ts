@@ -33,14 +33,20 @@ describe('renderNginxConfig', () => {
   const config = renderNginxConfig(input);
 
   it('balances an app over its web dynos by least connections', () => {
-    expect(config).toContain('upstream app_hello {\n    least_conn;\n    server 127.0.0.1:32768 max_fails=0;\n    server 127.0.0.1:32770 max_fails=0;');
+    expect(config).toContain(
+      'upstream app_hello {\n    least_conn;\n    server 127.0.0.1:32768 max_fails=0;\n    server 127.0.0.1:32770 max_fails=0;',
+    );
     expect(config).toContain('server_name hello.localhost www.example.com;');
     expect(config).toContain('proxy_pass http://app_hello;');
   });
 
   it('answers H14 for an app with no web dynos and H80 in maintenance', () => {
-    expect(config).toMatch(/server_name idle-app\.localhost;[\s\S]*?add_header X-Plat-Error H14 always;[\s\S]*?return 503 "H14: no web dynos running for idle-app/);
-    expect(config).toMatch(/server_name closed\.localhost;[\s\S]*?add_header X-Plat-Error H80 always;[\s\S]*?Application under maintenance/);
+    expect(config).toMatch(
+      /server_name idle-app\.localhost;[\s\S]*?add_header X-Plat-Error H14 always;[\s\S]*?return 503 "H14: no web dynos running for idle-app/,
+    );
+    expect(config).toMatch(
+      /server_name closed\.localhost;[\s\S]*?add_header X-Plat-Error H80 always;[\s\S]*?Application under maintenance/,
+    );
     expect(config).not.toContain('upstream app_closed');
   });
 
@@ -67,7 +73,10 @@ describe('renderNginxConfig', () => {
   });
 
   it('refuses values that could inject nginx directives', () => {
-    const evil = { ...input, routes: [{ app: 'x', hostnames: ['a.localhost; return 200'], dynos: [], maintenance: false }] };
+    const evil = {
+      ...input,
+      routes: [{ app: 'x', hostnames: ['a.localhost; return 200'], dynos: [], maintenance: false }],
+    };
     expect(() => renderNginxConfig(evil)).toThrow(/unsafe value/);
   });
 
@@ -75,7 +84,8 @@ describe('renderNginxConfig', () => {
     ['with apps', config],
     ['with no apps yet', renderNginxConfig({ ...input, routes: [] })],
   ])('passes nginx -t %s', (_, text) => {
-    for (const sub of ['logs', 'tmp/body', 'tmp/proxy', 'tmp/fastcgi', 'tmp/uwsgi', 'tmp/scgi']) mkdirSync(join(dir, sub), { recursive: true });
+    for (const sub of ['logs', 'tmp/body', 'tmp/proxy', 'tmp/fastcgi', 'tmp/uwsgi', 'tmp/scgi'])
+      mkdirSync(join(dir, sub), { recursive: true });
     const path = join(dir, 'nginx.conf');
     writeFileSync(path, text);
     const check = spawnSync('nginx', ['-t', '-p', dir, '-e', join(dir, 'error.log'), '-c', path], { encoding: 'utf8' });

@@ -31,7 +31,8 @@ function quote(value: string): string {
 
 /** App names become upstream names, file names and text in answers: nothing else gets through. */
 function appName(app: string): string {
-  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(app)) throw new Error(`unsafe app name in nginx config: ${JSON.stringify(app)}`);
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(app))
+    throw new Error(`unsafe app name in nginx config: ${JSON.stringify(app)}`);
   return app;
 }
 
@@ -96,8 +97,12 @@ function appServer(input: RouterConfigInput, route: RouteTarget): string {
 
 function upstream(route: RouteTarget): string {
   if (route.maintenance || route.dynos.length === 0) return '';
-  const servers = [...route.dynos].sort((a, b) => a.port - b.port).map((dyno) => `    server 127.0.0.1:${dyno.port} max_fails=0;`);
-  return [`  upstream ${upstreamName(route.app)} {`, `    least_conn;`, ...servers, `    keepalive 32;`, `  }`].join('\n');
+  const servers = [...route.dynos]
+    .sort((a, b) => a.port - b.port)
+    .map((dyno) => `    server 127.0.0.1:${dyno.port} max_fails=0;`);
+  return [`  upstream ${upstreamName(route.app)} {`, `    least_conn;`, ...servers, `    keepalive 32;`, `  }`].join(
+    '\n',
+  );
 }
 
 /**
@@ -106,7 +111,11 @@ function upstream(route: RouteTarget): string {
  * the regexes (tried only when no exact match) pick the last.
  */
 function dynoNames(routes: RouteTarget[]): string {
-  const byPort = new Map(routes.filter((route) => !route.maintenance).flatMap((route) => route.dynos.map((dyno) => [dyno.port, dyno] as const)));
+  const byPort = new Map(
+    routes
+      .filter((route) => !route.maintenance)
+      .flatMap((route) => route.dynos.map((dyno) => [dyno.port, dyno] as const)),
+  );
   // One name per port: nginx refuses the whole config over a port named twice.
   const dynos = [...byPort.values()].sort((a, b) => a.port - b.port);
   return [

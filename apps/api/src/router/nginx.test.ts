@@ -15,11 +15,21 @@ import type { Refusal } from './route-screen.js';
 
 function postBody(port: number, host: string, body: Buffer): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/upload', headers: { host, 'content-length': body.length }, timeout: 10_000 }, (res) => {
-      let text = '';
-      res.on('data', (chunk) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/upload',
+        headers: { host, 'content-length': body.length },
+        timeout: 10_000,
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('POST timed out')));
     req.on('error', reject);
     req.end(body);
@@ -45,15 +55,30 @@ describe('router nginx', () => {
     dyno.on('upgrade', (req, socket) => {
       upgraded.add(socket);
       socket.on('close', () => upgraded.delete(socket));
-      socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: ${req.headers.upgrade}\r\nConnection: Upgrade\r\n\r\n`);
+      socket.write(
+        `HTTP/1.1 101 Switching Protocols\r\nUpgrade: ${req.headers.upgrade}\r\nConnection: Upgrade\r\n\r\n`,
+      );
       socket.on('data', (chunk: Buffer) => socket.write(`echo: ${chunk}`));
     });
     await new Promise<void>((resolve) => dyno.listen(0, '127.0.0.1', resolve));
     port = await freePort();
     // Reloads here confirm within milliseconds; a short limit keeps the unconfirmed-reload test quick.
-    router = new NginxRouter({ dir: join(dataDir, 'router'), listenHost: '127.0.0.1', port, reloadTimeoutMs: 3000, onRefused: (refusal) => refusals.push(refusal) });
+    router = new NginxRouter({
+      dir: join(dataDir, 'router'),
+      listenHost: '127.0.0.1',
+      port,
+      reloadTimeoutMs: 3000,
+      onRefused: (refusal) => refusals.push(refusal),
+    });
     const dynoPort = (dyno.address() as { port: number }).port;
-    await router.apply([{ app: 'upload', hostnames: ['upload.localhost'], dynos: [{ name: 'web.1', port: dynoPort }], maintenance: false }]);
+    await router.apply([
+      {
+        app: 'upload',
+        hostnames: ['upload.localhost'],
+        dynos: [{ name: 'web.1', port: dynoPort }],
+        maintenance: false,
+      },
+    ]);
   });
   afterAll(async () => {
     await router?.stop();
@@ -65,12 +90,21 @@ describe('router nginx', () => {
 
   it('passes request bodies too big to hold in memory (its workers reach their temp folder)', async () => {
     const body = Buffer.alloc(3 * 1024 * 1024, 'x');
-    expect(await postBody(port, 'upload.localhost', body)).toEqual({ status: 200, text: `received ${body.length} bytes\n` });
+    expect(await postBody(port, 'upload.localhost', body)).toEqual({
+      status: 200,
+      text: `received ${body.length} bytes\n`,
+    });
   });
 
   it('passes connection upgrades (websockets) through to the dyno', async () => {
     const echoed = await new Promise<string>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, path: '/socket', headers: { host: 'upload.localhost', connection: 'Upgrade', upgrade: 'websocket' }, timeout: 10_000 });
+      const req = request({
+        host: '127.0.0.1',
+        port,
+        path: '/socket',
+        headers: { host: 'upload.localhost', connection: 'Upgrade', upgrade: 'websocket' },
+        timeout: 10_000,
+      });
       req.on('upgrade', (res, socket) => {
         expect(res.statusCode).toBe(101);
         socket.on('data', (chunk: Buffer) => {
@@ -88,10 +122,18 @@ describe('router nginx', () => {
   });
 
   it('reloads only when the routes change', async () => {
-    const workers = () => readFileSync(`/proc/${router.runningPid()}/task/${router.runningPid()}/children`, 'utf8').trim();
+    const workers = () =>
+      readFileSync(`/proc/${router.runningPid()}/task/${router.runningPid()}/children`, 'utf8').trim();
     const before = workers();
     const dynoPort = (dyno.address() as { port: number }).port;
-    const routes = [{ app: 'upload', hostnames: ['upload.localhost'], dynos: [{ name: 'web.1', port: dynoPort }], maintenance: false }];
+    const routes = [
+      {
+        app: 'upload',
+        hostnames: ['upload.localhost'],
+        dynos: [{ name: 'web.1', port: dynoPort }],
+        maintenance: false,
+      },
+    ];
     await router.apply(routes);
     expect(workers()).toBe(before);
     await router.apply([...routes, { app: 'other', hostnames: ['other.localhost'], dynos: [], maintenance: false }]);
@@ -101,16 +143,26 @@ describe('router nginx', () => {
   it('leaves out what nginx refuses (a bad hostname, a bad app) and routes everything else', async () => {
     const dynoPort = (dyno.address() as { port: number }).port;
     const routes = [
-      { app: 'upload', hostnames: ['upload.localhost', 'x.*.bad.example', 'www.upload.example'], dynos: [{ name: 'web.1', port: dynoPort }], maintenance: false },
+      {
+        app: 'upload',
+        hostnames: ['upload.localhost', 'x.*.bad.example', 'www.upload.example'],
+        dynos: [{ name: 'web.1', port: dynoPort }],
+        maintenance: false,
+      },
       { app: 'Odd"App', hostnames: ['odd.localhost'], dynos: [], maintenance: false },
       { app: 'other', hostnames: ['other.localhost'], dynos: [{ name: 'web.1', port: dynoPort }], maintenance: false },
     ];
     await router.apply(routes);
-    for (const host of ['upload.localhost', 'www.upload.example', 'other.localhost']) expect((await get(port, host, '/')).body).toBe('received 0 bytes\n');
+    for (const host of ['upload.localhost', 'www.upload.example', 'other.localhost'])
+      expect((await get(port, host, '/')).body).toBe('received 0 bytes\n');
     expect((await get(port, 'x.y.bad.example', '/')).status).toBe(404);
     expect(refusals).toEqual([
       { app: 'Odd"App', reason: 'unsafe app name in nginx config: "Odd\\"App"' },
-      { app: 'upload', hostname: 'x.*.bad.example', reason: expect.stringContaining('invalid server name or wildcard "x.*.bad.example"') },
+      {
+        app: 'upload',
+        hostname: 'x.*.bad.example',
+        reason: expect.stringContaining('invalid server name or wildcard "x.*.bad.example"'),
+      },
     ]);
     // Known refusals are not reported again, and a change elsewhere still goes through.
     await router.apply([...routes, { app: 'third', hostnames: ['third.localhost'], dynos: [], maintenance: false }]);
@@ -120,14 +172,21 @@ describe('router nginx', () => {
 
   it('checks a hostname against what nginx serves, before it is stored', async () => {
     expect(await router.refusalOf('upload', 'api.upload.example', 'upload.localhost')).toBeUndefined();
-    expect(await router.refusalOf('upload', 'a.*.upload.example', 'upload.localhost')).toContain('invalid server name or wildcard');
+    expect(await router.refusalOf('upload', 'a.*.upload.example', 'upload.localhost')).toContain(
+      'invalid server name or wildcard',
+    );
     expect(await router.refusalOf('newcomer', 'www.newcomer.example', 'newcomer.localhost')).toBeUndefined();
   });
 
   it('takes a reload as done only once nginx answers it, and tries again on the next apply', async () => {
     const dynoPort = (dyno.address() as { port: number }).port;
     const routes = [
-      { app: 'upload', hostnames: ['upload.localhost'], dynos: [{ name: 'web.1', port: dynoPort }], maintenance: false },
+      {
+        app: 'upload',
+        hostnames: ['upload.localhost'],
+        dynos: [{ name: 'web.1', port: dynoPort }],
+        maintenance: false,
+      },
       { app: 'late', hostnames: ['late.localhost'], dynos: [{ name: 'web.1', port: dynoPort }], maintenance: false },
     ];
     const master = router.runningPid()!;

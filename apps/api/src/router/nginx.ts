@@ -1,4 +1,14 @@
-import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { request } from 'node:http';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -29,7 +39,11 @@ const DRAIN_TIMEOUT_MS = 31_000;
 /** The master's worker processes, from /proc. */
 function workersOf(master: number): number[] {
   try {
-    return readFileSync(`/proc/${master}/task/${master}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return readFileSync(`/proc/${master}/task/${master}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
   } catch {
     return readdirSync('/proc')
       .filter((entry) => /^\d+$/.test(entry))
@@ -57,7 +71,6 @@ async function waitForExit(pids: number[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (pids.some(alive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
 }
-
 
 /**
  * nginx as Plat's router: its own daemon with its own config in the data dir,
@@ -141,7 +154,10 @@ export class NginxRouter implements Router {
     if (config !== this.#passed) {
       const check = await runHost(this.#binary, ['-t', '-q', '-p', dir, '-e', join(dir, 'error.log'), '-c', candidate]);
       if (check.code !== 0) {
-        throw new PlatError('internal_error', `The router config failed nginx -t and was not installed: ${check.output.trim()}`);
+        throw new PlatError(
+          'internal_error',
+          `The router config failed nginx -t and was not installed: ${check.output.trim()}`,
+        );
       }
     }
     renameSync(candidate, this.configPath);
@@ -251,14 +267,23 @@ export class NginxRouter implements Router {
       if (last === String(generation)) return;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    throw new PlatError('unavailable', `nginx did not load the new router config within ${timeoutMs / 1000} s (answered ${JSON.stringify(last)})`);
+    throw new PlatError(
+      'unavailable',
+      `nginx did not load the new router config within ${timeoutMs / 1000} s (answered ${JSON.stringify(last)})`,
+    );
   }
 
   #currentGeneration(): Promise<string> {
     const host = this.#options.listenHost === '0.0.0.0' ? '127.0.0.1' : this.#options.listenHost;
     return new Promise((resolve, reject) => {
       const req = request(
-        { host, port: this.#options.port, path: '/.plat/router-generation', headers: { host: 'plat-router.invalid', connection: 'close' }, timeout: 1000 },
+        {
+          host,
+          port: this.#options.port,
+          path: '/.plat/router-generation',
+          headers: { host: 'plat-router.invalid', connection: 'close' },
+          timeout: 1000,
+        },
         (res) => {
           let body = '';
           res.on('data', (chunk) => (body += chunk));
@@ -291,16 +316,22 @@ function grantWorkerPassage(dir: string): void {
     const stat = statSync(above);
     const passable = stat.mode & 0o001 || (stat.gid === gid && stat.mode & 0o010);
     if (!passable) {
-      throw new PlatError('unavailable', `The router's nginx workers (${WORKER_USER}) cannot reach ${dir}: ${above} is not traversable; chmod o+x it or choose another PLAT_DATA_DIR`);
+      throw new PlatError(
+        'unavailable',
+        `The router's nginx workers (${WORKER_USER}) cannot reach ${dir}: ${above} is not traversable; chmod o+x it or choose another PLAT_DATA_DIR`,
+      );
     }
     if (above === dirname(above)) return;
   }
 }
 
 function wwwData(): [number, number] {
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((entry) => entry.startsWith(`${WORKER_USER}:`));
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((entry) => entry.startsWith(`${WORKER_USER}:`));
   const [, , uid, gid] = line?.split(':') ?? [];
-  if (!uid || !gid) throw new PlatError('unavailable', `The user ${WORKER_USER} is missing; run Plat's set-up (infra/setup.sh)`);
+  if (!uid || !gid)
+    throw new PlatError('unavailable', `The user ${WORKER_USER} is missing; run Plat's set-up (infra/setup.sh)`);
   return [Number(uid), Number(gid)];
 }
 

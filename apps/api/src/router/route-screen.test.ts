@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { RouteTarget } from './nginx-config.js';
 import { KnownRefusals, nginxComplaint, screenRoutes, type RouteTest } from './route-screen.js';
 
-const route = (app: string, ...hostnames: string[]): RouteTarget => ({ app, hostnames: [`${app}.apps.test`, ...hostnames], dynos: [], maintenance: false });
+const route = (app: string, ...hostnames: string[]): RouteTarget => ({
+  app,
+  hostnames: [`${app}.apps.test`, ...hostnames],
+  dynos: [],
+  maintenance: false,
+});
 
 /** Stands in for nginx -t by its rules: refuses some names and apps, and counts its runs. */
 function judge(refuse: { hostnames?: string[]; apps?: string[]; empty?: string }) {
@@ -19,7 +24,11 @@ function judge(refuse: { hostnames?: string[]; apps?: string[]; empty?: string }
 }
 
 describe('screenRoutes', () => {
-  const routes = [route('alpha', 'www.alpha.example'), route('beta', 'x.*.beta.example', 'www.beta.example'), route('gamma')];
+  const routes = [
+    route('alpha', 'www.alpha.example'),
+    route('beta', 'x.*.beta.example', 'www.beta.example'),
+    route('gamma'),
+  ];
 
   it('takes the whole set in one test when nginx accepts it', async () => {
     const { test, runs } = judge({});
@@ -31,8 +40,14 @@ describe('screenRoutes', () => {
   it('leaves out only the hostname nginx refuses; the app keeps its other names and the others are whole', async () => {
     const { test } = judge({ hostnames: ['x.*.beta.example'] });
     const screened = await screenRoutes(routes, test, new KnownRefusals());
-    expect(screened.routes).toEqual([routes[0], { ...routes[1], hostnames: ['beta.apps.test', 'www.beta.example'] }, routes[2]]);
-    expect(screened.refused).toEqual([{ app: 'beta', hostname: 'x.*.beta.example', reason: 'invalid server name or wildcard "x.*.beta.example"' }]);
+    expect(screened.routes).toEqual([
+      routes[0],
+      { ...routes[1], hostnames: ['beta.apps.test', 'www.beta.example'] },
+      routes[2],
+    ]);
+    expect(screened.refused).toEqual([
+      { app: 'beta', hostname: 'x.*.beta.example', reason: 'invalid server name or wildcard "x.*.beta.example"' },
+    ]);
   });
 
   it('leaves out a whole app when none of its names helps', async () => {
@@ -63,9 +78,9 @@ describe('screenRoutes', () => {
   });
 
   it('fails, leaving out nothing, when nginx refuses even a config with no apps', async () => {
-    await expect(screenRoutes(routes, judge({ empty: 'open() "/nope" failed' }).test, new KnownRefusals())).rejects.toThrow(
-      /fails with no apps at all: open\(\) "\/nope" failed/,
-    );
+    await expect(
+      screenRoutes(routes, judge({ empty: 'open() "/nope" failed' }).test, new KnownRefusals()),
+    ).rejects.toThrow(/fails with no apps at all: open\(\) "\/nope" failed/);
   });
 });
 
@@ -76,6 +91,8 @@ describe('nginxComplaint', () => {
       'nginx: configuration file /tmp/router/nginx.conf.check-1 test failed',
     ].join('\n');
     expect(nginxComplaint(output)).toBe('invalid server name or wildcard "x.*.y" on 127.0.0.1:1999');
-    expect(nginxComplaint('nginx: [emerg] server name "**.com" is invalid in /tmp/x/nginx.conf:40\n')).toBe('server name "**.com" is invalid');
+    expect(nginxComplaint('nginx: [emerg] server name "**.com" is invalid in /tmp/x/nginx.conf:40\n')).toBe(
+      'server name "**.com" is invalid',
+    );
   });
 });

@@ -47,7 +47,9 @@ export class KnownRefusals {
   }
 
   retainOnly(routes: RouteTarget[]): void {
-    const asked = new Set(routes.flatMap((route) => [keyOf(route.app), ...route.hostnames.map((hostname) => keyOf(route.app, hostname))]));
+    const asked = new Set(
+      routes.flatMap((route) => [keyOf(route.app), ...route.hostnames.map((hostname) => keyOf(route.app, hostname))]),
+    );
     for (const key of this.#reasons.keys()) if (!asked.has(key)) this.#reasons.delete(key);
   }
 
@@ -103,4 +105,3 @@ export function nginxComplaint(output: string): string {
     .map((line) => line.replace(/^.*?\[(emerg|alert|crit)\] (\d+#\d+: )?/, '').replace(/ in \/\S+:\d+$/, ''));
   return lines.length > 0 ? lines.join('; ') : output.trim() || 'nginx -t failed without a message';
 }
-

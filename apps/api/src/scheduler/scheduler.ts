@@ -37,10 +37,17 @@ export class Scheduler {
       for (const job of await dueJobs(this.#platform.sql, now)) {
         const next = nextRun(job.schedule, now);
         if (!(await claimRun(this.#platform.sql, job.id, next))) {
-          this.#platform.controller.event(job.app_name, 'scheduler', `Skipped \`${job.command}\`: its previous run is still going`);
+          this.#platform.controller.event(
+            job.app_name,
+            'scheduler',
+            `Skipped \`${job.command}\`: its previous run is still going`,
+          );
           continue;
         }
-        const run = job.kind === 'pg_backup' ? this.#backup(job.app_id, job.id, job.command) : this.#run(job.app_id, job.id, job.command);
+        const run =
+          job.kind === 'pg_backup'
+            ? this.#backup(job.app_id, job.id, job.command)
+            : this.#run(job.app_id, job.id, job.command);
         void run.catch((error: Error) => this.#platform.log(`scheduler job ${job.id} failed: ${error.message}`));
       }
     } catch (error) {

@@ -31,11 +31,14 @@ export async function recoverAddons(platform: Platform): Promise<void> {
     const owner = object.labels[ADDON_LABELS.name];
     platform.log(`removed ${object.kind} ${object.ref.slice(0, 24)} of add-on ${owner}, which no add-on owns`);
   }
-  for (const addon of rows.filter((row) => row.state === 'active' && row.legacy_names && resolvePlan(row.provider).provider.service)) {
+  for (const addon of rows.filter(
+    (row) => row.state === 'active' && row.legacy_names && resolvePlan(row.provider).provider.service,
+  )) {
     try {
       const network = networkName(settings.instance, addon.app_id);
       await platform.runtime.ensureNetwork(network, '', addon.app_id);
-      if (await platform.addons.connect(addon, network)) platform.log(`${addon.name} joined its app's network ${network}`);
+      if (await platform.addons.connect(addon, network))
+        platform.log(`${addon.name} joined its app's network ${network}`);
     } catch (error) {
       platform.log(`could not put ${addon.name} on its app's network: ${(error as Error).message}`);
     }

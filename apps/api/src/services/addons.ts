@@ -47,19 +47,33 @@ export async function presentAddon(platform: Platform, addon: AddonRow): Promise
  * taken) and the app's attachment (a conflict when taken, even by a request
  * racing this one).
  */
-async function reserve(platform: Platform, app: AppRow, entry: { provider: AddonProvider; plan: AddonPlan; attachment: string; state: 'provisioning' | 'active' }): Promise<AddonRow> {
+async function reserve(
+  platform: Platform,
+  app: AppRow,
+  entry: { provider: AddonProvider; plan: AddonPlan; attachment: string; state: 'provisioning' | 'active' },
+): Promise<AddonRow> {
   const { provider, plan, attachment, state } = entry;
   const credentials = provider.credentials(() => randomBytes(18).toString('hex'));
   for (let attempt = 0; attempt < 20; attempt += 1) {
     const name = `${provider.name}-${generateAppName().split('-')[0]}-${(randomBytes(2).readUInt16BE(0) % 9000) + 1000}`;
     try {
-      const row = await reserveAddon(platform.sql, { app_id: app.id, name, provider: provider.name, plan: plan.name, attachment, credentials, state });
+      const row = await reserveAddon(platform.sql, {
+        app_id: app.id,
+        name,
+        provider: provider.name,
+        plan: plan.name,
+        attachment,
+        credentials,
+        state,
+      });
       if (row) return row;
     } catch (error) {
       if (uniqueViolation(error) === undefined) throw error;
       throw new PlatError(
         'conflict',
-        provider.url ? `${attachment}_URL is already set on ${app.name}: attach with --as ANOTHER_NAME.` : `${app.name} has a ${provider.name} already.`,
+        provider.url
+          ? `${attachment}_URL is already set on ${app.name}: attach with --as ANOTHER_NAME.`
+          : `${app.name} has a ${provider.name} already.`,
       );
     }
   }
@@ -74,12 +88,25 @@ async function reserve(platform: Platform, app: AppRow, entry: { provider: Addon
  * order, it turns active with its config var, and a release is made. A
  * failure removes what carries its labels, and its row.
  */
-export async function createAddon(platform: Platform, app: AppRow, user: User, request: { spec: string; as?: string }): Promise<AddonRow> {
+export async function createAddon(
+  platform: Platform,
+  app: AppRow,
+  user: User,
+  request: { spec: string; as?: string },
+): Promise<AddonRow> {
   const { provider, plan } = resolvePlan(request.spec);
   const attachment = (request.as ?? provider.defaultAttachment).toUpperCase().replace(/_URL$/, '');
-  if (!ATTACHMENT.test(attachment)) throw new PlatError('invalid_params', `Invalid attachment name ${JSON.stringify(request.as)}: letters, digits and _.`);
+  if (!ATTACHMENT.test(attachment))
+    throw new PlatError(
+      'invalid_params',
+      `Invalid attachment name ${JSON.stringify(request.as)}: letters, digits and _.`,
+    );
   const configVar = `${attachment}_URL`;
-  if (provider.url && ((await attachmentTaken(platform.sql, app.id, attachment)) || Object.hasOwn(await configVars(platform.sql, app.id), configVar))) {
+  if (
+    provider.url &&
+    ((await attachmentTaken(platform.sql, app.id, attachment)) ||
+      Object.hasOwn(await configVars(platform.sql, app.id), configVar))
+  ) {
     throw new PlatError('conflict', `${configVar} is already set on ${app.name}: attach with --as ANOTHER_NAME.`);
   }
   if (!provider.service || !provider.url) {
@@ -90,7 +117,9 @@ export async function createAddon(platform: Platform, app: AppRow, user: User, r
   const addon = await reserve(platform, app, { provider, plan, attachment, state: 'provisioning' });
   const service = provider.service(plan, addon.credentials);
   try {
-    const image = await ensureServiceImage(platform.images, service.image, (line) => platform.log(`${addon.name} image: ${line}`));
+    const image = await ensureServiceImage(platform.images, service.image, (line) =>
+      platform.log(`${addon.name} image: ${line}`),
+    );
     const network = networkName(platform.settings.instance, app.id);
     await platform.runtime.ensureNetwork(network, app.name, app.id);
     await platform.addons.start(
@@ -108,7 +137,10 @@ export async function createAddon(platform: Platform, app: AppRow, user: User, r
     );
   } catch (error) {
     await discardAddon(platform, addon);
-    throw new PlatError('unavailable', `Provisioning ${provider.name} failed, and nothing was kept: ${(error as Error).message}`);
+    throw new PlatError(
+      'unavailable',
+      `Provisioning ${provider.name} failed, and nothing was kept: ${(error as Error).message}`,
+    );
   }
   const url = provider.url(addon.name, addon.credentials);
   return platform.releases.run(app.name, async () => {
@@ -116,9 +148,16 @@ export async function createAddon(platform: Platform, app: AppRow, user: User, r
     if (!activated) {
       // The app (and so this row) went while the container started.
       await platform.addons.remove(addon);
-      throw new PlatError('not_found', `${app.name} was destroyed while ${addon.name} was provisioned; nothing was kept.`);
+      throw new PlatError(
+        'not_found',
+        `${app.name} was destroyed while ${addon.name} was provisioned; nothing was kept.`,
+      );
     }
-    await audit(platform, app, user, 'addon.create', { addon: addon.name, plan: `${provider.name}:${plan.name}`, config_var: configVar });
+    await audit(platform, app, user, 'addon.create', {
+      addon: addon.name,
+      plan: `${provider.name}:${plan.name}`,
+      config_var: configVar,
+    });
     await releaseConfig(platform, app, `Attach ${addon.name} (${configVar})`);
     return { ...addon, state: 'active' as const };
   });
@@ -144,11 +183,22 @@ export async function finishDestroy(platform: Platform, addon: AddonRow): Promis
  * its container, volume and backups, and last its row. A destroy cut short
  * is finished by the next one, or by the next platd start.
  */
-export async function destroyAddon(platform: Platform, app: AppRow, user: User, name: string, confirm: string | undefined): Promise<void> {
+export async function destroyAddon(
+  platform: Platform,
+  app: AppRow,
+  user: User,
+  name: string,
+  confirm: string | undefined,
+): Promise<void> {
   const addon = await findAddon(platform.sql, app.id, name);
   if (!addon) throw new PlatError('not_found', `Couldn't find add-on ${name} on ${app.name}.`);
-  if (confirm !== name) throw new PlatError('invalid_params', `Destroying ${name} deletes its data: confirm with its name (plat addons:destroy ${name} --confirm ${name}).`);
-  if (addon.state === 'provisioning') throw new PlatError('conflict', `${name} is still being provisioned: try again once it is.`);
+  if (confirm !== name)
+    throw new PlatError(
+      'invalid_params',
+      `Destroying ${name} deletes its data: confirm with its name (plat addons:destroy ${name} --confirm ${name}).`,
+    );
+  if (addon.state === 'provisioning')
+    throw new PlatError('conflict', `${name} is still being provisioned: try again once it is.`);
   const configVar = `${addon.attachment}_URL`;
   await platform.releases.run(app.name, async () => {
     const marked = await beginAddonDestroy(platform.sql, {
@@ -160,9 +210,12 @@ export async function destroyAddon(platform: Platform, app: AppRow, user: User, 
     if (!marked) throw new PlatError('conflict', `${name} is being destroyed already.`);
     await audit(platform, app, user, 'addon.destroy', { addon: name });
     if (addon.provider === 'scheduler') await deleteJobs(platform.sql, app.id);
-    if (!hasService(addon) || !Object.hasOwn((await currentRelease(platform.sql, app.id))?.config ?? {}, configVar)) return;
+    if (!hasService(addon) || !Object.hasOwn((await currentRelease(platform.sql, app.id))?.config ?? {}, configVar))
+      return;
     // The data goes even when this release fails: its destroy was confirmed.
-    await releaseConfig(platform, app, `Detach ${name} (${configVar})`).catch((error: Error) => platform.log(`detaching ${name} from ${app.name}: ${error.message}`));
+    await releaseConfig(platform, app, `Detach ${name} (${configVar})`).catch((error: Error) =>
+      platform.log(`detaching ${name} from ${app.name}: ${error.message}`),
+    );
   });
   await finishDestroy(platform, addon);
 }

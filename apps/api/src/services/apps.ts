@@ -3,7 +3,18 @@ import { ensureRepository, removeRepository, repoPath } from '@plat/builder';
 import { renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Platform } from '../platform.js';
-import { deleteApp, findApp, insertApp, listAppsFor, listDestroying, markDestroying, renameApp, setBuildpack, setMaintenance, type AppRow } from '../store/apps.js';
+import {
+  deleteApp,
+  findApp,
+  insertApp,
+  listAppsFor,
+  listDestroying,
+  markDestroying,
+  renameApp,
+  setBuildpack,
+  setMaintenance,
+  type AppRow,
+} from '../store/apps.js';
 import { findBuildpack } from '@plat/builder';
 import type { User } from '../store/users.js';
 import { generateAppName } from './app-names.js';
@@ -37,7 +48,8 @@ async function createCountedApp(platform: Platform, user: User, name: unknown): 
   checkAppQuota(await countOwnedApps(platform.sql, user.id), platform.settings.maxAppsPerUser);
   let app: AppRow | undefined;
   if (name === undefined) {
-    for (let attempt = 0; attempt < 10 && !app; attempt += 1) app = await insertApp(platform.sql, generateAppName(), user.id);
+    for (let attempt = 0; attempt < 10 && !app; attempt += 1)
+      app = await insertApp(platform.sql, generateAppName(), user.id);
     if (!app) throw new PlatError('conflict', 'Could not find a free app name; pass one.');
   } else {
     const valid = checkAppName(name);
@@ -65,7 +77,8 @@ export async function renameAppTo(platform: Platform, app: AppRow, user: User, n
   if (name === app.name) return app;
   return platform.builds.run(app.name, () =>
     platform.releases.run(app.name, async () => {
-      if (!(await renameApp(platform.sql, app.id, name))) throw new PlatError('conflict', `Name ${name} is already taken.`);
+      if (!(await renameApp(platform.sql, app.id, name)))
+        throw new PlatError('conflict', `Name ${name} is already taken.`);
       try {
         // The name is ours now: nothing left under it may be inherited, or block the move.
         removeRepository(platform.reposDir, name);
@@ -84,7 +97,12 @@ export async function renameAppTo(platform: Platform, app: AppRow, user: User, n
   );
 }
 
-export async function setAppMaintenance(platform: Platform, app: AppRow, user: User, maintenance: boolean): Promise<AppRow> {
+export async function setAppMaintenance(
+  platform: Platform,
+  app: AppRow,
+  user: User,
+  maintenance: boolean,
+): Promise<AppRow> {
   await setMaintenance(platform.sql, app.id, maintenance);
   await audit(platform, app, user, maintenance ? 'maintenance.on' : 'maintenance.off');
   await platform.controller.converge(app.name);
@@ -92,7 +110,12 @@ export async function setAppMaintenance(platform: Platform, app: AppRow, user: U
 }
 
 /** Chooses the buildpack for the next builds, or null to go back to detection. */
-export async function setAppBuildpack(platform: Platform, app: AppRow, user: User, buildpack: string | null): Promise<AppRow> {
+export async function setAppBuildpack(
+  platform: Platform,
+  app: AppRow,
+  user: User,
+  buildpack: string | null,
+): Promise<AppRow> {
   const name = buildpack === null ? null : findBuildpack(buildpack).name;
   await setBuildpack(platform.sql, app.id, name);
   await audit(platform, app, user, 'buildpack.set', { buildpack: name });
@@ -106,9 +129,17 @@ export async function setAppBuildpack(platform: Platform, app: AppRow, user: Use
  * finished by the next apps:destroy or at platd's start, and the name is
  * free only once nothing of the app is left.
  */
-export async function destroyApp(platform: Platform, app: AppRow, user: User, confirm: string | undefined): Promise<void> {
+export async function destroyApp(
+  platform: Platform,
+  app: AppRow,
+  user: User,
+  confirm: string | undefined,
+): Promise<void> {
   if (confirm !== app.name) {
-    throw new PlatError('invalid_params', `Destroying ${app.name} is permanent: confirm with its name (plat apps:destroy --confirm ${app.name}).`);
+    throw new PlatError(
+      'invalid_params',
+      `Destroying ${app.name} is permanent: confirm with its name (plat apps:destroy --confirm ${app.name}).`,
+    );
   }
   if (!app.destroying) {
     await markDestroying(platform.sql, app.id);
@@ -141,10 +172,14 @@ async function removeApp(platform: Platform, app: AppRow): Promise<void> {
   // Whatever another container still uses stays, and so does the app, marked, for the next try.
   const left = await disk.leftovers(app.id, app.name);
   if (left.containers.length + left.volumes.length + left.networks.length > 0) {
-    throw new PlatError('unavailable', `Docker still holds ${left.containers.length} container(s), ${left.volumes.length} volume(s) and ${left.networks.length} network(s) of ${app.name}, in use by others; free them, then run apps:destroy again.`);
+    throw new PlatError(
+      'unavailable',
+      `Docker still holds ${left.containers.length} container(s), ${left.volumes.length} volume(s) and ${left.networks.length} network(s) of ${app.name}, in use by others; free them, then run apps:destroy again.`,
+    );
   }
   // An image another platd or app built on stays for them; it no longer names this app's code.
-  if (left.images.length > 0) platform.log(`${left.images.length} image(s) of ${app.name} are still used by others and stay`);
+  if (left.images.length > 0)
+    platform.log(`${left.images.length} image(s) of ${app.name} are still used by others and stay`);
   removeRepository(platform.reposDir, app.name);
   rmSync(join(platform.settings.dataDir, 'backups', app.id), { recursive: true, force: true });
   platform.logs.forget(app.name);

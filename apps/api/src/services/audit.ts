@@ -5,7 +5,9 @@ import type { User } from '../store/users.js';
 
 /** Config var values are secrets: audit events name the keys, never the values. */
 export function maskConfig(changes: Record<string, string | null>): Record<string, string> {
-  return Object.fromEntries(Object.entries(changes).map(([key, value]) => [key, value === null ? '(unset)' : '[masked]']));
+  return Object.fromEntries(
+    Object.entries(changes).map(([key, value]) => [key, value === null ? '(unset)' : '[masked]']),
+  );
 }
 
 /** How an audit event reads in the app's log (source plat). */
@@ -26,7 +28,17 @@ function describeEvent(action: string, data: Record<string, unknown>): string {
   }
 }
 
-export async function audit(platform: Platform, app: Pick<AppRow, 'id' | 'name'>, actor: User, action: string, data: Record<string, unknown> = {}): Promise<void> {
+export async function audit(
+  platform: Platform,
+  app: Pick<AppRow, 'id' | 'name'>,
+  actor: User,
+  action: string,
+  data: Record<string, unknown> = {},
+): Promise<void> {
   await insertAudit(platform.sql, { appId: app.id, appName: app.name, actor: actor.email, action, data });
-  platform.logs.write(app.id, { source: 'plat', dyno: 'api', line: `${describeEvent(action, data)} by ${actor.email}` });
+  platform.logs.write(app.id, {
+    source: 'plat',
+    dyno: 'api',
+    line: `${describeEvent(action, data)} by ${actor.email}`,
+  });
 }

@@ -13,10 +13,17 @@ export function checkConfigChanges(changes: Record<string, unknown>): Record<str
   const entries = Object.entries(changes);
   if (entries.length === 0) throw new PlatError('invalid_params', 'No config vars given.');
   for (const [key, value] of entries) {
-    if (!KEY.test(key)) throw new PlatError('invalid_params', `Invalid config var name ${JSON.stringify(key)}: letters, digits and _, not starting with a digit.`);
-    if (RESERVED.has(key)) throw new PlatError('invalid_params', `${key} is set by Plat for every dyno and cannot be changed.`);
-    if (value !== null && typeof value !== 'string') throw new PlatError('invalid_params', `The value of ${key} must be a string, or null to unset it.`);
-    if (typeof value === 'string' && value.length > 32_768) throw new PlatError('invalid_params', `The value of ${key} is over 32 KB.`);
+    if (!KEY.test(key))
+      throw new PlatError(
+        'invalid_params',
+        `Invalid config var name ${JSON.stringify(key)}: letters, digits and _, not starting with a digit.`,
+      );
+    if (RESERVED.has(key))
+      throw new PlatError('invalid_params', `${key} is set by Plat for every dyno and cannot be changed.`);
+    if (value !== null && typeof value !== 'string')
+      throw new PlatError('invalid_params', `The value of ${key} must be a string, or null to unset it.`);
+    if (typeof value === 'string' && value.length > 32_768)
+      throw new PlatError('invalid_params', `The value of ${key} is over 32 KB.`);
   }
   return changes as Record<string, string | null>;
 }
@@ -24,7 +31,9 @@ export function checkConfigChanges(changes: Record<string, unknown>): Record<str
 function describe(changes: Record<string, string | null>): string {
   const set = Object.keys(changes).filter((key) => changes[key] !== null);
   const unset = Object.keys(changes).filter((key) => changes[key] === null);
-  return [set.length ? `Set ${set.join(', ')}` : '', unset.length ? `Unset ${unset.join(', ')}` : ''].filter(Boolean).join('; ');
+  return [set.length ? `Set ${set.join(', ')}` : '', unset.length ? `Unset ${unset.join(', ')}` : '']
+    .filter(Boolean)
+    .join('; ');
 }
 
 /**
@@ -32,7 +41,12 @@ function describe(changes: Record<string, string | null>): string {
  * the new config, rolled out with zero downtime). Serialised with the app's
  * other releases, so each release snapshots the config in order.
  */
-export function changeConfig(platform: Platform, app: AppRow, user: User, raw: Record<string, unknown>): Promise<Record<string, string>> {
+export function changeConfig(
+  platform: Platform,
+  app: AppRow,
+  user: User,
+  raw: Record<string, unknown>,
+): Promise<Record<string, string>> {
   const changes = checkConfigChanges(raw);
   return platform.releases.run(app.name, async () => {
     const config = await updateConfigVars(platform.sql, app.id, changes);

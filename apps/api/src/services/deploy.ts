@@ -44,12 +44,17 @@ export function deploy(platform: Platform, request: DeployRequest): Promise<{ ve
       return await runDeploy(platform, request);
     } finally {
       // After every build, good or failed (a failed one leaves its layers dangling).
-      await pruneBuildCache(platform).catch((error: Error) => platform.log(`pruning the build cache failed: ${error.message}`));
+      await pruneBuildCache(platform).catch((error: Error) =>
+        platform.log(`pruning the build cache failed: ${error.message}`),
+      );
     }
   });
 }
 
-async function runDeploy(platform: Platform, { app, commit, source, emit, expected }: DeployRequest): Promise<{ version: number }> {
+async function runDeploy(
+  platform: Platform,
+  { app, commit, source, emit, expected }: DeployRequest,
+): Promise<{ version: number }> {
   const { sql, settings } = platform;
   // Destroyed, or being destroyed, while this push waited in the queue.
   const now = await findApp(sql, app.name);
@@ -61,7 +66,10 @@ async function runDeploy(platform: Platform, { app, commit, source, emit, expect
     const head = (await branchHead(platform.reposDir, app.name, expected.ref)) ?? '0'.repeat(expected.old.length);
     if (head !== expected.old) {
       source.resume();
-      throw new PlatError('conflict', `${expected.ref.replace('refs/heads/', '')} moved while this push waited for another deploy: pull, then push again.`);
+      throw new PlatError(
+        'conflict',
+        `${expected.ref.replace('refs/heads/', '')} moved while this push waited for another deploy: pull, then push again.`,
+      );
     }
   }
   const output = new KeptOutput();
@@ -73,16 +81,22 @@ async function runDeploy(platform: Platform, { app, commit, source, emit, expect
     output.push(text);
     platform.logs.write(app.id, { source: 'build', dyno: 'build', line: text });
     // Step headers, warnings and the release line always reach the pusher.
-    if (/^(-----> | !|       Released v)/.test(text)) return emit({ type: 'line', text });
+    if (/^(-----> | !| {7}Released v)/.test(text)) return emit({ type: 'line', text });
     if (streamed > PUSH_STREAM_BYTES) return;
     streamed += Buffer.byteLength(text) + 1;
-    emit({ type: 'line', text: streamed > PUSH_STREAM_BYTES ? '       ... more build output in plat builds:output and plat logs --source build' : text });
+    emit({
+      type: 'line',
+      text:
+        streamed > PUSH_STREAM_BYTES
+          ? '       ... more build output in plat builds:output and plat logs --source build'
+          : text,
+    });
   };
   const short = commit.slice(0, 7);
   const build = await insertBuild(sql, app.id, commit);
   const image = appImageTag(settings.instance, app.name, build.id);
   line(`-----> Building ${short} of ${app.name}`);
-  let built;
+  let built: Awaited<ReturnType<typeof buildApp>>;
   try {
     built = await buildApp(platform.images, {
       source,
@@ -97,7 +111,8 @@ async function runDeploy(platform: Platform, { app, commit, source, emit, expect
       emit: line,
     });
   } catch (error) {
-    const message = error instanceof PlatError ? error.message : internalFailure(platform, `build of ${app.name}`, error);
+    const message =
+      error instanceof PlatError ? error.message : internalFailure(platform, `build of ${app.name}`, error);
     output.push(` !     ${message}`);
     await finishBuild(sql, build.id, { status: 'failed', output: output.text() });
     throw error instanceof PlatError ? error : new PlatError('build_failed', message);

@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, statfsSync, type Dirent } from 'node:fs';
+import { lstatSync, readdirSync, statfsSync, type Dirent, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { repoPath } from '@plat/builder';
 import type { DiskReport } from '@plat/core';
@@ -49,11 +49,26 @@ export interface PruneResult {
 /** After a build: when this platd's unused layers exceed PLAT_BUILD_CACHE_MB, removes the oldest until under it. */
 export async function pruneBuildCache(platform: Platform): Promise<PruneResult> {
   const disk = dockerDisk(platform);
-  const [images, containerImages, keep, building] = await Promise.all([disk.images(), disk.containerImages(), keptImages(platform), runningBuilds(platform)]);
-  const plan = planCachePrune({ images, containerImages, keep, instance: platform.settings.instance, budgetBytes: platform.settings.buildCacheBytes, ...building });
+  const [images, containerImages, keep, building] = await Promise.all([
+    disk.images(),
+    disk.containerImages(),
+    keptImages(platform),
+    runningBuilds(platform),
+  ]);
+  const plan = planCachePrune({
+    images,
+    containerImages,
+    keep,
+    instance: platform.settings.instance,
+    budgetBytes: platform.settings.buildCacheBytes,
+    ...building,
+  });
   let removed = 0;
   for (const id of plan.remove) if (await disk.removeImage(id)) removed += 1;
-  if (removed > 0) platform.log(`build cache was ${mb(plan.cacheBytes)}, over ${mb(platform.settings.buildCacheBytes)}: removed ${removed} unused layer(s), ${mb(plan.freedBytes)}`);
+  if (removed > 0)
+    platform.log(
+      `build cache was ${mb(plan.cacheBytes)}, over ${mb(platform.settings.buildCacheBytes)}: removed ${removed} unused layer(s), ${mb(plan.freedBytes)}`,
+    );
   return { cacheBytes: plan.cacheBytes, removed, freedBytes: plan.freedBytes };
 }
 
@@ -63,7 +78,7 @@ function mb(bytes: number): string {
 
 /** Bytes under a path, never following a link (a pushed repo is untrusted). */
 export function bytesUnder(path: string): number {
-  let stat;
+  let stat: Stats;
   try {
     stat = lstatSync(path);
   } catch {
@@ -85,9 +100,21 @@ type AppDisk = DiskReport['apps'][number];
 export async function diskReport(platform: Platform, apps: AppRow[]): Promise<DiskReport> {
   const { sql, settings } = platform;
   const disk = dockerDisk(platform);
-  const [images, containerImages, keep, building] = await Promise.all([disk.images(), disk.containerImages(), keptImages(platform), runningBuilds(platform)]);
+  const [images, containerImages, keep, building] = await Promise.all([
+    disk.images(),
+    disk.containerImages(),
+    keptImages(platform),
+    runningBuilds(platform),
+  ]);
   const docker = await disk.appUsage(images, ownSizes(images));
-  const cache = planCachePrune({ images, containerImages, keep, instance: settings.instance, budgetBytes: Number.MAX_SAFE_INTEGER, ...building });
+  const cache = planCachePrune({
+    images,
+    containerImages,
+    keep,
+    instance: settings.instance,
+    budgetBytes: Number.MAX_SAFE_INTEGER,
+    ...building,
+  });
   const logBytes = await logBytesByApp(sql);
   const rows = apps.map((app): AppDisk => {
     const usage = docker.get(app.id);
@@ -110,7 +137,13 @@ export async function diskReport(platform: Platform, apps: AppRow[]): Promise<Di
       backups: { count: backupFiles, bytes: bytesUnder(backupsDir) },
       logs_bytes: (logBytes.get(app.id) ?? 0) + bytesUnder(routerLog) + bytesUnder(`${routerLog}.1`),
     };
-    const total = entry.images.bytes + entry.volumes.bytes + entry.containers.bytes + entry.repo_bytes + entry.backups.bytes + entry.logs_bytes;
+    const total =
+      entry.images.bytes +
+      entry.volumes.bytes +
+      entry.containers.bytes +
+      entry.repo_bytes +
+      entry.backups.bytes +
+      entry.logs_bytes;
     return { ...entry, total_bytes: total };
   });
   const sum = (pick: (row: AppDisk) => number) => rows.reduce((total, row) => total + pick(row), 0);

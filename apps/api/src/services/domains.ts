@@ -10,7 +10,11 @@ export async function addDomain(platform: Platform, app: AppRow, user: User, raw
   const hostname = checkHostname(raw, { platDomain: platform.settings.domain });
   // nginx has the last word, before anything is stored: a name it refuses never reaches the router.
   const refusal = await platform.router.refusalOf(app.name, hostname, platform.controller.hostnameOf(app.name));
-  if (refusal) throw new PlatError('invalid_params', `The router cannot serve ${hostname}, so it was not added: nginx refuses it (${refusal}).`);
+  if (refusal)
+    throw new PlatError(
+      'invalid_params',
+      `The router cannot serve ${hostname}, so it was not added: nginx refuses it (${refusal}).`,
+    );
   const domain = await insertDomain(platform.sql, app.id, hostname);
   if (!domain) throw new PlatError('conflict', `${hostname} is already in use by an app.`);
   await audit(platform, app, user, 'domain.add', { hostname });
@@ -20,7 +24,8 @@ export async function addDomain(platform: Platform, app: AppRow, user: User, raw
 
 export async function removeDomain(platform: Platform, app: AppRow, user: User, raw: string): Promise<void> {
   const hostname = normalizeHostname(raw);
-  if (!(await deleteDomain(platform.sql, app.id, hostname))) throw new PlatError('not_found', `${hostname} is not a domain of ${app.name}.`);
+  if (!(await deleteDomain(platform.sql, app.id, hostname)))
+    throw new PlatError('not_found', `${hostname} is not a domain of ${app.name}.`);
   await audit(platform, app, user, 'domain.remove', { hostname });
   await platform.controller.converge(app.name);
 }

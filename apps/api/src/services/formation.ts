@@ -25,7 +25,10 @@ export interface FormationEntry {
 export async function listFormation(platform: Platform, app: AppRow): Promise<FormationEntry[]> {
   const rows = await formation(platform.sql, app.id);
   const release = await currentRelease(platform.sql, app.id);
-  const types = new Set([...rows.map((row) => row.type), ...Object.keys(release?.process_types ?? {}).filter((t) => t !== 'release')]);
+  const types = new Set([
+    ...rows.map((row) => row.type),
+    ...Object.keys(release?.process_types ?? {}).filter((t) => t !== 'release'),
+  ]);
   return [...types].sort().map((type) => {
     const row = rows.find((r) => r.type === type);
     return {
@@ -37,18 +40,33 @@ export async function listFormation(platform: Platform, app: AppRow): Promise<Fo
   });
 }
 
-export async function updateFormation(platform: Platform, app: AppRow, user: User, updates: FormationUpdate[]): Promise<FormationEntry[]> {
+export async function updateFormation(
+  platform: Platform,
+  app: AppRow,
+  user: User,
+  updates: FormationUpdate[],
+): Promise<FormationEntry[]> {
   if (updates.length === 0) throw new PlatError('invalid_params', 'No formation changes given.');
   const release = await currentRelease(platform.sql, app.id);
   for (const update of updates) {
     if (release && !Object.hasOwn(release.process_types, update.type)) {
-      throw new PlatError('not_found', `Couldn't find that process type (${update.type}) in the current release of ${app.name}.`);
+      throw new PlatError(
+        'not_found',
+        `Couldn't find that process type (${update.type}) in the current release of ${app.name}.`,
+      );
     }
-    if (update.type === 'release') throw new PlatError('invalid_params', 'The release process runs once per release; it cannot be scaled.');
+    if (update.type === 'release')
+      throw new PlatError('invalid_params', 'The release process runs once per release; it cannot be scaled.');
     if (update.size !== undefined && !Object.hasOwn(SIZES, update.size)) {
-      throw new PlatError('invalid_params', `Unknown dyno size ${JSON.stringify(update.size)}: use ${Object.keys(SIZES).join(', ')}.`);
+      throw new PlatError(
+        'invalid_params',
+        `Unknown dyno size ${JSON.stringify(update.size)}: use ${Object.keys(SIZES).join(', ')}.`,
+      );
     }
-    if (update.quantity !== undefined && (!Number.isInteger(update.quantity) || update.quantity < 0 || update.quantity > MAX_QUANTITY)) {
+    if (
+      update.quantity !== undefined &&
+      (!Number.isInteger(update.quantity) || update.quantity < 0 || update.quantity > MAX_QUANTITY)
+    ) {
       throw new PlatError('invalid_params', `Quantity must be a whole number from 0 to ${MAX_QUANTITY}.`);
     }
     if (update.quantity !== undefined) checkDynoQuota(update.type, update.quantity, platform.settings.maxDynosPerType);

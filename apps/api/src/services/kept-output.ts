@@ -45,7 +45,12 @@ export class KeptOutput {
 
   text(): string {
     const tail = this.#tail.slice(this.#tailStart);
-    const gap = this.#omittedLines > 0 ? [`       ... ${this.#omittedLines} lines (${Math.ceil(this.#omittedBytes / 1024)} KB) of output left out here ...`] : [];
+    const gap =
+      this.#omittedLines > 0
+        ? [
+            `       ... ${this.#omittedLines} lines (${Math.ceil(this.#omittedBytes / 1024)} KB) of output left out here ...`,
+          ]
+        : [];
     return [...this.#head, ...gap, ...tail].join('\n');
   }
 }

@@ -26,16 +26,28 @@ export type { BackupRow };
 export async function postgresAddon(platform: Platform, app: AppRow, name?: string): Promise<AddonRow> {
   const addon = name
     ? await findAddon(platform.sql, app.id, name)
-    : (await listAddons(platform.sql, app.id)).find((a) => a.provider === 'postgres' && a.attachment === 'DATABASE') ??
-      (await listAddons(platform.sql, app.id)).find((a) => a.provider === 'postgres');
-  if (!addon || addon.provider !== 'postgres' || addon.state !== 'active') {
-    throw new PlatError('not_found', name ? `${name} is not a postgres add-on of ${app.name}.` : `${app.name} has no postgres add-on: plat addons:create postgres`);
+    : ((await listAddons(platform.sql, app.id)).find((a) => a.provider === 'postgres' && a.attachment === 'DATABASE') ??
+      (await listAddons(platform.sql, app.id)).find((a) => a.provider === 'postgres'));
+  if (addon?.provider !== 'postgres' || addon.state !== 'active') {
+    throw new PlatError(
+      'not_found',
+      name
+        ? `${name} is not a postgres add-on of ${app.name}.`
+        : `${app.name} has no postgres add-on: plat addons:create postgres`,
+    );
   }
   return addon;
 }
 
 /** All or nothing: --single-transaction stops at the first error (as --exit-on-error) and rolls back. */
-export const RESTORE_FLAGS = ['--clean', '--if-exists', '--no-owner', '--no-privileges', '--single-transaction', '--exit-on-error'];
+export const RESTORE_FLAGS = [
+  '--clean',
+  '--if-exists',
+  '--no-owner',
+  '--no-privileges',
+  '--single-transaction',
+  '--exit-on-error',
+];
 
 /** Of one add-on's backups, newest first: those past the newest `keep`. */
 export function backupsBeyond<T extends { number: number }>(backups: T[], keep: number): T[] {
@@ -83,7 +95,10 @@ export async function captureBackup(platform: Platform, app: AppRow, addon: Addo
   await new Promise<void>((resolve) => out.end(resolve));
   if (result.exitCode !== 0) {
     rmSync(file, { force: true });
-    throw new PlatError('unavailable', `pg_dump of ${addon.name} failed (exit ${result.exitCode}): ${result.stderr.trim()}`);
+    throw new PlatError(
+      'unavailable',
+      `pg_dump of ${addon.name} failed (exit ${result.exitCode}): ${result.stderr.trim()}`,
+    );
   }
   const sizeBytes = statSync(file).size;
   const row = await insertBackup(platform.sql, { appId: app.id, addonName: addon.name, file, sizeBytes });
@@ -102,24 +117,42 @@ export async function listBackups(platform: Platform, app: AppRow): Promise<Back
  * transaction: a corrupt or truncated dump, or a restore cut short, rolls
  * back and leaves the data as it was.
  */
-export async function restoreBackup(platform: Platform, app: AppRow, user: User, ref: string, target: AddonRow): Promise<void> {
+export async function restoreBackup(
+  platform: Platform,
+  app: AppRow,
+  user: User,
+  ref: string,
+  target: AddonRow,
+): Promise<void> {
   const number = Number(/^b?0*(\d+)$/.exec(ref)?.[1]);
   const backup = await findBackup(platform.sql, app.id, number);
   if (!backup) throw new PlatError('not_found', `Couldn't find backup ${ref} of ${app.name}: see plat pg:backups.`);
   const stdin = createReadStream(backup.file);
   const feed = new PassThrough();
   const piping = pipeline(stdin, feed);
-  const result = await platform.addons.exec(target, ['pg_restore', ...RESTORE_FLAGS, ...libpq(target)], { stdin: feed });
+  const result = await platform.addons.exec(target, ['pg_restore', ...RESTORE_FLAGS, ...libpq(target)], {
+    stdin: feed,
+  });
   await piping.catch(() => {});
   if (result.exitCode !== 0) {
-    throw new PlatError('unavailable', `pg_restore into ${target.name} failed, and its data is as it was (exit ${result.exitCode}): ${result.stderr.trim()}`);
+    throw new PlatError(
+      'unavailable',
+      `pg_restore into ${target.name} failed, and its data is as it was (exit ${result.exitCode}): ${result.stderr.trim()}`,
+    );
   }
   await audit(platform, app, user, 'pg.restore', { backup: `b${String(number).padStart(3, '0')}`, into: target.name });
 }
 
 /** A daily backup of the add-on at the given UTC hour, run by platd's scheduler. */
-export async function scheduleBackups(platform: Platform, app: AppRow, user: User, addon: AddonRow, hour: number): Promise<void> {
-  if (!Number.isInteger(hour) || hour < 0 || hour > 23) throw new PlatError('invalid_params', '--at takes an hour of the day, 0 to 23 (UTC).');
+export async function scheduleBackups(
+  platform: Platform,
+  app: AppRow,
+  user: User,
+  addon: AddonRow,
+  hour: number,
+): Promise<void> {
+  if (!Number.isInteger(hour) || hour < 0 || hour > 23)
+    throw new PlatError('invalid_params', '--at takes an hour of the day, 0 to 23 (UTC).');
   const schedule = `0 ${hour} * * *`;
   const nextRunAt = nextRun(schedule, new Date());
   await replaceBackupSchedule(platform.sql, { appId: app.id, addonName: addon.name, schedule, nextRunAt });
@@ -131,8 +164,13 @@ export async function databaseInfo(platform: Platform, addon: AddonRow): Promise
   const output = new PassThrough();
   let text = '';
   output.on('data', (chunk: Buffer) => (text += chunk));
-  const query = "select pg_size_pretty(pg_database_size(current_database())), (select count(*) from pg_stat_user_tables), (select count(*) from pg_stat_activity where datname = current_database()), version()";
-  const result = await platform.addons.exec(addon, ['psql', '-X', '-A', '-t', '-F', '|', ...libpq(addon), '-c', query], { stdout: output });
+  const query =
+    'select pg_size_pretty(pg_database_size(current_database())), (select count(*) from pg_stat_user_tables), (select count(*) from pg_stat_activity where datname = current_database()), version()';
+  const result = await platform.addons.exec(
+    addon,
+    ['psql', '-X', '-A', '-t', '-F', '|', ...libpq(addon), '-c', query],
+    { stdout: output },
+  );
   const [size, tables, connections, version] = result.exitCode === 0 ? text.trim().split('|') : [];
   return {
     name: addon.name,

@@ -21,19 +21,28 @@ export function withinQuota<T>(key: string, task: () => Promise<T>): Promise<T> 
 
 export function checkAppQuota(owned: number, max: number): void {
   if (owned >= max) {
-    throw new PlatError('quota_exceeded', `You own ${owned} apps, the most allowed (PLAT_MAX_APPS_PER_USER=${max}): destroy one first.`);
+    throw new PlatError(
+      'quota_exceeded',
+      `You own ${owned} apps, the most allowed (PLAT_MAX_APPS_PER_USER=${max}): destroy one first.`,
+    );
   }
 }
 
 export function checkDynoQuota(type: string, quantity: number, max: number): void {
   if (quantity > max) {
-    throw new PlatError('quota_exceeded', `${type} cannot have ${quantity} dynos: at most ${max} per process type (PLAT_MAX_DYNOS_PER_TYPE).`);
+    throw new PlatError(
+      'quota_exceeded',
+      `${type} cannot have ${quantity} dynos: at most ${max} per process type (PLAT_MAX_DYNOS_PER_TYPE).`,
+    );
   }
 }
 
 export function checkJobQuota(jobs: number, max: number): void {
   if (jobs >= max) {
-    throw new PlatError('quota_exceeded', `This app has ${jobs} scheduler jobs, the most allowed (PLAT_MAX_SCHEDULER_JOBS=${max}): remove one first.`);
+    throw new PlatError(
+      'quota_exceeded',
+      `This app has ${jobs} scheduler jobs, the most allowed (PLAT_MAX_SCHEDULER_JOBS=${max}): remove one first.`,
+    );
   }
 }
 

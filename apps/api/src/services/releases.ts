@@ -1,7 +1,14 @@
 import { PlatError, type ProcessTypes, type Release } from '@plat/core';
 import type { Platform } from '../platform.js';
 import { configVars, replaceConfigVars, type AppRow } from '../store/apps.js';
-import { currentRelease, findRelease, insertRelease, listReleases, setReleaseStatus, type ReleaseRow } from '../store/releases.js';
+import {
+  currentRelease,
+  findRelease,
+  insertRelease,
+  listReleases,
+  setReleaseStatus,
+  type ReleaseRow,
+} from '../store/releases.js';
 
 export interface ReleaseInput {
   description: string;
@@ -25,11 +32,19 @@ export async function cutRelease(platform: Platform, app: AppRow, input: Release
     await platform.controller.converge(app.name, release);
   } catch (error) {
     await setReleaseStatus(platform.sql, release.id, 'failed');
-    platform.logs.write(app.id, { source: 'plat', dyno: 'api', line: `Release v${release.version} failed: ${(error as Error).message.split('\n')[0]}` });
+    platform.logs.write(app.id, {
+      source: 'plat',
+      dyno: 'api',
+      line: `Release v${release.version} failed: ${(error as Error).message.split('\n')[0]}`,
+    });
     throw error;
   }
   await setReleaseStatus(platform.sql, release.id, 'succeeded');
-  platform.logs.write(app.id, { source: 'plat', dyno: 'api', line: `Release v${release.version} created: ${release.description}` });
+  platform.logs.write(app.id, {
+    source: 'plat',
+    dyno: 'api',
+    line: `Release v${release.version} created: ${release.description}`,
+  });
   return { ...release, status: 'succeeded' };
 }
 
@@ -38,16 +53,33 @@ export async function cutRelease(platform: Platform, app: AppRow, input: Release
  * start (migrations, asset uploads). A failure fails the release, and the
  * dynos already serving keep serving.
  */
-async function runReleasePhase(platform: Platform, app: AppRow, release: ReleaseRow, onLine: (line: string) => void): Promise<void> {
+async function runReleasePhase(
+  platform: Platform,
+  app: AppRow,
+  release: ReleaseRow,
+  onLine: (line: string) => void,
+): Promise<void> {
   const command = release.process_types.release;
   if (!command) return;
   onLine(`-----> Running release command: ${command}`);
-  const code = await platform.controller.runOneOff(app, release, { kind: 'release', command, onLine: (line) => onLine(`       ${line}`) });
-  if (code !== 0) throw new PlatError('release_failed', `Release command failed (exit ${code}): ${command}. v${release.version} was not deployed.`);
+  const code = await platform.controller.runOneOff(app, release, {
+    kind: 'release',
+    command,
+    onLine: (line) => onLine(`       ${line}`),
+  });
+  if (code !== 0)
+    throw new PlatError(
+      'release_failed',
+      `Release command failed (exit ${code}): ${command}. v${release.version} was not deployed.`,
+    );
 }
 
 /** A new release of the current image with the app's config as it is now. */
-export async function releaseConfig(platform: Platform, app: AppRow, description: string): Promise<ReleaseRow | undefined> {
+export async function releaseConfig(
+  platform: Platform,
+  app: AppRow,
+  description: string,
+): Promise<ReleaseRow | undefined> {
   const current = await currentRelease(platform.sql, app.id);
   if (!current?.image) return undefined;
   return cutRelease(platform, app, {

@@ -1,4 +1,14 @@
-import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -37,7 +47,8 @@ function scratch(platform: Platform): string {
 }
 
 function clientArgs(platform: Platform): string[] {
-  if (!platform.stateClientArgs) throw new PlatError('unavailable', 'This platd cannot reach its state database with pg_dump.');
+  if (!platform.stateClientArgs)
+    throw new PlatError('unavailable', 'This platd cannot reach its state database with pg_dump.');
   return platform.stateClientArgs;
 }
 
@@ -47,17 +58,32 @@ function clientArgs(platform: Platform): string[] {
  * with the previous version's `admin:restore` or pg_restore. Resolves with
  * the file, or undefined when there is nothing to migrate.
  */
-export async function backUpBeforeMigrating(options: { sql: Platform['sql']; clientArgs: string[]; dataDir: string }): Promise<string | undefined> {
+export async function backUpBeforeMigrating(options: {
+  sql: Platform['sql'];
+  clientArgs: string[];
+  dataDir: string;
+}): Promise<string | undefined> {
   const applied = await appliedMigrations(options.sql).catch(() => [] as string[]);
   const pending = unknownMigrations(applied, knownMigrations());
   if (applied.length === 0 || pending.length === 0) return undefined;
   const dir = join(options.dataDir, 'backups');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const file = join(dir, `state-before-${pending[0]!.replace(/\.sql$/, '')}-${new Date().toISOString().replace(/[:.]/g, '-')}.dump`);
-  const dumped = await runHost(join(PG_BIN, 'pg_dump'), [...options.clientArgs, '--format=custom', '--no-owner', '--file', file]);
+  const file = join(
+    dir,
+    `state-before-${pending[0]!.replace(/\.sql$/, '')}-${new Date().toISOString().replace(/[:.]/g, '-')}.dump`,
+  );
+  const dumped = await runHost(join(PG_BIN, 'pg_dump'), [
+    ...options.clientArgs,
+    '--format=custom',
+    '--no-owner',
+    '--file',
+    file,
+  ]);
   if (dumped.code !== 0) {
     rmSync(file, { force: true });
-    throw new Error(`backing up the state before migrating failed, so nothing was migrated: ${dumped.output.trim().slice(0, 500)}`);
+    throw new Error(
+      `backing up the state before migrating failed, so nothing was migrated: ${dumped.output.trim().slice(0, 500)}`,
+    );
   }
   return file;
 }
@@ -67,8 +93,15 @@ export async function stateBackup(platform: Platform): Promise<{ manifest: State
   const dir = scratch(platform);
   try {
     const dump = join(dir, 'state.dump');
-    const dumped = await runHost(join(PG_BIN, 'pg_dump'), [...clientArgs(platform), '--format=custom', '--no-owner', '--file', dump]);
-    if (dumped.code !== 0) throw new PlatError('unavailable', `pg_dump of the state failed: ${dumped.output.trim().slice(0, 500)}`);
+    const dumped = await runHost(join(PG_BIN, 'pg_dump'), [
+      ...clientArgs(platform),
+      '--format=custom',
+      '--no-owner',
+      '--file',
+      dump,
+    ]);
+    if (dumped.code !== 0)
+      throw new PlatError('unavailable', `pg_dump of the state failed: ${dumped.output.trim().slice(0, 500)}`);
     const manifest: StateManifest = {
       format: FORMAT,
       version: 1,
@@ -81,7 +114,9 @@ export async function stateBackup(platform: Platform): Promise<{ manifest: State
     const out = pack();
     out.entry({ name: 'manifest.json', mode: 0o600 }, `${JSON.stringify(manifest, null, 2)}\n`);
     if (existsSync(tokenFile)) out.entry({ name: 'admin-token', mode: 0o600 }, readFileSync(tokenFile));
-    const sink = out.entry({ name: 'state.dump', mode: 0o600, size: statSync(dump).size }, (error) => (error ? out.destroy(error) : out.finalize()));
+    const sink = out.entry({ name: 'state.dump', mode: 0o600, size: statSync(dump).size }, (error) =>
+      error ? out.destroy(error) : out.finalize(),
+    );
     createReadStream(dump).pipe(sink as unknown as NodeJS.WritableStream);
     out.on('close', () => rmSync(dir, { recursive: true, force: true }));
     return { manifest, archive: out as unknown as Readable };
@@ -92,13 +127,21 @@ export async function stateBackup(platform: Platform): Promise<{ manifest: State
 }
 
 /** Reads a backup tar into the scratch folder: its manifest, dump and admin token, each checked. */
-async function unpackBackup(source: Readable, dir: string): Promise<{ manifest: StateManifest; dump: string; adminToken?: string }> {
+async function unpackBackup(
+  source: Readable,
+  dir: string,
+): Promise<{ manifest: StateManifest; dump: string; adminToken?: string }> {
   const saved = join(dir, 'backup.tar');
   let total = 0;
   const cap = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       total += chunk.length;
-      callback(total > MAX_RESTORE_BYTES ? new PlatError('payload_too_large', 'That is larger than any state backup Plat makes.') : null, chunk);
+      callback(
+        total > MAX_RESTORE_BYTES
+          ? new PlatError('payload_too_large', 'That is larger than any state backup Plat makes.')
+          : null,
+        chunk,
+      );
     },
   });
   await pipeline(source, cap, createWriteStream(saved, { flags: 'wx', mode: 0o600 }));
@@ -108,7 +151,9 @@ async function unpackBackup(source: Readable, dir: string): Promise<{ manifest: 
   reader.on('entry', (header, stream, next) => {
     const small = (key: 'manifest' | 'adminToken') => {
       let text = '';
-      stream.on('data', (chunk) => (text.length < 64 * 1024 ? (text += (chunk as Buffer).toString()) : undefined));
+      stream.on('data', (chunk) => {
+        if (text.length < 64 * 1024) text += (chunk as Buffer).toString();
+      });
       stream.on('end', () => {
         found[key] = text;
         next();
@@ -128,7 +173,9 @@ async function unpackBackup(source: Readable, dir: string): Promise<{ manifest: 
   });
   const finished = new Promise<void>((resolve, reject) => {
     reader.on('finish', () => resolve());
-    reader.on('error', () => reject(new PlatError('invalid_params', 'That file is not a Plat state backup (not a tar archive).')));
+    reader.on('error', () =>
+      reject(new PlatError('invalid_params', 'That file is not a Plat state backup (not a tar archive).')),
+    );
   });
   createReadStream(saved).pipe(reader as unknown as NodeJS.WritableStream);
   await finished;
@@ -138,8 +185,16 @@ async function unpackBackup(source: Readable, dir: string): Promise<{ manifest: 
   } catch {
     manifest = undefined;
   }
-  if (manifest?.format !== FORMAT || manifest.version !== 1 || !Array.isArray(manifest.migrations) || !existsSync(dump)) {
-    throw new PlatError('invalid_params', 'That file is not a Plat state backup (no manifest or no state dump in it); nothing was changed.');
+  if (
+    manifest?.format !== FORMAT ||
+    manifest.version !== 1 ||
+    !Array.isArray(manifest.migrations) ||
+    !existsSync(dump)
+  ) {
+    throw new PlatError(
+      'invalid_params',
+      'That file is not a Plat state backup (no manifest or no state dump in it); nothing was changed.',
+    );
   }
   return { manifest, dump, ...(found.adminToken ? { adminToken: found.adminToken.trim() } : {}) };
 }
@@ -151,18 +206,27 @@ async function unpackBackup(source: Readable, dir: string): Promise<{ manifest: 
  * empty repository and converged. The backed-up Plat's tokens work here from
  * then on, and the caller's no longer does.
  */
-export async function restoreState(platform: Platform, source: Readable): Promise<{ apps: number; manifest: StateManifest }> {
+export async function restoreState(
+  platform: Platform,
+  source: Readable,
+): Promise<{ apps: number; manifest: StateManifest }> {
   const present = (await listAppNames(platform.sql)).length;
   if (present > 0) {
     source.resume();
-    throw new PlatError('conflict', `This Plat already has ${present} app(s): restore a state backup into a freshly started Plat.`);
+    throw new PlatError(
+      'conflict',
+      `This Plat already has ${present} app(s): restore a state backup into a freshly started Plat.`,
+    );
   }
   const dir = scratch(platform);
   try {
     const { manifest, dump, adminToken } = await unpackBackup(source, dir);
     const newer = unknownMigrations(knownMigrations(), manifest.migrations);
     if (newer.length > 0) {
-      throw new PlatError('conflict', `The backup was made by a newer Plat (it has ${newer.join(', ')}): restore it with that version; nothing was changed.`);
+      throw new PlatError(
+        'conflict',
+        `The backup was made by a newer Plat (it has ${newer.join(', ')}): restore it with that version; nothing was changed.`,
+      );
     }
     // pg_restore --clean swaps the same tables in one transaction; an older
     // schema would leave this one's newer tables behind, half-migrated.
@@ -173,16 +237,31 @@ export async function restoreState(platform: Platform, source: Readable): Promis
         `The backup was made by an older Plat (it lacks ${older.join(', ')}): restore it with that version, then start this one, which migrates it; nothing was changed.`,
       );
     }
-    const restored = await runHost(join(PG_BIN, 'pg_restore'), [...clientArgs(platform), '--clean', '--if-exists', '--single-transaction', '--exit-on-error', '--no-owner', dump]);
+    const restored = await runHost(join(PG_BIN, 'pg_restore'), [
+      ...clientArgs(platform),
+      '--clean',
+      '--if-exists',
+      '--single-transaction',
+      '--exit-on-error',
+      '--no-owner',
+      dump,
+    ]);
     if (restored.code !== 0) {
-      throw new PlatError('invalid_params', `The state dump did not load, and the state is as it was: ${restored.output.trim().slice(0, 500)}`);
+      throw new PlatError(
+        'invalid_params',
+        `The state dump did not load, and the state is as it was: ${restored.output.trim().slice(0, 500)}`,
+      );
     }
     await migrate(platform.sql);
     if (adminToken) writeFileSync(join(platform.settings.dataDir, 'admin-token'), `${adminToken}\n`, { mode: 0o600 });
     const names = await listAppNames(platform.sql);
     for (const name of names) await ensureRepository(platform.reposDir, name);
-    void platform.controller.restoreAll().catch((error: Error) => platform.log(`converging restored apps failed: ${error.message}`));
-    platform.log(`restored the state of instance ${manifest.instance} from ${manifest.created_at}: ${names.length} app(s)`);
+    void platform.controller
+      .restoreAll()
+      .catch((error: Error) => platform.log(`converging restored apps failed: ${error.message}`));
+    platform.log(
+      `restored the state of instance ${manifest.instance} from ${manifest.created_at}: ${names.length} app(s)`,
+    );
     return { apps: names.length, manifest };
   } finally {
     rmSync(dir, { recursive: true, force: true });

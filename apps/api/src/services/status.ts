@@ -16,7 +16,9 @@ async function check(work: () => Promise<string>): Promise<Check> {
 }
 
 /** The platform's health: each part platd depends on, checked now. */
-export async function platformStatus(platform: Platform): Promise<{ status: 'ok' | 'degraded'; checks: Record<string, Check> }> {
+export async function platformStatus(
+  platform: Platform,
+): Promise<{ status: 'ok' | 'degraded'; checks: Record<string, Check> }> {
   const checks = {
     database: await check(async () => {
       await pingDatabase(platform.sql);

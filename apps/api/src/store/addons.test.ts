@@ -37,10 +37,21 @@ describe('add-on reservations', () => {
   });
 
   const entry = (appId: string, name: string, attachment: string) =>
-    ({ app_id: appId, name, provider: 'redis', plan: 'mini', attachment, credentials: { password: 'p' }, state: 'provisioning' }) as const;
+    ({
+      app_id: appId,
+      name,
+      provider: 'redis',
+      plan: 'mini',
+      attachment,
+      credentials: { password: 'p' },
+      state: 'provisioning',
+    }) as const;
 
   it('gives one of two racing requests the attachment, and the other a unique violation', async () => {
-    const results = await Promise.allSettled([reserveAddon(database.sql, entry(appIds[0]!, 'redis-a-1001', 'CACHE')), reserveAddon(database.sql, entry(appIds[0]!, 'redis-b-1002', 'CACHE'))]);
+    const results = await Promise.allSettled([
+      reserveAddon(database.sql, entry(appIds[0]!, 'redis-a-1001', 'CACHE')),
+      reserveAddon(database.sql, entry(appIds[0]!, 'redis-b-1002', 'CACHE')),
+    ]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
     expect(uniqueViolation(rejected.reason)).toBe('addons_app_id_attachment_key');

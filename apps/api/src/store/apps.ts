@@ -44,7 +44,9 @@ export async function listAppNames(sql: Sql): Promise<string[]> {
 }
 
 export async function configVars(sql: Sql, appId: string): Promise<Record<string, string>> {
-  const rows = await sql<{ key: string; value: string }[]>`select key, value from config_vars where app_id = ${appId} order by key`;
+  const rows = await sql<
+    { key: string; value: string }[]
+  >`select key, value from config_vars where app_id = ${appId} order by key`;
   return Object.fromEntries(rows.map((row) => [row.key, row.value]));
 }
 
@@ -56,7 +58,9 @@ export interface FormationRow {
 }
 
 export async function formation(sql: Sql, appId: string): Promise<FormationRow[]> {
-  return sql<FormationRow[]>`select type, quantity, size, generation from formations where app_id = ${appId} order by type`;
+  return sql<
+    FormationRow[]
+  >`select type, quantity, size, generation from formations where app_id = ${appId} order by type`;
 }
 
 export async function findAppById(sql: Sql, id: string): Promise<AppRow | undefined> {
@@ -96,7 +100,9 @@ export async function markDestroying(sql: Sql, id: string): Promise<void> {
 
 /** Apps whose destroy was cut short (a crash or an error mid-way). */
 export async function listDestroying(sql: Sql): Promise<AppRow[]> {
-  return sql<AppRow[]>`select ${columns(sql)} from apps join users on users.id = apps.owner_id where apps.destroying order by apps.name`;
+  return sql<
+    AppRow[]
+  >`select ${columns(sql)} from apps join users on users.id = apps.owner_id where apps.destroying order by apps.name`;
 }
 
 export async function deleteApp(sql: Sql, id: string): Promise<void> {
@@ -104,7 +110,11 @@ export async function deleteApp(sql: Sql, id: string): Promise<void> {
 }
 
 /** Applies a change set to config vars (null unsets) and returns the result. */
-export async function updateConfigVars(sql: Sql, appId: string, changes: Record<string, string | null>): Promise<Record<string, string>> {
+export async function updateConfigVars(
+  sql: Sql,
+  appId: string,
+  changes: Record<string, string | null>,
+): Promise<Record<string, string>> {
   await sql.begin(async (tx) => {
     for (const [key, value] of Object.entries(changes)) {
       if (value === null) await tx`delete from config_vars where app_id = ${appId} and key = ${key}`;
@@ -128,7 +138,11 @@ export async function replaceConfigVars(sql: Sql, appId: string, config: Record<
   });
 }
 
-export async function upsertFormation(sql: Sql, appId: string, update: { type: string; quantity?: number; size?: string }): Promise<void> {
+export async function upsertFormation(
+  sql: Sql,
+  appId: string,
+  update: { type: string; quantity?: number; size?: string },
+): Promise<void> {
   await sql`
     insert into formations (app_id, type, quantity, size)
     values (${appId}, ${update.type}, ${update.quantity ?? (update.type === 'web' ? 1 : 0)}, ${update.size ?? 'standard'})

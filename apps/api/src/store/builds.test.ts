@@ -27,7 +27,10 @@ describe.each(backends)('builds on $name', (backend) => {
 
     expect(await failInterruptedBuilds(database.sql)).toBe(1);
     const builds = await listBuilds(database.sql, app.id);
-    expect(builds.find((b) => b.id === cut.id)).toMatchObject({ status: 'failed', output: expect.stringContaining('interrupted by a platd restart') });
+    expect(builds.find((b) => b.id === cut.id)).toMatchObject({
+      status: 'failed',
+      output: expect.stringContaining('interrupted by a platd restart'),
+    });
     expect(builds.find((b) => b.id === done.id)).toMatchObject({ status: 'succeeded', output: 'ok', image: 'img' });
     expect(await failInterruptedBuilds(database.sql)).toBe(0);
   });

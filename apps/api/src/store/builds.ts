@@ -15,14 +15,22 @@ export interface BuildRow {
 }
 
 export async function insertBuild(sql: Sql, appId: string, commit: string): Promise<BuildRow> {
-  const [row] = await sql<BuildRow[]>`insert into builds (app_id, source_commit) values (${appId}, ${commit}) returning *`;
+  const [row] = await sql<
+    BuildRow[]
+  >`insert into builds (app_id, source_commit) values (${appId}, ${commit}) returning *`;
   return row!;
 }
 
 export async function finishBuild(
   sql: Sql,
   id: string,
-  result: { status: 'succeeded' | 'failed'; output: string; buildpack?: string; image?: string; processTypes?: ProcessTypes },
+  result: {
+    status: 'succeeded' | 'failed';
+    output: string;
+    buildpack?: string;
+    image?: string;
+    processTypes?: ProcessTypes;
+  },
 ): Promise<void> {
   await sql`
     update builds set status = ${result.status}, output = ${result.output}, buildpack = ${result.buildpack ?? null},
@@ -49,7 +57,7 @@ export async function failInterruptedBuilds(sql: Sql): Promise<number> {
   const note = ' !     Build interrupted by a platd restart';
   const result = await sql`
     update builds set status = 'failed', updated_at = now(),
-      output = case when output = '' then ${note} else output || ${'\n' + note} end
+      output = case when output = '' then ${note} else output || ${`\n${note}`} end
     where status = 'pending'`;
   return result.count;
 }

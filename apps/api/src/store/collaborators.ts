@@ -17,7 +17,8 @@ export async function isCollaborator(sql: Sql, appId: string, userId: string): P
 }
 
 export async function addCollaborator(sql: Sql, appId: string, userId: string): Promise<boolean> {
-  const rows = await sql`insert into collaborators (app_id, user_id) values (${appId}, ${userId}) on conflict do nothing`;
+  const rows =
+    await sql`insert into collaborators (app_id, user_id) values (${appId}, ${userId}) on conflict do nothing`;
   return rows.count === 1;
 }
 

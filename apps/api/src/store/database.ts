@@ -21,7 +21,11 @@ const POOL_SIZE = 10;
  * PostgreSQL server platd runs itself in the data dir (see StateServer),
  * started or adopted here and supervised until close().
  */
-export async function openDatabase(options: { databaseUrl?: string; dataDir: string; log?: (line: string) => void }): Promise<Database> {
+export async function openDatabase(options: {
+  databaseUrl?: string;
+  dataDir: string;
+  log?: (line: string) => void;
+}): Promise<Database> {
   if (options.databaseUrl) {
     const sql = postgres(options.databaseUrl, { max: POOL_SIZE, onnotice: () => {} });
     const url = new URL(options.databaseUrl);
@@ -38,7 +42,14 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
   options.log?.(`${started.adopted ? 'adopted the running' : 'started the'} state server (pid ${started.pid})`);
   server.supervise();
   // Idle connections close after a minute: each is a server process holding memory.
-  const sql = postgres({ path: server.socketPath, max: POOL_SIZE, idle_timeout: 60, username: 'postgres', database: 'postgres', onnotice: () => {} });
+  const sql = postgres({
+    path: server.socketPath,
+    max: POOL_SIZE,
+    idle_timeout: 60,
+    username: 'postgres',
+    database: 'postgres',
+    onnotice: () => {},
+  });
   return {
     sql,
     description: `PostgreSQL 15 in ${server.dir} (unix socket only)`,

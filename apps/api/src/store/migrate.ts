@@ -11,7 +11,9 @@ const MIGRATION_LOCK = 74_612_001;
 
 /** This platd's migrations, by file name, in order. */
 export function knownMigrations(dir = MIGRATIONS_DIR): string[] {
-  return readdirSync(dir).filter((f) => /^\d+_[\w-]+\.sql$/.test(f)).sort();
+  return readdirSync(dir)
+    .filter((f) => /^\d+_[\w-]+\.sql$/.test(f))
+    .sort();
 }
 
 /** The migrations the state has had. */

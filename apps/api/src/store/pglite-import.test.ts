@@ -27,8 +27,13 @@ async function olderPlat(migrations: number, extra = ''): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'plat-pglite-'));
   dirs.push(dir);
   const db = await PGlite.create(join(dir, 'pgdata'));
-  await db.exec('create table schema_migrations (name text primary key, applied_at timestamptz not null default now())');
-  const files = readdirSync(MIGRATIONS_DIR).filter((f) => /^\d+_[\w-]+\.sql$/.test(f)).sort().slice(0, migrations);
+  await db.exec(
+    'create table schema_migrations (name text primary key, applied_at timestamptz not null default now())',
+  );
+  const files = readdirSync(MIGRATIONS_DIR)
+    .filter((f) => /^\d+_[\w-]+\.sql$/.test(f))
+    .sort()
+    .slice(0, migrations);
   for (const file of files) {
     await db.exec(readFileSync(join(MIGRATIONS_DIR, file), 'utf8'));
     await db.query('insert into schema_migrations (name) values ($1)', [file]);
@@ -53,7 +58,7 @@ function snapshot(dir: string): string[] {
   });
 }
 
-describe('importing an older Plat\'s PGlite state', () => {
+describe("importing an older Plat's PGlite state", () => {
   it('moves every row into the state server, and the next start finishes the schema', async () => {
     const dir = await olderPlat(8);
     const lines: string[] = [];
@@ -66,17 +71,25 @@ describe('importing an older Plat\'s PGlite state', () => {
     await new StateServer({ dataDir: dir }).stop();
     const database = await openDatabase({ dataDir: dir });
     try {
-      const later = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort().slice(8);
+      const later = readdirSync(MIGRATIONS_DIR)
+        .filter((f) => f.endsWith('.sql'))
+        .sort()
+        .slice(8);
       expect(await migrate(database.sql)).toEqual(later);
       const [app] = await database.sql`select apps.name, users.email from apps join users on users.id = apps.owner_id`;
       expect(app).toEqual({ name: 'old-app', email: 'dev@example.com' });
       const [release] = await database.sql`select version, config, process_types from releases`;
-      expect(release).toEqual({ version: 1, config: { GREETING: 'it\'s "kept"' }, process_types: { web: 'gunicorn app:app' } });
+      expect(release).toEqual({
+        version: 1,
+        config: { GREETING: 'it\'s "kept"' },
+        process_types: { web: 'gunicorn app:app' },
+      });
       const [config] = await database.sql`select value from config_vars`;
       expect(config!.value).toBe('it\'s "kept"');
       const [last] = await database.sql`select data from audit_events order by id desc limit 1`;
       expect(last!.data).toEqual({ n: 1200 });
-      const [next] = await database.sql`insert into audit_events (app_id, app_name, actor, action) select id, 'old-app', 'admin', 'rename' from apps returning id`;
+      const [next] =
+        await database.sql`insert into audit_events (app_id, app_name, actor, action) select id, 'old-app', 'admin', 'rename' from apps returning id`;
       expect(Number(next!.id)).toBe(1201);
     } finally {
       await database.close();
@@ -85,12 +98,16 @@ describe('importing an older Plat\'s PGlite state', () => {
 
   it('changes nothing when it cannot finish', async () => {
     // A table the new schema does not have: the load fails part-way.
-    const dir = await olderPlat(8, "create table stray (x int); insert into stray values (1);");
+    const dir = await olderPlat(8, 'create table stray (x int); insert into stray values (1);');
     const before = snapshot(join(dir, 'pgdata'));
     await expect(importPgliteState({ dataDir: dir })).rejects.toThrow(/stray/);
     expect(existsSync(join(dir, 'postgres'))).toBe(false);
-    expect(snapshot(join(dir, 'pgdata')).map((line) => line.split(' ')[0])).toEqual(before.map((line) => line.split(' ')[0]));
-    await expect(openDatabase({ dataDir: dir })).rejects.toThrow(`Import it once with: PLAT_DATA_DIR=${dir} npm run import-pglite`);
+    expect(snapshot(join(dir, 'pgdata')).map((line) => line.split(' ')[0])).toEqual(
+      before.map((line) => line.split(' ')[0]),
+    );
+    await expect(openDatabase({ dataDir: dir })).rejects.toThrow(
+      `Import it once with: PLAT_DATA_DIR=${dir} npm run import-pglite`,
+    );
   });
 
   it('refuses when the data dir has a state server already', async () => {

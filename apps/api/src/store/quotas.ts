@@ -7,6 +7,8 @@ export async function countOwnedApps(sql: Sql, userId: string): Promise<number> 
 }
 
 export async function countCommandJobs(sql: Sql, appId: string): Promise<number> {
-  const [row] = await sql<{ count: number }[]>`select count(*)::int as count from scheduler_jobs where app_id = ${appId} and kind = 'command'`;
+  const [row] = await sql<
+    { count: number }[]
+  >`select count(*)::int as count from scheduler_jobs where app_id = ${appId} and kind = 'command'`;
   return row?.count ?? 0;
 }

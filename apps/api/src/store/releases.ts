@@ -21,7 +21,13 @@ export interface ReleaseRow {
 export async function insertRelease(
   sql: Sql,
   appId: string,
-  release: { description: string; buildId?: string | null; image: string | null; config: Record<string, string>; processTypes: ProcessTypes },
+  release: {
+    description: string;
+    buildId?: string | null;
+    image: string | null;
+    config: Record<string, string>;
+    processTypes: ProcessTypes;
+  },
 ): Promise<ReleaseRow> {
   return sql.begin(async (tx) => {
     const [seq] = await tx<{ release_seq: number }[]>`
@@ -77,7 +83,9 @@ export async function findRelease(sql: Sql, appId: string, ref: string | number)
   const text = String(ref);
   const version = /^v?(\d{1,9})$/.exec(text)?.[1];
   if (version) {
-    const [row] = await sql<ReleaseRow[]>`select * from releases where app_id = ${appId} and version = ${Number(version)}`;
+    const [row] = await sql<
+      ReleaseRow[]
+    >`select * from releases where app_id = ${appId} and version = ${Number(version)}`;
     return row;
   }
   if (!/^[0-9a-f-]{36}$/.test(text)) return undefined;

@@ -67,6 +67,7 @@ describe('the SQL boundary', () => {
       "import postgres from 'postgres';",
       "import type { Sql } from 'postgres';",
       'await platform.sql<Row[]>`select * from apps`;',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: sample source text for the checker
       'await this.#sql`insert into t ${this.#sql(rows)}`;',
       'await sql.begin(async (tx) => tx`delete from t`);',
       'await admin.unsafe(`create database x`);',

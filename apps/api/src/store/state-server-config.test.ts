@@ -14,11 +14,14 @@ describe('state server config', () => {
 
   it('quotes a folder with a quote in it, and refuses one with a newline', () => {
     expect(renderStateServerConfig({ socketDir: "/srv/it's" })).toContain("unix_socket_directories = '/srv/it''s'");
-    expect(() => renderStateServerConfig({ socketDir: "/srv/x'\nlisten_addresses = '*" })).toThrow(/control characters/);
+    expect(() => renderStateServerConfig({ socketDir: "/srv/x'\nlisten_addresses = '*" })).toThrow(
+      /control characters/,
+    );
   });
 
   it('reads postmaster.pid', () => {
-    const text = '4242\n/var/lib/plat/postgres\n1764350000\n5432\n/var/lib/plat/postgres\n\n  5432001  32768\nready   \n';
+    const text =
+      '4242\n/var/lib/plat/postgres\n1764350000\n5432\n/var/lib/plat/postgres\n\n  5432001  32768\nready   \n';
     expect(parsePostmasterPid(text)).toEqual({
       pid: 4242,
       dataDir: '/var/lib/plat/postgres',

@@ -5,7 +5,17 @@
  * run on a folder that is not its own.
  */
 import { spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -13,13 +23,20 @@ import { openDatabase } from './database.js';
 import { processAlive, POSTGRES_BIN_DIR, StateServer } from './state-server.js';
 import { listeningTcpPorts, processTree } from '../testing/processes.js';
 
-async function until<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+async function until<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
     const value = await Promise.resolve()
       .then(check)
-      .catch((error: Error) => ((last = error), undefined));
+      .catch((error: Error) => {
+        last = error;
+        return undefined;
+      });
     if (value) return value;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -36,11 +53,14 @@ function dataDir(): string {
 /** The folder and every file below it with owner, mode, size and mtime: "nothing changed" is this staying equal. */
 function snapshot(dir: string): string[] {
   const top = statSync(dir);
-  return [`${dir} ${top.uid} ${top.mode}`, ...readdirSync(dir, { recursive: true, withFileTypes: true }).map((entry) => {
-    const path = join(entry.parentPath, entry.name);
-    const stat = statSync(path);
-    return `${path} ${stat.uid} ${stat.mode} ${stat.size} ${stat.mtimeMs}`;
-  })];
+  return [
+    `${dir} ${top.uid} ${top.mode}`,
+    ...readdirSync(dir, { recursive: true, withFileTypes: true }).map((entry) => {
+      const path = join(entry.parentPath, entry.name);
+      const stat = statSync(path);
+      return `${path} ${stat.uid} ${stat.mode} ${stat.size} ${stat.mtimeMs}`;
+    }),
+  ];
 }
 
 afterAll(async () => {
@@ -69,10 +89,14 @@ describe('the state server', () => {
     expect(statSync(server.dir).mode & 0o777).toBe(0o700);
     expect(statSync(server.dir).uid).not.toBe(0);
     expect(statSync(dir).mode & 0o777).toBe(0o701);
-    const rows = await database.sql<{ one: number; pool: string }[]>`select 1 as one, current_setting('max_connections') as pool`;
+    const rows = await database.sql<
+      { one: number; pool: string }[]
+    >`select 1 as one, current_setting('max_connections') as pool`;
     expect([...rows]).toEqual([{ one: 1, pool: '20' }]);
     // Ten queries at once each get their own connection.
-    const pids = await Promise.all(Array.from({ length: 10 }, () => database.sql`select pg_backend_pid() as pid, pg_sleep(0.2)`));
+    const pids = await Promise.all(
+      Array.from({ length: 10 }, () => database.sql`select pg_backend_pid() as pid, pg_sleep(0.2)`),
+    );
     expect(new Set(pids.map(([row]) => row!.pid)).size).toBe(10);
     expect(listeningTcpPorts(processTree(running.pid))).toEqual([]);
 
@@ -98,7 +122,10 @@ describe('the state server', () => {
       const now = server.running();
       return now && now.pid !== first && now.status === 'ready' && now.pid;
     });
-    const rows = await until('the pool to answer again', () => database.sql<{ body: string }[]>`select body from notes`);
+    const rows = await until(
+      'the pool to answer again',
+      () => database.sql<{ body: string }[]>`select body from notes`,
+    );
     expect(rows.map((row) => row.body)).toEqual(['kept']);
     expect(lines.join('\n')).toContain(`state server (pid ${first}) is gone; starting it again`);
 
@@ -111,16 +138,18 @@ describe('the state server', () => {
     expect((await next.sql`select body from notes`).map((row) => row.body)).toEqual(['kept']);
   });
 
-  it('refuses an older Plat\'s PGlite folder, naming it, and makes nothing', async () => {
+  it("refuses an older Plat's PGlite folder, naming it, and makes nothing", async () => {
     const dir = dataDir();
     mkdirSync(join(dir, 'pgdata'));
     writeFileSync(join(dir, 'pgdata', 'PG_VERSION'), '17\n');
     const before = snapshot(dir);
-    await expect(openDatabase({ dataDir: dir })).rejects.toThrow(`${join(dir, 'pgdata')} holds state in the embedded PGlite format`);
+    await expect(openDatabase({ dataDir: dir })).rejects.toThrow(
+      `${join(dir, 'pgdata')} holds state in the embedded PGlite format`,
+    );
     expect(snapshot(dir)).toEqual(before);
   });
 
-  it("refuses a postgres folder that belongs to another user, and changes nothing in it", async () => {
+  it('refuses a postgres folder that belongs to another user, and changes nothing in it', async () => {
     const dir = dataDir();
     const folder = join(dir, 'postgres');
     mkdirSync(folder, { mode: 0o700 });
@@ -139,7 +168,9 @@ describe('the state server', () => {
     await new StateServer({ dataDir: dir }).stop();
     rmSync(join(folder, 'global', 'pg_control'));
     const before = snapshot(dir);
-    await expect(openDatabase({ dataDir: dir })).rejects.toThrow(`${folder} is not a complete PostgreSQL 15 data folder (PG_VERSION 15, files missing)`);
+    await expect(openDatabase({ dataDir: dir })).rejects.toThrow(
+      `${folder} is not a complete PostgreSQL 15 data folder (PG_VERSION 15, files missing)`,
+    );
     expect(snapshot(dir)).toEqual(before);
   });
 

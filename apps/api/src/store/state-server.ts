@@ -61,7 +61,9 @@ export function processAlive(pid: number): boolean {
 function serverAccount(): Account {
   const me = userInfo();
   if (me.uid !== 0) return { uid: me.uid, gid: me.gid, name: me.username };
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((entry) => entry.startsWith(`${SERVER_USER}:`));
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((entry) => entry.startsWith(`${SERVER_USER}:`));
   const [, , uid, gid] = line?.split(':') ?? [];
   if (!uid || !gid) {
     const setUp = "run Plat's set-up (infra/setup.sh), which installs postgresql-15";
@@ -71,7 +73,9 @@ function serverAccount(): Account {
 }
 
 function accountName(uid: number): string {
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((entry) => entry.split(':')[2] === String(uid));
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((entry) => entry.split(':')[2] === String(uid));
   return line ? line.split(':')[0]! : `uid ${uid}`;
 }
 

@@ -28,7 +28,9 @@ describe.each(backends)('state store on $name', (backend) => {
 
   it('applies migrations once, even when two starts race', async () => {
     const [first, second] = await Promise.all([migrate(database.sql), migrate(database.sql)]);
-    const files = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort();
+    const files = readdirSync(MIGRATIONS_DIR)
+      .filter((f) => f.endsWith('.sql'))
+      .sort();
     expect(files.length).toBeGreaterThan(1);
     expect([...first!, ...second!].sort()).toEqual(files);
     expect(await migrate(database.sql)).toEqual([]);
@@ -41,9 +43,12 @@ describe.each(backends)('state store on $name', (backend) => {
       writeFileSync(join(dir, '998_good.sql'), 'create table made_by_998 (x int);\n');
       writeFileSync(join(dir, '999_bad.sql'), 'create table half_made (x int);\nselect 1 / 0;\n');
       const before = await database.sql<{ name: string }[]>`select name from schema_migrations order by name`;
-      await expect(migrate(database.sql, dir)).rejects.toThrow(/migration 999_bad.sql failed \(division by zero\); the state is as it was/);
+      await expect(migrate(database.sql, dir)).rejects.toThrow(
+        /migration 999_bad.sql failed \(division by zero\); the state is as it was/,
+      );
       expect(await database.sql`select name from schema_migrations order by name`).toEqual(before);
-      const tables = await database.sql`select tablename from pg_tables where tablename in ('made_by_998', 'half_made')`;
+      const tables =
+        await database.sql`select tablename from pg_tables where tablename in ('made_by_998', 'half_made')`;
       expect(tables).toEqual([]);
 
       await database.sql`insert into schema_migrations (name) values ('997_from_the_future.sql')`;
@@ -60,7 +65,9 @@ describe.each(backends)('state store on $name', (backend) => {
     try {
       const options = { sql: database.sql, clientArgs: database.clientArgs, dataDir };
       expect(await backUpBeforeMigrating(options)).toBeUndefined();
-      const [last] = await database.sql<{ name: string }[]>`delete from schema_migrations where name = (select max(name) from schema_migrations) returning name`;
+      const [last] = await database.sql<
+        { name: string }[]
+      >`delete from schema_migrations where name = (select max(name) from schema_migrations) returning name`;
       try {
         const file = await backUpBeforeMigrating(options);
         expect(file).toMatch(new RegExp(`/backups/state-before-${last!.name.replace(/\.sql$/, '')}-`));
@@ -79,12 +86,18 @@ describe.each(backends)('state store on $name', (backend) => {
     const previous = await backend.open();
     const dir = mkdtempSync(join(tmpdir(), 'plat-previous-'));
     try {
-      const files = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort();
+      const files = readdirSync(MIGRATIONS_DIR)
+        .filter((f) => f.endsWith('.sql'))
+        .sort();
       for (const file of files.slice(0, -1)) cpSync(join(MIGRATIONS_DIR, file), join(dir, file));
       await migrate(previous.database.sql, dir);
       const user = await ensureUser(previous.database.sql, 'old@example.com', false);
       await previous.database.sql`insert into apps (name, owner_id) values ('from-before', ${user.id})`;
-      const file = await backUpBeforeMigrating({ sql: previous.database.sql, clientArgs: previous.database.clientArgs, dataDir: dir });
+      const file = await backUpBeforeMigrating({
+        sql: previous.database.sql,
+        clientArgs: previous.database.clientArgs,
+        dataDir: dir,
+      });
       expect(file).toContain(`state-before-${files.at(-1)!.replace(/\.sql$/, '')}`);
       expect(await migrate(previous.database.sql)).toEqual([files.at(-1)]);
       expect((await findApp(previous.database.sql, 'from-before'))?.owner_id).toBe(user.id);
@@ -106,16 +119,26 @@ describe.each(backends)('state store on $name', (backend) => {
 
   it("marks expired tokens and disabled users' tokens, and never counts them as used", async () => {
     const user = await ensureUser(database.sql, 'temp@example.com', false);
-    const expired = await createTokenRow(database.sql, user.id, { description: 'old', expiry: { at: new Date(Date.now() - 1000) } });
+    const expired = await createTokenRow(database.sql, user.id, {
+      description: 'old',
+      expiry: { at: new Date(Date.now() - 1000) },
+    });
     const live = await createTokenRow(database.sql, user.id, { description: 'live', expiry: { inSeconds: 3600 } });
-    expect(await findUserByToken(database.sql, expired.token)).toMatchObject({ email: 'temp@example.com', expired: true, disabled: false });
+    expect(await findUserByToken(database.sql, expired.token)).toMatchObject({
+      email: 'temp@example.com',
+      expired: true,
+      disabled: false,
+    });
     expect(await findUserByToken(database.sql, live.token)).toMatchObject({ expired: false, disabled: false });
     expect(await setUserDisabled(database.sql, 'temp@example.com', true)).toMatchObject({ tokens: 2, apps: 0 });
     expect(await findUserByToken(database.sql, live.token)).toMatchObject({ disabled: true });
     const used = await database.sql<{ description: string; last_used_at: Date | null }[]>`
       select description, last_used_at from tokens where user_id = ${user.id} order by description`;
     // "live" was used once while enabled; "old" never got through.
-    expect(used.map((row) => [row.description, row.last_used_at !== null])).toEqual([['live', true], ['old', false]]);
+    expect(used.map((row) => [row.description, row.last_used_at !== null])).toEqual([
+      ['live', true],
+      ['old', false],
+    ]);
     expect((await setUserDisabled(database.sql, 'temp@example.com', false))?.disabled_at).toBeNull();
     expect(await setUserDisabled(database.sql, 'nobody@example.com', true)).toBeUndefined();
   });
@@ -126,7 +149,12 @@ describe.each(backends)('state store on $name', (backend) => {
     expect(await insertApp(database.sql, 'busy-app', owner.id)).toBeUndefined();
     const releases = await Promise.all(
       Array.from({ length: 25 }, (_, i) =>
-        insertRelease(database.sql, app.id, { description: `Set N${i}`, image: 'img', config: { N: String(i) }, processTypes: { web: 'x' } }),
+        insertRelease(database.sql, app.id, {
+          description: `Set N${i}`,
+          image: 'img',
+          config: { N: String(i) },
+          processTypes: { web: 'x' },
+        }),
       ),
     );
     expect(releases.map((r) => r.version).sort((a, b) => a - b)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));

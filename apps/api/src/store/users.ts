@@ -73,7 +73,11 @@ export async function createTokenRow(
   const secret = newTokenSecret();
   const { expiry } = options;
   const expiresAt =
-    expiry === undefined ? sql`null` : 'inSeconds' in expiry ? sql`now() + make_interval(secs => ${expiry.inSeconds})` : sql`${expiry.at}::timestamptz`;
+    expiry === undefined
+      ? sql`null`
+      : 'inSeconds' in expiry
+        ? sql`now() + make_interval(secs => ${expiry.inSeconds})`
+        : sql`${expiry.at}::timestamptz`;
   const [row] = await sql<TokenRow[]>`
     insert into tokens (user_id, hash, description, expires_at) values (${userId}, ${hashToken(secret)}, ${options.description}, ${expiresAt})
     returning id, description, created_at, last_used_at, expires_at`;
@@ -88,9 +92,16 @@ export async function listTokens(sql: Sql, userId: string): Promise<TokenRow[]> 
 const UUID = /^[0-9a-f-]{36}$/;
 
 /** Revokes one of the user's tokens; with `anyUser` (admins), anyone's. */
-export async function revokeToken(sql: Sql, userId: string, id: string, options: { anyUser?: boolean } = {}): Promise<boolean> {
+export async function revokeToken(
+  sql: Sql,
+  userId: string,
+  id: string,
+  options: { anyUser?: boolean } = {},
+): Promise<boolean> {
   if (!UUID.test(id)) return false;
-  const rows = options.anyUser ? await sql`delete from tokens where id = ${id}` : await sql`delete from tokens where user_id = ${userId} and id = ${id}`;
+  const rows = options.anyUser
+    ? await sql`delete from tokens where id = ${id}`
+    : await sql`delete from tokens where user_id = ${userId} and id = ${id}`;
   return rows.count === 1;
 }
 

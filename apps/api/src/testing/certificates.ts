@@ -52,9 +52,10 @@ export async function makeCertificate(options: TestCertificateOptions): Promise<
   ];
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(options.ca ?? false, undefined, true),
-    new x509.KeyUsagesExtension(options.ca
-      ? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign
-      : x509.KeyUsageFlags.digitalSignature, true),
+    new x509.KeyUsagesExtension(
+      options.ca ? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign : x509.KeyUsageFlags.digitalSignature,
+      true,
+    ),
     await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
   ];
   if (!options.ca) extensions.push(new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]));
@@ -63,7 +64,9 @@ export async function makeCertificate(options: TestCertificateOptions): Promise<
     extensions.push(await x509.AuthorityKeyIdentifierExtension.create(options.issuer.keys.publicKey));
   }
   const common = {
-    serialNumber: Buffer.from(webcrypto.getRandomValues(new Uint8Array(8))).toString('hex').replace(/^[89a-f]/, '1'),
+    serialNumber: Buffer.from(webcrypto.getRandomValues(new Uint8Array(8)))
+      .toString('hex')
+      .replace(/^[89a-f]/, '1'),
     notBefore: options.notBefore ?? new Date(now - DAY),
     notAfter: options.notAfter ?? new Date(now + 90 * DAY),
     signingAlgorithm: ALGORITHM,
@@ -71,12 +74,12 @@ export async function makeCertificate(options: TestCertificateOptions): Promise<
   };
   const certificate = options.issuer
     ? await x509.X509CertificateGenerator.create({
-      ...common,
-      subject: `CN=${options.name}`,
-      issuer: options.issuer.certificate.subject,
-      publicKey: keys.publicKey,
-      signingKey: options.issuer.keys.privateKey,
-    })
+        ...common,
+        subject: `CN=${options.name}`,
+        issuer: options.issuer.certificate.subject,
+        publicKey: keys.publicKey,
+        signingKey: options.issuer.keys.privateKey,
+      })
     : await x509.X509CertificateGenerator.createSelfSigned({ ...common, name: `CN=${options.name}`, keys });
   // PEM files end in a newline; Go's PEM reader (pebble) finds no block in concatenated ones otherwise.
   return { pem: `${certificate.toString('pem')}\n`, keyPem: `${await keyPem(keys)}\n`, keys, certificate };

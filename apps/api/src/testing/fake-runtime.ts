@@ -98,9 +98,7 @@ export class FakeRuntime implements Runtime {
   }
 
   async listDynos(app?: string): Promise<ObservedDyno[]> {
-    return [...this.#containers.values()]
-      .filter((container) => isDynoOf(container, app))
-      .map(observe);
+    return [...this.#containers.values()].filter((container) => isDynoOf(container, app)).map(observe);
   }
 
   async dynoState(id: string): Promise<DynoState> {
@@ -112,7 +110,11 @@ export class FakeRuntime implements Runtime {
     return this.#find(id).output.slice(-lines).join('\n');
   }
 
-  async followLogs(id: string, since: Date | undefined, onLine: (at: Date, line: string) => void): Promise<() => void> {
+  async followLogs(
+    id: string,
+    _since: Date | undefined,
+    onLine: (at: Date, line: string) => void,
+  ): Promise<() => void> {
     this.#find(id);
     const listeners = this.#followers.get(id) ?? new Set();
     this.#followers.set(id, listeners);

@@ -35,7 +35,9 @@ export function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -43,18 +45,39 @@ export function freePort(): Promise<number> {
 export async function removeInstance(instance: string): Promise<void> {
   const docker = new Docker();
   const filters = { label: [instanceFilter(instance)] };
-  for (const c of await docker.listContainers({ all: true, filters })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
-  for (const v of (await docker.listVolumes({ filters })).Volumes ?? []) await docker.getVolume(v.Name).remove().catch(() => {});
-  for (const n of await docker.listNetworks({ filters })) await docker.getNetwork(n.Id).remove().catch(() => {});
+  for (const c of await docker.listContainers({ all: true, filters }))
+    await docker
+      .getContainer(c.Id)
+      .remove({ force: true })
+      .catch(() => {});
+  for (const v of (await docker.listVolumes({ filters })).Volumes ?? [])
+    await docker
+      .getVolume(v.Name)
+      .remove()
+      .catch(() => {});
+  for (const n of await docker.listNetworks({ filters }))
+    await docker
+      .getNetwork(n.Id)
+      .remove()
+      .catch(() => {});
   await new HostFirewall({ instance }).releaseAll();
-  for (const i of await docker.listImages({ all: true, filters })) await docker.getImage(i.Id).remove({ force: true }).catch(() => {});
+  for (const i of await docker.listImages({ all: true, filters }))
+    await docker
+      .getImage(i.Id)
+      .remove({ force: true })
+      .catch(() => {});
 }
 
 export async function startTestPlatform(backend: Backend, overrides: Partial<Settings> = {}): Promise<TestPlatform> {
   const dir = mkdtempSync(join(tmpdir(), 'plat-api-test-'));
   const instance = `t${randomBytes(4).toString('hex')}`;
   const settings: Settings = {
-    ...settingsFromEnv({ PLAT_DATA_DIR: dir, PLAT_INSTANCE: instance, PLAT_ROUTER_HOST: '127.0.0.1', PLAT_API_HOST: '127.0.0.1' }),
+    ...settingsFromEnv({
+      PLAT_DATA_DIR: dir,
+      PLAT_INSTANCE: instance,
+      PLAT_ROUTER_HOST: '127.0.0.1',
+      PLAT_API_HOST: '127.0.0.1',
+    }),
     apiPort: await freePort(),
     routerPort: await freePort(),
     bootTimeoutMs: 20_000,
@@ -63,7 +86,12 @@ export async function startTestPlatform(backend: Backend, overrides: Partial<Set
   const { database, dispose } = await backend.open();
   await migrate(database.sql);
   const admin = await ensureAdminToken(database.sql, dir);
-  const { platform, router } = assemblePlatform({ sql: database.sql, settings: { ...settings, routerHost: '127.0.0.1' }, images: new ImageBuilder(), log: () => {} });
+  const { platform, router } = assemblePlatform({
+    sql: database.sql,
+    settings: { ...settings, routerHost: '127.0.0.1' },
+    images: new ImageBuilder(),
+    log: () => {},
+  });
   const { controller, logs } = platform;
   const server = await buildServer(platform);
   return {

@@ -7,7 +7,11 @@ import { procfileOnly } from './procfile.js';
 import { findWsgiEntry, wantsCollectstatic } from './python-wsgi-entry.js';
 import { staticSite } from './static.js';
 
-const context = { stackImage: 'plat/stack:latest', caBundle: '.plat-build/ca-certificates.crt', buildDir: '.plat-build' };
+const context = {
+  stackImage: 'plat/stack:latest',
+  caBundle: '.plat-build/ca-certificates.crt',
+  buildDir: '.plat-build',
+};
 const detected = (files: Record<string, string>) => detectBuildpack(memorySource(files)).name;
 
 describe('detection order', () => {
@@ -29,7 +33,13 @@ describe('detection order', () => {
 
 describe('node buildpack', () => {
   it('uses npm ci with a lockfile, builds, prunes and starts with npm start', () => {
-    const plan = node.plan(memorySource({ 'package.json': JSON.stringify({ scripts: { start: 'node s.js', build: 'tsc' } }), 'package-lock.json': '{}' }), context);
+    const plan = node.plan(
+      memorySource({
+        'package.json': JSON.stringify({ scripts: { start: 'node s.js', build: 'tsc' } }),
+        'package-lock.json': '{}',
+      }),
+      context,
+    );
     const lines = plan.dockerfile.split('\n');
     expect(lines).toContain('COPY --chown=dyno:dyno package.json package-lock.json /app/');
     expect(lines.indexOf('RUN npm ci --include=dev')).toBeLessThan(lines.indexOf('COPY --chown=dyno:dyno . /app'));
@@ -44,13 +54,18 @@ describe('node buildpack', () => {
     expect(plan.dockerfile).toContain('RUN npm install --include=dev');
     expect(plan.dockerfile).not.toContain('npm run build');
     expect(plan.processTypes).toEqual({});
-    expect(node.plan(memorySource({ 'package.json': '{}', 'server.js': '' }), context).processTypes).toEqual({ web: 'npm start' });
+    expect(node.plan(memorySource({ 'package.json': '{}', 'server.js': '' }), context).processTypes).toEqual({
+      web: 'npm start',
+    });
   });
 });
 
 describe('static buildpack', () => {
   it('serves the static.json root with nginx on $PORT, with caching headers', () => {
-    const plan = staticSite.plan(memorySource({ 'static.json': '{"root": "public/"}', 'public/index.html': '' }), context);
+    const plan = staticSite.plan(
+      memorySource({ 'static.json': '{"root": "public/"}', 'public/index.html': '' }),
+      context,
+    );
     expect(plan.processTypes).toEqual({ web: 'plat-static-server' });
     const config = plan.files!['static-nginx.conf.template']!;
     expect(config).toContain('root /app/public;');
@@ -67,7 +82,7 @@ describe('static buildpack', () => {
 });
 
 describe('dockerfile and procfile buildpacks', () => {
-  it("builds a Dockerfile as is and runs its CMD", () => {
+  it('builds a Dockerfile as is and runs its CMD', () => {
     const plan = dockerfile.plan(memorySource({ Dockerfile: 'FROM plat/stack:latest\nCMD ["x"]\n' }), context);
     expect(plan.dockerfile).toBe('FROM plat/stack:latest\nCMD ["x"]\n');
     expect(plan.processTypes).toEqual({ web: '' });
@@ -82,17 +97,27 @@ describe('dockerfile and procfile buildpacks', () => {
 
 describe('python WSGI entries', () => {
   it('finds a Pyramid app from its ini or its make_wsgi_app() call', () => {
-    expect(findWsgiEntry(memorySource({ 'production.ini': '[app:main]\nuse = egg:shop\n' }))).toEqual({ framework: 'pyramid', target: '--paste production.ini' });
-    const module = 'from pyramid.config import Configurator\nwith Configurator() as config:\n    app = config.make_wsgi_app()\n';
+    expect(findWsgiEntry(memorySource({ 'production.ini': '[app:main]\nuse = egg:shop\n' }))).toEqual({
+      framework: 'pyramid',
+      target: '--paste production.ini',
+    });
+    const module =
+      'from pyramid.config import Configurator\nwith Configurator() as config:\n    app = config.make_wsgi_app()\n';
     expect(findWsgiEntry(memorySource({ 'main.py': module }))).toEqual({ framework: 'pyramid', target: 'main:app' });
   });
 
   it('finds a plain PEP 3333 application', () => {
-    expect(findWsgiEntry(memorySource({ 'wsgi.py': 'def application(environ, start_response):\n    pass\n' }))).toEqual({ framework: 'wsgi', target: 'wsgi:application' });
+    expect(findWsgiEntry(memorySource({ 'wsgi.py': 'def application(environ, start_response):\n    pass\n' }))).toEqual(
+      { framework: 'wsgi', target: 'wsgi:application' },
+    );
   });
 
   it('collects Django static files only when STATIC_ROOT is set', () => {
-    expect(wantsCollectstatic(memorySource({ 'manage.py': '', 'site/settings.py': 'STATIC_ROOT = BASE / "static"\n' }))).toBe(true);
-    expect(wantsCollectstatic(memorySource({ 'manage.py': '', 'site/settings.py': 'STATIC_URL = "/s/"\n' }))).toBe(false);
+    expect(
+      wantsCollectstatic(memorySource({ 'manage.py': '', 'site/settings.py': 'STATIC_ROOT = BASE / "static"\n' })),
+    ).toBe(true);
+    expect(wantsCollectstatic(memorySource({ 'manage.py': '', 'site/settings.py': 'STATIC_URL = "/s/"\n' }))).toBe(
+      false,
+    );
   });
 });

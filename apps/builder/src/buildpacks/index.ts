@@ -17,7 +17,11 @@ export const buildpacks: readonly Buildpack[] = [dockerfile, python, node, stati
 
 export function findBuildpack(name: string): Buildpack {
   const found = buildpacks.find((pack) => pack.name === name);
-  if (!found) throw new PlatError('invalid_params', `Unknown buildpack ${JSON.stringify(name)}: use one of ${buildpacks.map((p) => p.name).join(', ')}.`);
+  if (!found)
+    throw new PlatError(
+      'invalid_params',
+      `Unknown buildpack ${JSON.stringify(name)}: use one of ${buildpacks.map((p) => p.name).join(', ')}.`,
+    );
   return found;
 }
 

@@ -13,7 +13,7 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 export function pipfileRequirements(pipfile: string, lock?: string): string {
   let packages: Record<string, Requirement>;
   try {
-    packages = ((parse(pipfile) as { packages?: Record<string, Requirement> }).packages ?? {});
+    packages = (parse(pipfile) as { packages?: Record<string, Requirement> }).packages ?? {};
   } catch (error) {
     throw new PlatError('build_failed', `Pipfile is not valid TOML: ${(error as Error).message}`);
   }
@@ -30,10 +30,13 @@ export function pipfileRequirements(pipfile: string, lock?: string): string {
     if (!NAME.test(name)) throw new PlatError('build_failed', `Pipfile: invalid package name ${JSON.stringify(name)}`);
     const locked = pinned[name.toLowerCase()]?.version ?? pinned[name]?.version;
     if (typeof spec === 'object' && (spec.git || spec.path)) {
-      throw new PlatError('build_failed', `Pipfile: ${name} comes from ${spec.git ? 'git' : 'a path'}; list it in requirements.txt instead`);
+      throw new PlatError(
+        'build_failed',
+        `Pipfile: ${name} comes from ${spec.git ? 'git' : 'a path'}; list it in requirements.txt instead`,
+      );
     }
     const extras = typeof spec === 'object' && spec.extras?.length ? `[${spec.extras.join(',')}]` : '';
-    const version = locked ?? (typeof spec === 'string' ? spec : spec.version ?? '*');
+    const version = locked ?? (typeof spec === 'string' ? spec : (spec.version ?? '*'));
     lines.push(`${name}${extras}${version === '*' ? '' : version}`);
   }
   return `${lines.join('\n')}\n`;

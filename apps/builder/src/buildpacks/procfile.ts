@@ -6,7 +6,9 @@ export const procfileOnly: Buildpack = {
   label: 'Procfile',
   detect: (source) => source.has('Procfile'),
   plan: (_source, context) => ({
-    dockerfile: [`FROM ${context.stackImage}`, 'WORKDIR /app', 'COPY --chown=dyno:dyno . /app', 'USER dyno', ''].join('\n'),
+    dockerfile: [`FROM ${context.stackImage}`, 'WORKDIR /app', 'COPY --chown=dyno:dyno . /app', 'USER dyno', ''].join(
+      '\n',
+    ),
     processTypes: {},
     notes: ['Running the Procfile commands on the stack'],
   }),

@@ -8,7 +8,11 @@ export interface WsgiEntry {
 }
 
 function moduleName(path: string): string {
-  return path.replace(/\.py$/, '').replace(/\/__init__$/, '').split('/').join('.');
+  return path
+    .replace(/\.py$/, '')
+    .replace(/\/__init__$/, '')
+    .split('/')
+    .join('.');
 }
 
 /** Django: manage.py at the root and a project package with wsgi.py. */
@@ -27,7 +31,10 @@ const FLASK_FILES = ['app.py', 'wsgi.py', 'application.py', 'main.py', 'server.p
 /** Flask: a module that makes `app = Flask(...)` or defines `create_app()`. */
 function findFlask(source: Source): WsgiEntry | undefined {
   const topLevel = source.files().filter((f) => /^[\w]+\.py$/.test(f) || /^[\w]+\/__init__\.py$/.test(f));
-  const ordered = [...FLASK_FILES.filter((f) => topLevel.includes(f)), ...topLevel.filter((f) => !FLASK_FILES.includes(f))];
+  const ordered = [
+    ...FLASK_FILES.filter((f) => topLevel.includes(f)),
+    ...topLevel.filter((f) => !FLASK_FILES.includes(f)),
+  ];
   for (const file of ordered) {
     const text = source.read(file) ?? '';
     if (!/\bflask\b/i.test(text)) continue;
@@ -61,7 +68,8 @@ function findPyramid(source: Source): WsgiEntry | undefined {
 function findPlainWsgi(source: Source): WsgiEntry | undefined {
   for (const file of topLevelModules(source)) {
     const text = source.read(file) ?? '';
-    if (/^(def application\(|application\s*=)/m.test(text)) return { framework: 'wsgi', target: `${moduleName(file)}:application` };
+    if (/^(def application\(|application\s*=)/m.test(text))
+      return { framework: 'wsgi', target: `${moduleName(file)}:application` };
   }
   return undefined;
 }
@@ -73,5 +81,7 @@ export function findWsgiEntry(source: Source): WsgiEntry | undefined {
 /** Django with a STATIC_ROOT: static files are collected during the build, as on Heroku. */
 export function wantsCollectstatic(source: Source): boolean {
   if (!source.has('manage.py')) return false;
-  return source.files().some((f) => /(^|\/)settings(\.py|\/[\w]+\.py)$/.test(f) && /^STATIC_ROOT\s*=/m.test(source.read(f) ?? ''));
+  return source
+    .files()
+    .some((f) => /(^|\/)settings(\.py|\/[\w]+\.py)$/.test(f) && /^STATIC_ROOT\s*=/m.test(source.read(f) ?? ''));
 }

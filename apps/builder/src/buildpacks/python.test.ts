@@ -4,7 +4,11 @@ import { detectBuildpack } from './index.js';
 import { python } from './python.js';
 import { findWsgiEntry } from './python-wsgi-entry.js';
 
-const context = { stackImage: 'plat/stack:latest', caBundle: '.plat-build/ca-certificates.crt', buildDir: '.plat-build' };
+const context = {
+  stackImage: 'plat/stack:latest',
+  caBundle: '.plat-build/ca-certificates.crt',
+  buildDir: '.plat-build',
+};
 
 describe('python buildpack', () => {
   it.each(['requirements.txt', 'pyproject.toml', 'setup.py', 'Pipfile'])('detects %s', (marker) => {
@@ -12,11 +16,16 @@ describe('python buildpack', () => {
   });
 
   it('is not chosen for a tree without Python markers', () => {
-    expect(() => detectBuildpack(memorySource({ 'README.md': 'hi', 'app.py': 'print(1)' }))).toThrow(/No buildpack detected/);
+    expect(() => detectBuildpack(memorySource({ 'README.md': 'hi', 'app.py': 'print(1)' }))).toThrow(
+      /No buildpack detected/,
+    );
   });
 
   it('installs requirements in a layer before the code, so code-only pushes reuse it', () => {
-    const plan = python.plan(memorySource({ 'requirements.txt': 'Flask\n', 'app.py': 'from flask import Flask\napp = Flask(__name__)\n' }), context);
+    const plan = python.plan(
+      memorySource({ 'requirements.txt': 'Flask\n', 'app.py': 'from flask import Flask\napp = Flask(__name__)\n' }),
+      context,
+    );
     const lines = plan.dockerfile.split('\n');
     const install = lines.indexOf('RUN pip install -r /app/requirements.txt');
     const copyCode = lines.indexOf('COPY --chown=dyno:dyno . /app');
@@ -39,7 +48,11 @@ describe('python buildpack', () => {
 
 describe('findWsgiEntry', () => {
   it('finds a Flask app variable', () => {
-    expect(findWsgiEntry(memorySource({ 'requirements.txt': '', 'wsgi.py': 'import flask\napplication = flask.Flask(__name__)\n' }))).toEqual({
+    expect(
+      findWsgiEntry(
+        memorySource({ 'requirements.txt': '', 'wsgi.py': 'import flask\napplication = flask.Flask(__name__)\n' }),
+      ),
+    ).toEqual({
       framework: 'flask',
       target: 'wsgi:application',
     });
@@ -51,7 +64,9 @@ describe('findWsgiEntry', () => {
   });
 
   it('finds a Flask app in a package', () => {
-    expect(findWsgiEntry(memorySource({ 'shop/__init__.py': 'from flask import Flask\napp = Flask("shop")\n' }))?.target).toBe('shop:app');
+    expect(
+      findWsgiEntry(memorySource({ 'shop/__init__.py': 'from flask import Flask\napp = Flask("shop")\n' }))?.target,
+    ).toBe('shop:app');
   });
 
   it("finds Django's wsgi module from manage.py's settings", () => {
@@ -71,9 +86,17 @@ describe('findWsgiEntry', () => {
 
 describe('Pipfile apps', () => {
   it('install the [packages] with pip, pinned by Pipfile.lock when there is one', () => {
-    const pipfile = '[packages]\nflask = "*"\nrequests = {version = ">=2", extras = ["socks"]}\n\n[dev-packages]\npytest = "*"\n';
+    const pipfile =
+      '[packages]\nflask = "*"\nrequests = {version = ">=2", extras = ["socks"]}\n\n[dev-packages]\npytest = "*"\n';
     const lock = JSON.stringify({ default: { flask: { version: '==2.2.2' } } });
-    const plan = python.plan(memorySource({ Pipfile: pipfile, 'Pipfile.lock': lock, 'app.py': 'from flask import Flask\napp = Flask(__name__)\n' }), context);
+    const plan = python.plan(
+      memorySource({
+        Pipfile: pipfile,
+        'Pipfile.lock': lock,
+        'app.py': 'from flask import Flask\napp = Flask(__name__)\n',
+      }),
+      context,
+    );
     expect(plan.files?.['requirements.txt']).toBe('flask==2.2.2\nrequests[socks]>=2\n');
     expect(plan.dockerfile).toContain('COPY .plat-build/requirements.txt /app/.plat-pipfile-requirements.txt');
     expect(plan.dockerfile).toContain('RUN pip install -r /app/.plat-pipfile-requirements.txt');

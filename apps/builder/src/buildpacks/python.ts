@@ -3,7 +3,12 @@ import type { Buildpack, BuildPlan, PlanContext } from './buildpack.js';
 import { pipfileRequirements } from './pipfile.js';
 import { findWsgiEntry, wantsCollectstatic, type WsgiEntry } from './python-wsgi-entry.js';
 
-const FRAMEWORK_NAMES: Record<WsgiEntry['framework'], string> = { django: 'Django', flask: 'Flask', pyramid: 'Pyramid', wsgi: 'WSGI' };
+const FRAMEWORK_NAMES: Record<WsgiEntry['framework'], string> = {
+  django: 'Django',
+  flask: 'Flask',
+  pyramid: 'Pyramid',
+  wsgi: 'WSGI',
+};
 
 const MARKERS = ['requirements.txt', 'pyproject.toml', 'setup.py', 'Pipfile'];
 
@@ -16,7 +21,10 @@ function installSteps(source: Source, context: PlanContext): string[] {
     return ['COPY requirements.txt /app/requirements.txt', 'RUN pip install -r /app/requirements.txt'];
   }
   if (source.has('Pipfile')) {
-    return [`COPY ${context.buildDir}/requirements.txt /app/.plat-pipfile-requirements.txt`, 'RUN pip install -r /app/.plat-pipfile-requirements.txt'];
+    return [
+      `COPY ${context.buildDir}/requirements.txt /app/.plat-pipfile-requirements.txt`,
+      'RUN pip install -r /app/.plat-pipfile-requirements.txt',
+    ];
   }
   if (source.has('pyproject.toml') || source.has('setup.py')) {
     // Installed from the full tree after it is copied; no build isolation, so

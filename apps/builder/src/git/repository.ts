@@ -25,9 +25,12 @@ export async function runGit(args: string[], options: { cwd?: string } = {}): Pr
  */
 export function receiveChecks(maxPushBytes: number): string[] {
   return [
-    '-c', 'receive.fsckObjects=true',
-    '-c', 'transfer.fsckObjects=true',
-    '-c', `receive.maxInputSize=${maxPushBytes}`,
+    '-c',
+    'receive.fsckObjects=true',
+    '-c',
+    'transfer.fsckObjects=true',
+    '-c',
+    `receive.maxInputSize=${maxPushBytes}`,
   ];
 }
 

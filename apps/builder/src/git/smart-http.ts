@@ -107,10 +107,14 @@ export async function gitReceiver(app: FastifyInstance, options: GitReceiverOpti
         const run = () =>
           new Promise<void>((finished) => {
             const checks = command === 'receive-pack' ? receiveChecks(options.maxPushBytes) : [];
-            const child = spawn('git', [...checks, '-c', `core.hooksPath=${HOOKS_DIR}`, command, '--stateless-rpc', path], {
-              env: gitEnv(name),
-              stdio: ['pipe', 'pipe', 'inherit'],
-            });
+            const child = spawn(
+              'git',
+              [...checks, '-c', `core.hooksPath=${HOOKS_DIR}`, command, '--stateless-rpc', path],
+              {
+                env: gitEnv(name),
+                stdio: ['pipe', 'pipe', 'inherit'],
+              },
+            );
             child.on('close', () => finished());
             child.on('error', () => finished());
             const body = request.body as NodeJS.ReadableStream;

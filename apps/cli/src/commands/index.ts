@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
 import { addAccess, listAccess, removeAccess } from './access/manage.js';
 import { showDisk } from './admin/disk.js';

@@ -13,9 +13,12 @@ export async function removeAppImages(docker: Docker, instance: string, appId: s
   const images = await appImages(docker, instance, appId, true);
   // Children before parents: newest first.
   for (const image of images.sort((a, b) => b.Created - a.Created)) {
-    await docker.getImage(image.Id).remove({ force: true }).catch((error: unknown) => {
-      if (statusOf(error) !== 404 && statusOf(error) !== 409) throw error;
-    });
+    await docker
+      .getImage(image.Id)
+      .remove({ force: true })
+      .catch((error: unknown) => {
+        if (statusOf(error) !== 404 && statusOf(error) !== 409) throw error;
+      });
   }
 }
 

@@ -70,9 +70,12 @@ export class DockerNetworks {
     const label = [instanceFilter(this.#instance), labelFilter(ADDON_LABELS.name)];
     const containers = await this.#docker.listContainers({ all: true, filters: { network: [name], label } });
     for (const info of containers) {
-      await this.#docker.getNetwork(name).disconnect({ Container: info.Id, Force: true }).catch((error: unknown) => {
-        if (statusOf(error) !== 404) throw error;
-      });
+      await this.#docker
+        .getNetwork(name)
+        .disconnect({ Container: info.Id, Force: true })
+        .catch((error: unknown) => {
+          if (statusOf(error) !== 404) throw error;
+        });
     }
   }
 

@@ -24,7 +24,10 @@ export const gitRoutes: FastifyPluginAsync<{ platform: Platform; failedAuth: Fai
     try {
       failedAuth.check(request.ip);
     } catch (error) {
-      return reply.code(429).type('text/plain; charset=utf-8').send(`${(error as Error).message}\n`);
+      return reply
+        .code(429)
+        .type('text/plain; charset=utf-8')
+        .send(`${(error as Error).message}\n`);
     }
   });
   app.addHook('onResponse', async (request, reply) => {

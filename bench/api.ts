@@ -49,10 +49,17 @@ try {
   }
   const dir = join(import.meta.dirname, 'results');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    join(dir, 'api.json'),
-    `${JSON.stringify({ benchmark: 'GET /v1/apps/:app', state: 'supervised PostgreSQL 15 (unix socket)', rounds: ROUNDS, seconds_per_round: SECONDS, statistic: 'median of rounds', machine: '2 cores', date: new Date().toISOString(), results }, null, 2)}\n`,
-  );
+  const summary = {
+    benchmark: 'GET /v1/apps/:app',
+    state: 'supervised PostgreSQL 15 (unix socket)',
+    rounds: ROUNDS,
+    seconds_per_round: SECONDS,
+    statistic: 'median of rounds',
+    machine: '2 cores',
+    date: new Date().toISOString(),
+    results,
+  };
+  writeFileSync(join(dir, 'api.json'), `${JSON.stringify(summary, null, 2)}\n`);
 } finally {
   await platd.destroy();
 }

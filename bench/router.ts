@@ -41,6 +41,8 @@ async function measure(app: string) {
   )!;
   const dynoPort = web.Ports.find((p) => p.IP === '127.0.0.1')!.PublicPort;
   const minimalPort = await freePort();
+  const proxy =
+    'proxy_pass http://dyno; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host;';
   writeFileSync(
     join(minimalDir, 'nginx.conf'),
     `worker_processes auto;
@@ -53,7 +55,7 @@ http {
   upstream dyno { server 127.0.0.1:${dynoPort}; keepalive 32; }
   server {
     listen 127.0.0.1:${minimalPort};
-    location / { proxy_pass http://dyno; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host; }
+    location / { ${proxy} }
   }
 }
 `,

@@ -10,7 +10,8 @@ mkdir -p "$DATA_DIR"
 
 say() { printf -- '-----> %s\n' "$*"; }
 
-# 1. Debian packages: Docker Engine, nginx (the router), git, debootstrap (the stack), iptables (walls dynos off the host).
+# 1. Debian packages: Docker Engine, nginx (the router), git, debootstrap (the
+# stack), iptables (walls dynos off the host).
 declare -A need=([dockerd]=docker.io [nginx]=nginx [git]=git [debootstrap]=debootstrap [tar]=tar [iptables]=iptables)
 need[pebble]=pebble # with pebble-challtestsrv: the ACME CA that the HTTPS tests run on loopback
 missing=()
@@ -24,7 +25,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   say "Installing Debian packages: ${missing[*]}"
   # Debian would make and start a cluster of its own (15/main on port 5432); Plat needs none.
   mkdir -p /etc/postgresql-common/createcluster.d
-  [ -e /etc/postgresql-common/createcluster.d/plat.conf ] || echo 'create_main_cluster = false' >/etc/postgresql-common/createcluster.d/plat.conf
+  [ -e /etc/postgresql-common/createcluster.d/plat.conf ] ||
+    echo 'create_main_cluster = false' >/etc/postgresql-common/createcluster.d/plat.conf
   apt-get update -qq
   # A policy-rc.d that says no keeps the packages' own services (nginx on
   # port 80, dockerd, PostgreSQL) from starting during the install: Plat
@@ -35,9 +37,13 @@ if [ ${#missing[@]} -gt 0 ]; then
     printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && made_policy=1
   fi
   install_status=0
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || install_status=$?
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+    install_status=$?
   if [ -n "$made_policy" ]; then rm -f "$policy"; fi
-  if [ "$install_status" -ne 0 ]; then echo "apt-get install ${missing[*]} failed (exit $install_status)" >&2; exit "$install_status"; fi
+  if [ "$install_status" -ne 0 ]; then
+    echo "apt-get install ${missing[*]} failed (exit $install_status)" >&2
+    exit "$install_status"
+  fi
 fi
 export PATH="$PATH:/usr/sbin:/sbin"
 
@@ -50,7 +56,11 @@ if ! docker info >/dev/null 2>&1; then
     docker info >/dev/null 2>&1 && break
     sleep 1
   done
-  docker info >/dev/null 2>&1 || { echo "dockerd did not come up within 60 s; see $DATA_DIR/dockerd.log" >&2; tail -n 20 "$DATA_DIR/dockerd.log" >&2; exit 1; }
+  docker info >/dev/null 2>&1 || {
+    echo "dockerd did not come up within 60 s; see $DATA_DIR/dockerd.log" >&2
+    tail -n 20 "$DATA_DIR/dockerd.log" >&2
+    exit 1
+  }
 fi
 
 # 3. The Node.js Plat runs on: Node 22 (LTS) from the npm registry's

@@ -6,7 +6,8 @@ export PLAT_DATA_DIR="${PLAT_DATA_DIR:-/var/lib/plat}"
 bash infra/setup.sh
 . infra/node-path.sh
 if [ -w /usr/local/bin ]; then
-  # A small script rather than a link, so the CLI runs on Plat's Node.js too, whatever node comes first on the user's PATH.
+  # A small script rather than a link, so the CLI runs on Plat's Node.js too,
+  # whatever node comes first on the user's PATH.
   rm -f /usr/local/bin/plat
   printf '#!/bin/sh\nexec %q %q "$@"\n' "$(command -v node)" "$PWD/apps/cli/bin/plat.js" >/usr/local/bin/plat
   chmod 755 /usr/local/bin/plat

@@ -136,7 +136,8 @@ describe('postgres backups', () => {
       'run',
       'python',
       '-c',
-      "import os, psycopg2; c = psycopg2.connect(os.environ['ANALYTICS_DATABASE_URL']).cursor(); c.execute('select count(*) from hello_visit'); print(c.fetchone()[0])",
+      "import os, psycopg2; c = psycopg2.connect(os.environ['ANALYTICS_DATABASE_URL']).cursor(); " +
+        "c.execute('select count(*) from hello_visit'); print(c.fetchone()[0])",
     ]);
     expect(count.stdout).toBe('2\n');
     expect((await plat(['pg:backups:restore', 'b009', fresh, '--confirm', 'site'])).stderr).toContain(

@@ -259,7 +259,11 @@ describe('logs', () => {
       20_000,
     );
     expect(router).toMatch(
-      /^\S+Z router\[router\]: at=info method=GET path="\/\?from=logs-test" host=runner\.localhost request_id=\w+ fwd="127\.0\.0\.1" dyno=web\.1 connect=\d+ms service=\d+ms status=200 bytes=\d+$/m,
+      new RegExp(
+        /^\S+Z router\[router\]: at=info method=GET path="\/\?from=logs-test" host=runner\.localhost /.source +
+          /request_id=\w+ fwd="127\.0\.0\.1" dyno=web\.1 connect=\d+ms service=\d+ms status=200 bytes=\d+$/.source,
+        'm',
+      ),
     );
     expect(await logs('--source', 'build')).toMatch(/^\S+Z build\[build\]: -----> Python app detected$/m);
     expect(await logs('--source', 'app', '--dyno', 'web')).toMatch(

@@ -131,7 +131,8 @@ describe('the state server of a platd without DATABASE_URL', () => {
     expect(second.code).toBe(1);
     expect(second.stderr).toMatch(
       new RegExp(
-        `platd could not start: another platd \\(pid \\d+\\) is using ${platd.dataDir}; give this one its own PLAT_DATA_DIR`,
+        `platd could not start: another platd \\(pid \\d+\\) is using ${platd.dataDir}; ` +
+          'give this one its own PLAT_DATA_DIR',
       ),
     );
     expect(serverPid()).toBe(pid);

@@ -169,7 +169,7 @@ describe('an address guessing tokens', () => {
     });
   const basic = (token: string) => `Basic ${Buffer.from(`plat:${token}`).toString('base64')}`;
 
-  it('gets 429 after 20 failures a minute, before any token reaches the database, git included; others are served', async () => {
+  it('gets 429 after 20 failures a minute, before tokens reach the database, git too; others are served', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 30; i += 1) {
       const response = await fromAttacker('/v1/apps', `Bearer plat_guess_${i}`);

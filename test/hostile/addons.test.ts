@@ -157,7 +157,7 @@ describe('two apps racing for the same add-on name', () => {
     await oneStillAnswers();
   });
 
-  it('gives one of two racing requests of one app the name, and the other a clear refusal, keeping no container', async () => {
+  it('gives one of two racing requests of an app the name, the other a clear refusal; keeps no container', async () => {
     const before = (await addonContainers(ids.one)).length;
     const results = await Promise.all([
       plat(['addons:create', 'redis', '--as', 'QUEUE', '-a', 'one']),
@@ -186,7 +186,8 @@ describe('renaming an app with a Redis add-on', () => {
     ids = { ...ids, four: (await json<{ id: string }>(['apps:info', '-a', 'four'])).id };
     expect(ids.four).toBeTruthy();
     const script =
-      "import os, redis; r = redis.from_url(os.environ['REDIS_URL']); r.set('k', 'renamed'); print(r.get('k').decode())";
+      "import os, redis; r = redis.from_url(os.environ['REDIS_URL']); " +
+      "r.set('k', 'renamed'); print(r.get('k').decode())";
     const result = await plat(['run', '-a', 'four', '--', 'python3', '-c', script]);
     expect(result.stdout, result.output).toBe('renamed\n');
     expect(result.code).toBe(0);
@@ -200,7 +201,8 @@ describe('restoring a corrupt dump', () => {
     // Rows that do not compress away, so the dump's data runs well past its table of contents.
     const filled = await psql(
       'two',
-      'create table items (id serial primary key, body text); insert into items (body) select md5(g::text) || md5((g * 7)::text) from generate_series(1, 20000) g;\n',
+      'create table items (id serial primary key, body text); ' +
+        'insert into items (body) select md5(g::text) || md5((g * 7)::text) from generate_series(1, 20000) g;\n',
     );
     expect(filled.code, filled.out).toBe(0);
     expect((await plat(['pg:backups:capture', '-a', 'two'])).code).toBe(0);
@@ -232,7 +234,7 @@ describe('restoring a corrupt dump', () => {
 });
 
 describe('an add-on made before networks and add-ons were named by id', () => {
-  it('joins the app’s network at the next start, and stays reachable through a rename and gone after a destroy', async () => {
+  it('joins the app’s network at the next start, is reachable through a rename and gone after a destroy', async () => {
     // What an older platd made: a network named by the app's name, a
     // container named by the add-on's name with no id label, and its row.
     const [current] = await addonContainers(ids.four ?? '');
@@ -260,10 +262,11 @@ describe('an add-on made before networks and add-ons were named by id', () => {
       NetworkingConfig: { EndpointsConfig: { [oldNetwork]: { Aliases: [name] } } },
     });
     await container.start();
+    const url = `redis://:${password}@${name}:6379`;
     await state(async (sql) => {
       await sql`insert into addons (app_id, name, provider, plan, attachment, credentials, state, legacy_names)
         values (${ids.four!}, ${name}, 'redis', 'mini', 'LEGACY', ${sql.json({ password })}, 'active', true)`;
-      await sql`insert into config_vars (app_id, key, value) values (${ids.four!}, 'LEGACY_URL', ${`redis://:${password}@${name}:6379`})`;
+      await sql`insert into config_vars (app_id, key, value) values (${ids.four!}, 'LEGACY_URL', ${url})`;
     });
     await platd.start();
     expect(Object.keys((await container.inspect()).NetworkSettings.Networks).sort()).toEqual(
@@ -286,7 +289,7 @@ describe('an add-on made before networks and add-ons were named by id', () => {
 });
 
 describe('a platd killed while an add-on is provisioning or being destroyed', () => {
-  it('leaves nothing of either after the next start, nor labelled leftovers, and keeps what is not an add-on’s', async () => {
+  it('leaves nothing of either at the next start, nor labelled leftovers; keeps what is not an add-on’s', async () => {
     const addonsBefore = await json<Addon[]>(['addons', '-a', 'one']);
     const queue = addonsBefore.find((a) => a.config_var === 'QUEUE_URL')!;
     const known = new Set((await addonContainers()).map((c) => c.Id));

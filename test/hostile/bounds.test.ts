@@ -112,7 +112,8 @@ function rawTail(app: string): Promise<{ socket: Socket; received: () => string 
     let text = '';
     const socket = connect(platd.apiPort, '127.0.0.1', () => {
       socket.write(
-        `GET /v1/apps/${app}/logs?tail=true&lines=1&source=app HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${platd.adminToken}\r\n\r\n`,
+        `GET /v1/apps/${app}/logs?tail=true&lines=1&source=app HTTP/1.1\r\nhost: 127.0.0.1\r\n` +
+          `authorization: Bearer ${platd.adminToken}\r\n\r\n`,
       );
     });
     socket.setEncoding('utf8');
@@ -140,7 +141,8 @@ describe('a log-tail client that stops reading', () => {
     try {
       // 50 000 lines of 1 KB, then a marker.
       const script =
-        "import sys\nline = 'x' * 1023 + '\\n'\nfor _ in range(50000): sys.stdout.write(line)\nprint('all 50 MB written', flush=True)";
+        "import sys\nline = 'x' * 1023 + '\\n'\nfor _ in range(50000): sys.stdout.write(line)\n" +
+        "print('all 50 MB written', flush=True)";
       const run = await platd.plat(['run:detached', 'python3', '-c', script], { cwd: repo });
       expect(run.code, run.output).toBe(0);
       await until(
@@ -178,7 +180,9 @@ function written(pid: number): number {
 describe('a plat run client that stops reading', () => {
   it('pauses the dyno instead of growing platd, and loses nothing', async () => {
     const lines = 51_200;
-    const command = `python3 -c 'import sys; w = sys.stdout.write; [w("x" * 1023 + "\\n") for _ in range(${lines})]; print("done")'`;
+    const command =
+      `python3 -c 'import sys; w = sys.stdout.write; ` +
+      `[w("x" * 1023 + "\\n") for _ in range(${lines})]; print("done")'`;
     const start = rssBytes();
     const socket = connect(platd.apiPort, '127.0.0.1');
     socket.write(

@@ -127,7 +127,7 @@ describe('build cache pruning', () => {
     expect(theirs.length, 'a failed build leaves layers dangling').toBeGreaterThan(0);
   });
 
-  it('prunes dangling layers past a 1 MB budget after each build, and nothing an app or another platd uses', async () => {
+  it('prunes dangling layers past a 1 MB budget after each build, and none an app or another platd uses', async () => {
     const created = await platd.plat(['addons:create', 'postgres', '-a', 'one', '--json']);
     expect(created.code, created.output).toBe(0);
     volumesBefore = (await dockerLeftovers(platd.instance, await appId(platd, 'one'), 'one')).volumes;

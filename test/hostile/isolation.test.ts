@@ -111,7 +111,7 @@ afterAll(async () => {
 });
 
 describe('a dyno', () => {
-  it("gets no answer from the host's ports or the metadata address, yet reaches its own network and keeps serving", async () => {
+  it('gets no answer from host ports or the metadata address, yet reaches its network and keeps serving', async () => {
     const web = await webDyno();
     const blocked = [...hostTargets([web.gateway]), METADATA];
     const neighbour = `${web.ip}:5000`;

@@ -112,7 +112,7 @@ describe('symlinks in a push never reach the host', () => {
     await otherAppServes();
   });
 
-  it('refuses every file platd reads when it links out of the tree, absolute or by a chain, and shows no host file', async () => {
+  it('refuses files platd reads that link out of the tree, absolute or by a chain; shows no host file', async () => {
     const before = hostSnapshot();
     const dir = await appWithRepo('links');
     const depth = target.split('/').length;

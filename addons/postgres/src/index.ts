@@ -2,6 +2,10 @@ import { addonImageRepo, stackServiceImage, type AddonPlan, type AddonProvider }
 
 const DATA = '/var/lib/plat-postgres';
 
+const INITDB =
+  '"$BIN/initdb" -D "$PGDATA" -U "$POSTGRES_USER" --pwfile=/tmp/pwfile ' +
+  '--auth-local=trust --auth-host=scram-sha-256 --encoding=UTF8 >/dev/null';
+
 /** Initialises the cluster on first start (password auth over the network), then runs postgres. */
 const ENTRYPOINT = `#!/bin/sh
 set -eu
@@ -9,7 +13,7 @@ BIN=/usr/lib/postgresql/15/bin
 PGDATA=${DATA}/data
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
   printf '%s' "$POSTGRES_PASSWORD" > /tmp/pwfile
-  "$BIN/initdb" -D "$PGDATA" -U "$POSTGRES_USER" --pwfile=/tmp/pwfile --auth-local=trust --auth-host=scram-sha-256 --encoding=UTF8 >/dev/null
+  ${INITDB}
   rm -f /tmp/pwfile
   echo "host all all 0.0.0.0/0 scram-sha-256" >> "$PGDATA/pg_hba.conf"
   # The set-up server listens on its own socket, so the health check (on

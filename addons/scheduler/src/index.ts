@@ -26,7 +26,8 @@ export function nextRun(schedule: string, after: Date): Date {
   } catch (error) {
     throw new PlatError(
       'invalid_params',
-      `Invalid schedule ${JSON.stringify(schedule)}: ${(error as Error).message}. Use cron syntax, e.g. "*/10 * * * *".`,
+      `Invalid schedule ${JSON.stringify(schedule)}: ${(error as Error).message}. ` +
+        'Use cron syntax, e.g. "*/10 * * * *".',
     );
   }
 }

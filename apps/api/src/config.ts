@@ -30,7 +30,10 @@ export interface Settings {
   rateLimitPerMinute: number;
   /** Build output past this many bytes stops and fails the build. */
   maxBuildOutputBytes: number;
-  /** Quotas (see services/quotas.ts): apps a user owns, dynos of one process type, concurrent `plat run`s of an app, scheduler jobs of an app. */
+  /**
+   * Quotas (see services/quotas.ts): apps a user owns, dynos of one process
+   * type, concurrent `plat run`s of an app, scheduler jobs of an app.
+   */
   maxAppsPerUser: number;
   maxDynosPerType: number;
   maxOneOffs: number;

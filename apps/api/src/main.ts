@@ -73,14 +73,17 @@ async function main(): Promise<void> {
   await server.listen({ host: settings.apiHost, port: settings.apiPort });
   const shownHost = settings.apiHost === '0.0.0.0' ? '127.0.0.1' : settings.apiHost;
   const apiUrl = `http://${shownHost}:${settings.apiPort}`;
+  // The token itself only when it is new: later starts say where it is.
+  const shownToken = admin.created
+    ? `${admin.token}   (new, shown only now; kept in ${admin.path})`
+    : `in ${admin.path}`;
   console.log(
     [
       '',
       `Plat is running (instance ${settings.instance}, state: ${database.description})`,
       `  API:         ${apiUrl}`,
       `  Router:      http://<app>.${settings.domain}:${settings.routerPort}/`,
-      // The token itself only when it is new: later starts say where it is.
-      `  Admin token: ${admin.created ? `${admin.token}   (new, shown only now; kept in ${admin.path})` : `in ${admin.path}`}`,
+      `  Admin token: ${shownToken}`,
       '',
       'Next, in another terminal (npm start put plat in /usr/local/bin):',
       `  plat login --api-url ${apiUrl} --token ${admin.created ? admin.token : `"$(cat ${admin.path})"`}`,

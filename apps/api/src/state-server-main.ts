@@ -32,7 +32,8 @@ async function main(command: string | undefined): Promise<void> {
   } catch (error) {
     if (!(error instanceof DataDirLocked)) throw error;
     throw new Error(
-      `a platd${error.pid ? ` (pid ${error.pid})` : ''} runs on ${dataDir}; stop that platd first (Ctrl-C, or kill -TERM ${error.pid || 'its pid'}), then run this again`,
+      `a platd${error.pid ? ` (pid ${error.pid})` : ''} runs on ${dataDir}; ` +
+        `stop that platd first (Ctrl-C, or kill -TERM ${error.pid || 'its pid'}), then run this again`,
     );
   }
   try {

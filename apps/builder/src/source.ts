@@ -55,14 +55,16 @@ export function archiveSource(index: SourceIndex, limits: IndexLimits = DEFAULT_
       if (entry.size > limits.readBytes) {
         throw new PlatError(
           'build_failed',
-          `${path} is over ${Math.round(limits.readBytes / 1024)} KB: Plat reads it to plan the build and keeps it small.`,
+          `${path} is over ${Math.round(limits.readBytes / 1024)} KB: ` +
+            'Plat reads it to plan the build and keeps it small.',
         );
       }
       if (entry.content === undefined) {
         // Only files near the root are kept; a link may point deeper.
         throw new PlatError(
           'build_failed',
-          `${path} links to ${resolveInTree(index.entries, path)}, deeper in the tree than Plat reads: put the file itself at ${path}.`,
+          `${path} links to ${resolveInTree(index.entries, path)}, deeper in the tree than Plat reads: ` +
+            `put the file itself at ${path}.`,
         );
       }
       return entry.content.toString('utf8');

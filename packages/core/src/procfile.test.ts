@@ -5,7 +5,8 @@ import { parseProcfile } from './procfile.js';
 describe('parseProcfile', () => {
   it('reads process types, skipping blanks and comments', () => {
     const text =
-      '# processes\nweb: gunicorn app:app --bind 0.0.0.0:$PORT\n\nworker:  rq worker \r\nrelease: python manage.py migrate\n';
+      '# processes\nweb: gunicorn app:app --bind 0.0.0.0:$PORT\n\n' +
+      'worker:  rq worker \r\nrelease: python manage.py migrate\n';
     expect(parseProcfile(text)).toEqual({
       web: 'gunicorn app:app --bind 0.0.0.0:$PORT',
       worker: 'rq worker',

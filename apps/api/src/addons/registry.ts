@@ -19,7 +19,8 @@ export function resolvePlan(spec: string): { provider: AddonProvider; plan: Addo
   if (!plan)
     throw new PlatError(
       'not_found',
-      `Unknown plan ${JSON.stringify(planName)} for ${provider.name}: use one of ${provider.plans.map((p) => p.name).join(', ')}.`,
+      `Unknown plan ${JSON.stringify(planName)} for ${provider.name}: ` +
+        `use one of ${provider.plans.map((p) => p.name).join(', ')}.`,
     );
   return { provider, plan };
 }

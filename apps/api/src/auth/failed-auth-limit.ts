@@ -2,7 +2,10 @@ import { isIPv6 } from 'node:net';
 import { PlatError } from '@plat/core';
 import { WindowCounter } from './window-counter.js';
 
-/** Failed authentications a client address may make a minute before every attempt from it gets 429 for the rest of the minute. */
+/**
+ * Failed authentications a client address may make a minute before every
+ * attempt from it gets 429 for the rest of the minute.
+ */
 export const FAILED_AUTH_LIMIT = 20;
 export const FAILED_AUTH_WINDOW_MS = 60_000;
 

@@ -63,7 +63,10 @@ export function ownSizes(images: ImageFact[]): Map<string, number> {
   );
 }
 
-/** Images nothing may delete: in use, kept by a release, tagged, another platd's, a building app's, too new, and all their parents. */
+/**
+ * Images nothing may delete: in use, kept by a release, tagged, another
+ * platd's, a building app's, too new, and all their parents.
+ */
 function protectedIds(input: CachePruneInput): Set<string> {
   const byId = new Map(input.images.map((image) => [image.id, image]));
   const keep = new Set(input.keep);

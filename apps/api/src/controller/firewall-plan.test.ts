@@ -72,7 +72,8 @@ describe('firewall plan', () => {
     '-N DOCKER-USER',
     '-A INPUT -i br-0123456789ab -m conntrack ! --ctstate RELATED,ESTABLISHED -m comment --comment "plat:abc1" -j DROP',
     '-A INPUT -i br-ffffffffffff -m conntrack ! --ctstate RELATED,ESTABLISHED -m comment --comment "plat:abc1" -j DROP',
-    '-A INPUT -i br-eeeeeeeeeeee -m conntrack ! --ctstate RELATED,ESTABLISHED -m comment --comment "plat:abc12" -j DROP',
+    '-A INPUT -i br-eeeeeeeeeeee -m conntrack ! --ctstate RELATED,ESTABLISHED ' +
+      '-m comment --comment "plat:abc12" -j DROP',
     '-A INPUT -i eth0 -p tcp -m tcp --dport 22 -j ACCEPT',
     '-A DOCKER-USER -d 169.254.0.0/16 -i br-0123456789ab -m comment --comment "plat:abc1" -j DROP',
     '-A DOCKER-USER -j RETURN',

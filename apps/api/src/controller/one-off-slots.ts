@@ -19,7 +19,8 @@ export class OneOffSlots {
     if (used >= max) {
       throw new PlatError(
         'quota_exceeded',
-        `${appName} already has ${used} one-off dynos running, the most allowed (PLAT_MAX_ONE_OFFS=${max}): wait for one to finish.`,
+        `${appName} already has ${used} one-off dynos running, the most allowed ` +
+          `(PLAT_MAX_ONE_OFFS=${max}): wait for one to finish.`,
       );
     }
     this.#inUse.set(appId, (this.#inUse.get(appId) ?? 0) + 1);

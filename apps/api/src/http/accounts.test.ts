@@ -222,7 +222,7 @@ describe('failed authentications', () => {
     await t?.close();
   });
 
-  it('refuses an address that failed too often before its tokens reach the database, good tokens included', async () => {
+  it('refuses an address that failed too often before its tokens reach the database, good ones included', async () => {
     const attacker = '203.0.113.7';
     // Bad bearer tokens, bad git passwords and bad upgrade tokens all count.
     for (let i = 0; i < FAILED_AUTH_LIMIT - 2; i += 1) {

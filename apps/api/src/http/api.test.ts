@@ -11,13 +11,15 @@ import { finishBuild, insertBuild } from '../store/builds.js';
 import { backends } from '../testing/backends.js';
 import { startTestPlatform, type TestPlatform } from '../testing/platform.js';
 
+/** The request headers `/headers` answers with, as a Python list. */
+const HEADERS = "['X-Forwarded-For','X-Forwarded-Proto','X-Forwarded-Port','X-Request-Id','Host']";
 /** A web process the stack can run with no build: answers with its dyno name and a config var. */
 const WEB = `python3 -c "import http.server,os,time
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == '/slow': time.sleep(4)
         body=(os.environ['DYNO']+' '+os.environ.get('GREETING','none')).encode()
-        if self.path == '/headers': body=' '.join(self.headers.get(h,'-') for h in ['X-Forwarded-For','X-Forwarded-Proto','X-Forwarded-Port','X-Request-Id','Host']).encode()
+        if self.path == '/headers': body=' '.join(self.headers.get(h,'-') for h in ${HEADERS}).encode()
         self.send_response(200); self.end_headers(); self.wfile.write(body)
     def log_message(self,*a): pass
 http.server.ThreadingHTTPServer(('0.0.0.0',int(os.environ['PORT'])),H).serve_forever()"`;

@@ -21,14 +21,16 @@ function reject(socket: Duplex, error: unknown): void {
   const platError = error instanceof PlatError ? error : new PlatError('internal_error');
   const body = JSON.stringify(platError.toJSON());
   socket.end(
-    `HTTP/1.1 ${platError.status} Error\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${platError.status} Error\r\ncontent-type: application/json\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
   );
 }
 
 /**
  * `plat run`: GET /v1/apps/:app/dynos/attach?command=...&tty=1&cols=&rows=
- * with `Upgrade: plat-attach`; `plat pg:psql`: GET /v1/apps/:app/pg/psql?addon=. After 101 the socket carries the one-off
- * dyno's stdin one way and framed stdout, stderr and exit code the other.
+ * with `Upgrade: plat-attach`; `plat pg:psql`: GET /v1/apps/:app/pg/psql?addon=.
+ * After 101 the socket carries the one-off dyno's stdin one way and framed
+ * stdout, stderr and exit code the other.
  */
 export function installAttach(app: FastifyInstance, platform: Platform, limits: AttachLimits): void {
   app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {

@@ -93,7 +93,8 @@ describe('quotas', () => {
       body: {
         id: 'quota_exceeded',
         message:
-          '"*/10 * * * * *" runs every 10 s; jobs may run at most once every 60 s (PLAT_SCHEDULER_MIN_INTERVAL_SECONDS).',
+          '"*/10 * * * * *" runs every 10 s; ' +
+          'jobs may run at most once every 60 s (PLAT_SCHEDULER_MIN_INTERVAL_SECONDS).',
       },
     });
     expect((await call('GET', '/v1/apps/shop/scheduler/jobs')).body).toEqual([]);
@@ -179,7 +180,7 @@ describe('quotas', () => {
     expect((await call('POST', '/v1/apps/shop/dynos', { body: { command: 'true' } })).status).toBe(202);
   });
 
-  it('counts a one-off an earlier platd left running against the limit, removes finished ones at once and running ones past PLAT_MAX_RUN_SECONDS, and never its own', async () => {
+  it("counts an earlier platd's one-offs and removes finished or overdue ones, never its own", async () => {
     const docker = new Docker();
     const orphan = (number: number) =>
       docker.createContainer({

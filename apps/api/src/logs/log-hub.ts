@@ -7,7 +7,10 @@ import type { RouterLogFiles } from './router-log.js';
 
 export const MAX_LINES_PER_APP = 10_000;
 const FLUSH_MS = 200;
-/** Per app and flush: a dyno printing faster than this is stored in part (its newest lines), not buffered without end. */
+/**
+ * Per app and flush: a dyno printing faster than this is stored in part (its
+ * newest lines), not buffered without end.
+ */
 const MAX_PENDING_BYTES_PER_APP = 1024 * 1024;
 /** Trimming runs once this many lines of an app were stored since the last trim. */
 const TRIM_EVERY = 2_000;

@@ -58,7 +58,8 @@ describe('router lines', () => {
     );
     expect(line).toMatchObject({ source: 'router', dyno: 'router', at: new Date(1795460802123) });
     expect(line?.line).toBe(
-      'at=info method=GET path="/a?b=1" host=hello.localhost request_id=abc fwd="127.0.0.1" dyno=web.2 connect=1ms service=12ms status=200 bytes=345',
+      'at=info method=GET path="/a?b=1" host=hello.localhost request_id=abc fwd="127.0.0.1" ' +
+        'dyno=web.2 connect=1ms service=12ms status=200 bytes=345',
     );
   });
 

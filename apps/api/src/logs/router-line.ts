@@ -56,6 +56,9 @@ export function parseRouterLine(raw: string): LogLine | undefined {
     at: new Date(at),
     source: 'router',
     dyno: 'router',
-    line: `at=${code ? 'error' : 'info'}${code} method=${method} path="${path}" host=${host} request_id=${requestId} fwd="${fwd}" dyno=${dyno} connect=${milliseconds(connect)} service=${milliseconds(service)} status=${status} bytes=${bytes}`,
+    line:
+      `at=${code ? 'error' : 'info'}${code} method=${method} path="${path}" host=${host} ` +
+      `request_id=${requestId} fwd="${fwd}" dyno=${dyno} connect=${milliseconds(connect)} ` +
+      `service=${milliseconds(service)} status=${status} bytes=${bytes}`,
   };
 }

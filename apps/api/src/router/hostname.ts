@@ -62,7 +62,8 @@ export function checkHostname(raw: string, options: { platDomain: string }): str
     if (label.length > MAX_LABEL)
       refuse(
         hostname,
-        `its label ${JSON.stringify(`${label.slice(0, 20)}…`)} is ${label.length} characters long; DNS allows at most ${MAX_LABEL}.`,
+        `its label ${JSON.stringify(`${label.slice(0, 20)}…`)} is ${label.length} characters long; ` +
+          `DNS allows at most ${MAX_LABEL}.`,
       );
     if (!LABEL.test(label))
       refuse(
@@ -88,7 +89,8 @@ export function checkHostname(raw: string, options: { platDomain: string }): str
     refuse(
       hostname,
       wildcard
-        ? `${base} is a public suffix, where anyone registers names: a wildcard needs a domain of your own after it, like *.example.${base}.`
+        ? `${base} is a public suffix, where anyone registers names: ` +
+            `a wildcard needs a domain of your own after it, like *.example.${base}.`
         : `${base} is a public suffix, where anyone registers names, not a domain of its own.`,
     );
   }

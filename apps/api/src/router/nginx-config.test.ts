@@ -34,7 +34,8 @@ describe('renderNginxConfig', () => {
 
   it('balances an app over its web dynos by least connections', () => {
     expect(config).toContain(
-      'upstream app_hello {\n    least_conn;\n    server 127.0.0.1:32768 max_fails=0;\n    server 127.0.0.1:32770 max_fails=0;',
+      'upstream app_hello {\n    least_conn;\n' +
+        '    server 127.0.0.1:32768 max_fails=0;\n    server 127.0.0.1:32770 max_fails=0;',
     );
     expect(config).toContain('server_name hello.localhost www.example.com;');
     expect(config).toContain('proxy_pass http://app_hello;');
@@ -42,7 +43,10 @@ describe('renderNginxConfig', () => {
 
   it('answers H14 for an app with no web dynos and H80 in maintenance', () => {
     expect(config).toMatch(
-      /server_name idle-app\.localhost;[\s\S]*?add_header X-Plat-Error H14 always;[\s\S]*?return 503 "H14: no web dynos running for idle-app/,
+      new RegExp(
+        /server_name idle-app\.localhost;[\s\S]*?add_header X-Plat-Error H14 always;/.source +
+          /[\s\S]*?return 503 "H14: no web dynos running for idle-app/.source,
+      ),
     );
     expect(config).toMatch(
       /server_name closed\.localhost;[\s\S]*?add_header X-Plat-Error H80 always;[\s\S]*?Application under maintenance/,

@@ -170,7 +170,8 @@ export function renderNginxConfig(input: RouterConfigInput): string {
     // Heroku's rule: a client's own id (20 to 200 of letters, digits, + = / -)
     // passes through so one request can be followed across services; any other
     // gets a fresh one. nginx makes $request_id only when it is asked for.
-    `  map $http_x_request_id $plat_request_id { "~^[A-Za-z0-9+=/-]{20,200}$" $http_x_request_id; default $request_id; }`,
+    `  map $http_x_request_id $plat_request_id { "~^[A-Za-z0-9+=/-]{20,200}$" $http_x_request_id; ` +
+      `default $request_id; }`,
     `  proxy_set_header X-Request-Id $plat_request_id;`,
     // The router's error codes are its own: an app cannot put one in its router lines.
     `  proxy_hide_header X-Plat-Error;`,

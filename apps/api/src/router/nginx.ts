@@ -318,7 +318,8 @@ function grantWorkerPassage(dir: string): void {
     if (!passable) {
       throw new PlatError(
         'unavailable',
-        `The router's nginx workers (${WORKER_USER}) cannot reach ${dir}: ${above} is not traversable; chmod o+x it or choose another PLAT_DATA_DIR`,
+        `The router's nginx workers (${WORKER_USER}) cannot reach ${dir}: ${above} is not traversable; ` +
+          'chmod o+x it or choose another PLAT_DATA_DIR',
       );
     }
     if (above === dirname(above)) return;

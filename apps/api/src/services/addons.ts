@@ -55,7 +55,8 @@ async function reserve(
   const { provider, plan, attachment, state } = entry;
   const credentials = provider.credentials(() => randomBytes(18).toString('hex'));
   for (let attempt = 0; attempt < 20; attempt += 1) {
-    const name = `${provider.name}-${generateAppName().split('-')[0]}-${(randomBytes(2).readUInt16BE(0) % 9000) + 1000}`;
+    const word = generateAppName().split('-')[0];
+    const name = `${provider.name}-${word}-${(randomBytes(2).readUInt16BE(0) % 9000) + 1000}`;
     try {
       const row = await reserveAddon(platform.sql, {
         app_id: app.id,

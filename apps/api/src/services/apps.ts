@@ -174,7 +174,8 @@ async function removeApp(platform: Platform, app: AppRow): Promise<void> {
   if (left.containers.length + left.volumes.length + left.networks.length > 0) {
     throw new PlatError(
       'unavailable',
-      `Docker still holds ${left.containers.length} container(s), ${left.volumes.length} volume(s) and ${left.networks.length} network(s) of ${app.name}, in use by others; free them, then run apps:destroy again.`,
+      `Docker still holds ${left.containers.length} container(s), ${left.volumes.length} volume(s) and ` +
+        `${left.networks.length} network(s) of ${app.name}, in use by others; free them, then run apps:destroy again.`,
     );
   }
   // An image another platd or app built on stays for them; it no longer names this app's code.

@@ -68,7 +68,8 @@ async function runDeploy(
       source.resume();
       throw new PlatError(
         'conflict',
-        `${expected.ref.replace('refs/heads/', '')} moved while this push waited for another deploy: pull, then push again.`,
+        `${expected.ref.replace('refs/heads/', '')} moved while this push waited for another deploy: ` +
+          'pull, then push again.',
       );
     }
   }

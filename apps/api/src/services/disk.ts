@@ -67,7 +67,8 @@ export async function pruneBuildCache(platform: Platform): Promise<PruneResult> 
   for (const id of plan.remove) if (await disk.removeImage(id)) removed += 1;
   if (removed > 0)
     platform.log(
-      `build cache was ${mb(plan.cacheBytes)}, over ${mb(platform.settings.buildCacheBytes)}: removed ${removed} unused layer(s), ${mb(plan.freedBytes)}`,
+      `build cache was ${mb(plan.cacheBytes)}, over ${mb(platform.settings.buildCacheBytes)}: ` +
+        `removed ${removed} unused layer(s), ${mb(plan.freedBytes)}`,
     );
   return { cacheBytes: plan.cacheBytes, removed, freedBytes: plan.freedBytes };
 }

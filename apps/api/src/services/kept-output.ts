@@ -48,7 +48,8 @@ export class KeptOutput {
     const gap =
       this.#omittedLines > 0
         ? [
-            `       ... ${this.#omittedLines} lines (${Math.ceil(this.#omittedBytes / 1024)} KB) of output left out here ...`,
+            `       ... ${this.#omittedLines} lines (${Math.ceil(this.#omittedBytes / 1024)} KB) ` +
+              'of output left out here ...',
           ]
         : [];
     return [...this.#head, ...gap, ...tail].join('\n');

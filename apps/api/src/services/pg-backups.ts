@@ -137,7 +137,8 @@ export async function restoreBackup(
   if (result.exitCode !== 0) {
     throw new PlatError(
       'unavailable',
-      `pg_restore into ${target.name} failed, and its data is as it was (exit ${result.exitCode}): ${result.stderr.trim()}`,
+      `pg_restore into ${target.name} failed, and its data is as it was ` +
+        `(exit ${result.exitCode}): ${result.stderr.trim()}`,
     );
   }
   await audit(platform, app, user, 'pg.restore', { backup: `b${String(number).padStart(3, '0')}`, into: target.name });
@@ -165,7 +166,8 @@ export async function databaseInfo(platform: Platform, addon: AddonRow): Promise
   let text = '';
   output.on('data', (chunk: Buffer) => (text += chunk));
   const query =
-    'select pg_size_pretty(pg_database_size(current_database())), (select count(*) from pg_stat_user_tables), (select count(*) from pg_stat_activity where datname = current_database()), version()';
+    'select pg_size_pretty(pg_database_size(current_database())), (select count(*) from pg_stat_user_tables), ' +
+    '(select count(*) from pg_stat_activity where datname = current_database()), version()';
   const result = await platform.addons.exec(
     addon,
     ['psql', '-X', '-A', '-t', '-F', '|', ...libpq(addon), '-c', query],

@@ -52,6 +52,7 @@ export function checkJobInterval(schedule: string, minSeconds: number, now = new
   const every = shortestIntervalSeconds(schedule, now);
   throw new PlatError(
     'quota_exceeded',
-    `${JSON.stringify(schedule)} runs every ${every} s; jobs may run at most once every ${minSeconds} s (PLAT_SCHEDULER_MIN_INTERVAL_SECONDS).`,
+    `${JSON.stringify(schedule)} runs every ${every} s; ` +
+      `jobs may run at most once every ${minSeconds} s (PLAT_SCHEDULER_MIN_INTERVAL_SECONDS).`,
   );
 }

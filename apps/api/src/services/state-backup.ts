@@ -225,7 +225,8 @@ export async function restoreState(
     if (newer.length > 0) {
       throw new PlatError(
         'conflict',
-        `The backup was made by a newer Plat (it has ${newer.join(', ')}): restore it with that version; nothing was changed.`,
+        `The backup was made by a newer Plat (it has ${newer.join(', ')}): ` +
+          'restore it with that version; nothing was changed.',
       );
     }
     // pg_restore --clean swaps the same tables in one transaction; an older
@@ -234,7 +235,8 @@ export async function restoreState(
     if (older.length > 0) {
       throw new PlatError(
         'conflict',
-        `The backup was made by an older Plat (it lacks ${older.join(', ')}): restore it with that version, then start this one, which migrates it; nothing was changed.`,
+        `The backup was made by an older Plat (it lacks ${older.join(', ')}): ` +
+          'restore it with that version, then start this one, which migrates it; nothing was changed.',
       );
     }
     const restored = await runHost(join(PG_BIN, 'pg_restore'), [

@@ -52,7 +52,8 @@ export async function reserveAddon(
   try {
     const [row] = await sql<AddonRow[]>`
       insert into addons (app_id, name, provider, plan, attachment, credentials, state)
-      values (${addon.app_id}, ${addon.name}, ${addon.provider}, ${addon.plan}, ${addon.attachment}, ${sql.json(addon.credentials)}, ${addon.state})
+      values (${addon.app_id}, ${addon.name}, ${addon.provider}, ${addon.plan}, ${addon.attachment},
+        ${sql.json(addon.credentials)}, ${addon.state})
       returning *`;
     return row!;
   } catch (error) {

@@ -143,9 +143,10 @@ export async function upsertFormation(
   appId: string,
   update: { type: string; quantity?: number; size?: string },
 ): Promise<void> {
+  const quantity = update.quantity ?? (update.type === 'web' ? 1 : 0);
   await sql`
     insert into formations (app_id, type, quantity, size)
-    values (${appId}, ${update.type}, ${update.quantity ?? (update.type === 'web' ? 1 : 0)}, ${update.size ?? 'standard'})
+    values (${appId}, ${update.type}, ${quantity}, ${update.size ?? 'standard'})
     on conflict (app_id, type) do update set
       quantity = coalesce(${update.quantity ?? null}::int, formations.quantity),
       size = coalesce(${update.size ?? null}::text, formations.size)`;
@@ -156,8 +157,9 @@ export async function bumpGeneration(sql: Sql, appId: string, types: string[] | 
   if (types === 'all') await sql`update formations set generation = generation + 1 where app_id = ${appId}`;
   else {
     for (const type of types) {
+      const quantity = type === 'web' ? 1 : 0;
       await sql`
-        insert into formations (app_id, type, quantity, generation) values (${appId}, ${type}, ${type === 'web' ? 1 : 0}, 1)
+        insert into formations (app_id, type, quantity, generation) values (${appId}, ${type}, ${quantity}, 1)
         on conflict (app_id, type) do update set generation = formations.generation + 1`;
     }
   }

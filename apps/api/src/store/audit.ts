@@ -13,9 +13,10 @@ export async function insertAudit(
   sql: Sql,
   event: { appId: string | null; appName: string; actor: string; action: string; data?: Record<string, unknown> },
 ): Promise<void> {
+  const data = sql.json((event.data ?? {}) as never);
   await sql`
     insert into audit_events (app_id, app_name, actor, action, data)
-    values (${event.appId}, ${event.appName}, ${event.actor}, ${event.action}, ${sql.json((event.data ?? {}) as never)})`;
+    values (${event.appId}, ${event.appName}, ${event.actor}, ${event.action}, ${data})`;
 }
 
 export async function listAudit(sql: Sql, appId: string, limit: number): Promise<AuditRow[]> {

@@ -40,7 +40,8 @@ export async function migrate(sql: Sql, dir = MIGRATIONS_DIR): Promise<string[]>
   const applied: string[] = [];
   await sql.begin(async (tx) => {
     await tx`select pg_advisory_xact_lock(${MIGRATION_LOCK})`;
-    await tx`create table if not exists schema_migrations (name text primary key, applied_at timestamptz not null default now())`;
+    await tx`create table if not exists schema_migrations
+      (name text primary key, applied_at timestamptz not null default now())`;
     const doneNames = (await tx<{ name: string }[]>`select name from schema_migrations`).map((row) => row.name);
     const newer = unknownMigrations(files, doneNames);
     if (newer.length > 0) {

@@ -43,8 +43,11 @@ async function olderPlat(migrations: number, extra = ''): Promise<string> {
     insert into apps (name, owner_id) select 'old-app', id from users;
     insert into config_vars (app_id, key, value) select id, 'GREETING', 'it''s "kept"' from apps;
     insert into releases (app_id, version, description, status, image, config, process_types)
-      select id, 1, 'Deploy 1a2b3c4', 'succeeded', 'img', '{"GREETING": "it''s \\"kept\\""}', '{"web": "gunicorn app:app"}' from apps;
-    insert into audit_events (app_id, app_name, actor, action, data) select apps.id, 'old-app', 'dev@example.com', 'config:set', json_build_object('n', n) from apps, generate_series(1, 1200) n;
+      select id, 1, 'Deploy 1a2b3c4', 'succeeded', 'img', '{"GREETING": "it''s \\"kept\\""}',
+        '{"web": "gunicorn app:app"}' from apps;
+    insert into audit_events (app_id, app_name, actor, action, data)
+      select apps.id, 'old-app', 'dev@example.com', 'config:set', json_build_object('n', n)
+      from apps, generate_series(1, 1200) n;
     ${extra}
   `);
   await db.close();
@@ -88,8 +91,8 @@ describe("importing an older Plat's PGlite state", () => {
       expect(config!.value).toBe('it\'s "kept"');
       const [last] = await database.sql`select data from audit_events order by id desc limit 1`;
       expect(last!.data).toEqual({ n: 1200 });
-      const [next] =
-        await database.sql`insert into audit_events (app_id, app_name, actor, action) select id, 'old-app', 'admin', 'rename' from apps returning id`;
+      const [next] = await database.sql`insert into audit_events (app_id, app_name, actor, action)
+          select id, 'old-app', 'admin', 'rename' from apps returning id`;
       expect(Number(next!.id)).toBe(1201);
     } finally {
       await database.close();

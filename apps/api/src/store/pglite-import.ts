@@ -33,7 +33,8 @@ export async function importPgliteState(options: {
   const server = new StateServer({ dataDir: options.dataDir, besidePglite: true });
   if (existsSync(server.dir))
     throw new Error(
-      `${server.dir} already exists: the PGlite state can only be imported into a data dir without a state server; nothing was changed`,
+      `${server.dir} already exists: ` +
+        'the PGlite state can only be imported into a data dir without a state server; nothing was changed',
     );
   // Loaded only here: platd itself never runs PGlite (it costs ~0.5-0.9 GB).
   const { PGlite } = await import('@electric-sql/pglite');
@@ -50,7 +51,8 @@ export async function importPgliteState(options: {
       throw new Error(`${legacy} was migrated by a newer Plat (${unknown.join(', ')}); import it with that version`);
     const tables = (
       await old.query<{ name: string }>(
-        "select tablename as name from pg_tables where schemaname = 'public' and tablename <> 'schema_migrations' order by tablename",
+        "select tablename as name from pg_tables where schemaname = 'public' " +
+          "and tablename <> 'schema_migrations' order by tablename",
       )
     ).rows.map((row) => row.name);
 

@@ -194,7 +194,8 @@ describe('the state server', () => {
       await until('the other server', () => server.running()?.status === 'ready');
       const conf = readFileSync(join(server.dir, 'postgresql.conf'), 'utf8');
       await expect(openDatabase({ dataDir: dir })).rejects.toThrow(
-        `${server.dir} is in use by a PostgreSQL server (pid ${other.pid}) that platd did not start (socket in ${elsewhere}`,
+        `${server.dir} is in use by a PostgreSQL server (pid ${other.pid}) ` +
+          `that platd did not start (socket in ${elsewhere}`,
       );
       expect(readFileSync(join(server.dir, 'postgresql.conf'), 'utf8')).toBe(conf);
       expect(server.running()?.pid).toBe(other.pid);

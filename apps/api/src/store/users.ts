@@ -79,14 +79,16 @@ export async function createTokenRow(
         ? sql`now() + make_interval(secs => ${expiry.inSeconds})`
         : sql`${expiry.at}::timestamptz`;
   const [row] = await sql<TokenRow[]>`
-    insert into tokens (user_id, hash, description, expires_at) values (${userId}, ${hashToken(secret)}, ${options.description}, ${expiresAt})
+    insert into tokens (user_id, hash, description, expires_at)
+    values (${userId}, ${hashToken(secret)}, ${options.description}, ${expiresAt})
     returning id, description, created_at, last_used_at, expires_at`;
   return { ...row!, token: secret };
 }
 
 export async function listTokens(sql: Sql, userId: string): Promise<TokenRow[]> {
   return sql<TokenRow[]>`
-    select id, description, created_at, last_used_at, expires_at from tokens where user_id = ${userId} order by created_at`;
+    select id, description, created_at, last_used_at, expires_at
+    from tokens where user_id = ${userId} order by created_at`;
 }
 
 const UUID = /^[0-9a-f-]{36}$/;

@@ -32,7 +32,8 @@ export function detectBuildpack(source: Source, chosen?: string | null): Buildpa
   if (!found) {
     throw new PlatError(
       'no_buildpack',
-      'No buildpack detected this app: add requirements.txt, pyproject.toml, setup.py or Pipfile (Python), package.json (Node.js), index.html or static.json (static site), a Dockerfile, or a Procfile.',
+      'No buildpack detected this app: add requirements.txt, pyproject.toml, setup.py or Pipfile (Python), ' +
+        'package.json (Node.js), index.html or static.json (static site), a Dockerfile, or a Procfile.',
     );
   }
   return found;

@@ -72,7 +72,8 @@ export const python: Buildpack = {
       'ARG PIP_CERT=/etc/plat/build-ca.crt',
       'ARG PIP_RETRIES=1',
       'ARG PIP_TIMEOUT=20',
-      'ENV VIRTUAL_ENV=/app/.venv PATH=/app/.venv/bin:/usr/local/bin:/usr/bin:/bin PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 UWSGI_VIRTUALENV=/app/.venv UWSGI_PLUGIN=python3',
+      'ENV VIRTUAL_ENV=/app/.venv PATH=/app/.venv/bin:/usr/local/bin:/usr/bin:/bin PYTHONUNBUFFERED=1 ' +
+        'PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 UWSGI_VIRTUALENV=/app/.venv UWSGI_PLUGIN=python3',
       // The venv sees the stack's packages, so requirements it already
       // satisfies install nothing (and need no package index).
       'RUN python3 -m venv --system-site-packages /app/.venv',

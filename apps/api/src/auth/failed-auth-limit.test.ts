@@ -31,8 +31,15 @@ describe('FailedAuthLimit', () => {
     expect(refusal(() => limit.check('203.0.113.9'))).toBeUndefined();
   });
 
-  it('counts attempts still being checked, so a parallel burst cannot pass the limit', () => {
-    const limit = new FailedAuthLimit({ max: 3 });
+  it('lets a good client send many requests at once', () => {
+    const limit = new FailedAuthLimit();
+    const releases = Array.from({ length: 32 }, () => limit.attempt('198.51.100.9'));
+    for (const release of releases) release();
+    expect(refusal(() => limit.attempt('198.51.100.9'))).toBeUndefined();
+  });
+
+  it('bounds attempts still being checked, so a parallel burst cannot pass the limit', () => {
+    const limit = new FailedAuthLimit({ max: 3, maxInFlight: 3 });
     const releases = [0, 1, 2].map(() => limit.attempt('198.51.100.7'));
     expect(refusal(() => limit.attempt('198.51.100.7'))?.id).toBe('rate_limited');
     // A good token's attempt ends without a failure and frees its place.

@@ -8,6 +8,13 @@ import { WindowCounter } from './window-counter.js';
  */
 export const FAILED_AUTH_LIMIT = 20;
 export const FAILED_AUTH_WINDOW_MS = 60_000;
+/**
+ * Authentications an address may have being checked at once. Counting them
+ * with the failures (as before) refused a good client's 21st parallel request;
+ * kept apart, a burst of guesses still gets at most this many past the check
+ * before its failures close the window.
+ */
+export const AUTH_IN_FLIGHT_LIMIT = 64;
 
 /**
  * Guesses at tokens are refused before they cost a database query: after
@@ -16,10 +23,14 @@ export const FAILED_AUTH_WINDOW_MS = 60_000;
  */
 export class FailedAuthLimit {
   readonly max: number;
+  readonly maxInFlight: number;
   readonly #failures: WindowCounter;
 
-  constructor(options: { max?: number; windowMs?: number; maxAddresses?: number; now?: () => number } = {}) {
+  constructor(
+    options: { max?: number; maxInFlight?: number; windowMs?: number; maxAddresses?: number; now?: () => number } = {},
+  ) {
     this.max = options.max ?? FAILED_AUTH_LIMIT;
+    this.maxInFlight = options.maxInFlight ?? AUTH_IN_FLIGHT_LIMIT;
     this.#failures = new WindowCounter({
       windowMs: options.windowMs ?? FAILED_AUTH_WINDOW_MS,
       maxKeys: options.maxAddresses ?? 10_000,
@@ -34,7 +45,7 @@ export class FailedAuthLimit {
   check(address: string | undefined): void {
     const key = addressKey(address);
     const { count, resetInMs } = this.#failures.peek(key);
-    if (count + (this.#inFlight.get(key) ?? 0) >= this.max) {
+    if (count >= this.max || (this.#inFlight.get(key) ?? 0) >= this.maxInFlight) {
       throw new PlatError(
         'rate_limited',
         `Too many failed authentications from your address: retry in ${Math.max(1, Math.ceil(resetInMs / 1000))} s.`,

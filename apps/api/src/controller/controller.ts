@@ -7,7 +7,7 @@ import { appIds, findApp, formation, listAppNames, type AppRow } from '../store/
 import { listDomains } from '../store/domains.js';
 import { currentRelease, type ReleaseRow } from '../store/releases.js';
 import { crashKey, CrashTracker } from './crash-backoff.js';
-import { desiredDynos, type DynoSpec } from './dyno-spec.js';
+import { desiredDynos, specRelease, type DynoSpec } from './dyno-spec.js';
 import { OneOffDynos, type OneOffApp, type OneOffRunOptions } from './one-off-dynos.js';
 import { waitUntilServing } from './readiness.js';
 import type { ObservedDyno } from './reconcile.js';
@@ -259,13 +259,7 @@ export class Controller {
       instance: this.#deps.settings.instance,
       app: app.name,
       appId: app.id,
-      release: {
-        id: release.id,
-        version: release.version,
-        image: release.image,
-        config: release.config,
-        processTypes: release.process_types,
-      },
+      release: specRelease({ ...release, image: release.image }),
       formation: await formation(this.#deps.sql, app.id),
     });
   }

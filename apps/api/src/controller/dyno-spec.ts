@@ -64,6 +64,18 @@ export interface DesiredInput {
   formation: { type: string; quantity: number; size: string; generation?: number }[];
 }
 
+/** A stored release with an image, as the dyno specs take it. */
+export function specRelease(release: {
+  id: string;
+  version: number;
+  image: string;
+  config: Record<string, string>;
+  process_types: Record<string, string>;
+}): DesiredInput['release'] {
+  const { id, version, image, config, process_types: processTypes } = release;
+  return { id, version, image, config, processTypes };
+}
+
 /** What every dyno container says about itself, so the controller can find it again. */
 function dynoLabels(
   input: Pick<DesiredInput, 'instance' | 'app' | 'appId' | 'release'>,

@@ -2,7 +2,7 @@ import { networkName, PlatError } from '@plat/core';
 import type { Settings } from '../config.js';
 import type { LogHub } from '../logs/log-hub.js';
 import type { ReleaseRow } from '../store/releases.js';
-import { oneOffDyno, type DynoSpec, type OneOffKind } from './dyno-spec.js';
+import { oneOffDyno, specRelease, type DynoSpec, type OneOffKind } from './dyno-spec.js';
 import { OneOffSlots } from './one-off-slots.js';
 import { planOneOffSweep } from './one-off-sweep.js';
 import type { AttachSession, Runtime } from './runtime.js';
@@ -153,13 +153,7 @@ export class OneOffDynos {
       instance: settings.instance,
       app: app.name,
       appId: app.id,
-      release: {
-        id: release.id,
-        version: release.version,
-        image: release.image,
-        config: release.config,
-        processTypes: release.process_types,
-      },
+      release: specRelease({ ...release, image: release.image }),
       kind,
       command,
       number: 1000 + Math.floor(Math.random() * 9000),

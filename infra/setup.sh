@@ -14,6 +14,9 @@ say() { printf -- '-----> %s\n' "$*"; }
 # stack), iptables (walls dynos off the host).
 declare -A need=([dockerd]=docker.io [nginx]=nginx [git]=git [debootstrap]=debootstrap [tar]=tar [iptables]=iptables)
 need[pebble]=pebble # with pebble-challtestsrv: the ACME CA that the HTTPS tests run on loopback
+need[sshd]=openssh-server # git over SSH: platd runs its own sshd instance (config and host keys in the data dir)
+sshd_was_missing=
+[ -x /usr/sbin/sshd ] || sshd_was_missing=1
 missing=()
 for cmd in "${!need[@]}"; do
   if ! command -v "$cmd" >/dev/null 2>&1 && ! [ -x "/usr/sbin/$cmd" ]; then missing+=("${need[$cmd]}"); fi
@@ -46,6 +49,26 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 export PATH="$PATH:/usr/sbin:/sbin"
+
+# git over SSH. Debian's own sshd service stays off when this set-up installed it (Debian's switch,
+# /etc/ssh/sshd_not_to_be_run): port 22 is for Plat's. An sshd that was here before is left alone.
+if [ -n "$sshd_was_missing" ] && [ -x /usr/sbin/sshd ] && ! [ -e /etc/ssh/sshd_not_to_be_run ]; then
+  echo 'Plat installed openssh-server for its own sshd (see PLAT_SSH_PORT); delete this file to run Debian'"'"'s too.' \
+    >/etc/ssh/sshd_not_to_be_run
+fi
+# Pushes log in as `git` (sshd runs its forced command with /bin/sh; no password, '*' is not "locked"), and sshd
+# looks keys up as `plat-keys`, a user with no other role. Existing users of those names are used as they are.
+if [ "$(id -u)" -eq 0 ]; then
+  if ! getent passwd git >/dev/null; then
+    say "Adding the system user git (git push over SSH)"
+    useradd --system --user-group --shell /bin/sh --home-dir / --no-create-home --comment 'Plat git over SSH' git
+    usermod --password '*' git
+  fi
+  if ! getent passwd plat-keys >/dev/null; then
+    useradd --system --user-group --shell /usr/sbin/nologin --home-dir / --no-create-home \
+      --comment "Plat sshd's key lookups" plat-keys
+  fi
+fi
 
 # 2. Docker daemon: start one in the background when none answers (no systemd here).
 if ! docker info >/dev/null 2>&1; then

@@ -304,7 +304,7 @@ describe('a platd killed while an add-on is provisioning or being destroyed', ()
     // A destroy cut short after its first step: the row marked and the config var gone in one transaction.
     await state(async (sql) => {
       await sql`update addons set state = 'destroying' where name = ${queue.name}`;
-      await sql`delete from config_vars where app_id = ${ids.one!} and key = 'QUEUE_URL'`;
+      await sql`delete from config_vars where app_id = ${ids.one!} and key in ('QUEUE_URL', 'QUEUE_TLS_URL')`;
     });
     // A labelled volume no add-on row owns (a crash between creating it and
     // writing its row), and an unlabelled look-alike that is not Plat's to remove.
@@ -338,7 +338,10 @@ describe('a platd killed while an add-on is provisioning or being destroyed', ()
       );
       expect(await docker.listContainers({ all: true, filters: { label: [`plat.addon=${queue.name}`] } })).toEqual([]);
       expect(await json<Addon[]>(['addons', '-a', 'one'])).toEqual(addonsBefore.filter((a) => a.name !== queue.name));
-      expect(Object.keys(await json<Record<string, string>>(['config', '-a', 'one']))).toEqual(['CACHE_URL']);
+      expect(Object.keys(await json<Record<string, string>>(['config', '-a', 'one']))).toEqual([
+        'CACHE_TLS_URL',
+        'CACHE_URL',
+      ]);
       await oneStillAnswers();
     } finally {
       await docker

@@ -18,6 +18,8 @@ export interface Pebble {
   caFile: string;
   /** PEM of the root pebble issues under (made anew at every start). */
   issuingRoot(): Promise<string>;
+  /** Makes `hostname` resolve to these IPv4 addresses instead of 127.0.0.1 (to fail a validation). */
+  resolve(hostname: string, addresses: string[]): Promise<void>;
   /** pebble's and challtestsrv's output so far, for failure messages. */
   output(): string;
   stop(): Promise<void>;
@@ -52,7 +54,11 @@ async function stopChild({ child }: Started): Promise<void> {
 }
 
 /** Starts challtestsrv and pebble on free loopback ports; pebble validates HTTP-01 on `httpPort`. */
-export async function startPebble(options: { httpPort: number }): Promise<Pebble> {
+export async function startPebble(options: {
+  httpPort: number;
+  /** Seconds the certificates it issues are valid for (pebble's default: 5 years). */
+  certificateValidityPeriod?: number;
+}): Promise<Pebble> {
   const dir = mkdtempSync(join(tmpdir(), 'plat-pebble-'));
   const started: Started[] = [];
   let log = '';
@@ -115,6 +121,9 @@ export async function startPebble(options: { httpPort: number }): Promise<Pebble
           tlsPort,
           ocspResponderURL: '',
           externalAccountBindingRequired: false,
+          ...(options.certificateValidityPeriod
+            ? { certificateValidityPeriod: options.certificateValidityPeriod }
+            : {}),
         },
       }),
     );
@@ -158,6 +167,13 @@ export async function startPebble(options: { httpPort: number }): Promise<Pebble
       caFile,
       output: () => log,
       stop,
+      resolve: async (hostname, addresses) => {
+        const response = await fetch(`http://127.0.0.1:${dnsManagement}/add-a`, {
+          method: 'POST',
+          body: JSON.stringify({ host: hostname, addresses }),
+        });
+        if (!response.ok) throw new Error(`challtestsrv /add-a answered ${response.status}: ${await response.text()}`);
+      },
       issuingRoot: async () => {
         const root = await httpsGet(`https://127.0.0.1:${management}/roots/0`, ca);
         if (root.status !== 200) throw new Error(`pebble /roots/0 answered ${root.status}: ${root.body}`);

@@ -18,6 +18,8 @@ export interface Platd {
   apiUrl: string;
   apiPort: number;
   routerPort: number;
+  /** The router's HTTPS port (PLAT_ROUTER_TLS_PORT). */
+  routerTlsPort: number;
   dataDir: string;
   adminToken: string;
   /** A user's environment: their own HOME (git and plat config), nothing of ours. */
@@ -63,15 +65,20 @@ export async function startPlatd(options: { env?: NodeJS.ProcessEnv } = {}): Pro
   chmodSync(dataDir, 0o711);
   const home = join(dataDir, 'home');
   mkdirSync(home);
-  const [apiPort, routerPort] = [await freePort(), await freePort()];
+  const [apiPort, routerTlsPort] = [await freePort(), await freePort()];
+  // A test may choose the router's port first, for a CA that validates against it (pebble's httpPort).
+  const routerPort = options.env?.PLAT_ROUTER_PORT ? Number(options.env.PLAT_ROUTER_PORT) : await freePort();
   const env: NodeJS.ProcessEnv = {
     PATH: PATH_WITH_NODE,
     PLAT_DATA_DIR: join(dataDir, 'data'),
     PLAT_API_PORT: String(apiPort),
     PLAT_API_HOST: '127.0.0.1',
     PLAT_ROUTER_PORT: String(routerPort),
+    PLAT_ROUTER_TLS_PORT: String(routerTlsPort),
     PLAT_ROUTER_HOST: '127.0.0.1',
     PLAT_INSTANCE: instance,
+    // git over SSH only where a test asks for it (with a free port): port 22 is the host's.
+    PLAT_SSH_PORT: '0',
     ...options.env,
   };
   let child: ChildProcess | undefined;
@@ -124,6 +131,7 @@ export async function startPlatd(options: { env?: NodeJS.ProcessEnv } = {}): Pro
     apiUrl: `http://${env.PLAT_API_HOST}:${apiPort}`,
     apiPort,
     routerPort,
+    routerTlsPort,
     dataDir: env.PLAT_DATA_DIR!,
     adminToken: readFileSync(join(env.PLAT_DATA_DIR!, 'admin-token'), 'utf8').trim(),
     userEnv,
@@ -154,6 +162,17 @@ export async function startPlatd(options: { env?: NodeJS.ProcessEnv } = {}): Pro
         const pid = Number(readFileSync(pidFile, 'utf8').trim());
         try {
           process.kill(pid, 'SIGQUIT');
+        } catch {
+          // already gone
+        }
+      }
+      // platd stops its sshd; one left by a platd that was killed goes here.
+      const sshdPid = join(env.PLAT_DATA_DIR!, 'ssh', 'sshd.pid');
+      if (existsSync(sshdPid)) {
+        const pid = Number(readFileSync(sshdPid, 'utf8').trim());
+        try {
+          // Only that sshd: a pid file left behind may name a reused pid.
+          if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(env.PLAT_DATA_DIR!)) process.kill(pid, 'SIGTERM');
         } catch {
           // already gone
         }

@@ -1,12 +1,37 @@
-import { addonImageRepo, stackServiceImage, type AddonPlan, type AddonProvider } from '@plat/core';
+import {
+  addonImageRepo,
+  addonTlsFiles,
+  selfSignedCertScript,
+  stackServiceImage,
+  type AddonPlan,
+  type AddonProvider,
+} from '@plat/core';
 
 const DATA = '/var/lib/plat-postgres';
+/** Beside the cluster, not in it: initdb wants an empty folder, and the certificate is no data to back up. */
+const TLS = addonTlsFiles(DATA);
+
+/**
+ * TLS for clients that ask (sslmode=require and up; libpq's default, prefer,
+ * takes it too), TLS 1.2 or later. Plain connections stay allowed, as
+ * DATABASE_URL does not name an sslmode.
+ */
+export const POSTGRES_TLS_SETTINGS = [
+  'ssl=on',
+  `ssl_cert_file=${TLS.cert}`,
+  `ssl_key_file=${TLS.key}`,
+  'ssl_min_protocol_version=TLSv1.2',
+  'ssl_ciphers=HIGH:!aNULL:!MD5',
+];
 
 const INITDB =
   '"$BIN/initdb" -D "$PGDATA" -U "$POSTGRES_USER" --pwfile=/tmp/pwfile ' +
   '--auth-local=trust --auth-host=scram-sha-256 --encoding=UTF8 >/dev/null';
 
-/** Initialises the cluster on first start (password auth over the network), then runs postgres. */
+/**
+ * Initialises the cluster on first start (password auth over the network),
+ * makes the TLS certificate when it is missing, then runs postgres.
+ */
 const ENTRYPOINT = `#!/bin/sh
 set -eu
 BIN=/usr/lib/postgresql/15/bin
@@ -23,7 +48,8 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   "$BIN/createdb" -h /tmp/plat-init -U "$POSTGRES_USER" "$POSTGRES_DB"
   "$BIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null
 fi
-exec "$BIN/postgres" -D "$PGDATA" -c listen_addresses='*' -c unix_socket_directories=/tmp
+${selfSignedCertScript(TLS)}exec "$BIN/postgres" -D "$PGDATA" -c listen_addresses='*' -c unix_socket_directories=/tmp \\
+  ${POSTGRES_TLS_SETTINGS.map((setting) => `-c '${setting}'`).join(' ')}
 `;
 
 const PLANS: AddonPlan[] = [
@@ -50,7 +76,7 @@ export const postgres: AddonProvider = {
   service: (plan, credentials) => ({
     image: stackServiceImage({
       name: addonImageRepo('postgres'),
-      packages: ['postgresql-15', 'postgresql-client-15'],
+      packages: ['postgresql-15', 'postgresql-client-15', 'openssl'],
       user: 'postgres',
       dataPath: DATA,
       entrypoint: ENTRYPOINT,

@@ -1,14 +1,45 @@
-import { addonImageRepo, stackServiceImage, type AddonPlan, type AddonProvider } from '@plat/core';
+import {
+  addonImageRepo,
+  addonTlsFiles,
+  selfSignedCertScript,
+  stackServiceImage,
+  type AddonPlan,
+  type AddonProvider,
+} from '@plat/core';
 
 const DATA = '/var/lib/plat-redis';
+/** On the volume where the plan has one; in the container (made again when it is replaced) where not. */
+const TLS = addonTlsFiles(DATA);
+/** Heroku's convention: TLS on the plain port plus one. */
+export const REDIS_TLS_PORT = 6380;
+
+/**
+ * Debian's redis is built with TLS: a second port serves it, TLS 1.2 or
+ * later, with no client certificate asked (a password, as on the plain port).
+ */
+export const REDIS_TLS_ARGS = [
+  '--tls-port',
+  String(REDIS_TLS_PORT),
+  '--tls-cert-file',
+  TLS.cert,
+  '--tls-key-file',
+  TLS.key,
+  '--tls-ca-cert-file',
+  TLS.cert,
+  '--tls-auth-clients',
+  'no',
+  '--tls-protocols',
+  'TLSv1.2 TLSv1.3',
+];
 
 /** Persistence only where the plan says so: mini keeps nothing on disk. */
 const ENTRYPOINT = `#!/bin/sh
 set -eu
+${selfSignedCertScript(TLS)}set -- ${REDIS_TLS_ARGS.map((arg) => `'${arg}'`).join(' ')}
 if [ "$REDIS_PERSIST" = "yes" ]; then
-  exec redis-server --requirepass "$REDIS_PASSWORD" --dir ${DATA} --appendonly yes --protected-mode no
+  exec redis-server --requirepass "$REDIS_PASSWORD" --dir ${DATA} --appendonly yes --protected-mode no "$@"
 fi
-exec redis-server --requirepass "$REDIS_PASSWORD" --save '' --appendonly no --protected-mode no
+exec redis-server --requirepass "$REDIS_PASSWORD" --save '' --appendonly no --protected-mode no "$@"
 `;
 
 const PLANS: AddonPlan[] = [
@@ -26,7 +57,7 @@ export const redis: AddonProvider = {
   service: (plan, credentials) => ({
     image: stackServiceImage({
       name: addonImageRepo('redis'),
-      packages: ['redis-server'],
+      packages: ['redis-server', 'openssl'],
       user: 'redis',
       dataPath: DATA,
       entrypoint: ENTRYPOINT,
@@ -37,4 +68,5 @@ export const redis: AddonProvider = {
     healthcheck: ['redis-cli', '--no-auth-warning', '-a', credentials.password!, 'ping'],
   }),
   url: (host, credentials) => `redis://:${credentials.password}@${host}:6379`,
+  tlsUrl: (host, credentials) => `rediss://:${credentials.password}@${host}:${REDIS_TLS_PORT}`,
 };

@@ -8,6 +8,10 @@ export interface Settings {
   apiPort: number;
   routerHost: string;
   routerPort: number;
+  /** The router's HTTPS port. */
+  routerTlsPort: number;
+  /** Where automatic certificates come from (`plat certs:auto:enable`). */
+  acme: AcmeSettings;
   domain: string;
   databaseUrl?: string;
   /** Labels and names every container, network and image of this platd. */
@@ -42,6 +46,35 @@ export interface Settings {
   schedulerMinIntervalSeconds: number;
   /** Detached one-off dynos (plat run:detached) are stopped after this long. */
   maxRunSeconds: number;
+  /** Port of platd's sshd for git over SSH; 0: no git over SSH. */
+  sshPort: number;
+  /** Address that sshd listens on. */
+  sshHost: string;
+}
+
+export interface AcmeSettings {
+  /** The ACME CA's directory URL. */
+  directoryUrl: string;
+  /** The account's contact, for the CA's expiry and policy mail. */
+  email?: string;
+  /** PEM file of a CA to trust for the directory (a private ACME CA). */
+  caFile?: string;
+}
+
+export const LETS_ENCRYPT_DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory';
+
+function acmeSettings(env: NodeJS.ProcessEnv): AcmeSettings {
+  const directoryUrl = env.PLAT_ACME_DIRECTORY || LETS_ENCRYPT_DIRECTORY;
+  if (!/^https?:\/\/[^\s]+$/.test(directoryUrl))
+    throw new Error(`PLAT_ACME_DIRECTORY must be an http(s) URL, got ${JSON.stringify(directoryUrl)}`);
+  const email = env.PLAT_ACME_EMAIL;
+  if (email && !/^[^\s@]+@[^\s@]+$/.test(email))
+    throw new Error(`PLAT_ACME_EMAIL must be an email address, got ${JSON.stringify(email)}`);
+  return {
+    directoryUrl,
+    ...(email ? { email } : {}),
+    ...(env.PLAT_ACME_CA_FILE ? { caFile: resolve(env.PLAT_ACME_CA_FILE) } : {}),
+  };
 }
 
 function port(name: string, value: string | undefined, fallback: number): number {
@@ -79,6 +112,8 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Settings 
     apiPort: port('PLAT_API_PORT', env.PLAT_API_PORT, 5000),
     routerHost: env.PLAT_ROUTER_HOST || '0.0.0.0',
     routerPort: port('PLAT_ROUTER_PORT', env.PLAT_ROUTER_PORT, 8080),
+    routerTlsPort: port('PLAT_ROUTER_TLS_PORT', env.PLAT_ROUTER_TLS_PORT, 443),
+    acme: acmeSettings(env),
     domain: domain.toLowerCase(),
     ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
     instance,
@@ -103,5 +138,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Settings 
       60,
     ),
     maxRunSeconds: positive('PLAT_MAX_RUN_SECONDS', env.PLAT_MAX_RUN_SECONDS, 24 * 3600),
+    sshPort: env.PLAT_SSH_PORT === '0' ? 0 : port('PLAT_SSH_PORT', env.PLAT_SSH_PORT, 22),
+    sshHost: env.PLAT_SSH_HOST || '0.0.0.0',
   };
 }

@@ -11,6 +11,7 @@ import { recoverAddons } from './services/addon-recovery.js';
 import { finishDestroys } from './services/apps.js';
 import { backUpBeforeMigrating } from './services/state-backup.js';
 import { Scheduler } from './scheduler/scheduler.js';
+import { startGitOverSsh } from './ssh/git-over-ssh.js';
 import { openDatabase } from './store/database.js';
 import { failInterruptedBuilds } from './store/builds.js';
 import { failPendingReleases } from './store/releases.js';
@@ -66,11 +67,13 @@ async function main(): Promise<void> {
   // Destroys cut short by a crash or an error are finished before anything else can take their names.
   await finishDestroys(platform);
   await controller.start();
+  platform.certRenewals.start();
   const scheduler = new Scheduler(platform);
   await scheduler.start();
 
   const server = await buildServer(platform);
   await server.listen({ host: settings.apiHost, port: settings.apiPort });
+  const gitOverSsh = await startGitOverSsh(platform);
   const shownHost = settings.apiHost === '0.0.0.0' ? '127.0.0.1' : settings.apiHost;
   const apiUrl = `http://${shownHost}:${settings.apiPort}`;
   // The token itself only when it is new: later starts say where it is.
@@ -83,6 +86,7 @@ async function main(): Promise<void> {
       `Plat is running (instance ${settings.instance}, state: ${database.description})`,
       `  API:         ${apiUrl}`,
       `  Router:      http://<app>.${settings.domain}:${settings.routerPort}/`,
+      `  Git via SSH: ${gitOverSsh.banner}`,
       `  Admin token: ${shownToken}`,
       '',
       'Next, in another terminal (npm start put plat in /usr/local/bin):',
@@ -100,8 +104,10 @@ async function main(): Promise<void> {
     closing = true;
     log(`${signal}: stopping platd (dynos and the router keep running)`);
     controller.stop();
+    platform.certRenewals.stop();
     scheduler.stop();
     platform.routerLogs.stop();
+    await gitOverSsh.stop();
     await server.close();
     await logs.close();
     await database.close();

@@ -10,7 +10,10 @@ import type { Runtime } from './controller/runtime.js';
 import { LogHub } from './logs/log-hub.js';
 import { RouterLogFiles } from './logs/router-log.js';
 import { NginxRouter } from './router/nginx.js';
+import { CertRenewals } from './services/certs-renewals.js';
+import { listDomains } from './store/domains.js';
 import type { Router } from './router/router.js';
+import type { SshAccess } from './ssh/ssh-access.js';
 import type { Sql } from './store/database.js';
 
 /** What services need from the running platd; built once in main.ts. */
@@ -25,6 +28,8 @@ export interface Platform {
   /** Add-on containers and volumes, found by their labels. */
   addons: AddonRuntime;
   logs: LogHub;
+  /** Automatic certificates (ACME): main.ts starts the loop; services wake it. */
+  certRenewals: CertRenewals;
   /** The router's per-app request logs; main.ts starts their rotation. */
   routerLogs: RouterLogFiles;
   images: ImageBuilder;
@@ -32,6 +37,10 @@ export interface Platform {
   builds: KeyedQueue;
   /** One release of an app at a time, so versions and rollouts keep one order. */
   releases: KeyedQueue;
+  /** One git receive-pack of an app at a time, over HTTP or SSH. */
+  pushes: KeyedQueue;
+  /** git over SSH, when platd runs its sshd (main.ts sets it): where it listens, and key changes for it. */
+  ssh?: SshAccess;
   reposDir: string;
   /** Shared with the git hook through its environment, per platd process. */
   hookSecret: string;
@@ -60,6 +69,7 @@ export function assemblePlatform(parts: PlatformParts): { platform: Platform; ro
     dir: join(settings.dataDir, 'router'),
     listenHost: settings.routerHost,
     port: settings.routerPort,
+    tlsPort: settings.routerTlsPort,
     timeoutSeconds: settings.routerTimeoutSeconds,
     // A route nginx refuses is left out; its app's log and platd's say why.
     onRefused: ({ app, hostname, reason }) => {
@@ -89,6 +99,18 @@ export function composePlatform(
   const { sql, settings, images, log, runtime, router, routerLogs } = parts;
   const logs = new LogHub(sql, routerLogs);
   const controller = new Controller({ sql, runtime, router, settings, logs, log });
+  const certRenewals = new CertRenewals({
+    sql,
+    settings,
+    challenges: router.challenges,
+    hostnamesOf: async (app) => [
+      controller.hostnameOf(app.name),
+      ...(await listDomains(sql, app.id)).map((domain) => domain.hostname),
+    ],
+    converge: (app) => controller.converge(app),
+    event: (app, line) => controller.event(app, 'acme', line),
+    log,
+  });
   return {
     sql,
     settings,
@@ -97,10 +119,12 @@ export function composePlatform(
     runtime,
     addons: new AddonRuntime({ instance: settings.instance }),
     logs,
+    certRenewals,
     routerLogs,
     images,
     builds: new KeyedQueue(),
     releases: new KeyedQueue(),
+    pushes: new KeyedQueue(),
     reposDir: join(settings.dataDir, 'repos'),
     hookSecret: randomBytes(32).toString('hex'),
     ...(parts.stateClientArgs ? { stateClientArgs: parts.stateClientArgs } : {}),

@@ -11,5 +11,6 @@ export {
 } from './buildpacks/index.js';
 export { memorySource, archiveSource, type Source } from './source.js';
 export { gitReceiver, type GitReceiverOptions, type GitService } from './git/smart-http.js';
+export { runGitSession, SSH_SHELL_SCRIPT, type GitSessionOptions } from './git/ssh-session.js';
 export { branchHead, ensureRepository, receiveChecks, removeRepository, repoPath } from './git/repository.js';
 export { ensureServiceImage } from './service-image.js';

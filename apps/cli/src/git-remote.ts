@@ -29,10 +29,10 @@ export async function configureRemote(cwd: string, gitUrl: string): Promise<void
   await git.raw(['config', '--add', key, `!'${HELPER.replace(/'/g, `'\\''`)}'`]);
 }
 
-/** The app named by the `platform` remote's URL (…/git/<app>.git). */
+/** The app named by the `platform` remote's URL (…/git/<app>.git, or ssh://git@host:port/<app>.git). */
 export async function appFromRemote(cwd: string): Promise<string | undefined> {
   if (!(await isGitRepo(cwd))) return undefined;
   const remotes = await simpleGit({ baseDir: cwd }).getRemotes(true);
   const url = remotes.find((remote) => remote.name === REMOTE)?.refs.push;
-  return url ? /\/git\/([a-z][a-z0-9-]*)\.git\/?$/.exec(url)?.[1] : undefined;
+  return url ? /(?:\/git\/|^ssh:\/\/[^/]+\/)([a-z][a-z0-9-]*)\.git\/?$/.exec(url)?.[1] : undefined;
 }

@@ -63,6 +63,10 @@ const calls: [string, (c: PlatClient) => Promise<unknown>, unknown?][] = [
     { description: 'ci', expires_in: 60 },
   ],
   ['DELETE /v1/account/tokens/:id', (c) => c.tokens.revoke('t1')],
+  ['GET /v1/account/keys', (c) => c.keys.list()],
+  ['POST /v1/account/keys', (c) => c.keys.add('ssh-ed25519 AAAA me'), { public_key: 'ssh-ed25519 AAAA me' }],
+  ['DELETE /v1/account/keys/:id', (c) => c.keys.remove('t1')],
+  ['GET /v1/ssh', (c) => c.ssh()],
   ['GET /v1/users', (c) => c.users.list()],
   [
     'POST /v1/users',
@@ -105,6 +109,15 @@ const calls: [string, (c: PlatClient) => Promise<unknown>, unknown?][] = [
   ['GET /v1/apps/:app/domains', (c) => c.domains.list('hello')],
   ['POST /v1/apps/:app/domains', (c) => c.domains.add('hello', 'www.example.com'), { hostname: 'www.example.com' }],
   ['DELETE /v1/apps/:app/domains/:hostname', (c) => c.domains.remove('hello', 'www.example.com')],
+  ['GET /v1/apps/:app/certs', (c) => c.certs.list('hello')],
+  [
+    'POST /v1/apps/:app/certs',
+    (c) => c.certs.add('hello', { certificateChain: 'CHAIN', privateKey: 'KEY' }),
+    { certificate_chain: 'CHAIN', private_key: 'KEY' },
+  ],
+  ['DELETE /v1/apps/:app/certs/:id', (c) => c.certs.remove('hello', 't1')],
+  ['POST /v1/apps/:app/acm', (c) => c.certs.enableAuto('hello')],
+  ['DELETE /v1/apps/:app/acm', (c) => c.certs.disableAuto('hello')],
   ['GET /v1/apps/:app/collaborators', (c) => c.collaborators.list('hello')],
   [
     'POST /v1/apps/:app/collaborators',

@@ -3,8 +3,10 @@ import { auditEventsResource, collaboratorsResource } from './access.js';
 import { addonsResource } from './addons.js';
 import { adminResource, openapiResource, statusResource } from './platform.js';
 import { appsResource, configVarsResource } from './apps.js';
+import { certsResource } from './certs.js';
 import { domainsResource } from './domains.js';
 import { dynosResource, formationResource } from './formation.js';
+import { keysResource, sshResource } from './keys.js';
 import { logsResource } from './logs.js';
 import { pgResource } from './pg.js';
 import { buildsResource, releasesResource } from './releases.js';
@@ -13,6 +15,7 @@ import { Transport, type ClientOptions } from './transport.js';
 
 export type { ClientOptions } from './transport.js';
 export type { LogsQuery } from './logs.js';
+export { sshGitUrl } from './keys.js';
 
 /**
  * A typed client for the Plat HTTP API (/v1), one member per resource
@@ -30,6 +33,7 @@ export class PlatClient {
   readonly dynos;
   readonly logs;
   readonly domains;
+  readonly certs;
   readonly addons;
   readonly pg;
   readonly scheduler;
@@ -37,6 +41,8 @@ export class PlatClient {
   readonly auditEvents;
   readonly account;
   readonly tokens;
+  readonly keys;
+  readonly ssh;
   readonly users;
   readonly admin;
   readonly status;
@@ -53,6 +59,7 @@ export class PlatClient {
     this.dynos = dynosResource(http);
     this.logs = logsResource(http);
     this.domains = domainsResource(http);
+    this.certs = certsResource(http);
     this.addons = addonsResource(http);
     this.pg = pgResource(http);
     this.scheduler = schedulerResource(http);
@@ -60,6 +67,8 @@ export class PlatClient {
     this.auditEvents = auditEventsResource(http);
     this.account = accountResource(http);
     this.tokens = tokensResource(http);
+    this.keys = keysResource(http);
+    this.ssh = sshResource(http);
     this.users = usersResource(http);
     this.admin = adminResource(http);
     this.status = statusResource(http);

@@ -38,6 +38,8 @@ export interface AddonProvider {
   service?(plan: AddonPlan, credentials: Record<string, string>): AddonService;
   /** The config var's value, reaching the add-on at `host` on the app's network; none sets no var. */
   url?(host: string, credentials: Record<string, string>): string;
+  /** A second var, ATTACHMENT_TLS_URL (Heroku's REDIS_TLS_URL): the same service over TLS on its own port. */
+  tlsUrl?(host: string, credentials: Record<string, string>): string;
 }
 
 /**
@@ -71,4 +73,70 @@ export function stackServiceImage(recipe: {
     ].join('\n'),
     files: { [script]: recipe.entrypoint },
   };
+}
+
+/** The names of the config vars an add-on attached as `attachment` sets (addonConfigVars). */
+export function addonConfigVarNames(provider: AddonProvider, attachment: string): string[] {
+  if (!provider.url) return [];
+  return [`${attachment}_URL`, ...(provider.tlsUrl ? [`${attachment}_TLS_URL`] : [])];
+}
+
+/**
+ * The config vars an attached add-on sets: ATTACHMENT_URL, and
+ * ATTACHMENT_TLS_URL beside it when the provider serves TLS on its own port.
+ */
+export function addonConfigVars(
+  provider: AddonProvider,
+  attachment: string,
+  host: string,
+  credentials: Record<string, string>,
+): Record<string, string> {
+  if (!provider.url) return {};
+  return {
+    [`${attachment}_URL`]: provider.url(host, credentials),
+    ...(provider.tlsUrl ? { [`${attachment}_TLS_URL`]: provider.tlsUrl(host, credentials) } : {}),
+  };
+}
+
+/** Where an add-on's entrypoint keeps its certificate and key (server.crt, server.key). */
+export interface AddonTlsFiles {
+  dir: string;
+  cert: string;
+  key: string;
+}
+
+export function addonTlsFiles(dataPath: string): AddonTlsFiles {
+  const dir = `${dataPath}/tls`;
+  return { dir, cert: `${dir}/server.crt`, key: `${dir}/server.key` };
+}
+
+/** Made again at a start that finds the certificate this close to its end. */
+const RENEW_WITHIN_SECONDS = 30 * 24 * 3600;
+
+/**
+ * Entrypoint lines that give an add-on its TLS certificate: self-signed,
+ * for the container's hostname (the add-on's name, which apps dial), kept on
+ * its data folder. Made at the first start, and at any start that finds it
+ * missing or near its end, so an add-on provisioned before TLS gets one too.
+ * The key is made inside the container by the service's own user, 0600,
+ * never in an image, an environment or a log. New files are moved into place
+ * key first: a start cut short between the two moves leaves the new
+ * certificate behind, and the next start makes a fresh pair.
+ */
+export function selfSignedCertScript(files: AddonTlsFiles): string {
+  const { dir, cert, key } = files;
+  return [
+    `mkdir -p ${dir}`,
+    `if [ ! -s ${key} ] || [ -e ${cert}.new ] || \\`,
+    `  ! openssl x509 -in ${cert} -noout -checkend ${RENEW_WITHIN_SECONDS} >/dev/null 2>&1; then`,
+    '  host=$(uname -n)',
+    `  (umask 077 && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ${key}.new)`,
+    `  openssl req -x509 -new -key ${key}.new -days 3650 -subj "/CN=$host" \\`,
+    '    -addext "subjectAltName=DNS:$host" -addext keyUsage=critical,digitalSignature,keyCertSign \\',
+    `    -addext extendedKeyUsage=serverAuth -out ${cert}.new`,
+    `  mv ${key}.new ${key}`,
+    `  mv ${cert}.new ${cert}`,
+    'fi',
+    '',
+  ].join('\n');
 }

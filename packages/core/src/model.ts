@@ -54,9 +54,19 @@ export type TokenCreate = Static<typeof api.TokenCreateSchema>;
 export type User = Static<typeof api.UserSchema>;
 export type UserCreated = Static<typeof api.UserCreatedSchema>;
 
+export type SshKey = Static<typeof api.SshKeySchema>;
+/** Where platd's sshd answers git over SSH, and its host keys. */
+export type SshEndpoint = Static<typeof api.SshEndpointSchema>;
+
 export type PlatformStatus = Static<typeof api.PlatformStatusSchema>;
 export type DiskReport = Static<typeof api.DiskReportSchema>;
 export type StateRestored = Static<typeof api.StateRestoredSchema>;
+
+/** An app's HTTPS certificates and what serves each of its hostnames (plat certs). */
+export type Certs = Static<typeof api.CertsSchema>;
+export type Certificate = Static<typeof api.CertificateSchema>;
+export type CertificateAdded = Static<typeof api.CertificateAddedSchema>;
+export type CertificateCreate = Static<typeof api.CertificateCreateSchema>;
 
 /** One line of a build's progress, as the git receiver streams it back to `git push`. */
 export type BuildEvent =

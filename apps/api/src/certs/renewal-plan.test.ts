@@ -47,6 +47,17 @@ describe('planRenewals', () => {
     expect(one({ hostname: 'a.test', notAfter: at(2 * DAY) })).toMatchObject({ action: 'renew', due: ['a.test'] });
   });
 
+  it('renews a short-lived certificate in the last third of its lifetime, not at once', () => {
+    const sixDays = { hostname: 'a.test', notBefore: at(-DAY), notAfter: at(5 * DAY) };
+    const decision = one(sixDays);
+    expect(decision).toMatchObject({ action: 'none', state: { status: 'ok' } });
+    expect(decision.nextAt).toEqual(at(3 * DAY));
+    expect(planRenewals([sixDays], at(3 * DAY)).due).toEqual(['a.test']);
+    // A 90-day certificate keeps the 30 days.
+    expect(one({ hostname: 'a.test', notBefore: at(-60 * DAY), notAfter: at(30 * DAY) }).action).toBe('renew');
+    expect(one({ hostname: 'a.test', notBefore: at(-59 * DAY), notAfter: at(31 * DAY) }).action).toBe('none');
+  });
+
   it('renews an expired certificate, shown as pending: nothing valid serves', () => {
     expect(one({ hostname: 'a.test', notAfter: at(-DAY) })).toMatchObject({
       action: 'renew',

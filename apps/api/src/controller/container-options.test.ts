@@ -174,6 +174,10 @@ describe('add-on containers', () => {
     expect(options.ExposedPorts).toBeUndefined();
   });
 
+  it("carry the add-on's name as their own hostname, which their TLS certificate names", () => {
+    expect(options.Hostname).toBe('postgres-calm-1234');
+  });
+
   it("run as their image's non-root service user: nothing overrides it, and every provider's image sets one", () => {
     expect(options.User).toBeUndefined();
     for (const provider of providers.filter((p) => p.service)) {

@@ -106,12 +106,14 @@ const SECOND_NS = 1_000_000_000;
  * An add-on's container: on the app's network only, under the add-on's name
  * as its hostname, nothing published on the host; it runs as its image's
  * own service user (stackServiceImage), restarts with Docker, and is healthy
- * once its check passes.
+ * once its check passes. Its own hostname is that name too: the name its
+ * TLS certificate is made for.
  */
 export function addonContainerOptions(instance: string, spec: AddonContainerSpec): Docker.ContainerCreateOptions {
   const name = addonObjectName(instance, spec.addon);
   return {
     name,
+    Hostname: spec.addon.name,
     Image: spec.image,
     Env: envList(spec.env),
     Labels: addonLabels(instance, spec.addon, spec.app),

@@ -5,6 +5,7 @@ import type { Router, RouteTarget } from '../router/router.js';
 import type { Sql } from '../store/database.js';
 import { appIds, findApp, formation, listAppNames, type AppRow } from '../store/apps.js';
 import { listDomains } from '../store/domains.js';
+import { servableCertificates } from '../store/certificates.js';
 import { currentRelease, type ReleaseRow } from '../store/releases.js';
 import { crashKey, CrashTracker } from './crash-backoff.js';
 import { desiredDynos, specRelease, type DynoSpec } from './dyno-spec.js';
@@ -243,6 +244,7 @@ export class Controller {
       app,
       hostname: this.hostnameOf(appName),
       domains: app ? (await listDomains(sql, app.id)).map((domain) => domain.hostname) : [],
+      certificates: app ? await servableCertificates(sql, app.id) : [],
       desired: app ? await this.#desired(app, target ?? (await currentRelease(sql, app.id))) : [],
       actual,
       crashes: this.#crashes,

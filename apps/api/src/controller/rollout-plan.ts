@@ -12,6 +12,7 @@
  * If a started dyno does not come up, steps 3 and 4 do not happen: the
  * dynos serving before keep serving.
  */
+import { servedCertificates, type ServableCertificate } from '../certs/served.js';
 import type { RouteTarget } from '../router/router.js';
 import { crashKey, type CrashTracker } from './crash-backoff.js';
 import type { DynoSpec } from './dyno-spec.js';
@@ -24,6 +25,8 @@ export interface RolloutInput {
   hostname: string;
   /** Its custom domains. */
   domains: string[];
+  /** Its stored certificates with a chain (certs/served.ts picks what each hostname is served). */
+  certificates?: ServableCertificate[];
   /** Dynos of the release to run and its formation; empty when the app has no release with an image. */
   desired: DynoSpec[];
   /** Its formation containers as observed: less those being retired, dead ones marked not running. */
@@ -73,12 +76,22 @@ export function planRollout(input: RolloutInput): RolloutPlan {
     start: matched.start.filter((spec) => !heldKeys.has(spec.key)),
     held,
     keep: matched.keep,
-    route: routeWith(
-      { app: app.name, hostnames: [input.hostname, ...input.domains], dynos: [], maintenance: app.maintenance },
-      matched.keep,
-    ),
+    route: routeWith(routeOf(app, input), matched.keep),
     retire: matched.remove.filter((dyno) => dyno.running),
     crashKeys: new Set([...input.desired, ...actual].map((dyno) => crashKey(app.name, dyno.releaseId, dyno.dyno))),
+  };
+}
+
+/** The app's route without dynos: its hostnames, and the certificates serving them over HTTPS. */
+function routeOf(app: { name: string; maintenance: boolean }, input: RolloutInput): RouteTarget {
+  const hostnames = [input.hostname, ...input.domains];
+  const certificates = servedCertificates(hostnames, input.certificates ?? [], new Date(input.now));
+  return {
+    app: app.name,
+    hostnames,
+    dynos: [],
+    maintenance: app.maintenance,
+    ...(certificates.length > 0 ? { certificates } : {}),
   };
 }
 

@@ -22,6 +22,7 @@ const BODIES: Record<string, unknown> = {
   'POST /v1/apps/{app}/pg/backups': {},
   'POST /v1/apps/{app}/pg/backups/{backup}/actions/restore': { confirm: 'x' },
   'PUT /v1/apps/{app}/pg/backups/schedule': { hour: 3 },
+  'POST /v1/apps/{app}/certs': { certificate_chain: 'x', private_key: 'x' },
 };
 /** Values for the other path parameters; any other is `x1`. */
 const SAMPLES: Record<string, string> = {
@@ -29,6 +30,7 @@ const SAMPLES: Record<string, string> = {
   hostname: 'www.example.com',
   email: 'eve@example.com',
   backup: 'b001',
+  id: '00000000-0000-4000-8000-000000000000',
 };
 const OWNER_ONLY = [
   'DELETE /v1/apps/{app}',

@@ -18,10 +18,12 @@ import { adminStateRoutes } from './routes/admin-state.js';
 import { addonRoutes } from './routes/addons.js';
 import { accountRoutes } from './routes/account.js';
 import { appRoutes } from './routes/apps.js';
+import { certRoutes } from './routes/certs.js';
 import { configVarRoutes } from './routes/config-vars.js';
 import { domainRoutes } from './routes/domains.js';
 import { formationRoutes } from './routes/formation.js';
 import { gitRoutes } from './routes/git.js';
+import { keyRoutes } from './routes/keys.js';
 import { logRoutes } from './routes/logs.js';
 import { pushRoutes } from './routes/pushes.js';
 import { pgRoutes } from './routes/pg.js';
@@ -103,12 +105,14 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
     const resources = [
       statusRoutes,
       accountRoutes,
+      keyRoutes,
       userRoutes,
       appRoutes,
       configVarRoutes,
       releaseRoutes,
       formationRoutes,
       domainRoutes,
+      certRoutes,
       accessRoutes,
       logRoutes,
       addonRoutes,

@@ -3,10 +3,20 @@
  * routing rule is tested without nginx. The process side writes it
  * atomically, checks it with `nginx -t` and reloads.
  */
+import { createHash } from 'node:crypto';
 import { ROUTER_LOG_FORMAT } from '../logs/router-line.js';
-import type { RouteTarget } from './router.js';
+import type { RouteCertificate, RouteTarget } from './router.js';
 
-export type { RouteTarget };
+export type { RouteCertificate, RouteTarget };
+
+export interface TlsInput {
+  /** PLAT_ROUTER_TLS_PORT. */
+  port: number;
+  /** Where the router keeps certificate files (see certificateStem). */
+  certDir: string;
+  /** Where ACME HTTP-01 answers are, as `<root>/.well-known/acme-challenge/<token>` (router/challenge-files.ts). */
+  challengeRoot?: string;
+}
 
 export interface RouterConfigInput {
   /** The router's own folder: pid, error log, temp files. */
@@ -22,6 +32,8 @@ export interface RouterConfigInput {
   generation: number;
   /** Seconds a dyno has to start answering a request (Heroku's is 30: H12). */
   timeoutSeconds?: number;
+  /** HTTPS beside HTTP; without it the router serves HTTP only. */
+  tls?: TlsInput;
 }
 
 function quote(value: string): string {
@@ -40,59 +52,130 @@ function upstreamName(app: string): string {
   return `app_${appName(app).replace(/-/g, '_')}`;
 }
 
-function listen(input: RouterConfigInput, extra = ''): string {
-  const address = input.listenHost === '0.0.0.0' ? `${input.port}` : `${quote(input.listenHost)}:${input.port}`;
+function listen(input: RouterConfigInput, extra = '', port = input.port): string {
+  const address = input.listenHost === '0.0.0.0' ? `${port}` : `${quote(input.listenHost)}:${port}`;
   return `    listen ${address}${extra};`;
 }
 
-function appServer(input: RouterConfigInput, route: RouteTarget): string {
-  appName(route.app);
-  const names = route.hostnames.map(quote).join(' ');
-  const head = [
-    `  server {`,
-    listen(input),
-    `    server_name ${names};`,
-    // Buffered: nginx writes a block of lines at a time, not one per request.
-    `    access_log ${quote(input.logDir)}/${quote(route.app)}.log plat buffer=64k flush=250ms;`,
-  ];
+/**
+ * The certificate's files in the router's folder, named by a hash of their
+ * contents: a changed certificate is a new file, so a reload never reads a
+ * half-replaced one, and nothing from the request or the app names them.
+ */
+export function certificateStem(certificate: RouteCertificate): string {
+  return createHash('sha256').update(certificate.chainPem).update('\0').update(certificate.keyPem).digest('hex');
+}
+
+/** How the router answers for the app itself: what goes in a location, and what beside it in the server. */
+function appAnswer(input: RouterConfigInput, route: RouteTarget): { inside: string[]; beside: string[] } {
   if (route.maintenance) {
-    return [
-      ...head,
-      `    location / {`,
-      `      add_header X-Plat-Error H80 always;`,
-      `      return 503 "Application under maintenance (${route.app})\\n";`,
-      `    }`,
-      `  }`,
-    ].join('\n');
+    return {
+      inside: [
+        `      add_header X-Plat-Error H80 always;`,
+        `      return 503 "Application under maintenance (${route.app})\\n";`,
+      ],
+      beside: [],
+    };
   }
   if (route.dynos.length === 0) {
-    return [
-      ...head,
-      `    location / {`,
-      `      add_header X-Plat-Error H14 always;`,
-      `      return 503 "H14: no web dynos running for ${route.app}; scale with: plat scale web=1 -a ${route.app}\\n";`,
-      `    }`,
-      `  }`,
-    ].join('\n');
+    return {
+      inside: [
+        `      add_header X-Plat-Error H14 always;`,
+        `      return 503 "H14: no web dynos running for ${route.app}; ` +
+          `scale with: plat scale web=1 -a ${route.app}\\n";`,
+      ],
+      beside: [],
+    };
   }
+  return {
+    inside: [`      proxy_pass http://${upstreamName(route.app)};`],
+    beside: [
+      // Only errors nginx itself makes land here; an app's own 502 passes through.
+      `    error_page 504 = @h12;`,
+      `    error_page 502 = @h13;`,
+      `    location @h12 {`,
+      `      add_header X-Plat-Error H12 always;`,
+      `      return 503 "H12: request timeout: ${route.app} did not answer within ${input.timeoutSeconds ?? 30} s\\n";`,
+      `    }`,
+      `    location @h13 {`,
+      `      add_header X-Plat-Error H13 always;`,
+      `      return 503 "H13: ${route.app} closed the connection without a response\\n";`,
+      `    }`,
+    ],
+  };
+}
+
+function server(head: string[], input: RouterConfigInput, route: RouteTarget, locations: string[]): string {
   return [
+    `  server {`,
     ...head,
-    `    location / {`,
-    `      proxy_pass http://${upstreamName(route.app)};`,
-    `    }`,
-    // Only errors nginx itself makes land here; an app's own 502 passes through.
-    `    error_page 504 = @h12;`,
-    `    error_page 502 = @h13;`,
-    `    location @h12 {`,
-    `      add_header X-Plat-Error H12 always;`,
-    `      return 503 "H12: request timeout: ${route.app} did not answer within ${input.timeoutSeconds ?? 30} s\\n";`,
-    `    }`,
-    `    location @h13 {`,
-    `      add_header X-Plat-Error H13 always;`,
-    `      return 503 "H13: ${route.app} closed the connection without a response\\n";`,
-    `    }`,
+    // Buffered: nginx writes a block of lines at a time, not one per request.
+    `    access_log ${quote(input.logDir)}/${quote(route.app)}.log plat buffer=64k flush=250ms;`,
+    ...locations,
     `  }`,
   ].join('\n');
+}
+
+/** Answers `/.well-known/acme-challenge/<token>` from the challenge files, else from `fallback`. */
+function challengeLocation(root: string, fallback: string): string[] {
+  return [
+    `    location ^~ /.well-known/acme-challenge/ {`,
+    `      root ${quote(root)};`,
+    `      default_type text/plain;`,
+    `      try_files $uri ${fallback};`,
+    `    }`,
+  ];
+}
+
+/** Where plain HTTP to a hostname with a certificate goes: the same URL over HTTPS. */
+function httpsUrl(tls: TlsInput): string {
+  return `https://$host${tls.port === 443 ? '' : `:${tls.port}`}$request_uri`;
+}
+
+/**
+ * The app's servers: on HTTP, its hostnames without a certificate as they
+ * always were, those with one redirected to HTTPS (but ACME challenges,
+ * which a CA fetches over plain HTTP); on TLS, one server per certificate
+ * for the hostnames it serves.
+ */
+function appServers(input: RouterConfigInput, route: RouteTarget): string[] {
+  appName(route.app);
+  const answer = appAnswer(input, route);
+  const app = [`    location / {`, ...answer.inside, `    }`, ...answer.beside];
+  const { tls } = input;
+  // On HTTP a CA's challenge is answered from the challenge files, or else by the app (it may do ACME itself).
+  const challenges = tls?.challengeRoot
+    ? [...challengeLocation(tls.challengeRoot, '@app'), `    location @app {`, ...answer.inside, `    }`]
+    : [`    location ^~ /.well-known/acme-challenge/ {`, ...answer.inside, `    }`];
+  // Screening may have left a hostname out of the route: serve only those still in it.
+  const certificates = tls
+    ? (route.certificates ?? [])
+        .map((cert) => ({ ...cert, hostnames: cert.hostnames.filter((name) => route.hostnames.includes(name)) }))
+        .filter((cert) => cert.hostnames.length > 0)
+    : [];
+  const secured = new Set(certificates.flatMap((cert) => cert.hostnames));
+  const plain = route.hostnames.filter((name) => !secured.has(name));
+  const servers: string[] = [];
+  if (plain.length > 0) {
+    const locations = tls?.challengeRoot ? [...app, ...challenges] : app;
+    servers.push(server([listen(input), `    server_name ${plain.map(quote).join(' ')};`], input, route, locations));
+  }
+  if (tls && secured.size > 0) {
+    const redirect = [`    location / { return 308 ${httpsUrl(tls)}; }`, ...challenges, ...answer.beside];
+    const names = route.hostnames.filter((name) => secured.has(name));
+    servers.push(server([listen(input), `    server_name ${names.map(quote).join(' ')};`], input, route, redirect));
+    for (const cert of certificates) {
+      const stem = certificateStem(cert);
+      const head = [
+        listen(input, ' ssl http2', tls.port),
+        `    server_name ${cert.hostnames.map(quote).join(' ')};`,
+        `    ssl_certificate ${quote(tls.certDir)}/${stem}.pem;`,
+        `    ssl_certificate_key ${quote(tls.certDir)}/${stem}.key;`,
+      ];
+      servers.push(server(head, input, route, app));
+    }
+  }
+  return servers;
 }
 
 function upstream(route: RouteTarget): string {
@@ -125,6 +208,38 @@ function dynoNames(routes: RouteTarget[]): string {
     ...dynos.map((dyno) => `    "~:${dyno.port}$" ${quote(dyno.name)};`),
     `  }`,
   ].join('\n');
+}
+
+/** Mozilla's "intermediate" profile: TLS 1.2 and 1.3, forward-secret AEAD suites, the client's choice among them. */
+const INTERMEDIATE_CIPHERS = [
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
+/**
+ * TLS settings for every server, and the TLS port's default server: a
+ * hostname with no certificate here (or no SNI at all) has its handshake
+ * refused, as a TLS alert, rather than being shown some other site's
+ * certificate.
+ */
+function tlsDefaults(input: RouterConfigInput, tls: TlsInput): string[] {
+  return [
+    `  ssl_protocols TLSv1.2 TLSv1.3;`,
+    `  ssl_ciphers ${INTERMEDIATE_CIPHERS};`,
+    `  ssl_prefer_server_ciphers off;`,
+    `  ssl_session_cache shared:plat_tls:10m;`,
+    `  ssl_session_timeout 1d;`,
+    `  ssl_session_tickets off;`,
+    `  server {`,
+    listen(input, ' ssl http2 default_server', tls.port),
+    `    server_name _;`,
+    `    ssl_reject_handshake on;`,
+    `  }`,
+  ];
 }
 
 export function renderNginxConfig(input: RouterConfigInput): string {
@@ -179,10 +294,12 @@ export function renderNginxConfig(input: RouterConfigInput): string {
     listen(input, ' default_server'),
     `    server_name _;`,
     `    location = /.plat/router-generation { return 200 "${input.generation}"; }`,
+    ...(input.tls?.challengeRoot ? challengeLocation(input.tls.challengeRoot, '=404') : []),
     `    location / { return 404 "No such app: $host\\n"; }`,
     `  }`,
+    ...(input.tls ? tlsDefaults(input, input.tls) : []),
     ...routes.map(upstream).filter(Boolean),
-    ...routes.map((route) => appServer(input, route)),
+    ...routes.flatMap((route) => appServers(input, route)),
     `}`,
     '',
   ]

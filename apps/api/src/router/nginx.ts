@@ -14,6 +14,8 @@ import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PlatError } from '@plat/core';
 import { runHost } from '@plat/core/host-process';
+import { pruneCertificateFiles, writeCertificateFiles } from './certificate-files.js';
+import { ChallengeFiles } from './challenge-files.js';
 import { renderNginxConfig, type RouteTarget } from './nginx-config.js';
 import { KnownRefusals, nginxComplaint, screenRoutes, type Refusal } from './route-screen.js';
 import type { Router } from './router.js';
@@ -23,6 +25,8 @@ export interface RouterOptions {
   dir: string;
   listenHost: string;
   port: number;
+  /** The HTTPS port (PLAT_ROUTER_TLS_PORT); the router serves HTTP only without it. */
+  tlsPort?: number;
   /** Seconds a dyno has to start answering (H12 after). */
   timeoutSeconds?: number;
   nginxBinary?: string;
@@ -92,10 +96,13 @@ export class NginxRouter implements Router {
   /** The last config text that passed `nginx -t`. */
   #passed: string | undefined;
   #queue: Promise<void> = Promise.resolve();
+  /** ACME HTTP-01 answers, served on the HTTP port for every host. */
+  readonly challenges: ChallengeFiles;
 
   constructor(options: RouterOptions) {
     this.#options = options;
     this.#binary = options.nginxBinary ?? 'nginx';
+    this.challenges = new ChallengeFiles(join(options.dir, 'acme'));
   }
 
   get dir(): string {
@@ -108,6 +115,11 @@ export class NginxRouter implements Router {
 
   get pidPath(): string {
     return join(this.#options.dir, 'nginx.pid');
+  }
+
+  /** Certificates and their keys, as nginx reads them (see certificate-files.ts). */
+  get certDir(): string {
+    return join(this.#options.dir, 'certs');
   }
 
   /** Each app's request lines, one file per app (see RouterLogFiles). */
@@ -143,6 +155,13 @@ export class NginxRouter implements Router {
     const asked = routesKey(routes);
     if (this.#installedFor === asked && this.runningPid()) return;
     this.#installedFor = undefined;
+    // Before any nginx -t: the configs checked name these files.
+    const certificateFiles = this.#options.tlsPort
+      ? writeCertificateFiles(
+          this.certDir,
+          routes.flatMap((route) => route.certificates ?? []),
+        )
+      : new Set<string>();
     const generation = this.#generation + 1;
     const screened = await screenRoutes(routes, (candidate) => this.#test(candidate, generation), this.#known);
     for (const refusal of screened.refused) this.#options.onRefused?.(refusal);
@@ -167,6 +186,7 @@ export class NginxRouter implements Router {
       process.kill(pid, 'SIGHUP');
       await this.#waitForGeneration(this.#generation);
       this.#confirmed(asked, screened.routes);
+      pruneCertificateFiles(this.certDir, certificateFiles);
       // Old workers may still hold connections to the old upstreams; only
       // when they are gone is it safe to stop the dynos behind them.
       await waitForExit(oldWorkers, DRAIN_TIMEOUT_MS);
@@ -176,6 +196,7 @@ export class NginxRouter implements Router {
     if (started.code !== 0) throw new PlatError('unavailable', `nginx did not start: ${started.output.trim()}`);
     await this.#waitForGeneration(this.#generation);
     this.#confirmed(asked, screened.routes);
+    pruneCertificateFiles(this.certDir, certificateFiles);
   }
 
   /** Only a reload nginx answers for counts: an unconfirmed one is tried again on the next apply. */
@@ -192,6 +213,9 @@ export class NginxRouter implements Router {
       port: this.#options.port,
       routes,
       generation,
+      ...(this.#options.tlsPort
+        ? { tls: { port: this.#options.tlsPort, certDir: this.certDir, challengeRoot: this.challenges.root } }
+        : {}),
       ...(this.#options.timeoutSeconds ? { timeoutSeconds: this.#options.timeoutSeconds } : {}),
       ...(userInfo().uid === 0 ? { workerUser: WORKER_USER } : {}),
     });

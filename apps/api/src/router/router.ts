@@ -1,3 +1,5 @@
+import type { ChallengeStore } from '../certs/acme-order.js';
+
 /**
  * What the controller and the services ask of the router: serve these
  * routes, and say beforehand whether a new hostname would be refused.
@@ -10,6 +12,8 @@ export interface Router {
   refusalOf(app: string, hostname: string, ownHostname: string): Promise<string | undefined>;
   /** The router process's id while it runs, for platd's status. */
   runningPid(): number | undefined;
+  /** Where ACME HTTP-01 answers go: the router serves them on HTTP for every host. */
+  readonly challenges: ChallengeStore;
 }
 
 /** One app's route: its hostnames to its ready web dynos. */
@@ -19,4 +23,19 @@ export interface RouteTarget {
   /** The app's ready web dynos by their 127.0.0.1 ports; empty means no web dynos. */
   dynos: { name: string; port: number }[];
   maintenance: boolean;
+  /**
+   * Certificates to serve on the TLS port, each for the app hostnames it
+   * covers; those hostnames get a 308 to HTTPS on the HTTP port. Hostnames
+   * of no certificate are served on HTTP only.
+   */
+  certificates?: RouteCertificate[];
+}
+
+/** One certificate an app's route serves, and for which of its hostnames. */
+export interface RouteCertificate {
+  /** Of the route's hostnames, those this certificate serves. */
+  hostnames: string[];
+  /** Leaf first, then intermediates. */
+  chainPem: string;
+  keyPem: string;
 }

@@ -1,6 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { ensureServiceImage } from '@plat/builder';
-import { networkName, PlatError, type AddonInfo, type AddonPlan, type AddonProvider } from '@plat/core';
+import {
+  addonConfigVarNames,
+  addonConfigVars,
+  networkName,
+  PlatError,
+  type AddonInfo,
+  type AddonPlan,
+  type AddonProvider,
+} from '@plat/core';
 import { resolvePlan } from '../addons/registry.js';
 import type { Platform } from '../platform.js';
 import { configVars, type AppRow } from '../store/apps.js';
@@ -103,12 +111,13 @@ export async function createAddon(
       `Invalid attachment name ${JSON.stringify(request.as)}: letters, digits and _.`,
     );
   const configVar = `${attachment}_URL`;
-  if (
-    provider.url &&
-    ((await attachmentTaken(platform.sql, app.id, attachment)) ||
-      Object.hasOwn(await configVars(platform.sql, app.id), configVar))
-  ) {
-    throw new PlatError('conflict', `${configVar} is already set on ${app.name}: attach with --as ANOTHER_NAME.`);
+  const current = provider.url ? await configVars(platform.sql, app.id) : {};
+  const taken = addonConfigVarNames(provider, attachment).find((name) => Object.hasOwn(current, name));
+  if (provider.url && ((await attachmentTaken(platform.sql, app.id, attachment)) || taken)) {
+    throw new PlatError(
+      'conflict',
+      `${taken ?? configVar} is already set on ${app.name}: attach with --as ANOTHER_NAME.`,
+    );
   }
   if (!provider.service || !provider.url) {
     const addon = await reserve(platform, app, { provider, plan, attachment, state: 'active' });
@@ -143,9 +152,9 @@ export async function createAddon(
       `Provisioning ${provider.name} failed, and nothing was kept: ${(error as Error).message}`,
     );
   }
-  const url = provider.url(addon.name, addon.credentials);
+  const { [configVar]: url, ...more } = addonConfigVars(provider, attachment, addon.name, addon.credentials);
   return platform.releases.run(app.name, async () => {
-    const activated = await activateAddon(platform.sql, { id: addon.id, appId: app.id, configVar, url });
+    const activated = await activateAddon(platform.sql, { id: addon.id, appId: app.id, configVar, url: url!, more });
     if (!activated) {
       // The app (and so this row) went while the container started.
       await platform.addons.remove(addon);
@@ -206,7 +215,9 @@ export async function destroyAddon(
       id: addon.id,
       appId: app.id,
       state: addon.state,
-      ...(hasService(addon) ? { configVar } : {}),
+      ...(hasService(addon)
+        ? { configVar, moreVars: addonConfigVarNames(resolvePlan(addon.provider).provider, addon.attachment).slice(1) }
+        : {}),
     });
     if (!marked) throw new PlatError('conflict', `${name} is being destroyed already.`);
     await audit(platform, app, user, 'addon.destroy', { addon: name });

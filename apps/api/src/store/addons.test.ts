@@ -96,6 +96,27 @@ describe('add-on reservations', () => {
     expect(await beginAddonDestroy(database.sql, { ...destroy, state: 'destroying' })).toBe(true);
   });
 
+  it('sets and unsets the further vars an add-on gives (REDIS_TLS_URL) with its own', async () => {
+    const row = (await reserveAddon(database.sql, entry(appIds[1]!, 'redis-g-1007', 'TLSY')))!;
+    const more = { TLSY_TLS_URL: 'rediss://tlsy' };
+    await activateAddon(database.sql, {
+      id: row.id,
+      appId: appIds[1]!,
+      configVar: 'TLSY_URL',
+      url: 'redis://tlsy',
+      more,
+    });
+    expect(await configVars(database.sql, appIds[1]!)).toMatchObject({
+      TLSY_URL: 'redis://tlsy',
+      TLSY_TLS_URL: 'rediss://tlsy',
+    });
+    const destroy = { id: row.id, appId: appIds[1]!, state: 'active', configVar: 'TLSY_URL' } as const;
+    expect(await beginAddonDestroy(database.sql, { ...destroy, moreVars: ['TLSY_TLS_URL'] })).toBe(true);
+    const left = await configVars(database.sql, appIds[1]!);
+    expect(left).not.toHaveProperty('TLSY_URL');
+    expect(left).not.toHaveProperty('TLSY_TLS_URL');
+  });
+
   it("marks all of an app's add-ons destroying, and no other app's", async () => {
     await markAppAddonsDestroying(database.sql, appIds[0]!);
     expect((await listAddons(database.sql, appIds[0]!)).map((addon) => addon.state)).toEqual(['destroying']);

@@ -78,19 +78,22 @@ export async function moveAddon(
 }
 
 /**
- * A provisioned add-on turns active and sets its config var on the app, in
- * one transaction; false (and nothing set) when its row is no longer
- * 'provisioning' (the app went meanwhile).
+ * A provisioned add-on turns active and sets its config var (and any others
+ * it gives, as REDIS_TLS_URL) on the app, in one transaction; false (and
+ * nothing set) when its row is no longer 'provisioning' (the app went
+ * meanwhile).
  */
 export async function activateAddon(
   sql: Sql,
-  addon: { id: string; appId: string; configVar: string; url: string },
+  addon: { id: string; appId: string; configVar: string; url: string; more?: Record<string, string> },
 ): Promise<boolean> {
   return sql.begin(async (tx) => {
     if (!(await moveAddon(tx, { id: addon.id, from: 'provisioning', to: 'active' }))) return false;
-    await tx`
-      insert into config_vars (app_id, key, value) values (${addon.appId}, ${addon.configVar}, ${addon.url})
-      on conflict (app_id, key) do update set value = excluded.value`;
+    for (const [key, value] of Object.entries({ ...addon.more, [addon.configVar]: addon.url })) {
+      await tx`
+        insert into config_vars (app_id, key, value) values (${addon.appId}, ${key}, ${value})
+        on conflict (app_id, key) do update set value = excluded.value`;
+    }
     return true;
   }) as Promise<boolean>;
 }
@@ -98,18 +101,18 @@ export async function activateAddon(
 /**
  * The first step of a destroy, in one transaction: an active add-on turns
  * 'destroying' (one already destroying stays so, to be finished) and its
- * config var, if it has one, is unset. False when another destroy moved it
+ * config vars, if it has any, are unset. False when another destroy moved it
  * first.
  */
 export async function beginAddonDestroy(
   sql: Sql,
-  addon: { id: string; appId: string; state: AddonState; configVar?: string },
+  addon: { id: string; appId: string; state: AddonState; configVar?: string; moreVars?: string[] },
 ): Promise<boolean> {
   return sql.begin(async (tx) => {
     const moved = addon.state !== 'active' || (await moveAddon(tx, { id: addon.id, from: 'active', to: 'destroying' }));
     if (!moved) return false;
-    if (addon.configVar !== undefined) {
-      await tx`delete from config_vars where app_id = ${addon.appId} and key = ${addon.configVar}`;
+    for (const key of addon.configVar === undefined ? [] : [addon.configVar, ...(addon.moreVars ?? [])]) {
+      await tx`delete from config_vars where app_id = ${addon.appId} and key = ${key}`;
     }
     return true;
   }) as Promise<boolean>;

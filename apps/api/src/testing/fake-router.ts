@@ -4,6 +4,7 @@
  * each app's routed dynos to `journal` (shared with a FakeRuntime, it shows
  * the order of a rollout).
  */
+import type { ChallengeStore } from '../certs/acme-order.js';
 import type { Router, RouteTarget } from '../router/router.js';
 
 export class FakeRouter implements Router {
@@ -14,6 +15,12 @@ export class FakeRouter implements Router {
   readonly refusals = new Map<string, string>();
   /** The router's pid, undefined as if it were not running. */
   pid: number | undefined = 4242;
+  /** ACME challenge answers by token. */
+  readonly tokens = new Map<string, string>();
+  readonly challenges: ChallengeStore = {
+    set: (token, keyAuthorization) => void this.tokens.set(token, keyAuthorization),
+    remove: (token) => void this.tokens.delete(token),
+  };
   readonly #nameOf: (port: number) => string | undefined;
 
   /** `nameOf` names the dyno behind a port in the journal (FakeRuntime.dynoAt), e.g. `web.1@v2`. */

@@ -80,6 +80,7 @@ export async function startTestPlatform(backend: Backend, overrides: Partial<Set
     }),
     apiPort: await freePort(),
     routerPort: await freePort(),
+    routerTlsPort: await freePort(),
     bootTimeoutMs: 20_000,
     ...overrides,
   };

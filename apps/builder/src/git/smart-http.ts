@@ -23,6 +23,8 @@ export interface GitReceiverOptions {
   hookEnv(app: string): Record<string, string>;
   /** Packs larger than this are refused by git itself (receive.maxInputSize). */
   maxPushBytes: number;
+  /** Where receive-packs queue per app; shared with pushes over SSH. */
+  pushes?: KeyedQueue;
 }
 
 const SERVICES = new Set<string>(['git-receive-pack', 'git-upload-pack']);
@@ -98,7 +100,7 @@ export async function gitReceiver(app: FastifyInstance, options: GitReceiverOpti
 
   // One receive-pack per app at a time, until its refs are updated: a push
   // that waited then sees where the branch is now (the hook checks it).
-  const pushes = new KeyedQueue();
+  const pushes = options.pushes ?? new KeyedQueue();
 
   for (const service of SERVICES) {
     app.post(`/git/:repo/${service}`, async (request, reply) => {

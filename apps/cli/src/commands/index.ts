@@ -12,9 +12,11 @@ import { listApps } from './apps/list.js';
 import { gitRemote } from './apps/remote.js';
 import { renameApp } from './apps/rename.js';
 import { buildOutput, listBuilds } from './builds/list.js';
+import { addCert, listCerts, removeCert, setAutoCerts } from './certs/manage.js';
 import { setConfig, unsetConfig } from './config/set.js';
 import { getConfig, showConfig } from './config/show.js';
 import { addDomain, listDomains, removeDomain } from './domains/manage.js';
+import { addKey, listKeys, removeKey } from './keys/manage.js';
 import { login, logout, whoami } from './login.js';
 import { showLogs } from './logs/show.js';
 import { setMaintenance, showMaintenance } from './maintenance/manage.js';
@@ -82,6 +84,7 @@ export function registerCommands(program: Command, context: CommandContext): voi
   )
     .option(...JSON_FLAG)
     .option('--no-remote', 'do not add a git remote')
+    .option('--ssh', 'make the remote use git over SSH (ssh://git@host/app.git) instead of HTTP')
     .action((name, o) => createApp(name, o, context));
   command('apps:info', 'show an app')
     .option(...APP)
@@ -101,8 +104,14 @@ export function registerCommands(program: Command, context: CommandContext): voi
   command('open', "print the app's URL")
     .option(...APP)
     .action((o) => openApp(o, context));
-  command('git:remote', 'add the "platform" git remote for an app here', 'plat git:remote -a hello')
+  command(
+    'git:remote',
+    'add the "platform" git remote for an app here',
+    'plat git:remote -a hello',
+    'plat git:remote -a hello --ssh',
+  )
     .option(...APP)
+    .option('--ssh', 'use git over SSH (your key: plat keys:add) instead of HTTP')
     .action((o) => gitRemote(o, context));
 
   command('buildpacks', "show the app's buildpack")
@@ -230,6 +239,39 @@ export function registerCommands(program: Command, context: CommandContext): voi
     .option(...APP)
     .action((h, o) => removeDomain(h, o, context));
 
+  command('certs', "show what serves each of the app's hostnames over HTTPS, and its certificates")
+    .option(...APP)
+    .option(...JSON_FLAG)
+    .action((o) => listCerts(o, context));
+  command(
+    'certs:add <cert> <key>',
+    'serve an own certificate (PEM chain, server certificate first; unencrypted PEM key) for the hostnames it covers',
+    'plat certs:add fullchain.pem privkey.pem',
+  )
+    .option(...APP)
+    .option(...JSON_FLAG)
+    .action((c, k, o) => addCert(c, k, o, context));
+  command(
+    'certs:remove [id]',
+    'stop serving an own certificate, named by its id or a hostname (default: the only one)',
+    'plat certs:remove www.example.com',
+  )
+    .option(...APP)
+    .action((id, o) => removeCert(id, o, context));
+  command(
+    'certs:auto:enable',
+    "get and renew certificates for the app's hostnames automatically (ACME; their DNS must point here)",
+    'plat certs:auto:enable',
+    'plat certs',
+  )
+    .option(...APP)
+    .option(...JSON_FLAG)
+    .action((o) => setAutoCerts(true, o, context));
+  command('certs:auto:disable', 'stop automatic certificates; the ones Plat got for the app are no longer served')
+    .option(...APP)
+    .option(...JSON_FLAG)
+    .action((o) => setAutoCerts(false, o, context));
+
   command('maintenance', 'show whether maintenance mode is on')
     .option(...APP)
     .action((o) => showMaintenance(o, context));
@@ -344,6 +386,24 @@ export function registerCommands(program: Command, context: CommandContext): voi
   command('tokens:revoke <id>', "revoke an API token (admins: anyone's)").action((id, o) =>
     revokeToken(id, o, context),
   );
+
+  command('keys', 'list your SSH public keys (for git over SSH)')
+    .option(...JSON_FLAG)
+    .action((o) => listKeys(o, context));
+  command(
+    'keys:add [file]',
+    'add an SSH public key to your account (default ~/.ssh/id_ed25519.pub)',
+    'plat keys:add',
+    'plat keys:add ~/.ssh/id_rsa.pub',
+  )
+    .option(...JSON_FLAG)
+    .action((f, o) => addKey(f, o, context));
+  command(
+    'keys:remove <key>',
+    'remove one of your SSH keys, by its fingerprint or its comment',
+    'plat keys:remove SHA256:2f3...',
+    'plat keys:remove me@laptop',
+  ).action((k, o) => removeKey(k, o, context));
 
   command('users', 'list users (admins only)')
     .option(...JSON_FLAG)

@@ -10,3 +10,5 @@ export * from './dynos.js';
 export * from './addons.js';
 export * from './accounts.js';
 export * from './platform.js';
+export * from './certs.js';
+export * from './keys.js';

@@ -41,6 +41,7 @@ export const gitRoutes: FastifyPluginAsync<{ platform: Platform; failedAuth: Fai
       await appForUser(platform.sql, user, name);
     },
     maxPushBytes: platform.settings.maxSourceBytes,
+    pushes: platform.pushes,
     hookEnv: (name) => ({
       PLAT_HOOK_URL: `${hookBase}/internal/apps/${name}/pushes`,
       PLAT_HOOK_SECRET: platform.hookSecret,

@@ -1,16 +1,23 @@
 import type { CommandContext } from '../../context.js';
 import { configureRemote, isGitRepo, REMOTE } from '../../git-remote.js';
+import { configureSshRemote, sshEndpoint, sshNotes } from '../../ssh-remote.js';
 
 export async function createApp(
   name: string | undefined,
-  options: { json?: boolean; remote?: boolean },
+  options: { json?: boolean; remote?: boolean; ssh?: boolean },
   context: CommandContext,
 ): Promise<void> {
-  const app = await context.client().apps.create(name);
+  const client = context.client();
+  // Asked first, so that a Plat without git over SSH refuses before the app exists.
+  const ssh = options.ssh ? await sshEndpoint(client) : undefined;
+  const app = await client.apps.create(name);
   const inRepo = options.remote !== false && (await isGitRepo(context.cwd));
-  if (inRepo) await configureRemote(context.cwd, app.git_url);
+  let remoteUrl = app.git_url;
+  if (inRepo && ssh) remoteUrl = await configureSshRemote(context.cwd, ssh, app.name);
+  else if (inRepo) await configureRemote(context.cwd, app.git_url);
   if (options.json) return context.output.out(JSON.stringify(app, null, 2));
   context.output.out(`Creating ${app.name}... done`);
-  context.output.out(`${app.web_url} | ${app.git_url}`);
+  context.output.out(`${app.web_url} | ${remoteUrl}`);
   if (inRepo) context.output.out(`Git remote ${REMOTE} added: git push ${REMOTE} main`);
+  if (inRepo && ssh) for (const line of sshNotes(ssh)) context.output.out(line);
 }

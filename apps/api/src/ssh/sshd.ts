@@ -12,6 +12,7 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SSH_SHELL_SCRIPT } from '@plat/builder';
@@ -29,6 +30,13 @@ export const SSHD = '/usr/sbin/sshd';
 export const LOGIN_USER = 'git';
 export const KEYS_USER = 'plat-keys';
 const KEYS_COMMAND_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'keys-command.js');
+/**
+ * sshd runs an AuthorizedKeysCommand only from a path that root alone can
+ * write, every folder up to / included. Plat's Node.js and the data dir may
+ * be anywhere (a checkout under /tmp, say), so a two-line script here, one
+ * per sshd, stands in for `node keys-command.js <keys file>`.
+ */
+const KEYS_COMMAND_DIR = '/run/plat-ssh';
 const HOST_KEY_TYPES = [
   ['ed25519', []],
   ['ecdsa', ['-b', '256']],
@@ -186,6 +194,24 @@ export class SshServer implements SshAccess {
     }
   }
 
+  /** Writes the stand-in for the keys command (see KEYS_COMMAND_DIR); returns its path. */
+  #installKeysCommand(): string {
+    const words = [process.execPath, KEYS_COMMAND_SCRIPT, this.keysPath];
+    checkCommandWords(words);
+    mkdirSync(KEYS_COMMAND_DIR, { recursive: true, mode: 0o755 });
+    chownSync(KEYS_COMMAND_DIR, 0, 0);
+    chmodSync(KEYS_COMMAND_DIR, 0o755);
+    const name = createHash('sha256').update(this.dir).digest('hex').slice(0, 16);
+    const path = join(KEYS_COMMAND_DIR, `keys-${name}`);
+    const next = `${path}.next`;
+    // Plain words only (checked above), so quoting them is enough.
+    writeFileSync(next, `#!/bin/sh\nexec ${words.map((word) => `'${word}'`).join(' ')} "$1"\n`, { mode: 0o755 });
+    chownSync(next, 0, 0);
+    chmodSync(next, 0o755);
+    renameSync(next, path);
+    return path;
+  }
+
   async stop(): Promise<void> {
     this.#stopping = true;
     clearTimeout(this.#restartTimer);
@@ -234,7 +260,7 @@ export class SshServer implements SshAccess {
       hostKeys: HOST_KEY_TYPES.map(([type]) => join(this.dir, `ssh_host_${type}_key`)),
       pidFile: join(this.dir, 'sshd.pid'),
       loginUser: LOGIN_USER,
-      keysCommand: [process.execPath, KEYS_COMMAND_SCRIPT, this.keysPath, '%f'],
+      keysCommand: [this.#installKeysCommand(), '%f'],
       keysUser: KEYS_USER,
     });
     writeFileSync(this.configPath, config, { mode: 0o600 });

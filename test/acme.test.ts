@@ -101,7 +101,13 @@ describe('automatic certificates from an ACME CA', () => {
       90_000,
     );
     expect(ok).toMatchObject({ source: 'acme' });
-    first = await verifiedLeaf('www.shop.test', await pebble.issuingRoot());
+    // `ok` means issued and stored; the router serves it once its reload that follows is done.
+    const root = await pebble.issuingRoot();
+    first = await waitFor(
+      'the router to serve the certificate of www.shop.test',
+      () => verifiedLeaf('www.shop.test', root).catch(() => undefined),
+      30_000,
+    );
     expect(first.subjectAltName).toBe('DNS:www.shop.test');
     expect(first.issuer).toMatch(/Pebble Intermediate CA/);
     expect(new Date(ok.expires_at!).getTime()).toBe(new Date(first.validTo).getTime());
@@ -131,6 +137,7 @@ describe('automatic certificates from an ACME CA', () => {
   });
 
   it('renews a certificate near its end and serves the new one', async () => {
+    expect(first, 'the first certificate was never served').toBeDefined();
     const renewed = await waitFor(
       'the certificate of www.shop.test to be renewed',
       async () => {

@@ -59,8 +59,11 @@ function alive(pid: number): boolean {
 }
 
 /** platd as a user starts it, on its own ports: for starts that must be refused. */
-function platdEnv(dataDir: string, apiPort: number, routerPort: number): NodeJS.ProcessEnv {
+async function platdEnv(dataDir: string, apiPort: number, routerPort: number): Promise<NodeJS.ProcessEnv> {
   return {
+    // Never the real server's 443 and 22, even for a start that is refused.
+    PLAT_ROUTER_TLS_PORT: String(await freePort()),
+    PLAT_SSH_PORT: '0',
     PATH: process.env.PATH,
     PLAT_DATA_DIR: dataDir,
     PLAT_API_PORT: String(apiPort),
@@ -126,7 +129,7 @@ describe('the state server of a platd without DATABASE_URL', () => {
   it('refuses a second platd on the same data dir, and the first keeps running', async () => {
     const pid = serverPid()!;
     const second = await run(process.execPath, [PLATD], {
-      env: platdEnv(platd.dataDir, await freePort(), await freePort()),
+      env: await platdEnv(platd.dataDir, await freePort(), await freePort()),
     });
     expect(second.code).toBe(1);
     expect(second.stderr).toMatch(
@@ -176,7 +179,7 @@ describe('a data dir from an older Plat (embedded PGlite)', () => {
     mkdirSync(join(dataDir, 'pgdata'), { recursive: true, mode: 0o700 });
     writeFileSync(join(dataDir, 'pgdata', 'PG_VERSION'), '17\n');
     const started = await run(process.execPath, [PLATD], {
-      env: platdEnv(dataDir, await freePort(), await freePort()),
+      env: await platdEnv(dataDir, await freePort(), await freePort()),
     });
     expect(started.code).toBe(1);
     expect(started.stderr).toContain(

@@ -9,8 +9,10 @@ import { generateKeyPairSync } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Agent } from 'node:https';
 import { rootCertificates } from 'node:tls';
-import acme from 'acme-client';
 import { checkCertificate, parseChain, type CertificateSummary } from './certificate.js';
+
+/** acme-client (and its axios) loads on the first order: a platd that never orders does not carry it. */
+const loadAcme = async () => (await import('acme-client')).default;
 
 /** Where the router finds the answer to a challenge; it serves `keyAuthorization` as text/plain. */
 export interface ChallengeStore {
@@ -83,6 +85,7 @@ async function trustCaFile(directoryUrl: string, caFile: string): Promise<void> 
   agentsByOrigin.set(new URL(directoryUrl).origin, new Agent({ ca: [...rootCertificates, pem] }));
   if (interceptorInstalled) return;
   interceptorInstalled = true;
+  const acme = await loadAcme();
   acme.axios.interceptors.request.use((config) => {
     const agent = config.url ? agentsByOrigin.get(new URL(config.url).origin) : undefined;
     if (agent) config.httpsAgent = agent;
@@ -110,6 +113,7 @@ export async function orderCertificate(order: AcmeOrder): Promise<IssuedCertific
   const { challenges } = order;
   try {
     if (order.caFile) await trustCaFile(order.directoryUrl, order.caFile);
+    const acme = await loadAcme();
     const client = new acme.Client({
       directoryUrl: order.directoryUrl,
       accountKey: order.accountKeyPem,

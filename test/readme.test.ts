@@ -33,9 +33,12 @@ function variablesRead(): string[] {
   for (const file of roots
     .filter((dir) => statSync(dir, { throwIfNoEntry: false })?.isDirectory())
     .flatMap(sourceFiles)) {
-    for (const match of readFileSync(file, 'utf8').matchAll(
-      /\benv(?:\.([A-Z][A-Z0-9_]+)|\[['"]([A-Z][A-Z0-9_]+)['"]\])/g,
-    )) {
+    // Code, not comments: a comment may show an app's config var (`env.SECRET_KEY.generator`).
+    const code = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((line) => !/^\s*(\*|\/\/|\/\*)/.test(line))
+      .join('\n');
+    for (const match of code.matchAll(/\benv(?:\.([A-Z][A-Z0-9_]+)|\[['"]([A-Z][A-Z0-9_]+)['"]\])/g)) {
       found.add((match[1] ?? match[2])!);
     }
   }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
+import type { DrainSettings } from './drains/drain-hub.js';
 
 /** platd's settings, all from environment variables (documented in the README). */
 export interface Settings {
@@ -12,6 +13,10 @@ export interface Settings {
   routerTlsPort: number;
   /** Where automatic certificates come from (`plat certs:auto:enable`). */
   acme: AcmeSettings;
+  /** Log drains: which addresses they may reach, which CAs they trust (PLAT_DRAINS_*). */
+  drains: DrainSettings;
+  /** PLAT_API_DOMAIN: the router also serves the API and git over HTTP(S) on this hostname. */
+  apiDomain?: ApiDomainSettings;
   domain: string;
   databaseUrl?: string;
   /** Labels and names every container, network and image of this platd. */
@@ -50,6 +55,17 @@ export interface Settings {
   sshPort: number;
   /** Address that sshd listens on. */
   sshHost: string;
+  /** App webhooks (plat webhooks:add). */
+  webhooks: {
+    /** Send to loopback and private addresses too (PLAT_WEBHOOKS_ALLOW_PRIVATE=1); public ones only by default. */
+    allowPrivate: boolean;
+    /** The first retry's delay (PLAT_WEBHOOK_RETRY_BASE_MS); each next one doubles, up to an hour, for 24 hours. */
+    retryBaseMs: number;
+    /** One attempt, connection to last byte (PLAT_WEBHOOK_TIMEOUT_SECONDS). */
+    timeoutMs: number;
+  };
+  /** How often certificates, crash loops and the data dir's disk are checked for alerts (PLAT_ALERT_CHECK_SECONDS). */
+  alertCheckMs: number;
 }
 
 export interface AcmeSettings {
@@ -59,6 +75,16 @@ export interface AcmeSettings {
   email?: string;
   /** PEM file of a CA to trust for the directory (a private ACME CA). */
   caFile?: string;
+}
+
+export interface ApiDomainSettings {
+  hostname: string;
+  /**
+   * Where its certificate comes from: files the operator keeps
+   * (PLAT_API_CERT_FILE, PLAT_API_KEY_FILE), ACME when an ACME CA is
+   * configured (PLAT_ACME_EMAIL or PLAT_ACME_DIRECTORY), else none: HTTP only.
+   */
+  certificate: { source: 'files'; chainFile: string; keyFile: string } | { source: 'acme' } | { source: 'none' };
 }
 
 export const LETS_ENCRYPT_DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory';
@@ -75,6 +101,28 @@ function acmeSettings(env: NodeJS.ProcessEnv): AcmeSettings {
     ...(email ? { email } : {}),
     ...(env.PLAT_ACME_CA_FILE ? { caFile: resolve(env.PLAT_ACME_CA_FILE) } : {}),
   };
+}
+
+const HOSTNAME_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+function apiDomainSettings(env: NodeJS.ProcessEnv): ApiDomainSettings | undefined {
+  const raw = env.PLAT_API_DOMAIN;
+  const chainFile = env.PLAT_API_CERT_FILE;
+  const keyFile = env.PLAT_API_KEY_FILE;
+  if (!raw) {
+    if (chainFile || keyFile) throw new Error('PLAT_API_CERT_FILE and PLAT_API_KEY_FILE need PLAT_API_DOMAIN');
+    return undefined;
+  }
+  const hostname = raw.toLowerCase().replace(/\.$/, '');
+  const labels = hostname.split('.');
+  if (hostname.length > 253 || labels.length < 2 || !labels.every((label) => HOSTNAME_LABEL.test(label)))
+    throw new Error(`PLAT_API_DOMAIN must be a hostname such as plat.example.com, got ${JSON.stringify(raw)}`);
+  if (Boolean(chainFile) !== Boolean(keyFile))
+    throw new Error('PLAT_API_CERT_FILE and PLAT_API_KEY_FILE go together: set both, or neither');
+  if (chainFile && keyFile)
+    return { hostname, certificate: { source: 'files', chainFile: resolve(chainFile), keyFile: resolve(keyFile) } };
+  const acme = Boolean(env.PLAT_ACME_EMAIL || env.PLAT_ACME_DIRECTORY);
+  return { hostname, certificate: { source: acme ? 'acme' : 'none' } };
 }
 
 function port(name: string, value: string | undefined, fallback: number): number {
@@ -106,6 +154,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Settings 
     throw new Error(`PLAT_INSTANCE must be 1-16 lowercase letters or digits, got ${JSON.stringify(instance)}`);
   const domain = env.PLAT_DOMAIN || 'localhost';
   if (!/^[a-z0-9.-]+$/i.test(domain)) throw new Error(`PLAT_DOMAIN is not a hostname: ${JSON.stringify(domain)}`);
+  const apiDomain = apiDomainSettings(env);
   return {
     dataDir,
     apiHost: env.PLAT_API_HOST || '0.0.0.0',
@@ -114,6 +163,11 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Settings 
     routerPort: port('PLAT_ROUTER_PORT', env.PLAT_ROUTER_PORT, 8080),
     routerTlsPort: port('PLAT_ROUTER_TLS_PORT', env.PLAT_ROUTER_TLS_PORT, 443),
     acme: acmeSettings(env),
+    drains: {
+      allowPrivate: env.PLAT_DRAINS_ALLOW_PRIVATE === '1',
+      ...(env.PLAT_DRAINS_CA_FILE ? { caFile: resolve(env.PLAT_DRAINS_CA_FILE) } : {}),
+    },
+    ...(apiDomain ? { apiDomain } : {}),
     domain: domain.toLowerCase(),
     ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
     instance,
@@ -140,5 +194,11 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Settings 
     maxRunSeconds: positive('PLAT_MAX_RUN_SECONDS', env.PLAT_MAX_RUN_SECONDS, 24 * 3600),
     sshPort: env.PLAT_SSH_PORT === '0' ? 0 : port('PLAT_SSH_PORT', env.PLAT_SSH_PORT, 22),
     sshHost: env.PLAT_SSH_HOST || '0.0.0.0',
+    webhooks: {
+      allowPrivate: ['1', 'true', 'yes'].includes(env.PLAT_WEBHOOKS_ALLOW_PRIVATE ?? ''),
+      retryBaseMs: positive('PLAT_WEBHOOK_RETRY_BASE_MS', env.PLAT_WEBHOOK_RETRY_BASE_MS, 30_000),
+      timeoutMs: positive('PLAT_WEBHOOK_TIMEOUT_SECONDS', env.PLAT_WEBHOOK_TIMEOUT_SECONDS, 10) * 1000,
+    },
+    alertCheckMs: positive('PLAT_ALERT_CHECK_SECONDS', env.PLAT_ALERT_CHECK_SECONDS, 60) * 1000,
   };
 }

@@ -6,9 +6,11 @@ import { ensureAdminToken } from './admin-token.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { settingsFromEnv } from './config.js';
 import { buildServer } from './http/server.js';
+import { alertCheckFor } from './alerts/alert-check.js';
 import { assemblePlatform } from './platform.js';
 import { recoverAddons } from './services/addon-recovery.js';
 import { finishDestroys } from './services/apps.js';
+import { ReviewAppReaper } from './services/review-apps.js';
 import { backUpBeforeMigrating } from './services/state-backup.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { startGitOverSsh } from './ssh/git-over-ssh.js';
@@ -47,6 +49,8 @@ async function main(): Promise<void> {
     stateClientArgs: database.clientArgs,
   });
   const { controller, logs } = platform;
+  // Before the first routes, which it goes in with; bad certificate files stop platd here, saying why.
+  await platform.apiDomain?.load();
   try {
     await platform.runtime.ping();
   } catch (error) {
@@ -63,13 +67,21 @@ async function main(): Promise<void> {
   // Add-ons half made or half destroyed by a crash, before any dyno starts.
   await recoverAddons(platform);
   platform.routerLogs.start();
+  // Before the dynos are followed again: their lines from while platd was down reach the drains too.
+  await platform.drains.start();
   await controller.restoreAll();
   // Destroys cut short by a crash or an error are finished before anything else can take their names.
   await finishDestroys(platform);
   await controller.start();
   platform.certRenewals.start();
+  platform.webhooks.start();
+  const alertCheck = alertCheckFor(platform);
+  alertCheck.start(settings.alertCheckMs);
   const scheduler = new Scheduler(platform);
   await scheduler.start();
+  // Review apps past their TTL: pr-predestroy, then destroyed with their add-ons.
+  const reviewApps = new ReviewAppReaper(platform);
+  reviewApps.start();
 
   const server = await buildServer(platform);
   await server.listen({ host: settings.apiHost, port: settings.apiPort });
@@ -85,6 +97,7 @@ async function main(): Promise<void> {
       '',
       `Plat is running (instance ${settings.instance}, state: ${database.description})`,
       `  API:         ${apiUrl}`,
+      ...(platform.apiDomain ? [`  API domain:  ${platform.apiDomain.url}`] : []),
       `  Router:      http://<app>.${settings.domain}:${settings.routerPort}/`,
       `  Git via SSH: ${gitOverSsh.banner}`,
       `  Admin token: ${shownToken}`,
@@ -105,8 +118,12 @@ async function main(): Promise<void> {
     log(`${signal}: stopping platd (dynos and the router keep running)`);
     controller.stop();
     platform.certRenewals.stop();
+    alertCheck.stop();
+    await platform.webhooks.stop();
     scheduler.stop();
+    reviewApps.stop();
     platform.routerLogs.stop();
+    platform.drains.stop();
     await gitOverSsh.stop();
     await server.close();
     await logs.close();

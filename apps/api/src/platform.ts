@@ -7,9 +7,14 @@ import { Controller } from './controller/controller.js';
 import { AddonRuntime } from './controller/addon-runtime.js';
 import { DockerRuntime } from './controller/docker-runtime.js';
 import type { Runtime } from './controller/runtime.js';
+import { DrainHub } from './drains/drain-hub.js';
 import { LogHub } from './logs/log-hub.js';
 import { RouterLogFiles } from './logs/router-log.js';
 import { NginxRouter } from './router/nginx.js';
+import { Alerts } from './alerts/alerts.js';
+import { dynoEvent } from './webhooks/resources.js';
+import { Webhooks } from './webhooks/webhooks.js';
+import { ApiDomain } from './services/api-domain.js';
 import { CertRenewals } from './services/certs-renewals.js';
 import { listDomains } from './store/domains.js';
 import type { Router } from './router/router.js';
@@ -28,8 +33,16 @@ export interface Platform {
   /** Add-on containers and volumes, found by their labels. */
   addons: AddonRuntime;
   logs: LogHub;
+  /** Log drains: every line of an app's log also goes to its drains (main.ts starts it). */
+  drains: DrainHub;
   /** Automatic certificates (ACME): main.ts starts the loop; services wake it. */
   certRenewals: CertRenewals;
+  /** App webhooks: `emit` stores an event, main.ts starts the delivery worker. */
+  webhooks: Webhooks;
+  /** Opened and resolved alerts (plat alerts); main.ts starts the periodic check. */
+  alerts: Alerts;
+  /** PLAT_API_DOMAIN, when set: the API through the router, and its certificate (main.ts loads it). */
+  apiDomain?: ApiDomain;
   /** The router's per-app request logs; main.ts starts their rotation. */
   routerLogs: RouterLogFiles;
   images: ImageBuilder;
@@ -58,6 +71,12 @@ export interface PlatformParts {
   stateClientArgs?: string[];
 }
 
+/** Where a client on this host reaches a listener bound to `host`. */
+function listenerAddress(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  return host === '::' ? '::1' : host;
+}
+
 /**
  * Puts platd's parts together for a data dir and database: nginx as the
  * router, Docker as the runtime, the log hub and the controller. main.ts and
@@ -71,6 +90,17 @@ export function assemblePlatform(parts: PlatformParts): { platform: Platform; ro
     port: settings.routerPort,
     tlsPort: settings.routerTlsPort,
     timeoutSeconds: settings.routerTimeoutSeconds,
+    ...(settings.apiDomain
+      ? {
+          api: {
+            hostname: settings.apiDomain.hostname,
+            upstream: { host: listenerAddress(settings.apiHost), port: settings.apiPort },
+            maxPushBytes: settings.maxSourceBytes,
+            // Silence between reads, not the whole push: build output streams meanwhile.
+            pushTimeoutSeconds: Math.ceil(settings.buildTimeoutMs / 1000) + 300,
+          },
+        }
+      : {}),
     // A route nginx refuses is left out; its app's log and platd's say why.
     onRefused: ({ app, hostname, reason }) => {
       const line = hostname
@@ -98,7 +128,22 @@ export function composePlatform(
 ): Platform {
   const { sql, settings, images, log, runtime, router, routerLogs } = parts;
   const logs = new LogHub(sql, routerLogs);
-  const controller = new Controller({ sql, runtime, router, settings, logs, log });
+  const webhooks = new Webhooks({ sql, settings: settings.webhooks, log });
+  const controller = new Controller({
+    sql,
+    runtime,
+    router,
+    settings,
+    logs,
+    log,
+    dynoChanged: (change) => {
+      const id = logs.idOf(change.app);
+      if (id) webhooks.emit(dynoEvent({ id, name: change.app }, change));
+    },
+  });
+  const apiDomain = settings.apiDomain
+    ? new ApiDomain({ sql, settings: { ...settings, apiDomain: settings.apiDomain }, router, log })
+    : undefined;
   const certRenewals = new CertRenewals({
     sql,
     settings,
@@ -110,6 +155,9 @@ export function composePlatform(
     converge: (app) => controller.converge(app),
     event: (app, line) => controller.event(app, 'acme', line),
     log,
+    ...(apiDomain
+      ? { platformHostnames: () => apiDomain.orderedHostnames(), platformIssued: () => apiDomain.refresh() }
+      : {}),
   });
   return {
     sql,
@@ -119,7 +167,11 @@ export function composePlatform(
     runtime,
     addons: new AddonRuntime({ instance: settings.instance }),
     logs,
+    drains: new DrainHub({ sql, logs, settings: settings.drains, log }),
     certRenewals,
+    webhooks,
+    alerts: new Alerts({ sql, logs, webhooks, log }),
+    ...(apiDomain ? { apiDomain } : {}),
     routerLogs,
     images,
     builds: new KeyedQueue(),

@@ -7,7 +7,7 @@ import { PlatError, parseProcfile, type ProcessTypes } from '@plat/core';
 import { detectBuildpack } from './buildpacks/index.js';
 import type { ImageBuilder } from './image-builder.js';
 import { presentBuildLine } from './build-output.js';
-import { archiveSource } from './source.js';
+import { archiveSource, type Source } from './source.js';
 import { buildContext, indexSource, type ContextFiles } from './source-archive.js';
 import { HOST_CA_BUNDLE, STACK_IMAGE } from './stack-image.js';
 
@@ -30,6 +30,12 @@ export interface AppBuildRequest {
   network?: string;
   timeoutMs?: number;
   emit: (line: string) => void;
+  /**
+   * Looks at the pushed tree before anything is built (platd reads app.json
+   * here on an app's first deploy); may choose the buildpack, or throw to
+   * refuse the push with nothing built.
+   */
+  prepare?: (source: Source) => Promise<{ buildpack?: string } | undefined>;
 }
 
 export interface AppBuildResult {
@@ -87,8 +93,9 @@ export async function buildApp(builder: ImageBuilder, request: AppBuildRequest):
     const source = archiveSource(index);
     const procfileText = source.read('Procfile');
     const procfile = procfileText === undefined ? {} : parseProcfile(procfileText);
-    const buildpack = detectBuildpack(source, request.buildpack);
-    request.emit(`-----> ${buildpack.label} app ${request.buildpack ? 'set for this app' : 'detected'}`);
+    const chosen = (await request.prepare?.(source))?.buildpack ?? request.buildpack;
+    const buildpack = detectBuildpack(source, chosen);
+    request.emit(`-----> ${buildpack.label} app ${chosen ? 'set for this app' : 'detected'}`);
     const found = await buildpack.lookup?.(source);
     const plan = buildpack.plan(source, {
       stackImage: STACK_IMAGE,

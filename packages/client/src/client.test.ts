@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ATTACH_PROTOCOL, PlatError } from '@plat/core';
 import { AttachClient } from './attach.js';
 import { PlatClient } from './index.js';
+import { unreachable } from './transport.js';
 
 interface Seen {
   method: string;
@@ -109,6 +110,36 @@ const calls: [string, (c: PlatClient) => Promise<unknown>, unknown?][] = [
   ['GET /v1/apps/:app/domains', (c) => c.domains.list('hello')],
   ['POST /v1/apps/:app/domains', (c) => c.domains.add('hello', 'www.example.com'), { hostname: 'www.example.com' }],
   ['DELETE /v1/apps/:app/domains/:hostname', (c) => c.domains.remove('hello', 'www.example.com')],
+  ['GET /v1/apps/:app/log-drains', (c) => c.drains.list('hello')],
+  [
+    'POST /v1/apps/:app/log-drains',
+    (c) => c.drains.add('hello', 'syslog://logs.example.com'),
+    { url: 'syslog://logs.example.com' },
+  ],
+  ['DELETE /v1/apps/:app/log-drains/:id', (c) => c.drains.remove('hello', 't1')],
+  ['GET /v1/apps/:app/webhooks', (c) => c.webhooks.list('hello')],
+  ['GET /v1/apps/:app/webhooks/:id', (c) => c.webhooks.get('hello', 't1')],
+  [
+    'POST /v1/apps/:app/webhooks',
+    (c) => c.webhooks.add('hello', { url: 'https://hooks.example.com/plat', include: ['api:release'] }),
+    { url: 'https://hooks.example.com/plat', include: ['api:release'] },
+  ],
+  [
+    'PATCH /v1/apps/:app/webhooks/:id',
+    (c) => c.webhooks.update('hello', 't1', { include: ['api:build'] }),
+    { include: ['api:build'] },
+  ],
+  ['DELETE /v1/apps/:app/webhooks/:id', (c) => c.webhooks.remove('hello', 't1')],
+  ['GET /v1/apps/:app/webhook-deliveries?limit=5', (c) => c.webhooks.deliveries('hello', { limit: 5 })],
+  ['GET /v1/alerts?all=true', (c) => c.alerts.list({ all: true })],
+  ['GET /v1/apps/:app/alerts', (c) => c.alerts.list({ app: 'hello' })],
+  [
+    'POST /v1/app-setups',
+    (c) => c.appSetups.create({ name: 'hello', manifest: '{}', env: { API_TOKEN: 'x' } }),
+    { name: 'hello', manifest: '{}', env: { API_TOKEN: 'x' } },
+  ],
+  ['GET /v1/apps/:app/features', (c) => c.features.list('hello')],
+  ['PATCH /v1/apps/:app/features/:feature', (c) => c.features.set('hello', 'heroku-metadata', true), { enabled: true }],
   ['GET /v1/apps/:app/certs', (c) => c.certs.list('hello')],
   [
     'POST /v1/apps/:app/certs',
@@ -151,6 +182,29 @@ const calls: [string, (c: PlatClient) => Promise<unknown>, unknown?][] = [
     { schedule: '0 * * * *', command: 'true' },
   ],
   ['DELETE /v1/apps/:app/scheduler/jobs/:job', (c) => c.scheduler.remove('hello', 'j1')],
+  ['GET /v1/pipelines', (c) => c.pipelines.list()],
+  [
+    'POST /v1/pipelines',
+    (c) => c.pipelines.create({ name: 'shop', app: 'hello', stage: 'staging' }),
+    { name: 'shop', app: 'hello', stage: 'staging' },
+  ],
+  ['GET /v1/pipelines/:pipeline', (c) => c.pipelines.get('shop')],
+  [
+    'POST /v1/pipelines/:pipeline/apps',
+    (c) => c.pipelines.addApp('shop', 'hello', 'production'),
+    { app: 'hello', stage: 'production' },
+  ],
+  ['DELETE /v1/pipelines/:pipeline/apps/:app', (c) => c.pipelines.removeApp('shop', 'hello')],
+  ['GET /v1/apps/:app/pipeline', (c) => c.pipelines.of('hello')],
+  ['POST /v1/apps/:app/pipeline/promotions', (c) => c.pipelines.promote('hello', ['prod']), { to: ['prod'] }],
+  ['GET /v1/apps/:app/pipeline/diff', (c) => c.pipelines.diff('hello')],
+  ['GET /v1/pipelines/:pipeline/review-apps', (c) => c.reviewApps.list('shop')],
+  [
+    'POST /v1/pipelines/:pipeline/review-apps',
+    (c) => c.reviewApps.create('shop', { branch: 'fix', ttl_seconds: 3600 }),
+    { branch: 'fix', ttl_seconds: 3600 },
+  ],
+  ['DELETE /v1/pipelines/:pipeline/review-apps/:app', (c) => c.reviewApps.destroy('shop', 'hello')],
 ];
 
 /** The values the calls above pass for each path parameter. */
@@ -165,6 +219,8 @@ const PARAMS: Record<string, string> = {
   addon: 'pg-1',
   backup: 'b001',
   job: 'j1',
+  pipeline: 'shop',
+  feature: 'heroku-metadata',
 };
 const concrete = (template: string) =>
   template.replace(/:([a-z]+)/g, (_, name: string) => encodeURIComponent(PARAMS[name]!));
@@ -217,6 +273,14 @@ describe('PlatClient', () => {
       id: 'unavailable',
       message: `Could not reach the Plat API at http://127.0.0.1:${port} (ECONNREFUSED)`,
     });
+  });
+
+  it('names NODE_EXTRA_CA_CERTS when the server certificate is not trusted (a private CA)', () => {
+    const untrusted = new TypeError('fetch failed', { cause: { code: 'SELF_SIGNED_CERT_IN_CHAIN' } });
+    expect(unreachable('https://plat.example.com', untrusted).message).toBe(
+      'Could not reach the Plat API at https://plat.example.com (SELF_SIGNED_CERT_IN_CHAIN): ' +
+        "the server's certificate is not trusted; for a private CA, set NODE_EXTRA_CA_CERTS to its PEM file",
+    );
   });
 });
 

@@ -38,7 +38,13 @@ export function unreachable(apiUrl: string, error: unknown): PlatError {
     (error as { cause?: { code?: string }; code?: string }).cause?.code ??
     (error as { code?: string }).code ??
     (error as Error).message;
-  return new PlatError('unavailable', `Could not reach the Plat API at ${apiUrl} (${reason})`, { cause: error });
+  // A certificate Node does not trust: most often a private CA, which Node's own setting trusts.
+  const hint = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/.test(reason)
+    ? ": the server's certificate is not trusted; for a private CA, set NODE_EXTRA_CA_CERTS to its PEM file"
+    : '';
+  return new PlatError('unavailable', `Could not reach the Plat API at ${apiUrl} (${reason})${hint}`, {
+    cause: error,
+  });
 }
 
 /** HTTP to platd with the token: JSON requests, text streams, binary down- and uploads. */

@@ -13,6 +13,7 @@ export type ConfigVars = Static<typeof api.ConfigVarsSchema>;
 /** Values to set; null unsets a var. */
 export type ConfigVarsPatch = Static<typeof api.ConfigVarsPatchSchema>;
 export type Domain = Static<typeof api.DomainSchema>;
+export type LogDrain = Static<typeof api.LogDrainSchema>;
 export type Collaborator = Static<typeof api.CollaboratorSchema>;
 export type AuditEvent = Static<typeof api.AuditEventSchema>;
 
@@ -67,6 +68,30 @@ export type Certs = Static<typeof api.CertsSchema>;
 export type Certificate = Static<typeof api.CertificateSchema>;
 export type CertificateAdded = Static<typeof api.CertificateAddedSchema>;
 export type CertificateCreate = Static<typeof api.CertificateCreateSchema>;
+
+/** Pipelines: apps in stages (plat pipelines), promotions between them, review apps. */
+export type Stage = Static<typeof api.StageSchema>;
+export type Pipeline = Static<typeof api.PipelineSchema>;
+export type PipelineCreate = Static<typeof api.PipelineCreateSchema>;
+export type AppPipeline = Static<typeof api.AppPipelineSchema>;
+export type Promotion = Static<typeof api.PromotionSchema>;
+export type PipelineDiff = Static<typeof api.PipelineDiffSchema>;
+export type ReviewApp = Static<typeof api.ReviewAppSchema>;
+export type ReviewAppCreate = Static<typeof api.ReviewAppCreateSchema>;
+
+/** An app made from an app.json (plat apps:setup, apps:create --manifest), and labs features (plat labs). */
+export type AppSetupCreate = Static<typeof api.AppSetupCreateSchema>;
+export type AppSetup = Static<typeof api.AppSetupSchema>;
+export type Feature = Static<typeof api.FeatureSchema>;
+
+/** App webhooks (plat webhooks), their deliveries, and alerts (plat alerts). */
+export type Webhook = Static<typeof api.WebhookSchema>;
+/** A new webhook, with the secret Plat made for it (shown once). */
+export type WebhookCreated = Static<typeof api.WebhookCreatedSchema>;
+export type WebhookCreate = Static<typeof api.WebhookCreateSchema>;
+export type WebhookUpdate = Static<typeof api.WebhookUpdateSchema>;
+export type WebhookDelivery = Static<typeof api.WebhookDeliverySchema>;
+export type Alert = Static<typeof api.AlertSchema>;
 
 /** One line of a build's progress, as the git receiver streams it back to `git push`. */
 export type BuildEvent =

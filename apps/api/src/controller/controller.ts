@@ -8,7 +8,7 @@ import { listDomains } from '../store/domains.js';
 import { servableCertificates } from '../store/certificates.js';
 import { currentRelease, type ReleaseRow } from '../store/releases.js';
 import { crashKey, CrashTracker } from './crash-backoff.js';
-import { desiredDynos, specRelease, type DynoSpec } from './dyno-spec.js';
+import { desiredDynos, HEROKU_METADATA, specRelease, type DynoSpec } from './dyno-spec.js';
 import { OneOffDynos, type OneOffApp, type OneOffRunOptions } from './one-off-dynos.js';
 import { waitUntilServing } from './readiness.js';
 import type { ObservedDyno } from './reconcile.js';
@@ -22,6 +22,16 @@ export interface ControllerDeps {
   settings: Settings;
   logs: LogHub;
   log: (line: string) => void;
+  /** A formation dyno started or crashed: the `dyno` webhook event (platform.ts wires it). */
+  dynoChanged?: (change: DynoChange) => void;
+}
+
+export interface DynoChange {
+  app: string;
+  dyno: string;
+  releaseId: string;
+  state: 'starting' | 'crashed';
+  exitCode?: number;
 }
 
 /**
@@ -80,6 +90,14 @@ export class Controller {
     return { restarts: record?.restarts ?? 0, starting: this.#starting.has(dyno.id) };
   }
 
+  /** Dynos crashing again and again now (the alerts' crash loop), from the crash backoff. */
+  crashLoops(now: number, minRestarts = 3): { app: string; dyno: string; restarts: number; exitCode: number }[] {
+    return this.#crashes.looping(now, minRestarts).map(({ key, record }) => {
+      const [app = '', , dyno = ''] = key.split('/');
+      return { app, dyno, restarts: record.restarts, exitCode: record.exitCode };
+    });
+  }
+
   /** Stops and removes a container we no longer want; its death is not a crash. */
   async #retire(id: string, graceSeconds: number): Promise<void> {
     this.#leaving.add(id);
@@ -119,6 +137,8 @@ export class Controller {
     const restart = delay === 0 ? 'restarting now' : `restarting in ${Math.round(delay / 1000)}s`;
     this.event(death.app, death.dyno, `crashed (exit ${death.exitCode}), ${restart}`);
     this.#deps.log(`${death.app} ${death.dyno} crashed (exit ${death.exitCode}), ${restart}`);
+    const change = { app: death.app, dyno: death.dyno, releaseId: death.releaseId, exitCode: death.exitCode };
+    this.#deps.dynoChanged?.({ ...change, state: 'crashed' });
     setTimeout(() => {
       this.converge(death.app).catch((error: Error) => {
         this.#deps.log(`restarting ${death.app} ${death.dyno} failed: ${error.message}`);
@@ -199,13 +219,23 @@ export class Controller {
     return this.#oneOffs.attach(app, release, command, session);
   }
 
-  /** Removes the app's images that no kept release uses, so disks do not fill. */
-  async pruneImages(appId: string, keep: Set<string>): Promise<string[]> {
+  /**
+   * Removes the app's images that no kept release uses, so disks do not fill:
+   * those built for it, and `alsoTags`, tags of its own on images built for
+   * another app (promotions).
+   */
+  async pruneImages(appId: string, keep: Set<string>, alsoTags: string[] = []): Promise<string[]> {
     const removed: string[] = [];
-    for (const tag of await this.#deps.runtime.appImageTags(appId)) {
+    const tags = new Set([...(await this.#deps.runtime.appImageTags(appId)), ...alsoTags]);
+    for (const tag of tags) {
       if (!keep.has(tag) && (await this.#deps.runtime.removeImageTag(tag))) removed.push(tag);
     }
     return removed;
+  }
+
+  /** A second tag for an image (a promotion's): the same image id under the downstream app's name. */
+  tagImage(image: string, tag: string): Promise<void> {
+    return this.#deps.runtime.tagImage(image, tag);
   }
 
   pingDocker(): Promise<void> {
@@ -262,6 +292,8 @@ export class Controller {
       app: app.name,
       appId: app.id,
       release: specRelease({ ...release, image: release.image }),
+      herokuMetadata: app.features.includes(HEROKU_METADATA),
+      readinessPath: app.readiness_path,
       formation: await formation(this.#deps.sql, app.id),
     });
   }
@@ -279,6 +311,8 @@ export class Controller {
     this.#routes.delete(appName);
     await router.apply([...this.#routes.values()]);
     this.#deps.logs.forget(appName);
+    // Without waiting for the router's old workers to drain: the request that
+    // destroys or renames the app may be in flight through one of them.
     await Promise.all(plan.retire.map((dyno) => this.#retire(dyno.id, 30)));
     // A network named by the old name (before networks were named by id)
     // still holds the add-ons, which are on the id-named one as well.
@@ -310,8 +344,11 @@ export class Controller {
     this.#routes.set(app.name, routeWith(plan.route, started));
     await router.apply([...this.#routes.values()]);
 
+    // Only once the router's old workers are gone: they may still send requests to these dynos.
+    const drained = router.drained();
     for (const dyno of plan.retire) {
-      const stopping = this.#retire(dyno.id, 30)
+      const stopping = drained
+        .then(() => this.#retire(dyno.id, 30))
         .catch((error: Error) => this.#deps.log(`stopping ${dyno.containerName} failed: ${error.message}`))
         .finally(() => this.#stopping.delete(stopping));
       this.#stopping.add(stopping);
@@ -322,6 +359,7 @@ export class Controller {
     const dyno = await this.#deps.runtime.ensureDyno(spec);
     this.#follow(spec.labels[LABELS.appId]!, dyno, undefined);
     this.#crashes.started(crashKey(spec.app, spec.releaseId, spec.dyno), Date.now());
+    this.#deps.dynoChanged?.({ app: spec.app, dyno: spec.dyno, releaseId: spec.releaseId, state: 'starting' });
     if (!spec.web) return dyno;
     this.#starting.add(dyno.id);
     try {
@@ -335,6 +373,7 @@ export class Controller {
     const { runtime, settings } = this.#deps;
     if (!dyno.hostPort) throw new Error(`${spec.dyno} has no published port`);
     const readiness = await waitUntilServing(dyno.hostPort, {
+      ...(spec.readinessPath ? { path: spec.readinessPath } : {}),
       timeoutMs: settings.bootTimeoutMs,
       stillRunning: async () => (await runtime.dynoState(dyno.id)).running,
     });
@@ -342,10 +381,13 @@ export class Controller {
     const state = await runtime.dynoState(dyno.id).catch(() => ({ running: false, exitCode: -1 }));
     const tail = (await runtime.dynoLogTail(dyno.id, 30).catch(() => '')).trim();
     await this.#retire(dyno.id, 5);
+    const within = `within ${Math.round(settings.bootTimeoutMs / 1000)} s`;
     const reason =
       readiness.reason === 'exited'
         ? `H10: ${spec.dyno} crashed at boot (exit ${state.exitCode})`
-        : `R10: ${spec.dyno} did not answer on $PORT within ${Math.round(settings.bootTimeoutMs / 1000)} s`;
+        : spec.readinessPath
+          ? `R10: ${spec.dyno} did not answer ${spec.readinessPath} with 2xx or 3xx ${within}`
+          : `R10: ${spec.dyno} did not answer on $PORT ${within}`;
     throw new Error(tail ? `${reason}; its last output:\n${tail}` : reason);
   }
 }

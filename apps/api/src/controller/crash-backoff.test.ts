@@ -34,3 +34,21 @@ describe('crash backoff', () => {
     expect(tracker.get('keep')).toBeDefined();
   });
 });
+
+describe('CrashTracker.looping', () => {
+  it('names dynos crashing again and again, until one stays up long enough to start over', () => {
+    const tracker = new CrashTracker();
+    const t0 = 1_000_000;
+    for (let i = 0; i < 3; i += 1) {
+      tracker.started('app/r1/web.1', t0 + i * 1000);
+      tracker.crashed('app/r1/web.1', 1, t0 + i * 1000 + 500);
+    }
+    tracker.crashed('app/r1/worker.1', 2, t0);
+    expect(tracker.looping(t0 + 5000, 3).map((entry) => [entry.key, entry.record.restarts])).toEqual([
+      ['app/r1/web.1', 3],
+    ]);
+    tracker.started('app/r1/web.1', t0 + 10_000);
+    expect(tracker.looping(t0 + 10_000 + 9 * 60_000, 3)).toHaveLength(1);
+    expect(tracker.looping(t0 + 10_000 + 11 * 60_000, 3)).toEqual([]);
+  });
+});

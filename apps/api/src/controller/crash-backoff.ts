@@ -51,6 +51,19 @@ export class CrashTracker {
     return this.#records.get(key);
   }
 
+  /**
+   * Dynos crashing again and again now: at least `minRestarts` crashes in a
+   * row, and either held back or not up long enough since to start over.
+   */
+  looping(now: number, minRestarts: number): { key: string; record: CrashRecord }[] {
+    return [...this.#records]
+      .filter(
+        ([, record]) =>
+          record.restarts >= minRestarts && (record.retryAt > now || now - record.startedAt < BACKOFF.resetAfterUpMs),
+      )
+      .map(([key, record]) => ({ key, record }));
+  }
+
   /** Forgets dynos no longer desired (scaled away, old releases). */
   retain(keys: Set<string>): void {
     for (const key of this.#records.keys()) if (!keys.has(key)) this.#records.delete(key);

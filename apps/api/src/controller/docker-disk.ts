@@ -139,16 +139,26 @@ export class DockerDisk {
    * Removes everything this platd made for a destroyed app: containers
    * (dynos, one-offs, add-ons), then volumes and images, children before
    * parents. Networks are left to the runtime, which also lifts their
-   * firewall rules. Safe to repeat; resolves with what is still there.
+   * firewall rules. An image that carries one of `keepTags` (another app's
+   * release runs it: a promotion) stays. Safe to repeat; resolves with what
+   * is still there.
    */
-  async removeApp(appId: string, appName: string): Promise<DockerLeftovers> {
+  async removeApp(appId: string, appName: string, keepTags: ReadonlySet<string> = new Set()): Promise<DockerLeftovers> {
     const found = await this.leftovers(appId, appName);
+    const mine = { label: [instanceFilter(this.#instance), labelFilter(LABELS.appId, appId)] };
+    const kept = new Set(
+      (await this.#docker.listImages({ filters: mine }))
+        .filter((image) => (image.RepoTags ?? []).some((tag) => keepTags.has(tag)))
+        .map((image) => image.Id),
+    );
     for (const id of found.containers) {
       await this.#docker.getContainer(id).remove({ force: true, v: false }).catch(ignore(404, 409));
     }
     for (const name of found.volumes) await this.#docker.getVolume(name).remove().catch(ignore(404, 409));
     // Newest first: a build's later layers are the children of its earlier ones.
-    for (const id of found.images) await this.#docker.getImage(id).remove().catch(ignore(404, 409));
+    for (const id of found.images) {
+      if (!kept.has(id)) await this.#docker.getImage(id).remove().catch(ignore(404, 409));
+    }
     return this.leftovers(appId, appName);
   }
 }

@@ -7,7 +7,7 @@ import type { AttachSession, DynoDeath, DynoState, Runtime } from './runtime.js'
 import { DockerNetworks } from './docker/networks.js';
 import { dynoState, listDynos, removeDyno, startDyno } from './docker/dynos.js';
 import { OneOffs } from './docker/one-offs.js';
-import { appImageTags, removeAppImages, removeImageTag } from './docker/images.js';
+import { appImageTags, removeAppImages, removeImageTag, tagImage } from './docker/images.js';
 import { watchDeaths } from './docker/events.js';
 import { followLogs, logTail } from './docker/logs.js';
 
@@ -141,6 +141,10 @@ export class DockerRuntime implements Runtime {
   /** Tags of the images built for an app. */
   appImageTags(appId: string): Promise<string[]> {
     return appImageTags(this.#docker, this.#instance, appId);
+  }
+
+  tagImage(image: string, tag: string): Promise<void> {
+    return tagImage(this.#docker, image, tag);
   }
 
   /** Untags (and so frees) an image; one still used by a container stays. */

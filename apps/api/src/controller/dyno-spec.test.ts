@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { desiredDynos, DYNO_PORT, SIZES } from './dyno-spec.js';
+import { desiredDynos, DYNO_PORT, oneOffDyno, SIZES } from './dyno-spec.js';
 import { planReconcile, type ObservedDyno } from './reconcile.js';
 
 const release = {
@@ -8,6 +8,7 @@ const release = {
   image: 'plat/i1-hello:abc',
   config: { SECRET: 's3' },
   processTypes: { web: 'gunicorn app:app', worker: 'rq worker', release: 'python migrate.py' },
+  commit: '3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a',
 };
 
 describe('desiredDynos', () => {
@@ -106,5 +107,45 @@ describe('planReconcile', () => {
     const plan = planReconcile(desired, [observed('rel-2/web.1/g0'), observed('rel-2/web.2/g0')]);
     expect(plan.start).toEqual([]);
     expect(plan.remove).toEqual([]);
+  });
+});
+
+describe('dyno metadata', () => {
+  const input = {
+    instance: 'i1',
+    app: 'hello',
+    appId: 'app-1',
+    release,
+    formation: [{ type: 'web', quantity: 2, size: 'standard' }],
+  };
+
+  it('tells every dyno its release, commit, app and own id', () => {
+    const [one, two] = desiredDynos(input);
+    expect(one!.env).toMatchObject({
+      PLAT_RELEASE_VERSION: 'v2',
+      PLAT_SLUG_COMMIT: release.commit,
+      PLAT_APP_NAME: 'hello',
+      PLAT_APP_ID: 'app-1',
+    });
+    expect(one!.env.PLAT_DYNO_ID).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-a[0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(two!.env.PLAT_DYNO_ID).not.toBe(one!.env.PLAT_DYNO_ID);
+    // The same dyno keeps its id from one converge to the next.
+    expect(desiredDynos(input)[0]!.env.PLAT_DYNO_ID).toBe(one!.env.PLAT_DYNO_ID);
+    expect(Object.keys(one!.env).filter((key) => key.startsWith('HEROKU_'))).toEqual([]);
+  });
+
+  it("adds Heroku's names when the app asks for them, one-off dynos too", () => {
+    const [web] = desiredDynos({ ...input, herokuMetadata: true });
+    for (const name of ['RELEASE_VERSION', 'SLUG_COMMIT', 'APP_NAME', 'APP_ID', 'DYNO_ID'])
+      expect(web!.env[`HEROKU_${name}`]).toBe(web!.env[`PLAT_${name}`]);
+    const run = oneOffDyno({ ...input, herokuMetadata: true, kind: 'postdeploy', command: 'env', number: 1234 });
+    expect(run.dyno).toBe('postdeploy.1234');
+    expect(run.env).toMatchObject({ HEROKU_APP_NAME: 'hello', PLAT_RELEASE_VERSION: 'v2' });
+  });
+
+  it('leaves the commit out for a release not built from one, and carries a readiness path to web dynos', () => {
+    const specs = desiredDynos({ ...input, release: { ...release, commit: null }, readinessPath: '/health' });
+    expect(specs[0]!.env.PLAT_SLUG_COMMIT).toBeUndefined();
+    expect(specs[0]!.readinessPath).toBe('/health');
   });
 });

@@ -4,6 +4,7 @@
  * turns a DynoSpec into a container; nothing here touches Docker.
  */
 
+import { createHash } from 'node:crypto';
 import { dynoContainerName, LABELS, networkName, oneOffContainerName } from '@plat/core';
 
 /** Port every dyno listens on inside its own network namespace. */
@@ -48,6 +49,8 @@ export interface DynoSpec {
   network: string;
   /** Web dynos publish their port on 127.0.0.1 for the router. */
   web: boolean;
+  /** app.json's readiness path: GET it must answer 2xx/3xx; else any answer on / will do. */
+  readinessPath?: string;
 }
 
 export interface DesiredInput {
@@ -60,7 +63,12 @@ export interface DesiredInput {
     image: string;
     config: Record<string, string>;
     processTypes: Record<string, string>;
+    /** The commit its image was built from, when it was built from one. */
+    commit?: string | null;
   };
+  /** Dyno metadata under Heroku's names as well (labs feature heroku-metadata). */
+  herokuMetadata?: boolean;
+  readinessPath?: string | null;
   formation: { type: string; quantity: number; size: string; generation?: number }[];
 }
 
@@ -71,9 +79,37 @@ export function specRelease(release: {
   image: string;
   config: Record<string, string>;
   process_types: Record<string, string>;
+  source_commit?: string | null;
 }): DesiredInput['release'] {
   const { id, version, image, config, process_types: processTypes } = release;
-  return { id, version, image, config, processTypes };
+  return { id, version, image, config, processTypes, commit: release.source_commit ?? null };
+}
+
+/** The labs feature that adds Heroku's names for the dyno metadata (plat labs:enable heroku-metadata). */
+export const HEROKU_METADATA = 'heroku-metadata';
+
+/**
+ * Dyno metadata (Heroku's runtime-dyno-metadata, on for every app here):
+ * which release, commit, app and dyno this is. The dyno id is a UUID drawn
+ * from the dyno's identity, so it stays while that dyno lives (a crash
+ * restart keeps it) and differs for its replacement.
+ */
+export function dynoMetadata(
+  input: Pick<DesiredInput, 'instance' | 'app' | 'appId' | 'release' | 'herokuMetadata'>,
+  key: string,
+): Record<string, string> {
+  const hex = createHash('sha256').update(`${input.instance}/${input.appId}/${key}`).digest('hex');
+  const values: Record<string, string> = {
+    RELEASE_VERSION: `v${input.release.version}`,
+    ...(input.release.commit ? { SLUG_COMMIT: input.release.commit } : {}),
+    APP_NAME: input.app,
+    APP_ID: input.appId,
+    DYNO_ID: `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`,
+  };
+  const prefixes = input.herokuMetadata ? ['PLAT_', 'HEROKU_'] : ['PLAT_'];
+  return Object.fromEntries(
+    prefixes.flatMap((prefix) => Object.entries(values).map(([name, value]) => [`${prefix}${name}`, value])),
+  );
 }
 
 /** What every dyno container says about itself, so the controller can find it again. */
@@ -136,25 +172,28 @@ export function desiredDynos(input: DesiredInput): DynoSpec[] {
           PORT: String(DYNO_PORT),
           DYNO: dyno,
           WEB_CONCURRENCY: input.release.config.WEB_CONCURRENCY ?? String(size.concurrency),
+          ...dynoMetadata(input, key),
         },
         labels: { ...dynoLabels(input, type, dyno), [LABELS.key]: key },
         size,
         network: networkName(input.instance, input.appId),
         web: type === 'web',
+        ...(type === 'web' && input.readinessPath ? { readinessPath: input.readinessPath } : {}),
       });
     }
   }
   return specs;
 }
 
-/** `release` for the release phase, `run` for plat run, `scheduler` for scheduler jobs. */
-export type OneOffKind = 'release' | 'run' | 'scheduler';
+/** `release` for the release phase, `run` for plat run, `scheduler` for scheduler jobs, the rest app.json's scripts. */
+export type OneOffKind = 'release' | 'run' | 'scheduler' | 'postdeploy' | 'predestroy';
 
 export interface OneOffInput {
   instance: string;
   app: string;
   appId: string;
   release: DesiredInput['release'];
+  herokuMetadata?: boolean;
   kind: OneOffKind;
   command: string;
   /** Distinguishes concurrent one-offs: `run.4711`. */
@@ -165,8 +204,9 @@ export interface OneOffInput {
 export function oneOffDyno(input: OneOffInput): DynoSpec {
   const dyno = `${input.kind}.${input.number}`;
   const size = SIZES.standard!;
+  const key = `${input.release.id}/${dyno}`;
   return {
-    key: `${input.release.id}/${dyno}`,
+    key,
     containerName: oneOffContainerName(input),
     app: input.app,
     dyno,
@@ -175,7 +215,7 @@ export function oneOffDyno(input: OneOffInput): DynoSpec {
     version: input.release.version,
     image: input.release.image,
     command: input.command,
-    env: { ...input.release.config, DYNO: dyno, PORT: String(DYNO_PORT) },
+    env: { ...input.release.config, DYNO: dyno, PORT: String(DYNO_PORT), ...dynoMetadata(input, key) },
     labels: { ...dynoLabels(input, input.kind, dyno), [LABELS.oneOff]: 'true' },
     size,
     network: networkName(input.instance, input.appId),

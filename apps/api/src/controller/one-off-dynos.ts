@@ -2,7 +2,7 @@ import { networkName, PlatError } from '@plat/core';
 import type { Settings } from '../config.js';
 import type { LogHub } from '../logs/log-hub.js';
 import type { ReleaseRow } from '../store/releases.js';
-import { oneOffDyno, specRelease, type DynoSpec, type OneOffKind } from './dyno-spec.js';
+import { HEROKU_METADATA, oneOffDyno, specRelease, type DynoSpec, type OneOffKind } from './dyno-spec.js';
 import { OneOffSlots } from './one-off-slots.js';
 import { planOneOffSweep } from './one-off-sweep.js';
 import type { AttachSession, Runtime } from './runtime.js';
@@ -18,6 +18,8 @@ export interface OneOffDeps {
 export interface OneOffApp {
   id: string;
   name: string;
+  /** Labs features (heroku-metadata), when the caller has the app's row. */
+  features?: string[];
 }
 
 export interface OneOffRunOptions {
@@ -154,6 +156,7 @@ export class OneOffDynos {
       app: app.name,
       appId: app.id,
       release: specRelease({ ...release, image: release.image }),
+      herokuMetadata: app.features?.includes(HEROKU_METADATA) ?? false,
       kind,
       command,
       number: 1000 + Math.floor(Math.random() * 9000),

@@ -7,20 +7,21 @@ import { request } from 'node:http';
  * A plain TCP connect is not enough: Docker's port proxy accepts connections
  * before the app listens.
  */
-export function probeHttp(port: number, timeoutMs = 2000): Promise<boolean> {
+export function probeHttp(port: number, timeoutMs = 2000, path?: string): Promise<boolean> {
   return new Promise((resolve) => {
     const req = request(
       {
         host: '127.0.0.1',
         port,
-        path: '/',
+        path: path ?? '/',
         method: 'GET',
         headers: { 'user-agent': 'plat-readiness', connection: 'close' },
         timeout: timeoutMs,
       },
       (res) => {
         res.resume();
-        resolve(true);
+        // app.json's readiness path must say the app is ready; / only that it answers.
+        resolve(path === undefined || (res.statusCode ?? 500) < 400);
       },
     );
     req.on('timeout', () => req.destroy());
@@ -31,6 +32,8 @@ export function probeHttp(port: number, timeoutMs = 2000): Promise<boolean> {
 
 export interface WaitOptions {
   timeoutMs: number;
+  /** app.json's readiness path: it must answer 2xx or 3xx. */
+  path?: string;
   /** Checked between probes; a dyno that exited will never become ready. */
   stillRunning: () => Promise<boolean>;
 }
@@ -41,7 +44,8 @@ export async function waitUntilServing(port: number, options: WaitOptions): Prom
   const deadline = Date.now() + options.timeoutMs;
   let delay = 50;
   while (Date.now() < deadline) {
-    if (await probeHttp(port, Math.min(2000, Math.max(100, deadline - Date.now())))) return { ready: true };
+    if (await probeHttp(port, Math.min(2000, Math.max(100, deadline - Date.now())), options.path))
+      return { ready: true };
     if (!(await options.stillRunning())) return { ready: false, reason: 'exited' };
     await new Promise((resolve) => setTimeout(resolve, delay));
     delay = Math.min(delay * 2, 500);

@@ -49,6 +49,12 @@ export interface Runtime {
   appImageTags(appId: string): Promise<string[]>;
   /** Untags an image; false when it is gone or still in use. */
   removeImageTag(tag: string): Promise<boolean>;
+  /**
+   * Gives an image another tag (a promotion: the downstream app's own name for
+   * the very same image). While an image has two tags, removing one by tag or
+   * by id without force leaves it in place for the other.
+   */
+  tagImage(image: string, tag: string): Promise<void>;
   /** Removes every image built for an app. */
   removeAppImages(appId: string): Promise<void>;
 }

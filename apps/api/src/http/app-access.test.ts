@@ -16,6 +16,7 @@ const BODIES: Record<string, unknown> = {
   'PATCH /v1/apps/{app}/formation': [{ type: 'web', quantity: 1 }],
   'POST /v1/apps/{app}/dynos': { command: 'ls' },
   'POST /v1/apps/{app}/domains': { hostname: 'www.example.com' },
+  'POST /v1/apps/{app}/log-drains': { url: 'syslog+tls://logs.example.com:6514' },
   'POST /v1/apps/{app}/collaborators': { email: 'eve@example.com' },
   'POST /v1/apps/{app}/addons': { plan: 'postgres' },
   'POST /v1/apps/{app}/scheduler/jobs': { schedule: '0 * * * *', command: 'ls' },
@@ -23,6 +24,10 @@ const BODIES: Record<string, unknown> = {
   'POST /v1/apps/{app}/pg/backups/{backup}/actions/restore': { confirm: 'x' },
   'PUT /v1/apps/{app}/pg/backups/schedule': { hour: 3 },
   'POST /v1/apps/{app}/certs': { certificate_chain: 'x', private_key: 'x' },
+  'POST /v1/apps/{app}/webhooks': { url: 'https://hooks.example.com/plat', include: ['api:release'] },
+  'PATCH /v1/apps/{app}/webhooks/{id}': { include: ['alert'] },
+  'POST /v1/apps/{app}/pipeline/promotions': {},
+  'PATCH /v1/apps/{app}/features/{feature}': { enabled: true },
 };
 /** Values for the other path parameters; any other is `x1`. */
 const SAMPLES: Record<string, string> = {
@@ -31,6 +36,7 @@ const SAMPLES: Record<string, string> = {
   email: 'eve@example.com',
   backup: 'b001',
   id: '00000000-0000-4000-8000-000000000000',
+  feature: 'heroku-metadata',
 };
 const OWNER_ONLY = [
   'DELETE /v1/apps/{app}',

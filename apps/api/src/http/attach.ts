@@ -17,6 +17,16 @@ export interface AttachLimits {
 
 const PATH = /^\/v1\/apps\/([a-z][a-z0-9-]{1,29})\/(dynos\/attach|pg\/psql)$/;
 
+const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
+
+/** As fastify's trustProxy (server.ts): the address the router forwards, when the request came through it. */
+function clientAddress(platform: Platform, request: IncomingMessage): string | undefined {
+  const peer = request.socket.remoteAddress;
+  const forwarded = request.headers['x-forwarded-for'];
+  if (!platform.settings.apiDomain || !peer || !LOOPBACK.test(peer) || typeof forwarded !== 'string') return peer;
+  return forwarded.split(',').at(-1)?.trim() || peer;
+}
+
 function reject(socket: Duplex, error: unknown): void {
   const platError = error instanceof PlatError ? error : new PlatError('internal_error');
   const body = JSON.stringify(platError.toJSON());
@@ -52,7 +62,7 @@ async function handle(
   const header = request.headers.authorization;
   const user = await authenticateClient(platform.sql, limits.failedAuth, {
     token: header?.startsWith('Bearer ') ? header.slice(7) : undefined,
-    address: request.socket.remoteAddress,
+    address: clientAddress(platform, request),
   });
   limits.userRate.charge(user.id);
   const appRow = await appForUser(platform.sql, user, match[1]!);

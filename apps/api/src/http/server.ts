@@ -18,19 +18,26 @@ import { adminStateRoutes } from './routes/admin-state.js';
 import { addonRoutes } from './routes/addons.js';
 import { accountRoutes } from './routes/account.js';
 import { appRoutes } from './routes/apps.js';
+import { appSetupRoutes } from './routes/app-setups.js';
 import { certRoutes } from './routes/certs.js';
 import { configVarRoutes } from './routes/config-vars.js';
 import { domainRoutes } from './routes/domains.js';
+import { drainRoutes } from './routes/drains.js';
 import { formationRoutes } from './routes/formation.js';
 import { gitRoutes } from './routes/git.js';
 import { keyRoutes } from './routes/keys.js';
 import { logRoutes } from './routes/logs.js';
 import { pushRoutes } from './routes/pushes.js';
 import { pgRoutes } from './routes/pg.js';
+import { pipelineRoutes } from './routes/pipelines.js';
+import { promotionRoutes } from './routes/promotions.js';
 import { releaseRoutes } from './routes/releases.js';
+import { reviewAppRoutes } from './routes/review-apps.js';
 import { schedulerRoutes } from './routes/scheduler.js';
 import { statusRoutes } from './routes/status.js';
 import { userRoutes } from './routes/users.js';
+import { alertRoutes } from './routes/alerts.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import { UserRateLimit } from './user-rate-limit.js';
 
 declare module 'fastify' {
@@ -52,6 +59,9 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
   const app = Fastify({
     logger: false,
     bodyLimit: 1024 * 1024,
+    // Behind the router's API domain every request comes from loopback: the
+    // client's address (for the failed sign-in limit) is the one nginx forwards.
+    ...(platform.settings.apiDomain ? { trustProxy: 'loopback' } : {}),
     // Reject what the schemas do not allow instead of silently dropping it.
     // and never coerce types: a null must stay null (it unsets a config var).
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
@@ -115,11 +125,18 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
       certRoutes,
       accessRoutes,
       logRoutes,
+      drainRoutes,
       addonRoutes,
       schedulerRoutes,
       pgRoutes,
+      pipelineRoutes,
+      promotionRoutes,
+      reviewAppRoutes,
+      appSetupRoutes,
       adminDiskRoutes,
       adminStateRoutes,
+      webhookRoutes,
+      alertRoutes,
     ];
     for (const routes of resources) {
       await api.register(routes, { platform });

@@ -86,6 +86,14 @@ describe('checkHostname', () => {
     expect(check('www.example.net')).toBe('www.example.net');
   });
 
+  it("refuses the API's own domain (PLAT_API_DOMAIN), in any case", () => {
+    const options = { platDomain: 'apps.example.net', apiDomain: 'plat.example.net' };
+    expect(() => checkHostname('PLAT.example.net.', options)).toThrow(
+      /where Plat serves its own API \(PLAT_API_DOMAIN\)/,
+    );
+    expect(checkHostname('www.example.net', options)).toBe('www.example.net');
+  });
+
   it('names the punycode form of an internationalised name', () => {
     expect(() => check('bücher.example')).toThrow(/ASCII \(punycode\) form: xn--bcher-kva\.example/);
   });

@@ -33,7 +33,7 @@ export function normalizeHostname(raw: string): string {
  * wrong. Wildcards only as the whole first label (`*.example.com`), and only
  * over a domain someone can register (not `*.com`, `*.co.uk`, `*.github.io`).
  */
-export function checkHostname(raw: string, options: { platDomain: string }): string {
+export function checkHostname(raw: string, options: { platDomain: string; apiDomain?: string }): string {
   const hostname = normalizeHostname(raw);
   if (hostname === '') refuse(raw, 'it is empty; expected something like www.example.com.');
   const bare = hostname.replace(/^\[(.*)\]$/, '$1');
@@ -78,7 +78,8 @@ export function checkHostname(raw: string, options: { platDomain: string }): str
   const tld = labels.at(-1)!;
   if (RESERVED_TLDS.includes(tld)) refuse(hostname, `.${tld} names are reserved and never resolve on the internet.`);
   if (/^\d+$/.test(tld)) refuse(hostname, 'its last label is a number; a top-level domain never is.');
-  const { platDomain } = options;
+  const { platDomain, apiDomain } = options;
+  if (hostname === apiDomain) refuse(hostname, 'it is where Plat serves its own API (PLAT_API_DOMAIN).');
   if (base === platDomain || base.endsWith(`.${platDomain}`))
     refuse(hostname, `it is under ${platDomain}, where Plat names apps itself.`);
   // A wildcard over Plat's domain (or a domain above it) would catch app names not yet taken.

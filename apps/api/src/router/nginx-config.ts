@@ -18,6 +18,22 @@ export interface TlsInput {
   challengeRoot?: string;
 }
 
+/**
+ * PLAT_API_DOMAIN: the router serves platd's API and git smart HTTP on this
+ * hostname, proxied to platd's own listener, over HTTPS once it has a
+ * certificate (then plain HTTP gets 308, but ACME challenges).
+ */
+export interface ApiServerInput {
+  hostname: string;
+  /** platd's API listener, as the router reaches it (an IPv6 address without brackets). */
+  upstream: { host: string; port: number };
+  /** PLAT_MAX_PUSH_MB: platd refuses a larger push itself; nginx lets that much (and some) through. */
+  maxPushBytes: number;
+  /** How long a push may wait for platd's answer: its build runs meanwhile (PLAT_BUILD_TIMEOUT_SECONDS). */
+  pushTimeoutSeconds: number;
+  certificate?: RouteCertificate;
+}
+
 export interface RouterConfigInput {
   /** The router's own folder: pid, error log, temp files. */
   dir: string;
@@ -34,6 +50,8 @@ export interface RouterConfigInput {
   timeoutSeconds?: number;
   /** HTTPS beside HTTP; without it the router serves HTTP only. */
   tls?: TlsInput;
+  /** The API's own server, when PLAT_API_DOMAIN is set. */
+  api?: ApiServerInput;
 }
 
 function quote(value: string): string {
@@ -178,6 +196,84 @@ function appServers(input: RouterConfigInput, route: RouteTarget): string[] {
   return servers;
 }
 
+/** Room for the pkt-lines around a pack: platd's own bound (receive.maxInputSize) refuses first, with a message. */
+const PUSH_OVERHEAD_BYTES = 1024 * 1024;
+/** `plat logs --tail` and `plat run` stay open while idle; an hour bounds a forgotten one. */
+const API_STREAM_TIMEOUT_SECONDS = 3600;
+
+/** How the API's server proxies to platd: streamed both ways, with the client's address. */
+function apiLocations(api: ApiServerInput): string[] {
+  const host = quote(api.upstream.host);
+  const upstream = `http://${host.includes(':') ? `[${host}]` : host}:${api.upstream.port}`;
+  return [
+    // Set here, proxy_set_header replaces every header set in http {}: all are listed again.
+    `    proxy_set_header Host $host;`,
+    `    proxy_set_header Upgrade $http_upgrade;`,
+    `    proxy_set_header Connection $connection_upgrade;`,
+    // The peer's address alone, not a list a client could start: platd counts failed sign-ins by it.
+    `    proxy_set_header X-Forwarded-For $remote_addr;`,
+    `    proxy_set_header X-Forwarded-Proto $scheme;`,
+    `    proxy_set_header X-Forwarded-Port $server_port;`,
+    `    proxy_set_header X-Request-Id $plat_request_id;`,
+    // Build output, log tails and plat run stream as platd writes them.
+    `    proxy_buffering off;`,
+    `    location / {`,
+    `      proxy_pass ${upstream};`,
+    `      proxy_read_timeout ${API_STREAM_TIMEOUT_SECONDS}s;`,
+    `      proxy_send_timeout ${API_STREAM_TIMEOUT_SECONDS}s;`,
+    `    }`,
+    // git smart HTTP: a push streams to platd as it comes, bounded by PLAT_MAX_PUSH_MB.
+    `    location ^~ /git/ {`,
+    `      proxy_pass ${upstream};`,
+    `      proxy_request_buffering off;`,
+    `      client_max_body_size ${api.maxPushBytes + PUSH_OVERHEAD_BYTES};`,
+    `      proxy_read_timeout ${api.pushTimeoutSeconds}s;`,
+    `      proxy_send_timeout ${api.pushTimeoutSeconds}s;`,
+    `    }`,
+  ];
+}
+
+/**
+ * The API domain's servers: on HTTP the API itself, or once a certificate
+ * serves it a 308 to HTTPS; on TLS the API with that certificate. ACME
+ * challenges are answered on HTTP either way, as for app hosts.
+ */
+function apiServers(input: RouterConfigInput, api: ApiServerInput): string[] {
+  const name = `    server_name ${quote(api.hostname)};`;
+  const { tls } = input;
+  const challenges = tls?.challengeRoot ? challengeLocation(tls.challengeRoot, '=404') : [];
+  const secured = tls && api.certificate;
+  const servers = [
+    [
+      `  server {`,
+      listen(input),
+      name,
+      ...challenges,
+      ...(secured ? [`    location / { return 308 ${httpsUrl(tls)}; }`] : apiLocations(api)),
+      `  }`,
+    ],
+  ];
+  if (secured) {
+    const stem = certificateStem(api.certificate!);
+    servers.push([
+      `  server {`,
+      listen(input, ' ssl http2', tls.port),
+      name,
+      `    ssl_certificate ${quote(tls.certDir)}/${stem}.pem;`,
+      `    ssl_certificate_key ${quote(tls.certDir)}/${stem}.key;`,
+      ...apiLocations(api),
+      `  }`,
+    ]);
+  }
+  return servers.map((lines) => lines.join('\n'));
+}
+
+/** The API domain is platd's: no app route may serve it, whatever the stored domains say. */
+function withoutApiDomain(routes: RouteTarget[], api: ApiServerInput | undefined): RouteTarget[] {
+  if (!api) return routes;
+  return routes.map((route) => ({ ...route, hostnames: route.hostnames.filter((name) => name !== api.hostname) }));
+}
+
 function upstream(route: RouteTarget): string {
   if (route.maintenance || route.dynos.length === 0) return '';
   const servers = [...route.dynos]
@@ -244,7 +340,7 @@ function tlsDefaults(input: RouterConfigInput, tls: TlsInput): string[] {
 
 export function renderNginxConfig(input: RouterConfigInput): string {
   const dir = quote(input.dir);
-  const routes = [...input.routes].sort((a, b) => a.app.localeCompare(b.app));
+  const routes = [...withoutApiDomain(input.routes, input.api)].sort((a, b) => a.app.localeCompare(b.app));
   return [
     `# Written by platd; edits are overwritten.`,
     input.workerUser ? `user ${quote(input.workerUser)};` : '',
@@ -299,6 +395,7 @@ export function renderNginxConfig(input: RouterConfigInput): string {
     `  }`,
     ...(input.tls ? tlsDefaults(input, input.tls) : []),
     ...routes.map(upstream).filter(Boolean),
+    ...(input.api ? apiServers(input, input.api) : []),
     ...routes.flatMap((route) => appServers(input, route)),
     `}`,
     '',

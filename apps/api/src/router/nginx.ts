@@ -16,7 +16,13 @@ import { PlatError } from '@plat/core';
 import { runHost } from '@plat/core/host-process';
 import { pruneCertificateFiles, writeCertificateFiles } from './certificate-files.js';
 import { ChallengeFiles } from './challenge-files.js';
-import { renderNginxConfig, type RouteTarget } from './nginx-config.js';
+import {
+  type ApiServerInput,
+  certificateStem,
+  renderNginxConfig,
+  type RouteCertificate,
+  type RouteTarget,
+} from './nginx-config.js';
 import { KnownRefusals, nginxComplaint, screenRoutes, type Refusal } from './route-screen.js';
 import type { Router } from './router.js';
 
@@ -34,6 +40,8 @@ export interface RouterOptions {
   reloadTimeoutMs?: number;
   /** Told of each route nginx refused, which the router left out. */
   onRefused?: (refusal: Refusal) => void;
+  /** PLAT_API_DOMAIN's server: the API and git, proxied to platd (its certificate comes by serveApiCertificate). */
+  api?: Omit<ApiServerInput, 'certificate'>;
 }
 
 const WORKER_USER = 'www-data';
@@ -98,6 +106,13 @@ export class NginxRouter implements Router {
   #queue: Promise<void> = Promise.resolve();
   /** ACME HTTP-01 answers, served on the HTTP port for every host. */
   readonly challenges: ChallengeFiles;
+  /** The API domain's certificate as last given, and as the apply under way renders it (its files are written). */
+  #apiCertificate: RouteCertificate | undefined;
+  #apiRendered: RouteCertificate | undefined;
+  /** Old workers still finishing their requests after reloads. */
+  readonly #draining = new Set<Promise<void>>();
+  /** The routes last asked for; until the first apply, nothing is reloaded for the API's certificate. */
+  #asked: RouteTarget[] | undefined;
 
   constructor(options: RouterOptions) {
     this.#options = options;
@@ -135,9 +150,25 @@ export class NginxRouter implements Router {
 
   /** Routes become live when this resolves: nginx answers the new generation. */
   apply(routes: RouteTarget[]): Promise<void> {
+    this.#asked = routes;
     const next = this.#queue.then(() => this.#apply(routes));
     this.#queue = next.catch(() => {});
     return next;
+  }
+
+  /** Resolves once no worker from before the reloads so far is left (each bounded by worker_shutdown_timeout). */
+  async drained(): Promise<void> {
+    await Promise.all([...this.#draining]);
+  }
+
+  /**
+   * Serves this certificate for the API domain (none: HTTP only). Before the
+   * first apply it waits for it: reloading then would drop the app routes
+   * nginx serves from before platd started.
+   */
+  serveApiCertificate(certificate: RouteCertificate | undefined): Promise<void> {
+    this.#apiCertificate = certificate;
+    return this.#asked ? this.apply(this.#asked) : Promise.resolve();
   }
 
   async #apply(routes: RouteTarget[]): Promise<void> {
@@ -152,16 +183,18 @@ export class NginxRouter implements Router {
     }
     // The periodic reconcile applies the same routes again; reloading for
     // nothing would restart the workers and drop idle keep-alive connections.
-    const asked = routesKey(routes);
+    const api = this.#options.api && this.#options.tlsPort ? this.#apiCertificate : undefined;
+    const asked = routesKey(routes) + (api ? certificateStem(api) : '');
     if (this.#installedFor === asked && this.runningPid()) return;
     this.#installedFor = undefined;
     // Before any nginx -t: the configs checked name these files.
     const certificateFiles = this.#options.tlsPort
-      ? writeCertificateFiles(
-          this.certDir,
-          routes.flatMap((route) => route.certificates ?? []),
-        )
+      ? writeCertificateFiles(this.certDir, [
+          ...routes.flatMap((route) => route.certificates ?? []),
+          ...(api ? [api] : []),
+        ])
       : new Set<string>();
+    this.#apiRendered = api;
     const generation = this.#generation + 1;
     const screened = await screenRoutes(routes, (candidate) => this.#test(candidate, generation), this.#known);
     for (const refusal of screened.refused) this.#options.onRefused?.(refusal);
@@ -188,8 +221,13 @@ export class NginxRouter implements Router {
       this.#confirmed(asked, screened.routes);
       pruneCertificateFiles(this.certDir, certificateFiles);
       // Old workers may still hold connections to the old upstreams; only
-      // when they are gone is it safe to stop the dynos behind them.
-      await waitForExit(oldWorkers, DRAIN_TIMEOUT_MS);
+      // when they are gone is it safe to stop the dynos behind them (drained()).
+      // Not awaited: a request through the router (the API domain) may be what
+      // asked for this apply, and its old worker finishes only once it answers.
+      const draining: Promise<void> = waitForExit(oldWorkers, DRAIN_TIMEOUT_MS).finally(() =>
+        this.#draining.delete(draining),
+      );
+      this.#draining.add(draining);
       return;
     }
     const started = await runHost(this.#binary, ['-p', dir, '-e', join(dir, 'error.log'), '-c', this.configPath]);
@@ -217,6 +255,14 @@ export class NginxRouter implements Router {
         ? { tls: { port: this.#options.tlsPort, certDir: this.certDir, challengeRoot: this.challenges.root } }
         : {}),
       ...(this.#options.timeoutSeconds ? { timeoutSeconds: this.#options.timeoutSeconds } : {}),
+      ...(this.#options.api
+        ? {
+            api: {
+              ...this.#options.api,
+              ...(this.#apiRendered ? { certificate: this.#apiRendered } : {}),
+            },
+          }
+        : {}),
       ...(userInfo().uid === 0 ? { workerUser: WORKER_USER } : {}),
     });
   }

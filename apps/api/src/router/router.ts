@@ -8,8 +8,18 @@ import type { ChallengeStore } from '../certs/acme-order.js';
 export interface Router {
   /** Serves exactly these routes (every app's); resolves once they are live. */
   apply(routes: RouteTarget[]): Promise<void>;
+  /**
+   * Resolves once nothing from before the applies so far still serves
+   * (nginx's old workers): only then may the dynos of routes that changed stop.
+   */
+  drained(): Promise<void>;
   /** Why the router would refuse `hostname` for `app` beside what it serves now; undefined if it would not. */
   refusalOf(app: string, hostname: string, ownHostname: string): Promise<string | undefined>;
+  /**
+   * The certificate for PLAT_API_DOMAIN, or none (HTTP only); served from the
+   * next apply on, at once when routes were applied already.
+   */
+  serveApiCertificate(certificate: RouteCertificate | undefined): Promise<void>;
   /** The router process's id while it runs, for platd's status. */
   runningPid(): number | undefined;
   /** Where ACME HTTP-01 answers go: the router serves them on HTTP for every host. */

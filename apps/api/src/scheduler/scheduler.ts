@@ -63,7 +63,12 @@ export class Scheduler {
       const app = await findAppById(this.#platform.sql, appId);
       const addon = app && (await findAddon(this.#platform.sql, app.id, addonName));
       if (!app || !addon) return;
-      await captureBackup(this.#platform, app, addon);
+      await captureBackup(this.#platform, app, addon).catch((error: Error) => {
+        // Said once while it keeps failing: the alert stays open until a backup succeeds.
+        const message = `The scheduled backup of ${addon.name} failed: ${error.message}`;
+        void this.#platform.alerts.raise({ appId: app.id, kind: 'backup_failed', subject: addon.name, message });
+        throw error;
+      });
       code = 0;
     } finally {
       await finishRun(this.#platform.sql, jobId, code);

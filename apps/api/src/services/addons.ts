@@ -31,6 +31,7 @@ import { audit } from './audit.js';
 import { deleteAppBackups, deleteBackupsOf } from './pg-backups.js';
 import { releaseConfig } from './releases.js';
 import { deleteBackupSchedule, deleteJobs } from '../store/scheduler-jobs.js';
+import { addonEvent } from '../webhooks/resources.js';
 
 const ATTACHMENT = /^[A-Z][A-Z0-9_]{0,40}$/;
 
@@ -122,6 +123,7 @@ export async function createAddon(
   if (!provider.service || !provider.url) {
     const addon = await reserve(platform, app, { provider, plan, attachment, state: 'active' });
     await audit(platform, app, user, 'addon.create', { addon: addon.name, plan: `${provider.name}:${plan.name}` });
+    platform.webhooks.emit(addonEvent(app, addon, 'create', user));
     return addon;
   }
   const addon = await reserve(platform, app, { provider, plan, attachment, state: 'provisioning' });
@@ -168,7 +170,8 @@ export async function createAddon(
       plan: `${provider.name}:${plan.name}`,
       config_var: configVar,
     });
-    await releaseConfig(platform, app, `Attach ${addon.name} (${configVar})`);
+    await releaseConfig(platform, app, `Attach ${addon.name} (${configVar})`, user);
+    platform.webhooks.emit(addonEvent(app, { ...addon, state: 'active' }, 'create', user));
     return { ...addon, state: 'active' as const };
   });
 }
@@ -225,11 +228,12 @@ export async function destroyAddon(
     if (!hasService(addon) || !Object.hasOwn((await currentRelease(platform.sql, app.id))?.config ?? {}, configVar))
       return;
     // The data goes even when this release fails: its destroy was confirmed.
-    await releaseConfig(platform, app, `Detach ${name} (${configVar})`).catch((error: Error) =>
+    await releaseConfig(platform, app, `Detach ${name} (${configVar})`, user).catch((error: Error) =>
       platform.log(`detaching ${name} from ${app.name}: ${error.message}`),
     );
   });
   await finishDestroy(platform, addon);
+  platform.webhooks.emit(addonEvent(app, addon, 'destroy', user));
 }
 
 /** For app destroy: every add-on's container, volume and backups (the rows go with the app). */

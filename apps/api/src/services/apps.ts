@@ -23,9 +23,49 @@ import { audit } from './audit.js';
 import { checkAppQuota, withinQuota } from './quotas.js';
 import { countOwnedApps } from '../store/quotas.js';
 import { dockerDisk } from './disk.js';
+import { listReleases, releaseImagesInUse } from '../store/releases.js';
+import { servingCertificate } from '../certs/served.js';
+import { servableCertificatesOf } from '../store/certificates.js';
 
-export function presentApp(platform: Platform, app: AppRow, apiHost: string): App {
-  const { routerPort } = platform.settings;
+/**
+ * Where the app's repository is, for a client that reached the API at
+ * `apiHost` (its Host header): through the router's API domain, at that
+ * domain's URL (https once a certificate serves it); else as reached.
+ */
+function gitUrl(platform: Platform, app: AppRow, apiHost: string): string {
+  const { apiDomain } = platform;
+  const reached = apiHost.replace(/:\d+$/, '').toLowerCase();
+  const base = apiDomain && reached === apiDomain.hostname ? apiDomain.url : `http://${apiHost}`;
+  return `${base}/git/${app.name}.git`;
+}
+
+/** The app's own URL: https (the TLS port unless 443) once a certificate serves its hostname. */
+function webUrl(platform: Platform, app: AppRow, secured: boolean): string {
+  const { routerPort, routerTlsPort } = platform.settings;
+  const hostname = platform.controller.hostnameOf(app.name);
+  if (secured) return `https://${hostname}${routerTlsPort === 443 ? '' : `:${routerTlsPort}`}/`;
+  return `http://${hostname}${routerPort === 80 ? '' : `:${routerPort}`}/`;
+}
+
+/** The apps as the API shows them, their certificates read in one query. */
+export async function presentApps(platform: Platform, apps: AppRow[], apiHost: string): Promise<App[]> {
+  const certificates = await servableCertificatesOf(
+    platform.sql,
+    apps.map((app) => app.id),
+  );
+  const now = new Date();
+  return apps.map((app) => {
+    const hostname = platform.controller.hostnameOf(app.name);
+    const secured = servingCertificate(hostname, certificates.get(app.id) ?? [], now) !== undefined;
+    return presentApp(platform, app, apiHost, secured);
+  });
+}
+
+export async function presentOneApp(platform: Platform, app: AppRow, apiHost: string): Promise<App> {
+  return (await presentApps(platform, [app], apiHost))[0]!;
+}
+
+export function presentApp(platform: Platform, app: AppRow, apiHost: string, secured = false): App {
   return {
     id: app.id,
     name: app.name,
@@ -33,11 +73,18 @@ export function presentApp(platform: Platform, app: AppRow, apiHost: string): Ap
     stack: app.stack,
     buildpack: app.buildpack,
     maintenance: app.maintenance,
-    web_url: `http://${platform.controller.hostnameOf(app.name)}${routerPort === 80 ? '' : `:${routerPort}`}/`,
-    git_url: `http://${apiHost}/git/${app.name}.git`,
+    web_url: webUrl(platform, app, secured),
+    git_url: gitUrl(platform, app, apiHost),
     created_at: app.created_at.toISOString(),
     updated_at: app.updated_at.toISOString(),
   };
+}
+
+/** An app named so that its hostname is the API domain would take the API's traffic. */
+function checkNotApiDomain(platform: Platform, name: string): void {
+  const { apiDomain } = platform.settings;
+  if (apiDomain && platform.controller.hostnameOf(name) === apiDomain.hostname)
+    throw new PlatError('conflict', `Name ${name} is taken: ${apiDomain.hostname} is where Plat serves its API.`);
 }
 
 export async function createApp(platform: Platform, user: User, name: unknown): Promise<AppRow> {
@@ -48,11 +95,15 @@ async function createCountedApp(platform: Platform, user: User, name: unknown): 
   checkAppQuota(await countOwnedApps(platform.sql, user.id), platform.settings.maxAppsPerUser);
   let app: AppRow | undefined;
   if (name === undefined) {
-    for (let attempt = 0; attempt < 10 && !app; attempt += 1)
-      app = await insertApp(platform.sql, generateAppName(), user.id);
+    for (let attempt = 0; attempt < 10 && !app; attempt += 1) {
+      const generated = generateAppName();
+      if (platform.controller.hostnameOf(generated) !== platform.settings.apiDomain?.hostname)
+        app = await insertApp(platform.sql, generated, user.id);
+    }
     if (!app) throw new PlatError('conflict', 'Could not find a free app name; pass one.');
   } else {
     const valid = checkAppName(name);
+    checkNotApiDomain(platform, valid);
     app = await insertApp(platform.sql, valid, user.id);
     if (!app) throw new PlatError('conflict', `Name ${valid} is already taken.`);
   }
@@ -75,6 +126,7 @@ export function appsOf(platform: Platform, user: User): Promise<AppRow[]> {
 export async function renameAppTo(platform: Platform, app: AppRow, user: User, newName: unknown): Promise<AppRow> {
   const name = checkAppName(newName);
   if (name === app.name) return app;
+  checkNotApiDomain(platform, name);
   return platform.builds.run(app.name, () =>
     platform.releases.run(app.name, async () => {
       if (!(await renameApp(platform.sql, app.id, name)))
@@ -160,12 +212,26 @@ export async function finishDestroys(platform: Platform): Promise<void> {
   }
 }
 
+/**
+ * Removes the tags the app's releases run under, and resolves with the tags
+ * other apps' kept releases use: a promoted image is shared by id, so the
+ * images built for this app that carry one of those stay for that app.
+ */
+async function untagReleaseImages(platform: Platform, app: AppRow): Promise<Set<string>> {
+  const own = new Set((await listReleases(platform.sql, app.id)).flatMap((release) => release.image ?? []));
+  const others = new Set(
+    (await releaseImagesInUse(platform.sql, platform.settings.keepReleases)).filter((tag) => !own.has(tag)),
+  );
+  for (const tag of own) await platform.runtime.removeImageTag(tag);
+  return others;
+}
+
 async function removeApp(platform: Platform, app: AppRow): Promise<void> {
   await removeAllAddons(platform, app);
   // Marked destroying, the app converges to nothing: no route, no dynos, no network.
   await platform.controller.converge(app.name);
   const disk = dockerDisk(platform);
-  const removed = await disk.removeApp(app.id, app.name);
+  const removed = await disk.removeApp(app.id, app.name, await untagReleaseImages(platform, app));
   for (const network of [...removed.networks, ...removed.legacyNetworks]) {
     await platform.runtime.removeNetwork(network).catch(() => {});
   }

@@ -1,6 +1,7 @@
 /**
  * platd's automatic certificates: a loop that keeps one ACME certificate per
- * hostname of every app with `plat certs:auto:enable`. Each pass syncs the
+ * hostname of every app with `plat certs:auto:enable`, and the API domain's
+ * when platd orders it (services/api-domain.ts). Each pass syncs the
  * hostnames, asks the renewal plan (certs/renewal-plan.ts) what is due,
  * orders those one at a time by HTTP-01 (certs/acme-order.ts, answered by the
  * router's challenge files) and stores the outcome: a certificate the router
@@ -20,6 +21,7 @@ import {
   recordAcmeIssued,
   startAcmeAttempt,
   syncAcmeHostnames,
+  syncPlatformAcmeHostnames,
 } from '../store/certificates.js';
 import type { Sql } from '../store/database.js';
 
@@ -36,6 +38,10 @@ export interface CertRenewalsDeps {
   /** A line in the app's log (`plat[acme]: ...`). */
   event(app: string, line: string): void;
   log(line: string): void;
+  /** Hostnames platd orders for itself (PLAT_API_DOMAIN without certificate files); none by default. */
+  platformHostnames?(): string[];
+  /** Makes the router serve the platform's new certificate. */
+  platformIssued?(): Promise<void>;
   policy?: RenewalPolicy;
   /** The CA; tests put a stand-in here. */
   order?: typeof orderCertificate;
@@ -133,6 +139,7 @@ export class CertRenewals {
     for (const app of await appsWithAutoCertificates(sql)) {
       await syncAcmeHostnames(sql, app.id, (await this.#deps.hostnamesOf(app)).filter(orderable));
     }
+    await syncPlatformAcmeHostnames(sql, (this.#deps.platformHostnames?.() ?? []).filter(orderable));
     const rows = await listAcmeCertificates(sql);
     const plan = planRenewals(rows.map(autoCertificate), now, this.#deps.policy ?? defaultRenewalPolicy);
     const due = rows.filter((_, index) => ['order', 'renew'].includes(plan.decisions[index]!.action));
@@ -143,9 +150,12 @@ export class CertRenewals {
     return planRenewals(after.map(autoCertificate), new Date(), this.#deps.policy ?? defaultRenewalPolicy).nextCheckAt;
   }
 
-  async #attempt(row: CertificateRow & { app_name: string }): Promise<void> {
+  async #attempt(row: CertificateRow & { app_name: string | null }): Promise<void> {
     const { sql, settings } = this.#deps;
     const hostname = row.hostname!;
+    // The platform's own certificate (the API domain) has no app log: platd's log says it.
+    const owner = row.app_name ?? 'the API domain';
+    const event = (line: string) => (row.app_name ? this.#deps.event(row.app_name, line) : undefined);
     await startAcmeAttempt(sql, row.id, new Date());
     try {
       const issued = await (this.#deps.order ?? orderCertificate)({
@@ -166,15 +176,16 @@ export class CertRenewals {
       });
       const done = row.chain_pem ? 'Renewed' : 'Issued';
       const line = `${done} the certificate for ${hostname} (expires ${summary.notAfter.toISOString()})`;
-      this.#deps.event(row.app_name, line);
-      this.#deps.log(`certificates: ${row.app_name}: ${line}`);
-      await this.#deps.converge(row.app_name);
+      event(line);
+      this.#deps.log(`certificates: ${owner}: ${line}`);
+      if (row.app_name) await this.#deps.converge(row.app_name);
+      else await this.#deps.platformIssued?.();
     } catch (error) {
       const reason = error instanceof AcmeOrderFailed ? error.caMessage : (error as Error).message;
       await recordAcmeFailure(sql, row.id, reason, new Date());
       const line = `Could not get a certificate for ${hostname}: ${reason}`;
-      this.#deps.event(row.app_name, line);
-      this.#deps.log(`certificates: ${row.app_name}: ${line}`);
+      event(line);
+      this.#deps.log(`certificates: ${owner}: ${line}`);
     }
   }
 

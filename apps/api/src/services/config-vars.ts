@@ -51,7 +51,7 @@ export function changeConfig(
   return platform.releases.run(app.name, async () => {
     const config = await updateConfigVars(platform.sql, app.id, changes);
     await audit(platform, app, user, 'config.update', { changes: maskConfig(changes) });
-    await releaseConfig(platform, app, describe(changes));
+    await releaseConfig(platform, app, describe(changes), user);
     return config;
   });
 }

@@ -5,9 +5,13 @@ import { appImageTag, LABELS, PlatError, type BuildEvent } from '@plat/core';
 import type { Platform } from '../platform.js';
 import { configVars, findApp, type AppRow } from '../store/apps.js';
 import { finishBuild, insertBuild } from '../store/builds.js';
+import { buildEvent } from '../webhooks/resources.js';
 import { KeptOutput } from './kept-output.js';
 import { cutRelease, pruneImages } from './releases.js';
 import { pruneBuildCache } from './disk.js';
+import { parseAppJson, type AppManifest } from '../manifest/app-json.js';
+import { appManifest, hasDeployed } from '../store/app-manifests.js';
+import { applyManifest, planForApp, runPostdeploy } from './app-manifest.js';
 
 export interface DeployRequest {
   app: AppRow;
@@ -94,7 +98,11 @@ async function runDeploy(
     });
   };
   const short = commit.slice(0, 7);
+  // app.json counts on an app's first deploy, unless one was applied already (apps:create --manifest, apps:setup).
+  const firstDeploy = !(await hasDeployed(sql, app.id)) && !(await appManifest(sql, app.id))?.manifest;
+  let manifest: AppManifest | undefined;
   const build = await insertBuild(sql, app.id, commit);
+  platform.webhooks.emit(buildEvent(app, build, 'create'));
   const image = appImageTag(settings.instance, app.name, build.id);
   line(`-----> Building ${short} of ${app.name}`);
   let built: Awaited<ReturnType<typeof buildApp>>;
@@ -110,12 +118,26 @@ async function runDeploy(
       network: await platform.runtime.ensureBuildNetwork(),
       timeoutMs: settings.buildTimeoutMs,
       emit: line,
+      // Read before anything is built: an invalid app.json or a missing required var refuses the push.
+      prepare: firstDeploy
+        ? async (tree) => {
+            const text = tree.read('app.json');
+            if (text === undefined) return undefined;
+            const parsed = parseAppJson(text);
+            line('-----> app.json found: applying it on this first deploy');
+            for (const warning of parsed.warnings) line(` !     ${warning}`);
+            await planForApp(platform, app, parsed.manifest);
+            manifest = parsed.manifest;
+            return parsed.manifest.buildpack ? { buildpack: parsed.manifest.buildpack } : undefined;
+          }
+        : undefined,
     });
   } catch (error) {
     const message =
       error instanceof PlatError ? error.message : internalFailure(platform, `build of ${app.name}`, error);
     output.push(` !     ${message}`);
     await finishBuild(sql, build.id, { status: 'failed', output: output.text() });
+    platform.webhooks.emit(buildEvent(app, { ...build, status: 'failed', updated_at: new Date() }, 'update'));
     throw error instanceof PlatError ? error : new PlatError('build_failed', message);
   }
   await finishBuild(sql, build.id, {
@@ -125,7 +147,23 @@ async function runDeploy(
     image,
     processTypes: built.processTypes,
   });
+  const finished = { status: 'succeeded' as const, buildpack: built.buildpack, updated_at: new Date() };
+  platform.webhooks.emit(buildEvent(app, { ...build, ...finished }, 'update'));
 
+  if (manifest) {
+    // The build is good: config, formation and add-ons now, so the first release has them.
+    const owner = { id: app.owner_id, email: app.owner_email, admin: false };
+    for (const type of Object.keys(manifest.formation).filter((t) => !Object.hasOwn(built.processTypes, t)))
+      line(` !     app.json: formation.${type}: this build has no ${type} process type; it runs once it has one`);
+    try {
+      await applyManifest(platform, app, owner, manifest, { onLine: line });
+    } catch (error) {
+      const message =
+        error instanceof PlatError ? error.message : internalFailure(platform, `app.json of ${app.name}`, error);
+      line(` !     ${message}`);
+      throw error instanceof PlatError ? error : new PlatError('build_failed', message);
+    }
+  }
   line('-----> Launching...');
   const release = await platform.releases.run(app.name, async () =>
     cutRelease(platform, app, {
@@ -138,6 +176,12 @@ async function runDeploy(
     }),
   );
   line(`       Released v${release.version}`);
+  // app.json's postdeploy, once, after the app's first release.
+  await runPostdeploy(platform, app, line).catch((error: unknown) => {
+    const message =
+      error instanceof PlatError ? error.message : internalFailure(platform, `postdeploy of ${app.name}`, error);
+    line(` !     postdeploy failed: ${message}`);
+  });
   const pruned = await pruneImages(platform, app).catch((error: Error) => {
     platform.log(`pruning images of ${app.name} failed: ${error.message}`);
     return [];

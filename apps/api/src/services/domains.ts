@@ -7,7 +7,8 @@ import type { User } from '../store/users.js';
 import { audit } from './audit.js';
 
 export async function addDomain(platform: Platform, app: AppRow, user: User, raw: string): Promise<DomainRow> {
-  const hostname = checkHostname(raw, { platDomain: platform.settings.domain });
+  const { domain: platDomain, apiDomain } = platform.settings;
+  const hostname = checkHostname(raw, { platDomain, ...(apiDomain ? { apiDomain: apiDomain.hostname } : {}) });
   // nginx has the last word, before anything is stored: a name it refuses never reaches the router.
   const refusal = await platform.router.refusalOf(app.name, hostname, platform.controller.hostnameOf(app.name));
   if (refusal)

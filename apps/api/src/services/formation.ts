@@ -6,6 +6,7 @@ import { currentRelease } from '../store/releases.js';
 import type { User } from '../store/users.js';
 import { audit } from './audit.js';
 import { checkDynoQuota } from './quotas.js';
+import { formationEvent } from '../webhooks/resources.js';
 
 export interface FormationUpdate {
   type: string;
@@ -73,6 +74,9 @@ export async function updateFormation(
   }
   for (const update of updates) await upsertFormation(platform.sql, app.id, update);
   await audit(platform, app, user, 'formation.update', { updates });
+  const changed = new Set(updates.map((update) => update.type));
+  const stored = (await listFormation(platform, app)).filter((entry) => changed.has(entry.type));
+  for (const event of formationEvent(app, stored, user)) platform.webhooks.emit(event);
   await platform.controller.converge(app.name);
   return listFormation(platform, app);
 }

@@ -95,11 +95,11 @@ export async function captureBackup(platform: Platform, app: AppRow, addon: Addo
   await new Promise<void>((resolve) => out.end(resolve));
   if (result.exitCode !== 0) {
     rmSync(file, { force: true });
-    throw new PlatError(
-      'unavailable',
-      `pg_dump of ${addon.name} failed (exit ${result.exitCode}): ${result.stderr.trim()}`,
-    );
+    const message = `pg_dump of ${addon.name} failed (exit ${result.exitCode}): ${result.stderr.trim()}`;
+    void platform.alerts.raise({ appId: app.id, kind: 'backup_failed', subject: addon.name, message });
+    throw new PlatError('unavailable', message);
   }
+  void platform.alerts.resolve({ appId: app.id, kind: 'backup_failed', subject: addon.name });
   const sizeBytes = statSync(file).size;
   const row = await insertBackup(platform.sql, { appId: app.id, addonName: addon.name, file, sizeBytes });
   const line = `Backup b${String(row.number).padStart(3, '0')} of ${addon.name} captured (${sizeBytes} bytes)`;

@@ -9,6 +9,7 @@ import {
   setReleaseStatus,
   type ReleaseRow,
 } from '../store/releases.js';
+import { releaseEvent } from '../webhooks/resources.js';
 
 export interface ReleaseInput {
   description: string;
@@ -18,6 +19,8 @@ export interface ReleaseInput {
   buildId?: string | null;
   /** Where the release phase's output goes (the pushing terminal). */
   onLine?: (line: string) => void;
+  /** Who caused it, for the api:release webhook event. */
+  user?: { id: string; email: string };
 }
 
 /**
@@ -27,6 +30,7 @@ export interface ReleaseInput {
  */
 export async function cutRelease(platform: Platform, app: AppRow, input: ReleaseInput): Promise<ReleaseRow> {
   const release = await insertRelease(platform.sql, app.id, input);
+  platform.webhooks.emit(releaseEvent(app, release, 'create', input.user));
   try {
     await runReleasePhase(platform, app, release, input.onLine ?? (() => {}));
     await platform.controller.converge(app.name, release);
@@ -37,6 +41,7 @@ export async function cutRelease(platform: Platform, app: AppRow, input: Release
       dyno: 'api',
       line: `Release v${release.version} failed: ${(error as Error).message.split('\n')[0]}`,
     });
+    platform.webhooks.emit(releaseEvent(app, { ...release, status: 'failed' }, 'update', input.user));
     throw error;
   }
   await setReleaseStatus(platform.sql, release.id, 'succeeded');
@@ -45,6 +50,7 @@ export async function cutRelease(platform: Platform, app: AppRow, input: Release
     dyno: 'api',
     line: `Release v${release.version} created: ${release.description}`,
   });
+  platform.webhooks.emit(releaseEvent(app, { ...release, status: 'succeeded' }, 'update', input.user));
   return { ...release, status: 'succeeded' };
 }
 
@@ -79,6 +85,7 @@ export async function releaseConfig(
   platform: Platform,
   app: AppRow,
   description: string,
+  user?: { id: string; email: string },
 ): Promise<ReleaseRow | undefined> {
   const current = await currentRelease(platform.sql, app.id);
   if (!current?.image) return undefined;
@@ -88,6 +95,7 @@ export async function releaseConfig(
     processTypes: current.process_types,
     config: await configVars(platform.sql, app.id),
     buildId: current.build_id,
+    ...(user ? { user } : {}),
   });
 }
 
@@ -137,5 +145,8 @@ export async function pruneImages(platform: Platform, app: AppRow): Promise<stri
   );
   const current = await currentRelease(platform.sql, app.id);
   if (current?.image) keep.add(current.image);
-  return platform.controller.pruneImages(app.id, keep);
+  // A promoted release runs under a tag of this app's on an image built for
+  // another: that tag is this app's to remove too.
+  const ownTags = [...new Set(releases.flatMap((release) => (release.image ? [release.image] : [])))];
+  return platform.controller.pruneImages(app.id, keep, ownTags);
 }

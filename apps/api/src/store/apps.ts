@@ -10,13 +10,17 @@ export interface AppRow {
   maintenance: boolean;
   /** apps:destroy has begun: the app serves nothing and only a destroy may touch it. */
   destroying: boolean;
+  /** app.json's readiness path for web dynos, when it gave one. */
+  readiness_path: string | null;
+  /** Labs features switched on (plat labs:enable). */
+  features: string[];
   created_at: Date;
   updated_at: Date;
 }
 
 const columns = (sql: Sql) => sql`
   apps.id, apps.name, apps.owner_id, users.email as owner_email, apps.stack, apps.buildpack, apps.maintenance,
-  apps.destroying, apps.created_at, apps.updated_at`;
+  apps.destroying, apps.readiness_path, apps.features, apps.created_at, apps.updated_at`;
 
 export async function insertApp(sql: Sql, name: string, ownerId: string): Promise<AppRow | undefined> {
   const [inserted] = await sql<{ id: string }[]>`

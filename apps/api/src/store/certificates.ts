@@ -5,7 +5,8 @@ export type CertificateSource = 'manual' | 'acme';
 
 export interface CertificateRow {
   id: string;
-  app_id: string;
+  /** Null for the platform's own certificate (PLAT_API_DOMAIN, ordered by ACME). */
+  app_id: string | null;
   source: CertificateSource;
   /** acme: the hostname this row orders and renews; null for manual certificates. */
   hostname: string | null;
@@ -86,27 +87,46 @@ export async function autoCertificatesEnabled(sql: Sql, appId: string): Promise<
   return row?.acm ?? false;
 }
 
+/** A certificate the router can serve (certs/served.ts picks among them). */
+export interface ServableRow {
+  source: CertificateSource;
+  hostnames: string[];
+  chainPem: string;
+  keyPem: string;
+  notBefore: Date;
+  notAfter: Date;
+}
+
+type ServableColumns = Pick<
+  CertificateRow,
+  'source' | 'hostnames' | 'chain_pem' | 'key_pem' | 'not_before' | 'not_after'
+>;
+
 /** The app's certificates that have a chain, for the router (certs/served.ts picks among them). */
-export async function servableCertificates(
-  sql: Sql,
-  appId: string,
-): Promise<
-  {
-    source: CertificateSource;
-    hostnames: string[];
-    chainPem: string;
-    keyPem: string;
-    notBefore: Date;
-    notAfter: Date;
-  }[]
-> {
-  const rows = await sql<
-    Pick<CertificateRow, 'source' | 'hostnames' | 'chain_pem' | 'key_pem' | 'not_before' | 'not_after'>[]
-  >`
-    select source, hostnames, chain_pem, key_pem, not_before, not_after from certificates
-    where app_id = ${appId} and chain_pem is not null and key_pem is not null
+export async function servableCertificates(sql: Sql, appId: string): Promise<ServableRow[]> {
+  return servable(
+    await sql<ServableColumns[]>`
+      select source, hostnames, chain_pem, key_pem, not_before, not_after from certificates
+      where app_id = ${appId} and chain_pem is not null and key_pem is not null
+        and not_before is not null and not_after is not null
+      order by created_at, id`,
+  );
+}
+
+/** The servable certificates of these apps, by app id, in one query (app listings). */
+export async function servableCertificatesOf(sql: Sql, appIds: readonly string[]): Promise<Map<string, ServableRow[]>> {
+  const byApp = new Map<string, ServableRow[]>();
+  if (appIds.length === 0) return byApp;
+  const rows = await sql<(ServableColumns & { app_id: string })[]>`
+    select app_id, source, hostnames, chain_pem, key_pem, not_before, not_after from certificates
+    where app_id in ${sql(appIds)} and chain_pem is not null and key_pem is not null
       and not_before is not null and not_after is not null
     order by created_at, id`;
+  for (const row of rows) byApp.set(row.app_id, [...(byApp.get(row.app_id) ?? []), ...servable([row])]);
+  return byApp;
+}
+
+function servable(rows: ServableColumns[]): ServableRow[] {
   return rows.map((row) => ({
     source: row.source,
     hostnames: row.hostnames,
@@ -151,13 +171,43 @@ export async function syncAcmeHostnames(sql: Sql, appId: string, hostnames: read
   });
 }
 
-/** The automatic certificates of every app that has them on, with the app's name. */
-export async function listAcmeCertificates(sql: Sql): Promise<(CertificateRow & { app_name: string })[]> {
-  return sql<(CertificateRow & { app_name: string })[]>`
+/**
+ * The automatic certificates of every app that has them on, with the app's
+ * name, and the platform's own (app_name null).
+ */
+export async function listAcmeCertificates(sql: Sql): Promise<(CertificateRow & { app_name: string | null })[]> {
+  return sql<(CertificateRow & { app_name: string | null })[]>`
     select ${columns(sql)}, (select name from apps where apps.id = certificates.app_id) as app_name
     from certificates
-    where source = 'acme' and app_id in (select id from apps where acm and not destroying)
+    where source = 'acme' and (app_id is null or app_id in (select id from apps where acm and not destroying))
     order by created_at, id`;
+}
+
+/** One automatic certificate row of no app per hostname platd orders for itself (PLAT_API_DOMAIN). */
+export async function syncPlatformAcmeHostnames(sql: Sql, hostnames: readonly string[]): Promise<void> {
+  await sql.begin(async (tx) => {
+    if (hostnames.length === 0) {
+      await tx`delete from certificates where app_id is null`;
+      return;
+    }
+    await tx`delete from certificates where app_id is null and not (hostname in ${tx(hostnames)})`;
+    for (const hostname of hostnames) {
+      await tx`
+        insert into certificates (app_id, source, hostname) values (null, 'acme', ${hostname})
+        on conflict (hostname) where app_id is null do nothing`;
+    }
+  });
+}
+
+/** The platform's own certificates that have a chain, for the router's API server. */
+export async function platformCertificates(sql: Sql): Promise<ServableRow[]> {
+  return servable(
+    await sql<ServableColumns[]>`
+      select source, hostnames, chain_pem, key_pem, not_before, not_after from certificates
+      where app_id is null and chain_pem is not null and key_pem is not null
+        and not_before is not null and not_after is not null
+      order by created_at, id`,
+  );
 }
 
 export async function startAcmeAttempt(sql: Sql, id: string, at: Date): Promise<void> {

@@ -8,6 +8,8 @@ export interface ReleaseRow {
   description: string;
   status: 'pending' | 'succeeded' | 'failed';
   build_id: string | null;
+  /** The commit its image was built from (dyno metadata's PLAT_SLUG_COMMIT). */
+  source_commit: string | null;
   image: string | null;
   config: Record<string, string>;
   process_types: ProcessTypes;
@@ -33,8 +35,9 @@ export async function insertRelease(
     const [seq] = await tx<{ release_seq: number }[]>`
       update apps set release_seq = release_seq + 1, updated_at = now() where id = ${appId} returning release_seq`;
     const [row] = await tx<ReleaseRow[]>`
-      insert into releases (app_id, version, description, build_id, image, config, process_types)
-      values (${appId}, ${seq!.release_seq}, ${release.description}, ${release.buildId ?? null}, ${release.image},
+      insert into releases (app_id, version, description, build_id, source_commit, image, config, process_types)
+      values (${appId}, ${seq!.release_seq}, ${release.description}, ${release.buildId ?? null},
+              (select source_commit from builds where id = ${release.buildId ?? null}), ${release.image},
               ${tx.json(release.config)}, ${tx.json(release.processTypes)})
       returning *`;
     return row!;

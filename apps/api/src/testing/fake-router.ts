@@ -5,7 +5,7 @@
  * the order of a rollout).
  */
 import type { ChallengeStore } from '../certs/acme-order.js';
-import type { Router, RouteTarget } from '../router/router.js';
+import type { RouteCertificate, Router, RouteTarget } from '../router/router.js';
 
 export class FakeRouter implements Router {
   readonly journal: string[];
@@ -22,6 +22,8 @@ export class FakeRouter implements Router {
     remove: (token) => void this.tokens.delete(token),
   };
   readonly #nameOf: (port: number) => string | undefined;
+  /** The API domain's certificate, as last given. */
+  apiCertificate: RouteCertificate | undefined;
 
   /** `nameOf` names the dyno behind a port in the journal (FakeRuntime.dynoAt), e.g. `web.1@v2`. */
   constructor(options: { journal?: string[]; nameOf?: (port: number) => string | undefined } = {}) {
@@ -44,6 +46,12 @@ export class FakeRouter implements Router {
 
   async refusalOf(_app: string, hostname: string): Promise<string | undefined> {
     return this.refusals.get(hostname);
+  }
+
+  async drained(): Promise<void> {}
+
+  async serveApiCertificate(certificate: RouteCertificate | undefined): Promise<void> {
+    this.apiCertificate = certificate;
   }
 
   runningPid(): number | undefined {

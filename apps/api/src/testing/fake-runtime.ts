@@ -163,6 +163,13 @@ export class FakeRuntime implements Runtime {
     return [...this.images.values()].some((tags) => tags.delete(tag));
   }
 
+  /** The tag joins the set of the app that holds the image. */
+  async tagImage(image: string, tag: string): Promise<void> {
+    const holder = [...this.images.values()].find((tags) => tags.has(image));
+    if (!holder) throw new Error(`no such image: ${image}`);
+    holder.add(tag);
+  }
+
   async removeAppImages(appId: string): Promise<void> {
     this.images.delete(appId);
   }

@@ -6,6 +6,7 @@ import { backupState, restoreState } from './admin/state.js';
 import { addonInfo, createAddon, destroyAddon, listAddons } from './addons/manage.js';
 import { setBuildpack, showBuildpack } from './apps/buildpacks.js';
 import { createApp } from './apps/create.js';
+import { setupApp } from './apps/setup.js';
 import { destroyApp } from './apps/destroy.js';
 import { appInfo, openApp } from './apps/info.js';
 import { listApps } from './apps/list.js';
@@ -16,8 +17,19 @@ import { addCert, listCerts, removeCert, setAutoCerts } from './certs/manage.js'
 import { setConfig, unsetConfig } from './config/set.js';
 import { getConfig, showConfig } from './config/show.js';
 import { addDomain, listDomains, removeDomain } from './domains/manage.js';
+import { addDrain, listDrains, removeDrain } from './drains/manage.js';
+import { listAlerts } from './alerts/list.js';
+import {
+  addWebhook,
+  listDeliveries,
+  listWebhooks,
+  removeWebhook,
+  updateWebhook,
+  webhookInfo,
+} from './webhooks/manage.js';
 import { addKey, listKeys, removeKey } from './keys/manage.js';
 import { login, logout, whoami } from './login.js';
+import { listFeatures, setFeature } from './labs/manage.js';
 import { showLogs } from './logs/show.js';
 import { setMaintenance, showMaintenance } from './maintenance/manage.js';
 import { listDynos, restartDynos, stopDynos } from './ps/list.js';
@@ -25,6 +37,9 @@ import { scale, showFormation } from './ps/scale.js';
 import { listReleases, releaseInfo, rollback } from './releases/list.js';
 import { psql, runAttached, runDetached } from './run/attach.js';
 import { captureBackup, listBackups, pgInfo, restoreBackup, scheduleBackups } from './pg/manage.js';
+import { addToPipeline, createPipeline, listPipelines, pipelineInfo, removeFromPipeline } from './pipelines/manage.js';
+import { diff as pipelineDiff, promote } from './pipelines/promote.js';
+import { createReviewApp, destroyReviewApp, listReviewApps } from './review-apps/manage.js';
 import { addJob, listJobs, removeJob } from './scheduler/manage.js';
 import { status } from './status.js';
 import { createToken, listTokens, revokeToken } from './tokens/manage.js';
@@ -32,6 +47,11 @@ import { createUser, listUserTokens, listUsers, setUserDisabled } from './users/
 
 const APP = ['-a, --app <name>', 'app to run the command against (default: the "platform" git remote here)'] as const;
 const JSON_FLAG = ['--json', 'output as JSON'] as const;
+
+/** Commander's way of taking a flag more than once. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
 
 function example(...lines: string[]): string {
   return `\nExamples:\n${lines.map((line) => `  $ ${line}`).join('\n')}`;
@@ -85,7 +105,33 @@ export function registerCommands(program: Command, context: CommandContext): voi
     .option(...JSON_FLAG)
     .option('--no-remote', 'do not add a git remote')
     .option('--ssh', 'make the remote use git over SSH (ssh://git@host/app.git) instead of HTTP')
+    .option('--manifest <file>', 'apply an app.json: its config vars, formation, buildpack and add-ons')
+    .option('--env <KEY=VALUE>', "a value for one of app.json's vars (repeatable)", collect, [])
     .action((name, o) => createApp(name, o, context));
+  command(
+    'apps:setup <source>',
+    'create an app from a folder, git repo or tarball with an app.json, and push its code (Heroku app-setups)',
+    'plat apps:setup . --name shop --env API_TOKEN=t0k3n',
+    'plat apps:setup shop-main.tar.gz',
+  )
+    .option('--name <name>', "the app's name (generated when omitted)")
+    .option('--env <KEY=VALUE>', "a value for one of app.json's vars (repeatable)", collect, [])
+    .option(...JSON_FLAG)
+    .action((source, o) => setupApp(source, o, context));
+  command('labs', "show the app's labs features", 'plat labs -a hello')
+    .option(...APP)
+    .option(...JSON_FLAG)
+    .action((o) => listFeatures(o, context));
+  command(
+    'labs:enable <feature>',
+    "switch a labs feature on (heroku-metadata: Heroku's names for the dyno metadata); dynos restart",
+    'plat labs:enable heroku-metadata -a hello',
+  )
+    .option(...APP)
+    .action((f, o) => setFeature(f, true, o, context));
+  command('labs:disable <feature>', 'switch a labs feature off; dynos restart')
+    .option(...APP)
+    .action((f, o) => setFeature(f, false, o, context));
   command('apps:info', 'show an app')
     .option(...APP)
     .option(...JSON_FLAG)
@@ -206,6 +252,71 @@ export function registerCommands(program: Command, context: CommandContext): voi
     .option('-d, --dyno <dyno>', 'only this dyno (web.1) or process type (web)')
     .option('-s, --source <source>', 'only app, router, build or plat lines')
     .action((o) => showLogs(o, context));
+  command('drains', "list the app's log drains")
+    .option(...APP)
+    .option(...JSON_FLAG)
+    .action((o) => listDrains(o, context));
+  command(
+    'drains:add <url>',
+    "deliver the app's log stream to a drain too: syslog+tls://, syslog:// (RFC 5424 over TCP) or https://",
+    'plat drains:add syslog+tls://logs.example.com:6514',
+    'plat drains:add https://user:secret@logs.example.com/heroku',
+  )
+    .option(...APP)
+    .option(...JSON_FLAG)
+    .action((url, o) => addDrain(url, o, context));
+  command('drains:remove <drain>', 'stop delivering to a drain, named by its URL or token')
+    .option(...APP)
+    .action((d, o) => removeDrain(d, o, context));
+
+  command('webhooks', "list the app's webhooks")
+    .option(...APP)
+    .option(...JSON_FLAG)
+    .action((o) => listWebhooks(o, context));
+  command(
+    'webhooks:add',
+    "send the app's events to a URL as signed JSON (Heroku's app webhooks, plus alert events)",
+    'plat webhooks:add --url https://hooks.example.com/plat --include api:release,api:build,dyno,api:addon',
+    'plat webhooks:add -u https://hooks.example.com/plat -i alert -s MY_SECRET',
+  )
+    .option(...APP)
+    .option('-u, --url <url>', 'receiver: http:// or https://')
+    .option('-i, --include <types>', 'comma-separated: api:release, api:build, api:addon, api:formation, dyno, alert')
+    .option('-l, --level <level>', 'sync (default): retried for up to 24 hours; notify: one attempt')
+    .option('-s, --secret <secret>', 'signs each delivery (Plat-Webhook-Hmac-SHA256); made and shown once if omitted')
+    .option(...JSON_FLAG)
+    .action((o) => addWebhook(o, context));
+  command('webhooks:info <id>', 'show a webhook')
+    .option(...APP)
+    .option(...JSON_FLAG)
+    .action((id, o) => webhookInfo(id, o, context));
+  command('webhooks:update <id>', "change a webhook's URL, event types, level or secret")
+    .option(...APP)
+    .option('-u, --url <url>', 'receiver: http:// or https://')
+    .option('-i, --include <types>', 'comma-separated event types')
+    .option('-l, --level <level>', 'sync or notify')
+    .option('-s, --secret <secret>', 'a new signing secret')
+    .option(...JSON_FLAG)
+    .action((id, o) => updateWebhook(id, o, context));
+  command('webhooks:remove <id>', 'remove a webhook')
+    .option(...APP)
+    .action((id, o) => removeWebhook(id, o, context));
+  command('webhooks:deliveries', "the newest deliveries of the app's webhooks, with each attempt's status code")
+    .option(...APP)
+    .option('--webhook <id>', "only this webhook's")
+    .option('-n, --num <count>', 'how many (default 50)')
+    .option(...JSON_FLAG)
+    .action((o) => listDeliveries(o, context));
+  command(
+    'alerts',
+    'open alerts: certificates expiring or failing to renew, failed backups, crash loops, a full disk',
+    'plat alerts',
+    'plat alerts -a hello --all',
+  )
+    .option('-a, --app <name>', 'only this app (and the platform)')
+    .option('--all', 'also alerts resolved in the last 30 days')
+    .option(...JSON_FLAG)
+    .action((o) => listAlerts(o, context));
 
   command(
     'run',
@@ -358,6 +469,72 @@ export function registerCommands(program: Command, context: CommandContext): voi
   command('scheduler:remove <id>', 'remove a scheduled job')
     .option(...APP)
     .action((id, o) => removeJob(id, o, context));
+
+  const STAGE = ['--stage <stage>', 'review, development, staging or production (default staging)'] as const;
+  command('pipelines', 'list your pipelines')
+    .option(...JSON_FLAG)
+    .action((o) => listPipelines(o, context));
+  command(
+    'pipelines:create <name>',
+    'create a pipeline with the app in a stage',
+    'plat pipelines:create shop -a shop-staging --stage staging',
+  )
+    .option(...APP)
+    .option(...STAGE)
+    .option(...JSON_FLAG)
+    .action((n, o) => createPipeline(n, o, context));
+  command(
+    'pipelines:add <pipeline>',
+    'add the app to a pipeline in a stage (an app is in one pipeline at most)',
+    'plat pipelines:add shop -a shop-prod --stage production',
+  )
+    .option(...APP)
+    .option(...STAGE)
+    .option(...JSON_FLAG)
+    .action((n, o) => addToPipeline(n, o, context));
+  command('pipelines:remove', 'take the app out of its pipeline (the app stays)')
+    .option(...APP)
+    .action((o) => removeFromPipeline(o, context));
+  command('pipelines:info [pipeline]', "show a pipeline's apps by stage (default: the app's pipeline)")
+    .option(...APP)
+    .option(...JSON_FLAG)
+    .action((n, o) => pipelineInfo(n, o, context));
+  command(
+    'pipelines:promote',
+    "release the app's current image to the next stage's apps, each with its own config (no build)",
+    'plat pipelines:promote -a shop-staging',
+    'plat pipelines:promote -a shop-staging --to shop-eu,shop-us',
+  )
+    .option(...APP)
+    .option('-t, --to <apps>', 'comma-separated downstream apps (default: every app of the next stage)')
+    .option(...JSON_FLAG)
+    .action((o) => promote(o, context));
+  command('pipelines:diff', "show the commits between the app's release and the next stage's", 'plat pipelines:diff')
+    .option(...APP)
+    .option(...JSON_FLAG)
+    .action((o) => pipelineDiff(o, context));
+  command('review-apps', "list a pipeline's review apps")
+    .option('--pipeline <name>', "the pipeline (default: the app's)")
+    .option(...APP)
+    .option(...JSON_FLAG)
+    .action((o) => listReviewApps(o, context));
+  command(
+    'review-apps:create <branch>',
+    "create a temporary app from a branch of the pipeline's staging app (app.json applied)",
+    'git push platform feature-x && plat review-apps:create feature-x --pipeline shop --ttl 3d',
+  )
+    .option('--pipeline <name>', "the pipeline (default: the app's)")
+    .option(...APP)
+    .option('--ttl <duration>', 'destroy it after this long: 12h, 3d (default 5d, at most 30d)')
+    .option(...JSON_FLAG)
+    .action((b, o) => createReviewApp(b, o, context));
+  command(
+    'review-apps:destroy <app>',
+    "destroy a review app and its add-ons, after app.json's pr-predestroy script",
+    'plat review-apps:destroy shop-pr-feature-x',
+  )
+    .option('--pipeline <name>', "the pipeline (default: the app's)")
+    .action((a, o) => destroyReviewApp(a, o, context));
 
   command('access', 'list who can use the app')
     .option(...APP)

@@ -12,3 +12,7 @@ export * from './accounts.js';
 export * from './platform.js';
 export * from './certs.js';
 export * from './keys.js';
+export * from './pipelines.js';
+export * from './drains.js';
+export * from './app-setups.js';
+export * from './webhooks.js';

@@ -28,6 +28,12 @@ export async function appImageTags(docker: Docker, instance: string, appId: stri
   return images.flatMap((image) => image.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>');
 }
 
+/** Tags an image again (`plat/<instance>-<app>:<id>`): same image id, a second name. */
+export async function tagImage(docker: Docker, image: string, tag: string): Promise<void> {
+  const at = tag.lastIndexOf(':');
+  await docker.getImage(image).tag({ repo: tag.slice(0, at), tag: tag.slice(at + 1) });
+}
+
 /** Untags (and so frees) an image; one still used by a container stays. */
 export async function removeImageTag(docker: Docker, tag: string): Promise<boolean> {
   try {

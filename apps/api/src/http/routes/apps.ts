@@ -6,7 +6,8 @@ import {
   appsOf,
   createApp,
   destroyApp,
-  presentApp,
+  presentApps,
+  presentOneApp,
   renameAppTo,
   setAppBuildpack,
   setAppMaintenance,
@@ -28,7 +29,7 @@ export const appRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = asyn
     },
     async (request, reply) => {
       const created = await createApp(platform, request.user!, request.body.name);
-      return reply.code(201).send(presentApp(platform, created, host(request.headers)));
+      return reply.code(201).send(await presentOneApp(platform, created, host(request.headers)));
     },
   );
 
@@ -37,7 +38,7 @@ export const appRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = asyn
     { schema: { tags: ['apps'], summary: 'List your apps', response: { 200: Type.Array(AppSchema) } } },
     async (request) => {
       const apps = await appsOf(platform, request.user!);
-      return apps.map((row) => presentApp(platform, row, host(request.headers)));
+      return presentApps(platform, apps, host(request.headers));
     },
   );
 
@@ -51,7 +52,7 @@ export const appRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = asyn
         response: { 200: AppSchema, ...errors(403, 404) },
       },
     },
-    async (request) => presentApp(platform, request.appRow, host(request.headers)),
+    async (request) => presentOneApp(platform, request.appRow, host(request.headers)),
   );
 
   app.patch(
@@ -75,7 +76,7 @@ export const appRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = asyn
       if (body.maintenance !== undefined) row = await setAppMaintenance(platform, row, request.user!, body.maintenance);
       if (body.buildpack !== undefined) row = await setAppBuildpack(platform, row, request.user!, body.buildpack);
       if (body.name !== undefined) row = await renameAppTo(platform, row, request.user!, body.name);
-      return presentApp(platform, row, host(request.headers));
+      return presentOneApp(platform, row, host(request.headers));
     },
   );
 

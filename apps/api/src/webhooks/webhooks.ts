@@ -1,0 +1,74 @@
+import { randomUUID } from 'node:crypto';
+import type { Sql } from '../store/database.js';
+import { insertEvent } from '../store/webhooks.js';
+import { DeliveryWorker } from './delivery-worker.js';
+import type { WebhookAction, WebhookInclude } from './entities.js';
+import { eventBody, type WebhookActor } from './event-body.js';
+import type { Settings } from '../config.js';
+import { defaultRetryPolicy } from './retry-schedule.js';
+
+export interface WebhookEmit {
+  app: { id: string; name: string };
+  include: WebhookInclude;
+  action: WebhookAction;
+  data: Record<string, unknown>;
+  previousData?: Record<string, unknown>;
+  actor?: WebhookActor;
+}
+
+/**
+ * The app webhooks of platd: `emit` is the one call the rest of platd
+ * makes when something a webhook may include happens. It returns at once
+ * and never throws: the event is stored (only if some webhook of the app
+ * includes it) and sent by the delivery worker.
+ */
+export class Webhooks {
+  readonly #sql: Sql;
+  readonly #log: (line: string) => void;
+  readonly #worker: DeliveryWorker;
+  /** Events are stored one after another, so an app's events keep their order. */
+  #storing: Promise<void> = Promise.resolve();
+
+  constructor(deps: { sql: Sql; settings: Settings['webhooks']; log: (line: string) => void }) {
+    this.#sql = deps.sql;
+    this.#log = deps.log;
+    this.#worker = new DeliveryWorker({
+      sql: deps.sql,
+      policy: { ...defaultRetryPolicy, baseMs: deps.settings.retryBaseMs },
+      timeoutMs: deps.settings.timeoutMs,
+      allowPrivate: deps.settings.allowPrivate,
+      log: deps.log,
+    });
+  }
+
+  emit(event: WebhookEmit): void {
+    const at = new Date();
+    const id = randomUUID();
+    const body = eventBody({ id, at, ...event });
+    this.#storing = this.#storing.then(async () => {
+      try {
+        const waiting = await insertEvent(this.#sql, {
+          id,
+          appId: event.app.id,
+          include: event.include,
+          body: body as unknown as Record<string, unknown>,
+          at,
+        });
+        if (waiting > 0) this.#worker.wake();
+      } catch (error) {
+        this.#log(
+          `webhooks: storing a ${event.include} event of ${event.app.name} failed: ${(error as Error).message}`,
+        );
+      }
+    });
+  }
+
+  start(): void {
+    this.#worker.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.#storing;
+    await this.#worker.stop();
+  }
+}

@@ -100,6 +100,11 @@ describe('renderNginxConfig with an API domain', () => {
     expect(rest).toContain('proxy_read_timeout 3600s;');
   });
 
+  it("keeps a push open across any app's deploy: old workers live as long as a push may", () => {
+    expect(plain).toContain('worker_shutdown_timeout 1200s;');
+    expect(renderNginxConfig({ ...input, api: undefined })).toContain('worker_shutdown_timeout 30s;');
+  });
+
   it("forwards the peer's address alone, and repeats every header it sets (nginx inherits none then)", () => {
     const server = serverOf(plain, 'plat.example.com', 18080)!;
     expect(server).toContain('proxy_set_header X-Forwarded-For $remote_addr;');

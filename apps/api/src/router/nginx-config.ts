@@ -345,8 +345,10 @@ export function renderNginxConfig(input: RouterConfigInput): string {
     `# Written by platd; edits are overwritten.`,
     input.workerUser ? `user ${quote(input.workerUser)};` : '',
     `worker_processes auto;`,
-    // Bounds how long a reload waits for old workers (websockets, slow clients).
-    `worker_shutdown_timeout 30s;`,
+    // Bounds how long old workers keep connections after a reload. App requests
+    // are bounded by proxy_read_timeout anyway (their dynos retire after 31 s);
+    // a push through the API domain must outlive any other app's deploy.
+    `worker_shutdown_timeout ${Math.max(30, input.api?.pushTimeoutSeconds ?? 0)}s;`,
     `pid ${dir}/nginx.pid;`,
     `error_log ${dir}/error.log warn;`,
     `events { worker_connections 4096; }`,

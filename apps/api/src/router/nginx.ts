@@ -45,7 +45,12 @@ export interface RouterOptions {
 }
 
 const WORKER_USER = 'www-data';
-/** Matches worker_shutdown_timeout in the config: old workers are gone by then. */
+/**
+ * How long old workers may still send requests to the dynos of changed routes:
+ * the config's 30 s worker_shutdown_timeout and proxy_read_timeout. (With an
+ * API domain old workers may live longer, for pushes; they no longer proxy to
+ * dynos by then.)
+ */
 const DRAIN_TIMEOUT_MS = 31_000;
 
 /** The master's worker processes, from /proc. */

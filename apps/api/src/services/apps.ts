@@ -24,6 +24,7 @@ import { checkAppQuota, withinQuota } from './quotas.js';
 import { countOwnedApps } from '../store/quotas.js';
 import { dockerDisk } from './disk.js';
 import { listReleases, releaseImagesInUse } from '../store/releases.js';
+import { ownImageTag } from './releases.js';
 import { servingCertificate } from '../certs/served.js';
 import { servableCertificatesOf } from '../store/certificates.js';
 
@@ -218,7 +219,9 @@ export async function finishDestroys(platform: Platform): Promise<void> {
  * images built for this app that carry one of those stay for that app.
  */
 async function untagReleaseImages(platform: Platform, app: AppRow): Promise<Set<string>> {
-  const own = new Set((await listReleases(platform.sql, app.id)).flatMap((release) => release.image ?? []));
+  const own = new Set(
+    (await listReleases(platform.sql, app.id)).flatMap((release) => ownImageTag(platform, release.image)),
+  );
   const others = new Set(
     (await releaseImagesInUse(platform.sql, platform.settings.keepReleases)).filter((tag) => !own.has(tag)),
   );

@@ -87,6 +87,11 @@ describe('promote', () => {
   it("keeps production's tag when staging prunes the image it no longer needs", async () => {
     const promoted = (await currentRelease(fake.platform.sql, prod.id))!.image!;
     await builtRelease(staging, 'plat/x-shop-staging:bbbbbbbbbbbb');
+    // Docker lists an image's tags in no set order: here the promoted one comes first,
+    // and untagging it would succeed (the image has another name).
+    const tags = fake.runtime.images.get(staging.id)!;
+    tags.delete('plat/x-shop-staging:aaaaaaaaaaaa');
+    tags.add('plat/x-shop-staging:aaaaaaaaaaaa');
     expect(await pruneImages(fake.platform, staging)).toEqual(['plat/x-shop-staging:aaaaaaaaaaaa']);
     expect(fake.runtime.images.get(staging.id)!.has(promoted)).toBe(true);
     expect(await pruneImages(fake.platform, prod)).toEqual([]);

@@ -6,6 +6,7 @@ import {
   findRelease,
   insertRelease,
   listReleases,
+  releaseImagesInUse,
   setReleaseStatus,
   type ReleaseRow,
 } from '../store/releases.js';
@@ -135,6 +136,11 @@ export function presentRelease(release: ReleaseRow, app: AppRow, currentId: stri
  * the current one) and removes the app's other images. Older releases stay
  * in the list but can no longer be rolled back to.
  */
+/** `image` as a list of one when it is one of this platd's app image tags (`plat/<instance>-<app>:<build>`). */
+export function ownImageTag(platform: Platform, image: string | null | undefined): string[] {
+  return image?.startsWith(`plat/${platform.settings.instance}-`) ? [image] : [];
+}
+
 export async function pruneImages(platform: Platform, app: AppRow): Promise<string[]> {
   const releases = await listReleases(platform.sql, app.id);
   const keep = new Set(
@@ -145,8 +151,12 @@ export async function pruneImages(platform: Platform, app: AppRow): Promise<stri
   );
   const current = await currentRelease(platform.sql, app.id);
   if (current?.image) keep.add(current.image);
+  // An image built for this app also carries the tags of the apps it was
+  // promoted to (same image id): what their releases run stays.
+  for (const tag of await releaseImagesInUse(platform.sql, platform.settings.keepReleases)) keep.add(tag);
   // A promoted release runs under a tag of this app's on an image built for
-  // another: that tag is this app's to remove too.
-  const ownTags = [...new Set(releases.flatMap((release) => (release.image ? [release.image] : [])))];
+  // another: that tag is this app's to remove too. Only app images' tags,
+  // never one a release merely names (the stack image).
+  const ownTags = [...new Set(releases.flatMap((release) => ownImageTag(platform, release.image)))];
   return platform.controller.pruneImages(app.id, keep, ownTags);
 }

@@ -158,16 +158,28 @@ export class FakeRuntime implements Runtime {
     return [...(this.images.get(appId) ?? [])];
   }
 
+  /** As Docker: a tag goes at once while the image has another; its last one stays while a container runs it. */
   async removeImageTag(tag: string): Promise<boolean> {
-    if ([...this.#containers.values()].some((container) => container.spec.image === tag)) return false;
+    const id = this.#imageIds.get(tag) ?? tag;
+    const names = [...this.images.values()].flatMap((tags) => [...tags]).filter((name) => this.#idOf(name) === id);
+    const inUse = [...this.#containers.values()].some((container) => this.#idOf(container.spec.image) === id);
+    if (names.length <= 1 && inUse) return false;
+    this.#imageIds.delete(tag);
     return [...this.images.values()].some((tags) => tags.delete(tag));
   }
 
-  /** The tag joins the set of the app that holds the image. */
+  /** The tag joins the set of the app that holds the image, with the same image id. */
   async tagImage(image: string, tag: string): Promise<void> {
     const holder = [...this.images.values()].find((tags) => tags.has(image));
     if (!holder) throw new Error(`no such image: ${image}`);
     holder.add(tag);
+    this.#imageIds.set(tag, this.#idOf(image));
+  }
+
+  /** Image ids by tag, for tags made by tagImage; any other tag is its own image. */
+  readonly #imageIds = new Map<string, string>();
+  #idOf(tag: string): string {
+    return this.#imageIds.get(tag) ?? tag;
   }
 
   async removeAppImages(appId: string): Promise<void> {

@@ -28,6 +28,8 @@ privateRanges.addSubnet('100.64.0.0', 10, 'ipv4'); // carrier-grade NAT
 privateRanges.addSubnet('198.18.0.0', 15, 'ipv4'); // benchmarking
 privateRanges.addAddress('::1', 'ipv6');
 privateRanges.addSubnet('fc00::', 7, 'ipv6'); // unique local
+privateRanges.addSubnet('64:ff9b::', 96, 'ipv6'); // NAT64 of any IPv4 address, a private one too
+privateRanges.addSubnet('2002::', 16, 'ipv6'); // 6to4: an IPv4 address inside
 
 /** An IPv4 address an IPv6 one carries (::ffff:127.0.0.1, ::ffff:7f00:1), or the address itself. */
 export function unmapped(address: string): string {

@@ -91,6 +91,12 @@ export async function addPipelineApp(
   request: { app: string; stage: Stage },
 ): Promise<void> {
   const stage = checkStage(request.stage);
+  // A member may not put an app of theirs downstream: a promotion would hand it the pipeline's code.
+  if (pipeline.owner_id !== user.id && !user.admin)
+    throw new PlatError(
+      'forbidden',
+      `Only the owner of the pipeline ${pipeline.name} (${pipeline.owner_email}) can add apps to it.`,
+    );
   const app = await appForUser(platform.sql, user, request.app);
   if (!(await coupleApp(platform.sql, pipeline.id, app.id, stage))) throw await alreadyCoupled(platform, app);
   await audit(platform, app, user, 'pipeline.add', { pipeline: pipeline.name, stage });

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertApp, updateConfigVars, type AppRow } from '../store/apps.js';
 import { addCollaborator, listCollaborators } from '../store/collaborators.js';
-import { expiredReviewApps, insertReviewApp, shareReviewApp } from '../store/pipelines.js';
+import { couplingOf, expiredReviewApps, insertReviewApp, shareReviewApp } from '../store/pipelines.js';
 import { currentRelease, insertRelease, listReleases, setReleaseStatus } from '../store/releases.js';
 import { ensureUser, type User } from '../store/users.js';
 import { backends } from '../testing/backends.js';
@@ -64,6 +64,15 @@ describe('promote', () => {
       'You do not have access to the app shop-prod.',
     );
     expect(await listReleases(fake.platform.sql, prod.id)).toEqual([]);
+  });
+
+  it("refuses a member's own app downstream: only the pipeline's owner adds apps", async () => {
+    const bobsProd = (await insertApp(fake.platform.sql, 'bobs-prod', bob.id))!;
+    const pipeline = await pipelineForUser(fake.platform, bob, 'shop');
+    await expect(
+      addPipelineApp(fake.platform, bob, pipeline, { app: 'bobs-prod', stage: 'production' }),
+    ).rejects.toMatchObject({ id: 'forbidden', message: expect.stringContaining('Only the owner') });
+    expect(await couplingOf(fake.platform.sql, bobsProd.id)).toBeUndefined();
   });
 
   it("releases the source's image to production with production's config and release phase", async () => {

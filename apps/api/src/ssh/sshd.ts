@@ -342,17 +342,22 @@ export class SshServer implements SshAccess {
   #logWriter(): (chunk: Buffer) => void {
     let size = existsSync(this.logPath) ? statSync(this.logPath).size : 0;
     return (chunk) => {
-      if (size + chunk.length > LOG_ROTATE_BYTES) {
-        renameSync(this.logPath, `${this.logPath}.1`);
-        size = 0;
-      }
-      const fd = openSync(this.logPath, 'a', 0o600);
+      // A full or failing data disk loses sshd's lines, never platd: this runs in a stream listener.
       try {
-        writeSync(fd, chunk);
-      } finally {
-        closeSync(fd);
+        if (size + chunk.length > LOG_ROTATE_BYTES) {
+          renameSync(this.logPath, `${this.logPath}.1`);
+          size = 0;
+        }
+        const fd = openSync(this.logPath, 'a', 0o600);
+        try {
+          writeSync(fd, chunk);
+        } finally {
+          closeSync(fd);
+        }
+        size += chunk.length;
+      } catch {
+        // Dropped; the next chunk tries again.
       }
-      size += chunk.length;
     };
   }
 }

@@ -1,3 +1,4 @@
+import { networkInterfaces } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { checkWebhookUrl, publicAddress } from './target.js';
 
@@ -42,6 +43,10 @@ describe('publicAddress', () => {
       'ff02::1',
       '::ffff:127.0.0.1',
       '::ffff:10.0.0.1',
+      '64:ff9b::7f00:1',
+      '2002:7f00:1::1',
+      // This host's own addresses, whatever they are.
+      ...Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((entry) => entry.address)),
       'not-an-ip',
     ])
       expect({ address, allowed: publicAddress(address) }).toEqual({ address, allowed: false });

@@ -1,4 +1,5 @@
 import { BlockList, isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { PlatError } from '@plat/core';
 
 /**
@@ -52,13 +53,23 @@ for (const [network, prefix] of [
   ['fe80::', 10], // link-local
   ['ff00::', 8], // multicast
   ['64:ff9b:1::', 48], // local-use NAT64
+  ['64:ff9b::', 96], // NAT64 of any IPv4 address, a private one too
+  ['2002::', 16], // 6to4: an IPv4 address inside
 ] as const)
   blocked.addSubnet(network, prefix, 'ipv6');
 
-/** Whether an address is one a webhook may reach: public unicast only. */
+/** This host's own addresses: a public one still reaches platd's neighbours (anything bound to 0.0.0.0). */
+function ownAddress(address: string): boolean {
+  return Object.values(networkInterfaces()).some((list) =>
+    (list ?? []).some((entry) => entry.address.toLowerCase() === address),
+  );
+}
+
+/** Whether an address is one a webhook may reach: public unicast only, never this host. */
 export function publicAddress(address: string): boolean {
   const family = isIP(address);
   if (family === 0) return false;
+  if (ownAddress(address.toLowerCase())) return false;
   if (family === 4) return !blocked.check(address, 'ipv4');
   const lower = address.toLowerCase();
   // An IPv4 address written as IPv6 (::ffff:127.0.0.1) is that IPv4 address.

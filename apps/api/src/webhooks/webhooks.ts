@@ -16,6 +16,9 @@ export interface WebhookEmit {
   actor?: WebhookActor;
 }
 
+/** Events waiting to be stored, at most; past that they are dropped and counted. */
+const MAX_PENDING_EVENTS = 10_000;
+
 /**
  * The app webhooks of platd: `emit` is the one call the rest of platd
  * makes when something a webhook may include happens. It returns at once
@@ -28,6 +31,8 @@ export class Webhooks {
   readonly #worker: DeliveryWorker;
   /** Events are stored one after another, so an app's events keep their order. */
   #storing: Promise<void> = Promise.resolve();
+  #pending = 0;
+  #dropped = 0;
 
   constructor(deps: { sql: Sql; settings: Settings['webhooks']; log: (line: string) => void }) {
     this.#sql = deps.sql;
@@ -42,6 +47,14 @@ export class Webhooks {
   }
 
   emit(event: WebhookEmit): void {
+    // A state store that is down or slow must not make this chain grow without end.
+    if (this.#pending >= MAX_PENDING_EVENTS) {
+      this.#dropped += 1;
+      if (this.#dropped === 1 || this.#dropped % 1000 === 0)
+        this.#log(`webhooks: the state store is behind; ${this.#dropped} event(s) dropped so far`);
+      return;
+    }
+    this.#pending += 1;
     const at = new Date();
     const id = randomUUID();
     const body = eventBody({ id, at, ...event });
@@ -59,6 +72,8 @@ export class Webhooks {
         this.#log(
           `webhooks: storing a ${event.include} event of ${event.app.name} failed: ${(error as Error).message}`,
         );
+      } finally {
+        this.#pending -= 1;
       }
     });
   }

@@ -12,4 +12,6 @@ if [ -w /usr/local/bin ]; then
   printf '#!/bin/sh\nexec %q %q "$@"\n' "$(command -v node)" "$PWD/apps/cli/bin/plat.js" >/usr/local/bin/plat
   chmod 755 /usr/local/bin/plat
 fi
-exec node apps/api/dist/main.js
+# A 1 MB young generation: V8's default lets an idle platd hold ~30 MB of
+# garbage from its start (test/support/platd.ts and main.ts's shebang agree).
+exec node --max-semi-space-size=1 apps/api/dist/main.js

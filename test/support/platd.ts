@@ -84,7 +84,8 @@ export async function startPlatd(options: { env?: NodeJS.ProcessEnv } = {}): Pro
   let child: ChildProcess | undefined;
   let log = '';
   const start = async () => {
-    child = spawn(NODE, [PLATD], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // As infra/start.sh runs it: a 1 MB young generation.
+    child = spawn(NODE, ['--max-semi-space-size=1', PLATD], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (chunk: Buffer) => (log += chunk));
     child.stderr!.on('data', (chunk: Buffer) => (log += chunk));
     await waitForOutput(child, 'Plat is running', 120_000, () => log);

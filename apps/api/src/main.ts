@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureStackImage, ImageBuilder } from '@plat/builder';

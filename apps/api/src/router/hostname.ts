@@ -7,7 +7,18 @@
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { PlatError } from '@plat/core';
-import { parse } from 'tldts';
+import { createRequire } from 'node:module';
+import type { parse as ParseDomain } from 'tldts';
+
+/**
+ * tldts's public-suffix tables cost ~13 MB of RSS: loaded on the first domain
+ * checked, not by every platd at start (its CommonJS build, synchronously).
+ */
+let parseDomain: typeof ParseDomain | undefined;
+function parse(...args: Parameters<typeof ParseDomain>): ReturnType<typeof ParseDomain> {
+  parseDomain ??= (createRequire(import.meta.url)('tldts') as { parse: typeof ParseDomain }).parse;
+  return parseDomain(...args);
+}
 
 const MAX_LENGTH = 253;
 const MAX_LABEL = 63;

@@ -84,6 +84,25 @@ function alive(pid: number): boolean {
   }
 }
 
+/**
+ * Whether an old worker may still accept a new connection: nginx retitles a
+ * worker "worker process is shutting down" in the same step as it closes its
+ * listening sockets, so a worker so titled (or gone) takes no new request.
+ */
+function accepting(pid: number): boolean {
+  try {
+    return alive(pid) && !readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('shutting down');
+  } catch {
+    return false;
+  }
+}
+
+/** Until no old worker takes new connections: only then is the new config the only one answering. */
+async function waitForListenersClosed(pids: number[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (pids.some(accepting) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
 async function waitForExit(pids: number[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (pids.some(alive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -223,6 +242,8 @@ export class NginxRouter implements Router {
       const oldWorkers = workersOf(pid);
       process.kill(pid, 'SIGHUP');
       await this.#waitForGeneration(this.#generation);
+      // A new connection may still land on an old worker until it has closed its listeners.
+      await waitForListenersClosed(oldWorkers, this.#options.reloadTimeoutMs ?? 10_000);
       this.#confirmed(asked, screened.routes);
       pruneCertificateFiles(this.certDir, certificateFiles);
       // Old workers may still hold connections to the old upstreams; only

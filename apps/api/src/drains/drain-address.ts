@@ -1,7 +1,7 @@
 import { BlockList, isIP } from 'node:net';
 
 /**
- * Which addresses a drain may connect to. platd runs as root on the server,
+ * Which addresses a drain (and a webhook: webhooks/target.ts) may connect to. platd runs as root on the server,
  * and an app's author chooses both the drain's address and the bytes its
  * lines carry: a drain to 127.0.0.1:6379 or to the cloud's metadata service
  * would be a way in. So by default a drain reaches only public addresses;
@@ -26,8 +26,10 @@ privateRanges.addSubnet('172.16.0.0', 12, 'ipv4');
 privateRanges.addSubnet('192.168.0.0', 16, 'ipv4');
 privateRanges.addSubnet('100.64.0.0', 10, 'ipv4'); // carrier-grade NAT
 privateRanges.addSubnet('198.18.0.0', 15, 'ipv4'); // benchmarking
+privateRanges.addSubnet('192.0.0.0', 24, 'ipv4'); // IETF protocol assignments
 privateRanges.addAddress('::1', 'ipv6');
 privateRanges.addSubnet('fc00::', 7, 'ipv6'); // unique local
+privateRanges.addSubnet('64:ff9b:1::', 48, 'ipv6'); // local-use NAT64
 privateRanges.addSubnet('64:ff9b::', 96, 'ipv6'); // NAT64 of any IPv4 address, a private one too
 privateRanges.addSubnet('2002::', 16, 'ipv6'); // 6to4: an IPv4 address inside
 

@@ -15,6 +15,7 @@ say() { printf -- '-----> %s\n' "$*"; }
 declare -A need=([dockerd]=docker.io [nginx]=nginx [git]=git [debootstrap]=debootstrap [tar]=tar [iptables]=iptables)
 need[pebble]=pebble # with pebble-challtestsrv: the ACME CA that the HTTPS tests run on loopback
 need[sshd]=openssh-server # git over SSH: platd runs its own sshd instance (config and host keys in the data dir)
+need[chromium]=chromium # the dashboard's browser tests: playwright-core drives Debian's build, nothing downloaded
 sshd_was_missing=
 [ -x /usr/sbin/sshd ] || sshd_was_missing=1
 missing=()

@@ -3,6 +3,8 @@
  * (migrated by its release phase, data kept across a restart of the
  * database), redis reached from a one-off dyno, and destroy with confirmation.
  */
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleRepo } from './support/app-repo.js';
@@ -107,7 +109,6 @@ describe('postgres backups', () => {
 
   it('opens psql on the database', async () => {
     const { spawn } = await import('node:child_process');
-    const { join } = await import('node:path');
     const child = spawn(process.execPath, [join(import.meta.dirname, '../apps/cli/bin/plat.js'), 'pg:psql'], {
       cwd: repo,
       env: platd.userEnv,
@@ -126,6 +127,14 @@ describe('postgres backups', () => {
     expect(JSON.parse((await plat(['pg:backups', '--json'])).stdout).map((b: { id: string }) => b.id)).toEqual([
       'b001',
     ]);
+    // The dump comes down as pg_restore reads it (custom format starts with PGDMP), readable by its owner only.
+    const downloaded = await plat(['pg:backups:download', '-o', 'site.dump']);
+    expect(downloaded.code, downloaded.output).toBe(0);
+    const dump = join(repo, 'site.dump');
+    expect(readFileSync(dump).subarray(0, 5).toString()).toBe('PGDMP');
+    expect(statSync(dump).mode & 0o777).toBe(0o600);
+    expect((await plat(['pg:backups:download', 'b001', '-o', 'site.dump'])).stderr).toContain('exists');
+    expect((await plat(['pg:backups:download', 'b042'])).stderr).toContain("Couldn't find backup b042");
     const fresh = JSON.parse((await plat(['addons', '--json'])).stdout).find(
       (a: { config_var: string }) => a.config_var === 'ANALYTICS_DATABASE_URL',
     ).name;

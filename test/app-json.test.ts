@@ -77,6 +77,13 @@ describe('app.json on the first push', () => {
     expect(config.REDIS_URL).toMatch(/^redis:\/\//);
     const addons = await json<{ provider: string; config_var: string }[]>(['addons']);
     expect(addons.map((addon) => [addon.provider, addon.config_var])).toEqual([['redis', 'REDIS_URL']]);
+    // Heroku's history: v1, the config set before the push, app.json's config and add-on, then the deploy.
+    const releases = await json<{ description: string; image: string | null }[]>(['releases']);
+    expect(releases[0]!.description).toMatch(/^Deploy [0-9a-f]{7}$/);
+    expect(releases[0]!.image).not.toBeNull();
+    expect(releases.slice(1).every((release) => release.image === null)).toBe(true);
+    expect(releases.slice(-2).map((release) => release.description)).toEqual(['Set API_TOKEN', 'Initial release']);
+    expect(releases.some((release) => release.description.startsWith('Attach '))).toBe(true);
 
     const ps = await json<{ name: string; state: string }[]>(['ps']);
     expect(

@@ -165,7 +165,8 @@ describe('buildpacks', () => {
     );
     const releases = JSON.parse((await platd.plat(['releases', '-a', 'django-site', '--json'])).stdout);
     expect(releases.map((r: { version: number; status: string }) => `v${r.version} ${r.status}`)).toEqual([
-      'v2 failed',
+      'v3 failed',
+      'v2 succeeded',
       'v1 succeeded',
     ]);
   });
@@ -215,7 +216,9 @@ describe('buildpacks', () => {
     const loser = pushes.find((p) => p.code !== 0)!;
     expect(loser.output).toMatch(/moved while this push waited for another deploy|fetch first|non-fast-forward/);
     const releases = JSON.parse((await platd.plat(['releases', '-a', 'racing', '--json'])).stdout);
+    // v1 "Initial release", v2 the first deploy, v3 the push that won.
     expect(releases.map((r: { version: number; status: string }) => `v${r.version} ${r.status}`)).toEqual([
+      'v3 succeeded',
       'v2 succeeded',
       'v1 succeeded',
     ]);

@@ -53,8 +53,11 @@ describe('an app from create to destroy', () => {
   it('creates the app and deploys it', async () => {
     const created = await json(['apps:create', 'cli-app']);
     expect(created).toMatchObject({ name: 'cli-app', git_url: `${platd.apiUrl}/git/cli-app.git` });
+    // Heroku's: a new app has v1, with no code yet.
+    expect(await json(['releases'])).toMatchObject([{ version: 1, description: 'Initial release', image: null }]);
     const push = await platd.git(['push', 'platform', 'main'], repo);
     expect(push.code, push.output).toBe(0);
+    expect(push.output).toContain('Released v2');
     expect((await json(['apps'])).map((a: { name: string }) => a.name)).toEqual(['cli-app']);
     const table = await plat(['apps']);
     expect(table.stdout).toMatch(/Name\s+Owner\s+Web URL\s+Created/);
@@ -79,7 +82,7 @@ describe('an app from create to destroy', () => {
   it('sets, gets and unsets config vars, each a release', async () => {
     const set = await plat(['config:set', 'GREETING=hi there', 'DEBUG=0']);
     expect(set.code, set.output).toBe(0);
-    expect(set.stderr).toContain('Released v2');
+    expect(set.stderr).toContain('Released v3');
     expect(await json(['config'])).toEqual({ DEBUG: '0', GREETING: 'hi there' });
     expect((await plat(['config:get', 'GREETING'])).stdout).toBe('hi there\n');
     expect((await plat(['config', '--shell'])).stdout).toBe("DEBUG='0'\nGREETING='hi there'\n");
@@ -91,14 +94,16 @@ describe('an app from create to destroy', () => {
   it('lists releases and builds, and shows build output', async () => {
     const releases = await json(['releases']);
     expect(releases.map((r: { version: number; description: string }) => `v${r.version} ${r.description}`)).toEqual([
-      'v3 Unset DEBUG',
-      'v2 Set GREETING, DEBUG',
-      expect.stringMatching(/^v1 Deploy [0-9a-f]{7}$/),
+      'v4 Unset DEBUG',
+      'v3 Set GREETING, DEBUG',
+      expect.stringMatching(/^v2 Deploy [0-9a-f]{7}$/),
+      'v1 Initial release',
     ]);
     expect((await plat(['releases'])).stdout).toMatch(
-      /v3 \(current\)\s+Unset DEBUG\s+succeeded\s+\d+ seconds? ago|v3 \(current\)\s+Unset DEBUG\s+succeeded\s+now/,
+      /v4 \(current\)\s+Unset DEBUG\s+succeeded\s+\d+ seconds? ago|v4 \(current\)\s+Unset DEBUG\s+succeeded\s+now/,
     );
-    expect((await json(['releases:info', 'v1'])).process_types.web).toContain('gunicorn');
+    expect((await json(['releases:info', 'v2'])).process_types.web).toContain('gunicorn');
+    expect((await plat(['releases:info', 'v1'])).stdout).toMatch(/Image:?\s+\(none\)/);
     const builds = await json(['builds']);
     expect(builds).toHaveLength(1);
     expect((await plat(['builds:output'])).stdout).toContain('-----> Python app detected');
@@ -107,9 +112,12 @@ describe('an app from create to destroy', () => {
   it('rolls back to the previous release', async () => {
     const result = await plat(['rollback']);
     expect(result.code, result.output).toBe(0);
-    expect(result.stdout).toContain('Released v4: Rollback to v2');
+    expect(result.stdout).toContain('Released v5: Rollback to v3');
     expect(await json(['config'])).toEqual({ DEBUG: '0', GREETING: 'hi there' });
     expect((await plat(['rollback', 'v99'])).code).toBe(1);
+    const imageless = await plat(['rollback', 'v1']);
+    expect(imageless.code).toBe(1);
+    expect(imageless.stderr).toContain('Release v1 was made before cli-app had code (it has no image)');
   });
 
   it('scales, lists dynos and restarts them', async () => {

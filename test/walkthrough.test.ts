@@ -49,7 +49,8 @@ describe('deploying examples/flask-hello', () => {
   it('builds and serves the app on git push', async () => {
     const push = await platd.git(['push', 'platform', 'main'], repo);
     expect(push.output).toContain('remote: -----> Python app detected');
-    expect(push.output).toContain('remote:        Released v1');
+    // v1 is the app's "Initial release" (apps:create): the first deploy is v2, as on Heroku.
+    expect(push.output).toContain('remote:        Released v2');
     expect(push.code).toBe(0);
     const url = (await platd.plat(['open'], { cwd: repo })).stdout.trim();
     expect(url).toBe(`http://hello.localhost:${platd.routerPort}/`);
@@ -73,7 +74,7 @@ describe('deploying examples/flask-hello', () => {
     const dynos = await instanceContainers(platd.instance);
     expect(
       dynos.filter((c) => c.Labels['plat.dyno'] && c.State === 'running').map((c) => c.Labels['plat.version']),
-    ).toEqual(['1']);
+    ).toEqual(['2']);
   });
 });
 

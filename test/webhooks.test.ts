@@ -61,7 +61,7 @@ beforeAll(async () => {
   platd = await startPlatd({
     env: { PLAT_WEBHOOKS_ALLOW_PRIVATE: '1', PLAT_WEBHOOK_RETRY_BASE_MS: '500', PLAT_ALERT_CHECK_SECONDS: '1' },
   });
-  // An app with nothing to run: the push makes release v1 with an image, and no dyno starts.
+  // An app with nothing to run: the push makes release v2 (v1 is "Initial release") with an image, and no dyno starts.
   repo = mkdtempSync(join(dirname(platd.dataDir), 'hooks-'));
   writeFileSync(join(repo, 'Procfile'), 'worker: sleep 3600\n');
   for (const args of [
@@ -114,7 +114,7 @@ describe('app webhooks', () => {
     expect(await ok(['webhooks'])).toContain(added.id);
 
     await ok(['config:set', 'GREETING=hi']);
-    // v2's create (pending) and update (succeeded); whichever went first got the 500, then its retry a 200.
+    // v3's create (pending) and update (succeeded); whichever went first got the 500, then its retry a 200.
     await until('both release events delivered', async () => {
       const delivered = received.filter((entry) => entry.status === 200 && entry.json.resource === 'release');
       return delivered.length >= 2 && received.length >= 3;

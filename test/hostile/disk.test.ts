@@ -226,7 +226,10 @@ describe('apps:destroy', () => {
     const created = await platd.plat(['apps:create', 'one', '--no-remote']);
     expect(created.code, created.output).toBe(0);
     expect(await appId(platd, 'one')).not.toBe(oneId);
-    expect(JSON.parse((await platd.plat(['releases', '-a', 'one', '--json'])).stdout)).toEqual([]);
+    // Only the new app's own v1.
+    expect(JSON.parse((await platd.plat(['releases', '-a', 'one', '--json'])).stdout)).toMatchObject([
+      { version: 1, description: 'Initial release', image: null },
+    ]);
     expect(JSON.parse((await platd.plat(['pg:backups', '-a', 'one', '--json'])).stdout)).toEqual([]);
     const logs = await platd.plat(['logs', '-a', 'one', '-n', '1000']);
     expect(logs.code, logs.output).toBe(0);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { DrainSettings } from './drains/drain-hub.js';
+import { type Cidr, isPrivate, type NetworkPool, parseCidr } from './controller/network-pool.js';
 
 /** platd's settings, all from environment variables (documented in the README). */
 export interface Settings {
@@ -66,6 +67,10 @@ export interface Settings {
   };
   /** How often certificates, crash loops and the data dir's disk are checked for alerts (PLAT_ALERT_CHECK_SECONDS). */
   alertCheckMs: number;
+  /** App networks' subnets: blocks of PLAT_NETWORK_BLOCK from the private range PLAT_NETWORK_POOL. */
+  networkPool: NetworkPool;
+  /** Eco apps' web dynos stop after this long with no request (PLAT_ECO_SLEEP_S); the next request wakes them. */
+  ecoSleepMs: number;
 }
 
 export interface AcmeSettings {
@@ -86,6 +91,9 @@ export interface ApiDomainSettings {
    */
   certificate: { source: 'files'; chainFile: string; keyFile: string } | { source: 'acme' } | { source: 'none' };
 }
+
+/** App networks' subnets by default: a private /16 that home and office networks seldom use. */
+export const DEFAULT_NETWORK_POOL = '10.213.0.0/16';
 
 export const LETS_ENCRYPT_DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory';
 
@@ -123,6 +131,30 @@ function apiDomainSettings(env: NodeJS.ProcessEnv): ApiDomainSettings | undefine
     return { hostname, certificate: { source: 'files', chainFile: resolve(chainFile), keyFile: resolve(keyFile) } };
   const acme = Boolean(env.PLAT_ACME_EMAIL || env.PLAT_ACME_DIRECTORY);
   return { hostname, certificate: { source: acme ? 'acme' : 'none' } };
+}
+
+/** PLAT_NETWORK_POOL and PLAT_NETWORK_BLOCK: a private /16 to /24, cut into blocks of /20 to /28. */
+function networkPoolSettings(env: NodeJS.ProcessEnv): NetworkPool {
+  const text = env.PLAT_NETWORK_POOL || DEFAULT_NETWORK_POOL;
+  let pool: Cidr;
+  try {
+    pool = parseCidr(text);
+  } catch (error) {
+    throw new Error(
+      `PLAT_NETWORK_POOL must be a private IPv4 range such as 10.213.0.0/16: ${(error as Error).message}`,
+    );
+  }
+  if (!isPrivate(pool))
+    throw new Error(`PLAT_NETWORK_POOL must be inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16, got ${text}`);
+  if (pool.prefix < 16 || pool.prefix > 24)
+    throw new Error(`PLAT_NETWORK_POOL must be a /16 to a /24, got /${pool.prefix}`);
+  const block = (env.PLAT_NETWORK_BLOCK || '26').replace(/^\//, '');
+  const blockPrefix = Number(block);
+  if (!/^\d+$/.test(block) || blockPrefix < 20 || blockPrefix > 28)
+    throw new Error(`PLAT_NETWORK_BLOCK must be a prefix length from /20 to /28, got ${JSON.stringify(block)}`);
+  if (blockPrefix < pool.prefix)
+    throw new Error(`PLAT_NETWORK_BLOCK /${blockPrefix} is larger than PLAT_NETWORK_POOL ${text}`);
+  return { pool, blockPrefix };
 }
 
 function port(name: string, value: string | undefined, fallback: number): number {
@@ -200,5 +232,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Settings 
       timeoutMs: positive('PLAT_WEBHOOK_TIMEOUT_SECONDS', env.PLAT_WEBHOOK_TIMEOUT_SECONDS, 10) * 1000,
     },
     alertCheckMs: positive('PLAT_ALERT_CHECK_SECONDS', env.PLAT_ALERT_CHECK_SECONDS, 60) * 1000,
+    networkPool: networkPoolSettings(env),
+    ecoSleepMs: positive('PLAT_ECO_SLEEP_S', env.PLAT_ECO_SLEEP_S, 1800) * 1000,
   };
 }

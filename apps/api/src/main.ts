@@ -8,6 +8,8 @@ import { settingsFromEnv } from './config.js';
 import { buildServer } from './http/server.js';
 import { alertCheckFor } from './alerts/alert-check.js';
 import { assemblePlatform } from './platform.js';
+import { APP_MAX_BODY_MB } from './router/nginx-config.js';
+import { WakeListener } from './router/wake-listener.js';
 import { recoverAddons } from './services/addon-recovery.js';
 import { finishDestroys } from './services/apps.js';
 import { ReviewAppReaper } from './services/review-apps.js';
@@ -41,7 +43,7 @@ async function main(): Promise<void> {
   const admin = await ensureAdminToken(database.sql, settings.dataDir);
 
   const images = new ImageBuilder(undefined, { maxOutputBytes: settings.maxBuildOutputBytes });
-  const { platform } = assemblePlatform({
+  const { platform, router, wake } = assemblePlatform({
     sql: database.sql,
     settings,
     images,
@@ -56,6 +58,8 @@ async function main(): Promise<void> {
   } catch (error) {
     throw new Error(`Docker does not answer (${(error as Error).message}); run infra/setup.sh or set DOCKER_HOST`);
   }
+  // A pool that the host's routes or other Docker networks cover entirely stops platd here, naming the setting.
+  await platform.subnets.check();
   const stack = await ensureStackImage(images, { log });
   if (stack.built) log(`stack image built (recipe ${stack.recipe})`);
   // A release still pending was cut short by a platd exit mid-rollout: it
@@ -67,14 +71,25 @@ async function main(): Promise<void> {
   // Add-ons half made or half destroyed by a crash, before any dyno starts.
   await recoverAddons(platform);
   platform.routerLogs.start();
+  // Before the first routes: sleeping apps' requests come to it.
+  const wakeListener = new WakeListener({
+    ...wake,
+    wake: (app) => platform.eco.wake(app),
+    timeoutSeconds: settings.routerTimeoutSeconds,
+    maxBodyBytes: APP_MAX_BODY_MB * 1024 ** 2,
+    ...(router.workerGid() !== undefined ? { workerGid: router.workerGid()! } : {}),
+  });
+  await wakeListener.listen();
   // Before the dynos are followed again: their lines from while platd was down reach the drains too.
   await platform.drains.start();
   await controller.restoreAll();
   // Destroys cut short by a crash or an error are finished before anything else can take their names.
   await finishDestroys(platform);
   await controller.start();
+  platform.eco.start();
   platform.certRenewals.start();
   platform.webhooks.start();
+  await platform.metrics.start();
   const alertCheck = alertCheckFor(platform);
   alertCheck.start(settings.alertCheckMs);
   const scheduler = new Scheduler(platform);
@@ -117,9 +132,12 @@ async function main(): Promise<void> {
     closing = true;
     log(`${signal}: stopping platd (dynos and the router keep running)`);
     controller.stop();
+    platform.eco.stop();
+    await wakeListener.close();
     platform.certRenewals.stop();
     alertCheck.stop();
     await platform.webhooks.stop();
+    await platform.metrics.stop();
     scheduler.stop();
     reviewApps.stop();
     platform.routerLogs.stop();

@@ -1,20 +1,27 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ImageBuilder } from '@plat/builder';
 import { KeyedQueue } from '@plat/core';
 import type { Settings } from './config.js';
-import { Controller } from './controller/controller.js';
+import { Controller, type DynoChange } from './controller/controller.js';
+import { EcoSleep } from './controller/eco-sleep.js';
 import { AddonRuntime } from './controller/addon-runtime.js';
 import { DockerRuntime } from './controller/docker-runtime.js';
 import type { Runtime } from './controller/runtime.js';
 import { DrainHub } from './drains/drain-hub.js';
+import { EventBus } from './events/event-bus.js';
+import { MetricsSampler } from './metrics/metrics-sampler.js';
+import type { ObservedDyno } from './controller/reconcile.js';
 import { LogHub } from './logs/log-hub.js';
 import { RouterLogFiles } from './logs/router-log.js';
 import { NginxRouter } from './router/nginx.js';
+import { wakeEndpoint } from './router/wake-listener.js';
 import { Alerts } from './alerts/alerts.js';
 import { dynoEvent } from './webhooks/resources.js';
 import { Webhooks } from './webhooks/webhooks.js';
 import { ApiDomain } from './services/api-domain.js';
+import { AppSubnets } from './services/app-subnets.js';
 import { CertRenewals } from './services/certs-renewals.js';
 import { listDomains } from './store/domains.js';
 import type { Router } from './router/router.js';
@@ -39,10 +46,18 @@ export interface Platform {
   certRenewals: CertRenewals;
   /** App webhooks: `emit` stores an event, main.ts starts the delivery worker. */
   webhooks: Webhooks;
+  /** Live app events (SSE): every webhook event, and config changes. */
+  events: EventBus;
+  /** Dyno and add-on metrics from the runtime's stats; main.ts starts it. */
+  metrics: MetricsSampler;
   /** Opened and resolved alerts (plat alerts); main.ts starts the periodic check. */
   alerts: Alerts;
   /** PLAT_API_DOMAIN, when set: the API through the router, and its certificate (main.ts loads it). */
   apiDomain?: ApiDomain;
+  /** Eco apps' sleep and wake: main.ts starts the sleep check and the wake listener. */
+  eco: EcoSleep;
+  /** App networks' blocks of PLAT_NETWORK_POOL: reserved with each app, checked at start (main.ts). */
+  subnets: AppSubnets;
   /** The router's per-app request logs; main.ts starts their rotation. */
   routerLogs: RouterLogFiles;
   images: ImageBuilder;
@@ -82,14 +97,23 @@ function listenerAddress(host: string): string {
  * router, Docker as the runtime, the log hub and the controller. main.ts and
  * the route tests build the same thing.
  */
-export function assemblePlatform(parts: PlatformParts): { platform: Platform; router: NginxRouter } {
+export function assemblePlatform(parts: PlatformParts): {
+  platform: Platform;
+  router: NginxRouter;
+  wake: { socket: string; secret: string };
+} {
   const { settings, log } = parts;
+  const routerDir = join(settings.dataDir, 'router');
+  mkdirSync(routerDir, { recursive: true });
+  const wake = wakeEndpoint(routerDir);
   const router = new NginxRouter({
-    dir: join(settings.dataDir, 'router'),
+    dir: routerDir,
     listenHost: settings.routerHost,
     port: settings.routerPort,
     tlsPort: settings.routerTlsPort,
     timeoutSeconds: settings.routerTimeoutSeconds,
+    // A held request waits out a boot, then the dyno's own answer.
+    wake: { ...wake, holdSeconds: Math.ceil(settings.bootTimeoutMs / 1000) + settings.routerTimeoutSeconds + 5 },
     ...(settings.apiDomain
       ? {
           api: {
@@ -110,13 +134,22 @@ export function assemblePlatform(parts: PlatformParts): { platform: Platform; ro
       log(`router: ${app}: ${line}`);
     },
   });
+  // The runtime makes app networks in the blocks these hand out, which avoid what the runtime sees in use.
+  const subnets: AppSubnets = new AppSubnets({
+    sql: parts.sql,
+    pool: settings.networkPool,
+    inUse: () => runtime.subnetsInUse(),
+    log,
+  });
+  const runtime: Runtime = new DockerRuntime({ instance: settings.instance, subnets });
   const platform = composePlatform({
     ...parts,
-    runtime: new DockerRuntime({ instance: settings.instance }),
+    runtime,
+    subnets,
     router,
     routerLogs: new RouterLogFiles({ dir: router.logDir, reopen: () => router.reopenLogs() }),
   });
-  return { platform, router };
+  return { platform, router, wake };
 }
 
 /**
@@ -124,22 +157,24 @@ export function assemblePlatform(parts: PlatformParts): { platform: Platform; ro
  * testing/ run services and the controller without Docker or nginx.
  */
 export function composePlatform(
-  parts: PlatformParts & { runtime: Runtime; router: Router; routerLogs: RouterLogFiles },
+  parts: PlatformParts & { runtime: Runtime; router: Router; routerLogs: RouterLogFiles; subnets?: AppSubnets },
 ): Platform {
   const { sql, settings, images, log, runtime, router, routerLogs } = parts;
   const logs = new LogHub(sql, routerLogs);
-  const webhooks = new Webhooks({ sql, settings: settings.webhooks, log });
-  const controller = new Controller({
+  const events = new EventBus();
+  const webhooks = new Webhooks({ sql, settings: settings.webhooks, log, tap: (event) => events.fromWebhook(event) });
+  const dynoChanged = (change: DynoChange) => {
+    const id = logs.idOf(change.app);
+    if (id) webhooks.emit(dynoEvent({ id, name: change.app }, change));
+  };
+  const controller = new Controller({ sql, runtime, router, settings, logs, log, dynoChanged });
+  const eco = new EcoSleep({
     sql,
-    runtime,
-    router,
-    settings,
-    logs,
+    controller,
+    sleepMs: settings.ecoSleepMs,
+    lastRequestAt: (app) => routerLogs.lastWrittenAt(app),
     log,
-    dynoChanged: (change) => {
-      const id = logs.idOf(change.app);
-      if (id) webhooks.emit(dynoEvent({ id, name: change.app }, change));
-    },
+    dynoChanged,
   });
   const apiDomain = settings.apiDomain
     ? new ApiDomain({ sql, settings: { ...settings, apiDomain: settings.apiDomain }, router, log })
@@ -170,8 +205,24 @@ export function composePlatform(
     drains: new DrainHub({ sql, logs, settings: settings.drains, log }),
     certRenewals,
     webhooks,
+    events,
+    metrics: new MetricsSampler({
+      sql,
+      runtime,
+      logs,
+      log,
+      restartsOf: (source) =>
+        controller.crashInfo(source.app, {
+          id: source.containerId,
+          releaseId: source.releaseId,
+          dyno: source.name,
+        } as ObservedDyno).restarts,
+    }),
     alerts: new Alerts({ sql, logs, webhooks, log }),
     ...(apiDomain ? { apiDomain } : {}),
+    eco,
+    subnets:
+      parts.subnets ?? new AppSubnets({ sql, pool: settings.networkPool, inUse: () => runtime.subnetsInUse(), log }),
     routerLogs,
     images,
     builds: new KeyedQueue(),

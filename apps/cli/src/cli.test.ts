@@ -4,7 +4,7 @@ import type { PlatClient } from '@plat/client';
 import type { Release } from '@plat/core';
 import { parseAssignments } from './commands/config/set.js';
 import { parseScale } from './commands/ps/scale.js';
-import { releaseInfo } from './commands/releases/list.js';
+import { releaseInfo, rollback } from './commands/releases/list.js';
 import type { CommandContext } from './context.js';
 import type { Output } from './output.js';
 import { ago, header, keyValues, table } from './present.js';
@@ -90,5 +90,36 @@ describe('section headers', () => {
     expect((await run())[0]).toBe('=== Release v3');
     expect((await run(pc.createColors(true)))[0]).toBe('\x1b[2m===\x1b[22m \x1b[1mRelease v3\x1b[22m');
     expect((await run())[1]).toBe('Description: Deploy 1a2b3c4');
+  });
+});
+
+describe('rollback without a version', () => {
+  /** plat rollback against a client with these releases (newest first); the version it asked for. */
+  const rollbackOver = async (releases: Partial<Release>[]) => {
+    const asked: string[] = [];
+    const client = {
+      releases: {
+        list: async () => releases,
+        rollback: async (_app: string, version: string) => {
+          asked.push(version);
+          return { version: 9, description: `Rollback to ${version}` };
+        },
+      },
+    };
+    const output: Output = { out: () => {}, err: () => {}, isConsole: false };
+    const context = { cwd: '/', env: {}, output, client: () => client as unknown as PlatClient } as CommandContext;
+    await rollback(undefined, { app: 'hello' }, context);
+    return asked;
+  };
+
+  it('goes to the newest earlier release with code, past those made before the first deploy', async () => {
+    const made = (version: number, image: string | null, current = false) =>
+      ({ version, image, status: 'succeeded', current }) as Partial<Release>;
+    expect(await rollbackOver([made(4, 'img:4', true), made(3, 'img:3'), made(2, null), made(1, null)])).toEqual([
+      'v3',
+    ]);
+    await expect(rollbackOver([made(3, 'img:3', true), made(2, null), made(1, null)])).rejects.toThrow(
+      'hello has no earlier deploy to roll back to.',
+    );
   });
 });

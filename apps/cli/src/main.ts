@@ -39,7 +39,9 @@ export async function main(rawArgv: string[], output: Output = consoleOutput): P
     if (error instanceof CommanderError) return error.exitCode;
     if (error instanceof PlatError) {
       output.err(` !    ${error.message}${debug ? ` (id: ${error.id})` : ''}`);
-      const hint = HINTS[error.id];
+      // platd's own 503s (a full network pool, Docker down) say what to do; the hint is for an API not reached.
+      const hint =
+        error.id === 'unavailable' && !error.message.startsWith('Could not reach') ? undefined : HINTS[error.id];
       if (hint && !error.message.includes('plat login')) output.err(` !    ${hint}`);
       return error.status === 401 ? 3 : 1;
     }

@@ -4,7 +4,10 @@ import { appPath, queryString, type Transport } from './transport.js';
 /** Apps: list, create, show (its web and git URLs), rename, maintenance, buildpack, destroy. */
 export function appsResource(http: Transport) {
   return {
-    list: (): Promise<App[]> => http.request('GET', '/v1/apps'),
+    /** All the apps the user may see: every page. */
+    list: (): Promise<App[]> => http.all('/v1/apps'),
+    /** One page (`range`: a Range header such as `name ..; max=50`, or the last page's nextRange). */
+    page: (range?: string): Promise<{ items: App[]; nextRange?: string }> => http.page('/v1/apps', range),
     get: (app: string): Promise<App> => http.request('GET', appPath(app)),
     /** A name is generated when none is given. */
     create: (name?: string): Promise<App> => http.request('POST', '/v1/apps', name === undefined ? {} : { name }),

@@ -107,6 +107,12 @@ const calls: [string, (c: PlatClient) => Promise<unknown>, unknown?][] = [
     'GET /v1/apps/:app/logs?lines=5&source=router&tail=true',
     (c) => c.logs('hello', { lines: 5, source: 'router', tail: true }),
   ],
+  ['GET /v1/apps/:app/log-stream?lines=5&dyno=web.1', (c) => c.logStream('hello', { lines: 5, dyno: 'web.1' }).next()],
+  ['GET /v1/apps/:app/events', (c) => c.events('hello').next()],
+  [
+    'GET /v1/apps/:app/metrics?since=24h&step=300&type=web',
+    (c) => c.metrics('hello', { since: '24h', step: 300, type: 'web' }),
+  ],
   ['GET /v1/apps/:app/domains', (c) => c.domains.list('hello')],
   ['POST /v1/apps/:app/domains', (c) => c.domains.add('hello', 'www.example.com'), { hostname: 'www.example.com' }],
   ['DELETE /v1/apps/:app/domains/:hostname', (c) => c.domains.remove('hello', 'www.example.com')],
@@ -169,6 +175,7 @@ const calls: [string, (c: PlatClient) => Promise<unknown>, unknown?][] = [
   ['GET /v1/apps/:app/pg?addon=pg-1', (c) => c.pg.info('hello', 'pg-1')],
   ['GET /v1/apps/:app/pg/backups', (c) => c.pg.backups('hello')],
   ['POST /v1/apps/:app/pg/backups', (c) => c.pg.capture('hello'), {}],
+  ['GET /v1/apps/:app/pg/backups/:backup/download', (c) => c.pg.download('hello', 'b001')],
   [
     'POST /v1/apps/:app/pg/backups/:backup/actions/restore',
     (c) => c.pg.restore('hello', 'b001', { confirm: 'hello' }),
@@ -260,6 +267,31 @@ describe('PlatClient', () => {
       id: 'internal_error',
       message: `HTTP 502 from ${apiUrl.slice(0, -1)}`,
     });
+  });
+
+  it('lists every app, following Next-Range page by page, and fetches one page on request', async () => {
+    const names = ['a1', 'a2', 'a3', 'a4', 'a5'];
+    // Pages of two, as platd answers: 206 and Next-Range while more remain, 200 on the last.
+    answer = (request, response) => {
+      const after = /\](\S+)\.\./.exec(request.headers.range ?? '')?.[1];
+      const rest = names.filter((name) => after === undefined || name > after);
+      const page = rest.slice(0, 2).map((name) => ({ name }));
+      const more = rest.length > 2;
+      const next = more ? { 'next-range': `name ]${page.at(-1)!.name}..; max=2` } : {};
+      response.writeHead(more ? 206 : 200, { 'content-type': 'application/json', ...next }).end(JSON.stringify(page));
+    };
+    seen.length = 0;
+    expect((await client().apps.list()).map((app) => app.name)).toEqual(names);
+    expect(seen.map((request) => request.url)).toEqual(['/v1/apps', '/v1/apps', '/v1/apps']);
+    const first = await client().apps.page('name ..; max=2');
+    expect(first).toEqual({ items: [{ name: 'a1' }, { name: 'a2' }], nextRange: 'name ]a2..; max=2' });
+    const last = await client().apps.page('name ]a4..; max=2');
+    expect(last).toEqual({ items: [{ name: 'a5' }] });
+
+    // A server that never moves on is an error, not an endless loop.
+    answer = (_request, response) =>
+      response.writeHead(206, { 'content-type': 'application/json', 'next-range': 'name ]a..' }).end('[]');
+    await expect(client().apps.list()).rejects.toMatchObject({ id: 'internal_error' });
   });
 
   it('says platd is unavailable when nothing listens', async () => {

@@ -10,6 +10,8 @@ import { drainsResource } from './drains.js';
 import { dynosResource, formationResource } from './formation.js';
 import { keysResource, sshResource } from './keys.js';
 import { logsResource } from './logs.js';
+import { metricsResource } from './metrics.js';
+import { eventsResource, logStreamResource } from './events.js';
 import { pgResource } from './pg.js';
 import { pipelinesResource, reviewAppsResource } from './pipelines.js';
 import { buildsResource, releasesResource } from './releases.js';
@@ -20,6 +22,8 @@ import { alertsResource } from './alerts.js';
 
 export type { ClientOptions } from './transport.js';
 export type { LogsQuery } from './logs.js';
+export type { MetricsOptions } from './metrics.js';
+export { parseSse, type SseMessage, type StreamedLogLine } from './events.js';
 export { sshGitUrl } from './keys.js';
 
 /**
@@ -39,6 +43,9 @@ export class PlatClient {
   readonly formation;
   readonly dynos;
   readonly logs;
+  readonly metrics;
+  readonly events;
+  readonly logStream;
   readonly domains;
   readonly drains;
   readonly certs;
@@ -72,6 +79,9 @@ export class PlatClient {
     this.formation = formationResource(http);
     this.dynos = dynosResource(http);
     this.logs = logsResource(http);
+    this.metrics = metricsResource(http);
+    this.events = eventsResource(http);
+    this.logStream = logStreamResource(http);
     this.domains = domainsResource(http);
     this.drains = drainsResource(http);
     this.certs = certsResource(http);

@@ -13,6 +13,9 @@ export function pgResource(http: Transport) {
     backups: (app: string): Promise<PgBackup[]> => http.request('GET', appPath(app, '/pg/backups')),
     capture: (app: string, addon?: string): Promise<PgBackup> =>
       http.request('POST', appPath(app, '/pg/backups'), addon ? { addon } : {}),
+    /** A backup's dump (pg_dump's custom format). */
+    download: (app: string, backup: string): Promise<ReadableStream<Uint8Array>> =>
+      http.download(appPath(app, `/pg/backups/${encodeURIComponent(backup)}/download`)),
     /** Replaces the add-on's data; confirm: the app's name. */
     restore: (app: string, backup: string, options: { addon?: string; confirm?: string } = {}): Promise<void> =>
       http.request('POST', appPath(app, `/pg/backups/${encodeURIComponent(backup)}/actions/restore`), {

@@ -76,13 +76,47 @@ export class Transport {
 
   /** A JSON request; resolves with the JSON answer (undefined for an empty one). */
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return (await this.#json<T>(method, path, { body })).body;
+  }
+
+  async #json<T>(
+    method: string,
+    path: string,
+    options: { body?: unknown; headers?: Record<string, string> },
+  ): Promise<{ body: T; headers: Headers }> {
+    const { body } = options;
     const json: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
-    const headers = this.#headers({ accept: 'application/json', ...json });
+    const headers = this.#headers({ accept: 'application/json', ...json, ...options.headers });
     const init = { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) };
     const response = await this.#fetch(path, init);
     const text = await response.text();
     if (!response.ok) throw failure(this.apiUrl, response.status, text);
-    return (text === '' ? undefined : safeJson(text)) as T;
+    return { body: (text === '' ? undefined : safeJson(text)) as T, headers: response.headers };
+  }
+
+  /**
+   * One page of a list (Heroku's ranges): its items, and the Range that asks
+   * for the next page while more remain (the answer's Next-Range).
+   */
+  async page<T>(path: string, range?: string): Promise<{ items: T[]; nextRange?: string }> {
+    const { body, headers } = await this.#json<T[]>('GET', path, range === undefined ? {} : { headers: { range } });
+    const nextRange = headers.get('next-range') ?? undefined;
+    return nextRange === undefined ? { items: body } : { items: body, nextRange };
+  }
+
+  /** A whole list: its pages, following Next-Range until the last. */
+  async all<T>(path: string): Promise<T[]> {
+    const pages: T[][] = [];
+    let range: string | undefined;
+    do {
+      const page = await this.page<T>(path, range);
+      // A server that hands back the Range it was sent would page forever.
+      if (page.nextRange !== undefined && page.nextRange === range)
+        throw new PlatError('internal_error', `${this.apiUrl} sent the same Next-Range twice: ${range}`);
+      pages.push(page.items);
+      range = page.nextRange;
+    } while (range !== undefined);
+    return pages.length === 1 ? pages[0]! : pages.flat();
   }
 
   /** A text response as it arrives (log tails). */

@@ -10,6 +10,7 @@ export const catalogue = {
   not_found: { status: 404, message: 'Resource not found.' },
   conflict: { status: 409, message: 'The resource conflicts with an existing one.' },
   payload_too_large: { status: 413, message: 'The request body is too large.' },
+  requested_range_not_satisfiable: { status: 416, message: 'The Range header is malformed or not supported.' },
   rate_limited: { status: 429, message: 'Too many requests.' },
   // 403, not 429: waiting does not help; the owner must free something or the operator raise the quota.
   quota_exceeded: { status: 403, message: 'This would exceed a quota.' },
@@ -17,6 +18,8 @@ export const catalogue = {
   build_failed: { status: 422, message: 'The build failed.' },
   release_failed: { status: 422, message: 'The release failed to start.' },
   unavailable: { status: 503, message: 'A service Plat depends on is unavailable.' },
+  // 503: no app can get a network until one is destroyed or the operator gives Plat a larger pool.
+  network_pool_exhausted: { status: 503, message: 'No network block is free in PLAT_NETWORK_POOL.' },
   internal_error: { status: 500, message: 'Something went wrong inside Plat.' },
 } as const;
 

@@ -28,6 +28,9 @@ export type FormationEntry = Static<typeof api.FormationEntrySchema>;
 export type FormationUpdate = Static<typeof api.FormationUpdateSchema>;
 export type FormationBatch = Static<typeof api.FormationBatchSchema>;
 export type Dyno = Static<typeof api.DynoSchema>;
+export type Metrics = Static<typeof api.MetricsSchema>;
+export type MetricSeries = Static<typeof api.MetricSeriesSchema>;
+export type MetricsQuery = Static<typeof api.MetricsQuerySchema>;
 /** A one-off dyno started in the background (plat run:detached). */
 export type DetachedRun = Static<typeof api.DetachedRunSchema>;
 export type AttachQuery = Static<typeof api.AttachQuerySchema>;

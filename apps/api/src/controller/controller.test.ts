@@ -6,10 +6,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../../../../test/support/until.js';
-import { cutRelease, rollback } from '../services/releases.js';
-import { insertApp, markDestroying, setMaintenance, upsertFormation, type AppRow } from '../store/apps.js';
+import { cutRelease, releaseConfig, rollback } from '../services/releases.js';
+import {
+  insertApp,
+  markDestroying,
+  setMaintenance,
+  updateConfigVars,
+  upsertFormation,
+  type AppRow,
+} from '../store/apps.js';
 import { insertDomain } from '../store/domains.js';
-import { findRelease } from '../store/releases.js';
+import { currentRelease, findRelease, latestRelease } from '../store/releases.js';
 import { ensureUser } from '../store/users.js';
 import { backends } from '../testing/backends.js';
 import { startFakePlatform, type FakePlatform } from '../testing/fake-platform.js';
@@ -58,13 +65,31 @@ afterAll(async () => {
 });
 
 describe('the controller on an in-memory runtime and router', () => {
+  it('runs nothing for the releases before the first deploy: v1 "Initial release" and config changes', async () => {
+    expect(await findRelease(fake.platform.sql, app.id, 1)).toMatchObject({
+      description: 'Initial release',
+      status: 'succeeded',
+      image: null,
+      config: {},
+    });
+    await updateConfigVars(fake.platform.sql, app.id, { GREETING: 'hi' });
+    const release = await releaseConfig(fake.platform, app, 'Set GREETING');
+    expect(release).toMatchObject({ version: 2, status: 'succeeded', image: null, config: { GREETING: 'hi' } });
+    await fake.platform.controller.converge('hello');
+    expect(fake.runtime.running('hello')).toEqual([]);
+    expect(journal().filter((entry) => !entry.startsWith('route'))).toEqual([]);
+    // Nothing runs, but the config history's head is v2.
+    expect(await currentRelease(fake.platform.sql, app.id)).toBeUndefined();
+    expect((await latestRelease(fake.platform.sql, app.id))?.version).toBe(2);
+  });
+
   it('deploys a first release: one web dyno, routed at the app hostname once it answers', async () => {
-    const release = await deploy(1);
+    const release = await deploy(3);
     expect(release.status).toBe('succeeded');
-    expect(fake.runtime.running('hello')).toEqual(['web.1@v1']);
-    expect(fake.router.backends('hello')).toEqual(['web.1@v1']);
+    expect(fake.runtime.running('hello')).toEqual(['web.1@v3']);
+    expect(fake.router.backends('hello')).toEqual(['web.1@v3']);
     expect(fake.router.routeOf('hello')).toMatchObject({ hostnames: ['hello.localhost'], maintenance: false });
-    expect(journal()).toEqual(['start web.1@v1', 'route hello: web.1@v1']);
+    expect(journal()).toEqual(['start web.1@v3', 'route hello: web.1@v3']);
     await expectRoutedDynosAnswer();
   });
 
@@ -72,29 +97,29 @@ describe('the controller on an in-memory runtime and router', () => {
     await upsertFormation(fake.platform.sql, app.id, { type: 'web', quantity: 3 });
     await upsertFormation(fake.platform.sql, app.id, { type: 'worker', quantity: 1 });
     await fake.platform.controller.converge('hello');
-    expect(fake.runtime.running('hello')).toEqual(['web.1@v1', 'web.2@v1', 'web.3@v1', 'worker.1@v1']);
-    expect(fake.router.backends('hello')).toEqual(['web.1@v1', 'web.2@v1', 'web.3@v1']);
+    expect(fake.runtime.running('hello')).toEqual(['web.1@v3', 'web.2@v3', 'web.3@v3', 'worker.1@v3']);
+    expect(fake.router.backends('hello')).toEqual(['web.1@v3', 'web.2@v3', 'web.3@v3']);
 
     await upsertFormation(fake.platform.sql, app.id, { type: 'web', quantity: 2 });
     await fake.platform.controller.converge('hello');
     await fake.platform.controller.settle();
-    expect(fake.runtime.running('hello')).toEqual(['web.1@v1', 'web.2@v1', 'worker.1@v1']);
-    expect(fake.router.backends('hello')).toEqual(['web.1@v1', 'web.2@v1']);
+    expect(fake.runtime.running('hello')).toEqual(['web.1@v3', 'web.2@v3', 'worker.1@v3']);
+    expect(fake.router.backends('hello')).toEqual(['web.1@v3', 'web.2@v3']);
     expectNoRoutedDynoStopped(journal());
   });
 
   it('rolls out a new release with no gap: new dynos start and are routed before any old one stops', async () => {
-    await deploy(2);
+    await deploy(4);
     await fake.platform.controller.settle();
     const entries = journal();
-    expect(fake.runtime.running('hello')).toEqual(['web.1@v2', 'web.2@v2', 'worker.1@v2']);
-    expect(fake.router.backends('hello')).toEqual(['web.1@v2', 'web.2@v2']);
-    const routed = entries.indexOf('route hello: web.1@v2 web.2@v2');
+    expect(fake.runtime.running('hello')).toEqual(['web.1@v4', 'web.2@v4', 'worker.1@v4']);
+    expect(fake.router.backends('hello')).toEqual(['web.1@v4', 'web.2@v4']);
+    const routed = entries.indexOf('route hello: web.1@v4 web.2@v4');
     expect(routed, entries.join('; ')).toBeGreaterThan(-1);
-    for (const dyno of ['web.1@v2', 'web.2@v2', 'worker.1@v2']) {
+    for (const dyno of ['web.1@v4', 'web.2@v4', 'worker.1@v4']) {
       expect(entries.indexOf(`start ${dyno}`)).toBeLessThan(routed);
     }
-    for (const dyno of ['web.1@v1', 'web.2@v1', 'worker.1@v1']) {
+    for (const dyno of ['web.1@v3', 'web.2@v3', 'worker.1@v3']) {
       expect(entries.indexOf(`stop ${dyno}`)).toBeGreaterThan(routed);
     }
     expectNoRoutedDynoStopped(entries);
@@ -102,25 +127,25 @@ describe('the controller on an in-memory runtime and router', () => {
   });
 
   it('fails a release whose web dynos crash at boot (H10) and leaves the old ones serving', async () => {
-    fake.runtime.behaviour = (spec) => (spec.version === 3 && spec.web ? 'crash' : 'serve');
-    await expect(deploy(3)).rejects.toMatchObject({
+    fake.runtime.behaviour = (spec) => (spec.version === 5 && spec.web ? 'crash' : 'serve');
+    await expect(deploy(5)).rejects.toMatchObject({
       id: 'release_failed',
       message: expect.stringMatching(/^H10: web\.\d crashed at boot \(exit 1\)/),
     });
-    expect((await findRelease(fake.platform.sql, app.id, 3))?.status).toBe('failed');
-    expect(fake.runtime.running('hello')).toEqual(['web.1@v2', 'web.2@v2', 'worker.1@v2']);
-    expect(fake.router.backends('hello')).toEqual(['web.1@v2', 'web.2@v2']);
+    expect((await findRelease(fake.platform.sql, app.id, 5))?.status).toBe('failed');
+    expect(fake.runtime.running('hello')).toEqual(['web.1@v4', 'web.2@v4', 'worker.1@v4']);
+    expect(fake.router.backends('hello')).toEqual(['web.1@v4', 'web.2@v4']);
     expect(journal().filter((entry) => entry.startsWith('route'))).toEqual([]);
   });
 
   it('fails a release whose web dynos never answer (R10) within the boot timeout', async () => {
-    fake.runtime.behaviour = (spec) => (spec.version === 4 && spec.web ? 'silent' : 'serve');
-    await expect(deploy(4)).rejects.toMatchObject({
+    fake.runtime.behaviour = (spec) => (spec.version === 6 && spec.web ? 'silent' : 'serve');
+    await expect(deploy(6)).rejects.toMatchObject({
       id: 'release_failed',
       message: expect.stringMatching(/^R10: web\.\d did not answer on \$PORT within 1 s/),
     });
-    expect(fake.runtime.running('hello')).toEqual(['web.1@v2', 'web.2@v2', 'worker.1@v2']);
-    expect(fake.router.backends('hello')).toEqual(['web.1@v2', 'web.2@v2']);
+    expect(fake.runtime.running('hello')).toEqual(['web.1@v4', 'web.2@v4', 'worker.1@v4']);
+    expect(fake.router.backends('hello')).toEqual(['web.1@v4', 'web.2@v4']);
     fake.runtime.behaviour = () => 'serve';
     journal();
   });
@@ -130,23 +155,23 @@ describe('the controller on an in-memory runtime and router', () => {
     fake.runtime.oneOffOutcome = () => ({ lines: ['no database'], exitCode: 1 });
     const lines: string[] = [];
     const onLine = (line: string) => lines.push(line);
-    const input = { description: 'Deploy v5', image: 'plat/x-hello:v5', processTypes: withRelease, config: {}, onLine };
+    const input = { description: 'Deploy v7', image: 'plat/x-hello:v7', processTypes: withRelease, config: {}, onLine };
     await expect(cutRelease(fake.platform, app, input)).rejects.toMatchObject({
       id: 'release_failed',
       message: expect.stringContaining('Release command failed (exit 1): migrate'),
     });
     expect(lines).toEqual(['-----> Running release command: migrate', '       no database']);
     const ran = journal().filter((entry) => !entry.startsWith('stop release.'));
-    expect(ran).toEqual([expect.stringMatching(/^run release\.\d+@v5: migrate$/)]);
+    expect(ran).toEqual([expect.stringMatching(/^run release\.\d+@v7: migrate$/)]);
 
     fake.runtime.oneOffOutcome = () => ({ lines: [], exitCode: 0 });
-    await deploy(6, withRelease);
+    await deploy(8, withRelease);
     await fake.platform.controller.settle();
     const entries = journal();
     const releasePhase = entries.findIndex((entry) => entry.startsWith('run release.'));
     expect(releasePhase).toBeGreaterThan(-1);
-    expect(releasePhase).toBeLessThan(entries.indexOf('start web.1@v6'));
-    expect(fake.runtime.running('hello')).toEqual(['web.1@v6', 'web.2@v6', 'worker.1@v6']);
+    expect(releasePhase).toBeLessThan(entries.indexOf('start web.1@v8'));
+    expect(fake.runtime.running('hello')).toEqual(['web.1@v8', 'web.2@v8', 'worker.1@v8']);
   });
 
   it('restarts a crashed dyno at once, then after a backoff during which it shows crashed', async () => {
@@ -160,7 +185,7 @@ describe('the controller on an in-memory runtime and router', () => {
     };
     const first = fake.runtime.crash('hello', 'web.1');
     const restarted = await until('web.1 restarted and routed after its first crash', routedWeb1(first), 5_000);
-    expect(fake.router.backends('hello')).toEqual(['web.1@v6', 'web.2@v6']);
+    expect(fake.router.backends('hello')).toEqual(['web.1@v8', 'web.2@v8']);
     const observed = (await controller.dynos('hello')).find((dyno) => dyno.id === restarted.id)!;
     expect(controller.crashInfo('hello', observed).restarts).toBe(1);
 
@@ -170,29 +195,34 @@ describe('the controller on an in-memory runtime and router', () => {
     await controller.converge('hello');
     const held = (await controller.dynos('hello')).find((dyno) => dyno.dyno === 'web.1');
     expect(held).toMatchObject({ id: second.id, running: false, exitCode: 1 });
-    expect(fake.router.backends('hello')).toEqual(['web.2@v6']);
+    expect(fake.router.backends('hello')).toEqual(['web.2@v8']);
 
     await until('web.1 restarted and routed after its backoff', routedWeb1(second), 5_000);
-    expect(fake.router.backends('hello')).toEqual(['web.1@v6', 'web.2@v6']);
-    expect(fake.journal.filter((entry) => entry === 'start web.1@v6')).toHaveLength(2);
+    expect(fake.router.backends('hello')).toEqual(['web.1@v8', 'web.2@v8']);
+    expect(fake.journal.filter((entry) => entry === 'start web.1@v8')).toHaveLength(2);
     journal();
   });
 
   it('rolls back to an earlier release: its image runs again, as a new release', async () => {
-    const release = await rollback(fake.platform, app, 2);
+    const release = await rollback(fake.platform, app, 4);
     await fake.platform.controller.settle();
-    expect(release).toMatchObject({ version: 7, description: 'Rollback to v2', image: 'plat/x-hello:v2' });
+    expect(release).toMatchObject({ version: 9, description: 'Rollback to v4', image: 'plat/x-hello:v4' });
     expect(release.status).toBe('succeeded');
-    expect(fake.runtime.running('hello')).toEqual(['web.1@v7', 'web.2@v7', 'worker.1@v7']);
+    expect(fake.runtime.running('hello')).toEqual(['web.1@v9', 'web.2@v9', 'worker.1@v9']);
     const images = new Set(fake.runtime.containers().map((container) => container.spec.image));
-    expect(images).toEqual(new Set(['plat/x-hello:v2']));
+    expect(images).toEqual(new Set(['plat/x-hello:v4']));
     expectNoRoutedDynoStopped(journal());
+    // Heroku's rule: a release made before the app had code has no image to go back to.
+    await expect(rollback(fake.platform, app, 2)).rejects.toMatchObject({
+      id: 'invalid_params',
+      message: expect.stringContaining('Release v2 was made before hello had code (it has no image)'),
+    });
   });
 
   it('leaves a running one-off dyno alone while the formation changes', async () => {
     let finish: (outcome: { lines: string[]; exitCode: number }) => void = () => {};
     fake.runtime.oneOffOutcome = () => new Promise((resolve) => (finish = resolve));
-    const release = (await findRelease(fake.platform.sql, app.id, 7))!;
+    const release = (await findRelease(fake.platform.sql, app.id, 9))!;
     const options = { kind: 'run' as const, command: 'sleep 60', onLine: () => {} };
     const exitCode = fake.platform.controller.runOneOff(app, release, options);
     await until('the one-off running', async () => (await fake.runtime.listOneOffs()).length === 1, 5_000);
@@ -200,13 +230,13 @@ describe('the controller on an in-memory runtime and router', () => {
     await upsertFormation(fake.platform.sql, app.id, { type: 'worker', quantity: 0 });
     await fake.platform.controller.converge('hello');
     await fake.platform.controller.settle();
-    expect(fake.runtime.running('hello')).toEqual(['web.1@v7', 'web.2@v7']);
+    expect(fake.runtime.running('hello')).toEqual(['web.1@v9', 'web.2@v9']);
     expect(await fake.runtime.listOneOffs()).toMatchObject([{ app: 'hello', running: true, tracked: true }]);
 
     finish({ lines: [], exitCode: 0 });
     expect(await exitCode).toBe(0);
     const stopped = journal().filter((entry) => entry.startsWith('stop'));
-    expect(stopped).toEqual(['stop worker.1@v7', expect.stringMatching(/^stop run\.\d+@v7$/)]);
+    expect(stopped).toEqual(['stop worker.1@v9', expect.stringMatching(/^stop run\.\d+@v9$/)]);
   });
 
   it('routes custom domains and maintenance mode without touching the dynos', async () => {
@@ -215,7 +245,7 @@ describe('the controller on an in-memory runtime and router', () => {
     await fake.platform.controller.converge('hello');
     const route = fake.router.routeOf('hello');
     expect(route).toMatchObject({ hostnames: ['hello.localhost', 'www.example.org'], maintenance: true });
-    expect(journal()).toEqual(['route hello: web.1@v7 web.2@v7 (maintenance)']);
+    expect(journal()).toEqual(['route hello: web.1@v9 web.2@v9 (maintenance)']);
   });
 
   it('tears a destroyed app down: every dyno stops and its route goes', async () => {
@@ -223,6 +253,6 @@ describe('the controller on an in-memory runtime and router', () => {
     await fake.platform.controller.converge('hello');
     expect(fake.runtime.running('hello')).toEqual([]);
     expect(fake.router.routeOf('hello')).toBeUndefined();
-    expect(journal()).toEqual(['unroute hello', 'stop web.1@v7', 'stop web.2@v7']);
+    expect(journal()).toEqual(['unroute hello', 'stop web.1@v9', 'stop web.2@v9']);
   });
 });

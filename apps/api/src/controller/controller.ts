@@ -3,12 +3,14 @@ import type { Settings } from '../config.js';
 import type { LogHub } from '../logs/log-hub.js';
 import type { Router, RouteTarget } from '../router/router.js';
 import type { Sql } from '../store/database.js';
-import { appIds, findApp, formation, listAppNames, type AppRow } from '../store/apps.js';
+import { appIds, findApp, formation, listAppNames, type AppRow, type FormationRow } from '../store/apps.js';
 import { listDomains } from '../store/domains.js';
 import { servableCertificates } from '../store/certificates.js';
+import { clearSleeping, sleepingSince } from '../store/eco-sleep.js';
 import { currentRelease, type ReleaseRow } from '../store/releases.js';
 import { crashKey, CrashTracker } from './crash-backoff.js';
 import { desiredDynos, HEROKU_METADATA, specRelease, type DynoSpec } from './dyno-spec.js';
+import { webAsleep } from './eco-sleep-plan.js';
 import { OneOffDynos, type OneOffApp, type OneOffRunOptions } from './one-off-dynos.js';
 import { waitUntilServing } from './readiness.js';
 import type { ObservedDyno } from './reconcile.js';
@@ -30,7 +32,8 @@ export interface DynoChange {
   app: string;
   dyno: string;
   releaseId: string;
-  state: 'starting' | 'crashed';
+  /** `sleeping`: an eco app's web dyno stopped for want of requests; a wake starts it again (`starting`). */
+  state: 'starting' | 'crashed' | 'sleeping';
   exitCode?: number;
 }
 
@@ -155,6 +158,11 @@ export class Controller {
     });
   }
 
+  /** The app's route as last applied: its routed web dynos, or asleep. */
+  routeOf(appName: string): RouteTarget | undefined {
+    return this.#routes.get(appName);
+  }
+
   hostnameOf(app: string): string {
     return `${app}.${this.#deps.settings.domain}`;
   }
@@ -270,12 +278,22 @@ export class Controller {
     const found = await findApp(sql, appName);
     const app = found && !found.destroying ? found : undefined;
     const actual = await this.#observe(appName);
+    const rows = app ? await formation(sql, app.id) : [];
+    const since = app ? await sleepingSince(sql, app.id) : undefined;
+    // An eco app asleep runs no web dyno; its formation stays as stored.
+    const asleep = webAsleep(rows, since);
+    // A mark from before a resize or a scale to 0: the app is awake now.
+    if (app && since && !asleep) await clearSleeping(sql, app.id);
+    const release = target?.image ? target : app ? await currentRelease(sql, app.id) : undefined;
+    const desired = app ? this.#desired(app, release, rows) : [];
     const plan = planRollout({
       app,
+      asleep,
       hostname: this.hostnameOf(appName),
       domains: app ? (await listDomains(sql, app.id)).map((domain) => domain.hostname) : [],
       certificates: app ? await servableCertificates(sql, app.id) : [],
-      desired: app ? await this.#desired(app, target ?? (await currentRelease(sql, app.id))) : [],
+      // A release without an image (config before the first deploy) runs nothing: the running one stays.
+      desired: asleep ? desired.filter((spec) => !spec.web) : desired,
       actual,
       crashes: this.#crashes,
       now: Date.now(),
@@ -285,7 +303,7 @@ export class Controller {
   }
 
   /** The dynos of the release and the app's formation; none before the app has a release with an image. */
-  async #desired(app: AppRow, release: ReleaseRow | undefined): Promise<DynoSpec[]> {
+  #desired(app: AppRow, release: ReleaseRow | undefined, rows: FormationRow[]): DynoSpec[] {
     if (!release?.image) return [];
     return desiredDynos({
       instance: this.#deps.settings.instance,
@@ -294,7 +312,7 @@ export class Controller {
       release: specRelease({ ...release, image: release.image }),
       herokuMetadata: app.features.includes(HEROKU_METADATA),
       readinessPath: app.readiness_path,
-      formation: await formation(this.#deps.sql, app.id),
+      formation: rows,
     });
   }
 

@@ -3,12 +3,13 @@ import type { DynoSpec } from './dyno-spec.js';
 import { HostFirewall } from './host-firewall.js';
 import type { ObservedDyno } from './reconcile.js';
 import type { ObservedOneOff } from './one-off-sweep.js';
-import type { AttachSession, DynoDeath, DynoState, Runtime } from './runtime.js';
+import type { AttachSession, DynoDeath, DynoState, Runtime, SubnetSource, UsedSubnet } from './runtime.js';
 import { DockerNetworks } from './docker/networks.js';
 import { dynoState, listDynos, removeDyno, startDyno } from './docker/dynos.js';
 import { OneOffs } from './docker/one-offs.js';
 import { appImageTags, removeAppImages, removeImageTag, tagImage } from './docker/images.js';
 import { watchDeaths } from './docker/events.js';
+import { type StatsHandlers, watchStats } from './docker/stats.js';
 import { followLogs, logTail } from './docker/logs.js';
 
 /**
@@ -24,11 +25,17 @@ export class DockerRuntime implements Runtime {
   readonly #networks: DockerNetworks;
   readonly #oneOffs: OneOffs;
 
-  constructor(options: { instance: string; docker?: Docker; firewall?: HostFirewall }) {
+  /** `subnets`: where app networks' subnets come from (platd's pool); without it, Docker's own pools. */
+  constructor(options: { instance: string; docker?: Docker; firewall?: HostFirewall; subnets?: SubnetSource }) {
     this.#docker = options.docker ?? new Docker();
     this.#instance = options.instance;
     const firewall = options.firewall ?? new HostFirewall({ instance: options.instance });
-    this.#networks = new DockerNetworks({ docker: this.#docker, instance: this.#instance, firewall });
+    this.#networks = new DockerNetworks({
+      docker: this.#docker,
+      instance: this.#instance,
+      firewall,
+      ...(options.subnets ? { subnets: options.subnets } : {}),
+    });
     this.#oneOffs = new OneOffs({ docker: this.#docker, instance: this.#instance });
   }
 
@@ -39,6 +46,10 @@ export class DockerRuntime implements Runtime {
   /** An app's network; named and labelled by the app's id, so a rename keeps it (and its add-ons). */
   ensureNetwork(name: string, app: string, appId?: string): Promise<void> {
     return this.#networks.ensureApp(name, app, appId);
+  }
+
+  subnetsInUse(): Promise<UsedSubnet[]> {
+    return this.#networks.subnetsInUse();
   }
 
   /** The network image builds of pushed code run on: isolated from the host like the apps' own. */
@@ -114,6 +125,11 @@ export class DockerRuntime implements Runtime {
         onReopen();
       },
     });
+  }
+
+  /** One streaming stats request per running dyno and add-on of this instance (docker/stats.ts). */
+  watchStats(handlers: StatsHandlers): Promise<() => void> {
+    return watchStats(this.#docker, this.#instance, handlers);
   }
 
   /**

@@ -24,6 +24,8 @@ export interface DynoSize {
 }
 
 export const SIZES: Record<string, DynoSize> = {
+  // As small as basic; its web dynos sleep when idle (controller/eco-sleep.ts).
+  eco: { memoryBytes: 512 * 1024 ** 2, cpuShares: 512, concurrency: 2 },
   basic: { memoryBytes: 512 * 1024 ** 2, cpuShares: 512, concurrency: 2 },
   standard: { memoryBytes: 1024 ** 3, cpuShares: 1024, concurrency: 2 },
   performance: { memoryBytes: 2 * 1024 ** 3, cpuShares: 2048, concurrency: 4 },

@@ -27,6 +27,8 @@ export interface RolloutInput {
   domains: string[];
   /** Its stored certificates with a chain (certs/served.ts picks what each hostname is served). */
   certificates?: ServableCertificate[];
+  /** An eco app asleep: its web dynos are not in `desired`, and the route wakes it on a request. */
+  asleep?: boolean;
   /** Dynos of the release to run and its formation; empty when the app has no release with an image. */
   desired: DynoSpec[];
   /** Its formation containers as observed: less those being retired, dead ones marked not running. */
@@ -91,6 +93,7 @@ function routeOf(app: { name: string; maintenance: boolean }, input: RolloutInpu
     hostnames,
     dynos: [],
     maintenance: app.maintenance,
+    ...(input.asleep ? { asleep: true } : {}),
     ...(certificates.length > 0 ? { certificates } : {}),
   };
 }

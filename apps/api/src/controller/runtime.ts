@@ -1,4 +1,5 @@
 import type { DynoSpec } from './dyno-spec.js';
+import type { StatsHandlers } from './docker/stats.js';
 import type { ObservedOneOff } from './one-off-sweep.js';
 import type { ObservedDyno } from './reconcile.js';
 
@@ -10,8 +11,15 @@ import type { ObservedDyno } from './reconcile.js';
 export interface Runtime {
   ping(): Promise<void>;
 
-  /** Creates the app's network when missing, isolated from the host, labelled by the app's id. */
+  /**
+   * Creates the app's network when missing, isolated from the host, labelled
+   * by the app's id; a new one gets its subnet from the runtime's
+   * SubnetSource (the app's block of PLAT_NETWORK_POOL). One that exists is
+   * kept as it is.
+   */
   ensureNetwork(name: string, app: string, appId?: string): Promise<void>;
+  /** The IPv4 subnets the host already uses: every Docker network's, and its routes (not Docker's bridges). */
+  subnetsInUse(): Promise<UsedSubnet[]>;
   /** The network image builds run on; resolves with its name. */
   ensureBuildNetwork(): Promise<string>;
   removeNetwork(name: string): Promise<void>;
@@ -37,6 +45,8 @@ export interface Runtime {
    * is back: deaths in between went unseen.
    */
   watchDeaths(onDie: (death: DynoDeath) => void, onReopen?: () => void): Promise<() => void>;
+  /** Samples this instance's dynos and add-ons about every 10 s, and reports OOM kills; returns a stop function. */
+  watchStats(handlers: StatsHandlers): Promise<() => void>;
 
   /** Runs a one-off dyno to its end, line by line, and resolves with its exit code; it is removed either way. */
   runOneOff(spec: DynoSpec, options: { onLine: (line: string) => void; timeoutMs: number }): Promise<number>;
@@ -57,6 +67,23 @@ export interface Runtime {
   tagImage(image: string, tag: string): Promise<void>;
   /** Removes every image built for an app. */
   removeAppImages(appId: string): Promise<void>;
+}
+
+/** A subnet in use on the host, and whose. */
+export interface UsedSubnet {
+  subnet: string;
+  /** A network of this platd: its own block, no clash. */
+  own: boolean;
+  /** For messages: `Docker network NAME`, `route via eth0`. */
+  what: string;
+}
+
+/** Where a new app network's subnet comes from: services/app-subnets.ts, over the state store. */
+export interface SubnetSource {
+  /** The app's block (CIDR), reserved now when it has none (an app from before PLAT_NETWORK_POOL). */
+  blockOf(appId: string): Promise<string>;
+  /** Docker refused `refused` (another platd took it meanwhile): the app gets the next free block. */
+  replace(appId: string, refused: string): Promise<string>;
 }
 
 export interface DynoState {

@@ -173,21 +173,33 @@ describe.each(backends)('the API on $name', (backend) => {
   });
 
   describe('config vars, releases, formation and dynos', () => {
-    it('stores config before the first deploy without making a release', async () => {
+    it('starts at v1 "Initial release" and releases config before the first deploy, with no image', async () => {
       const set = await call('PATCH', '/v1/apps/shop/config-vars', {
         body: { GREETING: 'hello', SECRET_KEY: 'swordfish' },
       });
       expect(set.status).toBe(200);
       expect(set.body).toEqual({ GREETING: 'hello', SECRET_KEY: 'swordfish' });
-      expect((await call('GET', '/v1/apps/shop/releases')).body).toEqual([]);
       for (const body of [{ '1BAD': 'x' }, { PORT: '80' }, {}, { OK: { nested: true } }]) {
         expect((await call('PATCH', '/v1/apps/shop/config-vars', { body })).body.id).toBe('invalid_params');
       }
+      // Heroku's: the release list is the whole history of the app's config; refused changes make none.
+      expect((await call('GET', '/v1/apps/shop/releases')).body).toEqual([
+        expect.objectContaining({ version: 2, description: 'Set GREETING, SECRET_KEY', image: null, current: true }),
+        expect.objectContaining({ version: 1, description: 'Initial release', image: null, current: false }),
+      ]);
+      expect((await call('GET', '/v1/apps/shop/releases/v1')).body).toMatchObject({
+        status: 'succeeded',
+        image: null,
+        process_types: {},
+      });
+      expect((await call('GET', '/v1/apps/shop/dynos')).body).toEqual([]);
+      const rolled = await call('POST', '/v1/apps/shop/releases', { body: { release: 'v1' } });
+      expect(rolled.body).toMatchObject({ id: 'invalid_params', message: expect.stringContaining('has no image') });
     });
 
     it('deploys, then makes a release for each config change and rolls it out', async () => {
       const first = await deployStack('shop');
-      expect(first.version).toBe(1);
+      expect(first.version).toBe(3);
       expect((await routerGet(t.settings.routerPort, 'shop.localhost')).body).toBe('web.1 hello');
       const changed = await call('PATCH', '/v1/apps/shop/config-vars', {
         body: { GREETING: 'bonjour', SECRET_KEY: null },
@@ -201,8 +213,10 @@ describe.each(backends)('the API on $name', (backend) => {
           r.current,
         ]),
       ).toEqual([
-        [2, 'Set GREETING; Unset SECRET_KEY', true],
-        [1, 'Deploy aaaaaaa', false],
+        [4, 'Set GREETING; Unset SECRET_KEY', true],
+        [3, 'Deploy aaaaaaa', false],
+        [2, 'Set GREETING, SECRET_KEY', false],
+        [1, 'Initial release', false],
       ]);
       expect((await routerGet(t.settings.routerPort, 'shop.localhost')).body).toBe('web.1 bonjour');
     });
@@ -227,15 +241,15 @@ describe.each(backends)('the API on $name', (backend) => {
       );
       expect(changes.map((c) => c.status)).toEqual([200, 200, 200, 200]);
       const versions = (await call('GET', '/v1/apps/shop/releases')).body.map((r: { version: number }) => r.version);
-      expect(versions).toEqual([6, 5, 4, 3, 2, 1]);
+      expect(versions).toEqual([8, 7, 6, 5, 4, 3, 2, 1]);
     });
 
     it('rolls back to a release: its image and its config, as a new release', async () => {
-      const rolled = await call('POST', '/v1/apps/shop/releases', { body: { release: 'v1' } });
+      const rolled = await call('POST', '/v1/apps/shop/releases', { body: { release: 'v3' } });
       expect(rolled.status).toBe(201);
       expect(rolled.body).toMatchObject({
-        version: 7,
-        description: 'Rollback to v1',
+        version: 9,
+        description: 'Rollback to v3',
         current: true,
         status: 'succeeded',
       });
@@ -244,7 +258,7 @@ describe.each(backends)('the API on $name', (backend) => {
         SECRET_KEY: 'swordfish',
       });
       expect((await routerGet(t.settings.routerPort, 'shop.localhost')).body).toBe('web.1 hello');
-      expect((await call('GET', '/v1/apps/shop/releases/7')).body.description).toBe('Rollback to v1');
+      expect((await call('GET', '/v1/apps/shop/releases/9')).body.description).toBe('Rollback to v3');
       expect((await call('POST', '/v1/apps/shop/releases', { body: { release: 99 } })).body.id).toBe('not_found');
     });
 

@@ -10,6 +10,7 @@ import type { Platform } from '../platform.js';
 import type { User } from '../store/users.js';
 import { resolveAppParam } from './app-access.js';
 import { installAttach } from './attach.js';
+import { installDashboard } from './dashboard.js';
 import { withAttachPaths } from './attach-openapi.js';
 import { installErrorHandler } from './error-handler.js';
 import { accessRoutes } from './routes/access.js';
@@ -27,6 +28,8 @@ import { formationRoutes } from './routes/formation.js';
 import { gitRoutes } from './routes/git.js';
 import { keyRoutes } from './routes/keys.js';
 import { logRoutes } from './routes/logs.js';
+import { eventRoutes } from './routes/events.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { pushRoutes } from './routes/pushes.js';
 import { pgRoutes } from './routes/pg.js';
 import { pipelineRoutes } from './routes/pipelines.js';
@@ -125,6 +128,8 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
       certRoutes,
       accessRoutes,
       logRoutes,
+      metricsRoutes,
+      eventRoutes,
       drainRoutes,
       addonRoutes,
       schedulerRoutes,
@@ -145,5 +150,6 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
   installAttach(app, platform, { failedAuth, userRate });
   await app.register(gitRoutes, { platform, failedAuth });
   await app.register(pushRoutes, { platform });
+  await installDashboard(app);
   return app;
 }

@@ -36,6 +36,7 @@ describe('router lines', () => {
       '$upstream_response_time',
       '$status',
       '$bytes_sent',
+      '$plat_wake',
     ]);
   });
 
@@ -74,6 +75,13 @@ describe('router lines', () => {
     expect(retried?.line).toContain('dyno=web.2 connect=2ms service=10ms status=200');
     const none = parseRouterLine(raw(['1', 'H14', 'GET', '/', 'x', 'id', '127.0.0.1', '-', '-', '-', '503', '0']));
     expect(none?.line).toMatch(/^at=error code=H14 .* dyno=- connect=- service=- status=503/);
+  });
+
+  it("show a woken request's wake time, and read lines from before the wake field", () => {
+    const fields = ['1', '-', 'GET', '/', 'x', 'id', '127.0.0.1', 'web.1', '-', '0.004', '200', '9'];
+    expect(parseRouterLine(raw([...fields, '1.4']))?.line).toMatch(/ status=200 bytes=9 wake=1\.4s$/);
+    expect(parseRouterLine(raw([...fields, '-']))?.line).toMatch(/ status=200 bytes=9$/);
+    expect(parseRouterLine(raw(fields))?.line).toMatch(/ status=200 bytes=9$/);
   });
 
   it('skip what is not a router line', () => {

@@ -20,7 +20,12 @@ const FIELDS = [
   ['service', '$upstream_response_time'],
   ['status', '$status'],
   ['bytes', '$bytes_sent'],
+  // Seconds a sleeping eco app's request was held while its dyno started ("-" for any other request).
+  ['wake', '$plat_wake'],
 ] as const;
+
+/** Lines written before the wake field was added have one field less. */
+const FIELDS_BEFORE_WAKE = FIELDS.length - 1;
 
 /** The value of nginx's log_format for the router (the config quotes it). */
 export const ROUTER_LOG_FORMAT = FIELDS.map(([, variable]) => variable).join('\\t');
@@ -34,7 +39,7 @@ function milliseconds(value: string): string {
 
 export function parseRouterLine(raw: string): LogLine | undefined {
   const values = raw.split('\t');
-  if (values.length !== FIELDS.length) return undefined;
+  if (values.length !== FIELDS.length && values.length !== FIELDS_BEFORE_WAKE) return undefined;
   const [
     time = '',
     error = '',
@@ -48,10 +53,12 @@ export function parseRouterLine(raw: string): LogLine | undefined {
     service = '',
     status = '',
     bytes = '',
+    wake = '-',
   ] = values;
   const at = Number(time) * 1000;
   if (!Number.isFinite(at)) return undefined;
   const code = error !== '-' && error ? ` code=${error}` : '';
+  const woken = /^\d+(\.\d+)?$/.test(wake) ? ` wake=${wake}s` : '';
   return {
     at: new Date(at),
     source: 'router',
@@ -59,6 +66,6 @@ export function parseRouterLine(raw: string): LogLine | undefined {
     line:
       `at=${code ? 'error' : 'info'}${code} method=${method} path="${path}" host=${host} ` +
       `request_id=${requestId} fwd="${fwd}" dyno=${dyno} connect=${milliseconds(connect)} ` +
-      `service=${milliseconds(service)} status=${status} bytes=${bytes}`,
+      `service=${milliseconds(service)} status=${status} bytes=${bytes}${woken}`,
   };
 }

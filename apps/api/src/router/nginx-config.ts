@@ -34,6 +34,22 @@ export interface ApiServerInput {
   certificate?: RouteCertificate;
 }
 
+/**
+ * platd's wake listener (router/wake-listener.ts): the router hands it the
+ * requests of sleeping eco apps, marked with the app (from the route, never
+ * from the client) and a secret only nginx's config and platd know.
+ */
+export interface WakeInput {
+  /** Its unix socket. */
+  socket: string;
+  secret: string;
+  /** How long a held request may wait for its answer: the boot timeout, then the dyno's own timeout. */
+  holdSeconds: number;
+}
+
+/** The router's bound on a request body to an app; the wake listener keeps to it too. */
+export const APP_MAX_BODY_MB = 100;
+
 export interface RouterConfigInput {
   /** The router's own folder: pid, error log, temp files. */
   dir: string;
@@ -52,6 +68,8 @@ export interface RouterConfigInput {
   tls?: TlsInput;
   /** The API's own server, when PLAT_API_DOMAIN is set. */
   api?: ApiServerInput;
+  /** Where sleeping apps' requests go; without it a sleeping app answers as one with no web dynos (H14). */
+  wake?: WakeInput;
 }
 
 function quote(value: string): string {
@@ -85,7 +103,12 @@ export function certificateStem(certificate: RouteCertificate): string {
 }
 
 /** How the router answers for the app itself: what goes in a location, and what beside it in the server. */
-function appAnswer(input: RouterConfigInput, route: RouteTarget): { inside: string[]; beside: string[] } {
+interface AppAnswer {
+  inside: string[];
+  beside: string[];
+}
+
+function appAnswer(input: RouterConfigInput, route: RouteTarget): AppAnswer {
   if (route.maintenance) {
     return {
       inside: [
@@ -95,6 +118,7 @@ function appAnswer(input: RouterConfigInput, route: RouteTarget): { inside: stri
       beside: [],
     };
   }
+  if (route.asleep && input.wake) return wakeAnswer(input.wake, route);
   if (route.dynos.length === 0) {
     return {
       inside: [
@@ -118,6 +142,44 @@ function appAnswer(input: RouterConfigInput, route: RouteTarget): { inside: stri
       `    location @h13 {`,
       `      add_header X-Plat-Error H13 always;`,
       `      return 503 "H13: ${route.app} closed the connection without a response\\n";`,
+      `    }`,
+    ],
+  };
+}
+
+/**
+ * A sleeping app's answer: the request goes to platd's wake listener, which
+ * starts the dyno and answers once it is ready, so nginx waits as long as a
+ * boot may take. proxy_set_header and proxy_hide_header here replace the
+ * http block's, so the request headers are all listed again, and the wake
+ * listener's own X-Plat-Error (H10, R10) reaches the client and the log line.
+ */
+function wakeAnswer(wake: WakeInput, route: RouteTarget): AppAnswer {
+  return {
+    inside: [
+      `      proxy_pass http://unix:${quote(wake.socket)}:;`,
+      `      proxy_set_header Host $host;`,
+      `      proxy_set_header Upgrade $http_upgrade;`,
+      `      proxy_set_header Connection $connection_upgrade;`,
+      `      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;`,
+      `      proxy_set_header X-Forwarded-Proto $scheme;`,
+      `      proxy_set_header X-Forwarded-Port $server_port;`,
+      `      proxy_set_header X-Request-Id $plat_request_id;`,
+      `      proxy_set_header X-Plat-App ${appName(route.app)};`,
+      `      proxy_set_header X-Plat-Wake-Secret ${quote(wake.secret)};`,
+      `      proxy_read_timeout ${wake.holdSeconds}s;`,
+      `      proxy_send_timeout ${wake.holdSeconds}s;`,
+      // Read by the log line ($plat_wake, $plat_dyno), not shown to the client.
+      `      proxy_hide_header X-Plat-Wake;`,
+      `      proxy_hide_header X-Plat-Dyno;`,
+    ],
+    beside: [
+      // platd is down (restarting): nothing can wake the app now.
+      `    error_page 502 504 = @h99;`,
+      `    location @h99 {`,
+      `      add_header X-Plat-Error H99 always;`,
+      `      return 503 "H99: ${route.app} is asleep and platd, which wakes it, did not answer; ` +
+        `try again shortly\n";`,
       `    }`,
     ],
   };
@@ -289,7 +351,7 @@ function upstream(route: RouteTarget): string {
  * it writes the line. After a retry $upstream_addr lists every dyno tried;
  * the regexes (tried only when no exact match) pick the last.
  */
-function dynoNames(routes: RouteTarget[]): string {
+function dynoNames(routes: RouteTarget[], wake: WakeInput | undefined): string {
   const byPort = new Map(
     routes
       .filter((route) => !route.maintenance)
@@ -300,8 +362,24 @@ function dynoNames(routes: RouteTarget[]): string {
   return [
     `  map $upstream_addr $plat_dyno {`,
     `    default "-";`,
+    // A woken request: the wake listener names the dyno that answered.
+    ...(wake ? [`    "~^unix:" $upstream_http_x_plat_dyno;`] : []),
     ...dynos.map((dyno) => `    127.0.0.1:${dyno.port} ${quote(dyno.name)};`),
     ...dynos.map((dyno) => `    "~:${dyno.port}$" ${quote(dyno.name)};`),
+    `  }`,
+  ].join('\n');
+}
+
+/**
+ * A woken request's wake time (seconds), for router lines: only the wake
+ * listener's answer counts (a unix socket; dynos are on 127.0.0.1 ports), so
+ * an app cannot write one into its own lines.
+ */
+function wakeTimes(): string {
+  return [
+    `  map "$upstream_addr $upstream_http_x_plat_wake" $plat_wake {`,
+    `    default "-";`,
+    `    "~^unix:[^ ]+ (?<plat_wake_seconds>[0-9]{1,4}[.][0-9])$" $plat_wake_seconds;`,
     `  }`,
   ].join('\n');
 }
@@ -360,14 +438,15 @@ export function renderNginxConfig(input: RouterConfigInput): string {
     `  scgi_temp_path ${dir}/tmp/scgi;`,
     `  log_format plat '${ROUTER_LOG_FORMAT}';`,
     `  access_log off;`,
-    dynoNames(routes),
+    dynoNames(routes, input.wake),
+    wakeTimes(),
     `  server_tokens off;`,
     // nginx closes a client's keep-alive connection after this many requests
     // (1000 by default); busy clients then reconnect, and some race the close.
     `  keepalive_requests 10000;`,
     // A bucket holds the longest name DNS allows (253) with nginx's overhead.
     `  server_names_hash_bucket_size 512;`,
-    `  client_max_body_size 100m;`,
+    `  client_max_body_size ${APP_MAX_BODY_MB}m;`,
     `  proxy_http_version 1.1;`,
     `  proxy_connect_timeout 5s;`,
     `  proxy_read_timeout ${input.timeoutSeconds ?? 30}s;`,

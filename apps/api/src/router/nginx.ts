@@ -22,6 +22,7 @@ import {
   renderNginxConfig,
   type RouteCertificate,
   type RouteTarget,
+  type WakeInput,
 } from './nginx-config.js';
 import { KnownRefusals, nginxComplaint, screenRoutes, type Refusal } from './route-screen.js';
 import type { Router } from './router.js';
@@ -42,6 +43,8 @@ export interface RouterOptions {
   onRefused?: (refusal: Refusal) => void;
   /** PLAT_API_DOMAIN's server: the API and git, proxied to platd (its certificate comes by serveApiCertificate). */
   api?: Omit<ApiServerInput, 'certificate'>;
+  /** platd's wake listener, where sleeping eco apps' requests go. */
+  wake?: WakeInput;
 }
 
 const WORKER_USER = 'www-data';
@@ -166,6 +169,11 @@ export class NginxRouter implements Router {
     return join(this.#options.dir, 'logs');
   }
 
+  /** The group nginx's workers run as, when platd runs as root (they connect to the wake listener). */
+  workerGid(): number | undefined {
+    return userInfo().uid === 0 ? wwwData()[1] : undefined;
+  }
+
   /** Has nginx reopen its log files, after they were moved aside. */
   reopenLogs(): void {
     const pid = this.runningPid();
@@ -225,7 +233,8 @@ export class NginxRouter implements Router {
     this.#generation = generation;
     const config = this.#render(screened.routes, generation);
     const candidate = join(dir, 'nginx.conf.next');
-    writeFileSync(candidate, config);
+    // Only root reads it: it holds the wake listener's secret.
+    writeFileSync(candidate, config, { mode: 0o600 });
     // Screening has usually just passed this very text; otherwise check it here.
     if (config !== this.#passed) {
       const check = await runHost(this.#binary, ['-t', '-q', '-p', dir, '-e', join(dir, 'error.log'), '-c', candidate]);
@@ -289,6 +298,7 @@ export class NginxRouter implements Router {
             },
           }
         : {}),
+      ...(this.#options.wake ? { wake: this.#options.wake } : {}),
       ...(userInfo().uid === 0 ? { workerUser: WORKER_USER } : {}),
     });
   }
@@ -303,7 +313,7 @@ export class NginxRouter implements Router {
     }
     const { dir } = this.#options;
     const path = join(dir, `nginx.conf.check-${process.pid}-${++this.#checks}`);
-    writeFileSync(path, config);
+    writeFileSync(path, config, { mode: 0o600 });
     try {
       const check = await runHost(this.#binary, ['-t', '-q', '-p', dir, '-e', join(dir, 'error.log'), '-c', path]);
       if (check.code !== 0) return nginxComplaint(check.output);

@@ -34,6 +34,11 @@ export interface RouteTarget {
   dynos: { name: string; port: number }[];
   maintenance: boolean;
   /**
+   * An eco app asleep (no dynos): the router holds its requests and hands them
+   * to platd's wake listener, which starts the web dynos and answers once they are ready.
+   */
+  asleep?: boolean;
+  /**
    * Certificates to serve on the TLS port, each for the app hostnames it
    * covers; those hostnames get a 308 to HTTPS on the HTTP port. Hostnames
    * of no certificate are served on HTTP only.

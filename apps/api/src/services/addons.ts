@@ -24,7 +24,7 @@ import {
   uniqueViolation,
   type AddonRow,
 } from '../store/addons.js';
-import { currentRelease } from '../store/releases.js';
+import { latestRelease } from '../store/releases.js';
 import type { User } from '../store/users.js';
 import { generateAppName } from './app-names.js';
 import { audit } from './audit.js';
@@ -225,7 +225,7 @@ export async function destroyAddon(
     if (!marked) throw new PlatError('conflict', `${name} is being destroyed already.`);
     await audit(platform, app, user, 'addon.destroy', { addon: name });
     if (addon.provider === 'scheduler') await deleteJobs(platform.sql, app.id);
-    if (!hasService(addon) || !Object.hasOwn((await currentRelease(platform.sql, app.id))?.config ?? {}, configVar))
+    if (!hasService(addon) || !Object.hasOwn((await latestRelease(platform.sql, app.id))?.config ?? {}, configVar))
       return;
     // The data goes even when this release fails: its destroy was confirmed.
     await releaseConfig(platform, app, `Detach ${name} (${configVar})`, user).catch((error: Error) =>

@@ -1,4 +1,4 @@
-import { checkAppName, PlatError, type App } from '@plat/core';
+import { checkAppName, networkName, PlatError, type App } from '@plat/core';
 import { ensureRepository, removeRepository, repoPath } from '@plat/builder';
 import { renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,12 +8,14 @@ import {
   findApp,
   insertApp,
   listAppsFor,
+  listAppsPageFor,
   listDestroying,
   markDestroying,
   renameApp,
   setBuildpack,
   setMaintenance,
   type AppRow,
+  type AppsPage,
 } from '../store/apps.js';
 import { findBuildpack } from '@plat/builder';
 import type { User } from '../store/users.js';
@@ -96,18 +98,20 @@ async function createCountedApp(platform: Platform, user: User, name: unknown): 
   checkAppQuota(await countOwnedApps(platform.sql, user.id), platform.settings.maxAppsPerUser);
   let app: AppRow | undefined;
   if (name === undefined) {
+    const network = await platform.subnets.picker();
     for (let attempt = 0; attempt < 10 && !app; attempt += 1) {
       const generated = generateAppName();
       if (platform.controller.hostnameOf(generated) !== platform.settings.apiDomain?.hostname)
-        app = await insertApp(platform.sql, generated, user.id);
+        app = await insertApp(platform.sql, generated, user.id, { network });
     }
     if (!app) throw new PlatError('conflict', 'Could not find a free app name; pass one.');
   } else {
     const valid = checkAppName(name);
     checkNotApiDomain(platform, valid);
-    app = await insertApp(platform.sql, valid, user.id);
+    app = await insertApp(platform.sql, valid, user.id, { network: await platform.subnets.picker() });
     if (!app) throw new PlatError('conflict', `Name ${valid} is already taken.`);
   }
+  await createAppNetwork(platform, app);
   // The name is ours now; a repo or router log left under it (a destroy from
   // before destroys were resumable) must not be inherited.
   removeRepository(platform.reposDir, app.name);
@@ -119,8 +123,34 @@ async function createCountedApp(platform: Platform, user: User, name: unknown): 
   return app;
 }
 
+/**
+ * Makes the new app's network in its block now, not at its first deploy: an
+ * app Docker cannot give a network is not kept, row and block both.
+ */
+async function createAppNetwork(platform: Platform, app: AppRow): Promise<void> {
+  const network = networkName(platform.settings.instance, app.id);
+  try {
+    await platform.runtime.ensureNetwork(network, app.name, app.id);
+  } catch (error) {
+    platform.log(`creating the network of new app ${app.name} failed: ${(error as Error).message}`);
+    await platform.runtime.removeNetwork(network).catch(() => {});
+    await deleteApp(platform.sql, app.id);
+    if (error instanceof PlatError) throw error;
+    throw new PlatError(
+      'unavailable',
+      `Docker could not create a network for ${app.name}, so the app was not created (platd's log says why); ` +
+        'try again.',
+    );
+  }
+}
+
 export function appsOf(platform: Platform, user: User): Promise<AppRow[]> {
   return listAppsFor(platform.sql, user);
+}
+
+/** One page of the user's apps by name (GET /v1/apps), and whether more follow. */
+export function appsPageOf(platform: Platform, user: User, page: AppsPage): Promise<{ apps: AppRow[]; more: boolean }> {
+  return listAppsPageFor(platform.sql, user, page);
 }
 
 /** Renames the app, its repository and its dynos (the new ones serve before the old go). */

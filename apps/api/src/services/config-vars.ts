@@ -37,9 +37,10 @@ function describe(changes: Record<string, string | null>): string {
 }
 
 /**
- * Applies the change set and, once the app has run, releases it (vN+1 with
- * the new config, rolled out with zero downtime). Serialised with the app's
- * other releases, so each release snapshots the config in order.
+ * Applies the change set and releases it: vN+1 with the new config, rolled
+ * out with zero downtime, or before the app's first deploy a release with
+ * no image that only records the config (Heroku's). Serialised with the
+ * app's other releases, so each release snapshots the config in order.
  */
 export function changeConfig(
   platform: Platform,
@@ -50,6 +51,7 @@ export function changeConfig(
   const changes = checkConfigChanges(raw);
   return platform.releases.run(app.name, async () => {
     const config = await updateConfigVars(platform.sql, app.id, changes);
+    platform.events.publish(app.id, { type: 'config', action: 'update', data: { keys: Object.keys(changes) } });
     await audit(platform, app, user, 'config.update', { changes: maskConfig(changes) });
     await releaseConfig(platform, app, describe(changes), user);
     return config;

@@ -108,6 +108,14 @@ export async function captureBackup(platform: Platform, app: AppRow, addon: Addo
   return row;
 }
 
+/** Backup bN (or N) of the app; not_found names where to look. */
+export async function backupByRef(platform: Platform, app: AppRow, ref: string): Promise<BackupRow> {
+  const number = Number(/^b?0*(\d+)$/.exec(ref)?.[1]);
+  const backup = await findBackup(platform.sql, app.id, number);
+  if (!backup) throw new PlatError('not_found', `Couldn't find backup ${ref} of ${app.name}: see plat pg:backups.`);
+  return backup;
+}
+
 export async function listBackups(platform: Platform, app: AppRow): Promise<BackupRow[]> {
   return listAppBackups(platform.sql, app.id);
 }
@@ -124,9 +132,8 @@ export async function restoreBackup(
   ref: string,
   target: AddonRow,
 ): Promise<void> {
-  const number = Number(/^b?0*(\d+)$/.exec(ref)?.[1]);
-  const backup = await findBackup(platform.sql, app.id, number);
-  if (!backup) throw new PlatError('not_found', `Couldn't find backup ${ref} of ${app.name}: see plat pg:backups.`);
+  const backup = await backupByRef(platform, app, ref);
+  const { number } = backup;
   const stdin = createReadStream(backup.file);
   const feed = new PassThrough();
   const piping = pipeline(stdin, feed);

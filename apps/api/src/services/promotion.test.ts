@@ -58,12 +58,21 @@ afterAll(async () => {
 });
 
 describe('promote', () => {
+  it('refuses a source whose releases have no image yet (v1, config before the first deploy)', async () => {
+    expect((await listReleases(fake.platform.sql, staging.id)).map((r) => r.image)).toEqual([null]);
+    await expect(promote(fake.platform, owner, staging, undefined)).rejects.toMatchObject({
+      id: 'invalid_params',
+      message: 'shop-staging has no release to promote yet: deploy it first.',
+    });
+  });
+
   it('refuses a user who may not use every target, and releases nothing', async () => {
     await builtRelease(staging, 'plat/x-shop-staging:aaaaaaaaaaaa');
     await expect(promote(fake.platform, bob, staging, undefined)).rejects.toThrow(
       'You do not have access to the app shop-prod.',
     );
-    expect(await listReleases(fake.platform.sql, prod.id)).toEqual([]);
+    // Only its own v1, "Initial release".
+    expect((await listReleases(fake.platform.sql, prod.id)).map((r) => r.description)).toEqual(['Initial release']);
   });
 
   it("refuses a member's own app downstream: only the pipeline's owner adds apps", async () => {

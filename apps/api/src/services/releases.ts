@@ -14,7 +14,8 @@ import { releaseEvent } from '../webhooks/resources.js';
 
 export interface ReleaseInput {
   description: string;
-  image: string;
+  /** Null for a config release before the app's first deploy: it records the config and runs nothing. */
+  image: string | null;
   processTypes: ProcessTypes;
   config: Record<string, string>;
   buildId?: string | null;
@@ -27,14 +28,17 @@ export interface ReleaseInput {
 /**
  * Makes release vN and rolls it out; it becomes current only once its
  * dynos serve. Call inside `platform.releases.run(app.name, ...)`, so
- * versions and rollouts of one app keep the same order.
+ * versions and rollouts of one app keep the same order. A release without
+ * an image has nothing to run: it succeeds at once, and no dyno changes.
  */
 export async function cutRelease(platform: Platform, app: AppRow, input: ReleaseInput): Promise<ReleaseRow> {
   const release = await insertRelease(platform.sql, app.id, input);
   platform.webhooks.emit(releaseEvent(app, release, 'create', input.user));
   try {
-    await runReleasePhase(platform, app, release, input.onLine ?? (() => {}));
-    await platform.controller.converge(app.name, release);
+    if (release.image) {
+      await runReleasePhase(platform, app, release, input.onLine ?? (() => {}));
+      await platform.controller.converge(app.name, release);
+    }
   } catch (error) {
     await setReleaseStatus(platform.sql, release.id, 'failed');
     platform.logs.write(app.id, {
@@ -81,21 +85,24 @@ async function runReleasePhase(
     );
 }
 
-/** A new release of the current image with the app's config as it is now. */
+/**
+ * A new release of the current image with the app's config as it is now.
+ * Before the app's first deploy, as on Heroku, a release with no image:
+ * the release list stays the app's whole config history.
+ */
 export async function releaseConfig(
   platform: Platform,
   app: AppRow,
   description: string,
   user?: { id: string; email: string },
-): Promise<ReleaseRow | undefined> {
+): Promise<ReleaseRow> {
   const current = await currentRelease(platform.sql, app.id);
-  if (!current?.image) return undefined;
   return cutRelease(platform, app, {
     description,
-    image: current.image,
-    processTypes: current.process_types,
+    image: current?.image ?? null,
+    processTypes: current?.process_types ?? {},
     config: await configVars(platform.sql, app.id),
-    buildId: current.build_id,
+    buildId: current?.build_id ?? null,
     ...(user ? { user } : {}),
   });
 }
@@ -103,9 +110,15 @@ export async function releaseConfig(
 export async function rollback(platform: Platform, app: AppRow, ref: string | number): Promise<ReleaseRow> {
   const target = await findRelease(platform.sql, app.id, ref);
   if (!target) throw new PlatError('not_found', `Couldn't find release ${ref} of ${app.name}.`);
-  if (!target.image || target.status !== 'succeeded') {
+  if (target.status !== 'succeeded')
     throw new PlatError('invalid_params', `Release v${target.version} never ran, so it cannot be rolled back to.`);
-  }
+  // Heroku refuses a release without a slug too: rolling back restores code, and it has none.
+  if (!target.image)
+    throw new PlatError(
+      'invalid_params',
+      `Release v${target.version} was made before ${app.name} had code (it has no image), so it cannot be ` +
+        'rolled back to: change config with plat config:set, or roll back to a deploy.',
+    );
   // Heroku's rule: a rollback restores the code and the config of that release.
   await replaceConfigVars(platform.sql, app.id, target.config);
   return cutRelease(platform, app, {

@@ -1,4 +1,5 @@
 import type { Sql } from './database.js';
+import { type BlockPicker, reserveBlockIn } from './network-blocks.js';
 
 export interface AppRow {
   id: string;
@@ -22,14 +23,33 @@ const columns = (sql: Sql) => sql`
   apps.id, apps.name, apps.owner_id, users.email as owner_email, apps.stack, apps.buildpack, apps.maintenance,
   apps.destroying, apps.readiness_path, apps.features, apps.created_at, apps.updated_at`;
 
-export async function insertApp(sql: Sql, name: string, ownerId: string): Promise<AppRow | undefined> {
-  const [inserted] = await sql<{ id: string }[]>`
-    insert into apps (name, owner_id) values (${name}, ${ownerId})
-    on conflict (name) do nothing
-    returning id`;
-  if (!inserted) return undefined;
-  await sql`insert into formations (app_id, type, quantity) values (${inserted.id}, 'web', 1)`;
-  return findApp(sql, name);
+/**
+ * A new app with its web formation and, as on Heroku, release v1 "Initial
+ * release": no image, no config, so the release list is the app's whole
+ * config history from the start. One transaction: an app never lacks v1,
+ * nor (given `network`) its network's block of PLAT_NETWORK_POOL.
+ */
+export async function insertApp(
+  sql: Sql,
+  name: string,
+  ownerId: string,
+  options: { network?: BlockPicker } = {},
+): Promise<AppRow | undefined> {
+  const id = await sql.begin(async (tx) => {
+    const [inserted] = await tx<{ id: string }[]>`
+      insert into apps (name, owner_id, release_seq) values (${name}, ${ownerId}, 1)
+      on conflict (name) do nothing
+      returning id`;
+    if (!inserted) return undefined;
+    // Its network's block too: a pool with none free leaves no app behind.
+    if (options.network) await reserveBlockIn(tx, inserted.id, options.network);
+    await tx`insert into formations (app_id, type, quantity) values (${inserted.id}, 'web', 1)`;
+    await tx`
+      insert into releases (app_id, version, description, status, image)
+      values (${inserted.id}, 1, 'Initial release', 'succeeded', null)`;
+    return inserted.id;
+  });
+  return id ? findApp(sql, name) : undefined;
 }
 
 export async function findApp(sql: Sql, name: string): Promise<AppRow | undefined> {
@@ -81,6 +101,40 @@ export async function listAppsFor(sql: Sql, user: { id: string; admin: boolean }
        or apps.owner_id = ${user.id}
        or exists (select 1 from collaborators c where c.app_id = apps.id and c.user_id = ${user.id})
     order by apps.name`;
+}
+
+/** One page of listAppsFor, keyset by name: `apps_name_key` serves it, so a page costs the same at any app count. */
+export interface AppsPage {
+  /** The page starts at this name (after it, when exclusive), in the page's order. */
+  start?: { value: string; exclusive: boolean };
+  /** The page ends at this name (before it, when exclusive). */
+  end?: { value: string; exclusive: boolean };
+  order: 'asc' | 'desc';
+  max: number;
+}
+
+/** Up to `page.max` of the apps listAppsFor gives, and whether more follow. */
+export async function listAppsPageFor(
+  sql: Sql,
+  user: { id: string; admin: boolean },
+  page: AppsPage,
+): Promise<{ apps: AppRow[]; more: boolean }> {
+  const desc = page.order === 'desc';
+  // "After" the start is greater in ascending order, smaller in descending order; the end likewise.
+  const bound = (edge: { value: string; exclusive: boolean } | undefined, after: boolean) => {
+    if (!edge) return sql``;
+    if (after) return edge.exclusive ? sql`and apps.name > ${edge.value}` : sql`and apps.name >= ${edge.value}`;
+    return edge.exclusive ? sql`and apps.name < ${edge.value}` : sql`and apps.name <= ${edge.value}`;
+  };
+  const rows = await sql<AppRow[]>`
+    select ${columns(sql)} from apps join users on users.id = apps.owner_id
+    where (${user.admin}
+       or apps.owner_id = ${user.id}
+       or exists (select 1 from collaborators c where c.app_id = apps.id and c.user_id = ${user.id}))
+      ${bound(page.start, !desc)} ${bound(page.end, desc)}
+    order by apps.name ${desc ? sql`desc` : sql`asc`}
+    limit ${page.max + 1}`;
+  return { apps: rows.slice(0, page.max), more: rows.length > page.max };
 }
 
 export async function renameApp(sql: Sql, id: string, name: string): Promise<boolean> {

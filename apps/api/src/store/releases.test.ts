@@ -4,7 +4,15 @@ import { backends } from '../testing/backends.js';
 import { appIds, configVars, deleteApp, insertApp, replaceConfigVars, updateConfigVars } from './apps.js';
 import type { Database } from './database.js';
 import { migrate } from './migrate.js';
-import { failPendingReleases, insertRelease, listReleases, releaseImagesInUse, setReleaseStatus } from './releases.js';
+import {
+  currentRelease,
+  failPendingReleases,
+  insertRelease,
+  latestRelease,
+  listReleases,
+  releaseImagesInUse,
+  setReleaseStatus,
+} from './releases.js';
 import { ensureUser } from './users.js';
 
 const server = backends.find((backend) => backend.name === 'PostgreSQL server')!;
@@ -51,8 +59,39 @@ describe('releases and config', () => {
     await release(app.id, 'cut:2', 'pending');
     // One here, one (api:1) from the test before.
     expect(await failPendingReleases(database.sql)).toBe(2);
-    expect((await listReleases(database.sql, app.id)).map((r) => r.status)).toEqual(['failed', 'succeeded']);
+    // Under them, v1: the app's "Initial release".
+    expect((await listReleases(database.sql, app.id)).map((r) => r.status)).toEqual([
+      'failed',
+      'succeeded',
+      'succeeded',
+    ]);
     expect(await failPendingReleases(database.sql)).toBe(0);
+  });
+
+  it('starts every app at v1 "Initial release", which has no image and is never current', async () => {
+    const app = (await insertApp(database.sql, 'fresh', ownerId))!;
+    expect(await listReleases(database.sql, app.id)).toMatchObject([
+      { version: 1, description: 'Initial release', status: 'succeeded', image: null, build_id: null, config: {} },
+    ]);
+    expect(await currentRelease(database.sql, app.id)).toBeUndefined();
+    expect((await latestRelease(database.sql, app.id))?.version).toBe(1);
+    // A config release before the first deploy: the head of the history, still nothing to run.
+    const config = await insertRelease(database.sql, app.id, {
+      description: 'Set A',
+      image: null,
+      config: { A: '1' },
+      processTypes: {},
+    });
+    await setReleaseStatus(database.sql, config.id, 'succeeded');
+    expect(config.version).toBe(2);
+    expect(await currentRelease(database.sql, app.id)).toBeUndefined();
+    expect((await latestRelease(database.sql, app.id))?.id).toBe(config.id);
+    const deployed = await release(app.id, 'fresh:3', 'succeeded');
+    expect(deployed.version).toBe(3);
+    expect((await currentRelease(database.sql, app.id))?.id).toBe(deployed.id);
+    expect((await latestRelease(database.sql, app.id))?.id).toBe(deployed.id);
+    // An imageless release never keeps an image, nor puts a null among them.
+    expect(await releaseImagesInUse(database.sql, 5)).not.toContain(null);
   });
 
   it("replaces an app's config vars with a release's, leaving other apps' alone", async () => {

@@ -70,8 +70,25 @@ export async function setReleaseStatus(sql: Sql, id: string, status: 'succeeded'
   await sql`update releases set status = ${status} where id = ${id}`;
 }
 
-/** The release that should be running: the newest one that succeeded. */
+/**
+ * The release that should be running: the newest one that succeeded with an
+ * image. Releases made before an app's first deploy (v1 "Initial release",
+ * config changes) have none, and run nothing.
+ */
 export async function currentRelease(sql: Sql, appId: string): Promise<ReleaseRow | undefined> {
+  const [row] = await sql<ReleaseRow[]>`
+    select * from releases where app_id = ${appId} and status = 'succeeded' and image is not null
+    order by version desc limit 1`;
+  return row;
+}
+
+/**
+ * The app's newest release that succeeded, with an image or not: the head of
+ * its config history, and what `plat releases` marks current (Heroku's). Once
+ * the app has deployed, every later release carries an image, so this is the
+ * running one then.
+ */
+export async function latestRelease(sql: Sql, appId: string): Promise<ReleaseRow | undefined> {
   const [row] = await sql<ReleaseRow[]>`
     select * from releases where app_id = ${appId} and status = 'succeeded' order by version desc limit 1`;
   return row;

@@ -157,7 +157,8 @@ describe.each(backends)('state store on $name', (backend) => {
         }),
       ),
     );
-    expect(releases.map((r) => r.version).sort((a, b) => a - b)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+    // v1 is the app's "Initial release"; these follow it.
+    expect(releases.map((r) => r.version).sort((a, b) => a - b)).toEqual(Array.from({ length: 25 }, (_, i) => i + 2));
     expect(await currentRelease(database.sql, app.id)).toBeUndefined();
     await setReleaseStatus(database.sql, releases[3]!.id, 'succeeded');
     expect((await currentRelease(database.sql, app.id))?.id).toBe(releases[3]!.id);

@@ -11,6 +11,7 @@ import { ImageBuilder } from '@plat/builder';
 import { settingsFromEnv, type Settings } from '../config.js';
 import { RouterLogFiles } from '../logs/router-log.js';
 import { composePlatform, type Platform } from '../platform.js';
+import { AppSubnets } from '../services/app-subnets.js';
 import { migrate } from '../store/migrate.js';
 import type { Backend } from './backends.js';
 import { FakeRouter } from './fake-router.js';
@@ -33,7 +34,14 @@ export async function startFakePlatform(backend: Backend, overrides: Partial<Set
   const { database, dispose } = await backend.open();
   await migrate(database.sql);
   const journal: string[] = [];
-  const runtime = new FakeRuntime({ instance, journal });
+  // App networks get blocks of the pool as with Docker; the fake records them.
+  const subnets: AppSubnets = new AppSubnets({
+    sql: database.sql,
+    pool: settings.networkPool,
+    inUse: () => runtime.subnetsInUse(),
+    log: () => {},
+  });
+  const runtime: FakeRuntime = new FakeRuntime({ instance, journal, subnets });
   const router = new FakeRouter({ journal, nameOf: (port) => runtime.dynoAt(port) });
   mkdirSync(join(dir, 'router-logs'));
   const platform = composePlatform({
@@ -42,6 +50,7 @@ export async function startFakePlatform(backend: Backend, overrides: Partial<Set
     images: new ImageBuilder(),
     log: () => {},
     runtime,
+    subnets,
     router,
     routerLogs: new RouterLogFiles({ dir: join(dir, 'router-logs'), reopen: () => {} }),
   });

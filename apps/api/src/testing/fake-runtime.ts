@@ -11,7 +11,8 @@ import { buildNetworkName, LABELS } from '@plat/core';
 import type { DynoSpec } from '../controller/dyno-spec.js';
 import type { ObservedOneOff } from '../controller/one-off-sweep.js';
 import type { ObservedDyno } from '../controller/reconcile.js';
-import type { AttachSession, DynoDeath, DynoState, Runtime } from '../controller/runtime.js';
+import type { StatsHandlers } from '../controller/docker/stats.js';
+import type { AttachSession, DynoDeath, DynoState, Runtime, SubnetSource, UsedSubnet } from '../controller/runtime.js';
 
 /** How a started dyno behaves: answers on its port, exits at boot, or runs without ever answering. */
 export type DynoBehaviour = 'serve' | 'crash' | 'silent';
@@ -49,6 +50,11 @@ export class FakeRuntime implements Runtime {
   down = false;
   /** Network name to the app id it was made for (undefined for the build network). */
   readonly networks = new Map<string, string | undefined>();
+  /** App network name to the subnet it was made with, when the runtime has a SubnetSource. */
+  readonly subnets = new Map<string, string>();
+  /** Subnets others use on the "host" (other platds' networks, routes), as subnetsInUse reports them. */
+  foreignSubnets: UsedSubnet[] = [];
+  readonly #subnetSource: SubnetSource | undefined;
   /** Image tags per app id. */
   readonly images = new Map<string, Set<string>>();
   readonly #containers = new Map<string, FakeContainer>();
@@ -56,9 +62,10 @@ export class FakeRuntime implements Runtime {
   readonly #followers = new Map<string, Set<(at: Date, line: string) => void>>();
   #next = 1;
 
-  constructor(options: { instance?: string; journal?: string[] } = {}) {
+  constructor(options: { instance?: string; journal?: string[]; subnets?: SubnetSource } = {}) {
     this.instance = options.instance ?? 'fake';
     this.journal = options.journal ?? [];
+    this.#subnetSource = options.subnets;
   }
 
   async ping(): Promise<void> {
@@ -66,7 +73,14 @@ export class FakeRuntime implements Runtime {
   }
 
   async ensureNetwork(name: string, _app: string, appId?: string): Promise<void> {
+    if (this.networks.has(name)) return;
+    if (appId && this.#subnetSource) this.subnets.set(name, await this.#subnetSource.blockOf(appId));
     this.networks.set(name, appId);
+  }
+
+  async subnetsInUse(): Promise<UsedSubnet[]> {
+    const own = [...this.subnets].map(([name, subnet]) => ({ subnet, own: true, what: `Docker network ${name}` }));
+    return [...own, ...this.foreignSubnets];
   }
 
   async ensureBuildNetwork(): Promise<string> {
@@ -77,6 +91,7 @@ export class FakeRuntime implements Runtime {
 
   async removeNetwork(name: string): Promise<void> {
     this.networks.delete(name);
+    this.subnets.delete(name);
   }
 
   async detachAddons(): Promise<void> {}
@@ -84,7 +99,7 @@ export class FakeRuntime implements Runtime {
   async removeOrphanNetworks(liveAppIds: () => Promise<Set<string>>): Promise<void> {
     const appNetworks = [...this.networks].filter(([, appId]) => appId !== undefined);
     const live = await liveAppIds();
-    for (const [name, appId] of appNetworks) if (!live.has(appId!)) this.networks.delete(name);
+    for (const [name, appId] of appNetworks) if (!live.has(appId!)) await this.removeNetwork(name);
   }
 
   async ensureDyno(spec: DynoSpec): Promise<ObservedDyno> {
@@ -133,6 +148,13 @@ export class FakeRuntime implements Runtime {
   async watchDeaths(onDie: (death: DynoDeath) => void): Promise<() => void> {
     this.#watchers.add(onDie);
     return () => this.#watchers.delete(onDie);
+  }
+
+  /** Tests feed samples and OOM kills with `stats`. */
+  readonly statsWatchers = new Set<StatsHandlers>();
+  async watchStats(handlers: StatsHandlers): Promise<() => void> {
+    this.statsWatchers.add(handlers);
+    return () => this.statsWatchers.delete(handlers);
   }
 
   async runOneOff(spec: DynoSpec, options: { onLine: (line: string) => void; timeoutMs: number }): Promise<number> {

@@ -97,7 +97,7 @@ export function formationEvent(
 
 export function dynoEvent(
   app: AppRef,
-  change: { dyno: string; releaseId: string; state: 'starting' | 'crashed'; exitCode?: number },
+  change: { dyno: string; releaseId: string; state: 'starting' | 'crashed' | 'sleeping'; exitCode?: number },
 ): WebhookEmit {
   return {
     app,

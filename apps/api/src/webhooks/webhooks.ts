@@ -29,14 +29,22 @@ export class Webhooks {
   readonly #sql: Sql;
   readonly #log: (line: string) => void;
   readonly #worker: DeliveryWorker;
+  readonly #tap: ((event: WebhookEmit) => void) | undefined;
   /** Events are stored one after another, so an app's events keep their order. */
   #storing: Promise<void> = Promise.resolve();
   #pending = 0;
   #dropped = 0;
 
-  constructor(deps: { sql: Sql; settings: Settings['webhooks']; log: (line: string) => void }) {
+  /** `tap` sees every event as it is emitted, stored or not (the live views' event bus). */
+  constructor(deps: {
+    sql: Sql;
+    settings: Settings['webhooks'];
+    log: (line: string) => void;
+    tap?: (event: WebhookEmit) => void;
+  }) {
     this.#sql = deps.sql;
     this.#log = deps.log;
+    this.#tap = deps.tap;
     this.#worker = new DeliveryWorker({
       sql: deps.sql,
       policy: { ...defaultRetryPolicy, baseMs: deps.settings.retryBaseMs },
@@ -47,6 +55,7 @@ export class Webhooks {
   }
 
   emit(event: WebhookEmit): void {
+    this.#tap?.(event);
     // A state store that is down or slow must not make this chain grow without end.
     if (this.#pending >= MAX_PENDING_EVENTS) {
       this.#dropped += 1;

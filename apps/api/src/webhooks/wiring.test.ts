@@ -8,9 +8,9 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../../../../test/support/until.js';
 import { alertCheckFor } from '../alerts/alert-check.js';
-import { cutRelease } from '../services/releases.js';
+import { cutRelease, releaseConfig } from '../services/releases.js';
 import { listAlerts } from '../store/alerts.js';
-import { insertApp, upsertFormation, type AppRow } from '../store/apps.js';
+import { insertApp, updateConfigVars, upsertFormation, type AppRow } from '../store/apps.js';
 import { ensureUser } from '../store/users.js';
 import { insertWebhook } from '../store/webhooks.js';
 import { backends } from '../testing/backends.js';
@@ -26,6 +26,8 @@ let fake: FakePlatform;
 let app: AppRow;
 let http: Server;
 const events: Event[] = [];
+/** The version the deploy below made: the releases before it had no image. */
+let deployed = 0;
 
 beforeAll(async () => {
   http = createServer((request, response) => {
@@ -58,6 +60,21 @@ afterAll(async () => {
 });
 
 describe('webhook events from platd', () => {
+  it('sends a release with no image (config before the first deploy) as made and succeeded, and no dyno', async () => {
+    await updateConfigVars(fake.platform.sql, app.id, { GREETING: 'hi' });
+    const release = await releaseConfig(fake.platform, app, 'Set GREETING');
+    await until('two events', async () => events.length >= 2, 10_000);
+    // Delivered in no set order.
+    const sorted = [...events].sort((a, b) => a.action.localeCompare(b.action));
+    expect(sorted.map((event) => [event.resource, event.action, event.data.status, event.data.image])).toEqual([
+      ['release', 'create', 'pending', null],
+      ['release', 'update', 'succeeded', null],
+    ]);
+    expect(sorted[1]!.data).toMatchObject({ version: release.version, description: 'Set GREETING', build: null });
+    expect(release.version).toBe(2);
+    events.length = 0;
+  });
+
   it('sends a release as it is made and once it succeeds, and each dyno it starts', async () => {
     await upsertFormation(fake.platform.sql, app.id, { type: 'worker', quantity: 1 });
     const release = await cutRelease(fake.platform, app, {
@@ -77,20 +94,21 @@ describe('webhook events from platd', () => {
       expect.objectContaining({
         resource: 'release',
         action: 'create',
-        data: expect.objectContaining({ version: 1, status: 'pending' }),
+        data: expect.objectContaining({ version: release.version, status: 'pending' }),
       }),
       expect.objectContaining({
         resource: 'release',
         action: 'update',
-        data: expect.objectContaining({ version: 1, status: 'succeeded', current: true }),
+        data: expect.objectContaining({ version: release.version, status: 'succeeded', current: true }),
       }),
     ]);
+    deployed = release.version;
   });
 
   it('sends each crash, and opens a crash loop alert after the third in a row', async () => {
     events.length = 0;
     const { controller } = fake.platform;
-    const running = async () => fake.runtime.running('hooked').includes('worker.1@v1');
+    const running = async () => fake.runtime.running('hooked').includes(`worker.1@v${deployed}`);
     for (let crash = 1; crash <= 3; crash += 1) {
       await until(`worker.1 running before crash ${crash}`, running, 10_000);
       fake.runtime.crash('hooked', 'worker.1');

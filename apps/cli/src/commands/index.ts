@@ -32,11 +32,12 @@ import { login, logout, whoami } from './login.js';
 import { listFeatures, setFeature } from './labs/manage.js';
 import { showLogs } from './logs/show.js';
 import { setMaintenance, showMaintenance } from './maintenance/manage.js';
+import { showMetrics } from './metrics/show.js';
 import { listDynos, restartDynos, stopDynos } from './ps/list.js';
 import { scale, showFormation } from './ps/scale.js';
 import { listReleases, releaseInfo, rollback } from './releases/list.js';
 import { psql, runAttached, runDetached } from './run/attach.js';
-import { captureBackup, listBackups, pgInfo, restoreBackup, scheduleBackups } from './pg/manage.js';
+import { captureBackup, downloadBackup, listBackups, pgInfo, restoreBackup, scheduleBackups } from './pg/manage.js';
 import { addToPipeline, createPipeline, listPipelines, pipelineInfo, removeFromPipeline } from './pipelines/manage.js';
 import { diff as pipelineDiff, promote } from './pipelines/promote.js';
 import { createReviewApp, destroyReviewApp, listReviewApps } from './review-apps/manage.js';
@@ -226,6 +227,17 @@ export function registerCommands(program: Command, context: CommandContext): voi
   )
     .option(...APP)
     .action((target, o) => restartDynos(target, o, context));
+  command(
+    'metrics',
+    'memory and CPU per process type (and add-on): average and peak, restarts, R14s',
+    'plat metrics',
+    'plat metrics --since 24h --type web',
+  )
+    .option(...APP)
+    .option('--since <period>', 'how far back: 30m, 1h (default), 24h, 30d')
+    .option('--type <type>', 'only this process type or add-on')
+    .option(...JSON_FLAG)
+    .action((o) => showMetrics(o, context));
   command('ps:stop <target>', 'stop a process type or one dyno (the formation starts fresh ones)', 'plat ps:stop web.1')
     .option(...APP)
     .action((target, o) => stopDynos(target, o, context));
@@ -440,6 +452,10 @@ export function registerCommands(program: Command, context: CommandContext): voi
     .option(...APP)
     .option(...JSON_FLAG)
     .action((a, o) => captureBackup(a, o, context));
+  command('pg:backups:download [backup]', 'download a backup (the newest by default) as a pg_restore file')
+    .option(...APP)
+    .option('-o, --output <file>', 'where to write it (default APP-bN.dump)')
+    .action((b, o) => downloadBackup(b, o, context));
   command(
     'pg:backups:restore <backup> [addon]',
     'restore a backup into a postgres add-on, replacing its data',

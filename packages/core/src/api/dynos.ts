@@ -31,12 +31,14 @@ export const DynoSchema = Type.Object({
   id: Type.String(),
   name: Type.String(),
   type: Type.String(),
-  state: Type.Union([Type.Literal('up'), Type.Literal('starting'), Type.Literal('crashed')]),
+  state: Type.Union([Type.Literal('up'), Type.Literal('starting'), Type.Literal('crashed'), Type.Literal('sleeping')]),
   restarts: Type.Integer({ description: 'Crash restarts since it last stayed up 10 minutes' }),
   release: Type.Integer(),
   command: Type.String(),
   exit_code: Type.Union([Type.Integer(), Type.Null()]),
   created_at: TimestampSchema,
+  /** An eco app's web dyno asleep (no container): since when; the next request wakes it. */
+  sleeping_since: Type.Optional(TimestampSchema),
 });
 export const DynoParamsSchema = Type.Object({
   app: AppNameParam,

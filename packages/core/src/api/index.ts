@@ -16,3 +16,5 @@ export * from './pipelines.js';
 export * from './drains.js';
 export * from './app-setups.js';
 export * from './webhooks.js';
+export * from './metrics.js';
+export * from './events.js';

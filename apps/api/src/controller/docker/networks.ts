@@ -1,8 +1,15 @@
 import type Docker from 'dockerode';
+import { readFileSync } from 'node:fs';
+import { endianness } from 'node:os';
 import { ADDON_LABELS, buildNetworkName, instanceFilter, LABELS, labelFilter } from '@plat/core';
 import { statusOf } from '../docker-errors.js';
 import { bridgeOf } from '../firewall-plan.js';
 import type { HostFirewall } from '../host-firewall.js';
+import { formatCidr, gatewayOf, parseCidr, parseRoutes } from '../network-pool.js';
+import type { SubnetSource, UsedSubnet } from '../runtime.js';
+
+/** Blocks tried for one network when Docker finds each already taken (other platds racing for them). */
+const BLOCK_ATTEMPTS = 5;
 
 /** Labels of an app's network: by the app's id, so a rename keeps it; a platd before ids labelled it by name. */
 export function appNetworkLabels(instance: string, app: string, appId?: string): Record<string, string> {
@@ -17,17 +24,20 @@ export class DockerNetworks {
   readonly #docker: Docker;
   readonly #instance: string;
   readonly #firewall: HostFirewall;
+  readonly #subnets: SubnetSource | undefined;
   /** Networks whose firewall rules this process has checked: converging does not re-run iptables. */
   readonly #isolated = new Set<string>();
 
-  constructor(options: { docker: Docker; instance: string; firewall: HostFirewall }) {
+  /** Without `subnets`, Docker chooses app networks' subnets from its own pools. */
+  constructor(options: { docker: Docker; instance: string; firewall: HostFirewall; subnets?: SubnetSource }) {
     this.#docker = options.docker;
     this.#instance = options.instance;
     this.#firewall = options.firewall;
+    this.#subnets = options.subnets;
   }
 
   async ensureApp(name: string, app: string, appId?: string): Promise<void> {
-    await this.#ensureIsolated(name, appNetworkLabels(this.#instance, app, appId));
+    await this.#ensureIsolated(name, appNetworkLabels(this.#instance, app, appId), appId);
   }
 
   async ensureBuild(): Promise<string> {
@@ -37,14 +47,70 @@ export class DockerNetworks {
   }
 
   /** Creates the network when missing and makes sure its bridge is firewalled before anything joins it. */
-  async #ensureIsolated(name: string, labels: Record<string, string>): Promise<void> {
-    const listed = await this.#docker.listNetworks({ filters: { name: [name] } });
-    let network: { Id: string; Options?: Record<string, string> } | undefined = listed.find((n) => n.Name === name);
+  async #ensureIsolated(name: string, labels: Record<string, string>, appId?: string): Promise<void> {
+    let network = await this.#find(name);
     if (network && this.#isolated.has(network.Id)) return;
     const create = { Name: name, Driver: 'bridge', Labels: labels, CheckDuplicate: true };
-    network ??= { Id: (await this.#docker.createNetwork(create)).id };
+    network ??=
+      appId && this.#subnets
+        ? await this.#createInBlock(create, appId, this.#subnets)
+        : { Id: (await this.#docker.createNetwork(create)).id };
     await this.#firewall.isolate(bridgeOf(network));
     this.#isolated.add(network.Id);
+  }
+
+  async #find(name: string): Promise<{ Id: string; Options?: Record<string, string> } | undefined> {
+    const listed = await this.#docker.listNetworks({ filters: { name: [name] } });
+    return listed.find((n) => n.Name === name);
+  }
+
+  /**
+   * Creates an app's network in the app's block. When Docker finds the block
+   * taken (another platd on this Engine made a network there since the block
+   * was chosen), the app moves to the next free block, a few times at most.
+   */
+  async #createInBlock(
+    create: Docker.NetworkCreateOptions,
+    appId: string,
+    subnets: SubnetSource,
+  ): Promise<{ Id: string; Options?: Record<string, string> }> {
+    let block = await subnets.blockOf(appId);
+    for (let attempt = 1; ; attempt += 1) {
+      const ipam = { Driver: 'default', Config: [{ Subnet: block, Gateway: gatewayOf(parseCidr(block)) }] };
+      try {
+        return { Id: (await this.#docker.createNetwork({ ...create, IPAM: ipam })).id };
+      } catch (error) {
+        // Made meanwhile by another caller (a deploy and an add-on at once): that one is the app's.
+        const made = await this.#find(create.Name);
+        if (made) return made;
+        if (!isOverlap(error) || attempt >= BLOCK_ATTEMPTS) throw error;
+        block = await subnets.replace(appId, block);
+      }
+    }
+  }
+
+  /**
+   * The IPv4 subnets in use on this host: every Docker network's (this
+   * platd's marked own) and the host's routes, less those of Docker's bridges
+   * (their networks are listed already) and the default route.
+   */
+  async subnetsInUse(): Promise<UsedSubnet[]> {
+    const networks = await this.#docker.listNetworks();
+    const used: UsedSubnet[] = networks.flatMap((network) =>
+      (network.IPAM?.Config ?? [])
+        .map((config) => config.Subnet ?? '')
+        .filter((subnet) => /^[\d.]+\/\d+$/.test(subnet))
+        .map((subnet) => ({
+          subnet,
+          own: network.Labels?.[LABELS.instance] === this.#instance,
+          what: `Docker network ${network.Name}`,
+        })),
+    );
+    const bridges = new Set(networks.map((network) => bridgeOf(network)));
+    const routes = parseRoutes(hostRouteTable(), endianness() === 'LE');
+    for (const route of routes.filter((r) => !bridges.has(r.iface)))
+      used.push({ subnet: formatCidr(route.destination), own: false, what: `a route via ${route.iface}` });
+    return used;
   }
 
   /** A restarted dockerd may have rebuilt its chains: the networks' rules are checked again. */
@@ -91,4 +157,22 @@ export class DockerNetworks {
       });
     }
   }
+}
+
+/** The kernel's IPv4 routes, as text; none where there is no /proc (they are a check, not a need). */
+function hostRouteTable(): string {
+  try {
+    return readFileSync('/proc/net/route', 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Docker's answers to a subnet another network has: its address manager's
+ * "Pool overlaps with other one on this address space", or the bridge
+ * driver's "conflicts with network ...".
+ */
+function isOverlap(error: unknown): boolean {
+  return /pool overlaps|conflicts with network/i.test((error as Error)?.message ?? '');
 }

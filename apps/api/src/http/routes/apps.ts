@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { AppCreateSchema, AppDestroyQuerySchema, AppParamsSchema, AppSchema, AppUpdateSchema } from '@plat/core';
 import type { Platform } from '../../platform.js';
 import {
-  appsOf,
+  appsPageOf,
   createApp,
   destroyApp,
   presentApps,
@@ -13,6 +13,12 @@ import {
   setAppMaintenance,
 } from '../../services/apps.js';
 import { errors } from '../error-responses.js';
+import { DEFAULT_PAGE, MAX_PAGE, nextRange, parseRange } from '../range.js';
+
+const PAGE_HEADERS = {
+  'Accept-Ranges': Type.String({ description: 'The fields a Range may name: `name`' }),
+  'Content-Range': Type.String({ description: 'The first and last name on this page: `name a..z`' }),
+};
 
 export const appRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = async (app, { platform }) => {
   const host = (headers: { host?: string }) => headers.host ?? `127.0.0.1:${platform.settings.apiPort}`;
@@ -24,7 +30,7 @@ export const appRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = asyn
         tags: ['apps'],
         summary: 'Create an app',
         body: AppCreateSchema,
-        response: { 201: AppSchema, ...errors(403, 409, 422) },
+        response: { 201: AppSchema, ...errors(403, 409, 422, 503) },
       },
     },
     async (request, reply) => {
@@ -35,9 +41,35 @@ export const appRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = asyn
 
   app.get(
     '/v1/apps',
-    { schema: { tags: ['apps'], summary: 'List your apps', response: { 200: Type.Array(AppSchema) } } },
-    async (request) => {
-      const apps = await appsOf(platform, request.user!);
+    {
+      schema: {
+        tags: ['apps'],
+        summary: 'List your apps, a page at a time',
+        description:
+          `Paged by name as Heroku's Platform API is: \`Range: name ..; max=${DEFAULT_PAGE}\` (the default; ` +
+          `max up to ${MAX_PAGE}; \`; order=desc\` for descending). 206 with \`Next-Range\` while more remain: ` +
+          'send it back as the next Range; 200 on the last page. A malformed Range is 416.',
+        headers: Type.Object({
+          range: Type.Optional(
+            Type.String({ description: `e.g. \`name ..; max=${DEFAULT_PAGE}\` or \`name ]last-app..; max=100\`` }),
+          ),
+        }),
+        response: {
+          200: Type.Array(AppSchema, { description: 'The last (or only) page', headers: PAGE_HEADERS }),
+          206: Type.Array(AppSchema, {
+            description: 'A page, more follow',
+            headers: { ...PAGE_HEADERS, 'Next-Range': Type.String({ description: 'The Range of the next page' }) },
+          }),
+          ...errors(416),
+        },
+      },
+    },
+    async (request, reply) => {
+      const range = parseRange(request.headers.range, ['name']);
+      const { apps, more } = await appsPageOf(platform, request.user!, range);
+      reply.header('accept-ranges', 'name');
+      if (apps.length > 0) reply.header('content-range', `name ${apps[0]!.name}..${apps.at(-1)!.name}`);
+      if (more) reply.code(206).header('next-range', nextRange(range, apps.at(-1)!.name));
       return presentApps(platform, apps, host(request.headers));
     },
   );

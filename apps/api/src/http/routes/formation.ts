@@ -12,7 +12,10 @@ import {
 } from '@plat/core';
 import type { ObservedDyno } from '../../controller/reconcile.js';
 import type { Platform } from '../../platform.js';
+import { webAsleep } from '../../controller/eco-sleep-plan.js';
 import { listFormation, restartDynos, updateFormation } from '../../services/formation.js';
+import { formation, type AppRow } from '../../store/apps.js';
+import { sleepingSince } from '../../store/eco-sleep.js';
 import { currentRelease } from '../../store/releases.js';
 import { errors } from '../error-responses.js';
 
@@ -28,6 +31,27 @@ function presentDyno(dyno: ObservedDyno, crash: { restarts: number; starting: bo
     exit_code: dyno.exitCode ?? null,
     created_at: dyno.createdAt.toISOString(),
   };
+}
+
+/** An eco app's sleeping web dynos, as plat ps shows them: no container, the time they went to sleep. */
+async function sleepingDynos(platform: Platform, app: AppRow) {
+  const since = await sleepingSince(platform.sql, app.id);
+  const rows = await formation(platform.sql, app.id);
+  const release = since && webAsleep(rows, since) ? await currentRelease(platform.sql, app.id) : undefined;
+  if (!since || !release) return [];
+  const web = rows.find((row) => row.type === 'web')!;
+  return Array.from({ length: web.quantity }, (_, index) => ({
+    id: '',
+    name: `web.${index + 1}`,
+    type: 'web',
+    state: 'sleeping' as const,
+    restarts: 0,
+    release: release.version,
+    command: release.process_types.web ?? '',
+    exit_code: null,
+    created_at: since.toISOString(),
+    sleeping_since: since.toISOString(),
+  }));
 }
 
 export const formationRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = async (app, { platform }) => {
@@ -79,9 +103,15 @@ export const formationRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> 
     async (request) => {
       const { name } = request.appRow;
       const dynos = await platform.controller.dynos(name);
-      return dynos
-        .map((dyno) => presentDyno(dyno, platform.controller.crashInfo(name, dyno)))
-        .sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+      // A web dyno still stopping as the app goes to sleep is shown asleep already.
+      const sleeping = await sleepingDynos(platform, request.appRow);
+      const asleep = new Set(sleeping.map((dyno) => dyno.name));
+      return [
+        ...dynos
+          .filter((dyno) => !asleep.has(dyno.dyno))
+          .map((dyno) => presentDyno(dyno, platform.controller.crashInfo(name, dyno))),
+        ...sleeping,
+      ].sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
     },
   );
 

@@ -13,7 +13,9 @@ import {
   PlatError,
 } from '@plat/core';
 import type { Platform } from '../../platform.js';
+import { createReadStream } from 'node:fs';
 import {
+  backupByRef,
   captureBackup,
   databaseInfo,
   listBackups,
@@ -75,6 +77,28 @@ export const pgRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = async
       const row = request.appRow;
       const addon = await postgresAddon(platform, row, request.body.addon);
       return reply.code(201).send(present(await captureBackup(platform, row, addon)));
+    },
+  );
+
+  app.get(
+    '/v1/apps/:app/pg/backups/:backup/download',
+    {
+      schema: {
+        tags: ['postgres'],
+        summary: "A backup's dump (pg_dump's custom format, for pg_restore), as a file to download",
+        params: PgBackupParamsSchema,
+        response: errors(403, 404),
+      },
+    },
+    async (request, reply) => {
+      const row = request.appRow;
+      const backup = await backupByRef(platform, row, request.params.backup);
+      const { id } = present(backup);
+      return reply
+        .type('application/octet-stream')
+        .header('content-disposition', `attachment; filename="${row.name}-${id}.dump"`)
+        .header('content-length', String(backup.size_bytes))
+        .send(createReadStream(backup.file));
     },
   );
 

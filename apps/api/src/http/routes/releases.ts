@@ -14,7 +14,7 @@ import type { Platform } from '../../platform.js';
 import { presentRelease, rollback } from '../../services/releases.js';
 import { audit } from '../../services/audit.js';
 import { findBuild, listBuilds, type BuildRow } from '../../store/builds.js';
-import { currentRelease, findRelease, listReleases } from '../../store/releases.js';
+import { findRelease, latestRelease, listReleases } from '../../store/releases.js';
 import { errors } from '../error-responses.js';
 
 function presentBuild(build: BuildRow) {
@@ -77,7 +77,7 @@ export const releaseRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = 
     },
     async (request) => {
       const row = request.appRow;
-      const current = await currentRelease(sql, row.id);
+      const current = await latestRelease(sql, row.id);
       return (await listReleases(sql, row.id)).map((release) => presentRelease(release, row, current?.id));
     },
   );
@@ -96,7 +96,7 @@ export const releaseRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = 
       const row = request.appRow;
       const release = await findRelease(sql, row.id, request.params.release);
       if (!release) throw new PlatError('not_found', `Couldn't find release ${request.params.release} of ${row.name}.`);
-      return presentRelease(release, row, (await currentRelease(sql, row.id))?.id);
+      return presentRelease(release, row, (await latestRelease(sql, row.id))?.id);
     },
   );
 

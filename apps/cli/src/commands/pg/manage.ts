@@ -1,3 +1,8 @@
+import { createWriteStream, existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { PlatError } from '@plat/core';
 import type { CommandContext } from '../../context.js';
 import { resolveApp } from '../../context.js';
 import { emit } from '../../output.js';
@@ -34,6 +39,26 @@ export async function listBackups(options: AppOptions, context: CommandContext):
           backups.map((b) => [b.id, b.addon, `${Math.ceil(b.size_bytes / 1024)} kB`, ago(b.created_at)]),
         ),
   );
+}
+
+/** `plat pg:backups:download [BACKUP] [-o FILE]`: the newest backup when none is named; never overwrites. */
+export async function downloadBackup(
+  backup: string | undefined,
+  options: { app?: string; output?: string },
+  context: CommandContext,
+): Promise<void> {
+  const name = await resolveApp(context, options.app);
+  const client = context.client();
+  const id = backup ?? (await client.pg.backups(name))[0]?.id;
+  if (!id) throw new PlatError('not_found', `${name} has no backups. Capture one: plat pg:backups:capture -a ${name}`);
+  const path = resolve(context.cwd, options.output ?? `${name}-${id}.dump`);
+  if (existsSync(path)) throw new PlatError('conflict', `${path} exists: name another file with -o.`);
+  const body = await client.pg.download(name, id);
+  await pipeline(
+    Readable.fromWeb(body as Parameters<typeof Readable.fromWeb>[0]),
+    createWriteStream(path, { flags: 'wx', mode: 0o600 }),
+  );
+  context.output.out(`Downloaded ${id} of ${name} to ${path} (restore it with pg_restore)`);
 }
 
 export async function captureBackup(

@@ -3,11 +3,18 @@ import { resolveApp } from '../../context.js';
 import { emit } from '../../output.js';
 import { ago, header } from '../../present.js';
 import { withProgress } from '../../progress.js';
+import { latestByName, usageText } from '../metrics/summary.js';
 
 export async function listDynos(options: { app?: string; json?: boolean }, context: CommandContext): Promise<void> {
   const name = await resolveApp(context, options.app);
   const client = context.client();
-  const [dynos, formation] = await Promise.all([client.dynos.list(name), client.formation.list(name)]);
+  const [dynos, formation, metrics] = await Promise.all([
+    client.dynos.list(name),
+    client.formation.list(name),
+    // Usage is extra: a platd without metrics (or none yet) still lists dynos.
+    client.metrics(name, { since: '1m' }).catch(() => undefined),
+  ]);
+  const usage = metrics ? latestByName(metrics) : new Map();
   emit(context.output, options.json, dynos, () => {
     if (dynos.length === 0) return [`No dynos on ${name}. Scale up: plat scale web=1 -a ${name}`];
     const lines: string[] = [];
@@ -20,7 +27,16 @@ export async function listDynos(options: { app?: string; json?: boolean }, conte
       for (const dyno of ofType) {
         const exit = dyno.state === 'crashed' && dyno.exit_code !== null ? `, exit ${dyno.exit_code}` : '';
         const restarts = dyno.restarts > 0 ? `, ${dyno.restarts} restart${dyno.restarts === 1 ? '' : 's'}` : '';
-        lines.push(`${dyno.name}: ${dyno.state} ${ago(dyno.created_at)} (v${dyno.release}${exit}${restarts})`);
+        if (dyno.state === 'sleeping') {
+          const since = dyno.sleeping_since ?? dyno.created_at;
+          lines.push(`${dyno.name}: sleeping since ${since} (${ago(since)}, v${dyno.release}); a request wakes it`);
+          continue;
+        }
+        const used = dyno.state === 'up' && usage.get(dyno.name);
+        lines.push(
+          `${dyno.name}: ${dyno.state} ${ago(dyno.created_at)} (v${dyno.release}${exit}${restarts})` +
+            (used ? `: ${usageText(used)}` : ''),
+        );
       }
       lines.push('');
     }

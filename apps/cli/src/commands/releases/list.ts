@@ -53,8 +53,11 @@ export async function rollback(
   if (!target) {
     const releases = await client.releases.list(name);
     const current = releases.find((r) => r.current);
-    const previous = releases.find((r) => current && r.version < current.version && r.status === 'succeeded');
-    if (!previous) throw new PlatError('not_found', `${name} has no earlier release to roll back to.`);
+    // Releases from before the first deploy have no image: there is no code to go back to.
+    const previous = releases.find(
+      (r) => current && r.version < current.version && r.status === 'succeeded' && r.image,
+    );
+    if (!previous) throw new PlatError('not_found', `${name} has no earlier deploy to roll back to.`);
     target = `v${previous.version}`;
   }
   const release = await withProgress(

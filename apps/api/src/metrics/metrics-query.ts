@@ -1,0 +1,64 @@
+import { PlatError } from '@plat/core';
+import { COARSE_KEEP_MS, COARSE_STEP, FINE_KEEP_MS, FINE_STEP, type MetricPoint } from './rollup.js';
+
+const UNIT_MS = { s: 1000, m: 60_000, h: 3600_000, d: 86_400_000 } as const;
+const DEFAULT_SINCE_MS = 3600_000;
+
+/** `since` as the API takes it (a duration back from now, or an ISO time), no further back than anything is kept. */
+export function parseSince(raw: string | undefined, now: Date): Date {
+  const oldest = now.getTime() - COARSE_KEEP_MS;
+  if (raw === undefined) return new Date(now.getTime() - DEFAULT_SINCE_MS);
+  const duration = /^(\d+)([smhd])$/.exec(raw);
+  const at = duration
+    ? now.getTime() - Number(duration[1]) * UNIT_MS[duration[2] as keyof typeof UNIT_MS]
+    : Date.parse(raw);
+  if (Number.isNaN(at))
+    throw new PlatError('invalid_params', `Invalid since ${JSON.stringify(raw)}: use 1h or an ISO time.`);
+  return new Date(Math.max(at, oldest));
+}
+
+/** The resolution asked for, or the finest one still kept that far back. */
+export function chooseStep(raw: string | undefined, since: Date, now: Date): number {
+  if (raw !== undefined) return Number(raw);
+  return now.getTime() - since.getTime() <= FINE_KEEP_MS ? FINE_STEP : COARSE_STEP;
+}
+
+export interface Series {
+  kind: 'dyno' | 'addon';
+  type: string;
+  name: string;
+  points: {
+    at: string;
+    cpu_percent: number;
+    memory_bytes: number;
+    memory_limit_bytes: number;
+    rx_bytes: number;
+    tx_bytes: number;
+    restarts: number;
+  }[];
+}
+
+/** Points (oldest first) as one series per container: dynos by type and number, then add-ons. */
+export function toSeries(points: readonly MetricPoint[]): Series[] {
+  const byName = new Map<string, Series>();
+  for (const point of points) {
+    const key = `${point.kind}\0${point.name}`;
+    let series = byName.get(key);
+    if (!series) {
+      series = { kind: point.kind, type: point.type, name: point.name, points: [] };
+      byName.set(key, series);
+    }
+    series.points.push({
+      at: point.at.toISOString(),
+      cpu_percent: point.cpu_percent,
+      memory_bytes: point.memory_bytes,
+      memory_limit_bytes: point.memory_limit_bytes,
+      rx_bytes: point.rx_bytes,
+      tx_bytes: point.tx_bytes,
+      restarts: point.restarts,
+    });
+  }
+  return [...byName.values()].sort(
+    (a, b) => b.kind.localeCompare(a.kind) || a.name.localeCompare(b.name, 'en', { numeric: true }),
+  );
+}

@@ -15,6 +15,7 @@ import { get } from '../test/support/http.js';
 import { pss } from '../test/support/memory.js';
 import { startPlatd, type Platd } from '../test/support/platd.js';
 import { until } from '../test/support/until.js';
+import { minimalNginxReload } from './nginx-reload-control.js';
 import { median, round, writeResult } from './support.js';
 
 const { values } = parseArgs({
@@ -24,7 +25,7 @@ const APPS = Number(values.apps);
 const TOTAL = Math.max(APPS, Number(values.total));
 if (!Number.isInteger(APPS) || APPS < 2 || APPS > 400) throw new Error('--apps takes a whole number from 2 to 400');
 const SLEEP_S = 20;
-const WAKES = Math.min(20, APPS);
+const WAKES = Math.min(20, APPS - 1);
 const MB = 1024 ** 2;
 
 const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
@@ -66,13 +67,17 @@ async function sleeping(platd: Platd, app: string): Promise<boolean> {
   return (await plat(platd, ['ps', '-a', app])).includes('sleeping');
 }
 
-const platd = await startPlatd({ env: { PLAT_API_RATE_LIMIT: '0', PLAT_ECO_SLEEP_S: String(SLEEP_S) } });
+const platd = await startPlatd({
+  env: { PLAT_API_RATE_LIMIT: '0', PLAT_ECO_SLEEP_S: String(SLEEP_S), PLAT_MAX_APPS_PER_USER: '1000' },
+});
 try {
   await plat(platd, ['login', '--api-url', platd.apiUrl, '--token', platd.adminToken]);
   await settle(3_000);
   const baseline = hostUsed();
   const template = await exampleRepo(platd, 'flask-hello');
   const names = Array.from({ length: APPS }, (_, index) => `dense-${index + 1}`);
+  // The first app stays as it is (route changes are timed on it); the others become eco.
+  const [steady, ...ecoApps] = names as [string, ...string[]];
   const deploys: number[] = [];
   const platdPss: Record<string, number> = {};
   for (const [index, app] of names.entries()) {
@@ -92,7 +97,7 @@ try {
   const awake = hostUsed();
 
   // Costs that should not grow with the number of apps: measured at N and again at TOTAL apps.
-  const flatCosts = async () => {
+  const flatCosts = async (apps: number) => {
     const listTimes: number[] = [];
     for (let index = 0; index < 20; index += 1) {
       const start = process.hrtime.bigint();
@@ -106,7 +111,7 @@ try {
     const routeTimes: number[] = [];
     const maintenance = async (on: boolean, status: number) => {
       const start = process.hrtime.bigint();
-      const response = await fetch(`${platd.apiUrl}/v1/apps/${names[0]}`, {
+      const response = await fetch(`${platd.apiUrl}/v1/apps/${steady}`, {
         method: 'PATCH',
         headers: { authorization: `Bearer ${platd.adminToken}`, 'content-type': 'application/json' },
         body: JSON.stringify({ maintenance: on }),
@@ -114,7 +119,7 @@ try {
       if (!response.ok) throw new Error(`maintenance ${on}: ${response.status} ${await response.text()}`);
       const deadline = Date.now() + 30_000;
       // Polled every few ms: a 100 ms poll would hide the figure being measured.
-      while ((await get(platd.routerPort, `${names[0]}.localhost`)).status !== status) {
+      while ((await get(platd.routerPort, `${steady}.localhost`)).status !== status) {
         if (Date.now() > deadline) throw new Error(`the router did not answer ${status} within 30 s`);
         await settle(2);
       }
@@ -131,14 +136,16 @@ try {
       platd_pss_mb: round(pss(platd.pid()) / MB, 1),
       platd_idle_cpu_percent: round(((cpuSeconds(platd.pid()) - cpuFrom) / 30) * 100, 2),
       route_change_s: round(median(routeTimes)),
+      // The same-run control: nginx alone reloading a config with as many server blocks.
+      minimal_nginx_reload_s: round(await minimalNginxReload(apps)),
       get_apps_ms: { p50: round(median(listTimes) * 1000, 1), p99: round(percentile(listTimes, 99) * 1000, 1) },
     };
   };
-  const atApps = await flatCosts();
+  const atApps = await flatCosts(APPS);
 
-  // Cold boot of the same apps, measured through the API and the router as a wake is.
+  // Cold boot of the apps whose wake is timed, measured through the API and the router as a wake is.
   const cold: number[] = [];
-  for (const app of names.slice(0, WAKES)) {
+  for (const app of ecoApps.slice(0, WAKES)) {
     await plat(platd, ['scale', 'web=0', '-a', app]);
     const start = process.hrtime.bigint();
     await plat(platd, ['scale', 'web=1', '-a', app]);
@@ -151,16 +158,16 @@ try {
   }
 
   // Every app becomes eco, and sleeps after SLEEP_S without a request.
-  for (const app of names) await plat(platd, ['scale', 'web=1:eco', '-a', app]);
-  for (const app of names) await until(`${app} to sleep`, () => sleeping(platd, app), (SLEEP_S + 120) * 1000);
+  for (const app of ecoApps) await plat(platd, ['scale', 'web=1:eco', '-a', app]);
+  for (const app of ecoApps) await until(`${app} to sleep`, () => sleeping(platd, app), (SLEEP_S + 120) * 1000);
   await settle(5_000);
   const asleep = hostUsed();
 
   const wakes: number[] = [];
-  for (const app of names.slice(0, WAKES)) wakes.push(await firstAnswer(platd, app));
+  for (const app of ecoApps.slice(0, WAKES)) wakes.push(await firstAnswer(platd, app));
 
   for (let index = APPS + 1; index <= TOTAL; index += 1) await plat(platd, ['apps:create', `empty-${index}`]);
-  const atTotal = TOTAL > APPS ? await flatCosts() : undefined;
+  const atTotal = TOTAL > APPS ? await flatCosts(TOTAL) : undefined;
 
   const result = {
     apps: APPS,
@@ -173,7 +180,9 @@ try {
     platd_pss_mb: Object.fromEntries(Object.entries(platdPss).map(([count, bytes]) => [count, round(bytes / MB, 1)])),
     host_mb_per_app: {
       awake: round((awake - baseline) / APPS / MB, 1),
-      sleeping: round((asleep - baseline) / APPS / MB, 2),
+      // What putting an app to sleep gives back (all but the steady app sleep): a difference of two large
+      // states, where a sleeping app's own small cost would drown in the host's noise.
+      freed_by_sleep: round((awake - asleep) / (APPS - 1) / MB, 1),
     },
     [`at_${APPS}_apps`]: atApps,
     ...(atTotal ? { [`at_${TOTAL}_apps`]: atTotal } : {}),

@@ -1,198 +1,257 @@
 /**
- * Deploy speed: `git push` to the new release serving, for flask-hello and
- * node-web, cold (a new app: nothing cached for it) and warm (a code-only
- * change), against a real platd. In the same run, the floor: a plain docker
- * build of the same plan with its dependencies cached, docker run, and the
- * first answer on the published port. Loopback only, bounded; writes
- * bench/results/deploy.json with medians. Run: npm run bench:deploy
+ * Deploy speed against a real platd, each next to the floor (bench/deploy-floor.ts) measured in the same run:
+ * a code-only `git push` until the router answers with the new code (flask-hello, node-web, django-site), and
+ * on flask-hello `plat config:set`, `plat ps:restart` and `plat rollback` until the router answers from the new
+ * config, the new container or the old code (the bench's copy of the app echoes the container's hostname and a
+ * config var as headers). Also the cold first deploy, and where a push's time goes: its `Done in` line and the
+ * build's and release's `timings`. Medians of --rounds N (default 5); loopback only, bounded in time; removes
+ * what it made, on failure too. Writes bench/results/deploy.json. Run: npm run bench:deploy -- --rounds 5
  */
-import { randomBytes } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Docker from 'dockerode';
-import { buildpacks, ImageBuilder, memorySource, STACK_IMAGE } from '@plat/builder';
+import { parseArgs } from 'node:util';
 import { exampleRepo } from '../test/support/app-repo.js';
-import { get } from '../test/support/http.js';
-import { startPlatd, type Platd, ROOT } from '../test/support/platd.js';
+import { get, type HttpResult } from '../test/support/http.js';
+import { startPlatd } from '../test/support/platd.js';
+import { changeCode, EXAMPLES, type Example, prepareFloor, seconds } from './deploy-floor.js';
+import { median, round, writeResult } from './support.js';
 
-const COLD_RUNS = 2;
-const WARM_RUNS = 5;
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' } } });
+const ROUNDS = Number(values.rounds);
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1 || ROUNDS > 50) throw new Error('--rounds takes 1 to 50');
+const TARGETS = { code_only: 1.0, no_build: 0.6 };
+/** The whole run's bound; every wait is bounded by it and by 60 s. */
+const DEADLINE = Date.now() + (10 + ROUNDS * 3) * 60_000;
 
-const EXAMPLES = [
-  { example: 'flask-hello', file: 'app.py', marker: 'Hello from Flask on Plat', pack: 'python' },
-  { example: 'node-web', file: 'build.js', marker: 'Hello from Node.js on Plat', pack: 'node' },
-] as const;
+type Phases = Record<string, number>;
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return Math.round(sorted[Math.floor(sorted.length / 2)]! * 1000) / 1000;
+const cleanups: (() => Promise<void>)[] = [];
+async function cleanUp(): Promise<void> {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch((error) => console.error(error));
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => void cleanUp().finally(() => process.exit(130)));
+
+const platd = await startPlatd({ env: { PLAT_API_RATE_LIMIT: '0' } });
+cleanups.push(() => platd.destroy());
+
+async function plat(args: string[], cwd?: string): Promise<string> {
+  const result = await platd.plat(args, cwd ? { cwd } : {});
+  if (result.code !== 0) throw new Error(`plat ${args.join(' ')} failed:\n${result.output}`);
+  return result.stdout;
 }
 
-const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
+async function git(args: string[], cwd: string): Promise<string> {
+  const result = await platd.git(args, cwd);
+  if (result.code !== 0) throw new Error(`git ${args.join(' ')} failed:\n${result.output}`);
+  return result.output;
+}
 
-async function waitForBody(port: number, host: string, text: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
+/** Polls the app through the router every 5 ms until `check` holds. */
+async function until(app: string, what: string, check: (response: HttpResult) => boolean): Promise<HttpResult> {
+  const deadline = Math.min(Date.now() + 60_000, DEADLINE);
   while (Date.now() < deadline) {
-    const response = await get(port, host).catch(() => undefined);
-    if (response?.body.includes(text)) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    const response = await get(platd.routerPort, `${app}.localhost`, '/', { timeoutMs: 5000 }).catch(() => undefined);
+    if (response && check(response)) return response;
+    await new Promise((resolve) => setTimeout(resolve, 5));
   }
-  throw new Error(`${host} did not answer with ${JSON.stringify(text)} within 60 s`);
+  throw new Error(`${app} did not answer with ${what} in time`);
 }
 
-/** One push, timed from `git push` to the router serving the new text. */
-async function timedPush(platd: Platd, repo: string, app: string, text: string): Promise<number> {
+const answers = (text: string) => (response: HttpResult) => response.status === 200 && response.body.includes(text);
+
+/** Times `action` until the router shows its effect. */
+async function timed(action: () => Promise<unknown>, done?: () => Promise<unknown>): Promise<number> {
   const start = process.hrtime.bigint();
-  const push = await platd.git(['push', 'platform', 'main'], repo);
-  if (push.code !== 0) throw new Error(`push failed:\n${push.output}`);
-  await waitForBody(platd.routerPort, `${app}.localhost`, text);
+  await action();
+  await done?.();
   return seconds(start);
 }
 
-function changeCode(repo: string, file: string, marker: string, text: string): void {
-  const path = join(repo, file);
-  writeFileSync(path, readFileSync(path, 'utf8').replace(new RegExp(`${marker}[^"'!]*`), text));
+/** A push's own account: `-----> Done in 0.92 s: build 0.31, start 0.22, ...` (phases under 5 ms left out). */
+function doneLine(output: string): { total: number; phases: Phases } | undefined {
+  const match = /Done in ([\d.]+) s(?::\s*([^\n]*))?/.exec(output);
+  if (!match) return undefined;
+  const phases = (match[2] ?? '').split(',').map((part) => /^\s*(\S+) ([\d.]+)/.exec(part));
+  return {
+    total: Number(match[1]),
+    phases: Object.fromEntries(phases.flatMap((m) => (m ? [[m[1]!, Number(m[2])]] : []))),
+  };
 }
 
-async function commit(platd: Platd, repo: string, message: string): Promise<void> {
-  await platd.git(['add', '-A'], repo);
-  await platd.git(['commit', '-q', '-m', message], repo);
+/** The median of each phase over rounds; a phase missing from a round counts 0 there. */
+function medianPhases(rounds: Phases[]): Phases {
+  const names = [...new Set(rounds.flatMap((phases) => Object.keys(phases)))];
+  return Object.fromEntries(names.map((name) => [name, round(median(rounds.map((phases) => phases[name] ?? 0)))]));
 }
 
-function probe(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path: '/', timeout: 1000 }, (res) => {
-      res.resume();
-      resolve(true);
-    });
-    req.on('error', () => resolve(false));
-    req.on('timeout', () => req.destroy());
-    req.end();
-  });
+interface Timed {
+  version: number;
+  current: boolean;
+  timings?: Phases | null;
+  created_at: string;
 }
 
-/** The floor: docker build (deps cached) + docker run + first answer, no platform around it. */
-async function floor(example: (typeof EXAMPLES)[number], runs: number): Promise<number> {
-  const docker = new Docker();
-  const images = new ImageBuilder(docker);
-  const label = `plat-bench-floor-${randomBytes(3).toString('hex')}`;
-  const dir = mkdtempSync(join(tmpdir(), 'plat-floor-'));
-  cpSync(join(ROOT, 'examples', example.example), dir, { recursive: true });
-  const files = Object.fromEntries(
-    ['requirements.txt', 'app.py', 'package.json', 'package-lock.json', 'server.js', 'build.js'].flatMap((f) => {
-      try {
-        return [[f, readFileSync(join(dir, f), 'utf8')]];
-      } catch {
-        return [];
-      }
-    }),
-  );
-  const pack = buildpacks.find((p) => p.name === example.pack)!;
-  const source = memorySource(files);
-  // The lookup too (the registry's Node.js releases), so the floor builds what platd builds.
-  const found = await pack.lookup?.(source);
-  const plan = pack.plan(source, {
-    stackImage: STACK_IMAGE,
-    caBundle: '.plat-build/ca-certificates.crt',
-    buildDir: '.plat-build',
-    ...found,
-  });
-  mkdirSync(join(dir, '.plat-build'));
-  writeFileSync(join(dir, '.plat-build', 'Dockerfile'), plan.dockerfile);
-  writeFileSync(join(dir, '.plat-build', 'ca-certificates.crt'), readFileSync('/etc/ssl/certs/ca-certificates.crt'));
-  const build = () =>
-    images.build({
-      contextDir: dir,
-      dockerfile: '.plat-build/Dockerfile',
-      tag: `${label}:latest`,
-      labels: { 'plat.bench': label },
-    });
-  await build(); // warms the dependency layer
-  const times: number[] = [];
-  try {
-    for (let run = 0; run < runs; run += 1) {
-      changeCode(dir, example.file, example.marker, `${example.marker} floor ${run}`);
-      const start = process.hrtime.bigint();
-      await build();
-      const container = await docker.createContainer({
-        Image: `${label}:latest`,
-        Cmd: ['/bin/sh', '-c', plan.processTypes.web!],
-        Env: ['PORT=5000'],
-        Labels: { 'plat.bench': label },
-        ExposedPorts: { '5000/tcp': {} },
-        HostConfig: { PortBindings: { '5000/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] } },
-      });
-      await container.start();
-      const port = Number((await container.inspect()).NetworkSettings.Ports['5000/tcp']![0]!.HostPort);
-      while (!(await probe(port))) await new Promise((resolve) => setTimeout(resolve, 10));
-      times.push(seconds(start));
-      await container.remove({ force: true });
-    }
-  } finally {
-    for (const c of await docker.listContainers({ all: true, filters: { label: [`plat.bench=${label}`] } }))
-      await docker.getContainer(c.Id).remove({ force: true });
-    for (const i of await docker.listImages({ filters: { label: [`plat.bench=${label}`] } }))
-      await docker
-        .getImage(i.Id)
-        .remove({ force: true })
-        .catch(() => {});
-    rmSync(dir, { recursive: true, force: true });
+/** The latest release and build of the app, as `plat releases --json` and `plat builds --json` show them. */
+async function latest(app: string): Promise<{ release: Timed; build: Timed | undefined }> {
+  const releases = JSON.parse(await plat(['releases', '-a', app, '--json'])) as Timed[];
+  const builds = JSON.parse(await plat(['builds', '-a', app, '--json'])) as Timed[];
+  const byDate = (a: Timed, b: Timed) => b.created_at.localeCompare(a.created_at);
+  return { release: releases.sort((a, b) => b.version - a.version)[0]!, build: builds.sort(byDate)[0] };
+}
+
+function row(runs: number[], floorRuns: number[], target: number) {
+  const [value, floor] = [median(runs), median(floorRuns)];
+  const overFloor = round(value / floor, 2);
+  return {
+    seconds_median: round(value),
+    floor_seconds_median: round(floor),
+    over_floor: overFloor,
+    target_over_floor: target,
+    meets_targets: overFloor <= target,
+    runs: runs.map((v) => round(v)),
+    floor_runs: floorRuns.map((v) => round(v)),
+  };
+}
+
+/** A new app from the example (cold first deploy), then code-only pushes, each round next to one floor round. */
+async function codeOnly(example: Example) {
+  const app = `bench-${example.example.replace(/[^a-z]/g, '').slice(0, 20)}`;
+  const repo = await exampleRepo(platd, example.example);
+  await plat(['apps:create', app], repo);
+  const push = () => git(['push', 'platform', 'main'], repo);
+  const cold = await timed(push, () => until(app, example.marker, answers(example.marker)));
+  const floor = await prepareFloor(example);
+  cleanups.push(floor.dispose);
+  const runs: number[] = [];
+  const floorRuns: number[] = [];
+  const outside: number[] = [];
+  const [done, builds, releases] = [[], [], []] as [Phases[], Phases[], Phases[]];
+  for (let run = 0; run < ROUNDS; run += 1) {
+    const text = `${example.marker} round ${run}`;
+    changeCode(repo, example, text);
+    await git(['commit', '-q', '-am', `round ${run}`], repo);
+    let output = '';
+    const pushed = async () => (output = await push());
+    runs.push(await timed(pushed, () => until(app, text, answers(`${text}!`))));
+    const line = doneLine(output);
+    if (!line) throw new Error(`no "Done in" line in the push output:\n${output}`);
+    done.push({ total: line.total, ...line.phases });
+    outside.push(runs.at(-1)! - line.total);
+    const { release, build } = await latest(app);
+    releases.push(release.timings ?? {});
+    builds.push(build?.timings ?? {});
+    floorRuns.push(await floor.time(run));
   }
-  return median(times);
+  await floor.dispose();
+  const phases = {
+    push_done_line_median: medianPhases(done),
+    outside_done_line_seconds_median: round(median(outside)),
+    build_timings_median: medianPhases(builds),
+    release_timings_median: medianPhases(releases),
+  };
+  return { app, repo, cold, row: row(runs, floorRuns, TARGETS.code_only), phases };
 }
 
-const platd = await startPlatd();
-const results: Record<string, unknown> = {};
+/** What the bench's copy of flask-hello adds: the container and a config var, as response headers. */
+const ECHO = `
+import os as _bench_os  # noqa: E402
+import socket as _bench_socket  # noqa: E402
+
+
+@app.after_request
+def _bench_headers(response):
+    response.headers["X-Bench-Host"] = _bench_socket.gethostname()
+    response.headers["X-Bench-Config"] = _bench_os.environ.get("BENCH_N", "")
+    return response
+`;
+
+/** Config change, restart and rollback on the flask-hello app, each round; seconds and their releases' timings. */
+async function noBuild(app: string, repo: string, flask: Example) {
+  appendFileSync(join(repo, flask.file), ECHO);
+  const versions: Record<string, number> = {};
+  for (const code of ['A', 'B']) {
+    changeCode(repo, flask, `${flask.marker} code ${code}`);
+    await git(['commit', '-q', '-am', `code ${code}`], repo);
+    await git(['push', 'platform', 'main'], repo);
+    await until(app, `code ${code}`, answers(`code ${code}!`));
+    versions[code] = (await latest(app)).release.version;
+  }
+  let code = 'B';
+  const runs = { config: [] as number[], restart: [] as number[], rollback: [] as number[] };
+  const timings = { config: [] as Phases[], rollback: [] as Phases[] };
+  for (let run = 0; run < ROUNDS; run += 1) {
+    const value = `r${run}`;
+    const configured = (r: HttpResult) => r.status === 200 && r.headers['x-bench-config'] === value;
+    runs.config.push(
+      await timed(
+        () => plat(['config:set', '-a', app, `BENCH_N=${value}`]),
+        () => until(app, `BENCH_N=${value}`, configured),
+      ),
+    );
+    timings.config.push((await latest(app)).release.timings ?? {});
+
+    const before = (await until(app, 'a host', answers(flask.marker))).headers['x-bench-host'];
+    let after: HttpResult | undefined;
+    const moved = async () =>
+      (after = await until(app, 'a new host', (r) => r.status === 200 && r.headers['x-bench-host'] !== before));
+    runs.restart.push(await timed(() => plat(['ps:restart', '-a', app]), moved));
+    const ids = (JSON.parse(await plat(['ps', '-a', app, '--json'])) as { id: string }[]).map((d) => d.id);
+    if (!ids.includes(String(after!.headers['x-bench-host']))) {
+      throw new Error(`the router answered from ${after!.headers['x-bench-host']}, plat ps shows ${ids.join(', ')}`);
+    }
+
+    code = code === 'A' ? 'B' : 'A';
+    const target = `code ${code}!`;
+    runs.rollback.push(
+      await timed(
+        () => plat(['rollback', `v${versions[code]}`, '-a', app]),
+        () => until(app, target, answers(target)),
+      ),
+    );
+    timings.rollback.push((await latest(app)).release.timings ?? {});
+  }
+  return { runs, timings };
+}
+
 try {
-  await platd.plat(['login', '--api-url', platd.apiUrl, '--token', platd.adminToken]);
+  await plat(['login', '--api-url', platd.apiUrl, '--token', platd.adminToken]);
+  const rows: Record<string, ReturnType<typeof row>> = {};
+  const cold: Record<string, number> = {};
+  const phases: Record<string, unknown> = {};
+  let flask: { app: string; repo: string; floorRuns: number[] } | undefined;
   for (const example of EXAMPLES) {
-    const cold: number[] = [];
-    let warmRepo = '';
-    let warmApp = '';
-    for (let run = 0; run < COLD_RUNS; run += 1) {
-      const app = `${example.example.replace(/[^a-z]/g, '')}-cold-${run}`;
-      const repo = await exampleRepo(platd, example.example);
-      await platd.plat(['apps:create', app], { cwd: repo });
-      cold.push(await timedPush(platd, repo, app, example.marker));
-      [warmRepo, warmApp] = [repo, app];
-    }
-    const warm: number[] = [];
-    for (let run = 0; run < WARM_RUNS; run += 1) {
-      const text = `${example.marker} warm ${run}`;
-      changeCode(warmRepo, example.file, example.marker, text);
-      await commit(platd, warmRepo, `warm ${run}`);
-      warm.push(await timedPush(platd, warmRepo, warmApp, text));
-    }
-    const floorSeconds = await floor(example, WARM_RUNS);
-    const warmMedian = median(warm);
-    results[example.example] = {
-      cold_seconds_median: median(cold),
-      warm_seconds_median: warmMedian,
-      floor_seconds_median: floorSeconds,
-      warm_over_floor: Math.round((warmMedian / floorSeconds) * 100) / 100,
-      cold_runs: cold,
-      warm_runs: warm,
-    };
-    console.log(example.example, results[example.example]);
+    const result = await codeOnly(example);
+    rows[`code-only push ${example.example}`] = result.row;
+    cold[example.example] = round(result.cold);
+    phases[`code-only push ${example.example}`] = result.phases;
+    if (example.example === 'flask-hello') flask = { ...result, floorRuns: result.row.floor_runs };
+    console.log(example.example, result.row, result.phases);
   }
-  const dir = join(import.meta.dirname, 'results');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    join(dir, 'deploy.json'),
-    `${JSON.stringify(
-      {
-        benchmark: 'git push to new release serving',
-        targets: { warm_over_floor_at_most: 2, warm_flask_seconds_under: 3 },
-        machine: '2 cores',
-        date: new Date().toISOString(),
-        results,
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  const { runs, timings } = await noBuild(flask!.app, flask!.repo, EXAMPLES[0]!);
+  for (const [name, values] of Object.entries(runs))
+    rows[`${name} flask-hello`] = row(values, flask!.floorRuns, TARGETS.no_build);
+  phases['config flask-hello'] = { release_timings_median: medianPhases(timings.config) };
+  phases['rollback flask-hello'] = { release_timings_median: medianPhases(timings.rollback) };
+  // What every plat command costs before it does anything: part of each row with no build.
+  const cliStarts: number[] = [];
+  for (let run = 0; run < ROUNDS; run += 1) cliStarts.push(await timed(() => plat(['--help'])));
+  const result = {
+    benchmark: 'deploys, config changes, restarts and rollbacks until the router answers, against the floor',
+    floor: 'docker build of the same plan (dependency layers cached) + docker run + first answer',
+    rounds: ROUNDS,
+    targets: {
+      code_only_over_floor_at_most: TARGETS.code_only,
+      config_restart_rollback_over_floor_at_most: TARGETS.no_build,
+    },
+    meets_targets: Object.values(rows).every((r) => r.meets_targets),
+    rows,
+    cold_first_deploy_seconds: cold,
+    cli_start_seconds_median: round(median(cliStarts)),
+    phases,
+  };
+  console.log(JSON.stringify(result, null, 2));
+  writeResult('deploy', result);
 } finally {
-  await platd.destroy();
+  await cleanUp();
 }

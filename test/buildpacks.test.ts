@@ -13,6 +13,7 @@ import { get } from './support/http.js';
 import { PLAT_NODE } from './support/node.js';
 import { startPlatd, type Platd } from './support/platd.js';
 import { run } from './support/run.js';
+import { until } from './support/until.js';
 
 async function deploy(platd: Platd, example: string, app = example): Promise<{ repo: string; output: string }> {
   const repo = await exampleRepo(platd, example);
@@ -186,10 +187,15 @@ describe('buildpacks', () => {
     }
     expect((await get(platd.routerPort, 'cached.localhost')).body).toContain('Hello, third version!');
     const app = JSON.parse((await platd.plat(['apps:info', '-a', 'cached', '--json'])).stdout);
-    const images = await new Docker().listImages({
-      filters: { label: [`plat.instance=${platd.instance}`, `plat.app-id=${app.id}`] },
-    });
-    expect(images.flatMap((image) => image.RepoTags ?? [])).toHaveLength(2);
+    // Old images go once the push has its answer, before the app's next build.
+    const tags = async () =>
+      (
+        await new Docker().listImages({
+          filters: { label: [`plat.instance=${platd.instance}`, `plat.app-id=${app.id}`] },
+        })
+      ).flatMap((image) => image.RepoTags ?? []);
+    await until('the old images pruned, two kept', async () => (await tags()).length === 2);
+    expect(await tags()).toHaveLength(2);
   });
 
   it('queues concurrent pushes to one app: one deploys, the other is told to pull', async () => {

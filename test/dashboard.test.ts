@@ -212,7 +212,8 @@ describe('the dashboard', () => {
     await other.getByRole('link', { name: APP, exact: true }).click();
     await other.getByRole('tab', { name: 'Overview' }).waitFor();
     await api('DELETE', `/v1/account/tokens/${token.id}`);
-    // The next call the page makes (a reload's first) meets the 401.
+    // The next call the page makes meets the 401: its own polling, or a reload's first; either way the tab
+    // says why, even reloaded.
     await other.reload();
     await other.getByLabel('API token').waitFor();
     expect(await other.getByRole('alert').textContent()).toContain('You are signed out');

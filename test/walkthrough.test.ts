@@ -51,7 +51,19 @@ describe('deploying examples/flask-hello', () => {
     expect(push.output).toContain('remote: -----> Python app detected');
     // v1 is the app's "Initial release" (apps:create): the first deploy is v2, as on Heroku.
     expect(push.output).toContain('remote:        Released v2');
+    // Where the time went, as the push's last step, and kept with the build and the release.
+    expect(push.output).toMatch(/remote: -----> Done in \d+\.\d\d s: .*build \d+\.\d\d/);
     expect(push.code).toBe(0);
+    const [release] = JSON.parse((await platd.plat(['releases', '--json'], { cwd: repo })).stdout);
+    expect(release.version).toBe(2);
+    expect(Object.keys(release.timings).length).toBeGreaterThan(0);
+    const builds = JSON.parse((await platd.plat(['builds', '--json'], { cwd: repo })).stdout);
+    expect(builds[0].timings).toMatchObject({
+      receive: expect.any(Number),
+      archive: expect.any(Number),
+      detect: expect.any(Number),
+      build: expect.any(Number),
+    });
     const url = (await platd.plat(['open'], { cwd: repo })).stdout.trim();
     expect(url).toBe(`http://hello.localhost:${platd.routerPort}/`);
     const response = await get(platd.routerPort, 'hello.localhost');

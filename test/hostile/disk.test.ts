@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleRepo } from '../support/app-repo.js';
 import { get } from '../support/http.js';
 import { startPlatd, type Platd } from '../support/platd.js';
+import { until } from '../support/until.js';
 
 const docker = new Docker();
 /** A build that leaves a 3 MB layer behind, then fails. */
@@ -136,8 +137,10 @@ describe('build cache pruning', () => {
     await commit(platd, repos.two!, FAILING_DOCKERFILE, 'fails after a 3 MB layer');
     const failed = await platd.git(['push', 'platform', 'main'], repos.two!);
     expect(failed.code, failed.output).not.toBe(0);
+    // Pruning follows the push's answer, in the app's build queue.
+    const pruned = /build cache was [\d.]+ MB, over 1\.0 MB: removed \d+ unused layer/;
+    await until('the build cache pruned after the failed push', async () => pruned.test(platd.output()));
     expect(await danglingLayers(platd.instance)).toEqual([]);
-    expect(platd.output()).toMatch(/build cache was [\d.]+ MB, over 1\.0 MB: removed \d+ unused layer/);
 
     // Several pushes: back to a good build, then another.
     const revert = await platd.git(['revert', '--no-edit', 'HEAD'], repos.two!);
@@ -147,7 +150,7 @@ describe('build cache pruning', () => {
       const push = await platd.git(['push', 'platform', 'main'], repos.two!);
       expect(push.code, push.output).toBe(0);
     }
-    expect(await danglingLayers(platd.instance)).toEqual([]);
+    await until('no dangling layers after the pushes', async () => (await danglingLayers(platd.instance)).length === 0);
 
     for (const name of ['one', 'two']) {
       await serves(platd, name);

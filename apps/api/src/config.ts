@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { DrainSettings } from './drains/drain-hub.js';
 import { type Cidr, isPrivate, type NetworkPool, parseCidr } from './controller/network-pool.js';
+import { checkBlockRoom } from './services/network-capacity.js';
 
 /** platd's settings, all from environment variables (documented in the README). */
 export interface Settings {
@@ -187,6 +188,11 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Settings 
   const domain = env.PLAT_DOMAIN || 'localhost';
   if (!/^[a-z0-9.-]+$/i.test(domain)) throw new Error(`PLAT_DOMAIN is not a hostname: ${JSON.stringify(domain)}`);
   const apiDomain = apiDomainSettings(env);
+  const maxDynosPerType = positive('PLAT_MAX_DYNOS_PER_TYPE', env.PLAT_MAX_DYNOS_PER_TYPE, 20);
+  const maxOneOffs = positive('PLAT_MAX_ONE_OFFS', env.PLAT_MAX_ONE_OFFS, 10);
+  const networkPool = networkPoolSettings(env);
+  // A block too small for the dyno limits shows only later, as dynos Docker has no address for.
+  checkBlockRoom({ blockPrefix: networkPool.blockPrefix, maxDynosPerType, maxOneOffs });
   return {
     dataDir,
     apiHost: env.PLAT_API_HOST || '0.0.0.0',
@@ -215,8 +221,8 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Settings 
     rateLimitPerMinute: nonNegative('PLAT_API_RATE_LIMIT', env.PLAT_API_RATE_LIMIT, 6000),
     maxBuildOutputBytes: positive('PLAT_MAX_BUILD_OUTPUT_MB', env.PLAT_MAX_BUILD_OUTPUT_MB, 4) * 1024 ** 2,
     maxAppsPerUser: positive('PLAT_MAX_APPS_PER_USER', env.PLAT_MAX_APPS_PER_USER, 100),
-    maxDynosPerType: positive('PLAT_MAX_DYNOS_PER_TYPE', env.PLAT_MAX_DYNOS_PER_TYPE, 20),
-    maxOneOffs: positive('PLAT_MAX_ONE_OFFS', env.PLAT_MAX_ONE_OFFS, 10),
+    maxDynosPerType,
+    maxOneOffs,
     maxSchedulerJobs: positive('PLAT_MAX_SCHEDULER_JOBS', env.PLAT_MAX_SCHEDULER_JOBS, 50),
     schedulerMinIntervalSeconds: positive(
       'PLAT_SCHEDULER_MIN_INTERVAL_SECONDS',
@@ -232,7 +238,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Settings 
       timeoutMs: positive('PLAT_WEBHOOK_TIMEOUT_SECONDS', env.PLAT_WEBHOOK_TIMEOUT_SECONDS, 10) * 1000,
     },
     alertCheckMs: positive('PLAT_ALERT_CHECK_SECONDS', env.PLAT_ALERT_CHECK_SECONDS, 60) * 1000,
-    networkPool: networkPoolSettings(env),
+    networkPool,
     ecoSleepMs: positive('PLAT_ECO_SLEEP_S', env.PLAT_ECO_SLEEP_S, 1800) * 1000,
   };
 }

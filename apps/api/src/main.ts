@@ -143,6 +143,8 @@ async function main(): Promise<void> {
     platform.routerLogs.stop();
     platform.drains.stop();
     await gitOverSsh.stop();
+    // Hijacked stream replies would hold server.close() open for as long as their clients stay.
+    platform.streams.closeAll();
     await server.close();
     await logs.close();
     await database.close();

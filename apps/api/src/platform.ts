@@ -11,6 +11,7 @@ import { DockerRuntime } from './controller/docker-runtime.js';
 import type { Runtime } from './controller/runtime.js';
 import { DrainHub } from './drains/drain-hub.js';
 import { EventBus } from './events/event-bus.js';
+import { LiveStreams } from './events/live-streams.js';
 import { MetricsSampler } from './metrics/metrics-sampler.js';
 import type { ObservedDyno } from './controller/reconcile.js';
 import { LogHub } from './logs/log-hub.js';
@@ -48,6 +49,8 @@ export interface Platform {
   webhooks: Webhooks;
   /** Live app events (SSE): every webhook event, and config changes. */
   events: EventBus;
+  /** Open SSE streams and log tails: capped per user and in all, closed at shutdown before the server. */
+  streams: LiveStreams;
   /** Dyno and add-on metrics from the runtime's stats; main.ts starts it. */
   metrics: MetricsSampler;
   /** Opened and resolved alerts (plat alerts); main.ts starts the periodic check. */
@@ -206,6 +209,7 @@ export function composePlatform(
     certRenewals,
     webhooks,
     events,
+    streams: new LiveStreams(),
     metrics: new MetricsSampler({
       sql,
       runtime,

@@ -36,6 +36,8 @@ export interface AppBuildRequest {
    * refuse the push with nothing built.
    */
   prepare?: (source: Source) => Promise<{ buildpack?: string } | undefined>;
+  /** Called as each phase ends: the source saved and indexed, the buildpack's plan made, the image built. */
+  onPhase?: (phase: 'archive' | 'detect' | 'build') => void;
 }
 
 export interface AppBuildResult {
@@ -91,6 +93,7 @@ export async function buildApp(builder: ImageBuilder, request: AppBuildRequest):
     await saveSource(request.source, tarFile, request.maxSourceBytes);
     const index = await indexSource(createReadStream(tarFile));
     const source = archiveSource(index);
+    request.onPhase?.('archive');
     const procfileText = source.read('Procfile');
     const procfile = procfileText === undefined ? {} : parseProcfile(procfileText);
     const chosen = (await request.prepare?.(source))?.buildpack ?? request.buildpack;
@@ -120,6 +123,7 @@ export async function buildApp(builder: ImageBuilder, request: AppBuildRequest):
       files['.dockerignore'] = { content: `${source.read('.dockerignore') ?? ''}\n!${BUILD_DIR}\n` };
     }
 
+    request.onPhase?.('detect');
     request.emit('-----> Building image');
     const imageId = await builder.build({
       context: buildContext(tarFile, index, files),
@@ -135,6 +139,7 @@ export async function buildApp(builder: ImageBuilder, request: AppBuildRequest):
         if (line !== undefined) request.emit(`       ${line}`);
       },
     });
+    request.onPhase?.('build');
     request.emit('-----> Discovering process types');
     request.emit(`       Procfile declares types -> ${Object.keys(procfile).join(', ') || '(none)'}`);
     request.emit(

@@ -7,11 +7,21 @@ import { AppsList } from './apps-list.js';
 import { Login } from './login.js';
 import { Link } from './common.js';
 import { useRoute } from './router.js';
-import { clientFor, forgetToken, savedToken, type Session, SessionContext } from './session.js';
+import {
+  clientFor,
+  forgetToken,
+  savedToken,
+  type Session,
+  SessionContext,
+  setSignedOutMessage,
+  signedOutMessage,
+} from './session.js';
+
+const SIGNED_OUT = 'You are signed out: your token has expired or was revoked. Log in with a valid one.';
 
 function Dashboard() {
   const [token, setToken] = useState(savedToken);
-  const [message, setMessage] = useState<string | undefined>(undefined);
+  const [message, setMessage] = useState<string | undefined>(signedOutMessage);
   const route = useRoute();
   const session = useMemo<Session | null>(
     () =>
@@ -22,11 +32,13 @@ function Dashboard() {
             // The API's 401 message speaks to CLI users; here the way back is this form.
             expire: () => {
               forgetToken();
-              setMessage('You are signed out: your token has expired or was revoked. Log in with a valid one.');
+              setSignedOutMessage(SIGNED_OUT);
+              setMessage(SIGNED_OUT);
               setToken(null);
             },
             logOut: () => {
               forgetToken();
+              setSignedOutMessage(undefined);
               setMessage(undefined);
               setToken(null);
             },
@@ -34,7 +46,12 @@ function Dashboard() {
         : null,
     [token],
   );
-  if (!session) return <Login message={message} onLogin={(value) => setToken(value)} />;
+  const logIn = (value: string) => {
+    setSignedOutMessage(undefined);
+    setMessage(undefined);
+    setToken(value);
+  };
+  if (!session) return <Login message={message} onLogin={logIn} />;
   return (
     <SessionContext.Provider value={session}>
       <header class="top">

@@ -21,6 +21,18 @@ export function forgetToken(): void {
   sessionStorage.removeItem(KEY);
 }
 
+const SIGNED_OUT = 'plat.signed-out';
+
+/** Why the session ended, kept in the tab: a reload of the login form still says it. */
+export function signedOutMessage(): string | undefined {
+  return sessionStorage.getItem(SIGNED_OUT) ?? undefined;
+}
+
+export function setSignedOutMessage(message: string | undefined): void {
+  if (message === undefined) sessionStorage.removeItem(SIGNED_OUT);
+  else sessionStorage.setItem(SIGNED_OUT, message);
+}
+
 /** A client on the page's own origin: the dashboard is served by the platd it drives. */
 export function clientFor(token: string): PlatClient {
   return new PlatClient({ apiUrl: location.origin, token });

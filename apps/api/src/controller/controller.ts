@@ -14,8 +14,9 @@ import { webAsleep } from './eco-sleep-plan.js';
 import { OneOffDynos, type OneOffApp, type OneOffRunOptions } from './one-off-dynos.js';
 import { waitUntilServing } from './readiness.js';
 import type { ObservedDyno } from './reconcile.js';
-import { planRollout, routeWith, type Rollout, type Teardown } from './rollout-plan.js';
+import { planRollout, routeWith, sameRoute, type Rollout, type RolloutPlan, type Teardown } from './rollout-plan.js';
 import type { AttachSession, DynoDeath, Runtime } from './runtime.js';
+import { fingerprint, FULL_PASS_EVERY, groupByApp, unchangedSince } from './tick-plan.js';
 
 export interface ControllerDeps {
   sql: Sql;
@@ -26,6 +27,17 @@ export interface ControllerDeps {
   log: (line: string) => void;
   /** A formation dyno started or crashed: the `dyno` webhook event (platform.ts wires it). */
   dynoChanged?: (change: DynoChange) => void;
+}
+
+/** An app's containers from one listing of every app's, and the turn of its queue when taken. */
+/** A deploy's clock (services/phase-timer.ts): the rollout marks start, ready and route on it. */
+export interface PhaseMarks {
+  mark(phase: string): void;
+}
+
+interface Listed {
+  dynos: ObservedDyno[];
+  turn: number;
 }
 
 export interface DynoChange {
@@ -59,6 +71,14 @@ export class Controller {
   /** Containers Docker reported dead: its listing can still say running for a moment. */
   readonly #dead = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
+  /** Whether the router serves #routes as they are: false while an apply is under way or after one failed. */
+  #routerCurrent = false;
+  #applies = 0;
+  /** Each app's queued tasks, counted as they start and end: a listing taken before is stale once this moved. */
+  readonly #turns = new Map<string, number>();
+  /** Apps whose last converge found nothing to do, with the containers it saw (tick-plan.ts). */
+  readonly #quiet = new Map<string, string>();
+  #ticks = 0;
 
   constructor(deps: ControllerDeps) {
     this.#deps = deps;
@@ -75,10 +95,11 @@ export class Controller {
       () => {
         // dockerd came back (live-restore is off: its restart stopped the dynos).
         this.#deps.log('Docker events stream reopened; converging every app');
-        void this.#convergeAll();
+        this.#quiet.clear();
+        void this.convergeAll();
       },
     );
-    this.#timer = setInterval(() => void this.#convergeAll(), intervalMs);
+    this.#timer = setInterval(() => void this.convergeAll(), intervalMs);
     this.#timer.unref();
   }
 
@@ -149,9 +170,23 @@ export class Controller {
     }, delay).unref();
   }
 
-  async #convergeAll(): Promise<void> {
-    for (const name of await listAppNames(this.#deps.sql).catch(() => [])) {
-      await this.converge(name).catch((error: Error) => this.#deps.log(`converging ${name} failed: ${error.message}`));
+  /**
+   * The periodic converge, costing per change rather than per app: one Docker
+   * listing for every app; an app whose containers are as its last converge
+   * left them, with nothing to do, is passed over, except on every
+   * FULL_PASS_EVERY-th tick. Changes in the database converge their own app.
+   */
+  async convergeAll(): Promise<void> {
+    const fullPass = this.#ticks++ % FULL_PASS_EVERY === 0;
+    const names = await listAppNames(this.#deps.sql).catch(() => []);
+    const listing = await this.#listAll().catch(() => undefined);
+    for (const name of names) {
+      const listed = listing?.byApp.get(name) ?? [];
+      if (listing && unchangedSince(this.#quiet.get(name), this.#adjusted(listed), fullPass)) continue;
+      const observed = listing ? { dynos: listed, turn: listing.turns.get(name) ?? 0 } : undefined;
+      await this.#queued(name, () => this.#converge(name, undefined, observed)).catch((error: Error) =>
+        this.#deps.log(`converging ${name} failed: ${error.message}`),
+      );
     }
     await this.sweepOneOffs().catch((error: Error) => {
       this.#deps.log(`sweeping one-off dynos failed: ${error.message}`);
@@ -173,20 +208,69 @@ export class Controller {
    * Rejects with release_failed when new web dynos do not come up; the
    * dynos already serving are left as they were.
    */
-  converge(appName: string, release?: ReleaseRow): Promise<void> {
-    return this.#queue.run(appName, () => this.#converge(appName, release));
+  converge(appName: string, release?: ReleaseRow, options: { timer?: PhaseMarks } = {}): Promise<void> {
+    return this.#queued(appName, () => this.#converge(appName, release, undefined, options.timer));
   }
 
-  /** Adopts what runs after a platd start and converges every app. */
-  async restoreAll(): Promise<void> {
-    for (const name of await listAppNames(this.#deps.sql)) {
+  /** One task of the app's at a time; its turns are counted as it starts and ends (see #turns). */
+  #queued<T>(appName: string, task: () => Promise<T>): Promise<T> {
+    const turn = () => this.#turns.set(appName, (this.#turns.get(appName) ?? 0) + 1);
+    return this.#queue.run(appName, async () => {
+      turn();
       try {
-        await this.converge(name);
-      } catch (error) {
-        this.#deps.log(`converging ${name} failed: ${(error as Error).message}`);
+        return await task();
+      } finally {
+        turn();
       }
+    });
+  }
+
+  /** Every app's formation containers in one listing, and the turn each app's queue was at before it. */
+  async #listAll(): Promise<{ byApp: Map<string, ObservedDyno[]>; turns: Map<string, number> }> {
+    const turns = new Map(this.#turns);
+    return { byApp: groupByApp(await this.#deps.runtime.listDynos()), turns };
+  }
+
+  /**
+   * Adopts what runs after a platd start, in two phases: every app's route
+   * from the running dynos of its current release, applied at once (one
+   * reload; no app unrouted meanwhile), then a converge of each app.
+   */
+  async restoreAll(): Promise<void> {
+    const names = await listAppNames(this.#deps.sql);
+    const listing = await this.#listAll();
+    for (const name of names) {
+      const observed = { dynos: listing.byApp.get(name) ?? [], turn: listing.turns.get(name) ?? 0 };
+      await this.#queued(name, async () => {
+        const { plan } = await this.#plan(name, undefined, observed);
+        if (plan.kind !== 'rollout' || this.#routes.has(name)) return;
+        // Cut short mid-rollout: the old release's dynos serve until the converge below replaces them.
+        const serving = plan.route.dynos.length > 0 || plan.route.asleep ? [] : plan.retire;
+        this.#routes.set(name, routeWith(plan.route, serving));
+      }).catch((error: Error) => this.#deps.log(`routing ${name} failed: ${error.message}`));
     }
+    await this.#publish(true);
+    const turns = new Map(this.#turns);
+    for (const name of names) {
+      const observed = { dynos: listing.byApp.get(name) ?? [], turn: turns.get(name) ?? 0 };
+      await this.#queued(name, () => this.#converge(name, undefined, observed)).catch((error: Error) =>
+        this.#deps.log(`converging ${name} failed: ${error.message}`),
+      );
+    }
+    await this.#publish(false);
+  }
+
+  /**
+   * Applies every route when one changed or the router may not serve them
+   * (an apply failed or is under way); an unchanged route costs nothing.
+   */
+  async #publish(changed: boolean): Promise<void> {
+    if (!changed && this.#routerCurrent) return;
+    const apply = ++this.#applies;
+    this.#routerCurrent = false;
     await this.#deps.router.apply([...this.#routes.values()]);
+    // A later apply under way may still fail: only the last one says the router is current.
+    if (apply === this.#applies) this.#routerCurrent = true;
   }
 
   /** Waits for old dynos that are still being stopped. */
@@ -265,19 +349,38 @@ export class Controller {
 
   /** Replaces one dyno (e.g. `web.2`): its container goes, the formation brings it back. */
   restartDyno(appName: string, dyno: string): Promise<void> {
-    return this.#queue.run(appName, async () => {
+    return this.#queued(appName, async () => {
       const victims = (await this.#deps.runtime.listDynos(appName)).filter((d) => d.dyno === dyno);
       await Promise.all(victims.map((d) => this.#retire(d.id, 30)));
       await this.#converge(appName);
     });
   }
 
-  /** Plans one converge of the app from the database and Docker, and carries the plan out. */
-  async #converge(appName: string, target?: ReleaseRow): Promise<void> {
+  /**
+   * Plans one converge of the app from the database and Docker, and carries
+   * the plan out. `listed`: the app's containers from a listing taken at its
+   * queue's `turn`; listed again when another task of the app ran since.
+   */
+  async #converge(appName: string, target?: ReleaseRow, listed?: Listed, timer?: PhaseMarks): Promise<void> {
+    this.#quiet.delete(appName);
+    const { app, plan, actual } = await this.#plan(appName, target, listed);
+    if (plan.kind === 'teardown') return this.#tearDown(appName, plan);
+    await this.#rollOut(app!, plan, timer);
+    const idle = [plan.start, plan.clear, plan.retire, plan.held].every((list) => list.length === 0);
+    if (idle) this.#quiet.set(appName, fingerprint(actual));
+  }
+
+  async #plan(
+    appName: string,
+    target?: ReleaseRow,
+    listed?: Listed,
+  ): Promise<{ app: AppRow | undefined; plan: RolloutPlan; actual: ObservedDyno[] }> {
     const { sql } = this.#deps;
     const found = await findApp(sql, appName);
     const app = found && !found.destroying ? found : undefined;
-    const actual = await this.#observe(appName);
+    // This task's own start is one turn: any other means the listing is stale.
+    const fresh = listed && this.#turns.get(appName) === listed.turn + 1;
+    const actual = fresh ? this.#adjusted(listed.dynos) : await this.#observe(appName);
     const rows = app ? await formation(sql, app.id) : [];
     const since = app ? await sleepingSince(sql, app.id) : undefined;
     // An eco app asleep runs no web dyno; its formation stays as stored.
@@ -298,8 +401,7 @@ export class Controller {
       crashes: this.#crashes,
       now: Date.now(),
     });
-    if (plan.kind === 'teardown') await this.#tearDown(appName, plan);
-    else await this.#rollOut(app!, plan);
+    return { app, plan, actual };
   }
 
   /** The dynos of the release and the app's formation; none before the app has a release with an image. */
@@ -318,16 +420,20 @@ export class Controller {
 
   /** The app's formation containers, less those being retired; those Docker reported dead count as not running. */
   async #observe(appName: string): Promise<ObservedDyno[]> {
-    return (await this.#deps.runtime.listDynos(appName))
+    return this.#adjusted(await this.#deps.runtime.listDynos(appName));
+  }
+
+  #adjusted(dynos: ObservedDyno[]): ObservedDyno[] {
+    return dynos
       .filter((dyno) => !this.#leaving.has(dyno.id))
       .map((dyno) => (this.#dead.has(dyno.id) ? { ...dyno, running: false } : dyno));
   }
 
   /** Destroyed (or being destroyed) or renamed: nothing of this name should run or be routed. */
   async #tearDown(appName: string, plan: Teardown): Promise<void> {
-    const { sql, runtime, router, settings } = this.#deps;
-    this.#routes.delete(appName);
-    await router.apply([...this.#routes.values()]);
+    const { sql, runtime, settings } = this.#deps;
+    this.#quiet.delete(appName);
+    await this.#publish(this.#routes.delete(appName));
     this.#deps.logs.forget(appName);
     // Without waiting for the router's old workers to drain: the request that
     // destroys or renames the app may be in flight through one of them.
@@ -340,14 +446,22 @@ export class Controller {
   }
 
   /** Carries a rollout out in the plan's order: clear, start and wait, route, then retire. */
-  async #rollOut(app: AppRow, plan: Rollout): Promise<void> {
+  async #rollOut(app: AppRow, plan: Rollout, timer?: PhaseMarks): Promise<void> {
     const { runtime, router, settings } = this.#deps;
     this.#deps.logs.knowApp(app.name, app.id);
-    await runtime.ensureNetwork(networkName(settings.instance, app.id), app.name, app.id);
+    // Only a dyno about to start needs the network; running ones are on it already.
+    if (plan.start.length > 0) await runtime.ensureNetwork(networkName(settings.instance, app.id), app.name, app.id);
     this.#crashes.retain(plan.crashKeys);
     await Promise.all(plan.clear.map((dyno) => this.#retire(dyno.id, 0)));
 
-    const results = await Promise.allSettled(plan.start.map((spec) => this.#startDyno(spec)));
+    // Phases of a timed rollout: every container created and started, every web dyno ready, routed.
+    let creating = plan.start.length;
+    const created = () => {
+      creating -= 1;
+      if (creating === 0) timer?.mark('start');
+    };
+    const results = await Promise.allSettled(plan.start.map((spec) => this.#startDyno(spec, created)));
+    if (plan.start.length > 0) timer?.mark('ready');
     const started = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
     const failure = results.find((result) => result.status === 'rejected');
     if (failure) {
@@ -359,8 +473,11 @@ export class Controller {
     const adopted = plan.keep.some((dyno) => !this.#following.has(dyno.id));
     const since = adopted ? await this.#deps.logs.lastAt(app.id) : undefined;
     for (const dyno of plan.keep) this.#follow(app.id, dyno, since);
-    this.#routes.set(app.name, routeWith(plan.route, started));
-    await router.apply([...this.#routes.values()]);
+    const route = routeWith(plan.route, started);
+    const changed = !sameRoute(this.#routes.get(app.name), route);
+    this.#routes.set(app.name, route);
+    await this.#publish(changed);
+    timer?.mark('route');
 
     // Only once the router's old workers are gone: they may still send requests to these dynos.
     const drained = router.drained();
@@ -373,8 +490,8 @@ export class Controller {
     }
   }
 
-  async #startDyno(spec: DynoSpec): Promise<ObservedDyno> {
-    const dyno = await this.#deps.runtime.ensureDyno(spec);
+  async #startDyno(spec: DynoSpec, created?: () => void): Promise<ObservedDyno> {
+    const dyno = await this.#deps.runtime.ensureDyno(spec).finally(created);
     this.#follow(spec.labels[LABELS.appId]!, dyno, undefined);
     this.#crashes.started(crashKey(spec.app, spec.releaseId, spec.dyno), Date.now());
     this.#deps.dynoChanged?.({ app: spec.app, dyno: spec.dyno, releaseId: spec.releaseId, state: 'starting' });

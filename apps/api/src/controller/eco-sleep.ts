@@ -39,6 +39,9 @@ export interface Awake {
   dyno: { name: string; port: number };
 }
 
+/** Apps put to sleep at once when many go idle together. */
+const SLEEPS_AT_ONCE = 16;
+
 /** A failed boot is answered again for this long without another boot: a broken app is not booted per request. */
 const FAILED_WAKE_HOLD_MS = 10_000;
 
@@ -78,10 +81,11 @@ export class EcoSleep {
     return this.#checking;
   }
 
-  async #check(): Promise<void> {
+  /** Which of these apps have had no request (nor a wake) for PLAT_ECO_SLEEP_S, as of now. */
+  #idle(apps: EcoApp[]): EcoApp[] {
     const { controller } = this.#deps;
-    const idle = idleApps({
-      apps: await awakeEcoApps(this.#deps.sql),
+    return idleApps({
+      apps,
       lastRequestAt: this.#deps.lastRequestAt,
       lastWokeAt: (app) => this.#wokeAt.get(app),
       // Nothing routed (never deployed, crashed, maintenance) has no dyno to stop; a wake under way is not idle.
@@ -90,15 +94,26 @@ export class EcoSleep {
       now: this.#now(),
       sleepMs: this.#deps.sleepMs,
     });
-    for (const app of idle) {
-      await this.#sleep(app).catch((error: Error) =>
-        this.#deps.log(`putting ${app.name} to sleep failed: ${error.message}`),
-      );
-    }
+  }
+
+  async #check(): Promise<void> {
+    const idle = this.#idle(await awakeEcoApps(this.#deps.sql));
+    // Side by side, a few at a time: the router makes one reload of the route changes that queue meanwhile.
+    const queue = [...idle];
+    const sleeper = async () => {
+      for (let app = queue.shift(); app; app = queue.shift()) {
+        await this.#sleep(app).catch((error: Error) =>
+          this.#deps.log(`putting ${app.name} to sleep failed: ${error.message}`),
+        );
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(SLEEPS_AT_ONCE, queue.length) }, sleeper));
   }
 
   async #sleep(app: EcoApp): Promise<void> {
     const { sql, controller } = this.#deps;
+    // Asked again just before: while earlier apps of this pass went to sleep, a request may have come.
+    if (this.#idle([app]).length === 0) return;
     if (!(await markSleeping(sql, app.id, new Date(this.#now())))) return;
     const idleFor = Math.round(this.#deps.sleepMs / 1000);
     controller.event(app.name, 'web', `sleeping: no request for ${idleFor} s (eco); the next request wakes it`);

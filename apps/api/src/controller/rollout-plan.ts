@@ -103,3 +103,8 @@ export function routeWith(route: RouteTarget, dynos: ObservedDyno[]): RouteTarge
   const serving = dynos.filter((dyno) => dyno.process === 'web' && dyno.hostPort);
   return { ...route, dynos: [...route.dynos, ...serving.map((dyno) => ({ name: dyno.dyno, port: dyno.hostPort! }))] };
 }
+
+/** Whether two routes are the same (certificates included); a route that is the same needs no router apply. */
+export function sameRoute(a: RouteTarget | undefined, b: RouteTarget | undefined): boolean {
+  return a === b || (a !== undefined && b !== undefined && JSON.stringify(a) === JSON.stringify(b));
+}

@@ -18,7 +18,8 @@ interface Subscriber {
  */
 export class EventBus {
   readonly #subscribers = new Map<string, Set<Subscriber>>();
-  #seq = 0;
+  /** Per app: a global count would let one tenant's subscriber measure every other app's activity. */
+  readonly #seq = new Map<string, number>();
 
   /** The webhook emitter's tap: every webhook event of an app is a live event too. */
   fromWebhook(event: WebhookEmit): void {
@@ -31,10 +32,11 @@ export class EventBus {
 
   publish(appId: string, event: Omit<AppEvent, 'seq' | 'at'> & { at?: Date }): void {
     const subscribers = this.#subscribers.get(appId);
-    this.#seq += 1;
+    const seq = (this.#seq.get(appId) ?? 0) + 1;
+    this.#seq.set(appId, seq);
     if (!subscribers) return;
     const full: AppEvent = {
-      seq: this.#seq,
+      seq,
       type: event.type,
       action: event.action,
       at: (event.at ?? new Date()).toISOString(),
@@ -65,6 +67,24 @@ export class EventBus {
       set.delete(subscriber);
       if (set.size === 0 && this.#subscribers.get(appId) === set) this.#subscribers.delete(appId);
     };
+  }
+
+  /**
+   * Ends every subscription of the app, each told through its onDropped
+   * (which closes its stream): on destroy and rename, a stream must not
+   * outlive the app it was opened for. Its numbering starts again.
+   */
+  end(appId: string): void {
+    const subscribers = this.#subscribers.get(appId);
+    this.#subscribers.delete(appId);
+    this.#seq.delete(appId);
+    for (const subscriber of subscribers ?? []) {
+      try {
+        subscriber.onDropped();
+      } catch {
+        // One broken stream must not keep the others open.
+      }
+    }
   }
 
   /** Subscribers of an app now (tests, and a future status page). */

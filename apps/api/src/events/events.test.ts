@@ -2,6 +2,7 @@ import { PassThrough } from 'node:stream';
 import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { EventBus } from './event-bus.js';
+import { LiveStreams } from './live-streams.js';
 import { SseStream, sseMessage } from './sse-stream.js';
 
 describe('event bus', () => {
@@ -39,6 +40,43 @@ describe('event bus', () => {
     expect(dropped).toBe(2);
     expect(fine).toBe(2);
     expect(bus.subscribers('a')).toBe(1);
+  });
+
+  it("numbers each app's events on its own: no subscriber sees how busy other apps are", () => {
+    const bus = new EventBus();
+    const seqs: number[] = [];
+    bus.subscribe('a', (event) => seqs.push(event.seq) > 0);
+    bus.publish('a', { type: 'config', action: 'update', data: {} });
+    for (let i = 0; i < 5; i += 1) bus.publish('b', { type: 'config', action: 'update', data: {} });
+    bus.publish('a', { type: 'config', action: 'update', data: {} });
+    expect(seqs).toEqual([1, 2]);
+  });
+
+  it("ends an app's subscriptions, telling each (destroy and rename), and no others", () => {
+    const bus = new EventBus();
+    const ended: string[] = [];
+    const seen: string[] = [];
+    bus.subscribe(
+      'a',
+      () => seen.push('a') > 0,
+      () => ended.push('a1'),
+    );
+    bus.subscribe(
+      'a',
+      () => seen.push('a') > 0,
+      () => ended.push('a2'),
+    );
+    bus.subscribe(
+      'b',
+      () => seen.push('b') > 0,
+      () => ended.push('b'),
+    );
+    bus.end('a');
+    expect(ended).toEqual(['a1', 'a2']);
+    bus.publish('a', { type: 'config', action: 'update', data: {} });
+    bus.publish('b', { type: 'config', action: 'update', data: {} });
+    expect(seen).toEqual(['b']);
+    expect(bus.subscribers('a')).toBe(0);
   });
 
   it('forgets an app once its last subscriber leaves', () => {
@@ -93,5 +131,101 @@ describe('server-sent events', () => {
     stream.close();
     expect(closed).toBe(true);
     expect(stream.send({ data: 'late' })).toBe(false);
+  });
+});
+
+describe('server-sent events, ending', () => {
+  it('closes at once when the client left before the stream was made', () => {
+    const out = response();
+    out.destroy();
+    const stream = new SseStream(out as unknown as ServerResponse, { heartbeatMs: 5 });
+    expect(stream.closed).toBe(true);
+    expect(out.headers).toBeUndefined();
+    expect(stream.send({ data: 'x' })).toBe(false);
+  });
+
+  it('closes at a heartbeat when access is gone, or when the client read nothing for a whole heartbeat', async () => {
+    let allowed = true;
+    const checked = response();
+    checked.resume();
+    const stream = new SseStream(checked as unknown as ServerResponse, {
+      heartbeatMs: 5,
+      stillAllowed: async () => allowed,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(stream.closed).toBe(false);
+    allowed = false;
+    await new Promise<void>((resolve) => stream.onClose(resolve));
+
+    const stuck = response();
+    stuck.pause();
+    const behind = new SseStream(stuck as unknown as ServerResponse, { heartbeatMs: 5, maxBuffered: 100 });
+    while (behind.send({ data: 'x'.repeat(20) }));
+    await new Promise<void>((resolve) => behind.onClose(resolve));
+  });
+
+  it('sends a burst at the pace the client reads, losing nothing', async () => {
+    const out = response();
+    out.pause();
+    const stream = new SseStream(out as unknown as ServerResponse, { heartbeatMs: 60_000, maxBuffered: 200 });
+    const sending = (async () => {
+      for (let i = 0; i < 50; i += 1) expect(await stream.sendWhenReady({ data: `line ${i}` })).toBe(true);
+    })();
+    let text = '';
+    out.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    out.resume();
+    await sending;
+    stream.close();
+    expect([...text.matchAll(/data: line (\d+)/g)].map((match) => Number(match[1]))).toEqual(
+      Array.from({ length: 50 }, (_, i) => i),
+    );
+  });
+});
+
+describe('live streams', () => {
+  const stream = () => {
+    const callbacks: (() => void)[] = [];
+    let closed = false;
+    return {
+      get closed() {
+        return closed;
+      },
+      close() {
+        closed = true;
+        for (const callback of callbacks.splice(0)) callback();
+      },
+      onClose(callback: () => void) {
+        callbacks.push(callback);
+      },
+    };
+  };
+
+  it('refuses past the per-user and the total limits with rate_limited, and frees places as streams close', () => {
+    const streams = new LiveStreams({ perUser: 2, total: 3 });
+    const a1 = stream();
+    streams.reserve('alice').attach(a1);
+    streams.reserve('alice').attach(stream());
+    expect(() => streams.reserve('alice')).toThrow(expect.objectContaining({ id: 'rate_limited' }));
+    const pending = streams.reserve('bob');
+    expect(() => streams.reserve('carol')).toThrow(/most/);
+    pending.release();
+    a1.close();
+    expect(streams.size).toBe(1);
+    streams.reserve('alice').attach(stream());
+    streams.reserve('carol');
+    expect(streams.size).toBe(3);
+  });
+
+  it('closes every open stream at shutdown, and any attached later', () => {
+    const streams = new LiveStreams();
+    const open = [stream(), stream()];
+    for (const one of open) streams.reserve('alice').attach(one);
+    const late = streams.reserve('bob');
+    streams.closeAll();
+    expect(open.map((one) => one.closed)).toEqual([true, true]);
+    const after = stream();
+    late.attach(after);
+    expect(after.closed).toBe(true);
+    expect(streams.size).toBe(0);
   });
 });

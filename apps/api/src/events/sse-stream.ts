@@ -14,32 +14,105 @@ export function sseMessage(message: { event?: string; id?: string | number; data
   return `${lines.join('\n')}\n\n`;
 }
 
+/** Whether the client of a response is gone already (it may leave while a handler awaits, before any listener). */
+export function clientGone(out: ServerResponse): boolean {
+  return Boolean(out.destroyed || out.socket?.destroyed || out.req?.destroyed || (out.req && !out.socket));
+}
+
+/**
+ * A plain streamed response (the text log tail) with the SseStream's ending:
+ * closed once the client leaves (even before this was made) or by close().
+ */
+export class ResponseStream {
+  readonly #out: ServerResponse;
+  readonly #onClose: (() => void)[] = [];
+  #closed = false;
+
+  constructor(out: ServerResponse) {
+    this.#out = out;
+    if (clientGone(out)) {
+      this.close();
+      return;
+    }
+    const close = () => this.close();
+    out.on('close', close);
+    out.on('error', close);
+    out.socket?.on('close', close);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  onClose(callback: () => void): void {
+    if (this.#closed) callback();
+    else this.#onClose.push(callback);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      if (!this.#out.writableEnded && !this.#out.destroyed) this.#out.end();
+    } catch {
+      // Gone already: nothing to end.
+    }
+    for (const callback of this.#onClose.splice(0)) callback();
+  }
+}
+
+export interface SseOptions {
+  heartbeatMs?: number;
+  maxBuffered?: number;
+  /** Run at each heartbeat: false (or a throw) ends the stream, e.g. a revoked token or a removed collaborator. */
+  stillAllowed?: () => Promise<boolean>;
+}
+
 /**
  * A Server-Sent Events response on a hijacked reply: headers, a heartbeat
  * comment every HEARTBEAT_MS, and writes that refuse (false) once the client
- * has more than `maxBuffered` bytes unread, so the caller drops it.
+ * has more than `maxBuffered` bytes unread, so the caller drops it. It closes
+ * when the client leaves (even before it was made), when a write fails, when
+ * the client has read nothing for a whole heartbeat, or when `stillAllowed` says no.
  */
 export class SseStream {
   readonly #out: ServerResponse;
   readonly #maxBuffered: number;
-  readonly #heartbeat: NodeJS.Timeout;
+  readonly #heartbeat: NodeJS.Timeout | undefined;
+  readonly #stillAllowed: (() => Promise<boolean>) | undefined;
+  #checking = false;
+  #stalled = false;
   #closed = false;
   readonly #onClose: (() => void)[] = [];
 
-  constructor(out: ServerResponse, options: { heartbeatMs?: number; maxBuffered?: number } = {}) {
+  constructor(out: ServerResponse, options: SseOptions = {}) {
     this.#out = out;
     this.#maxBuffered = options.maxBuffered ?? MAX_SSE_BUFFER_BYTES;
+    this.#stillAllowed = options.stillAllowed;
+    if (clientGone(out)) {
+      this.close();
+      return;
+    }
     out.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
       'x-content-type-options': 'nosniff',
       // nginx (the API domain) must pass events on at once.
       'x-accel-buffering': 'no',
+      // Not kept alive once it ends: a half-closed client socket would otherwise hold server.close() open.
+      connection: 'close',
     });
-    out.write(': connected\n\n');
-    this.#heartbeat = setInterval(() => this.#write(': heartbeat\n\n'), options.heartbeatMs ?? HEARTBEAT_MS);
+    const close = () => this.close();
+    out.on('close', close);
+    out.on('error', close);
+    out.socket?.on('close', close);
+    this.#write(': connected\n\n');
+    this.#heartbeat = setInterval(() => this.#beat(), options.heartbeatMs ?? HEARTBEAT_MS);
     this.#heartbeat.unref();
-    out.on('close', () => this.close());
+  }
+
+  get closed(): boolean {
+    return this.#closed;
   }
 
   /** Runs once the stream ends, whoever ends it. */
@@ -53,18 +126,83 @@ export class SseStream {
     return this.#write(sseMessage(message));
   }
 
+  /** A comment line (clients ignore it; people reading the stream see it). */
+  comment(text: string): boolean {
+    return this.#write(`: ${text.replace(/[\r\n]+/g, ' ')}\n\n`);
+  }
+
+  /** Sends once the client has room, waiting for it to read: false once the stream is closed. */
+  async sendWhenReady(message: { event?: string; id?: string | number; data: string }): Promise<boolean> {
+    const text = sseMessage(message);
+    while (!this.#closed && this.#full(text)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          this.#out.off('drain', done);
+          resolve();
+        };
+        this.#out.once('drain', done);
+        this.onClose(done);
+      });
+    }
+    return this.#write(text);
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#heartbeat);
-    if (!this.#out.writableEnded) this.#out.end();
+    try {
+      if (!this.#out.writableEnded && !this.#out.destroyed) this.#out.end();
+    } catch {
+      // Gone already: nothing to end.
+    }
     for (const callback of this.#onClose.splice(0)) callback();
   }
 
+  #beat(): void {
+    // A client that read nothing for a whole heartbeat (its buffer full then and now) is dropped.
+    if (this.#full(': heartbeat\n\n')) {
+      if (this.#stalled) {
+        this.close();
+        return;
+      }
+      this.#stalled = true;
+    } else {
+      this.#stalled = false;
+      if (!this.#write(': heartbeat\n\n')) {
+        this.close();
+        return;
+      }
+    }
+    if (!this.#stillAllowed || this.#checking) return;
+    this.#checking = true;
+    this.#stillAllowed()
+      .catch(() => false)
+      .then((allowed) => {
+        this.#checking = false;
+        if (!allowed) this.close();
+      });
+  }
+
+  #full(text: string): boolean {
+    return this.#out.writableLength > 0 && this.#out.writableLength + Buffer.byteLength(text) > this.#maxBuffered;
+  }
+
   #write(text: string): boolean {
-    if (this.#closed || this.#out.destroyed || this.#out.writableEnded) return false;
+    if (this.#closed) return false;
+    if (this.#out.destroyed || this.#out.writableEnded) {
+      this.close();
+      return false;
+    }
     if (this.#out.writableLength + Buffer.byteLength(text) > this.#maxBuffered) return false;
-    this.#out.write(text);
+    try {
+      this.#out.write(text, (error) => {
+        if (error) this.close();
+      });
+    } catch {
+      this.close();
+      return false;
+    }
     return true;
   }
 }

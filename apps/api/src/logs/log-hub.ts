@@ -38,6 +38,8 @@ export class LogHub {
   readonly #router: RouterLogFiles;
   readonly #live = new EventEmitter();
   readonly #ids = new Map<string, string>();
+  /** Per app id: how to end each subscription that asked to hear of its end (the streams). */
+  readonly #ending = new Map<string, Set<() => void>>();
   #pending = new Map<string, PendingLines>();
   #sinceTrim = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
@@ -78,13 +80,53 @@ export class LogHub {
     }, FLUSH_MS);
   }
 
-  subscribe(app: AppRef, listener: (line: LogLine) => void): () => void {
-    this.#live.on(app.id, listener);
-    const stopRouter = this.#router.follow(app.name, listener);
-    return () => {
+  /**
+   * Follows the app's lines. With `onEnd`, the subscription ends (and
+   * `onEnd` runs) when the app is destroyed or renamed (end(), or its router
+   * log removed or moved): its router lines follow a name, which the next
+   * owner of that name would otherwise be read under.
+   */
+  subscribe(app: AppRef, listener: (line: LogLine) => void, onEnd?: () => void): () => void {
+    let stopped = false;
+    const ending = this.#ending.get(app.id) ?? new Set<() => void>();
+    const stop = () => {
+      if (stopped) return;
+      stopped = true;
       this.#live.off(app.id, listener);
       stopRouter();
+      ending.delete(end);
+      if (ending.size === 0 && this.#ending.get(app.id) === ending) this.#ending.delete(app.id);
     };
+    const end = () => {
+      if (stopped) return;
+      stop();
+      onEnd?.();
+    };
+    this.#live.on(app.id, listener);
+    const stopRouter = this.#router.follow(app.name, listener, onEnd ? end : undefined);
+    if (onEnd) {
+      ending.add(end);
+      this.#ending.set(app.id, ending);
+    }
+    return stop;
+  }
+
+  /** Live subscriptions of an app now (tests). */
+  subscribers(appId: string): number {
+    return this.#live.listenerCount(appId);
+  }
+
+  /** Ends the app's subscriptions that asked to hear of it (live streams): on destroy and rename. */
+  end(appId: string): void {
+    const ending = this.#ending.get(appId);
+    this.#ending.delete(appId);
+    for (const end of [...(ending ?? [])]) {
+      try {
+        end();
+      } catch {
+        // One broken stream must not keep the others open.
+      }
+    }
   }
 
   /** The newest `lines` lines that pass the filter, oldest first. */

@@ -19,14 +19,28 @@ interface FollowedFile {
   ino: number;
   offset: number;
   partial: string;
+  /** Set once its fd is closed: a listener may end the follow in the middle of a drain. */
+  closed?: boolean;
   /** Set once the path names a newer file: read until then, then closed. */
   closeAt?: number;
 }
 
 interface Follower {
   listeners: Set<(line: LogLine) => void>;
+  /** Told when the follow ends from here (the app's log removed or renamed), not when they stop it. */
+  ends: Map<(line: LogLine) => void, () => void>;
   /** Oldest first; the last is the file the path names. */
   files: FollowedFile[];
+}
+
+function closeFile(file: FollowedFile): void {
+  if (file.closed) return;
+  file.closed = true;
+  closeSync(file.fd);
+}
+
+function closeFiles(follower: Follower): void {
+  for (const file of follower.files) closeFile(file);
 }
 
 /** The last `max` lines of a file, oldest first. nginx escapes non-ASCII bytes, so a block never splits a character. */
@@ -98,39 +112,72 @@ export class RouterLogFiles {
     return [...previous, ...current].flatMap((raw) => parseRouterLine(raw) ?? []);
   }
 
-  /** Calls `listener` with each router line of the app written from now on. */
-  follow(app: string, listener: (line: LogLine) => void): () => void {
+  /**
+   * Calls `listener` with each router line of the app written from now on,
+   * until the app's log is removed or renamed (then `onEnd` runs): whatever
+   * appears later under the name belongs to whoever has it next.
+   */
+  follow(app: string, listener: (line: LogLine) => void, onEnd?: () => void): () => void {
     let follower = this.#followers.get(app);
     if (!follower) {
-      follower = { listeners: new Set(), files: [] };
+      follower = { listeners: new Set(), ends: new Map(), files: [] };
       this.#open(app, follower, 'end');
       this.#followers.set(app, follower);
     }
     follower.listeners.add(listener);
+    if (onEnd) follower.ends.set(listener, onEnd);
     this.#pollTimer ??= setInterval(() => this.poll(), POLL_MS).unref();
     const followed = follower;
     return () => {
       followed.listeners.delete(listener);
+      followed.ends.delete(listener);
       if (followed.listeners.size > 0 || this.#followers.get(app) !== followed) return;
-      for (const file of followed.files) closeSync(file.fd);
+      closeFiles(followed);
       this.#followers.delete(app);
     };
+  }
+
+  /** Ends every follow of the app's name, telling those who asked. */
+  #end(app: string): void {
+    const follower = this.#followers.get(app);
+    if (!follower) return;
+    this.#followers.delete(app);
+    closeFiles(follower);
+    const ends = [...follower.ends.values()];
+    follower.listeners.clear();
+    follower.ends.clear();
+    for (const end of ends) {
+      try {
+        end();
+      } catch {
+        // One broken listener must not keep the others' follows.
+      }
+    }
   }
 
   /** Hands followers what nginx wrote since the last poll, across a rotation. */
   poll(): void {
     const now = Date.now();
     for (const [app, follower] of this.#followers) {
-      for (const file of follower.files) this.#drain(file, follower.listeners);
-      const current = statSync(this.pathOf(app), { throwIfNoEntry: false });
-      const last = follower.files.at(-1);
-      if (current && current.ino !== last?.ino && this.#open(app, follower, 'start')) {
-        if (last) last.closeAt = now + OLD_FILE_GRACE_MS;
-        this.#drain(follower.files.at(-1)!, follower.listeners);
+      try {
+        this.#pollOne(app, follower, now);
+      } catch {
+        // A file that vanished or an fd closed meanwhile: the next poll sees the new state.
       }
-      for (const file of follower.files.filter((f) => f.closeAt !== undefined && f.closeAt <= now)) closeSync(file.fd);
-      follower.files = follower.files.filter((f) => f.closeAt === undefined || f.closeAt > now);
     }
+  }
+
+  #pollOne(app: string, follower: Follower, now: number): void {
+    for (const file of follower.files) this.#drain(file, follower.listeners);
+    if (this.#followers.get(app) !== follower) return;
+    const current = statSync(this.pathOf(app), { throwIfNoEntry: false });
+    const last = follower.files.at(-1);
+    if (current && current.ino !== last?.ino && this.#open(app, follower, 'start')) {
+      if (last) last.closeAt = now + OLD_FILE_GRACE_MS;
+      this.#drain(follower.files.at(-1)!, follower.listeners);
+    }
+    for (const file of follower.files.filter((f) => f.closeAt !== undefined && f.closeAt <= now)) closeFile(file);
+    follower.files = follower.files.filter((f) => f.closeAt === undefined || f.closeAt > now);
   }
 
   #open(app: string, follower: Follower, at: 'start' | 'end'): boolean {
@@ -147,7 +194,7 @@ export class RouterLogFiles {
   }
 
   #drain(file: FollowedFile, listeners: Set<(line: LogLine) => void>): void {
-    for (;;) {
+    while (!file.closed) {
       // One buffer for every drain (they run to the end synchronously): each poll visits every followed
       // app, and a fresh 64 KiB apiece was most of a poll's cost at hundreds of apps.
       const buffer = scratch;
@@ -159,6 +206,7 @@ export class RouterLogFiles {
       for (const raw of parts) {
         const line = parseRouterLine(raw);
         if (line) for (const listener of listeners) listener(line);
+        if (file.closed) return;
       }
     }
   }
@@ -177,6 +225,8 @@ export class RouterLogFiles {
 
   /** Keeps a renamed app's router log: nginx writes on into the moved file until it reloads with the new name. */
   rename(from: string, to: string): void {
+    this.#end(from);
+    this.#end(to);
     for (const suffix of ['', '.1']) {
       try {
         renameSync(`${this.pathOf(from)}${suffix}`, `${this.pathOf(to)}${suffix}`);
@@ -188,6 +238,7 @@ export class RouterLogFiles {
 
   /** Forgets a destroyed app's router log. */
   remove(app: string): void {
+    this.#end(app);
     rmSync(this.pathOf(app), { force: true });
     rmSync(`${this.pathOf(app)}.1`, { force: true });
   }
@@ -206,8 +257,7 @@ export class RouterLogFiles {
     if (this.#rotateTimer) clearInterval(this.#rotateTimer);
     if (this.#pollTimer) clearInterval(this.#pollTimer);
     this.#pollTimer = undefined;
-    for (const follower of this.#followers.values()) for (const file of follower.files) closeSync(file.fd);
-    this.#followers.clear();
+    for (const app of [...this.#followers.keys()]) this.#end(app);
   }
 
   #files(): string[] {

@@ -17,10 +17,36 @@ export function parseSince(raw: string | undefined, now: Date): Date {
   return new Date(Math.max(at, oldest));
 }
 
-/** The resolution asked for, or the finest one still kept that far back. */
+/** Most points one series of a response may have: 30 days of 5-minute points (8640), all the store keeps. */
+export const MAX_POINTS_PER_SERIES = 9_000;
+/** With no step asked for, the finest resolution that gives a chart's worth of points. */
+const CHART_POINTS = 2_000;
+
+/**
+ * The resolution asked for, or the finest one still kept that far back that
+ * gives at most MAX_POINTS_PER_SERIES points a series; a `since` and `step`
+ * that would give more are refused, saying what fits.
+ */
 export function chooseStep(raw: string | undefined, since: Date, now: Date): number {
-  if (raw !== undefined) return Number(raw);
-  return now.getTime() - since.getTime() <= FINE_KEEP_MS ? FINE_STEP : COARSE_STEP;
+  const spanMs = Math.max(0, now.getTime() - since.getTime());
+  const points = (step: number) => Math.ceil(spanMs / (step * 1000));
+  const step =
+    raw !== undefined
+      ? Number(raw)
+      : spanMs <= FINE_KEEP_MS && points(FINE_STEP) <= CHART_POINTS
+        ? FINE_STEP
+        : COARSE_STEP;
+  if (points(step) > MAX_POINTS_PER_SERIES) {
+    const most = (MAX_POINTS_PER_SERIES * step) / 3600;
+    const mostText = most >= 48 ? `${Math.floor(most / 24)}d` : `${Math.floor(most)}h`;
+    throw new PlatError(
+      'invalid_params',
+      `since=${since.toISOString()} at step=${step} gives ${points(step)} points per series, more than ` +
+        `${MAX_POINTS_PER_SERIES}: ask for at most since=${mostText}` +
+        (step < COARSE_STEP ? ` at step=${step}, or use step=${COARSE_STEP}.` : '.'),
+    );
+  }
+  return step;
 }
 
 export interface Series {

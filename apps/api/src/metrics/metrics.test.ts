@@ -147,10 +147,17 @@ describe('metrics queries', () => {
     expect(() => parseSince('2026-13-99T99:00:00Z', now)).toThrow(/Invalid since/);
   });
 
-  it('picks 10 s points within a day and 5-minute ones beyond, unless asked', () => {
-    expect(chooseStep(undefined, parseSince('24h', now), now)).toBe(10);
+  it('picks 10 s points while a series stays within 2000 points, 5-minute ones beyond, unless asked', () => {
+    expect(chooseStep(undefined, parseSince('5h', now), now)).toBe(10);
+    expect(chooseStep(undefined, parseSince('6h', now), now)).toBe(300);
     expect(chooseStep(undefined, parseSince('25h', now), now)).toBe(300);
     expect(chooseStep('300', parseSince('1h', now), now)).toBe(300);
+  });
+
+  it('refuses a since and step that would give more than 9000 points a series, naming both', () => {
+    expect(() => chooseStep('10', parseSince('26h', now), now)).toThrow(/since=.*step=10.*at most since=25h/);
+    expect(chooseStep(undefined, parseSince('30d', now), now)).toBe(300);
+    expect(chooseStep('10', parseSince('24h', now), now)).toBe(10);
   });
 
   it('groups points into one series per container, dynos in number order, then add-ons', () => {

@@ -1,14 +1,4 @@
-import {
-  chmodSync,
-  chownSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -24,6 +14,7 @@ import {
   type RouteTarget,
   type WakeInput,
 } from './nginx-config.js';
+import { errorsSince, sizeOf, waitForExit, waitForListenersClosed, workersOf } from './nginx-workers.js';
 import { KnownRefusals, nginxComplaint, screenRoutes, type Refusal } from './route-screen.js';
 import type { Router } from './router.js';
 
@@ -56,59 +47,9 @@ const WORKER_USER = 'www-data';
  */
 const DRAIN_TIMEOUT_MS = 31_000;
 
-/** The master's worker processes, from /proc. */
-function workersOf(master: number): number[] {
-  try {
-    return readFileSync(`/proc/${master}/task/${master}/children`, 'utf8')
-      .trim()
-      .split(/\s+/)
-      .filter(Boolean)
-      .map(Number);
-  } catch {
-    return readdirSync('/proc')
-      .filter((entry) => /^\d+$/.test(entry))
-      .filter((entry) => {
-        try {
-          return Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.split(' ')[1]) === master;
-        } catch {
-          return false;
-        }
-      })
-      .map(Number);
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    // A worker that exited but is not yet reaped is a zombie: gone for our purpose.
-    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Whether an old worker may still accept a new connection: nginx retitles a
- * worker "worker process is shutting down" in the same step as it closes its
- * listening sockets, so a worker so titled (or gone) takes no new request.
- */
-function accepting(pid: number): boolean {
-  try {
-    return alive(pid) && !readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('shutting down');
-  } catch {
-    return false;
-  }
-}
-
-/** Until no old worker takes new connections: only then is the new config the only one answering. */
-async function waitForListenersClosed(pids: number[], timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (pids.some(accepting) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
-}
-
-async function waitForExit(pids: number[], timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (pids.some(alive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+/** Whether a dyno's upstream and map lines need no `nginx -t`: a port nginx takes, a name the config quotes. */
+function plainDyno(dyno: { name: string; port: number }): boolean {
+  return Number.isInteger(dyno.port) && dyno.port > 0 && dyno.port < 65_536 && /^[\w./:@*-]+$/.test(dyno.name);
 }
 
 /**
@@ -131,6 +72,12 @@ export class NginxRouter implements Router {
   /** The last config text that passed `nginx -t`. */
   #passed: string | undefined;
   #queue: Promise<void> = Promise.resolve();
+  /** The apply waiting its turn: later applies join it with their routes (the latest win), one reload for a burst. */
+  #pending: { routes: RouteTarget[]; done: Promise<void> } | undefined;
+  /** The installed routes' key without their dynos (see routesKey); unset while unconfirmed. */
+  #installedStructure: string | undefined;
+  /** The folders nginx needs were made (once per platd). */
+  #prepared = false;
   /** ACME HTTP-01 answers, served on the HTTP port for every host. */
   readonly challenges: ChallengeFiles;
   /** The API domain's certificate as last given, and as the apply under way renders it (its files are written). */
@@ -183,9 +130,19 @@ export class NginxRouter implements Router {
   /** Routes become live when this resolves: nginx answers the new generation. */
   apply(routes: RouteTarget[]): Promise<void> {
     this.#asked = routes;
-    const next = this.#queue.then(() => this.#apply(routes));
-    this.#queue = next.catch(() => {});
-    return next;
+    // Every apply asks for every route: one still waiting can take these instead.
+    if (this.#pending) {
+      this.#pending.routes = routes;
+      return this.#pending.done;
+    }
+    const pending: { routes: RouteTarget[]; done: Promise<void> } = { routes, done: Promise.resolve() };
+    pending.done = this.#queue.then(() => {
+      this.#pending = undefined;
+      return this.#apply(pending.routes);
+    });
+    this.#pending = pending;
+    this.#queue = pending.done.catch(() => {});
+    return pending.done;
   }
 
   /** Resolves once no worker from before the reloads so far is left (each bounded by worker_shutdown_timeout). */
@@ -205,20 +162,22 @@ export class NginxRouter implements Router {
 
   async #apply(routes: RouteTarget[]): Promise<void> {
     const { dir } = this.#options;
-    const asRoot = userInfo().uid === 0;
-    mkdirSync(this.logDir, { recursive: true });
-    if (asRoot) grantWorkerPassage(dir);
-    for (const sub of ['tmp/body', 'tmp/proxy', 'tmp/fastcgi', 'tmp/uwsgi', 'tmp/scgi']) {
-      const path = join(dir, sub);
-      mkdirSync(path, { recursive: true });
-      if (asRoot) chownSync(path, ...wwwData());
-    }
+    if (!this.#prepared) this.#prepare();
     // The periodic reconcile applies the same routes again; reloading for
     // nothing would restart the workers and drop idle keep-alive connections.
     const api = this.#options.api && this.#options.tlsPort ? this.#apiCertificate : undefined;
-    const asked = routesKey(routes) + (api ? certificateStem(api) : '');
+    const apiStem = api ? certificateStem(api) : '';
+    const asked = routesKey(routes, true) + apiStem;
     if (this.#installedFor === asked && this.runningPid()) return;
+    // Only web dynos changed (a rollout, a scale, a wake): the servers nginx
+    // checked are the same, and upstream lines of safe ports and names pass
+    // nginx -t as surely as before; hostnames and certificates are screened.
+    const upstreamOnly =
+      this.#installedStructure === routesKey(routes, false) + apiStem &&
+      routes.every((route) => route.dynos.every(plainDyno)) &&
+      this.runningPid() !== undefined;
     this.#installedFor = undefined;
+    this.#installedStructure = undefined;
     // Before any nginx -t: the configs checked name these files.
     const certificateFiles = this.#options.tlsPort
       ? writeCertificateFiles(this.certDir, [
@@ -228,15 +187,19 @@ export class NginxRouter implements Router {
       : new Set<string>();
     this.#apiRendered = api;
     const generation = this.#generation + 1;
-    const screened = await screenRoutes(routes, (candidate) => this.#test(candidate, generation), this.#known);
+    const screened = upstreamOnly
+      ? this.#knownOnly(routes)
+      : await screenRoutes(routes, (candidate) => this.#test(candidate, generation), this.#known);
     for (const refusal of screened.refused) this.#options.onRefused?.(refusal);
     this.#generation = generation;
     const config = this.#render(screened.routes, generation);
     const candidate = join(dir, 'nginx.conf.next');
     // Only root reads it: it holds the wake listener's secret.
     writeFileSync(candidate, config, { mode: 0o600 });
+    // The mode applies only when the file is made: one left by an older platd may be readable by others.
+    chmodSync(candidate, 0o600);
     // Screening has usually just passed this very text; otherwise check it here.
-    if (config !== this.#passed) {
+    if (!upstreamOnly && config !== this.#passed) {
       const check = await runHost(this.#binary, ['-t', '-q', '-p', dir, '-e', join(dir, 'error.log'), '-c', candidate]);
       if (check.code !== 0) {
         throw new PlatError(
@@ -247,13 +210,15 @@ export class NginxRouter implements Router {
     }
     renameSync(candidate, this.configPath);
     const pid = this.runningPid();
+    const structure = routesKey(routes, false) + apiStem;
     if (pid) {
       const oldWorkers = workersOf(pid);
+      const errorLogAt = sizeOf(join(dir, 'error.log'));
       process.kill(pid, 'SIGHUP');
-      await this.#waitForGeneration(this.#generation);
+      await this.#waitForGeneration(this.#generation, { errorLogAt, master: pid });
       // A new connection may still land on an old worker until it has closed its listeners.
       await waitForListenersClosed(oldWorkers, this.#options.reloadTimeoutMs ?? 10_000);
-      this.#confirmed(asked, screened.routes);
+      this.#confirmed(asked, structure, screened.routes);
       pruneCertificateFiles(this.certDir, certificateFiles);
       // Old workers may still hold connections to the old upstreams; only
       // when they are gone is it safe to stop the dynos behind them (drained()).
@@ -268,14 +233,35 @@ export class NginxRouter implements Router {
     const started = await runHost(this.#binary, ['-p', dir, '-e', join(dir, 'error.log'), '-c', this.configPath]);
     if (started.code !== 0) throw new PlatError('unavailable', `nginx did not start: ${started.output.trim()}`);
     await this.#waitForGeneration(this.#generation);
-    this.#confirmed(asked, screened.routes);
+    this.#confirmed(asked, structure, screened.routes);
     pruneCertificateFiles(this.certDir, certificateFiles);
   }
 
   /** Only a reload nginx answers for counts: an unconfirmed one is tried again on the next apply. */
-  #confirmed(asked: string, admitted: RouteTarget[]): void {
+  #confirmed(asked: string, structure: string, admitted: RouteTarget[]): void {
     this.#installedFor = asked;
+    this.#installedStructure = structure;
     this.#admitted = admitted;
+  }
+
+  /** The routes less the refusals known, as screenRoutes gives them when nothing new is refused. */
+  #knownOnly(routes: RouteTarget[]): { routes: RouteTarget[]; refused: Refusal[] } {
+    this.#known.retainOnly(routes);
+    return { routes: this.#known.without(routes), refused: [] };
+  }
+
+  /** The folders nginx writes to, and its workers' passage to them; made once. */
+  #prepare(): void {
+    const { dir } = this.#options;
+    const asRoot = userInfo().uid === 0;
+    mkdirSync(this.logDir, { recursive: true });
+    if (asRoot) grantWorkerPassage(dir);
+    for (const sub of ['tmp/body', 'tmp/proxy', 'tmp/fastcgi', 'tmp/uwsgi', 'tmp/scgi']) {
+      const path = join(dir, sub);
+      mkdirSync(path, { recursive: true });
+      if (asRoot) chownSync(path, ...wwwData());
+    }
+    this.#prepared = true;
   }
 
   #render(routes: RouteTarget[], generation: number): string {
@@ -364,14 +350,18 @@ export class NginxRouter implements Router {
     if (this.runningPid()) process.kill(pid, 'SIGKILL');
   }
 
-  async #waitForGeneration(generation: number): Promise<void> {
+  /** Until nginx answers the generation; a reload the master refused (its [emerg] logged since) fails at once. */
+  async #waitForGeneration(generation: number, reload?: { errorLogAt: number; master: number }): Promise<void> {
     const timeoutMs = this.#options.reloadTimeoutMs ?? 10_000;
     const deadline = Date.now() + timeoutMs;
+    const errorLog = join(this.#options.dir, 'error.log');
     let last = '';
     while (Date.now() < deadline) {
       last = await this.#currentGeneration().catch((error: Error) => error.message);
       if (last === String(generation)) return;
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      const refused = reload && errorsSince(errorLog, reload.errorLogAt, reload.master);
+      if (refused) throw new PlatError('unavailable', `nginx did not load the new router config: ${refused}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
     }
     throw new PlatError(
       'unavailable',
@@ -432,7 +422,14 @@ function grantWorkerPassage(dir: string): void {
   }
 }
 
+let wwwDataIds: [number, number] | undefined;
+
 function wwwData(): [number, number] {
+  wwwDataIds ??= readWwwData();
+  return wwwDataIds;
+}
+
+function readWwwData(): [number, number] {
   const line = readFileSync('/etc/passwd', 'utf8')
     .split('\n')
     .find((entry) => entry.startsWith(`${WORKER_USER}:`));
@@ -442,10 +439,21 @@ function wwwData(): [number, number] {
   return [Number(uid), Number(gid)];
 }
 
-/** The same routes in any order give the same key. */
-function routesKey(routes: RouteTarget[]): string {
+/**
+ * The same routes in any order give the same key; a certificate counts by its
+ * hash. Without `dynos`, only whether each app has web dynos counts: what
+ * nginx -t checked (servers, hostnames, certificates) and not its upstream lines.
+ */
+function routesKey(routes: RouteTarget[], dynos: boolean): string {
   const sorted = [...routes]
-    .sort((a, b) => a.app.localeCompare(b.app))
-    .map((route) => ({ ...route, dynos: [...route.dynos].sort((a, b) => a.port - b.port) }));
+    .sort((a, b) => (a.app < b.app ? -1 : a.app > b.app ? 1 : 0))
+    .map((route) => [
+      route.app,
+      route.hostnames,
+      route.maintenance,
+      route.asleep === true,
+      (route.certificates ?? []).map((certificate) => [certificate.hostnames, certificateStem(certificate)]),
+      dynos ? [...route.dynos].sort((a, b) => a.port - b.port) : route.dynos.length > 0,
+    ]);
   return JSON.stringify(sorted);
 }

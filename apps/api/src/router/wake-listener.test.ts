@@ -17,7 +17,7 @@ import { WakeError, type Awake } from '../controller/eco-sleep.js';
 import { RouterLogFiles } from '../logs/router-log.js';
 import { NginxRouter } from './nginx.js';
 import type { RouteTarget } from './router.js';
-import { WakeListener, wakeEndpoint } from './wake-listener.js';
+import { routerHead, WakeListener, wakeEndpoint } from './wake-listener.js';
 
 describe('the wake listener behind nginx', () => {
   const dir = mkdtempSync(join(tmpdir(), 'plat-wake-'));
@@ -32,6 +32,9 @@ describe('the wake listener behind nginx', () => {
   let wakes = 0;
   let waking: Promise<Awake> | undefined;
   let failWith: string | undefined;
+  /** While set, every wake waits for it too: requests stay held. */
+  let gate: Promise<void> | undefined;
+  const HELD_MAX = 60;
 
   const routes = (): RouteTarget[] => [
     { app: 'dozy', hostnames: ['dozy.localhost'], dynos: [], maintenance: false, asleep: true },
@@ -46,7 +49,8 @@ describe('the wake listener behind nginx', () => {
       wakes += 1;
       setTimeout(() => resolve({ dyno: { name: 'web.1', port: dynoPort } }), 300);
     });
-    return waking;
+    const woken = waking;
+    return gate ? gate.then(() => woken) : woken;
   };
 
   beforeAll(async () => {
@@ -56,6 +60,12 @@ describe('the wake listener behind nginx', () => {
         res.setHeader('X-Plat-Error', 'H12');
         res.setHeader('X-Plat-Wake', '9.9');
         res.setHeader('X-Plat-Dyno', 'web.9');
+      }
+      // nginx's $upstream_http_x_plat_error matches X_Plat_Error too.
+      if (req.url === '/spoof-underscore') {
+        res.setHeader('X_Plat_Error', 'H12');
+        res.setHeader('x_plat_wake', '9.9');
+        res.setHeader('X_PLAT_DYNO', 'web.9');
       }
       res.setHeader('Set-Cookie', ['a=1', 'b=2']);
       let body = '';
@@ -68,8 +78,13 @@ describe('the wake listener behind nginx', () => {
       );
     });
     // A WebSocket-like upgrade: the dyno switches protocols and echoes.
-    dyno.on('upgrade', (_req, socket: Socket) => {
-      socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n');
+    dyno.on('upgrade', (req, socket: Socket) => {
+      // An app answering an upgrade with the router's headers, some folded, some as nginx also reads them.
+      const spoof =
+        req.url === '/spoof-socket'
+          ? 'X-Plat-Error: H12\r\n\tH10\r\nx-plat-wake: 9.9\r\nX_Plat_Dyno: web.9\r\nX-Kept: yes\r\n'
+          : '';
+      socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n${spoof}\r\n`);
       socket.on('data', (chunk) => socket.write(chunk));
       socket.on('end', () => socket.end());
     });
@@ -83,6 +98,7 @@ describe('the wake listener behind nginx', () => {
       wake,
       timeoutSeconds: 5,
       maxBodyBytes: 1024 * 1024,
+      maxHeldPerApp: HELD_MAX,
       ...(router.workerGid() !== undefined ? { workerGid: router.workerGid()! } : {}),
     });
     await listener.listen();
@@ -160,6 +176,82 @@ describe('the wake listener behind nginx', () => {
     expect(dozy).toMatch(/^at=info .* dyno=web\.1 .* status=200 bytes=\d+ wake=0\.\ds$/);
     const awake = await until('the awake /spoof line', async () => lines('awake').find((l) => l.includes('/spoof')));
     expect(awake).toMatch(/^at=info .* dyno=web\.1 .* status=200 bytes=\d+$/);
+    // Spelled with underscores, which nginx's variables read as the same headers.
+    const underscored = await get(port, 'dozy.localhost', '/spoof-underscore');
+    expect(underscored.status).toBe(200);
+    for (const name of ['x_plat_error', 'x_plat_wake', 'x_plat_dyno', 'x-plat-error'])
+      expect(underscored.headers[name]).toBeUndefined();
+    const line = await until('the dozy /spoof-underscore line', async () =>
+      lines('dozy').find((l) => l.includes('/spoof-underscore')),
+    );
+    expect(line).toMatch(/^at=info .* dyno=web\.1 .* status=200 bytes=\d+ wake=0\.\ds$/);
+  });
+
+  it('keeps an app from writing router headers into its answer to an upgrade', async () => {
+    const { headers, echoed } = await new Promise<{ headers: Record<string, unknown>; echoed: string }>(
+      (resolve, reject) => {
+        const req = request({
+          host: '127.0.0.1',
+          port,
+          path: '/spoof-socket',
+          headers: { host: 'dozy.localhost', connection: 'Upgrade', upgrade: 'echo' },
+        });
+        req.on('upgrade', (res, socket) => {
+          socket.once('data', (chunk) => {
+            socket.destroy();
+            resolve({ headers: res.headers, echoed: chunk.toString() });
+          });
+          socket.write('ping');
+        });
+        req.on('response', (res) => reject(new Error(`no upgrade: ${res.statusCode}`)));
+        req.on('error', reject);
+        req.end();
+      },
+    );
+    expect(echoed).toBe('ping');
+    expect(headers['x-kept']).toBe('yes');
+    for (const name of ['x-plat-error', 'x-plat-wake', 'x-plat-dyno', 'x_plat_dyno'])
+      expect(headers[name]).toBeUndefined();
+    const line = await until(
+      'the dozy /spoof-socket line',
+      async () => lines('dozy').find((l) => l.includes('/spoof-socket')),
+      10_000,
+    );
+    expect(line).toMatch(
+      /^at=info method=GET path="\/spoof-socket" .* dyno=web\.1 .* status=101 bytes=\d+ wake=0\.\ds$/,
+    );
+  });
+
+  it('answers H11 at once past the requests it holds for one app, and serves those it holds', async () => {
+    let open!: () => void;
+    gate = new Promise<void>((resolve) => (open = resolve));
+    const before = asked.length;
+    try {
+      const held = Array.from({ length: HELD_MAX }, (_, i) =>
+        get(port, 'dozy.localhost', `/held/${i}`, { timeoutMs: 15_000 }),
+      );
+      await until('the held requests', async () => asked.length - before === HELD_MAX, 10_000);
+      const started = Date.now();
+      const refused = await get(port, 'dozy.localhost', '/too-many');
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(refused.status).toBe(503);
+      expect(refused.headers['x-plat-error']).toBe('H11');
+      expect(refused.body).toBe(
+        `H11: backlog too deep: dozy is waking with ${HELD_MAX} requests held already; try again shortly\n`,
+      );
+      // The refused request never asked for a wake.
+      expect(asked.length - before).toBe(HELD_MAX);
+      open();
+      const answers = await Promise.all(held);
+      expect(answers.map((answer) => answer.status)).toEqual(Array(HELD_MAX).fill(200));
+      const line = await until('the /too-many line', async () => lines('dozy').find((l) => l.includes('/too-many')));
+      expect(line).toMatch(/^at=error code=H11 method=GET path="\/too-many" .* status=503 /);
+      // Once they are answered, the count is back to none.
+      expect((await get(port, 'dozy.localhost', '/after')).status).toBe(200);
+    } finally {
+      open();
+      gate = undefined;
+    }
   });
 
   it('joins an upgrade (WebSocket) to the dyno once awake', async () => {
@@ -220,5 +312,32 @@ describe('the wake listener behind nginx', () => {
     expect(answer.status).toBe(503);
     expect(answer.headers['x-plat-error']).toBe('H99');
     expect(answer.body).toMatch(/^H99: dozy is asleep/);
+  });
+});
+
+describe("the router's headers in a dyno's answer to an upgrade", () => {
+  const own = { 'x-plat-wake': '1.2', 'x-plat-dyno': 'web.1' };
+
+  it('drops them in any spelling, with their folded lines, and adds the listener’s own', () => {
+    const head = [
+      'HTTP/1.1 101 Switching Protocols',
+      'Upgrade: websocket',
+      'X-PLAT-ERROR: H12',
+      ' H10',
+      'x_plat_wake : 9.9',
+      'Sec-WebSocket-Accept: abc',
+      '\tfolded onto accept',
+      'X-Plat-Dyno: web.9',
+    ].join('\r\n');
+    expect(routerHead(head, own)).toBe(
+      'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: abc\r\n' +
+        '\tfolded onto accept\r\nx-plat-wake: 1.2\r\nx-plat-dyno: web.1\r\n\r\n',
+    );
+  });
+
+  it('keeps a head with none of them as it was', () => {
+    expect(routerHead('HTTP/1.1 101 Switching Protocols\r\nX-Platform: a', {})).toBe(
+      'HTTP/1.1 101 Switching Protocols\r\nX-Platform: a\r\n\r\n',
+    );
   });
 });

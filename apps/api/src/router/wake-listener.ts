@@ -32,7 +32,14 @@ export interface WakeListenerOptions {
   maxBodyBytes: number;
   /** The group nginx's workers run as, when platd runs as root: the socket is theirs to connect to. */
   workerGid?: number;
+  /** Requests held per app while it wakes; past this, H11 at once (default 200). */
+  maxHeldPerApp?: number;
 }
+
+/** Held requests per app by default: a burst is held through one wake, a flood is not kept for ~95 s each. */
+export const MAX_HELD_PER_APP = 200;
+/** The most of a dyno's answer head to an upgrade that is read (to drop the router's headers) before H13. */
+const MAX_UPGRADE_HEAD_BYTES = 64 * 1024;
 
 /** The socket's place and the secret nginx marks requests with; the secret is kept so a platd restart keeps it. */
 export function wakeEndpoint(routerDir: string): { socket: string; secret: string } {
@@ -56,8 +63,13 @@ const HOP_BY_HOP = new Set([
 /** What only the wake listener may tell nginx: an app's own are dropped. */
 const ROUTER_HEADERS = new Set(['x-plat-error', 'x-plat-wake', 'x-plat-dyno']);
 
+/** A header name as nginx's $upstream_http_* and $sent_http_* match it: X_Plat_Error is X-Plat-Error to them. */
+function headerKey(name: string): string {
+  return name.trim().toLowerCase().replaceAll('_', '-');
+}
+
 function without(headers: IncomingHttpHeaders, names: Set<string>): IncomingHttpHeaders {
-  return Object.fromEntries(Object.entries(headers).filter(([name]) => !names.has(name)));
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !names.has(headerKey(name))));
 }
 
 export class WakeListener {
@@ -66,6 +78,8 @@ export class WakeListener {
   readonly #secret: Buffer;
   /** Upgraded connections: the HTTP server no longer tracks them, and close() must not wait for them. */
   readonly #tunnels = new Set<Socket>();
+  /** Requests (and upgrades) per app waiting for its wake. */
+  readonly #held = new Map<string, number>();
 
   constructor(options: WakeListenerOptions) {
     this.#options = options;
@@ -110,6 +124,29 @@ export class WakeListener {
     return typeof app === 'string' && /^[a-z][a-z0-9-]{1,62}$/.test(app) ? app : undefined;
   }
 
+  /**
+   * The app's wake, holding this request meanwhile; H11 at once when as many
+   * as allowed are held already. Rejects with a router code.
+   */
+  async #hold(app: string): Promise<Awake> {
+    const held = this.#held.get(app) ?? 0;
+    const max = this.#options.maxHeldPerApp ?? MAX_HELD_PER_APP;
+    if (held >= max) {
+      throw Object.assign(
+        new Error(`H11: backlog too deep: ${app} is waking with ${max} requests held already; try again shortly`),
+        { code: 'H11' },
+      );
+    }
+    this.#held.set(app, held + 1);
+    try {
+      return await this.#options.wake(app);
+    } finally {
+      const left = (this.#held.get(app) ?? 1) - 1;
+      if (left > 0) this.#held.set(app, left);
+      else this.#held.delete(app);
+    }
+  }
+
   async #onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const app = this.#appOf(req);
     if (!app) return void res.writeHead(403).end('Forbidden\n');
@@ -119,7 +156,7 @@ export class WakeListener {
     const arrived = Date.now();
     let awake: Awake;
     try {
-      awake = await this.#options.wake(app);
+      awake = await this.#hold(app);
     } catch (error) {
       const code = (error as { code?: string }).code ?? 'H10';
       return answerError(res, code, (error as Error).message, wakeSeconds(Date.now() - arrived));
@@ -167,35 +204,120 @@ export class WakeListener {
     req.pipe(upstream);
   }
 
-  /** WebSockets and other upgrades: once awake, the two connections are joined as they are. */
+  /**
+   * WebSockets and other upgrades: once awake, the request goes to the dyno;
+   * its answer's head is read, the router's headers in it replaced by the
+   * listener's own, and then the two connections are joined as they are.
+   */
   async #onUpgrade(req: IncomingMessage, client: Socket, head: Buffer): Promise<void> {
     this.#tunnels.add(client);
     client.on('close', () => this.#tunnels.delete(client));
     client.on('error', () => client.destroy());
     const app = this.#appOf(req);
     if (!app) return void client.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\n\r\n');
+    const arrived = Date.now();
     let awake: Awake;
     try {
-      awake = await this.#options.wake(app);
+      awake = await this.#hold(app);
     } catch (error) {
       const code = (error as { code?: string }).code ?? 'H10';
-      return void client.end(`HTTP/1.1 503 Service Unavailable\r\nx-plat-error: ${code}\r\nconnection: close\r\n\r\n`);
+      return void client.end(errorHead(code, (error as Error).message, wakeSeconds(Date.now() - arrived)));
     }
-    const upstream = connect(awake.dyno.port, '127.0.0.1', () => {
+    const wake = wakeSeconds(Date.now() - arrived);
+    const { dyno } = awake;
+    const upstream = connect(dyno.port, '127.0.0.1', () => {
       const headers = without(req.headers, new Set(['x-plat-app', 'x-plat-wake-secret']));
       const lines = Object.entries(headers).flatMap(([name, value]) =>
         (Array.isArray(value) ? value : [value ?? '']).map((one) => `${name}: ${one}`),
       );
       upstream.write(`${req.method} ${req.url} HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n`);
       if (head.length > 0) upstream.write(head);
+    });
+    // As the router's proxy_read_timeout: the dyno has this long to answer the upgrade.
+    const timer = setTimeout(() => {
+      const seconds = this.#options.timeoutSeconds;
+      client.end(errorHead('H12', `H12: request timeout: ${app} did not answer within ${seconds} s`, wake));
+      upstream.destroy();
+    }, this.#options.timeoutSeconds * 1000);
+    client.on('close', () => clearTimeout(timer));
+    void readHead(upstream, MAX_UPGRADE_HEAD_BYTES).then((answer) => {
+      clearTimeout(timer);
+      if (client.destroyed || client.writableEnded) return void upstream.destroy();
+      if (!answer) {
+        client.end(errorHead('H13', `H13: ${app} closed the connection without a valid response`, wake));
+        return void upstream.destroy();
+      }
+      client.write(routerHead(answer.head, { 'x-plat-wake': wake, 'x-plat-dyno': dyno.name }));
+      if (answer.rest.length > 0) client.write(answer.rest);
+      // Either side gone ends the tunnel: nothing is left half open.
+      upstream.on('close', () => client.destroy());
       upstream.pipe(client);
       client.pipe(upstream);
     });
-    // Either side gone ends the tunnel: nothing is left half open.
-    upstream.on('error', () => client.destroy());
-    upstream.on('close', () => client.destroy());
+    // A refused or reset connection closes: before the head that is H13 (readHead), after it the tunnel's end.
+    upstream.on('error', () => {});
     client.on('close', () => upstream.destroy());
   }
+}
+
+/**
+ * The dyno's answer head up to its blank line, and what came after it; none
+ * when the dyno ends first or sends more than `maxBytes` of head.
+ */
+function readHead(socket: Socket, maxBytes: number): Promise<{ head: string; rest: Buffer } | undefined> {
+  return new Promise((resolve) => {
+    let buffered = Buffer.alloc(0);
+    const finish = (answer: { head: string; rest: Buffer } | undefined) => {
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+      socket.off('close', onEnd);
+      resolve(answer);
+    };
+    const onData = (chunk: Buffer) => {
+      const from = Math.max(0, buffered.length - 3);
+      buffered = Buffer.concat([buffered, chunk]);
+      const end = buffered.indexOf('\r\n\r\n', from);
+      if (end >= 0 && end + 4 <= maxBytes) {
+        // Held until the tunnel's pipe takes over.
+        socket.pause();
+        finish({ head: buffered.subarray(0, end).toString('latin1'), rest: buffered.subarray(end + 4) });
+      } else if (end >= 0 || buffered.length >= maxBytes) finish(undefined);
+    };
+    const onEnd = () => finish(undefined);
+    socket.on('data', onData);
+    socket.on('end', onEnd);
+    socket.on('close', onEnd);
+  });
+}
+
+/**
+ * The dyno's head with the router's headers it sent dropped (a folded line
+ * goes with its header) and the listener's own added, as the HTTP path does.
+ */
+export function routerHead(head: string, own: Record<string, string>): string {
+  const [status = '', ...lines] = head.split('\r\n');
+  const kept: string[] = [];
+  let dropping = false;
+  for (const line of lines) {
+    if (/^[ \t]/.test(line)) {
+      if (!dropping) kept.push(line);
+      continue;
+    }
+    const colon = line.indexOf(':');
+    dropping = ROUTER_HEADERS.has(headerKey(colon >= 0 ? line.slice(0, colon) : line));
+    if (!dropping) kept.push(line);
+  }
+  const added = Object.entries(own).map(([name, value]) => `${name}: ${value}`);
+  return `${[status, ...kept, ...added].join('\r\n')}\r\n\r\n`;
+}
+
+/** answerError on a raw connection: an upgrade that is not joined. */
+function errorHead(code: string, message: string, wake: string): string {
+  const body = `${message}\n`;
+  return (
+    `HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\nx-plat-error: ${code}\r\n` +
+    `x-plat-wake: ${wake}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`
+  );
 }
 
 /** The router's error answer, as nginx gives its own: 503, the code in X-Plat-Error, one line of text. */

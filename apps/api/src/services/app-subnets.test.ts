@@ -14,6 +14,7 @@ import { backends } from '../testing/backends.js';
 import { startFakePlatform, type FakePlatform } from '../testing/fake-platform.js';
 import { AppSubnets } from './app-subnets.js';
 import { createApp } from './apps.js';
+import { listFormation, updateFormation } from './formation.js';
 
 const POOL = { pool: parseCidr('10.99.0.0/24'), blockPrefix: 26 };
 let fake: FakePlatform;
@@ -93,6 +94,28 @@ describe('app network blocks', () => {
     expect(await listBlocks(fake.platform.sql)).toHaveLength(3);
   });
 
+  it('says Docker is unavailable, and makes nothing, when it cannot list the networks in use', async () => {
+    const blocks = await listBlocks(fake.platform.sql);
+    const inUse = vi
+      .spyOn(fake.runtime, 'subnetsInUse')
+      .mockRejectedValue(new Error('connect ENOENT /var/run/docker.sock'));
+    try {
+      for (const name of ['net-h', undefined]) {
+        const error = await failure(create(name));
+        expect(error).toBeInstanceOf(PlatError);
+        expect(error).toMatchObject({ id: 'unavailable', status: 503 });
+        expect(error.message).toBe(
+          "Docker did not answer when Plat asked which networks are in use, so the app was not created (platd's " +
+            'log says why); try again once Docker is running.',
+        );
+      }
+    } finally {
+      inUse.mockRestore();
+    }
+    expect(await findApp(fake.platform.sql, 'net-h')).toBeUndefined();
+    expect(await listBlocks(fake.platform.sql)).toEqual(blocks);
+  });
+
   it('gives an app from before the pool a block when its network is next made', async () => {
     const old = (await insertApp(fake.platform.sql, 'net-old', owner.id))!;
     expect(await blockOf(fake.platform.sql, old.id)).toBeUndefined();
@@ -162,6 +185,23 @@ describe("the pool's check at platd's start", () => {
     expect(await check([{ subnet: '172.17.0.0/16', own: false, what: 'Docker network bridge' }])).toEqual([]);
     expect(await check([{ subnet: '10.99.0.128/25', own: false, what: 'a route via tun0' }])).toEqual([
       'PLAT_NETWORK_POOL 10.99.0.0/24: 2 of 4 blocks overlap 10.99.0.128/25 (a route via tun0) and are left out',
+    ]);
+  });
+});
+
+describe("a scale against the app's block", () => {
+  it('refuses dynos its /26 cannot hold, naming PLAT_NETWORK_BLOCK, and keeps the formation', async () => {
+    const app = (await insertApp(fake.platform.sql, 'net-scale', owner.id))!;
+    await updateFormation(fake.platform, app, owner, [{ type: 'web', quantity: 20 }]);
+    const error = await failure(updateFormation(fake.platform, app, owner, [{ type: 'worker', quantity: 4 }]));
+    expect(error).toMatchObject({ id: 'quota_exceeded', status: 403 });
+    expect(error.message).toContain("24 dynos do not fit this app's network: its /26 block (PLAT_NETWORK_BLOCK)");
+    expect((await listFormation(fake.platform, app)).map((e) => `${e.type}=${e.quantity}`)).toEqual(['web=20']);
+    // 20 web (40 while rolling) + 3 workers + 18 for one-offs and add-ons: the block's 61 exactly.
+    await updateFormation(fake.platform, app, owner, [{ type: 'worker', quantity: 3 }]);
+    expect((await listFormation(fake.platform, app)).map((e) => `${e.type}=${e.quantity}`)).toEqual([
+      'web=20',
+      'worker=3',
     ]);
   });
 });

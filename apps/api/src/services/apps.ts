@@ -2,6 +2,7 @@ import { checkAppName, networkName, PlatError, type App } from '@plat/core';
 import { ensureRepository, removeRepository, repoPath } from '@plat/builder';
 import { renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { endAppStreams } from '../events/live-streams.js';
 import type { Platform } from '../platform.js';
 import {
   deleteApp,
@@ -19,6 +20,7 @@ import {
 } from '../store/apps.js';
 import { findBuildpack } from '@plat/builder';
 import type { User } from '../store/users.js';
+import type { BlockPicker } from '../store/network-blocks.js';
 import { generateAppName } from './app-names.js';
 import { removeAllAddons } from './addons.js';
 import { audit } from './audit.js';
@@ -98,7 +100,7 @@ async function createCountedApp(platform: Platform, user: User, name: unknown): 
   checkAppQuota(await countOwnedApps(platform.sql, user.id), platform.settings.maxAppsPerUser);
   let app: AppRow | undefined;
   if (name === undefined) {
-    const network = await platform.subnets.picker();
+    const network = await networkPicker(platform);
     for (let attempt = 0; attempt < 10 && !app; attempt += 1) {
       const generated = generateAppName();
       if (platform.controller.hostnameOf(generated) !== platform.settings.apiDomain?.hostname)
@@ -108,7 +110,7 @@ async function createCountedApp(platform: Platform, user: User, name: unknown): 
   } else {
     const valid = checkAppName(name);
     checkNotApiDomain(platform, valid);
-    app = await insertApp(platform.sql, valid, user.id, { network: await platform.subnets.picker() });
+    app = await insertApp(platform.sql, valid, user.id, { network: await networkPicker(platform) });
     if (!app) throw new PlatError('conflict', `Name ${valid} is already taken.`);
   }
   await createAppNetwork(platform, app);
@@ -121,6 +123,21 @@ async function createCountedApp(platform: Platform, user: User, name: unknown): 
   // Route the new name at once: until its first deploy it answers H14.
   await platform.controller.converge(app.name);
   return app;
+}
+
+/** The new app's block is chosen against Docker's networks: with Docker down, nothing is made and it says so. */
+async function networkPicker(platform: Platform): Promise<BlockPicker> {
+  try {
+    return await platform.subnets.picker();
+  } catch (error) {
+    if (error instanceof PlatError) throw error;
+    platform.log(`listing the networks in use for a new app failed: ${(error as Error).message}`);
+    throw new PlatError(
+      'unavailable',
+      "Docker did not answer when Plat asked which networks are in use, so the app was not created (platd's log " +
+        'says why); try again once Docker is running.',
+    );
+  }
 }
 
 /**
@@ -172,6 +189,10 @@ export async function renameAppTo(platform: Platform, app: AppRow, user: User, n
         throw error;
       }
       platform.routerLogs.rename(app.name, name);
+      // Streams opened under the old name end: clients reconnect by the new one.
+      endAppStreams(platform, app.id);
+      // Drains followed the old name's router log: they follow the new one now, not at the next sync.
+      await platform.drains.sync().catch((error: Error) => platform.log(`drains: resync failed: ${error.message}`));
       await audit(platform, { id: app.id, name }, user, 'app.rename', { from: app.name, to: name });
       await platform.controller.converge(name);
       await platform.controller.converge(app.name);
@@ -283,6 +304,7 @@ async function removeApp(platform: Platform, app: AppRow): Promise<void> {
   removeRepository(platform.reposDir, app.name);
   rmSync(join(platform.settings.dataDir, 'backups', app.id), { recursive: true, force: true });
   platform.logs.forget(app.name);
+  endAppStreams(platform, app.id);
   // Its stored log lines, builds, releases and backup records go with the row.
   await deleteApp(platform.sql, app.id);
 }

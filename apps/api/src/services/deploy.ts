@@ -12,6 +12,7 @@ import { pruneBuildCache } from './disk.js';
 import { parseAppJson, type AppManifest } from '../manifest/app-json.js';
 import { appManifest, hasDeployed } from '../store/app-manifests.js';
 import { applyManifest, planForApp, runPostdeploy } from './app-manifest.js';
+import { describePhases, PhaseTimer } from './phase-timer.js';
 
 export interface DeployRequest {
   app: AppRow;
@@ -20,7 +21,11 @@ export interface DeployRequest {
   emit: (event: BuildEvent) => void;
   /** The branch as the pusher saw it; a push that waited behind another must still fast-forward. */
   expected?: { ref: string; old: string };
+  /** When the push reached platd (performance.now()): the deploy's timings start there. */
+  receivedAt?: number;
 }
+
+const BUILD_PHASES = ['receive', 'archive', 'detect', 'build'] as const;
 
 /** Build output streamed to the pushing terminal before it is cut short there (all of it is kept). */
 const PUSH_STREAM_BYTES = 256 * 1024;
@@ -43,23 +48,39 @@ export function internalFailure(platform: Platform, what: string, error: unknown
  * reaches the pusher and the push is rejected.
  */
 export function deploy(platform: Platform, request: DeployRequest): Promise<{ version: number }> {
-  return platform.builds.run(request.app.name, async () => {
-    try {
-      return await runDeploy(platform, request);
-    } finally {
+  return new Promise((resolve, reject) => {
+    void platform.builds.run(request.app.name, async () => {
+      let deployed = false;
+      try {
+        resolve(await runDeploy(platform, request));
+        deployed = true;
+      } catch (error) {
+        reject(error);
+      }
+      // Once the pusher has the answer, yet still in the app's queue: its next build waits for the tidying.
+      if (deployed) await pruneAppImages(platform, request.app);
       // After every build, good or failed (a failed one leaves its layers dangling).
       await pruneBuildCache(platform).catch((error: Error) =>
         platform.log(`pruning the build cache failed: ${error.message}`),
       );
-    }
+    });
   });
+}
+
+async function pruneAppImages(platform: Platform, app: AppRow): Promise<void> {
+  const pruned = await pruneImages(platform, app).catch((error: Error) => {
+    platform.log(`pruning images of ${app.name} failed: ${error.message}`);
+    return [];
+  });
+  if (pruned.length > 0) platform.log(`pruned ${pruned.length} old image(s) of ${app.name}`);
 }
 
 async function runDeploy(
   platform: Platform,
-  { app, commit, source, emit, expected }: DeployRequest,
+  { app, commit, source, emit, expected, receivedAt }: DeployRequest,
 ): Promise<{ version: number }> {
   const { sql, settings } = platform;
+  const timer = new PhaseTimer(receivedAt === undefined ? {} : { startedAt: receivedAt });
   // Destroyed, or being destroyed, while this push waited in the queue.
   const now = await findApp(sql, app.name);
   if (now?.id !== app.id || now.destroying) {
@@ -102,6 +123,8 @@ async function runDeploy(
   const firstDeploy = !(await hasDeployed(sql, app.id)) && !(await appManifest(sql, app.id))?.manifest;
   let manifest: AppManifest | undefined;
   const build = await insertBuild(sql, app.id, commit);
+  // Waiting behind another push of the app counts here: it is time the pusher waits.
+  timer.mark('receive');
   platform.webhooks.emit(buildEvent(app, build, 'create'));
   const image = appImageTag(settings.instance, app.name, build.id);
   line(`-----> Building ${short} of ${app.name}`);
@@ -118,6 +141,7 @@ async function runDeploy(
       network: await platform.runtime.ensureBuildNetwork(),
       timeoutMs: settings.buildTimeoutMs,
       emit: line,
+      onPhase: (phase) => timer.mark(phase),
       // Read before anything is built: an invalid app.json or a missing required var refuses the push.
       prepare: firstDeploy
         ? async (tree) => {
@@ -146,6 +170,7 @@ async function runDeploy(
     buildpack: built.buildpack,
     image,
     processTypes: built.processTypes,
+    timings: timer.phases(BUILD_PHASES),
   });
   const finished = { status: 'succeeded' as const, buildpack: built.buildpack, updated_at: new Date() };
   platform.webhooks.emit(buildEvent(app, { ...build, ...finished }, 'update'));
@@ -173,19 +198,16 @@ async function runDeploy(
       config: await configVars(sql, app.id),
       processTypes: built.processTypes,
       onLine: line,
+      timer,
     }),
   );
   line(`       Released v${release.version}`);
+  line(`-----> ${describePhases(timer.elapsed(), timer.phases())}`);
   // app.json's postdeploy, once, after the app's first release.
   await runPostdeploy(platform, app, line).catch((error: unknown) => {
     const message =
       error instanceof PlatError ? error.message : internalFailure(platform, `postdeploy of ${app.name}`, error);
     line(` !     postdeploy failed: ${message}`);
   });
-  const pruned = await pruneImages(platform, app).catch((error: Error) => {
-    platform.log(`pruning images of ${app.name} failed: ${error.message}`);
-    return [];
-  });
-  if (pruned.length > 0) platform.log(`pruned ${pruned.length} old image(s) of ${app.name}`);
   return { version: release.version };
 }

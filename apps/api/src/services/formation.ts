@@ -6,6 +6,9 @@ import { currentRelease } from '../store/releases.js';
 import type { User } from '../store/users.js';
 import { audit } from './audit.js';
 import { checkDynoQuota } from './quotas.js';
+import { checkFormationRoom } from './network-capacity.js';
+import { parseSubnet } from '../controller/network-pool.js';
+import { blockOf } from '../store/network-blocks.js';
 import { formationEvent } from '../webhooks/resources.js';
 
 export interface FormationUpdate {
@@ -72,6 +75,7 @@ export async function updateFormation(
     }
     if (update.quantity !== undefined) checkDynoQuota(update.type, update.quantity, platform.settings.maxDynosPerType);
   }
+  await checkNetworkRoom(platform, app, updates);
   for (const update of updates) await upsertFormation(platform.sql, app.id, update);
   await audit(platform, app, user, 'formation.update', { updates });
   const changed = new Set(updates.map((update) => update.type));
@@ -79,6 +83,20 @@ export async function updateFormation(
   for (const event of formationEvent(app, stored, user)) platform.webhooks.emit(event);
   await platform.controller.converge(app.name);
   return listFormation(platform, app);
+}
+
+/** The formation after `updates` must fit the app's own block (the pool's block size for an app without one). */
+async function checkNetworkRoom(platform: Platform, app: AppRow, updates: FormationUpdate[]): Promise<void> {
+  const current = (await listFormation(platform, app)).map(({ type, quantity }) => ({ type, quantity }));
+  const quantities = new Map(current.map((entry) => [entry.type, entry.quantity]));
+  for (const update of updates) if (update.quantity !== undefined) quantities.set(update.type, update.quantity);
+  const recorded = await blockOf(platform.sql, app.id);
+  const blockPrefix = (recorded && parseSubnet(recorded)?.prefix) || platform.settings.networkPool.blockPrefix;
+  checkFormationRoom(
+    [...quantities].map(([type, quantity]) => ({ type, quantity })),
+    { blockPrefix, maxOneOffs: platform.settings.maxOneOffs },
+    current,
+  );
 }
 
 /** Restarts all dynos, one process type, or one dyno (`web.2`); web dynos roll with no downtime. */

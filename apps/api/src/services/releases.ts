@@ -11,6 +11,7 @@ import {
   type ReleaseRow,
 } from '../store/releases.js';
 import { releaseEvent } from '../webhooks/resources.js';
+import { PhaseTimer } from './phase-timer.js';
 
 export interface ReleaseInput {
   description: string;
@@ -23,7 +24,11 @@ export interface ReleaseInput {
   onLine?: (line: string) => void;
   /** Who caused it, for the api:release webhook event. */
   user?: { id: string; email: string };
+  /** The deploy's clock, when a push made it; a release of its own is timed from its start. */
+  timer?: PhaseTimer;
 }
+
+const RELEASE_PHASES = ['release', 'start', 'ready', 'route', 'launch'] as const;
 
 /**
  * Makes release vN and rolls it out; it becomes current only once its
@@ -32,15 +37,19 @@ export interface ReleaseInput {
  * an image has nothing to run: it succeeds at once, and no dyno changes.
  */
 export async function cutRelease(platform: Platform, app: AppRow, input: ReleaseInput): Promise<ReleaseRow> {
+  const timer = input.timer ?? new PhaseTimer();
   const release = await insertRelease(platform.sql, app.id, input);
   platform.webhooks.emit(releaseEvent(app, release, 'create', input.user));
   try {
     if (release.image) {
       await runReleasePhase(platform, app, release, input.onLine ?? (() => {}));
-      await platform.controller.converge(app.name, release);
+      timer.mark('release');
+      await platform.controller.converge(app.name, release, { timer });
+      // What the controller did not time itself (it marks start, ready and route).
+      timer.mark('launch');
     }
   } catch (error) {
-    await setReleaseStatus(platform.sql, release.id, 'failed');
+    await setReleaseStatus(platform.sql, release.id, 'failed', timer.phases(RELEASE_PHASES));
     platform.logs.write(app.id, {
       source: 'plat',
       dyno: 'api',
@@ -49,14 +58,15 @@ export async function cutRelease(platform: Platform, app: AppRow, input: Release
     platform.webhooks.emit(releaseEvent(app, { ...release, status: 'failed' }, 'update', input.user));
     throw error;
   }
-  await setReleaseStatus(platform.sql, release.id, 'succeeded');
+  const timings = timer.phases(RELEASE_PHASES);
+  await setReleaseStatus(platform.sql, release.id, 'succeeded', timings);
   platform.logs.write(app.id, {
     source: 'plat',
     dyno: 'api',
     line: `Release v${release.version} created: ${release.description}`,
   });
   platform.webhooks.emit(releaseEvent(app, { ...release, status: 'succeeded' }, 'update', input.user));
-  return { ...release, status: 'succeeded' };
+  return { ...release, status: 'succeeded', timings };
 }
 
 /**
@@ -140,6 +150,7 @@ export function presentRelease(release: ReleaseRow, app: AppRow, currentId: stri
     image: release.image,
     process_types: release.process_types,
     current: release.id === currentId,
+    timings: release.timings ?? null,
     created_at: release.created_at.toISOString(),
   };
 }

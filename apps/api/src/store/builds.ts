@@ -10,6 +10,8 @@ export interface BuildRow {
   image: string | null;
   process_types: ProcessTypes | null;
   output: string;
+  /** Seconds per phase (receive, archive, detect, build); null for builds before timings. */
+  timings: Record<string, number> | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -30,12 +32,13 @@ export async function finishBuild(
     buildpack?: string;
     image?: string;
     processTypes?: ProcessTypes;
+    timings?: Record<string, number>;
   },
 ): Promise<void> {
   await sql`
     update builds set status = ${result.status}, output = ${result.output}, buildpack = ${result.buildpack ?? null},
       image = ${result.image ?? null}, process_types = ${result.processTypes ? sql.json(result.processTypes) : null},
-      updated_at = now()
+      timings = ${result.timings ? sql.json(result.timings) : null}, updated_at = now()
     where id = ${id}`;
 }
 

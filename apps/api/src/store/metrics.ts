@@ -1,8 +1,8 @@
 import type { MetricPoint } from '../metrics/rollup.js';
 import type { Sql } from './database.js';
 
-/** Most points one query returns: a day at 10 s of a few dozen containers. */
-export const MAX_POINTS_PER_QUERY = 100_000;
+/** Most points one query returns (a few MB of JSON): past it, the newest are kept. */
+export const MAX_POINTS_PER_QUERY = 20_000;
 
 /**
  * Stores one tick's points in one insert. An app destroyed meanwhile takes
@@ -29,12 +29,17 @@ export async function prunePoints(sql: Sql, keep: { step: number; before: Date }
   return removed;
 }
 
-/** The app's points of one resolution since `since`, oldest first; of one type (process type or add-on) when named. */
+/**
+ * The app's points of one resolution since `since`, oldest first; of one type
+ * (process type or add-on) when named. Past `limit` points the newest are
+ * kept, whole times only (no series loses its last point to the cut).
+ */
 export async function readPoints(
   sql: Sql,
   appId: string,
-  query: { since: Date; step: number; type?: string },
+  query: { since: Date; step: number; type?: string; limit?: number },
 ): Promise<MetricPoint[]> {
+  const limit = query.limit ?? MAX_POINTS_PER_QUERY;
   const rows = await sql<
     (Omit<MetricPoint, 'memory_bytes' | 'memory_limit_bytes' | 'rx_bytes' | 'tx_bytes'> & {
       memory_bytes: string;
@@ -48,8 +53,11 @@ export async function readPoints(
     from metric_samples
     where app_id = ${appId} and step = ${query.step} and at >= ${query.since}
       ${query.type ? sql`and type = ${query.type}` : sql``}
-    order by at, name limit ${MAX_POINTS_PER_QUERY}`;
-  return rows.map((row) => ({
+    order by at desc, name desc limit ${limit}`;
+  rows.reverse();
+  // Cut short: the oldest time may have only some of its containers' points.
+  const cut = rows.length === limit && rows.length > 0 ? rows.findIndex((row) => row.at > rows[0]!.at) : 0;
+  return rows.slice(Math.max(0, cut)).map((row) => ({
     ...row,
     memory_bytes: Number(row.memory_bytes),
     memory_limit_bytes: Number(row.memory_limit_bytes),

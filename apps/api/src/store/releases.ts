@@ -13,6 +13,8 @@ export interface ReleaseRow {
   image: string | null;
   config: Record<string, string>;
   process_types: ProcessTypes;
+  /** Seconds per phase of its rollout (release, start, ready, route); null before it ran. */
+  timings: Record<string, number> | null;
   created_at: Date;
 }
 
@@ -66,8 +68,13 @@ export async function releaseImagesInUse(sql: Sql, keepPerApp: number): Promise<
   return rows.map((row) => row.image);
 }
 
-export async function setReleaseStatus(sql: Sql, id: string, status: 'succeeded' | 'failed'): Promise<void> {
-  await sql`update releases set status = ${status} where id = ${id}`;
+export async function setReleaseStatus(
+  sql: Sql,
+  id: string,
+  status: 'succeeded' | 'failed',
+  timings?: Record<string, number>,
+): Promise<void> {
+  await sql`update releases set status = ${status}, timings = ${timings ? sql.json(timings) : null} where id = ${id}`;
 }
 
 /**

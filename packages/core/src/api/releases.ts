@@ -5,6 +5,11 @@ import { AppNameParam, TimestampSchema } from './common.js';
 
 const Outcome = Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed')]);
 
+/** Seconds per phase of a deploy, e.g. { "build": 0.31, "start": 0.22 }. */
+export const PhaseTimingsSchema = Type.Union([Type.Record(Type.String(), Type.Number()), Type.Null()], {
+  description: 'Seconds per phase: builds receive, archive, detect, build; releases release, start, ready, route',
+});
+
 export const BuildSchema = Type.Object({
   id: Type.String(),
   status: Outcome,
@@ -12,6 +17,7 @@ export const BuildSchema = Type.Object({
   buildpack: Type.Union([Type.String(), Type.Null()]),
   image: Type.Union([Type.String(), Type.Null()]),
   process_types: Type.Union([Type.Record(Type.String(), Type.String()), Type.Null()]),
+  timings: Type.Optional(PhaseTimingsSchema),
   created_at: TimestampSchema,
   updated_at: TimestampSchema,
 });
@@ -27,6 +33,7 @@ export const ReleaseSchema = Type.Object({
   image: Type.Union([Type.String(), Type.Null()]),
   process_types: Type.Record(Type.String(), Type.String()),
   current: Type.Boolean(),
+  timings: Type.Optional(PhaseTimingsSchema),
   created_at: TimestampSchema,
 });
 export const ReleaseParamsSchema = Type.Object({ app: AppNameParam, release: Type.String({ maxLength: 64 }) });

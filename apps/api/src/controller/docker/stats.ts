@@ -59,12 +59,14 @@ export async function watchStats(docker: Docker, instance: string, handlers: Sta
   const follow = (source: StatsSource) => {
     if (stopped || streams.has(source.containerId)) return;
     const container = docker.getContainer(source.containerId);
-    // Reserved before the request resolves, so a second start event does not open another.
-    streams.set(source.containerId, { destroy() {} } as Stream);
+    // Reserved before the request resolves, so a second start event does not open another; a die and a
+    // restart meanwhile reserve anew, and the first request's stream, no longer wanted, is destroyed.
+    const reserved = { destroy() {} } as Stream;
+    streams.set(source.containerId, reserved);
     container.stats({ stream: true }).then(
       (raw) => {
         const stream = raw as unknown as Stream;
-        if (stopped || !streams.has(source.containerId)) return stream.destroy();
+        if (stopped || streams.get(source.containerId) !== reserved) return stream.destroy();
         streams.set(source.containerId, stream);
         let pending = '';
         let lastAt = 0;
@@ -97,7 +99,9 @@ export async function watchStats(docker: Docker, instance: string, handlers: Sta
         stream.on('close', end);
         stream.on('error', end);
       },
-      () => streams.delete(source.containerId),
+      () => {
+        if (streams.get(source.containerId) === reserved) streams.delete(source.containerId);
+      },
     );
   };
   const unfollow = (id: string) => {
@@ -118,19 +122,24 @@ export async function watchStats(docker: Docker, instance: string, handlers: Sta
       filters: { type: ['container'], event: ['start', 'die', 'oom'], label: [instanceFilter(instance)] },
     })) as unknown as Stream;
     if (stopped) return stream.destroy();
+    // One events stream at a time: a retry after the listing failed replaces the one still open.
+    const previous = events;
     events = stream;
+    previous?.destroy();
     let pending = '';
     stream.on('data', (chunk: Buffer) => {
       pending += chunk.toString('utf8');
       const lines = pending.split('\n');
       pending = lines.pop() ?? '';
       for (const line of lines.filter(Boolean)) {
-        const event = JSON.parse(line) as {
-          id: string;
-          status?: string;
-          Action?: string;
-          Actor?: { Attributes?: Record<string, string> };
-        };
+        let event: { id: string; status?: string; Action?: string; Actor?: { Attributes?: Record<string, string> } };
+        try {
+          event = JSON.parse(line);
+        } catch {
+          // A line Docker garbled (or a proxy cut) is skipped: thrown here, it would end platd.
+          continue;
+        }
+        if (typeof event?.id !== 'string') continue;
         const action = event.Action ?? event.status;
         const source = statsSource(event.id, event.Actor?.Attributes ?? {});
         if (!source) continue;
@@ -144,6 +153,9 @@ export async function watchStats(docker: Docker, instance: string, handlers: Sta
       if (closed) return;
       closed = true;
       stream.destroy();
+      // A stream replaced by a newer one is not reopened.
+      if (events !== stream) return;
+      events = undefined;
       if (!stopped) schedule();
     };
     stream.on('end', reopen);
@@ -153,7 +165,9 @@ export async function watchStats(docker: Docker, instance: string, handlers: Sta
 
   // Starts while the events stream was closed went unseen: the running containers are listed again.
   const schedule = () => {
+    if (stopped || retry) return;
     retry = setTimeout(() => {
+      retry = undefined;
       openEvents()
         .then(followRunning)
         .catch(() => {
@@ -163,12 +177,18 @@ export async function watchStats(docker: Docker, instance: string, handlers: Sta
     retry.unref();
   };
 
-  await openEvents();
-  await followRunning();
-  return () => {
+  const stop = () => {
     stopped = true;
     clearTimeout(retry);
     events?.destroy();
     for (const id of [...streams.keys()]) unfollow(id);
   };
+  try {
+    await openEvents();
+    await followRunning();
+  } catch (error) {
+    stop();
+    throw error;
+  }
+  return stop;
 }

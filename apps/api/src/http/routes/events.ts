@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { APP_EVENT_DOC, AppParamsSchema, LogQuerySchema } from '@plat/core';
+import { APP_EVENT_DOC, AppParamsSchema, LogQuerySchema, PlatError } from '@plat/core';
 import { SseStream } from '../../events/sse-stream.js';
+import { streamAccess } from '../../events/stream-access.js';
 import { type LogFilter, type LogLine, matches } from '../../logs/log-line.js';
 import type { Platform } from '../../platform.js';
 import { errors } from '../error-responses.js';
@@ -13,8 +14,16 @@ const SSE_RESPONSE = {
 
 const LogStreamQuerySchema = Type.Omit(LogQuerySchema, ['tail']);
 
+/** Live lines kept while the recent ones are still being sent; past this, they are counted and dropped. */
+export const MAX_BACKLOG_LINES = 1_000;
+
+const gone = () => new PlatError('not_found', 'The app is gone, or your access to it.');
+
 /** Live views: the app's events and its log, as Server-Sent Events. */
 export const eventRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = async (app, { platform }) => {
+  // Before the server waits for connections to end: a hijacked stream would hold it open.
+  app.addHook('preClose', async () => platform.streams.closeAll());
+
   app.get(
     '/v1/apps/:app/events',
     {
@@ -23,13 +32,16 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = as
         summary: "The app's events as they happen (Server-Sent Events)",
         description: APP_EVENT_DOC,
         params: AppParamsSchema,
-        response: { 200: SSE_RESPONSE, ...errors(403, 404) },
+        response: { 200: SSE_RESPONSE, ...errors(403, 404, 429) },
       },
     },
     async (request, reply) => {
       const row = request.appRow;
+      const slot = platform.streams.reserve(request.user!.id);
       reply.hijack();
-      const stream = new SseStream(reply.raw);
+      const stream = new SseStream(reply.raw, { stillAllowed: streamAccess(platform, request) });
+      slot.attach(stream);
+      if (stream.closed) return;
       const unsubscribe = platform.events.subscribe(
         row.id,
         (event) => stream.send({ id: event.seq, event: event.type, data: JSON.stringify(event) }),
@@ -50,7 +62,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = as
           'keeps the stream alive; a client that reads too slowly is disconnected.',
         params: AppParamsSchema,
         querystring: LogStreamQuerySchema,
-        response: { 200: SSE_RESPONSE, ...errors(403, 404) },
+        response: { 200: SSE_RESPONSE, ...errors(403, 404, 429) },
       },
     },
     async (request, reply) => {
@@ -60,16 +72,48 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = as
         ...(query.source ? { source: query.source } : {}),
         ...(query.dyno ? { dyno: query.dyno } : {}),
       };
-      const recent = await platform.logs.recent(row, { lines: Number(query.lines ?? 100), filter });
+      const stillAllowed = streamAccess(platform, request);
+      const slot = platform.streams.reserve(request.user!.id);
+      let recent: LogLine[];
+      try {
+        recent = await platform.logs.recent(row, { lines: Number(query.lines ?? 100), filter });
+        // Destroyed or renamed (and the name maybe taken) during the wait: nothing may be followed by that name.
+        if (!(await stillAllowed())) throw gone();
+      } catch (error) {
+        slot.release();
+        throw error;
+      }
       reply.hijack();
-      const stream = new SseStream(reply.raw);
-      const send = (line: LogLine) =>
-        stream.send({ event: 'log', data: JSON.stringify({ ...line, at: line.at.toISOString() }) });
-      for (const line of recent) send(line);
-      const unsubscribe = platform.logs.subscribe(row, (line) => {
-        if (matches(line, filter) && !send(line)) stream.close();
+      const stream = new SseStream(reply.raw, { stillAllowed });
+      slot.attach(stream);
+      if (stream.closed) return;
+      const message = (line: LogLine) => ({
+        event: 'log',
+        data: JSON.stringify({ ...line, at: line.at.toISOString() }),
       });
+      // Live lines wait (bounded) while the recent ones go out at the pace the client reads them.
+      let backlog: LogLine[] | undefined = [];
+      let dropped = 0;
+      const unsubscribe = platform.logs.subscribe(
+        row,
+        (line) => {
+          if (!matches(line, filter)) return;
+          if (!backlog) {
+            if (!stream.send(message(line))) stream.close();
+          } else if (backlog.length < MAX_BACKLOG_LINES) backlog.push(line);
+          else dropped += 1;
+        },
+        () => stream.close(),
+      );
       stream.onClose(unsubscribe);
+      for (const line of recent) if (!(await stream.sendWhenReady(message(line)))) return;
+      while (backlog.length > 0) {
+        const waiting: LogLine[] = backlog;
+        backlog = [];
+        for (const line of waiting) if (!(await stream.sendWhenReady(message(line)))) return;
+      }
+      backlog = undefined;
+      if (dropped > 0) stream.comment(`${dropped} lines dropped: they came faster than this client read`);
     },
   );
 };

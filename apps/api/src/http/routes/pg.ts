@@ -13,7 +13,7 @@ import {
   PlatError,
 } from '@plat/core';
 import type { Platform } from '../../platform.js';
-import { createReadStream } from 'node:fs';
+import { constants, promises as fs } from 'node:fs';
 import {
   backupByRef,
   captureBackup,
@@ -32,6 +32,31 @@ const present = (backup: BackupRow) => ({
   size_bytes: Number(backup.size_bytes),
   created_at: backup.created_at.toISOString(),
 });
+
+/**
+ * A backup's dump, opened before anything is sent: one pruned since it was
+ * looked up (or a link where the file was) is not_found, not a broken
+ * download; its length is the open file's, not the row's.
+ */
+async function openDump(file: string, what: string): Promise<{ handle: fs.FileHandle; size: number }> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ELOOP')
+      throw new PlatError('not_found', `Backup ${what} is no longer on the server (pruned): see plat pg:backups.`);
+    throw error;
+  }
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw new PlatError('not_found', `Backup ${what} is not a file on the server.`);
+    return { handle, size: stat.size };
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}
 
 /** Postgres add-on operations: info, backups (capture, list, restore) and their daily schedule. */
 export const pgRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = async (app, { platform }) => {
@@ -94,11 +119,12 @@ export const pgRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = async
       const row = request.appRow;
       const backup = await backupByRef(platform, row, request.params.backup);
       const { id } = present(backup);
+      const { handle, size } = await openDump(backup.file, `${id} of ${row.name}`);
       return reply
         .type('application/octet-stream')
         .header('content-disposition', `attachment; filename="${row.name}-${id}.dump"`)
-        .header('content-length', String(backup.size_bytes))
-        .send(createReadStream(backup.file));
+        .header('content-length', String(size))
+        .send(handle.createReadStream());
     },
   );
 

@@ -42,6 +42,7 @@ export const pushRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = asy
       if (!secretMatches(request.headers['x-plat-hook-secret'] as string | undefined, platform.hookSecret)) {
         throw new PlatError('forbidden', 'Only git hooks started by this platd may deploy.');
       }
+      const receivedAt = performance.now();
       const { app: name } = request.params;
       const { commit, old, ref } = request.query;
       const appRow = await findApp(platform.sql, name);
@@ -57,6 +58,7 @@ export const pushRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = asy
           commit,
           source,
           emit,
+          receivedAt,
           ...(old && ref ? { expected: { ref, old } } : {}),
         });
         const url = `http://${platform.controller.hostnameOf(name)}:${platform.settings.routerPort}/`;

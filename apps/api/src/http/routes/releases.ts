@@ -26,6 +26,7 @@ function presentBuild(build: BuildRow) {
     image: build.image,
     process_types: build.process_types,
     output: build.output,
+    timings: build.timings ?? null,
     created_at: build.created_at.toISOString(),
     updated_at: build.updated_at.toISOString(),
   };

@@ -36,6 +36,16 @@ export async function releaseInfo(
       ['Status', release.status + (release.current ? ' (current)' : '')],
       ['Image', release.image ?? '(none)'],
       ['Created', release.created_at],
+      ...(release.timings && Object.keys(release.timings).length > 0
+        ? [
+            [
+              'Rollout',
+              Object.entries(release.timings)
+                .map(([phase, seconds]) => `${phase} ${seconds.toFixed(2)} s`)
+                .join(', '),
+            ] as [string, string],
+          ]
+        : []),
       ...Object.entries(release.process_types).map(([type, command]): [string, string] => [`Process ${type}`, command]),
     ]),
   ]);

@@ -1,0 +1,38 @@
+/**
+ * What the periodic converge (the controller's tick) looks at, as data: one
+ * Docker listing for every app, grouped by app, and which apps it can pass
+ * over because nothing changed since their last converge found nothing to do.
+ * Pure; the controller keeps the state.
+ */
+import type { ObservedDyno } from './reconcile.js';
+
+/** Every FULL_PASS_EVERY-th tick converges every app, whatever the listing says (time-based rules, anything missed). */
+export const FULL_PASS_EVERY = 10;
+
+/** One listing of every formation container, by app (the `plat.app` label). */
+export function groupByApp(dynos: ObservedDyno[]): Map<string, ObservedDyno[]> {
+  const byApp = new Map<string, ObservedDyno[]>();
+  for (const dyno of dynos) {
+    const list = byApp.get(dyno.app);
+    if (list) list.push(dyno);
+    else byApp.set(dyno.app, [dyno]);
+  }
+  return byApp;
+}
+
+/** The app's containers as the controller plans with them: same fingerprint, same plan (for the same database rows). */
+export function fingerprint(dynos: ObservedDyno[]): string {
+  return dynos
+    .map((dyno) => `${dyno.id}:${dyno.key}:${dyno.running ? 1 : 0}:${dyno.hostPort ?? ''}`)
+    .sort()
+    .join(',');
+}
+
+/**
+ * Whether the tick may pass over the app: its last converge found nothing to
+ * do with exactly these containers. A change in the database converges its
+ * own app; a dyno that died or went shows in the fingerprint.
+ */
+export function unchangedSince(quiet: string | undefined, observed: ObservedDyno[], fullPass: boolean): boolean {
+  return !fullPass && quiet !== undefined && quiet === fingerprint(observed);
+}

@@ -1,0 +1,141 @@
+/**
+ * The floor bench/deploy compares against: the same tree built with a plain
+ * `docker build` of the buildpack's plan (dependency layers cached), `docker
+ * run`, and the first answer on the published port, with no platform around it.
+ */
+import { randomBytes } from 'node:crypto';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import Docker from 'dockerode';
+import { parseProcfile } from '@plat/core';
+import { detectBuildpack, ImageBuilder, memorySource, STACK_IMAGE } from '@plat/builder';
+import { ROOT } from '../test/support/platd.js';
+
+export interface Example {
+  example: string;
+  /** The file a code-only change edits, and the text in it that the app answers with. */
+  file: string;
+  marker: string;
+}
+
+export const EXAMPLES: readonly Example[] = [
+  { example: 'flask-hello', file: 'app.py', marker: 'Hello from Flask on Plat' },
+  { example: 'node-web', file: 'build.js', marker: 'Hello from Node.js on Plat' },
+  // The smallest Django example: SQLite by default, so no add-on; migrate runs in the release phase.
+  { example: 'django-site', file: 'hello/views.py', marker: 'Hello from Django on Plat' },
+];
+
+export const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
+
+/** A code-only change: the marker and whatever followed it up to a quote or `!` becomes `text`. */
+export function changeCode(dir: string, example: Example, text: string): void {
+  const path = join(dir, example.file);
+  writeFileSync(path, readFileSync(path, 'utf8').replace(new RegExp(`${example.marker}[^"'!]*`), text));
+}
+
+function probe(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path: '/', timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(true);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
+}
+
+function treeFiles(dir: string): Record<string, string> {
+  const entries = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile());
+  return Object.fromEntries(
+    entries.map((entry) => {
+      const path = join(entry.parentPath, entry.name);
+      return [relative(dir, path).split('\\').join('/'), readFileSync(path, 'utf8')];
+    }),
+  );
+}
+
+export interface Floor {
+  /** One round: change the code, build, run, first answer; seconds. */
+  time(run: number): Promise<number>;
+  /** Removes every container and image it made, and its folder. */
+  dispose(): Promise<void>;
+}
+
+/** Plans the example as platd would, and builds it once so the dependency layers are cached. */
+export async function prepareFloor(example: Example): Promise<Floor> {
+  const docker = new Docker();
+  const images = new ImageBuilder(docker);
+  const label = `plat-bench-floor-${randomBytes(3).toString('hex')}`;
+  const dir = mkdtempSync(join(tmpdir(), 'plat-floor-'));
+  const dispose = async () => {
+    for (const c of await docker.listContainers({ all: true, filters: { label: [`plat.bench=${label}`] } }))
+      await docker.getContainer(c.Id).remove({ force: true });
+    for (const i of await docker.listImages({ filters: { label: [`plat.bench=${label}`] } }))
+      await docker
+        .getImage(i.Id)
+        .remove({ force: true })
+        .catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    cpSync(join(ROOT, 'examples', example.example), dir, { recursive: true });
+    const source = memorySource(treeFiles(dir));
+    const pack = detectBuildpack(source);
+    // The lookup too (the registry's Node.js releases), so the floor builds what platd builds.
+    const found = await pack.lookup?.(source);
+    const plan = pack.plan(source, {
+      stackImage: STACK_IMAGE,
+      caBundle: '.plat-build/ca-certificates.crt',
+      buildDir: '.plat-build',
+      ...found,
+    });
+    const procfile = source.read('Procfile');
+    const web = { ...plan.processTypes, ...(procfile ? parseProcfile(procfile) : {}) }.web;
+    if (!web) throw new Error(`${example.example} has no web process`);
+    mkdirSync(join(dir, '.plat-build'));
+    writeFileSync(join(dir, '.plat-build', 'Dockerfile'), plan.dockerfile);
+    writeFileSync(join(dir, '.plat-build', 'ca-certificates.crt'), readFileSync('/etc/ssl/certs/ca-certificates.crt'));
+    for (const [name, content] of Object.entries(plan.files ?? {}))
+      writeFileSync(join(dir, '.plat-build', name), content, { mode: 0o755 });
+    const build = () =>
+      images.build({
+        contextDir: dir,
+        dockerfile: '.plat-build/Dockerfile',
+        tag: `${label}:latest`,
+        labels: { 'plat.bench': label },
+      });
+    await build(); // warms the dependency layers
+    const time = async (run: number) => {
+      changeCode(dir, example, `${example.marker} floor ${run}`);
+      const start = process.hrtime.bigint();
+      await build();
+      const container = await docker.createContainer({
+        Image: `${label}:latest`,
+        Cmd: ['/bin/sh', '-c', web],
+        Env: ['PORT=5000'],
+        Labels: { 'plat.bench': label },
+        ExposedPorts: { '5000/tcp': {} },
+        HostConfig: { PortBindings: { '5000/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] } },
+      });
+      try {
+        await container.start();
+        const port = Number((await container.inspect()).NetworkSettings.Ports['5000/tcp']![0]!.HostPort);
+        const deadline = Date.now() + 60_000;
+        while (!(await probe(port))) {
+          if (Date.now() > deadline) throw new Error(`the ${example.example} floor did not answer within 60 s`);
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        return seconds(start);
+      } finally {
+        await container.remove({ force: true });
+      }
+    };
+    return { time, dispose };
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+}

@@ -57,6 +57,13 @@ describe('deploying examples/flask-hello', () => {
     const [release] = JSON.parse((await platd.plat(['releases', '--json'], { cwd: repo })).stdout);
     expect(release.version).toBe(2);
     expect(Object.keys(release.timings).length).toBeGreaterThan(0);
+    // The rollout's own phases, marked by the controller as it starts, waits for and routes the new dyno.
+    expect(release.timings).toMatchObject({
+      release: expect.any(Number),
+      start: expect.any(Number),
+      ready: expect.any(Number),
+      route: expect.any(Number),
+    });
     const builds = JSON.parse((await platd.plat(['builds', '--json'], { cwd: repo })).stdout);
     expect(builds[0].timings).toMatchObject({
       receive: expect.any(Number),

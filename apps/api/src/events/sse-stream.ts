@@ -138,6 +138,9 @@ export class SseStream {
       await new Promise<void>((resolve) => {
         const done = () => {
           this.#out.off('drain', done);
+          // Each wait's callback goes once it has run: a stream that waits all day does not pile them up.
+          const index = this.#onClose.indexOf(done);
+          if (index !== -1) this.#onClose.splice(index, 1);
           resolve();
         };
         this.#out.once('drain', done);

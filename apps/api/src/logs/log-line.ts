@@ -18,6 +18,11 @@ export interface LogFilter {
   dyno?: string;
 }
 
+/** The filter a query asks for (`?source=&dyno=`), its empty fields left out. */
+export function logFilterOf(query: { source?: LogSource; dyno?: string }): LogFilter {
+  return { ...(query.source ? { source: query.source } : {}), ...(query.dyno ? { dyno: query.dyno } : {}) };
+}
+
 export function matches(entry: LogLine, filter: LogFilter): boolean {
   if (filter.source && entry.source !== filter.source) return false;
   // `--dyno web` means every web dyno; `--dyno web.1` just that one.

@@ -46,6 +46,13 @@ export function chooseStep(raw: string | undefined, since: Date, now: Date): num
         (step < COARSE_STEP ? ` at step=${step}, or use step=${COARSE_STEP}.` : '.'),
     );
   }
+  // Within the limit, yet further back than 10 s points are kept: the oldest part would come back empty.
+  if (step === FINE_STEP && spanMs > FINE_KEEP_MS)
+    throw new PlatError(
+      'invalid_params',
+      `step=${FINE_STEP} points are kept ${FINE_KEEP_MS / 3_600_000}h: ask for since=24h or less, ` +
+        `or use step=${COARSE_STEP}.`,
+    );
   return step;
 }
 
@@ -53,15 +60,8 @@ export interface Series {
   kind: 'dyno' | 'addon';
   type: string;
   name: string;
-  points: {
-    at: string;
-    cpu_percent: number;
-    memory_bytes: number;
-    memory_limit_bytes: number;
-    rx_bytes: number;
-    tx_bytes: number;
-    restarts: number;
-  }[];
+  /** A stored point without what the series already says, its time as text. */
+  points: (Omit<MetricPoint, 'app_id' | 'at' | 'step' | 'kind' | 'type' | 'name'> & { at: string })[];
 }
 
 /** Points (oldest first) as one series per container: dynos by type and number, then add-ons. */

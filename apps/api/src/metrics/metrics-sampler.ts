@@ -118,6 +118,8 @@ export class MetricsSampler {
   #checkQuota(stats: ContainerStats, point: MetricPoint, now: number): void {
     if (!overQuota(point.memory_bytes, point.memory_limit_bytes)) return;
     const key = `${stats.appId}/${stats.name}`;
+    // Only the last minute's matter: dynos scaled away or destroyed do not stay here.
+    for (const [old, at] of this.#r14At) if (r14Due(at, now)) this.#r14At.delete(old);
     if (!r14Due(this.#r14At.get(key), now)) return;
     this.#r14At.set(key, now);
     const mb = (bytes: number) => `${Math.round(bytes / 1024 ** 2)}MB`;

@@ -158,6 +158,7 @@ describe('metrics queries', () => {
     expect(() => chooseStep('10', parseSince('26h', now), now)).toThrow(/since=.*step=10.*at most since=25h/);
     expect(chooseStep(undefined, parseSince('30d', now), now)).toBe(300);
     expect(chooseStep('10', parseSince('24h', now), now)).toBe(10);
+    expect(() => chooseStep('10', parseSince('25h', now), now)).toThrow(/step=10 points are kept 24h/);
   });
 
   it('groups points into one series per container, dynos in number order, then add-ons', () => {

@@ -154,17 +154,27 @@ function appAnswer(input: RouterConfigInput, route: RouteTarget): AppAnswer {
  * http block's, so the request headers are all listed again, and the wake
  * listener's own X-Plat-Error (H10, R10) reaches the client and the log line.
  */
+/**
+ * The headers every proxied request carries. A block that sets any header
+ * replaces all of the enclosing block's, so each such block lists them all.
+ */
+function proxyHeaders(indent: string, forwardedFor: string): string[] {
+  return [
+    'Host $host',
+    'Upgrade $http_upgrade',
+    'Connection $connection_upgrade',
+    `X-Forwarded-For ${forwardedFor}`,
+    'X-Forwarded-Proto $scheme',
+    'X-Forwarded-Port $server_port',
+    'X-Request-Id $plat_request_id',
+  ].map((header) => `${indent}proxy_set_header ${header};`);
+}
+
 function wakeAnswer(wake: WakeInput, route: RouteTarget): AppAnswer {
   return {
     inside: [
       `      proxy_pass http://unix:${quote(wake.socket)}:;`,
-      `      proxy_set_header Host $host;`,
-      `      proxy_set_header Upgrade $http_upgrade;`,
-      `      proxy_set_header Connection $connection_upgrade;`,
-      `      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;`,
-      `      proxy_set_header X-Forwarded-Proto $scheme;`,
-      `      proxy_set_header X-Forwarded-Port $server_port;`,
-      `      proxy_set_header X-Request-Id $plat_request_id;`,
+      ...proxyHeaders('      ', '$proxy_add_x_forwarded_for'),
       `      proxy_set_header X-Plat-App ${appName(route.app)};`,
       `      proxy_set_header X-Plat-Wake-Secret ${quote(wake.secret)};`,
       `      proxy_read_timeout ${wake.holdSeconds}s;`,
@@ -269,14 +279,8 @@ function apiLocations(api: ApiServerInput): string[] {
   const upstream = `http://${host.includes(':') ? `[${host}]` : host}:${api.upstream.port}`;
   return [
     // Set here, proxy_set_header replaces every header set in http {}: all are listed again.
-    `    proxy_set_header Host $host;`,
-    `    proxy_set_header Upgrade $http_upgrade;`,
-    `    proxy_set_header Connection $connection_upgrade;`,
     // The peer's address alone, not a list a client could start: platd counts failed sign-ins by it.
-    `    proxy_set_header X-Forwarded-For $remote_addr;`,
-    `    proxy_set_header X-Forwarded-Proto $scheme;`,
-    `    proxy_set_header X-Forwarded-Port $server_port;`,
-    `    proxy_set_header X-Request-Id $plat_request_id;`,
+    ...proxyHeaders('    ', '$remote_addr'),
     // Build output, log tails and plat run stream as platd writes them.
     `    proxy_buffering off;`,
     `    location / {`,
@@ -453,18 +457,12 @@ export function renderNginxConfig(input: RouterConfigInput): string {
     // A dyno that refuses a connection (stopping, crashed) is skipped; a slow one is not retried.
     `  proxy_next_upstream error http_502;`,
     `  map $http_upgrade $connection_upgrade { default upgrade; '' ''; }`,
-    `  proxy_set_header Host $host;`,
-    `  proxy_set_header Upgrade $http_upgrade;`,
-    `  proxy_set_header Connection $connection_upgrade;`,
-    `  proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;`,
-    `  proxy_set_header X-Forwarded-Proto $scheme;`,
-    `  proxy_set_header X-Forwarded-Port $server_port;`,
     // Heroku's rule: a client's own id (20 to 200 of letters, digits, + = / -)
     // passes through so one request can be followed across services; any other
     // gets a fresh one. nginx makes $request_id only when it is asked for.
     `  map $http_x_request_id $plat_request_id { "~^[A-Za-z0-9+=/-]{20,200}$" $http_x_request_id; ` +
       `default $request_id; }`,
-    `  proxy_set_header X-Request-Id $plat_request_id;`,
+    ...proxyHeaders('  ', '$proxy_add_x_forwarded_for'),
     // The router's error codes are its own: an app cannot put one in its router lines.
     `  proxy_hide_header X-Plat-Error;`,
     `  server {`,

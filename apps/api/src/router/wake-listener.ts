@@ -18,6 +18,7 @@ import {
 } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { APP_NAME_PATTERN } from '@plat/core';
 import type { Awake } from '../controller/eco-sleep.js';
 import { wakeSeconds } from '../controller/eco-sleep-plan.js';
 
@@ -45,6 +46,8 @@ const MAX_UPGRADE_HEAD_BYTES = 64 * 1024;
 export function wakeEndpoint(routerDir: string): { socket: string; secret: string } {
   const path = join(routerDir, 'wake.secret');
   if (!existsSync(path)) writeFileSync(path, randomBytes(32).toString('hex'), { mode: 0o600 });
+  // The mode applies only when the file is made: one left readable is closed now.
+  chmodSync(path, 0o600);
   return { socket: join(routerDir, 'wake.sock'), secret: readFileSync(path, 'utf8').trim() };
 }
 
@@ -121,7 +124,7 @@ export class WakeListener {
     const given = Buffer.from(String(req.headers['x-plat-wake-secret'] ?? ''));
     if (given.length !== this.#secret.length || !timingSafeEqual(given, this.#secret)) return undefined;
     const app = req.headers['x-plat-app'];
-    return typeof app === 'string' && /^[a-z][a-z0-9-]{1,62}$/.test(app) ? app : undefined;
+    return typeof app === 'string' && APP_NAME_PATTERN.test(app) ? app : undefined;
   }
 
   /**

@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { APP_EVENT_DOC, AppParamsSchema, LogQuerySchema, PlatError } from '@plat/core';
 import { SseStream } from '../../events/sse-stream.js';
 import { streamAccess } from '../../events/stream-access.js';
-import { type LogFilter, type LogLine, matches } from '../../logs/log-line.js';
+import { type LogLine, logFilterOf, matches } from '../../logs/log-line.js';
 import type { Platform } from '../../platform.js';
 import { errors } from '../error-responses.js';
 
@@ -68,10 +68,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = as
     async (request, reply) => {
       const row = request.appRow;
       const { query } = request;
-      const filter: LogFilter = {
-        ...(query.source ? { source: query.source } : {}),
-        ...(query.dyno ? { dyno: query.dyno } : {}),
-      };
+      const filter = logFilterOf(query);
       const stillAllowed = streamAccess(platform, request);
       const slot = platform.streams.reserve(request.user!.id);
       let recent: LogLine[];
@@ -111,9 +108,11 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = as
         const waiting: LogLine[] = backlog;
         backlog = [];
         for (const line of waiting) if (!(await stream.sendWhenReady(message(line)))) return;
+        // Said as it happens: on a busy app this loop may run as long as the stream does.
+        if (dropped > 0) stream.comment(`${dropped} lines dropped: they came faster than this client read`);
+        dropped = 0;
       }
       backlog = undefined;
-      if (dropped > 0) stream.comment(`${dropped} lines dropped: they came faster than this client read`);
     },
   );
 };

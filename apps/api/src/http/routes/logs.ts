@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { AppParamsSchema, LogQuerySchema, PlatError } from '@plat/core';
 import { ResponseStream } from '../../events/sse-stream.js';
 import { streamAccess } from '../../events/stream-access.js';
-import { formatLogLine, matches, type LogFilter, type LogLine } from '../../logs/log-line.js';
+import { formatLogLine, logFilterOf, matches, type LogLine } from '../../logs/log-line.js';
 import { TailWriter } from '../../logs/tail-writer.js';
 import type { Platform } from '../../platform.js';
 import { errors } from '../error-responses.js';
@@ -23,10 +23,7 @@ export const logRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = asyn
     async (request, reply) => {
       const row = request.appRow;
       const { query } = request;
-      const filter: LogFilter = {
-        ...(query.source ? { source: query.source } : {}),
-        ...(query.dyno ? { dyno: query.dyno } : {}),
-      };
+      const filter = logFilterOf(query);
       // A tail takes one of the user's live streams (refused with 429 past the limit) before anything is read.
       const slot = query.tail === 'true' ? platform.streams.reserve(request.user!.id) : undefined;
       let text: string;

@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleRepo } from '../support/app-repo.js';
 import { get } from '../support/http.js';
@@ -199,6 +200,36 @@ describe('malformed trees and oversized pushes', () => {
     expect(pushed.output).toContain('pack exceeds maximum allowed size');
     const refs = await run('git', ['ls-remote', 'platform'], { cwd: dir, env: platd.userEnv });
     expect(refs.stdout).not.toContain('refs/heads/side');
+    await otherAppServes();
+  });
+});
+
+describe('labels Plat reads off its containers', () => {
+  it('refuses an image whose Dockerfile sets them, keeping no image and starting nothing', async () => {
+    const docker = new Docker();
+    const mine = { label: [`plat.instance=${platd.instance}`] };
+    const containersBefore = (await docker.listContainers({ all: true, filters: mine })).map((c) => c.Id).sort();
+    const dir = await appWithRepo('labels');
+    // Docker copies image labels onto containers: these would make a dyno read as a one-off or an add-on.
+    await commitFiles(dir, {
+      Dockerfile: [
+        'FROM plat/stack:latest',
+        'LABEL plat.one-off=true plat.addon=victim-db plat.dyno=web.9',
+        'CMD exec python3 -m http.server $PORT',
+        '',
+      ].join('\n'),
+    });
+    const pushed = await push(dir);
+    expect(pushed.code, pushed.output).not.toBe(0);
+    expect(pushed.output).toContain(
+      'The image sets labels that Plat reserves (plat.addon, plat.dyno, plat.one-off); remove them from the Dockerfile',
+    );
+    const tagged = await docker.listImages({ filters: { reference: [`plat/${platd.instance}-labels`] } });
+    expect(tagged).toEqual([]);
+    const containersAfter = (await docker.listContainers({ all: true, filters: mine })).map((c) => c.Id).sort();
+    expect(containersAfter).toEqual(containersBefore);
+    const releases = JSON.parse((await platd.plat(['releases', '-a', 'labels', '--json'])).stdout);
+    expect(releases.map((r: { description: string }) => r.description)).toEqual(['Initial release']);
     await otherAppServes();
   });
 });

@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { PlatError, parseProcfile, type ProcessTypes } from '@plat/core';
+import {
+  PlatError,
+  parseProcfile,
+  reservedImageLabels,
+  reservedImageLabelsMessage,
+  type ProcessTypes,
+} from '@plat/core';
 import { detectBuildpack } from './buildpacks/index.js';
 import type { ImageBuilder } from './image-builder.js';
 import { presentBuildLine } from './build-output.js';
@@ -139,6 +145,12 @@ export async function buildApp(builder: ImageBuilder, request: AppBuildRequest):
         if (line !== undefined) request.emit(`       ${line}`);
       },
     });
+    // Docker would copy these onto every dyno; the tag goes, so nothing can start from it.
+    const reserved = reservedImageLabels(await builder.labels(imageId));
+    if (reserved.length > 0) {
+      await builder.untag(request.tag);
+      throw new PlatError('build_failed', reservedImageLabelsMessage(reserved));
+    }
     request.onPhase?.('build');
     request.emit('-----> Discovering process types');
     request.emit(`       Procfile declares types -> ${Object.keys(procfile).join(', ') || '(none)'}`);

@@ -109,6 +109,15 @@ export class ImageBuilder {
     );
   }
 
+  /** Untags an image built here; gone already is fine. */
+  async untag(image: string): Promise<void> {
+    try {
+      await this.#docker.getImage(image).remove({ noprune: false });
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+    }
+  }
+
   /** The image's labels, or undefined when there is no such image. */
   async labels(image: string): Promise<Record<string, string> | undefined> {
     try {

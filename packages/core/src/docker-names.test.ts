@@ -12,6 +12,8 @@ import {
   legacyNetworkName,
   networkName,
   oneOffContainerName,
+  reservedImageLabels,
+  reservedImageLabelsMessage,
   serviceImageTag,
   stackBaseImage,
   STACK_IMAGE,
@@ -64,5 +66,18 @@ describe('Docker names', () => {
     expect(instanceFilter('i1')).toBe('plat.instance=i1');
     expect(labelFilter(LABELS.appId, 'app-1')).toBe('plat.app-id=app-1');
     expect(labelFilter(LABELS.oneOff)).toBe('plat.one-off');
+  });
+});
+
+describe('reservedImageLabels', () => {
+  it('passes the labels every build sets and the stack recipe, and names any other plat. label', () => {
+    expect(reservedImageLabels({ 'plat.instance': 'a', 'plat.app-id': 'b', 'plat.stack.recipe': 'c' })).toEqual([]);
+    expect(reservedImageLabels({ maintainer: 'me', 'org.opencontainers.image.title': 'x' })).toEqual([]);
+    expect(reservedImageLabels(null)).toEqual([]);
+    const spoofed = { 'plat.one-off': 'true', 'plat.addon': 'db', 'Plat.Dyno': 'web.1', 'plat.instance': 'a' };
+    expect(reservedImageLabels(spoofed)).toEqual(['Plat.Dyno', 'plat.addon', 'plat.one-off']);
+    expect(reservedImageLabelsMessage(['plat.addon'])).toBe(
+      'The image sets labels that Plat reserves (plat.addon); remove them from the Dockerfile',
+    );
   });
 });

@@ -35,6 +35,27 @@ export const IMAGE_LABELS = {
   serviceImage: 'plat.service-image',
 } as const;
 
+/**
+ * Labels an app image may carry under Plat's `plat.` prefix: the two every
+ * build sets on it, and the stack recipe its base passes down. Docker copies
+ * an image's labels onto every container made from it, so a Dockerfile's
+ * `LABEL plat.one-off=true` or `plat.addon=db` would make a dyno read as
+ * something else to the controller; such images are refused.
+ */
+const APP_IMAGE_LABELS: ReadonlySet<string> = new Set([LABELS.instance, LABELS.appId, IMAGE_LABELS.stackRecipe]);
+
+/** The `plat.` labels of an app image that Plat did not set: none, or the image is refused. */
+export function reservedImageLabels(labels: Record<string, string> | null | undefined): string[] {
+  return Object.keys(labels ?? {})
+    .filter((key) => key.toLowerCase().startsWith('plat.') && !APP_IMAGE_LABELS.has(key))
+    .sort();
+}
+
+/** The message for an image with reserved labels, the same from the builder and the runtime. */
+export function reservedImageLabelsMessage(keys: string[]): string {
+  return `The image sets labels that Plat reserves (${keys.join(', ')}); remove them from the Dockerfile`;
+}
+
 /** A Docker label filter: `key=value`, or only `key` for "has this label". */
 export function labelFilter(key: string, value?: string): string {
   return value === undefined ? key : `${key}=${value}`;

@@ -4,6 +4,7 @@ import { instanceFilter, LABELS, labelFilter } from '@plat/core';
 import { dynoContainerOptions } from '../container-options.js';
 import { statusOf } from '../docker-errors.js';
 import { DYNO_PORT, type DynoSpec } from '../dyno-spec.js';
+import { refuseReservedLabels } from './images.js';
 import type { ObservedDyno } from '../reconcile.js';
 import type { DynoState } from '../runtime.js';
 
@@ -43,6 +44,7 @@ function toObserved(info: Docker.ContainerInspectInfo): ObservedDyno | undefined
 
 /** Creates and starts the dyno's container; resolves with what Docker observed. */
 export async function startDyno(docker: Docker, spec: DynoSpec): Promise<ObservedDyno> {
+  await refuseReservedLabels(docker, spec.image);
   const container = await docker.createContainer(dynoContainerOptions(spec, startSuffix()));
   await container.start();
   const observed = toObserved(await container.inspect());

@@ -1,5 +1,12 @@
 import type Docker from 'dockerode';
-import { instanceFilter, LABELS, labelFilter } from '@plat/core';
+import {
+  instanceFilter,
+  LABELS,
+  labelFilter,
+  PlatError,
+  reservedImageLabels,
+  reservedImageLabelsMessage,
+} from '@plat/core';
 import { statusOf } from '../docker-errors.js';
 
 /** The images this instance built for an app: labelled with its id, whatever the app is called now. */
@@ -43,4 +50,16 @@ export async function removeImageTag(docker: Docker, tag: string): Promise<boole
     if (statusOf(error) === 404 || statusOf(error) === 409) return false;
     throw error;
   }
+}
+
+/**
+ * Refuses to make a container from an image with `plat.` labels Plat did not
+ * set (Docker copies them onto the container, where they would make a dyno
+ * read as a one-off or an add-on). Builds refuse such images already; this
+ * holds for any image a release names, built before that check or not.
+ */
+export async function refuseReservedLabels(docker: Docker, image: string): Promise<void> {
+  const info = await docker.getImage(image).inspect();
+  const reserved = reservedImageLabels(info.Config?.Labels);
+  if (reserved.length > 0) throw new PlatError('release_failed', reservedImageLabelsMessage(reserved));
 }

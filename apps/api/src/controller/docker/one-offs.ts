@@ -8,6 +8,7 @@ import type { ObservedOneOff } from '../one-off-sweep.js';
 import type { AttachSession } from '../runtime.js';
 import { outputFlow, pipeStdin } from '../session-flow.js';
 import { startSuffix } from './dynos.js';
+import { refuseReservedLabels } from './images.js';
 
 /** How long output may still arrive after the container has exited. */
 const OUTPUT_GRACE_MS = { run: 2000, attach: 1000 } as const;
@@ -34,6 +35,7 @@ export class OneOffs {
 
   /** Creates the container, counted as this process's from before it exists until it is gone. */
   async #create(spec: DynoSpec, options: Docker.ContainerCreateOptions): Promise<Docker.Container> {
+    await refuseReservedLabels(this.#docker, spec.image);
     this.#live.add(spec.containerName);
     return this.#docker.createContainer(options).catch((error: unknown) => {
       this.#live.delete(spec.containerName);

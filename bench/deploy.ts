@@ -100,9 +100,11 @@ async function latest(app: string): Promise<{ release: Timed; build: Timed | und
   return { release: releases.sort((a, b) => b.version - a.version)[0]!, build: builds.sort(byDate)[0] };
 }
 
-function row(runs: number[], floorRuns: number[], target: number) {
+/** `controlRuns`: the same rounds' bare `docker run` to first answer (rows that need no build). */
+function row(runs: number[], floorRuns: number[], target: number, controlRuns?: number[]) {
   const [value, floor] = [median(runs), median(floorRuns)];
   const overFloor = round(value / floor, 2);
+  const control = controlRuns ? median(controlRuns) : undefined;
   return {
     seconds_median: round(value),
     floor_seconds_median: round(floor),
@@ -111,6 +113,15 @@ function row(runs: number[], floorRuns: number[], target: number) {
     meets_targets: overFloor <= target,
     runs: runs.map((v) => round(v)),
     floor_runs: floorRuns.map((v) => round(v)),
+    ...(control !== undefined && controlRuns
+      ? {
+          // Docker alone, with no platform: when it is over the target, the target is this machine's, not Plat's.
+          run_control_seconds_median: round(control),
+          run_control_over_floor: round(control / floor, 2),
+          over_run_control: round(value / control, 2),
+          run_control_runs: controlRuns.map((v) => round(v)),
+        }
+      : {}),
   };
 }
 
@@ -125,6 +136,7 @@ async function codeOnly(example: Example) {
   cleanups.push(floor.dispose);
   const runs: number[] = [];
   const floorRuns: number[] = [];
+  const controlRuns: number[] = [];
   const outside: number[] = [];
   const [done, builds, releases] = [[], [], []] as [Phases[], Phases[], Phases[]];
   for (let run = 0; run < ROUNDS; run += 1) {
@@ -141,16 +153,23 @@ async function codeOnly(example: Example) {
     const { release, build } = await latest(app);
     releases.push(release.timings ?? {});
     builds.push(build?.timings ?? {});
-    floorRuns.push(await floor.time(run));
+    const floorRound = await floor.time(run);
+    floorRuns.push(floorRound.seconds);
+    controlRuns.push(floorRound.runSeconds);
   }
   await floor.dispose();
   const phases = {
     push_done_line_median: medianPhases(done),
     outside_done_line_seconds_median: round(median(outside)),
+    // The floor's own split: its docker build, and docker run to the first answer.
+    floor_median: {
+      build: round(median(floorRuns.map((total, i) => total - controlRuns[i]!))),
+      run: round(median(controlRuns)),
+    },
     build_timings_median: medianPhases(builds),
     release_timings_median: medianPhases(releases),
   };
-  return { app, repo, cold, row: row(runs, floorRuns, TARGETS.code_only), phases };
+  return { app, repo, cold, row: row(runs, floorRuns, TARGETS.code_only), controlRuns, phases };
 }
 
 /** What the bench's copy of flask-hello adds: the container and a config var, as response headers. */
@@ -219,7 +238,7 @@ try {
   const rows: Record<string, ReturnType<typeof row>> = {};
   const cold: Record<string, number> = {};
   const phases: Record<string, unknown> = {};
-  let flask: { app: string; repo: string; floorRuns: number[] } | undefined;
+  let flask: { app: string; repo: string; floorRuns: number[]; controlRuns: number[] } | undefined;
   for (const example of EXAMPLES) {
     const result = await codeOnly(example);
     rows[`code-only push ${example.example}`] = result.row;
@@ -230,7 +249,7 @@ try {
   }
   const { runs, timings } = await noBuild(flask!.app, flask!.repo, EXAMPLES[0]!);
   for (const [name, values] of Object.entries(runs))
-    rows[`${name} flask-hello`] = row(values, flask!.floorRuns, TARGETS.no_build);
+    rows[`${name} flask-hello`] = row(values, flask!.floorRuns, TARGETS.no_build, flask!.controlRuns);
   phases['config flask-hello'] = { release_timings_median: medianPhases(timings.config) };
   phases['rollback flask-hello'] = { release_timings_median: medianPhases(timings.rollback) };
   // What every plat command costs before it does anything: part of each row with no build.
@@ -239,6 +258,7 @@ try {
   const result = {
     benchmark: 'deploys, config changes, restarts and rollbacks until the router answers, against the floor',
     floor: 'docker build of the same plan (dependency layers cached) + docker run + first answer',
+    run_control: 'of the floor, docker run of the built image to its first answer: no build, no platform',
     rounds: ROUNDS,
     targets: {
       code_only_over_floor_at_most: TARGETS.code_only,

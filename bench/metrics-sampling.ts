@@ -1,12 +1,13 @@
 /**
  * Metrics sampling cost: N idle containers (default 50; `--containers N`)
  * labelled as dynos of a bench instance, watched by the very code platd runs
- * (controller/docker/stats.ts: one streaming stats request per container,
- * one events stream) plus the sampler's per-tick arithmetic, for `--seconds`
- * (default 60). Writes bench/results/metrics-sampling.json: this process's
- * CPU (user + system) as a share of one core, samples seen per container,
- * and dockerd's CPU over the same time for context. Loopback only, bounded;
- * the containers are removed afterwards. Run: npm run bench:metrics
+ * (controller/docker/stats.ts: every 10 s one listing and a one-shot stats
+ * request per container, 4 at a time; one events stream for OOM kills) plus
+ * the sampler's per-tick arithmetic, for `--seconds` (default 60). Writes
+ * bench/results/metrics-sampling.json: this process's CPU (user + system) as
+ * a share of one core, samples seen per container, and dockerd's CPU over the
+ * same time, which the sampling mostly costs. Loopback only, bounded; the
+ * containers are removed afterwards. Run: npm run bench:metrics
  */
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -83,7 +84,7 @@ async function main(): Promise<void> {
     const tick = setInterval(() => {
       for (const stats of latest.values()) toPoint(stats, { tick: new Date(), restarts: 0 });
     }, 10_000);
-    // The first stats of each container take a moment; measure the steady state.
+    // The first round is each container's baseline (no CPU yet); measure the steady state after it.
     await new Promise((resolve) => setTimeout(resolve, 5_000));
     const cpuBefore = process.cpuUsage();
     const dockerdBefore = dockerdCpuSeconds();
@@ -98,7 +99,7 @@ async function main(): Promise<void> {
     stop();
     const cpuShare = (cpu.user + cpu.system) / 1e6 / wall;
     const result = {
-      benchmark: 'metrics sampling: Docker stats streams of idle containers, read as platd reads them',
+      benchmark: 'metrics sampling: one-shot Docker stats of idle containers every 10 s, read as platd reads them',
       containers: COUNT,
       seconds: round(wall, 1),
       containers_sampled: seen.size,

@@ -16,6 +16,8 @@ declare -A need=([dockerd]=docker.io [nginx]=nginx [git]=git [debootstrap]=deboo
 need[pebble]=pebble # with pebble-challtestsrv: the ACME CA that the HTTPS tests run on loopback
 need[sshd]=openssh-server # git over SSH: platd runs its own sshd instance (config and host keys in the data dir)
 need[chromium]=chromium # the dashboard's browser tests: playwright-core drives Debian's build, nothing downloaded
+need[docker-registry]=docker-registry # the swarm runtime's image registry: platd runs its own (in the data dir)
+need[openssl]=openssl # makes the registry's CA and server certificate
 sshd_was_missing=
 [ -x /usr/sbin/sshd ] || sshd_was_missing=1
 missing=()
@@ -56,6 +58,22 @@ export PATH="$PATH:/usr/sbin:/sbin"
 if [ -n "$sshd_was_missing" ] && [ -x /usr/sbin/sshd ] && ! [ -e /etc/ssh/sshd_not_to_be_run ]; then
   echo 'Plat installed openssh-server for its own sshd (see PLAT_SSH_PORT); delete this file to run Debian'"'"'s too.' \
     >/etc/ssh/sshd_not_to_be_run
+fi
+# The image registry: platd runs Plat's own docker-registry (see PLAT_REGISTRY_ADDR). Debian's package
+# enables a service of its own at boot (systemd or sysvinit) on :5000, every interface, with no working auth:
+# it is disabled, and stopped if it runs, so only Plat's instance listens.
+if [ -x /usr/bin/docker-registry ] && [ "$(id -u)" -eq 0 ]; then
+  if ls /etc/rc[2-5].d/S[0-9][0-9]docker-registry >/dev/null 2>&1 \
+    || [ -e /etc/systemd/system/multi-user.target.wants/docker-registry.service ]; then
+    say "Disabling Debian's docker-registry service (Plat runs its own registry)"
+    update-rc.d docker-registry disable >/dev/null 2>&1 || true
+    deb-systemd-helper disable docker-registry.service >/dev/null 2>&1 || true
+  fi
+  if [ -e /run/docker-registry.pid ] \
+    && start-stop-daemon --status --pidfile /run/docker-registry.pid --exec /usr/bin/docker-registry; then
+    say "Stopping Debian's docker-registry service"
+    start-stop-daemon --stop --retry 5 --pidfile /run/docker-registry.pid --exec /usr/bin/docker-registry
+  fi
 fi
 # Pushes log in as `git` (sshd runs its forced command with /bin/sh; no password, '*' is not "locked"), and sshd
 # looks keys up as `plat-keys`, a user with no other role. Existing users of those names are used as they are.

@@ -72,7 +72,12 @@ export interface Settings {
   networkPool: NetworkPool;
   /** Eco apps' web dynos stop after this long with no request (PLAT_ECO_SLEEP_S); the next request wakes them. */
   ecoSleepMs: number;
+  /** PLAT_RUNTIME: dynos as containers on one Docker Engine (docker), or as Swarm services across nodes (swarm). */
+  runtime: RuntimeKind;
 }
+
+export const RUNTIMES = ['docker', 'swarm'] as const;
+export type RuntimeKind = (typeof RUNTIMES)[number];
 
 export interface AcmeSettings {
   /** The ACME CA's directory URL. */
@@ -158,6 +163,14 @@ function networkPoolSettings(env: NodeJS.ProcessEnv): NetworkPool {
   return { pool, blockPrefix };
 }
 
+/** PLAT_RUNTIME, checked at start: a typo must not quietly run another runtime. */
+function runtimeSetting(env: NodeJS.ProcessEnv): RuntimeKind {
+  const value = env.PLAT_RUNTIME || 'docker';
+  if (!(RUNTIMES as readonly string[]).includes(value))
+    throw new Error(`PLAT_RUNTIME must be ${RUNTIMES.join(' or ')}, got ${JSON.stringify(value)}`);
+  return value as RuntimeKind;
+}
+
 function port(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined || value === '') return fallback;
   const parsed = Number(value);
@@ -240,5 +253,6 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Settings 
     alertCheckMs: positive('PLAT_ALERT_CHECK_SECONDS', env.PLAT_ALERT_CHECK_SECONDS, 60) * 1000,
     networkPool,
     ecoSleepMs: positive('PLAT_ECO_SLEEP_S', env.PLAT_ECO_SLEEP_S, 1800) * 1000,
+    runtime: runtimeSetting(env),
   };
 }

@@ -56,7 +56,9 @@ async function main(): Promise<void> {
   try {
     await platform.runtime.ping();
   } catch (error) {
-    throw new Error(`Docker does not answer (${(error as Error).message}); run infra/setup.sh or set DOCKER_HOST`);
+    const message = (error as Error).message;
+    if (message.startsWith('PLAT_RUNTIME=swarm')) throw error;
+    throw new Error(`Docker does not answer (${message}); run infra/setup.sh or set DOCKER_HOST`);
   }
   // A pool that the host's routes or other Docker networks cover entirely stops platd here, naming the setting.
   await platform.subnets.check();

@@ -8,8 +8,10 @@ import { Controller, type DynoChange } from './controller/controller.js';
 import { EcoSleep } from './controller/eco-sleep.js';
 import { AddonRuntime } from './controller/addon-runtime.js';
 import { DockerRuntime } from './controller/docker-runtime.js';
+import { SwarmRuntime } from './controller/swarm/swarm-runtime.js';
 import type { Runtime } from './controller/runtime.js';
 import { DrainHub } from './drains/drain-hub.js';
+import { dynoUpEvent } from './events/dyno-up.js';
 import { EventBus } from './events/event-bus.js';
 import { LiveStreams } from './events/live-streams.js';
 import { MetricsSampler } from './metrics/metrics-sampler.js';
@@ -144,7 +146,14 @@ export function assemblePlatform(parts: PlatformParts): {
     inUse: () => runtime.subnetsInUse(),
     log,
   });
-  const runtime: Runtime = new DockerRuntime({ instance: settings.instance, subnets });
+  const runtime: Runtime =
+    settings.runtime === 'swarm'
+      ? new SwarmRuntime({
+          instance: settings.instance,
+          subnets,
+          bootTimeoutMs: settings.bootTimeoutMs,
+        })
+      : new DockerRuntime({ instance: settings.instance, subnets });
   const platform = composePlatform({
     ...parts,
     runtime,
@@ -168,9 +177,13 @@ export function composePlatform(
   const webhooks = new Webhooks({ sql, settings: settings.webhooks, log, tap: (event) => events.fromWebhook(event) });
   const dynoChanged = (change: DynoChange) => {
     const id = logs.idOf(change.app);
-    if (id) webhooks.emit(dynoEvent({ id, name: change.app }, change));
+    if (!id) return;
+    // `up` is for the live views (the dashboard's formation); the webhook's states stay as they were.
+    if (change.state === 'up') events.publish(id, dynoUpEvent({ id, name: change.app }, change));
+    else webhooks.emit(dynoEvent({ id, name: change.app }, { ...change, state: change.state }));
   };
-  const controller = new Controller({ sql, runtime, router, settings, logs, log, dynoChanged });
+  const swarm = runtime instanceof SwarmRuntime ? runtime.formation : undefined;
+  const controller = new Controller({ sql, runtime, router, settings, logs, log, dynoChanged, swarm });
   const eco = new EcoSleep({
     sql,
     controller,

@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { Dyno, MetricSeries } from '@plat/core';
-import { appState, chartData, dynoSummary, formatBytes, logText, masked, sparklinePoints, timeAgo } from './format.js';
+import {
+  appState,
+  chartData,
+  dynoSummary,
+  expiry,
+  formatBytes,
+  logText,
+  masked,
+  sparklinePoints,
+  timeAgo,
+} from './format.js';
 
 const dyno = (name: string, state: Dyno['state']): Dyno => ({
   id: name,
@@ -25,6 +35,14 @@ const point = (at: string, memory: number, cpu: number, restarts = 0) => ({
 });
 
 describe('formatting', () => {
+  it('says when a certificate expires, or that it has', () => {
+    const now = Date.parse('2026-11-29T12:00:00.000Z');
+    expect(expiry('2027-02-27T12:00:00.000Z', now)).toBe('expires 2027-02-27 (in 90 d)');
+    expect(expiry('2026-11-29T20:00:00.000Z', now)).toBe('expires 2026-11-29 (today)');
+    expect(expiry('2026-11-01T00:00:00.000Z', now)).toBe('expired 2026-11-01');
+    expect(expiry(null, now)).toBe('no expiry known');
+  });
+
   it('formats bytes in binary units', () => {
     expect(formatBytes(0)).toBe('0 B');
     expect(formatBytes(1536)).toBe('1.5 KB');

@@ -26,6 +26,16 @@ export function timeAgo(iso: string, now: number = Date.now()): string {
   return `${Math.round(seconds / 86_400)} d ago`;
 }
 
+/** A certificate's end: "expires 2027-02-27 (in 90 d)", "expires 2026-11-29 (today)" or "expired 2026-11-01". */
+export function expiry(iso: string | null, now: number = Date.now()): string {
+  const at = iso === null ? Number.NaN : Date.parse(iso);
+  if (!Number.isFinite(at)) return 'no expiry known';
+  const day = new Date(at).toISOString().slice(0, 10);
+  if (at <= now) return `expired ${day}`;
+  const days = Math.floor((at - now) / 86_400_000);
+  return `expires ${day} (${days === 0 ? 'today' : `in ${days} d`})`;
+}
+
 /** "web 2/2 up, worker 0/1 up" from what should run and what runs. */
 export function dynoSummary(formation: FormationEntry[], dynos: Dyno[]): string {
   const parts = formation

@@ -26,6 +26,8 @@ export function Logs({ app }: { app: string }) {
   const pausedRef = useRef(paused);
   pausedRef.current = paused;
   const held = useRef<LogLine[]>([]);
+  // The notice's count: a ref alone would not re-render as held lines come.
+  const [heldCount, setHeldCount] = useState(0);
   const counter = useRef(0);
   const box = useRef<HTMLDivElement>(null);
 
@@ -37,6 +39,7 @@ export function Logs({ app }: { app: string }) {
     let timer: ReturnType<typeof setTimeout> | undefined;
     setLines([]);
     held.current = [];
+    setHeldCount(0);
     const query = new URLSearchParams({ lines: '100' });
     if (source) query.set('source', source);
     if (/^[A-Za-z0-9_-]{1,30}(\.\d{1,5})?$/.test(dyno)) query.set('dyno', dyno);
@@ -47,8 +50,12 @@ export function Logs({ app }: { app: string }) {
           if (message.event !== 'log') continue;
           setError(undefined);
           const line = JSON.parse(message.data) as LogLine;
-          if (pausedRef.current) held.current.push(line);
-          else append([line]);
+          if (pausedRef.current) {
+            // Bounded like the page: a long pause on a chatty app keeps the newest lines.
+            held.current.push(line);
+            if (held.current.length > KEEP) held.current.splice(0, held.current.length - KEEP);
+            setHeldCount(held.current.length);
+          } else append([line]);
         }
       } catch (failure) {
         if (abort.signal.aborted) return;
@@ -76,6 +83,7 @@ export function Logs({ app }: { app: string }) {
   const resume = () => {
     append(held.current);
     held.current = [];
+    setHeldCount(0);
     setPaused(false);
   };
 
@@ -124,7 +132,11 @@ export function Logs({ app }: { app: string }) {
           </div>
         ))}
       </div>
-      {paused && <p class="muted">{`Paused: ${held.current.length} new lines held.`}</p>}
+      {paused && (
+        <p class="muted" role="status">
+          {`Paused: ${heldCount} new ${heldCount === 1 ? 'line' : 'lines'} held.`}
+        </p>
+      )}
     </section>
   );
 }

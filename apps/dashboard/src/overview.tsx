@@ -18,12 +18,12 @@ export function Overview({ app, webUrl }: { app: string; webUrl: string }) {
   const dynos = useLoad(() => client.dynos.list(app), [app, ticks.dyno, ticks.formation, ticks.release]);
   const restart = useAction();
   const current = releases.data?.find((release) => release.current);
-  // The events say when a dyno starts or crashes, not when it is up: while one starts, look again shortly.
-  const starting = dynos.data?.some((dyno) => dyno.state === 'starting');
+  // Dyno events (starting, up, crashed, sleeping) reload the list; a slow look now and then catches what a
+  // reconnect gap or another platd missed.
   useEffect(() => {
-    const timer = setTimeout(dynos.reload, starting ? 2000 : 30_000);
+    const timer = setTimeout(dynos.reload, 30_000);
     return () => clearTimeout(timer);
-  }, [dynos.data, starting, dynos.reload]);
+  }, [dynos.data, dynos.reload]);
   return (
     <div class="stack">
       <section aria-labelledby="where-heading">

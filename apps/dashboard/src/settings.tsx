@@ -1,6 +1,7 @@
 /** Settings: config vars, domains and certificates, buildpack, maintenance, collaborators, and destroying the app. */
 import type { App } from '@plat/core';
 import { useState } from 'preact/hooks';
+import { Certificates } from './certificates.js';
 import { ActionButton, ErrorText, Loading } from './common.js';
 import { ConfigVarsSection } from './config-vars.js';
 import { useAction, useLoad } from './hooks.js';
@@ -95,6 +96,7 @@ function Domains({ app }: { app: string }) {
           domains.reload();
         }}
       />
+      <Certificates app={app} certs={certs} />
     </section>
   );
 }

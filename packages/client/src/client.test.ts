@@ -79,6 +79,10 @@ const calls: [string, (c: PlatClient) => Promise<unknown>, unknown?][] = [
   ['GET /v1/admin/disk', (c) => c.admin.disk()],
   ['GET /v1/admin/backup', (c) => c.admin.backup()],
   ['POST /v1/admin/restore', (c) => c.admin.restore(new Blob(['tar']).stream()), 'tar'],
+  ['GET /v1/nodes', (c) => c.nodes.list()],
+  ['GET /v1/nodes/join-command', (c) => c.nodes.joinCommand()],
+  ['POST /v1/nodes/:node/actions/drain', (c) => c.nodes.drain('node-b')],
+  ['POST /v1/nodes/:node/actions/activate', (c) => c.nodes.activate('node-b')],
   ['GET /v1/addon-services', (c) => c.addons.services()],
   ['GET /v1/apps', (c) => c.apps.list()],
   ['POST /v1/apps', (c) => c.apps.create('hello'), { name: 'hello' }],
@@ -228,6 +232,7 @@ const PARAMS: Record<string, string> = {
   job: 'j1',
   pipeline: 'shop',
   feature: 'heroku-metadata',
+  node: 'node-b',
 };
 const concrete = (template: string) =>
   template.replace(/:([a-z]+)/g, (_, name: string) => encodeURIComponent(PARAMS[name]!));

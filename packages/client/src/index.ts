@@ -11,6 +11,7 @@ import { dynosResource, formationResource } from './formation.js';
 import { keysResource, sshResource } from './keys.js';
 import { logsResource } from './logs.js';
 import { metricsResource } from './metrics.js';
+import { nodesResource } from './nodes.js';
 import { eventsResource, logStreamResource } from './events.js';
 import { pgResource } from './pg.js';
 import { pipelinesResource, reviewAppsResource } from './pipelines.js';
@@ -64,6 +65,7 @@ export class PlatClient {
   readonly ssh;
   readonly users;
   readonly admin;
+  readonly nodes;
   readonly status;
   readonly openapi;
 
@@ -100,6 +102,7 @@ export class PlatClient {
     this.ssh = sshResource(http);
     this.users = usersResource(http);
     this.admin = adminResource(http);
+    this.nodes = nodesResource(http);
     this.status = statusResource(http);
     this.openapi = openapiResource(http);
   }

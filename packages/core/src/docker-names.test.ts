@@ -19,6 +19,7 @@ import {
   STACK_IMAGE,
   startedContainerName,
 } from './docker-names.js';
+import { SWARM_LABELS, serviceName } from './docker-names.js';
 
 describe('Docker names', () => {
   it("names an app's network by its id, and the legacy one by its name", () => {
@@ -79,5 +80,19 @@ describe('reservedImageLabels', () => {
     expect(reservedImageLabelsMessage(['plat.addon'])).toBe(
       'The image sets labels that Plat reserves (plat.addon); remove them from the Dockerfile',
     );
+  });
+});
+
+describe('serviceName', () => {
+  it("names an app process type's Swarm service under the instance, within Swarm's 63 characters", () => {
+    expect(serviceName('i1', 'shop', 'web')).toBe('plat-i1-shop-web');
+    expect(serviceName('i1', 'shop', 'worker_2')).toBe('plat-i1-shop-worker_2');
+    const long = serviceName('abcdefgh12345678', 'a'.repeat(30), 'worker_high_priority');
+    const other = serviceName('abcdefgh12345678', 'a'.repeat(30), 'worker_high_priority2');
+    expect(long).toMatch(/^plat-abcdefgh12345678-a{30}-w-[0-9a-f]{8}$/);
+    expect(long.length).toBeLessThanOrEqual(63);
+    expect(other).not.toBe(long);
+    expect(other.length).toBeLessThanOrEqual(63);
+    expect(SWARM_LABELS.spec.startsWith('plat.')).toBe(true);
   });
 });

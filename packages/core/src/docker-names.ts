@@ -153,3 +153,36 @@ export function isStartOf(containerName: string, base: string): boolean {
 export function addonObjectName(instance: string, addon: { id: string; name: string; legacy_names: boolean }): string {
   return `plat-${instance}-addon-${addon.legacy_names ? addon.name : addon.id}`;
 }
+
+/** Labels only Swarm services carry. */
+export const SWARM_LABELS = {
+  /** Hash of the spec Plat gave the service: an equal one means nothing to update. */
+  spec: 'plat.service-spec',
+} as const;
+
+/** Swarm refuses a service name longer than a DNS label. */
+const SERVICE_NAME_MAX = 63;
+
+/**
+ * The Swarm service of an app's process type: `plat-<instance>-<app>-<type>`.
+ * A name past Swarm's 63 characters (a 16-character instance, a 30-character
+ * app and a long type) keeps its start and ends in a hash of the whole, so it
+ * stays unique. A type with a dash can spell another app's service (`a-b` +
+ * `c`, `a` + `b-c`), so the service's app-id and process labels stay the truth.
+ */
+export function serviceName(instance: string, app: string, type: string): string {
+  const name = `plat-${instance}-${app}-${type}`;
+  if (name.length <= SERVICE_NAME_MAX) return name;
+  const suffix = `-${fnv1a(name)}`;
+  return `${name.slice(0, SERVICE_NAME_MAX - suffix.length).replace(/[-_]+$/, '')}${suffix}`;
+}
+
+/** 32-bit FNV-1a as 8 hex digits: short, stable, and needs no crypto in the shared package. */
+function fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i += 1) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash.toString(16).padStart(8, '0');
+}

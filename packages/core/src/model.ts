@@ -65,6 +65,9 @@ export type SshEndpoint = Static<typeof api.SshEndpointSchema>;
 export type PlatformStatus = Static<typeof api.PlatformStatusSchema>;
 export type DiskReport = Static<typeof api.DiskReportSchema>;
 export type StateRestored = Static<typeof api.StateRestoredSchema>;
+/** A Swarm node with this Plat's dynos on it (plat nodes, PLAT_RUNTIME=swarm). */
+export type SwarmNode = Static<typeof api.NodeSchema>;
+export type NodeJoinCommand = Static<typeof api.NodeJoinCommandSchema>;
 
 /** An app's HTTPS certificates and what serves each of its hostnames (plat certs). */
 export type Certs = Static<typeof api.CertsSchema>;

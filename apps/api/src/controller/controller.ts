@@ -17,6 +17,8 @@ import type { ObservedDyno } from './reconcile.js';
 import { planRollout, routeWith, sameRoute, type Rollout, type RolloutPlan, type Teardown } from './rollout-plan.js';
 import type { AttachSession, DynoDeath, Runtime } from './runtime.js';
 import { fingerprint, FULL_PASS_EVERY, groupByApp, unchangedSince } from './tick-plan.js';
+import { swarmInput } from './swarm/converge-input.js';
+import type { SwarmFormation } from './swarm/swarm-formation.js';
 
 export interface ControllerDeps {
   sql: Sql;
@@ -25,8 +27,10 @@ export interface ControllerDeps {
   settings: Settings;
   logs: LogHub;
   log: (line: string) => void;
-  /** A formation dyno started or crashed: the `dyno` webhook event (platform.ts wires it). */
+  /** A formation dyno started, came up or crashed: the live `dyno` event; but for `up`, its webhook (platform.ts). */
   dynoChanged?: (change: DynoChange) => void;
+  /** PLAT_RUNTIME=swarm: the app's formation is Swarm services, converged by swarm/swarm-formation.ts. */
+  swarm?: SwarmFormation;
 }
 
 /** An app's containers from one listing of every app's, and the turn of its queue when taken. */
@@ -44,8 +48,11 @@ export interface DynoChange {
   app: string;
   dyno: string;
   releaseId: string;
-  /** `sleeping`: an eco app's web dyno stopped for want of requests; a wake starts it again (`starting`). */
-  state: 'starting' | 'crashed' | 'sleeping';
+  /**
+   * `up`: a web dyno answers and is routed, or another type's container has started.
+   * `sleeping`: an eco app's web dyno stopped for want of requests; a wake starts it again (`starting`).
+   */
+  state: 'starting' | 'up' | 'crashed' | 'sleeping';
   exitCode?: number;
 }
 
@@ -156,6 +163,9 @@ export class Controller {
     this.#following.get(death.id)?.();
     this.#following.delete(death.id);
     if (death.oneOff || !death.dyno || this.#leaving.has(death.id)) return;
+    // A web dyno that dies before it answers failed its boot: the rollout waiting on it says so (H10) and
+    // retires it. Counted as a crash too, its backoff would hold the next start (a resize, a wake) by chance.
+    if (this.#starting.has(death.id)) return;
     const record = this.#crashes.crashed(crashKey(death.app, death.releaseId, death.dyno), death.exitCode, Date.now());
     const delay = Math.max(0, record.retryAt - Date.now());
     const restart = delay === 0 ? 'restarting now' : `restarting in ${Math.round(delay / 1000)}s`;
@@ -242,10 +252,15 @@ export class Controller {
     for (const name of names) {
       const observed = { dynos: listing.byApp.get(name) ?? [], turn: listing.turns.get(name) ?? 0 };
       await this.#queued(name, async () => {
-        const { plan } = await this.#plan(name, undefined, observed);
+        const { plan, actual } = await this.#plan(name, undefined, observed);
         if (plan.kind !== 'rollout' || this.#routes.has(name)) return;
         // Cut short mid-rollout: the old release's dynos serve until the converge below replaces them.
-        const serving = plan.route.dynos.length > 0 || plan.route.asleep ? [] : plan.retire;
+        // On a swarm, the running web tasks serve (their services update in place).
+        const serving = this.#deps.swarm
+          ? actual.filter((dyno) => dyno.running)
+          : plan.route.dynos.length > 0 || plan.route.asleep
+            ? []
+            : plan.retire;
         this.#routes.set(name, routeWith(plan.route, serving));
       }).catch((error: Error) => this.#deps.log(`routing ${name} failed: ${error.message}`));
     }
@@ -363,11 +378,54 @@ export class Controller {
    */
   async #converge(appName: string, target?: ReleaseRow, listed?: Listed, timer?: PhaseMarks): Promise<void> {
     this.#quiet.delete(appName);
+    if (this.#deps.swarm) return this.#convergeSwarm(this.#deps.swarm, appName, target, timer);
     const { app, plan, actual } = await this.#plan(appName, target, listed);
     if (plan.kind === 'teardown') return this.#tearDown(appName, plan);
     await this.#rollOut(app!, plan, timer);
     const idle = [plan.start, plan.clear, plan.retire, plan.held].every((list) => list.length === 0);
     if (idle) this.#quiet.set(appName, fingerprint(actual));
+  }
+
+  /** The swarm runtime's converge: the app's services get its release and formation (swarm/swarm-formation.ts). */
+  async #convergeSwarm(swarm: SwarmFormation, appName: string, target?: ReleaseRow, timer?: PhaseMarks): Promise<void> {
+    const { sql, runtime, settings } = this.#deps;
+    const found = await findApp(sql, appName);
+    const app = found && !found.destroying ? found : undefined;
+    if (!app) {
+      await this.#publish(this.#routes.delete(appName));
+      this.#deps.logs.forget(appName);
+      await swarm.tearDown(appName);
+      await runtime.removeOrphanNetworks(() => appIds(sql));
+      return;
+    }
+    this.#deps.logs.knowApp(app.name, app.id);
+    const input = await swarmInput(sql, app, target);
+    const plan = planRollout({
+      app,
+      asleep: input.asleep,
+      hostname: this.hostnameOf(appName),
+      domains: (await listDomains(sql, app.id)).map((domain) => domain.hostname),
+      certificates: await servableCertificates(sql, app.id),
+      desired: [],
+      actual: [],
+      crashes: this.#crashes,
+      now: Date.now(),
+    });
+    if (plan.kind !== 'rollout') return;
+    const route = async (dynos: ObservedDyno[]) => {
+      const next = routeWith(plan.route, dynos);
+      const changed = !sameRoute(this.#routes.get(app.name), next);
+      this.#routes.set(app.name, next);
+      await this.#publish(changed);
+      const since = await this.#deps.logs.lastAt(app.id);
+      for (const dyno of dynos) this.#follow(app.id, dyno, since);
+    };
+    if (!input.release) return route([]);
+    await runtime.ensureNetwork(networkName(settings.instance, app.id), app.name, app.id);
+    timer?.mark('start');
+    await swarm.converge({ ...input, app, release: input.release, onWebTasks: route });
+    timer?.mark('ready');
+    timer?.mark('route');
   }
 
   async #plan(
@@ -478,6 +536,10 @@ export class Controller {
     this.#routes.set(app.name, route);
     await this.#publish(changed);
     timer?.mark('route');
+    // Ready and routed: a web dyno is up only now (a dyno of another type was up once started).
+    for (const spec of plan.start)
+      if (spec.web)
+        this.#deps.dynoChanged?.({ app: spec.app, dyno: spec.dyno, releaseId: spec.releaseId, state: 'up' });
 
     // Only once the router's old workers are gone: they may still send requests to these dynos.
     const drained = router.drained();
@@ -495,7 +557,10 @@ export class Controller {
     this.#follow(spec.labels[LABELS.appId]!, dyno, undefined);
     this.#crashes.started(crashKey(spec.app, spec.releaseId, spec.dyno), Date.now());
     this.#deps.dynoChanged?.({ app: spec.app, dyno: spec.dyno, releaseId: spec.releaseId, state: 'starting' });
-    if (!spec.web) return dyno;
+    if (!spec.web) {
+      this.#deps.dynoChanged?.({ app: spec.app, dyno: spec.dyno, releaseId: spec.releaseId, state: 'up' });
+      return dyno;
+    }
     this.#starting.add(dyno.id);
     try {
       return await this.#waitUntilReady(spec, dyno);
@@ -511,6 +576,8 @@ export class Controller {
       ...(spec.readinessPath ? { path: spec.readinessPath } : {}),
       timeoutMs: settings.bootTimeoutMs,
       stillRunning: async () => (await runtime.dynoState(dyno.id)).running,
+      // Docker's events tell of a death at once; the inspect above is the slow fallback.
+      exited: () => this.#dead.has(dyno.id),
     });
     if (readiness.ready) return dyno;
     const state = await runtime.dynoState(dyno.id).catch(() => ({ running: false, exitCode: -1 }));

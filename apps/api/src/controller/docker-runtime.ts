@@ -26,7 +26,14 @@ export class DockerRuntime implements Runtime {
   readonly #oneOffs: OneOffs;
 
   /** `subnets`: where app networks' subnets come from (platd's pool); without it, Docker's own pools. */
-  constructor(options: { instance: string; docker?: Docker; firewall?: HostFirewall; subnets?: SubnetSource }) {
+  /** `networkDriver`: `overlay` for the swarm runtime's app networks. */
+  constructor(options: {
+    instance: string;
+    docker?: Docker;
+    firewall?: HostFirewall;
+    subnets?: SubnetSource;
+    networkDriver?: 'bridge' | 'overlay';
+  }) {
     this.#docker = options.docker ?? new Docker();
     this.#instance = options.instance;
     const firewall = options.firewall ?? new HostFirewall({ instance: options.instance });
@@ -35,6 +42,7 @@ export class DockerRuntime implements Runtime {
       instance: this.#instance,
       firewall,
       ...(options.subnets ? { subnets: options.subnets } : {}),
+      ...(options.networkDriver ? { driver: options.networkDriver } : {}),
     });
     this.#oneOffs = new OneOffs({ docker: this.#docker, instance: this.#instance });
   }

@@ -137,6 +137,8 @@ describe('eco dynos on an in-memory runtime', () => {
     expect(await sleepingSince(fake.platform.sql, app.id)).toBeUndefined();
     await fake.platform.eco.check();
     expect(fake.runtime.running('dozy')).toEqual(['web.1@v3', 'worker.1@v3']);
+    // No longer eco: what the sleep check kept for it is forgotten, but the failed wake's hold (10 s).
+    expect(fake.platform.eco.entries()).toBe(1);
   });
 
   it('answers H14 for an app with no web dynos to wake', async () => {

@@ -97,7 +97,9 @@ export class EcoSleep {
   }
 
   async #check(): Promise<void> {
-    const idle = this.#idle(await awakeEcoApps(this.#deps.sql));
+    const awake = await awakeEcoApps(this.#deps.sql);
+    this.#prune(new Set(awake.map((app) => app.name)));
+    const idle = this.#idle(awake);
     // Side by side, a few at a time: the router makes one reload of the route changes that queue meanwhile.
     const queue = [...idle];
     const sleeper = async () => {
@@ -108,6 +110,25 @@ export class EcoSleep {
       }
     };
     await Promise.all(Array.from({ length: Math.min(SLEEPS_AT_ONCE, queue.length) }, sleeper));
+  }
+
+  /**
+   * Forgets what it keeps per app name for apps no longer awake and eco
+   * (asleep, destroyed, renamed, resized): the maps stay as small as the
+   * awake eco apps. A failed wake's hold runs out first.
+   */
+  #prune(awake: Set<string>): void {
+    const gone = (name: string) => !awake.has(name) && !this.#wakes.has(name);
+    for (const name of [...this.#wokeAt.keys()].filter(gone)) this.#wokeAt.delete(name);
+    for (const name of [...this.#next.keys()].filter(gone)) this.#next.delete(name);
+    const now = this.#now();
+    for (const [name, failed] of this.#failed)
+      if (gone(name) && now - failed.at >= FAILED_WAKE_HOLD_MS) this.#failed.delete(name);
+  }
+
+  /** How many per-app entries it keeps: bounded by the awake eco apps and failed wakes on hold (tests). */
+  entries(): number {
+    return this.#wokeAt.size + this.#next.size + this.#failed.size;
   }
 
   async #sleep(app: EcoApp): Promise<void> {

@@ -45,6 +45,29 @@ export function isolationRules(options: { instance: string; bridge: string; forw
   ];
 }
 
+/**
+ * The bridge Swarm gives every task on an overlay network for traffic off
+ * the node: tasks reach the host through it, and a web task's port
+ * published in host mode (on every address) is forwarded into it.
+ */
+export const SWARM_GATEWAY_BRIDGE = 'docker_gwbridge';
+
+/**
+ * The swarm runtime's rules: tasks kept off the host as on an app bridge,
+ * and no connection from off the host into a task's published port (the
+ * router reaches it on the node itself; those packets are not forwarded).
+ */
+export function gatewayRules(options: { instance: string; forwardChain: string }): FirewallRule[] {
+  const comment = ['-m', 'comment', '--comment', ruleTag(options.instance)];
+  return [
+    ...isolationRules({ ...options, bridge: SWARM_GATEWAY_BRIDGE }),
+    {
+      chain: options.forwardChain,
+      spec: ['-o', SWARM_GATEWAY_BRIDGE, '-m', 'conntrack', '--ctstate', 'NEW', ...comment, '-j', 'DROP'],
+    },
+  ];
+}
+
 /** iptables arguments that succeed only when the rule is present. */
 export function checkArgs(rule: FirewallRule): string[] {
   return ['-w', '-C', rule.chain, ...rule.spec];

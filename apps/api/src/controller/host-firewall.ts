@@ -1,6 +1,15 @@
 import { existsSync } from 'node:fs';
 import { runHost } from '@plat/core/host-process';
-import { checkArgs, deleteArgs, insertArgs, isolationRules, taggedRules, type FirewallRule } from './firewall-plan.js';
+import {
+  checkArgs,
+  deleteArgs,
+  gatewayRules,
+  insertArgs,
+  isolationRules,
+  SWARM_GATEWAY_BRIDGE,
+  taggedRules,
+  type FirewallRule,
+} from './firewall-plan.js';
 
 /**
  * Applies firewall-plan.ts's rules with iptables (whichever backend Docker
@@ -18,9 +27,13 @@ export class HostFirewall {
     this.#iptables = options.iptables ?? (existsSync('/usr/sbin/iptables') ? '/usr/sbin/iptables' : 'iptables');
   }
 
-  /** Keeps containers on the bridge off the host's addresses and the metadata range. */
+  /** Keeps containers on the bridge off the host's addresses and the metadata range (swarm: gatewayRules). */
   async isolate(bridge: string): Promise<void> {
-    const rules = isolationRules({ instance: this.#instance, bridge, forwardChain: await this.#forward() });
+    const forwardChain = await this.#forward();
+    const rules =
+      bridge === SWARM_GATEWAY_BRIDGE
+        ? gatewayRules({ instance: this.#instance, forwardChain })
+        : isolationRules({ instance: this.#instance, bridge, forwardChain });
     for (const rule of rules) {
       if (await this.#present(rule)) continue;
       await this.#run(insertArgs(rule));

@@ -17,6 +17,8 @@ export function probeHttp(port: number, timeoutMs = 2000, path?: string): Promis
         method: 'GET',
         headers: { 'user-agent': 'plat-readiness', connection: 'close' },
         timeout: timeoutMs,
+        // A fresh connection per probe: a pooled one could outlive the proxy's.
+        agent: false,
       },
       (res) => {
         res.resume();
@@ -30,25 +32,44 @@ export function probeHttp(port: number, timeoutMs = 2000, path?: string): Promis
   });
 }
 
+/**
+ * Between probes. A probe of a dyno not yet listening costs one loopback
+ * connection that Docker's proxy refuses at once, so a short pause finds the
+ * app within a few ms of its first listen (a doubling backoff found it up to
+ * half its wait late).
+ */
+export const PROBE_INTERVAL_MS = 5;
+/** How often, at most, the runtime is asked whether the dyno still runs (an inspect each). */
+export const STATE_CHECK_MS = 250;
+
 export interface WaitOptions {
   timeoutMs: number;
   /** app.json's readiness path: it must answer 2xx or 3xx. */
   path?: string;
-  /** Checked between probes; a dyno that exited will never become ready. */
+  /** Asked every STATE_CHECK_MS at most; a dyno that exited will never become ready. */
   stillRunning: () => Promise<boolean>;
+  /** A free word that the dyno died (Docker's events seen), asked after every probe. */
+  exited?: () => boolean;
+  intervalMs?: number;
+  checkEveryMs?: number;
 }
 
 export type Readiness = { ready: true } | { ready: false; reason: 'timeout' | 'exited' };
 
 export async function waitUntilServing(port: number, options: WaitOptions): Promise<Readiness> {
   const deadline = Date.now() + options.timeoutMs;
-  let delay = 50;
+  const interval = options.intervalMs ?? PROBE_INTERVAL_MS;
+  const checkEvery = options.checkEveryMs ?? STATE_CHECK_MS;
+  let checkedAt = Date.now();
   while (Date.now() < deadline) {
     if (await probeHttp(port, Math.min(2000, Math.max(100, deadline - Date.now())), options.path))
       return { ready: true };
-    if (!(await options.stillRunning())) return { ready: false, reason: 'exited' };
-    await new Promise((resolve) => setTimeout(resolve, delay));
-    delay = Math.min(delay * 2, 500);
+    if (options.exited?.()) return { ready: false, reason: 'exited' };
+    if (Date.now() - checkedAt >= checkEvery) {
+      if (!(await options.stillRunning())) return { ready: false, reason: 'exited' };
+      checkedAt = Date.now();
+    }
+    await new Promise((resolve) => setTimeout(resolve, interval));
   }
   return { ready: false, reason: 'timeout' };
 }

@@ -13,6 +13,10 @@ export interface ObservedDyno {
   running: boolean;
   /** 127.0.0.1 port of a web dyno, when published. */
   hostPort?: number;
+  /** The swarm node it runs on (the swarm runtime). */
+  node?: string;
+  /** The runtime's own word for its state when it is not simply running (a Swarm task's: `starting`, `failed`). */
+  state?: string;
   version: number;
   command: string;
   createdAt: Date;

@@ -1,4 +1,8 @@
 import type { ServerResponse } from 'node:http';
+import { ResponseStream } from './response-stream.js';
+
+// Where the log tail's routes have always found them.
+export { clientGone, ResponseStream } from './response-stream.js';
 
 /** How often an idle stream gets a comment, so proxies and clients see it alive. */
 export const HEARTBEAT_MS = 15_000;
@@ -12,53 +16,6 @@ export function sseMessage(message: { event?: string; id?: string | number; data
   if (message.event) lines.push(`event: ${message.event}`);
   for (const line of message.data.split(/\r\n|\r|\n/)) lines.push(`data: ${line}`);
   return `${lines.join('\n')}\n\n`;
-}
-
-/** Whether the client of a response is gone already (it may leave while a handler awaits, before any listener). */
-export function clientGone(out: ServerResponse): boolean {
-  return Boolean(out.destroyed || out.socket?.destroyed || out.req?.destroyed || (out.req && !out.socket));
-}
-
-/**
- * A plain streamed response (the text log tail) with the SseStream's ending:
- * closed once the client leaves (even before this was made) or by close().
- */
-export class ResponseStream {
-  readonly #out: ServerResponse;
-  readonly #onClose: (() => void)[] = [];
-  #closed = false;
-
-  constructor(out: ServerResponse) {
-    this.#out = out;
-    if (clientGone(out)) {
-      this.close();
-      return;
-    }
-    const close = () => this.close();
-    out.on('close', close);
-    out.on('error', close);
-    out.socket?.on('close', close);
-  }
-
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  onClose(callback: () => void): void {
-    if (this.#closed) callback();
-    else this.#onClose.push(callback);
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    try {
-      if (!this.#out.writableEnded && !this.#out.destroyed) this.#out.end();
-    } catch {
-      // Gone already: nothing to end.
-    }
-    for (const callback of this.#onClose.splice(0)) callback();
-  }
 }
 
 export interface SseOptions {
@@ -80,19 +37,17 @@ export class SseStream {
   readonly #maxBuffered: number;
   readonly #heartbeat: NodeJS.Timeout | undefined;
   readonly #stillAllowed: (() => Promise<boolean>) | undefined;
+  /** The ending (client gone, close()) the log tail shares; the heartbeat stops first. */
+  readonly #end: ResponseStream;
   #checking = false;
   #stalled = false;
-  #closed = false;
-  readonly #onClose: (() => void)[] = [];
 
   constructor(out: ServerResponse, options: SseOptions = {}) {
     this.#out = out;
     this.#maxBuffered = options.maxBuffered ?? MAX_SSE_BUFFER_BYTES;
     this.#stillAllowed = options.stillAllowed;
-    if (clientGone(out)) {
-      this.close();
-      return;
-    }
+    this.#end = new ResponseStream(out, () => clearInterval(this.#heartbeat));
+    if (this.#end.closed) return;
     out.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
@@ -102,23 +57,20 @@ export class SseStream {
       // Not kept alive once it ends: a half-closed client socket would otherwise hold server.close() open.
       connection: 'close',
     });
-    const close = () => this.close();
-    out.on('close', close);
-    out.on('error', close);
-    out.socket?.on('close', close);
     this.#write(': connected\n\n');
+    // A first write that failed closed it already: no heartbeat would ever be stopped then.
+    if (this.closed) return;
     this.#heartbeat = setInterval(() => this.#beat(), options.heartbeatMs ?? HEARTBEAT_MS);
     this.#heartbeat.unref();
   }
 
   get closed(): boolean {
-    return this.#closed;
+    return this.#end.closed;
   }
 
   /** Runs once the stream ends, whoever ends it. */
   onClose(callback: () => void): void {
-    if (this.#closed) callback();
-    else this.#onClose.push(callback);
+    this.#end.onClose(callback);
   }
 
   /** False when the client is behind (the message is not written) or gone. */
@@ -134,13 +86,12 @@ export class SseStream {
   /** Sends once the client has room, waiting for it to read: false once the stream is closed. */
   async sendWhenReady(message: { event?: string; id?: string | number; data: string }): Promise<boolean> {
     const text = sseMessage(message);
-    while (!this.#closed && this.#full(text)) {
+    while (!this.closed && this.#full(text)) {
       await new Promise<void>((resolve) => {
         const done = () => {
           this.#out.off('drain', done);
           // Each wait's callback goes once it has run: a stream that waits all day does not pile them up.
-          const index = this.#onClose.indexOf(done);
-          if (index !== -1) this.#onClose.splice(index, 1);
+          this.#end.offClose(done);
           resolve();
         };
         this.#out.once('drain', done);
@@ -151,15 +102,7 @@ export class SseStream {
   }
 
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    clearInterval(this.#heartbeat);
-    try {
-      if (!this.#out.writableEnded && !this.#out.destroyed) this.#out.end();
-    } catch {
-      // Gone already: nothing to end.
-    }
-    for (const callback of this.#onClose.splice(0)) callback();
+    this.#end.close();
   }
 
   #beat(): void {
@@ -192,7 +135,7 @@ export class SseStream {
   }
 
   #write(text: string): boolean {
-    if (this.#closed) return false;
+    if (this.closed) return false;
     if (this.#out.destroyed || this.#out.writableEnded) {
       this.close();
       return false;

@@ -30,6 +30,7 @@ import { keyRoutes } from './routes/keys.js';
 import { logRoutes } from './routes/logs.js';
 import { eventRoutes } from './routes/events.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { nodeRoutes } from './routes/nodes.js';
 import { pushRoutes } from './routes/pushes.js';
 import { pgRoutes } from './routes/pg.js';
 import { pipelineRoutes } from './routes/pipelines.js';
@@ -140,6 +141,7 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
       appSetupRoutes,
       adminDiskRoutes,
       adminStateRoutes,
+      nodeRoutes,
       webhookRoutes,
       alertRoutes,
     ];

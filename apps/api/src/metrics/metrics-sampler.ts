@@ -1,25 +1,23 @@
 import type { Runtime } from '../controller/runtime.js';
 import type { LogHub } from '../logs/log-hub.js';
 import type { Sql } from '../store/database.js';
-import { insertPoints, prunePoints } from '../store/metrics.js';
+import { insertPoints, newestRollup, prunePoints, rollUpPoints } from '../store/metrics.js';
 import { type ContainerStats, type OomKill, overQuota, type StatsSource } from './container-stats.js';
 import {
-  closedBuckets,
+  bucketStart,
   COARSE_KEEP_MS,
   COARSE_STEP,
   FINE_KEEP_MS,
   FINE_STEP,
   type MetricPoint,
   r14Due,
-  rollUp,
+  rollupWindow,
   toPoint,
 } from './rollup.js';
 
 /** A container's latest stats count for a tick while younger than this; older, it is gone or stuck. */
 const STALE_MS = 15_000;
 const PRUNE_EVERY_MS = 10 * 60_000;
-/** 10 s points waiting for their 5-minute bucket to close, at most (50 containers x 5 min is 1,500). */
-const MAX_WAITING_POINTS = 50_000;
 
 export interface MetricsSamplerDeps {
   sql: Sql;
@@ -31,16 +29,18 @@ export interface MetricsSamplerDeps {
 }
 
 /**
- * Keeps the metrics of every dyno and add-on: the runtime streams each
+ * Keeps the metrics of every dyno and add-on: the runtime reports each
  * container's stats, and every 10 s one tick stores a point per container
- * (one insert for all), logs R14 for a dyno at its memory limit, and rolls
- * finished 5-minute buckets up; old points are pruned on a timer.
+ * (one insert for all) and logs R14 for a dyno at its memory limit; once a
+ * 5-minute bucket is over, the next tick rolls it up in the database from
+ * the stored 10 s points. Old points are pruned on a timer.
  */
 export class MetricsSampler {
   readonly #deps: MetricsSamplerDeps;
   readonly #latest = new Map<string, ContainerStats>();
   readonly #r14At = new Map<string, number>();
-  #waiting: MetricPoint[] = [];
+  /** The bucket start up to which the roll-up last ran; undefined until it has run since start-up. */
+  #rolledTo: number | undefined;
   #stop: (() => void) | undefined;
   #timers: NodeJS.Timeout[] = [];
   #ticking: Promise<void> = Promise.resolve();
@@ -73,7 +73,7 @@ export class MetricsSampler {
     }
   }
 
-  /** One tick: a point per container sampled lately, stored in one insert; then due roll-ups. Never throws. */
+  /** One tick: a point per container sampled lately, stored in one insert; then a due roll-up. Never throws. */
   tick(now = new Date()): Promise<void> {
     this.#ticking = this.#ticking
       .then(() => this.#tick(now))
@@ -95,11 +95,25 @@ export class MetricsSampler {
       if (stats.kind === 'dyno') this.#checkQuota(stats, point, now.getTime());
     }
     await insertPoints(this.#deps.sql, points);
-    this.#waiting.push(...points);
-    if (this.#waiting.length > MAX_WAITING_POINTS) this.#waiting = this.#waiting.slice(-MAX_WAITING_POINTS);
-    const { closed, open } = closedBuckets(this.#waiting, now, COARSE_STEP);
-    this.#waiting = open;
-    await insertPoints(this.#deps.sql, rollUp(closed, COARSE_STEP));
+    await this.#rollUp(now);
+  }
+
+  /**
+   * Rolls up the buckets over since the last roll-up (after a start, those
+   * since the newest one stored). It runs in the tick's chain, after its
+   * insert: every 10 s point of a bucket that is over is stored by then.
+   */
+  async #rollUp(now: Date): Promise<void> {
+    const due = bucketStart(now, COARSE_STEP).getTime();
+    if (this.#rolledTo !== undefined && due <= this.#rolledTo) return;
+    try {
+      const window = rollupWindow(await newestRollup(this.#deps.sql), now);
+      await rollUpPoints(this.#deps.sql, window);
+      this.#rolledTo = due;
+    } catch (error) {
+      // Tried again on the next tick; the 10 s points it needs are kept a day.
+      this.#deps.log(`metrics: rolling up failed: ${(error as Error).message}`);
+    }
   }
 
   /** Drops 10 s points after a day and 5-minute ones after 30 days. */

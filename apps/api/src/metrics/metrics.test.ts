@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type ContainerStats, cpuPercent, memoryUsed, overQuota, parseDockerStats } from './container-stats.js';
 import { chooseStep, parseSince, toSeries } from './metrics-query.js';
-import { bucketStart, closedBuckets, type MetricPoint, r14Due, rollUp, toPoint } from './rollup.js';
+import { bucketStart, type MetricPoint, r14Due, rollupWindow, toPoint } from './rollup.js';
 
 const source = {
   containerId: 'c1',
@@ -99,33 +99,16 @@ describe('points and roll-ups', () => {
     expect(bucketStart(new Date('2026-11-29T10:07:59Z'), 300)).toEqual(new Date('2026-11-29T10:05:00Z'));
   });
 
-  it('rolls 10 s points into 5-minute buckets: CPU averaged, memory and restarts at their peak, counters last', () => {
-    const rolled = rollUp([
-      point('2026-11-29T10:00:00Z', { cpu_percent: 10, memory_bytes: 300, rx_bytes: 5, restarts: 0 }),
-      point('2026-11-29T10:04:50Z', { cpu_percent: 30, memory_bytes: 100, rx_bytes: 9, restarts: 1 }),
-      point('2026-11-29T10:02:00Z', { cpu_percent: 20, memory_bytes: 200, rx_bytes: 7, restarts: 1 }),
-      point('2026-11-29T10:05:00Z', { cpu_percent: 50 }),
-      point('2026-11-29T10:01:00Z', { name: 'web.2', cpu_percent: 1 }),
-    ]);
-    expect(rolled).toHaveLength(3);
-    expect(rolled[0]).toMatchObject({
-      at: new Date('2026-11-29T10:00:00Z'),
-      step: 300,
-      name: 'web.1',
-      cpu_percent: 20,
-      memory_bytes: 300,
-      rx_bytes: 9,
-      restarts: 1,
+  it('rolls up from the newest bucket rolled up to the one still filling, never from a partly pruned one', () => {
+    const now = new Date('2026-11-29T10:07:03Z');
+    expect(rollupWindow(new Date('2026-11-29T09:50:00Z'), now)).toEqual({
+      from: new Date('2026-11-29T09:50:00Z'),
+      to: new Date('2026-11-29T10:05:00Z'),
     });
-    expect(rolled[1]).toMatchObject({ at: new Date('2026-11-29T10:05:00Z'), cpu_percent: 50 });
-    expect(rolled[2]).toMatchObject({ name: 'web.2', cpu_percent: 1 });
-  });
-
-  it('rolls up only buckets that are over', () => {
-    const points = [point('2026-11-29T10:04:50Z'), point('2026-11-29T10:05:00Z')];
-    const { closed, open } = closedBuckets(points, new Date('2026-11-29T10:05:03Z'));
-    expect(closed.map((p) => p.at.toISOString())).toEqual(['2026-11-29T10:04:50.000Z']);
-    expect(open.map((p) => p.at.toISOString())).toEqual(['2026-11-29T10:05:00.000Z']);
+    // Nothing rolled up yet, or the newest too old: from the first bucket whose 10 s points are all kept.
+    const oldestWhole = { from: new Date('2026-11-28T10:10:00Z'), to: new Date('2026-11-29T10:05:00Z') };
+    expect(rollupWindow(undefined, now)).toEqual(oldestWhole);
+    expect(rollupWindow(new Date('2026-11-20T00:00:00Z'), now)).toEqual(oldestWhole);
   });
 
   it('logs R14 at most once a minute per dyno', () => {

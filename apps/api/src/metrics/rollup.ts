@@ -47,49 +47,16 @@ export function toPoint(stats: ContainerStats, options: { tick: Date; restarts: 
 }
 
 /**
- * Rolls points into `step`-second buckets, one per container (app, kind,
- * name) and bucket: CPU is averaged; memory, the limit and the restarts are
- * the bucket's highest (a peak must not vanish in an average); network
- * counters, which only grow, keep their last value.
+ * Which 5-minute buckets the next roll-up makes from the stored 10 s points:
+ * from the newest bucket already rolled up (made again: the same points give
+ * the same row, so nothing is counted twice) to the bucket `now` falls in,
+ * which is still filling and left out. Never from further back than 10 s
+ * points are whole: a bucket partly pruned would come out short.
  */
-export function rollUp(points: readonly MetricPoint[], step = COARSE_STEP): MetricPoint[] {
-  const groups = new Map<string, MetricPoint[]>();
-  for (const point of points) {
-    const at = bucketStart(point.at, step);
-    const key = `${point.app_id}\0${point.kind}\0${point.name}\0${at.getTime()}`;
-    const group = groups.get(key) ?? [];
-    groups.set(key, group);
-    group.push(point);
-  }
-  return [...groups.values()].map((group) => {
-    const sorted = [...group].sort((a, b) => a.at.getTime() - b.at.getTime());
-    const last = sorted.at(-1)!;
-    const cpu = sorted.reduce((sum, point) => sum + point.cpu_percent, 0) / sorted.length;
-    return {
-      ...last,
-      at: bucketStart(last.at, step),
-      step,
-      cpu_percent: Math.round(cpu * 100) / 100,
-      memory_bytes: Math.max(...sorted.map((point) => point.memory_bytes)),
-      memory_limit_bytes: Math.max(...sorted.map((point) => point.memory_limit_bytes)),
-      restarts: Math.max(...sorted.map((point) => point.restarts)),
-    };
-  });
-}
-
-/**
- * Splits points into those of buckets that are over by `now` (ready to roll
- * up) and those of the bucket still filling.
- */
-export function closedBuckets(
-  points: readonly MetricPoint[],
-  now: Date,
-  step = COARSE_STEP,
-): { closed: MetricPoint[]; open: MetricPoint[] } {
-  const current = bucketStart(now, step).getTime();
-  const closed = points.filter((point) => bucketStart(point.at, step).getTime() < current);
-  const open = points.filter((point) => bucketStart(point.at, step).getTime() >= current);
-  return { closed, open };
+export function rollupWindow(newestRolled: Date | undefined, now: Date): { from: Date; to: Date } {
+  const oldestWhole = bucketStart(new Date(now.getTime() - FINE_KEEP_MS), COARSE_STEP).getTime() + COARSE_STEP * 1000;
+  const from = Math.max(newestRolled?.getTime() ?? oldestWhole, oldestWhole);
+  return { from: new Date(from), to: bucketStart(now, COARSE_STEP) };
 }
 
 /**

@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { get } from '../../../../test/support/http.js';
 import { freePort } from '../../../../test/support/ports.js';
+import { requestLoop } from '../../../../test/support/request-loop.js';
 import { NginxRouter } from './nginx.js';
+import { workersOf } from './nginx-workers.js';
 import type { RouteTarget } from './router.js';
 
 describe('router reloads', () => {
@@ -108,5 +110,41 @@ describe('router reloads', () => {
     expect((await get(port, 'c9.localhost', '/')).body).toBe('dyno two\n');
     expect((await get(port, 'a.localhost', '/')).body).toBe('dyno two\n');
     expect((await get(port, 'c8.localhost', '/')).status).toBe(404);
+  });
+
+  it('stops old workers once new ones take connections: no request lost, none answered by the old route', async () => {
+    await router.apply([route('a', [ports[0]!]), route('b', [ports[0]!])]);
+    const loop = requestLoop({ port, host: 'a.localhost', clients: 4, maxRequests: 100_000, maxMs: 30_000 });
+    const master = router.runningPid()!;
+    const serving = () =>
+      workersOf(master).filter((pid) => {
+        const title = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        return title.includes('worker process') && !title.includes('shutting down');
+      });
+    const workers = serving().length;
+    const signals: string[] = [];
+    const kill = vi.spyOn(process, 'kill');
+    try {
+      for (let n = 1; n <= 6; n += 1) {
+        const dyno = n % 2;
+        // Apart by more than the master's 100 ms sleep: a SIGHUP within it waits for it to end.
+        await new Promise((resolve) => setTimeout(resolve, 120));
+        await router.apply([route('a', [ports[dyno]!]), route('b', [ports[0]!])]);
+        // Live when apply resolves: no old worker is left to answer from the old route.
+        for (let check = 0; check < 5; check += 1)
+          expect((await get(port, 'a.localhost', '/')).body).toBe(`dyno ${dyno === 0 ? 'one' : 'two'}\n`);
+      }
+      signals.push(...kill.mock.calls.map(([, signal]) => String(signal)));
+    } finally {
+      kill.mockRestore();
+    }
+    const { requests, failures } = await loop.stop();
+    expect(failures).toEqual([]);
+    expect(requests).toBeGreaterThan(0);
+    // The router, not only the master, told old workers to stop.
+    expect(signals.filter((signal) => signal === 'SIGQUIT').length).toBeGreaterThan(0);
+    // None respawned: as many workers serve as before (the old ones gone or exiting).
+    await router.drained();
+    expect(serving()).toHaveLength(workers);
   });
 });

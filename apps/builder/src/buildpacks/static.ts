@@ -72,8 +72,9 @@ export const staticSite: Buildpack = {
         'WORKDIR /app',
         `COPY ${context.buildDir}/static-nginx.conf.template /etc/plat/static-nginx.conf.template`,
         `COPY ${context.buildDir}/plat-static-server /usr/local/bin/plat-static-server`,
-        'COPY --chown=dyno:dyno . /app',
+        // Before the code, so that it is cached: after it, it would cost a commit on every push.
         'USER dyno',
+        'COPY --chown=dyno:dyno . /app',
         '',
       ].join('\n'),
       processTypes: { web: 'plat-static-server' },

@@ -33,6 +33,7 @@ import { listFeatures, setFeature } from './labs/manage.js';
 import { showLogs } from './logs/show.js';
 import { setMaintenance, showMaintenance } from './maintenance/manage.js';
 import { showMetrics } from './metrics/show.js';
+import { registerNodeCommands } from './nodes/register.js';
 import { listDynos, restartDynos, stopDynos } from './ps/list.js';
 import { scale, showFormation } from './ps/scale.js';
 import { listReleases, releaseInfo, rollback } from './releases/list.js';
@@ -93,6 +94,7 @@ export function registerCommands(program: Command, context: CommandContext): voi
     'load a state backup into a freshly started Plat with no apps (admins only)',
     'plat admin:restore plat-state.tar',
   ).action((f) => restoreState(f, context));
+  registerNodeCommands(command, context);
 
   command('apps', 'list your apps')
     .option(...JSON_FLAG)

@@ -39,6 +39,8 @@ export const DynoSchema = Type.Object({
   created_at: TimestampSchema,
   /** An eco app's web dyno asleep (no container): since when; the next request wakes it. */
   sleeping_since: Type.Optional(TimestampSchema),
+  /** PLAT_RUNTIME=swarm: the hostname of the node its task runs on. */
+  node: Type.Optional(Type.String()),
 });
 export const DynoParamsSchema = Type.Object({
   app: AppNameParam,

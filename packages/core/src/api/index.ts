@@ -18,3 +18,4 @@ export * from './app-setups.js';
 export * from './webhooks.js';
 export * from './metrics.js';
 export * from './events.js';
+export * from './nodes.js';

@@ -59,7 +59,18 @@ export async function removeImageTag(docker: Docker, tag: string): Promise<boole
  * holds for any image a release names, built before that check or not.
  */
 export async function refuseReservedLabels(docker: Docker, image: string): Promise<void> {
+  if (checkedImages.has(image)) return;
   const info = await docker.getImage(image).inspect();
   const reserved = reservedImageLabels(info.Config?.Labels);
   if (reserved.length > 0) throw new PlatError('release_failed', reservedImageLabelsMessage(reserved));
+  if (checkedImages.size >= CHECKED_IMAGES_MAX) checkedImages.clear();
+  checkedImages.add(image);
 }
+
+/**
+ * Image tags found clean: a tag names one build's image for good (Plat makes
+ * every app image tag and never moves one), so a restart or scale of the
+ * same release skips the inspect.
+ */
+const checkedImages = new Set<string>();
+const CHECKED_IMAGES_MAX = 1000;

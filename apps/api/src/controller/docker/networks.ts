@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { ADDON_LABELS, buildNetworkName, instanceFilter, LABELS, labelFilter } from '@plat/core';
 import { statusOf } from '../docker-errors.js';
-import { bridgeOf } from '../firewall-plan.js';
+import { bridgeOf, SWARM_GATEWAY_BRIDGE } from '../firewall-plan.js';
 import type { HostFirewall } from '../host-firewall.js';
 import { formatCidr, gatewayOf, parseCidr, parseRoutes } from '../network-pool.js';
 import type { SubnetSource, UsedSubnet } from '../runtime.js';
@@ -25,11 +25,20 @@ export class DockerNetworks {
   readonly #instance: string;
   readonly #firewall: HostFirewall;
   readonly #subnets: SubnetSource | undefined;
+  /** `overlay` on a swarm: attachable, so add-on containers join the app's services on it. */
+  readonly #driver: 'bridge' | 'overlay';
   /** Networks whose firewall rules this process has checked: converging does not re-run iptables. */
   readonly #isolated = new Set<string>();
 
   /** Without `subnets`, Docker chooses app networks' subnets from its own pools. */
-  constructor(options: { docker: Docker; instance: string; firewall: HostFirewall; subnets?: SubnetSource }) {
+  constructor(options: {
+    docker: Docker;
+    instance: string;
+    firewall: HostFirewall;
+    subnets?: SubnetSource;
+    driver?: 'bridge' | 'overlay';
+  }) {
+    this.#driver = options.driver ?? 'bridge';
     this.#docker = options.docker;
     this.#instance = options.instance;
     this.#firewall = options.firewall;
@@ -50,12 +59,14 @@ export class DockerNetworks {
   async #ensureIsolated(name: string, labels: Record<string, string>, appId?: string): Promise<void> {
     let network = await this.#find(name);
     if (network && this.#isolated.has(network.Id)) return;
-    const create = { Name: name, Driver: 'bridge', Labels: labels, CheckDuplicate: true };
+    const overlay = this.#driver === 'overlay';
+    const create = { Name: name, Driver: this.#driver, Labels: labels, CheckDuplicate: true, Attachable: overlay };
     network ??=
       appId && this.#subnets
         ? await this.#createInBlock(create, appId, this.#subnets)
         : { Id: (await this.#docker.createNetwork(create)).id };
-    await this.#firewall.isolate(bridgeOf(network));
+    // An overlay has no bridge on the host: its tasks leave the node through Swarm's gateway bridge.
+    await this.#firewall.isolate(overlay ? SWARM_GATEWAY_BRIDGE : bridgeOf(network));
     this.#isolated.add(network.Id);
   }
 

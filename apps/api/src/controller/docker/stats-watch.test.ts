@@ -1,24 +1,40 @@
 /**
- * watchStats over a stand-in for dockerode: its events stream and stats
- * requests are in the test's hands.
+ * watchStats over a stand-in for dockerode: its listings, one-shot stats
+ * replies and events stream are in the test's hands, and so is the clock.
  */
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { LABELS } from '@plat/core';
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { type ContainerStats, cpuPercent } from '../../metrics/container-stats.js';
 import { watchStats } from './stats.js';
 
-const labels = {
+const labelsOf = (dyno: string) => ({
   [LABELS.instance]: 'i1',
   [LABELS.app]: 'hello',
   [LABELS.appId]: 'a1',
   [LABELS.process]: 'web',
-  [LABELS.dyno]: 'web.1',
-};
+  [LABELS.dyno]: dyno,
+});
 
-function fakeDocker(options: { listFails?: () => boolean } = {}) {
+interface StatsRequest {
+  id: string;
+  options: Record<string, unknown>;
+  reply: (document: object) => void;
+  fail: (error: Error) => void;
+}
+
+/** Docker with `listed` running; each stats request waits for the test unless `autoReply` answers it. */
+function fakeDocker(
+  options: { listFails?: () => boolean; autoReply?: (id: string, call: number) => object | Error | undefined } = {},
+) {
   const events: PassThrough[] = [];
-  const statsRequests: { id: string; resolve: (stream: PassThrough) => void; stream: PassThrough }[] = [];
+  const requests: StatsRequest[] = [];
+  const calls = new Map<string, number>();
+  let listed: string[] = [];
+  let lists = 0;
+  let inFlight = 0;
+  let mostInFlight = 0;
   const docker = {
     getEvents: async () => {
       const stream = new PassThrough();
@@ -26,87 +42,229 @@ function fakeDocker(options: { listFails?: () => boolean } = {}) {
       return stream;
     },
     listContainers: async () => {
+      lists += 1;
       if (options.listFails?.()) throw new Error('docker is busy');
-      return [];
+      return listed.map((id) => ({ Id: id, Labels: labelsOf(`web.${id.slice(1)}`) }));
     },
     getContainer: (id: string) => ({
-      stats: () =>
-        new Promise<PassThrough>((resolve) => {
-          const stream = new PassThrough();
-          statsRequests.push({ id, resolve: () => resolve(stream), stream });
+      stats: (requestOptions: Record<string, unknown>) =>
+        new Promise<object>((resolve, reject) => {
+          inFlight += 1;
+          mostInFlight = Math.max(mostInFlight, inFlight);
+          let settled = false;
+          // Answered on a later turn, as a socket would: the requests of a round overlap meanwhile.
+          const settle = (answer: () => void) =>
+            setImmediate(() => {
+              if (settled) return;
+              settled = true;
+              inFlight -= 1;
+              answer();
+            });
+          const call = (calls.get(id) ?? 0) + 1;
+          calls.set(id, call);
+          const request: StatsRequest = {
+            id,
+            options: requestOptions,
+            reply: (document) => settle(() => resolve(document)),
+            fail: (error) => settle(() => reject(error)),
+          };
+          (requestOptions.abortSignal as AbortSignal).addEventListener('abort', () =>
+            request.fail(new Error('aborted')),
+          );
+          requests.push(request);
+          const auto = options.autoReply?.(id, call);
+          if (auto instanceof Error) request.fail(auto);
+          else if (auto) request.reply(auto);
         }),
     }),
   };
-  return { docker: docker as unknown as Docker, events, statsRequests };
+  return {
+    docker: docker as unknown as Docker,
+    events,
+    requests,
+    list: (ids: string[]) => {
+      listed = ids;
+    },
+    lists: () => lists,
+    mostInFlight: () => mostInFlight,
+  };
 }
 
+/** A one-shot reply at its `call`th reading: 1 s of container CPU and 10 s of host CPU time a round. */
+const document = (call: number) => ({
+  read: new Date().toISOString(),
+  cpu_stats: { cpu_usage: { total_usage: call * 1e9 }, system_cpu_usage: call * 10e9, online_cpus: 2 },
+  precpu_stats: {},
+  memory_stats: { usage: 200, limit: 1000, stats: { inactive_file: 50 } },
+});
+
 const event = (action: string, id = 'c1') =>
-  `${JSON.stringify({ id, Action: action, Actor: { Attributes: labels } })}\n`;
+  `${JSON.stringify({ id, Action: action, Actor: { Attributes: labelsOf('web.1') } })}\n`;
 
-const settle = () => new Promise((resolve) => setImmediate(resolve));
+/** Lets replies (setImmediate) and the promises after them run. */
+const settle = async () => {
+  for (let i = 0; i < 5; i += 1) await new Promise((resolve) => setImmediate(resolve));
+};
 
-describe('watching container stats', () => {
-  it('skips an events line that is not JSON instead of throwing', async () => {
-    const fake = fakeDocker();
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('sampling container stats in rounds', () => {
+  it('reads every listed container one-shot, at most 4 at a time, and reports CPU between rounds', async () => {
+    const fake = fakeDocker({ autoReply: (_id, call) => document(call) });
+    fake.list(['c1', 'c2', 'c3', 'c4', 'c5', 'c6']);
+    const samples: ContainerStats[] = [];
+    const stop = await watchStats(fake.docker, 'i1', { onSample: (s) => samples.push(s), onOom: () => {} });
+    // The first round is only the baseline: a one-shot reply carries no previous reading.
+    expect(fake.lists()).toBe(1);
+    expect(fake.requests).toHaveLength(6);
+    expect(fake.requests[0]!.options).toMatchObject({ stream: false, 'one-shot': true });
+    expect(fake.mostInFlight()).toBe(4);
+    expect(samples).toEqual([]);
+
+    await vi.advanceTimersByTimeAsync(10_000);
+    await settle();
+    expect(fake.lists()).toBe(2);
+    expect(samples.map((s) => s.name).sort()).toEqual(['web.1', 'web.2', 'web.3', 'web.4', 'web.5', 'web.6']);
+    expect(samples[0]!.precpu).toEqual({ total: 1e9, system: 10e9 });
+    // 1 s of 10 s host CPU time over 2 CPUs: 20%, as docker stats shows it.
+    expect(cpuPercent(samples[0]!)).toBeCloseTo(20);
+    expect(fake.mostInFlight()).toBe(4);
+    stop();
+  });
+
+  it('reads more at a time with many containers, a round still taking about 5 reads', async () => {
+    const fake = fakeDocker({ autoReply: (_id, call) => document(call) });
+    fake.list(Array.from({ length: 60 }, (_, i) => `c${i + 1}`));
     const stop = await watchStats(fake.docker, 'i1', { onSample: () => {}, onOom: () => {} });
+    expect(fake.requests).toHaveLength(60);
+    expect(fake.mostInFlight()).toBe(12);
+    stop();
+  });
+
+  it('starts no round while one is still reading, and the next as soon as it ends', async () => {
+    let hang = false;
+    const fake = fakeDocker({ autoReply: (_id, call) => (hang ? undefined : document(call)) });
+    fake.list(['c1']);
+    const stop = await watchStats(fake.docker, 'i1', { onSample: () => {}, onOom: () => {} }, { timeoutMs: 600_000 });
+    hang = true;
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(fake.lists()).toBe(2);
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(fake.lists()).toBe(2);
+    hang = false;
+    fake.requests.at(-1)!.reply(document(2));
+    await settle();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(fake.lists()).toBe(3);
+    stop();
+  });
+
+  it('forgets a container no longer listed, and skips one whose read fails', async () => {
+    const fake = fakeDocker({
+      autoReply: (id, call) => (id === 'c2' ? new Error('no such container') : document(call)),
+    });
+    fake.list(['c1', 'c2']);
+    const samples: ContainerStats[] = [];
+    const stop = await watchStats(fake.docker, 'i1', { onSample: (s) => samples.push(s), onOom: () => {} });
+    fake.list([]);
+    await vi.advanceTimersByTimeAsync(10_000);
+    await settle();
+    fake.list(['c1', 'c2']);
+    await vi.advanceTimersByTimeAsync(10_000);
+    await settle();
+    // Its earlier reading was dropped with it: back, it starts a new baseline.
+    expect(samples).toEqual([]);
+    await vi.advanceTimersByTimeAsync(10_000);
+    await settle();
+    expect(samples.map((s) => s.name)).toEqual(['web.1']);
+    expect(samples[0]!.precpu).toEqual({ total: 2e9, system: 20e9 });
+    stop();
+  });
+
+  it('keeps the last reading as the baseline past a read that failed', async () => {
+    const fake = fakeDocker({ autoReply: (_id, call) => (call === 2 ? new Error('timed out') : document(call)) });
+    fake.list(['c1']);
+    const samples: ContainerStats[] = [];
+    const stop = await watchStats(fake.docker, 'i1', { onSample: (s) => samples.push(s), onOom: () => {} });
+    await vi.advanceTimersByTimeAsync(10_000);
+    await settle();
+    await vi.advanceTimersByTimeAsync(10_000);
+    await settle();
+    // CPU over the 20 s since the reading before the failed one.
+    expect(samples.map((s) => s.precpu)).toEqual([{ total: 1e9, system: 10e9 }]);
+    stop();
+  });
+
+  it('takes a restarted container’s lower counters as a new baseline', async () => {
+    const fake = fakeDocker({ autoReply: (_id, call) => document(call === 2 ? 0.5 : call) });
+    fake.list(['c1']);
+    const samples: ContainerStats[] = [];
+    const stop = await watchStats(fake.docker, 'i1', { onSample: (s) => samples.push(s), onOom: () => {} });
+    await vi.advanceTimersByTimeAsync(10_000);
+    await settle();
+    expect(samples).toEqual([]);
+    await vi.advanceTimersByTimeAsync(10_000);
+    await settle();
+    expect(samples).toHaveLength(1);
+    expect(samples[0]!.precpu).toEqual({ total: 0.5e9, system: 5e9 });
+    stop();
+  });
+
+  it('aborts the reads in flight when stopped', async () => {
+    const fake = fakeDocker();
+    fake.list(['c1']);
+    const watching = watchStats(fake.docker, 'i1', { onSample: () => {}, onOom: () => {} });
+    await settle();
+    fake.requests[0]!.reply(document(1));
+    const stop = await watching;
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(fake.requests).toHaveLength(2);
+    const signal = fake.requests[1]!.options.abortSignal as AbortSignal;
+    stop();
+    expect(signal.aborted).toBe(true);
+  });
+});
+
+describe('OOM kills', () => {
+  it('reports an oom event, and skips an events line that is not JSON instead of throwing', async () => {
+    const fake = fakeDocker();
+    const kills: string[] = [];
+    const stop = await watchStats(fake.docker, 'i1', { onSample: () => {}, onOom: (kill) => kills.push(kill.name) });
     expect(() => fake.events[0]!.write('{not json\n')).not.toThrow();
-    fake.events[0]!.write(event('start'));
+    fake.events[0]!.write(event('oom'));
+    fake.events[0]!.write(event('die'));
     await settle();
-    expect(fake.statsRequests.map((request) => request.id)).toEqual(['c1']);
+    expect(kills).toEqual(['web.1']);
     stop();
   });
 
-  it('destroys the stats stream of a container that died and restarted while its request was pending', async () => {
+  it('reopens the events stream when it ends, one at a time, and closes everything when stopped', async () => {
     const fake = fakeDocker();
     const stop = await watchStats(fake.docker, 'i1', { onSample: () => {}, onOom: () => {} });
-    const events = fake.events[0]!;
-    events.write(event('start'));
+    fake.events[0]!.destroy();
     await settle();
-    events.write(event('die'));
-    events.write(event('start'));
+    await vi.advanceTimersByTimeAsync(2_000);
     await settle();
-    expect(fake.statsRequests).toHaveLength(2);
-    const [first, second] = fake.statsRequests;
-    first!.resolve(first!.stream);
-    second!.resolve(second!.stream);
-    await settle();
-    expect(first!.stream.destroyed).toBe(true);
-    expect(second!.stream.destroyed).toBe(false);
+    expect(fake.events).toHaveLength(2);
+    expect(fake.events.filter((stream) => !stream.destroyed)).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(fake.events).toHaveLength(2);
     stop();
-    expect(second!.stream.destroyed).toBe(true);
+    expect(fake.events.filter((stream) => !stream.destroyed)).toHaveLength(0);
   });
 
-  it('keeps one events stream when listing the running containers fails after it opened', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    try {
-      let failures = 1;
-      const fake = fakeDocker({ listFails: () => failures-- > 0 });
-      await expect(watchStats(fake.docker, 'i1', { onSample: () => {}, onOom: () => {} })).rejects.toThrow(
-        'docker is busy',
-      );
-      // The failed start leaves nothing open.
-      expect(fake.events.map((stream) => stream.destroyed)).toEqual([true]);
-
-      failures = 0;
-      const stop = await watchStats(fake.docker, 'i1', { onSample: () => {}, onOom: () => {} });
-      // The events stream ends: the retry opens one, and listing fails once there.
-      failures = 1;
-      fake.events[1]!.destroy();
-      await settle();
-      await vi.advanceTimersByTimeAsync(2_000);
-      await settle();
-      expect(fake.events).toHaveLength(3);
-      await vi.advanceTimersByTimeAsync(2_000);
-      await settle();
-      // The listing's retry replaced the stream it opened: one open at a time.
-      expect(fake.events.filter((stream) => !stream.destroyed)).toHaveLength(1);
-      expect(fake.events).toHaveLength(4);
-      await vi.advanceTimersByTimeAsync(10_000);
-      expect(fake.events).toHaveLength(4);
-      stop();
-      expect(fake.events.filter((stream) => !stream.destroyed)).toHaveLength(0);
-    } finally {
-      vi.useRealTimers();
-    }
+  it('fails to start, leaving nothing open, when Docker cannot list the containers', async () => {
+    const fake = fakeDocker({ listFails: () => true });
+    await expect(watchStats(fake.docker, 'i1', { onSample: () => {}, onOom: () => {} })).rejects.toThrow(
+      'docker is busy',
+    );
+    expect(fake.events.map((stream) => stream.destroyed)).toEqual([true]);
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(fake.lists()).toBe(1);
   });
 });

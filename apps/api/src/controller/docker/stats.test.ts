@@ -1,6 +1,6 @@
 import { ADDON_LABELS, LABELS } from '@plat/core';
 import { describe, expect, it } from 'vitest';
-import { statsSource } from './stats.js';
+import { concurrencyFor, statsSource } from './stats.js';
 
 const app = { [LABELS.instance]: 'i1', [LABELS.app]: 'hello', [LABELS.appId]: 'a1' };
 
@@ -28,5 +28,14 @@ describe('which containers are sampled', () => {
     expect(statsSource('c3', oneOff)).toBeUndefined();
     expect(statsSource('c4', { [LABELS.instance]: 'i1' })).toBeUndefined();
     expect(statsSource('c5', app)).toBeUndefined();
+  });
+});
+
+describe('how many stats requests a round keeps open', () => {
+  it('reads at least 4 at a time, more so that a round takes about 5 reads, at most 32', () => {
+    expect(concurrencyFor(0)).toBe(4);
+    expect(concurrencyFor(20)).toBe(4);
+    expect(concurrencyFor(50)).toBe(10);
+    expect(concurrencyFor(500)).toBe(32);
   });
 });

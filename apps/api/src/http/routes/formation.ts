@@ -19,17 +19,22 @@ import { sleepingSince } from '../../store/eco-sleep.js';
 import { currentRelease } from '../../store/releases.js';
 import { errors } from '../error-responses.js';
 
+/** A Swarm task on its way up (its health check not passed yet): starting, not crashed. */
+const STARTING_TASK_STATES = new Set(['new', 'pending', 'assigned', 'accepted', 'preparing', 'ready', 'starting']);
+
 function presentDyno(dyno: ObservedDyno, crash: { restarts: number; starting: boolean }) {
+  const starting = crash.starting || STARTING_TASK_STATES.has(dyno.state ?? '');
   return {
     id: dyno.id.slice(0, 12),
     name: dyno.dyno,
     type: dyno.process,
-    state: !dyno.running ? ('crashed' as const) : crash.starting ? ('starting' as const) : ('up' as const),
+    state: starting ? ('starting' as const) : !dyno.running ? ('crashed' as const) : ('up' as const),
     restarts: crash.restarts,
     release: dyno.version,
     command: dyno.command,
     exit_code: dyno.exitCode ?? null,
     created_at: dyno.createdAt.toISOString(),
+    ...(dyno.node ? { node: dyno.node } : {}),
   };
 }
 

@@ -35,6 +35,7 @@ export async function listDynos(options: { app?: string; json?: boolean }, conte
         const used = dyno.state === 'up' && usage.get(dyno.name);
         lines.push(
           `${dyno.name}: ${dyno.state} ${ago(dyno.created_at)} (v${dyno.release}${exit}${restarts})` +
+            (dyno.node ? ` on ${dyno.node}` : '') +
             (used ? `: ${usageText(used)}` : ''),
         );
       }

@@ -1,0 +1,151 @@
+/**
+ * An app's formation as Swarm services: one service per process type, its
+ * replicas the formation's quantity. A deploy is Swarm's rolling update
+ * (start-first, health-checked, rolled back when new tasks fail); this class
+ * sends the specs, follows the update to its end, and reports the running
+ * web tasks on the way so the router always lists the ones that serve.
+ */
+import { LABELS, PlatError, serviceName } from '@plat/core';
+import type { FormationRow } from '../../store/apps.js';
+import type { ReleaseRow } from '../../store/releases.js';
+import { HEROKU_METADATA, specRelease } from '../dyno-spec.js';
+import type { ObservedDyno } from '../reconcile.js';
+import { serviceSpec, type ServiceInput } from './service-spec.js';
+import type { SwarmServices } from './services.js';
+import { awaitedServices, latestPerSlot, rolloutVerdict, runningWebTasks, type Verdict } from './rollout-watch.js';
+
+export interface SwarmFormationDeps {
+  services: Pick<
+    SwarmServices,
+    'ensureService' | 'removeService' | 'listServices' | 'listTasks' | 'updateState' | 'imageRef'
+  >;
+  instance: string;
+  /** PLAT_BOOT_TIMEOUT: how long one task may take to turn healthy. */
+  bootTimeoutMs: number;
+  graceSeconds: number;
+  /** How often a rollout's tasks are looked at. */
+  pollMs?: number;
+}
+
+export interface FormationTarget {
+  app: { id: string; name: string; features: string[]; readiness_path: string | null };
+  release: ReleaseRow & { image: string };
+  formation: FormationRow[];
+  /** An eco app asleep: its web service runs no task. */
+  asleep: boolean;
+  /** Called with the running web tasks whenever they change during the rollout, and once at its end. */
+  onWebTasks: (dynos: ObservedDyno[]) => Promise<void>;
+}
+
+export class SwarmFormation {
+  readonly #deps: SwarmFormationDeps;
+
+  constructor(deps: SwarmFormationDeps) {
+    this.#deps = deps;
+  }
+
+  /**
+   * Sends every process type's service spec and waits for the updates to
+   * end. Rejects with release_failed when Swarm rolled an update back or new
+   * tasks never turned healthy; what served before keeps serving.
+   */
+  async converge(target: FormationTarget): Promise<void> {
+    const { services } = this.#deps;
+    const { app, release } = target;
+    const image = await services.imageRef(release.image);
+    const inputs = this.#inputs(target, image);
+    const sent: { name: string; created: boolean; replicas: number }[] = [];
+    for (const input of inputs) {
+      const spec = serviceSpec(input);
+      const result = await services.ensureService(spec);
+      if (result.action !== 'unchanged') {
+        sent.push({ name: spec.Name!, created: result.action === 'created', replicas: input.quantity });
+      }
+    }
+    // Process types the release no longer has: their services go.
+    const wanted = new Set(inputs.map((input) => serviceName(this.#deps.instance, app.name, input.type)));
+    for (const service of await services.listServices(app.id)) {
+      const name = service.Spec?.Name ?? '';
+      if (!wanted.has(name)) await services.removeService(name);
+    }
+    await this.#follow(target, awaitedServices(sent));
+  }
+
+  /** Removes every service of an app (destroyed, renamed): Swarm stops their tasks with their grace period. */
+  async tearDown(appName: string): Promise<void> {
+    const { services } = this.#deps;
+    for (const service of await services.listServices()) {
+      if (service.Spec?.Labels?.[LABELS.app] === appName) await services.removeService(service.Spec.Name ?? '');
+    }
+  }
+
+  #inputs(target: FormationTarget, image: string): ServiceInput[] {
+    const { app, release } = target;
+    const rows = new Map(target.formation.map((row) => [row.type, row]));
+    return Object.keys(release.process_types)
+      .filter((type) => rows.has(type))
+      .map((type) => {
+        const row = rows.get(type)!;
+        const quantity = target.asleep && type === 'web' ? 0 : row.quantity;
+        return {
+          instance: this.#deps.instance,
+          app: app.name,
+          appId: app.id,
+          release: { ...specRelease(release), image },
+          herokuMetadata: app.features.includes(HEROKU_METADATA),
+          readinessPath: app.readiness_path,
+          type,
+          quantity,
+          size: row.size,
+          generation: row.generation ?? 0,
+          graceSeconds: this.#deps.graceSeconds,
+          ...(type === 'web' ? { publish: { mode: 'host' as const } } : {}),
+        };
+      });
+  }
+
+  /** Polls the app's tasks until every sent service's update has ended, reporting web tasks as they change. */
+  async #follow(target: FormationTarget, awaited: ReturnType<typeof awaitedServices>): Promise<void> {
+    const { services, bootTimeoutMs } = this.#deps;
+    const pollMs = this.#deps.pollMs ?? 250;
+    const slowest = Math.max(1, ...awaited.map((service) => service.replicas));
+    const deadline = Date.now() + bootTimeoutMs * slowest + 30_000;
+    let routed = '';
+    for (;;) {
+      const tasks = await services.listTasks({ appId: target.app.id });
+      const web = runningWebTasks(tasks);
+      const key = JSON.stringify(web.map((dyno) => [dyno.id, dyno.hostPort]));
+      if (key !== routed) {
+        await target.onWebTasks(web);
+        routed = key;
+      }
+      const verdicts: Verdict[] = [];
+      for (const service of awaited) {
+        const update = await services.updateState(service.name);
+        verdicts.push(rolloutVerdict({ service, update, tasks, releaseId: target.release.id, now: Date.now() }));
+      }
+      const failed = verdicts.find((verdict) => verdict.state === 'failed');
+      if (failed?.state === 'failed') {
+        await this.#undoCreated(awaited);
+        throw new PlatError('release_failed', failed.message);
+      }
+      if (verdicts.every((verdict) => verdict.state === 'done')) return;
+      if (Date.now() > deadline) {
+        await this.#undoCreated(awaited);
+        const names = awaited.map((service) => service.name).join(', ');
+        throw new PlatError('release_failed', `R10: ${names} did not turn healthy in time`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
+  }
+
+  /** A service this rollout created and that never served: it goes, as a failed first deploy leaves no dyno. */
+  async #undoCreated(awaited: ReturnType<typeof awaitedServices>): Promise<void> {
+    for (const service of awaited.filter((s) => s.created)) await this.#deps.services.removeService(service.name);
+  }
+
+  /** The app's dynos as Swarm has them: the newest task of each slot. */
+  async dynos(appId?: string): Promise<ObservedDyno[]> {
+    return latestPerSlot(await this.#deps.services.listTasks(appId ? { appId } : {}));
+  }
+}

@@ -331,4 +331,21 @@ describe('the swarm runtime', () => {
     expect(answer.status).toBe(200);
     expect(answer.body).toContain(SECOND);
   }, 240_000);
+
+  it('rolls a release out at web=1, where no other task can take a refused request', async () => {
+    const scaled = await plat(['scale', 'web=1']);
+    expect(scaled.code, scaled.output).toBe(0);
+    await untilWebTasks(1, (await releases()).find((r) => r.current)!.version);
+    const previous = (await releases())[0]!.version;
+    const THIRD = 'Hello from the third version';
+    await commit('a third version', { 'app.py': withGreeting(THIRD) });
+    // The old task still answers after Swarm stops it (its SIGTERM held back) until nginx no longer lists it.
+    const { value: pushed, loop } = await underLoad(push);
+    console.log(`rolling deploy at web=1: ${loop.requests} requests from 8 clients, ${loop.failures.length} failed`);
+    expect(pushed.code, tail(pushed.output)).toBe(0);
+    expect(pushed.output).toContain(`Released v${previous + 1}`);
+    expectNoFailures(loop);
+    const answer = await get(platd.routerPort, HOST);
+    expect(answer.body).toContain(`${THIRD}! (dyno web.1)`);
+  }, 300_000);
 });

@@ -214,7 +214,10 @@ describe('labels Plat reads off its containers', () => {
     await commitFiles(dir, {
       Dockerfile: [
         'FROM plat/stack:latest',
-        'LABEL plat.one-off=true plat.addon=victim-db plat.dyno=web.9',
+        // Build steps' containers carry these too while they run: they must not read as the victim's dynos.
+        'LABEL plat.one-off=true plat.addon=victim-db plat.dyno=web.9 plat.app=victim plat.process=web',
+        'RUN true',
+        'RUN exit 0',
         'CMD exec python3 -m http.server $PORT',
         '',
       ].join('\n'),
@@ -222,7 +225,8 @@ describe('labels Plat reads off its containers', () => {
     const pushed = await push(dir);
     expect(pushed.code, pushed.output).not.toBe(0);
     expect(pushed.output).toContain(
-      'The image sets labels that Plat reserves (plat.addon, plat.dyno, plat.one-off); remove them from the Dockerfile',
+      'The image sets labels that Plat reserves (plat.addon, plat.app, plat.dyno, plat.one-off, plat.process); ' +
+        'remove them from the Dockerfile',
     );
     const tagged = await docker.listImages({ filters: { reference: [`plat/${platd.instance}-labels`] } });
     expect(tagged).toEqual([]);
@@ -231,5 +235,10 @@ describe('labels Plat reads off its containers', () => {
     const releases = JSON.parse((await platd.plat(['releases', '-a', 'labels', '--json'])).stdout);
     expect(releases.map((r: { description: string }) => r.description)).toEqual(['Initial release']);
     await otherAppServes();
+    // The build steps' exits were no crash of the victim's.
+    const logs = await platd.plat(['logs', '-a', 'victim', '-n', '500']);
+    expect(logs.stdout).not.toMatch(/crashed|web\.9/);
+    const ps = JSON.parse((await platd.plat(['ps', '-a', 'victim', '--json'])).stdout) as { name: string }[];
+    expect(ps.map((dyno) => dyno.name)).toEqual(['web.1']);
   });
 });

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { DrainSettings } from './drains/drain-hub.js';
 import { type Cidr, isPrivate, type NetworkPool, parseCidr } from './controller/network-pool.js';
 import { checkBlockRoom } from './services/network-capacity.js';
+import { parseRegistryAddress, type RegistryAddress } from './controller/swarm/registry-config.js';
 
 /** platd's settings, all from environment variables (documented in the README). */
 export interface Settings {
@@ -74,6 +75,12 @@ export interface Settings {
   ecoSleepMs: number;
   /** PLAT_RUNTIME: dynos as containers on one Docker Engine (docker), or as Swarm services across nodes (swarm). */
   runtime: RuntimeKind;
+  /**
+   * PLAT_REGISTRY_ADDR (and PLAT_REGISTRY_LISTEN), swarm only: the registry
+   * Plat runs so that every node pulls the app images; unset, services run
+   * this node's images (a swarm of one node).
+   */
+  registry?: RegistryAddress;
 }
 
 export const RUNTIMES = ['docker', 'swarm'] as const;
@@ -254,5 +261,8 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Settings 
     networkPool,
     ecoSleepMs: positive('PLAT_ECO_SLEEP_S', env.PLAT_ECO_SLEEP_S, 1800) * 1000,
     runtime: runtimeSetting(env),
+    ...(env.PLAT_REGISTRY_ADDR
+      ? { registry: parseRegistryAddress(env.PLAT_REGISTRY_ADDR, env.PLAT_REGISTRY_LISTEN) }
+      : {}),
   };
 }

@@ -16,6 +16,7 @@ import { ReviewAppReaper } from './services/review-apps.js';
 import { backUpBeforeMigrating } from './services/state-backup.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { startGitOverSsh } from './ssh/git-over-ssh.js';
+import { SwarmRuntime } from './controller/swarm/swarm-runtime.js';
 import { openDatabase } from './store/database.js';
 import { failInterruptedBuilds } from './store/builds.js';
 import { failPendingReleases } from './store/releases.js';
@@ -60,6 +61,9 @@ async function main(): Promise<void> {
     if (message.startsWith('PLAT_RUNTIME=swarm')) throw error;
     throw new Error(`Docker does not answer (${message}); run infra/setup.sh or set DOCKER_HOST`);
   }
+  // PLAT_REGISTRY_ADDR: the swarm's nodes pull app images from it, so it runs before any service is sent.
+  const registry = platform.runtime instanceof SwarmRuntime ? platform.runtime.registry : undefined;
+  await registry?.start();
   // A pool that the host's routes or other Docker networks cover entirely stops platd here, naming the setting.
   await platform.subnets.check();
   const stack = await ensureStackImage(images, { log });
@@ -145,6 +149,7 @@ async function main(): Promise<void> {
     platform.routerLogs.stop();
     platform.drains.stop();
     await gitOverSsh.stop();
+    await registry?.stop();
     // Hijacked stream replies would hold server.close() open for as long as their clients stay.
     platform.streams.closeAll();
     await server.close();

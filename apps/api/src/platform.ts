@@ -152,6 +152,11 @@ export function assemblePlatform(parts: PlatformParts): {
           instance: settings.instance,
           subnets,
           bootTimeoutMs: settings.bootTimeoutMs,
+          ...(settings.registry
+            ? {
+                registry: { dataDir: settings.dataDir, address: settings.registry, log },
+              }
+            : {}),
         })
       : new DockerRuntime({ instance: settings.instance, subnets });
   const platform = composePlatform({

@@ -87,6 +87,9 @@ describe('serviceName', () => {
   it("names an app process type's Swarm service under the instance, within Swarm's 63 characters", () => {
     expect(serviceName('i1', 'shop', 'web')).toBe('plat-i1-shop-web');
     expect(serviceName('i1', 'shop', 'worker_2')).toBe('plat-i1-shop-worker_2');
+    // No two apps' types meet in one name: `shop` + `api-web` is not `shop-api` + `web`.
+    expect(serviceName('i1', 'shop', 'api-web')).toBe('plat-i1-shop_api-web');
+    expect(serviceName('i1', 'shop-api', 'web')).toBe('plat-i1-shop-api-web');
     const long = serviceName('abcdefgh12345678', 'a'.repeat(30), 'worker_high_priority');
     const other = serviceName('abcdefgh12345678', 'a'.repeat(30), 'worker_high_priority2');
     expect(long).toMatch(/^plat-abcdefgh12345678-a{30}-w-[0-9a-f]{8}$/);

@@ -141,6 +141,17 @@ export function startedContainerName(base: string, suffix: string): string {
   return `${base}-${suffix}`;
 }
 
+/**
+ * Whether a container is one this platd made, by its name (`plat-<instance>-`,
+ * Swarm tasks' `<service>.<slot>.<id>` included). Labels alone do not say:
+ * an image's labels reach every container made from it, build steps'
+ * included, and a pushed Dockerfile chooses them. A name it cannot choose.
+ */
+export function isInstanceContainer(instance: string, names: string | string[] | undefined): boolean {
+  const list = typeof names === 'string' ? [names] : (names ?? []);
+  return list.some((name) => name.replace(/^\//, '').startsWith(`plat-${instance}-`));
+}
+
 /** Whether a container's name (as Docker lists it, with or without its slash) is a start of that base name. */
 export function isStartOf(containerName: string, base: string): boolean {
   return containerName.replace(/^\//, '').startsWith(`${base}-`);
@@ -167,11 +178,12 @@ const SERVICE_NAME_MAX = 63;
  * The Swarm service of an app's process type: `plat-<instance>-<app>-<type>`.
  * A name past Swarm's 63 characters (a 16-character instance, a 30-character
  * app and a long type) keeps its start and ends in a hash of the whole, so it
- * stays unique. A type with a dash can spell another app's service (`a-b` +
- * `c`, `a` + `b-c`), so the service's app-id and process labels stay the truth.
+ * stays unique. A type with a dash would spell another app's service (`a` +
+ * `b-c`, `a-b` + `c`), so it follows an underscore, which no app name holds:
+ * `plat-<instance>-a_b-c`. The service's app-id and process labels stay the truth.
  */
 export function serviceName(instance: string, app: string, type: string): string {
-  const name = `plat-${instance}-${app}-${type}`;
+  const name = `plat-${instance}-${app}${type.includes('-') ? '_' : '-'}${type}`;
   if (name.length <= SERVICE_NAME_MAX) return name;
   const suffix = `-${fnv1a(name)}`;
   return `${name.slice(0, SERVICE_NAME_MAX - suffix.length).replace(/[-_]+$/, '')}${suffix}`;

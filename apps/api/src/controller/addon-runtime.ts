@@ -1,6 +1,6 @@
 import Docker from 'dockerode';
 import { PassThrough } from 'node:stream';
-import { ADDON_LABELS, addonObjectName, instanceFilter, labelFilter } from '@plat/core';
+import { ADDON_LABELS, addonObjectName, instanceFilter, isInstanceContainer, labelFilter } from '@plat/core';
 import { addonFilter, type AddonHandle, type LabelledObject } from './addon-objects.js';
 import { addonContainerOptions, addonVolumeOptions, type AddonContainerSpec } from './container-options.js';
 import { logTail } from './docker/logs.js';
@@ -59,7 +59,7 @@ export class AddonRuntime {
   /** Removes the add-on's containers, then its volumes: whatever carries its labels. */
   async remove(addon: AddonHandle): Promise<void> {
     const filters = { label: addonFilter(this.#instance, addon) };
-    for (const info of await this.#docker.listContainers({ all: true, filters })) {
+    for (const info of await this.#containers(filters)) {
       await this.removeObject({ kind: 'container', ref: info.Id, labels: info.Labels });
     }
     for (const volume of (await this.#docker.listVolumes({ filters })).Volumes ?? []) {
@@ -70,7 +70,7 @@ export class AddonRuntime {
   /** Every container and volume labelled as an add-on of this instance. */
   async objects(): Promise<LabelledObject[]> {
     const filters = { label: [instanceFilter(this.#instance), labelFilter(ADDON_LABELS.name)] };
-    const containers = await this.#docker.listContainers({ all: true, filters });
+    const containers = await this.#containers(filters);
     const volumes = (await this.#docker.listVolumes({ filters })).Volumes ?? [];
     return [
       ...containers.map((info): LabelledObject => ({ kind: 'container', ref: info.Id, labels: info.Labels })),
@@ -186,10 +186,16 @@ export class AddonRuntime {
     }
   }
 
+  /** Containers with these labels that this platd made (by name: labels alone can come from an image). */
+  async #containers(filters: { label: string[] }): Promise<Docker.ContainerInfo[]> {
+    const listed = await this.#docker.listContainers({ all: true, filters });
+    return listed.filter((info) => isInstanceContainer(this.#instance, info.Names));
+  }
+
   /** The add-on's container, found by its labels. */
   async #container(addon: AddonHandle): Promise<Docker.Container> {
     const filters = { label: addonFilter(this.#instance, addon) };
-    const [info] = await this.#docker.listContainers({ all: true, filters });
+    const [info] = await this.#containers(filters);
     if (!info) throw Object.assign(new Error(`the container of ${addon.name} is missing`), { statusCode: 404 });
     return this.#docker.getContainer(info.Id);
   }

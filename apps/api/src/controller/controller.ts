@@ -56,6 +56,9 @@ export interface DynoChange {
   exitCode?: number;
 }
 
+/** After a swarm task's container ended: at once (its port leaves the route), then as a replacement may be up. */
+const SWARM_RECHECKS_MS = [0, 7_000, 12_000, 20_000, 35_000];
+
 /**
  * Makes Docker and the router match the database: each app's current release
  * and formation. Level-triggered and idempotent; one app converges at a time,
@@ -163,9 +166,20 @@ export class Controller {
     this.#following.get(death.id)?.();
     this.#following.delete(death.id);
     if (death.oneOff || !death.dyno || this.#leaving.has(death.id)) return;
-    // A web dyno that dies before it answers failed its boot: the rollout waiting on it says so (H10) and
-    // retires it. Counted as a crash too, its backoff would hold the next start (a resize, a wake) by chance.
-    if (this.#starting.has(death.id)) return;
+    // A swarm task's container ends when Swarm stops it (a rollout, a scale) as when it crashes; Swarm
+    // restarts what crashed. What platd does: route the change, now and once a replacement may be up.
+    if (this.#deps.swarm) {
+      this.#recheckSwarm(death.app);
+      return;
+    }
+    if (this.#starting.has(death.id)) {
+      // A web dyno that dies before it answers failed its boot: the rollout waiting on it fails (H10) and
+      // retires it. Seen as a crash (log, webhook), it is not held by a backoff: the next start is a user's.
+      this.event(death.app, death.dyno, `crashed at boot (exit ${death.exitCode})`);
+      const change = { app: death.app, dyno: death.dyno, releaseId: death.releaseId, exitCode: death.exitCode };
+      this.#deps.dynoChanged?.({ ...change, state: 'crashed' });
+      return;
+    }
     const record = this.#crashes.crashed(crashKey(death.app, death.releaseId, death.dyno), death.exitCode, Date.now());
     const delay = Math.max(0, record.retryAt - Date.now());
     const restart = delay === 0 ? 'restarting now' : `restarting in ${Math.round(delay / 1000)}s`;
@@ -178,6 +192,15 @@ export class Controller {
         this.#deps.log(`restarting ${death.app} ${death.dyno} failed: ${error.message}`);
       });
     }, delay).unref();
+  }
+
+  /** Converges a swarm app now and again as Swarm's replacement task may have passed its health check. */
+  #recheckSwarm(app: string): void {
+    for (const after of SWARM_RECHECKS_MS) {
+      setTimeout(() => {
+        this.converge(app).catch((error: Error) => this.#deps.log(`converging ${app} failed: ${error.message}`));
+      }, after).unref();
+    }
   }
 
   /**
@@ -252,15 +275,17 @@ export class Controller {
     for (const name of names) {
       const observed = { dynos: listing.byApp.get(name) ?? [], turn: listing.turns.get(name) ?? 0 };
       await this.#queued(name, async () => {
-        const { plan, actual } = await this.#plan(name, undefined, observed);
+        const { app, plan } = await this.#plan(name, undefined, observed);
         if (plan.kind !== 'rollout' || this.#routes.has(name)) return;
         // Cut short mid-rollout: the old release's dynos serve until the converge below replaces them.
-        // On a swarm, the running web tasks serve (their services update in place).
-        const serving = this.#deps.swarm
-          ? actual.filter((dyno) => dyno.running)
-          : plan.route.dynos.length > 0 || plan.route.asleep
-            ? []
-            : plan.retire;
+        // On a swarm, the web tasks that serve now do (a service mid-update has old and new ones).
+        const { swarm } = this.#deps;
+        const serving =
+          swarm && app
+            ? await swarm.webTasks(app.id)
+            : plan.route.dynos.length > 0 || plan.route.asleep
+              ? []
+              : plan.retire;
         this.#routes.set(name, routeWith(plan.route, serving));
       }).catch((error: Error) => this.#deps.log(`routing ${name} failed: ${error.message}`));
     }
@@ -426,6 +451,9 @@ export class Controller {
     await swarm.converge({ ...input, app, release: input.release, onWebTasks: route });
     timer?.mark('ready');
     timer?.mark('route');
+    // Every process type's output reaches the app's log, not only the routed web tasks'.
+    const since = await this.#deps.logs.lastAt(app.id);
+    for (const dyno of await swarm.dynos(app.id)) if (dyno.running) this.#follow(app.id, dyno, since);
   }
 
   async #plan(

@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { bridgeOf, checkArgs, deleteArgs, insertArgs, isolationRules, ruleTag, taggedRules } from './firewall-plan.js';
+import {
+  bridgeOf,
+  checkArgs,
+  deleteArgs,
+  ephemeralPorts,
+  gatewayRules,
+  insertArgs,
+  isolationRules,
+  publishedPortRules6,
+  ruleTag,
+  taggedRules,
+} from './firewall-plan.js';
 
 describe('firewall plan', () => {
   const rules = isolationRules({ instance: 'abc1', bridge: 'br-0123456789ab', forwardChain: 'DOCKER-USER' });
@@ -40,6 +51,35 @@ describe('firewall plan', () => {
         ],
       },
     ]);
+  });
+
+  it("walls swarm tasks off the host through Swarm's gateway bridge, and refuses off-host clients their ports", () => {
+    const rules = gatewayRules({ instance: 'abc', forwardChain: 'DOCKER-USER' });
+    const comment = ['-m', 'comment', '--comment', 'plat:abc'];
+    expect(rules).toEqual([
+      ...isolationRules({ instance: 'abc', bridge: 'docker_gwbridge', forwardChain: 'DOCKER-USER' }),
+      {
+        chain: 'DOCKER-USER',
+        spec: ['-o', 'docker_gwbridge', '-m', 'conntrack', '--ctstate', 'NEW', ...comment, '-j', 'DROP'],
+      },
+    ]);
+    // Tasks' own traffic out (-i docker_gwbridge) and replies to it are left alone.
+    expect(rules.some((rule) => rule.spec.includes('ESTABLISHED') && rule.spec.includes('-o'))).toBe(false);
+  });
+
+  it("refuses off-host IPv6 clients the ports Docker's proxy publishes swarm tasks on", () => {
+    expect(ephemeralPorts('32768\t60999\n')).toEqual([32768, 60999]);
+    expect(ephemeralPorts('')).toEqual([32768, 60999]);
+    expect(publishedPortRules6({ instance: 'abc', ports: [32768, 60999] })).toEqual([
+      {
+        chain: 'INPUT',
+        spec: [
+          ...['-p', 'tcp', '!', '-i', 'lo', '--dport', '32768:60999', '-m', 'conntrack', '--ctstate', 'NEW'],
+          ...['-m', 'comment', '--comment', 'plat:abc', '-j', 'DROP'],
+        ],
+      },
+    ]);
+    expect(() => publishedPortRules6({ instance: 'abc', ports: [22, 80] })).toThrow(/not a port range/);
   });
 
   it('never drops traffic between containers or to the internet', () => {

@@ -68,6 +68,29 @@ export function gatewayRules(options: { instance: string; forwardChain: string }
   ];
 }
 
+/**
+ * ip6tables rules for the swarm runtime: Docker publishes a host-mode task
+ * port on `[::]` too, through its userland proxy into the task's IPv4
+ * address, which no IPv4 rule sees. New connections from off the host to
+ * the ports Docker draws them from (the kernel's ephemeral range) are
+ * refused; the host's own outgoing connections use that range as source
+ * ports only, and their replies are not new.
+ */
+export function publishedPortRules6(options: { instance: string; ports: [number, number] }): FirewallRule[] {
+  const [low, high] = options.ports;
+  if (!(Number.isInteger(low) && Number.isInteger(high) && low >= 1024 && high <= 65535 && low <= high))
+    throw new Error(`not a port range: ${low}-${high}`);
+  const comment = ['-m', 'comment', '--comment', ruleTag(options.instance)];
+  const match = ['-p', 'tcp', '!', '-i', 'lo', '--dport', `${low}:${high}`, '-m', 'conntrack', '--ctstate', 'NEW'];
+  return [{ chain: 'INPUT', spec: [...match, ...comment, '-j', 'DROP'] }];
+}
+
+/** The range Docker draws published ports from: the kernel's ephemeral ports (`32768 60999`). */
+export function ephemeralPorts(text: string): [number, number] {
+  const [low, high] = text.trim().split(/\s+/).map(Number);
+  return low && high ? [low, high] : [32768, 60999];
+}
+
 /** iptables arguments that succeed only when the rule is present. */
 export function checkArgs(rule: FirewallRule): string[] {
   return ['-w', '-C', rule.chain, ...rule.spec];

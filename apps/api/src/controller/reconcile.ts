@@ -15,6 +15,8 @@ export interface ObservedDyno {
   hostPort?: number;
   /** The swarm node it runs on (the swarm runtime). */
   node?: string;
+  /** The address the router reaches its hostPort on when not 127.0.0.1: its swarm node's. */
+  address?: string;
   /** The runtime's own word for its state when it is not simply running (a Swarm task's: `starting`, `failed`). */
   state?: string;
   version: number;

@@ -101,7 +101,12 @@ function routeOf(app: { name: string; maintenance: boolean }, input: RolloutInpu
 /** The route with these dynos added: web dynos with a published port only. */
 export function routeWith(route: RouteTarget, dynos: ObservedDyno[]): RouteTarget {
   const serving = dynos.filter((dyno) => dyno.process === 'web' && dyno.hostPort);
-  return { ...route, dynos: [...route.dynos, ...serving.map((dyno) => ({ name: dyno.dyno, port: dyno.hostPort! }))] };
+  const routed = serving.map((dyno) => ({
+    name: dyno.dyno,
+    port: dyno.hostPort!,
+    ...(dyno.address ? { host: dyno.address } : {}),
+  }));
+  return { ...route, dynos: [...route.dynos, ...routed] };
 }
 
 /** Whether two routes are the same (certificates included); a route that is the same needs no router apply. */

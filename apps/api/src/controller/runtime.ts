@@ -99,6 +99,8 @@ export interface DynoDeath {
   releaseId: string;
   oneOff: boolean;
   exitCode: number;
+  /** The container's name, which a platd gives its own (isInstanceContainer). */
+  name?: string;
 }
 
 /** A terminal-like session a one-off dyno is attached to. */

@@ -93,6 +93,33 @@ describe('renderNginxConfig', () => {
     expectNginxToAccept(text);
   });
 
+  it("routes a swarm app's tasks at their nodes' addresses, one name per address", () => {
+    const swarm = renderNginxConfig({
+      ...input,
+      routes: [
+        {
+          app: 'spread',
+          hostnames: ['spread.localhost'],
+          // Two nodes may draw the same port for their tasks.
+          dynos: [
+            { name: 'web.1', port: 30001 },
+            { name: 'web.2', port: 30001, host: '10.0.0.6' },
+            { name: 'web.3', port: 30002, host: 'fd00::6' },
+          ],
+          maintenance: false,
+        },
+      ],
+    });
+    expect(swarm).toContain(
+      '    server 127.0.0.1:30001 max_fails=0;\n    server 10.0.0.6:30001 max_fails=0;\n' +
+        '    server [fd00::6]:30002 max_fails=0;',
+    );
+    expect(swarm).toContain('    10.0.0.6:30001 web.2;');
+    expect(swarm).toContain('    "~10\\.0\\.0\\.6:30001$" web.2;');
+    expect(swarm).toContain('    "~\\[fd00::6\\]:30002$" web.3;');
+    expectNginxToAccept(swarm);
+  });
+
   it('serves no TLS without a TLS port', () => {
     expect(config).not.toMatch(/ssl|308/);
   });

@@ -340,11 +340,17 @@ function withoutApiDomain(routes: RouteTarget[], api: ApiServerInput | undefined
   return routes.map((route) => ({ ...route, hostnames: route.hostnames.filter((name) => name !== api.hostname) }));
 }
 
+/** Where nginx reaches a dyno: 127.0.0.1 on this host, or a swarm node's address. */
+function dynoAddress(dyno: { port: number; host?: string }): string {
+  const host = dyno.host ?? '127.0.0.1';
+  return `${host.includes(':') ? `[${host}]` : host}:${dyno.port}`;
+}
+
 function upstream(route: RouteTarget): string {
   if (route.maintenance || route.dynos.length === 0) return '';
   const servers = [...route.dynos]
     .sort((a, b) => a.port - b.port)
-    .map((dyno) => `    server 127.0.0.1:${dyno.port} max_fails=0;`);
+    .map((dyno) => `    server ${dynoAddress(dyno)} max_fails=0;`);
   return [`  upstream ${upstreamName(route.app)} {`, `    least_conn;`, ...servers, `    keepalive 32;`, `  }`].join(
     '\n',
   );
@@ -356,20 +362,24 @@ function upstream(route: RouteTarget): string {
  * the regexes (tried only when no exact match) pick the last.
  */
 function dynoNames(routes: RouteTarget[], wake: WakeInput | undefined): string {
-  const byPort = new Map(
+  const byAddress = new Map(
     routes
       .filter((route) => !route.maintenance)
-      .flatMap((route) => route.dynos.map((dyno) => [dyno.port, dyno] as const)),
+      .flatMap((route) => route.dynos.map((dyno) => [dynoAddress(dyno), dyno] as const)),
   );
-  // One name per port: nginx refuses the whole config over a port named twice.
-  const dynos = [...byPort.values()].sort((a, b) => a.port - b.port);
+  // One name per address: nginx refuses the whole config over an address named twice.
+  const dynos = [...byAddress.values()].sort((a, b) => a.port - b.port);
+  const local = dynos.filter((dyno) => !dyno.host);
   return [
     `  map $upstream_addr $plat_dyno {`,
     `    default "-";`,
     // A woken request: the wake listener names the dyno that answered.
     ...(wake ? [`    "~^unix:" $upstream_http_x_plat_dyno;`] : []),
-    ...dynos.map((dyno) => `    127.0.0.1:${dyno.port} ${quote(dyno.name)};`),
-    ...dynos.map((dyno) => `    "~:${dyno.port}$" ${quote(dyno.name)};`),
+    ...dynos.map((dyno) => `    ${dynoAddress(dyno)} ${quote(dyno.name)};`),
+    ...local.map((dyno) => `    "~:${dyno.port}$" ${quote(dyno.name)};`),
+    ...dynos
+      .filter((dyno) => dyno.host)
+      .map((dyno) => `    "~${dynoAddress(dyno).replace(/[.[\]]/g, '\\$&')}$" ${quote(dyno.name)};`),
     `  }`,
   ].join('\n');
 }

@@ -30,8 +30,11 @@ export interface Router {
 export interface RouteTarget {
   app: string;
   hostnames: string[];
-  /** The app's ready web dynos by their 127.0.0.1 ports; empty means no web dynos. */
-  dynos: { name: string; port: number }[];
+  /**
+   * The app's ready web dynos by their 127.0.0.1 ports (or, on a swarm, the
+   * address of the node a task runs on); empty means no web dynos.
+   */
+  dynos: { name: string; port: number; host?: string }[];
   maintenance: boolean;
   /**
    * An eco app asleep (no dynos): the router holds its requests and hands them

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { randomBytes } from 'node:crypto';
-import { instanceFilter, LABELS, labelFilter } from '@plat/core';
+import { instanceFilter, isInstanceContainer, LABELS, labelFilter } from '@plat/core';
 import { dynoContainerOptions } from '../container-options.js';
 import { statusOf } from '../docker-errors.js';
 import { DYNO_PORT, type DynoSpec } from '../dyno-spec.js';
@@ -57,7 +57,7 @@ export async function listDynos(docker: Docker, instance: string, app?: string):
   const label = [instanceFilter(instance), labelFilter(LABELS.dyno)];
   if (app) label.push(labelFilter(LABELS.app, app));
   const listed = await docker.listContainers({ all: true, filters: { label } });
-  const containers = listed.filter((info) => !info.Labels[LABELS.oneOff]);
+  const containers = listed.filter((info) => isInstanceContainer(instance, info.Names) && !info.Labels[LABELS.oneOff]);
   return containers.map((info) => {
     const port = info.Ports.find((p) => p.PrivatePort === DYNO_PORT && p.IP === '127.0.0.1')?.PublicPort;
     const exited = /^Exited \((-?\d+)\)/.exec(info.Status)?.[1];

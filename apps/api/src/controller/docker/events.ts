@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
-import { instanceFilter, LABELS } from '@plat/core';
+import { instanceFilter, isInstanceContainer, LABELS } from '@plat/core';
 import type { DynoDeath } from '../runtime.js';
+import { dynoOf } from './task-dyno.js';
 
 /** How soon the Docker events stream is reopened after it ends: doubling, capped. */
 const REOPEN_BACKOFF = { initialMs: 500, capMs: 15_000 } as const;
@@ -12,10 +13,11 @@ export function toDeath(line: string): DynoDeath {
   return {
     id: event.id,
     app: attributes[LABELS.app] ?? '',
-    dyno: attributes[LABELS.dyno] ?? '',
+    dyno: dynoOf(attributes),
     releaseId: attributes[LABELS.release] ?? '',
     oneOff: Boolean(attributes[LABELS.oneOff]),
     exitCode: Number(attributes.exitCode ?? -1),
+    name: attributes.name ?? '',
   };
 }
 
@@ -47,7 +49,11 @@ export async function watchDeaths(
       pending += chunk.toString('utf8');
       const lines = pending.split('\n');
       pending = lines.pop() ?? '';
-      for (const line of lines.filter(Boolean)) handlers.onDie(toDeath(line));
+      for (const line of lines.filter(Boolean)) {
+        const death = toDeath(line);
+        // A build step's container can carry an image's plat. labels: only containers this platd named count.
+        if (isInstanceContainer(instance, death.name)) handlers.onDie(death);
+      }
     });
     let closed = false;
     const reopen = () => {

@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import { readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
-import { ADDON_LABELS, buildNetworkName, instanceFilter, LABELS, labelFilter } from '@plat/core';
+import { ADDON_LABELS, buildNetworkName, instanceFilter, isInstanceContainer, LABELS, labelFilter } from '@plat/core';
 import { statusOf } from '../docker-errors.js';
 import { bridgeOf, SWARM_GATEWAY_BRIDGE } from '../firewall-plan.js';
 import type { HostFirewall } from '../host-firewall.js';
@@ -146,7 +146,7 @@ export class DockerNetworks {
   async detachAddons(name: string): Promise<void> {
     const label = [instanceFilter(this.#instance), labelFilter(ADDON_LABELS.name)];
     const containers = await this.#docker.listContainers({ all: true, filters: { network: [name], label } });
-    for (const info of containers) {
+    for (const info of containers.filter((c) => isInstanceContainer(this.#instance, c.Names))) {
       await this.#docker
         .getNetwork(name)
         .disconnect({ Container: info.Id, Force: true })

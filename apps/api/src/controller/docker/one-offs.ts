@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import { PassThrough } from 'node:stream';
 import { createInterface } from 'node:readline';
-import { instanceFilter, isStartOf, LABELS, labelFilter } from '@plat/core';
+import { instanceFilter, isInstanceContainer, isStartOf, LABELS, labelFilter } from '@plat/core';
 import { attachedOneOffOptions, dynoContainerOptions } from '../container-options.js';
 import type { DynoSpec } from '../dyno-spec.js';
 import type { ObservedOneOff } from '../one-off-sweep.js';
@@ -105,7 +105,8 @@ export class OneOffs {
   /** This instance's one-off containers, running or not, and whether this process is the one watching each. */
   async list(): Promise<ObservedOneOff[]> {
     const label = [instanceFilter(this.#instance), labelFilter(LABELS.oneOff)];
-    const containers = await this.#docker.listContainers({ all: true, filters: { label } });
+    const listed = await this.#docker.listContainers({ all: true, filters: { label } });
+    const containers = listed.filter((info) => isInstanceContainer(this.#instance, info.Names));
     return containers.map((info) => ({
       id: info.Id,
       app: info.Labels[LABELS.app] ?? '',

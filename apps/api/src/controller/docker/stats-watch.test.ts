@@ -44,7 +44,11 @@ function fakeDocker(
     listContainers: async () => {
       lists += 1;
       if (options.listFails?.()) throw new Error('docker is busy');
-      return listed.map((id) => ({ Id: id, Labels: labelsOf(`web.${id.slice(1)}`) }));
+      return listed.map((id) => ({
+        Id: id,
+        Names: [`/plat-i1-app-web-${id}`],
+        Labels: labelsOf(`web.${id.slice(1)}`),
+      }));
     },
     getContainer: (id: string) => ({
       stats: (requestOptions: Record<string, unknown>) =>

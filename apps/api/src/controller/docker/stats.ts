@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
-import { ADDON_LABELS, instanceFilter, LABELS } from '@plat/core';
+import { ADDON_LABELS, instanceFilter, isInstanceContainer, LABELS } from '@plat/core';
+import { dynoOf } from './task-dyno.js';
 import {
   type ContainerStats,
   parseDockerStats,
@@ -49,7 +50,7 @@ export function statsSource(id: string, labels: Record<string, string>): StatsSo
   if (!appId || !app || labels[LABELS.oneOff]) return undefined;
   const addon = labels[ADDON_LABELS.name];
   if (addon) return { containerId: id, kind: 'addon', appId, app, type: addon, name: addon, releaseId: '' };
-  const dyno = labels[LABELS.dyno];
+  const dyno = dynoOf(labels);
   const process = labels[LABELS.process];
   if (!dyno || !process) return undefined;
   return {
@@ -133,7 +134,9 @@ export async function watchStats(
   const round = async (): Promise<void> => {
     const running = await docker.listContainers({ filters: { label: [instanceFilter(instance)] } });
     if (stopped) return;
-    const sources = running.flatMap((info) => statsSource(info.Id, info.Labels ?? {}) ?? []);
+    const sources = running
+      .filter((info) => isInstanceContainer(instance, info.Names))
+      .flatMap((info) => statsSource(info.Id, info.Labels ?? {}) ?? []);
     const listed = new Set(sources.map((source) => source.containerId));
     for (const id of previous.keys()) if (!listed.has(id)) previous.delete(id);
     await eachLimited(sources, options.concurrency ?? concurrencyFor(sources.length), read);

@@ -23,13 +23,6 @@ export const UPDATE_START_MS = 3000;
 /** Task failures of a new service's release that mean it will not come up (Swarm would retry forever). */
 export const FAILED_STARTS = 3;
 
-export function awaitedServices(
-  sent: { name: string; created: boolean; replicas: number }[],
-  now = Date.now(),
-): AwaitedService[] {
-  return sent.map((service) => ({ ...service, sentAt: now }));
-}
-
 /** Web tasks Swarm runs and wants running, health check passed, with a published port: what the router lists. */
 export function runningWebTasks(tasks: TaskRecord[]): ObservedDyno[] {
   return tasks
@@ -126,6 +119,8 @@ export function taskDyno(task: TaskRecord): ObservedDyno {
     createdAt: new Date(task.since),
     ...(task.exitCode !== null && !running ? { exitCode: task.exitCode } : {}),
     node: task.hostname,
+    // The node's address reaches a task on this node too (the host's own address); loopback needs no name.
+    ...(task.nodeAddr && task.nodeAddr !== '127.0.0.1' ? { address: task.nodeAddr } : {}),
     state: task.state,
   };
 }

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { DYNO_LOG_CONFIG, PIDS_LIMIT } from '../container-options.js';
 import { DYNO_USER, SIZES } from '../dyno-spec.js';
 import {
+  DRAIN_S,
+  DRAIN_SHIM,
   HEALTH_SCRIPT,
   HEALTH_SHELL,
   healthCheck,
@@ -66,8 +68,8 @@ describe('serviceSpec', () => {
   it('runs the release like a dyno container, hardened the same way', () => {
     const container = containerOf(serviceSpec(input()));
     expect(container.Image).toBe('sha256:abc');
-    // Args keep the image's ENTRYPOINT, as a container's Cmd does.
-    expect(container.Args).toEqual(['/bin/sh', '-c', 'gunicorn app:app']);
+    // Args keep the image's ENTRYPOINT, as a container's Cmd does; a web task holds SIGTERM back to drain.
+    expect(container.Args).toEqual(['/bin/sh', '-c', DRAIN_SHIM, 'plat-dyno', 'gunicorn app:app']);
     expect(container.Command).toBeUndefined();
     expect(container.User).toBe(DYNO_USER);
     expect(container.CapabilityDrop).toEqual(['ALL']);
@@ -213,5 +215,31 @@ describe('the health check', () => {
     } finally {
       rmSync(nodeOnly, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the drain shim', () => {
+  function runShim(command: string, termAfterMs?: number) {
+    return new Promise<{ code: number | null; ms: number; out: string }>((resolve) => {
+      const started = Date.now();
+      const child = spawn('/bin/sh', ['-c', DRAIN_SHIM, 'plat-dyno', command], { stdio: ['ignore', 'pipe', 'ignore'] });
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk));
+      child.stdout.once('data', () => {
+        if (termAfterMs !== undefined) setTimeout(() => child.kill('SIGTERM'), termAfterMs);
+      });
+      child.on('exit', (code) => resolve({ code, ms: Date.now() - started, out }));
+    });
+  }
+
+  it("keeps the command's exit code", async () => {
+    expect((await runShim('exit 3')).code).toBe(3);
+  });
+
+  it('hands SIGTERM on after DRAIN_S, the command still serving meanwhile', async () => {
+    const result = await runShim('trap "echo term; exit 0" TERM; echo up; while :; do sleep 0.05; done', 0);
+    expect(result.out).toBe('up\nterm\n');
+    expect(result.code).toBe(0);
+    expect(result.ms).toBeGreaterThanOrEqual(DRAIN_S * 1000);
   });
 });

@@ -99,14 +99,44 @@ export function templateDyno(input: ServiceInput): DynoSpec {
  * bash's /dev/tcp does it when the image has bash (the stack has): a node
  * process a second cost 8 idle tasks 89% of a CPU on the 2-core test host.
  * Else the stack's node does it (HEALTH_SCRIPT, passed as $1 so no quoting
- * meets it); an image with neither never turns healthy, found at deploy.
+ * meets it, and the port as its argument); an image with neither never turns
+ * healthy, found at deploy.
  */
 export const HEALTH_SCRIPT =
-  "const s=require('net').connect(+process.env.PORT,'127.0.0.1');" +
+  "const s=require('net').connect(+process.argv[1],'127.0.0.1');" +
   's.on("connect",()=>process.exit(0));s.on("error",()=>process.exit(1));setTimeout(()=>process.exit(1),2000)';
 
 export const HEALTH_SHELL =
-  'if command -v bash >/dev/null 2>&1; then exec bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT"; fi; exec node -e "$1"';
+  'if command -v bash >/dev/null 2>&1; then exec bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT"; fi; ' +
+  'exec node -e "$1" "$PORT"';
+
+/**
+ * How long a web task keeps serving after Swarm stops it. Swarm stops an
+ * old task the moment its replacement passes the health check; platd sees
+ * that on its next look at the tasks (250 ms) and takes the old one out of
+ * nginx's upstreams (a reload, tens of ms). Until then requests, POSTs
+ * included, still reach the old task: it must still answer them.
+ */
+export const DRAIN_S = 3;
+
+/**
+ * Runs a web dyno's command with SIGTERM held back DRAIN_S seconds (the
+ * dyno still gets it, then SIGKILL after the grace period, as before). The
+ * command is the script's argument, never part of its text.
+ */
+export const DRAIN_SHIM = [
+  '/bin/sh -c "$1" &',
+  'child=$!',
+  `trap 'sleep ${DRAIN_S}; kill -TERM "$child" 2>/dev/null' TERM`,
+  'while :; do wait "$child"; status=$?; kill -0 "$child" 2>/dev/null || exit "$status"; done',
+].join('\n');
+
+/** A dyno's `/bin/sh -c COMMAND` with the drain shim around it. */
+export function drained(cmd: string[]): string[] {
+  const [shell, flag, command] = cmd;
+  if (cmd.length !== 3 || shell !== '/bin/sh' || flag !== '-c' || command === undefined) return cmd;
+  return ['/bin/sh', '-c', DRAIN_SHIM, 'plat-dyno', command];
+}
 
 export function healthCheck(): Docker.HealthConfig {
   return {
@@ -143,7 +173,7 @@ export function serviceSpec(input: ServiceInput): Docker.ServiceSpec {
       ContainerSpec: {
         Image: options.Image,
         // Args, not Command: Swarm's Command replaces the image's ENTRYPOINT, a container's Cmd does not.
-        ...(options.Cmd ? { Args: options.Cmd as string[] } : {}),
+        ...(options.Cmd ? { Args: web ? drained(options.Cmd as string[]) : (options.Cmd as string[]) } : {}),
         Env: options.Env,
         Labels: { ...dyno.labels },
         User: options.User,

@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import { instanceFilter, LABELS, labelFilter, SWARM_LABELS } from '@plat/core';
 import { statusOf } from '../docker-errors.js';
+import { refuseReservedLabels } from '../docker/images.js';
 
 /**
  * The Swarm services of a platd, by intent: make a service run this spec,
@@ -27,6 +28,8 @@ export interface TaskRecord {
   nodeId: string;
   /** The node's hostname, when the node is still known. */
   hostname: string;
+  /** The node's swarm address (where the router reaches a web task's published port), when known. */
+  nodeAddr: string;
   releaseId: string;
   version: number;
   /** What Swarm wants of the task: `running`, `shutdown`, ... */
@@ -112,6 +115,7 @@ export class SwarmServices {
    * of several nodes pulls the registry's ref instead (PlatRegistry).
    */
   async imageRef(tag: string): Promise<string> {
+    await refuseReservedLabels(this.#docker, tag);
     const info = await this.#docker.getImage(tag).inspect();
     return info.Id;
   }
@@ -254,9 +258,15 @@ export class SwarmServices {
   }
 
   /** Node id → hostname, from the manager's node list. */
-  async #hostnames(): Promise<Map<string, string>> {
-    const nodes = (await this.#docker.listNodes()) as { ID: string; Description?: { Hostname?: string } }[];
-    return new Map(nodes.map((node) => [node.ID, node.Description?.Hostname ?? '']));
+  async #hostnames(): Promise<Map<string, NodeFacts>> {
+    const nodes = (await this.#docker.listNodes()) as {
+      ID: string;
+      Description?: { Hostname?: string };
+      Status?: { Addr?: string };
+    }[];
+    return new Map(
+      nodes.map((node) => [node.ID, { hostname: node.Description?.Hostname ?? '', addr: node.Status?.Addr ?? '' }]),
+    );
   }
 }
 
@@ -279,7 +289,14 @@ interface SwarmTask {
   };
 }
 
-function taskRecord(task: SwarmTask, service: Docker.Service, hostnames: Map<string, string>): TaskRecord {
+/** What a task record says of its node. */
+interface NodeFacts {
+  hostname: string;
+  /** Where other nodes reach it (a published task port too): the node's swarm address. */
+  addr: string;
+}
+
+function taskRecord(task: SwarmTask, service: Docker.Service, nodes: Map<string, NodeFacts>): TaskRecord {
   const labels = task.Spec?.ContainerSpec?.Labels ?? {};
   const serviceLabels = service.Spec?.Labels ?? {};
   const process = labels[LABELS.process] ?? serviceLabels[LABELS.process] ?? '';
@@ -294,7 +311,8 @@ function taskRecord(task: SwarmTask, service: Docker.Service, hostnames: Map<str
     slot,
     dyno: `${process}.${slot}`,
     nodeId: task.NodeID ?? '',
-    hostname: hostnames.get(task.NodeID ?? '') ?? '',
+    hostname: nodes.get(task.NodeID ?? '')?.hostname ?? '',
+    nodeAddr: nodes.get(task.NodeID ?? '')?.addr ?? '',
     releaseId: labels[LABELS.release] ?? '',
     version: Number(labels[LABELS.version] ?? 0),
     desiredState: task.DesiredState ?? '',

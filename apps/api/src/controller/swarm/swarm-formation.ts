@@ -12,13 +12,14 @@ import { HEROKU_METADATA, specRelease } from '../dyno-spec.js';
 import type { ObservedDyno } from '../reconcile.js';
 import { serviceSpec, type ServiceInput } from './service-spec.js';
 import type { SwarmServices } from './services.js';
-import { awaitedServices, latestPerSlot, rolloutVerdict, runningWebTasks, type Verdict } from './rollout-watch.js';
+import { type AwaitedService, latestPerSlot, rolloutVerdict, runningWebTasks, type Verdict } from './rollout-watch.js';
 
 export interface SwarmFormationDeps {
-  services: Pick<
-    SwarmServices,
-    'ensureService' | 'removeService' | 'listServices' | 'listTasks' | 'updateState' | 'imageRef'
-  >;
+  services: Pick<SwarmServices, 'ensureService' | 'removeService' | 'listServices' | 'listTasks' | 'updateState'>;
+  /** What a service names for a release's local image tag: the image id, or the registry's pinned ref. */
+  imageRef: (tag: string) => Promise<string>;
+  /** Placement constraints for every service: this node only, while no registry lets others pull. */
+  placement?: () => Promise<string[]>;
   instance: string;
   /** PLAT_BOOT_TIMEOUT: how long one task may take to turn healthy. */
   bootTimeoutMs: number;
@@ -52,23 +53,37 @@ export class SwarmFormation {
   async converge(target: FormationTarget): Promise<void> {
     const { services } = this.#deps;
     const { app, release } = target;
-    const image = await services.imageRef(release.image);
-    const inputs = this.#inputs(target, image);
-    const sent: { name: string; created: boolean; replicas: number }[] = [];
-    for (const input of inputs) {
-      const spec = serviceSpec(input);
-      const result = await services.ensureService(spec);
-      if (result.action !== 'unchanged') {
-        sent.push({ name: spec.Name!, created: result.action === 'created', replicas: input.quantity });
+    const image = await this.#deps.imageRef(release.image);
+    const constraints = (await this.#deps.placement?.()) ?? [];
+    const inputs = this.#inputs(target, image).map((input) => ({ ...input, constraints }));
+    const sent: AwaitedService[] = [];
+    let done = false;
+    try {
+      for (const input of inputs) {
+        const spec = serviceSpec(input);
+        // Taken before the send: Swarm's update of this spec starts after it.
+        const sentAt = Date.now();
+        const result = await services.ensureService(spec);
+        if (result.action === 'unchanged') continue;
+        sent.push({ name: spec.Name!, created: result.action === 'created', replicas: input.quantity, sentAt });
       }
+      await this.#follow(target, sent);
+      done = true;
+    } finally {
+      // A service this rollout created and that never served goes, as a failed first deploy leaves no dyno.
+      if (!done) for (const service of sent.filter((s) => s.created)) await services.removeService(service.name);
     }
-    // Process types the release no longer has: their services go.
+    // Only now that the release serves: the process types it no longer has stop.
     const wanted = new Set(inputs.map((input) => serviceName(this.#deps.instance, app.name, input.type)));
     for (const service of await services.listServices(app.id)) {
       const name = service.Spec?.Name ?? '';
       if (!wanted.has(name)) await services.removeService(name);
     }
-    await this.#follow(target, awaitedServices(sent));
+  }
+
+  /** The app's web tasks that serve now: what the router lists (a platd restart routes them at once). */
+  async webTasks(appId: string): Promise<ObservedDyno[]> {
+    return runningWebTasks(await this.#deps.services.listTasks({ appId }));
   }
 
   /** Removes every service of an app (destroyed, renamed): Swarm stops their tasks with their grace period. */
@@ -105,7 +120,7 @@ export class SwarmFormation {
   }
 
   /** Polls the app's tasks until every sent service's update has ended, reporting web tasks as they change. */
-  async #follow(target: FormationTarget, awaited: ReturnType<typeof awaitedServices>): Promise<void> {
+  async #follow(target: FormationTarget, awaited: AwaitedService[]): Promise<void> {
     const { services, bootTimeoutMs } = this.#deps;
     const pollMs = this.#deps.pollMs ?? 250;
     const slowest = Math.max(1, ...awaited.map((service) => service.replicas));
@@ -125,23 +140,14 @@ export class SwarmFormation {
         verdicts.push(rolloutVerdict({ service, update, tasks, releaseId: target.release.id, now: Date.now() }));
       }
       const failed = verdicts.find((verdict) => verdict.state === 'failed');
-      if (failed?.state === 'failed') {
-        await this.#undoCreated(awaited);
-        throw new PlatError('release_failed', failed.message);
-      }
+      if (failed?.state === 'failed') throw new PlatError('release_failed', failed.message);
       if (verdicts.every((verdict) => verdict.state === 'done')) return;
       if (Date.now() > deadline) {
-        await this.#undoCreated(awaited);
         const names = awaited.map((service) => service.name).join(', ');
         throw new PlatError('release_failed', `R10: ${names} did not turn healthy in time`);
       }
       await new Promise((resolve) => setTimeout(resolve, pollMs));
     }
-  }
-
-  /** A service this rollout created and that never served: it goes, as a failed first deploy leaves no dyno. */
-  async #undoCreated(awaited: ReturnType<typeof awaitedServices>): Promise<void> {
-    for (const service of awaited.filter((s) => s.created)) await this.#deps.services.removeService(service.name);
   }
 
   /** The app's dynos as Swarm has them: the newest task of each slot. */

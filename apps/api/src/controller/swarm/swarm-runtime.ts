@@ -3,6 +3,8 @@ import { DockerRuntime } from '../docker-runtime.js';
 import type { HostFirewall } from '../host-firewall.js';
 import type { ObservedDyno } from '../reconcile.js';
 import type { SubnetSource } from '../runtime.js';
+import { PlatRegistry, type PlatRegistryOptions } from './registry.js';
+import { registryRef } from './registry-config.js';
 import { SwarmServices } from './services.js';
 import { SwarmFormation } from './swarm-formation.js';
 
@@ -16,6 +18,7 @@ import { SwarmFormation } from './swarm-formation.js';
 export class SwarmRuntime extends DockerRuntime {
   readonly formation: SwarmFormation;
   readonly services: SwarmServices;
+  readonly registry: PlatRegistry | undefined;
 
   constructor(options: {
     instance: string;
@@ -25,12 +28,26 @@ export class SwarmRuntime extends DockerRuntime {
     bootTimeoutMs: number;
     /** SIGTERM, then SIGKILL after this long: as the docker runtime retires a dyno. */
     graceSeconds?: number;
+    /** The registry every node pulls app images from; without it, services run this node's images by id. */
+    registry?: Omit<PlatRegistryOptions, 'docker' | 'instance'>;
   }) {
     const docker = options.docker ?? new Docker();
     super({ ...options, docker, networkDriver: 'overlay' });
     this.services = new SwarmServices({ docker, instance: options.instance });
+    this.registry = options.registry
+      ? new PlatRegistry({ ...options.registry, docker, instance: options.instance })
+      : undefined;
+    const { registry, services } = this;
     this.formation = new SwarmFormation({
-      services: this.services,
+      services,
+      // Pushing a build already there costs one manifest check: a release's image is pushed by its first converge.
+      imageRef: async (tag) => {
+        // Refuses an image with Plat's labels first (docker/images.ts), as a dyno's start does.
+        const id = await services.imageRef(tag);
+        return registry ? (await registry.pushImage(tag)).pinned : id;
+      },
+      // Without a registry, no other node can pull the image: every task runs on this one.
+      ...(registry ? {} : { placement: async () => [`node.id==${(await services.swarmState()).nodeId}`] }),
       instance: options.instance,
       bootTimeoutMs: options.bootTimeoutMs,
       graceSeconds: options.graceSeconds ?? 30,
@@ -47,6 +64,32 @@ export class SwarmRuntime extends DockerRuntime {
           `${swarm.state === 'active' ? ', a worker' : ''}): run \`docker swarm init\``,
       );
     }
+  }
+
+  /** Tags of an app's images here, less their registry names (which go with the local tag). */
+  override async appImageTags(appId: string): Promise<string[]> {
+    const tags = await super.appImageTags(appId);
+    const registry = this.registry;
+    return registry ? tags.filter((tag) => !tag.startsWith(`${registry.host}/`)) : tags;
+  }
+
+  /** Untags a build here and, with a registry, its registry name here and its tag in the registry. */
+  override async removeImageTag(tag: string): Promise<boolean> {
+    const removed = await super.removeImageTag(tag);
+    if (removed && this.registry && tag.startsWith('plat/')) {
+      const ref = registryRef(this.registry.host, tag);
+      await super.removeImageTag(ref);
+      await this.registry.deleteTag(ref);
+    }
+    return removed;
+  }
+
+  /** An app's images here (destroyed), and its builds' tags in the registry. */
+  override async removeAppImages(appId: string): Promise<void> {
+    const registry = this.registry;
+    const tags = registry ? (await this.appImageTags(appId)).filter((tag) => tag.startsWith('plat/')) : [];
+    await super.removeAppImages(appId);
+    for (const tag of tags) await registry!.deleteTag(registryRef(registry!.host, tag));
   }
 
   /** The newest task of each service slot, as dynos (of one app, by name, when given). */

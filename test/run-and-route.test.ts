@@ -165,7 +165,13 @@ describe('rollouts', () => {
 
 describe('platd restarts', () => {
   it('adopts running dynos without restarting them', async () => {
+    // The rollback before retires its old dyno in the background: start from the steady state.
+    await until('one web dyno up, the rollback settled', async () => {
+      const dynos = await ps();
+      return dynos.length === 1 && dynos[0]!.state === 'up';
+    });
     const before = (await ps()).map((d) => `${d.name}:${d.id}`);
+    expect(before).toHaveLength(1);
     await platd.stop();
     await platd.start();
     expect((await ps()).map((d) => `${d.name}:${d.id}`)).toEqual(before);

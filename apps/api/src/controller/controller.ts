@@ -14,10 +14,12 @@ import { webAsleep } from './eco-sleep-plan.js';
 import { OneOffDynos, type OneOffApp, type OneOffRunOptions } from './one-off-dynos.js';
 import { waitUntilServing } from './readiness.js';
 import type { ObservedDyno } from './reconcile.js';
-import { planRollout, routeWith, sameRoute, type Rollout, type RolloutPlan, type Teardown } from './rollout-plan.js';
+import { planRollout, routeWith, type Rollout, type RolloutPlan, type Teardown } from './rollout-plan.js';
+import { RouteTable } from './route-table.js';
+import { DynoLogFollow } from './dyno-log-follow.js';
 import type { AttachSession, DynoDeath, Runtime } from './runtime.js';
 import { fingerprint, FULL_PASS_EVERY, groupByApp, unchangedSince } from './tick-plan.js';
-import { swarmInput } from './swarm/converge-input.js';
+import { convergeSwarmApp } from './swarm/swarm-converge.js';
 import type { SwarmFormation } from './swarm/swarm-formation.js';
 
 export interface ControllerDeps {
@@ -67,7 +69,7 @@ const SWARM_RECHECKS_MS = [0, 7_000, 12_000, 20_000, 35_000];
 export class Controller {
   readonly #deps: ControllerDeps;
   readonly #queue = new KeyedQueue();
-  readonly #routes = new Map<string, RouteTarget>();
+  readonly #routes: RouteTable;
   readonly #stopping = new Set<Promise<void>>();
   /** Containers on their way out: no longer the app's dynos, though Docker still lists them. */
   readonly #leaving = new Set<string>();
@@ -76,14 +78,10 @@ export class Controller {
   readonly #crashes = new CrashTracker();
   readonly #oneOffs: OneOffDynos;
   #unwatch: (() => void) | undefined;
-  /** Dynos whose output is being followed into the app's log. */
-  readonly #following = new Map<string, () => void>();
+  readonly #output: DynoLogFollow;
   /** Containers Docker reported dead: its listing can still say running for a moment. */
   readonly #dead = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
-  /** Whether the router serves #routes as they are: false while an apply is under way or after one failed. */
-  #routerCurrent = false;
-  #applies = 0;
   /** Each app's queued tasks, counted as they start and end: a listing taken before is stale once this moved. */
   readonly #turns = new Map<string, number>();
   /** Apps whose last converge found nothing to do, with the containers it saw (tick-plan.ts). */
@@ -92,6 +90,8 @@ export class Controller {
 
   constructor(deps: ControllerDeps) {
     this.#deps = deps;
+    this.#routes = new RouteTable(deps.router);
+    this.#output = new DynoLogFollow(deps);
     this.#oneOffs = new OneOffDynos({ ...deps, event: (app, dyno, line) => this.event(app, dyno, line) });
   }
 
@@ -150,21 +150,9 @@ export class Controller {
     if (appId) this.#deps.logs.write(appId, { source: 'plat', dyno, line });
   }
 
-  #follow(appId: string, dyno: ObservedDyno, since: Date | undefined): void {
-    if (this.#following.has(dyno.id)) return;
-    this.#following.set(dyno.id, () => {});
-    this.#deps.runtime
-      .followLogs(dyno.id, since, (at, line) => {
-        this.#deps.logs.write(appId, { source: 'app', dyno: dyno.dyno, line, at });
-      })
-      .then((stop) => this.#following.set(dyno.id, stop))
-      .catch(() => this.#following.delete(dyno.id));
-  }
-
   #onDeath(death: DynoDeath): void {
     this.#dead.add(death.id);
-    this.#following.get(death.id)?.();
-    this.#following.delete(death.id);
+    this.#output.stop(death.id);
     if (death.oneOff || !death.dyno || this.#leaving.has(death.id)) return;
     // A swarm task's container ends when Swarm stops it (a rollout, a scale) as when it crashes; Swarm
     // restarts what crashed. What platd does: route the change, now and once a replacement may be up.
@@ -289,7 +277,7 @@ export class Controller {
         this.#routes.set(name, routeWith(plan.route, serving));
       }).catch((error: Error) => this.#deps.log(`routing ${name} failed: ${error.message}`));
     }
-    await this.#publish(true);
+    await this.#routes.publish(true);
     const turns = new Map(this.#turns);
     for (const name of names) {
       const observed = { dynos: listing.byApp.get(name) ?? [], turn: turns.get(name) ?? 0 };
@@ -297,20 +285,7 @@ export class Controller {
         this.#deps.log(`converging ${name} failed: ${error.message}`),
       );
     }
-    await this.#publish(false);
-  }
-
-  /**
-   * Applies every route when one changed or the router may not serve them
-   * (an apply failed or is under way); an unchanged route costs nothing.
-   */
-  async #publish(changed: boolean): Promise<void> {
-    if (!changed && this.#routerCurrent) return;
-    const apply = ++this.#applies;
-    this.#routerCurrent = false;
-    await this.#deps.router.apply([...this.#routes.values()]);
-    // A later apply under way may still fail: only the last one says the router is current.
-    if (apply === this.#applies) this.#routerCurrent = true;
+    await this.#routes.publish(false);
   }
 
   /** Waits for old dynos that are still being stopped. */
@@ -411,49 +386,10 @@ export class Controller {
     if (idle) this.#quiet.set(appName, fingerprint(actual));
   }
 
-  /** The swarm runtime's converge: the app's services get its release and formation (swarm/swarm-formation.ts). */
-  async #convergeSwarm(swarm: SwarmFormation, appName: string, target?: ReleaseRow, timer?: PhaseMarks): Promise<void> {
-    const { sql, runtime, settings } = this.#deps;
-    const found = await findApp(sql, appName);
-    const app = found && !found.destroying ? found : undefined;
-    if (!app) {
-      await this.#publish(this.#routes.delete(appName));
-      this.#deps.logs.forget(appName);
-      await swarm.tearDown(appName);
-      await runtime.removeOrphanNetworks(() => appIds(sql));
-      return;
-    }
-    this.#deps.logs.knowApp(app.name, app.id);
-    const input = await swarmInput(sql, app, target);
-    const plan = planRollout({
-      app,
-      asleep: input.asleep,
-      hostname: this.hostnameOf(appName),
-      domains: (await listDomains(sql, app.id)).map((domain) => domain.hostname),
-      certificates: await servableCertificates(sql, app.id),
-      desired: [],
-      actual: [],
-      crashes: this.#crashes,
-      now: Date.now(),
-    });
-    if (plan.kind !== 'rollout') return;
-    const route = async (dynos: ObservedDyno[]) => {
-      const next = routeWith(plan.route, dynos);
-      const changed = !sameRoute(this.#routes.get(app.name), next);
-      this.#routes.set(app.name, next);
-      await this.#publish(changed);
-      const since = await this.#deps.logs.lastAt(app.id);
-      for (const dyno of dynos) this.#follow(app.id, dyno, since);
-    };
-    if (!input.release) return route([]);
-    await runtime.ensureNetwork(networkName(settings.instance, app.id), app.name, app.id);
-    timer?.mark('start');
-    await swarm.converge({ ...input, app, release: input.release, onWebTasks: route });
-    timer?.mark('ready');
-    timer?.mark('route');
-    // Every process type's output reaches the app's log, not only the routed web tasks'.
-    const since = await this.#deps.logs.lastAt(app.id);
-    for (const dyno of await swarm.dynos(app.id)) if (dyno.running) this.#follow(app.id, dyno, since);
+  /** The swarm runtime's converge: the app's services get its release and formation (swarm/swarm-converge.ts). */
+  #convergeSwarm(swarm: SwarmFormation, appName: string, target?: ReleaseRow, timer?: PhaseMarks): Promise<void> {
+    const context = { ...this.#deps, swarm, routes: this.#routes, output: this.#output, crashes: this.#crashes };
+    return convergeSwarmApp({ ...context, hostname: this.hostnameOf(appName) }, appName, { target, timer });
   }
 
   async #plan(
@@ -519,7 +455,7 @@ export class Controller {
   async #tearDown(appName: string, plan: Teardown): Promise<void> {
     const { sql, runtime, settings } = this.#deps;
     this.#quiet.delete(appName);
-    await this.#publish(this.#routes.delete(appName));
+    await this.#routes.remove(appName);
     this.#deps.logs.forget(appName);
     // Without waiting for the router's old workers to drain: the request that
     // destroys or renames the app may be in flight through one of them.
@@ -556,13 +492,10 @@ export class Controller {
       throw new PlatError('release_failed', (failure.reason as Error).message);
     }
     // Adopted dynos (after a platd restart) resume where the stored log ends.
-    const adopted = plan.keep.some((dyno) => !this.#following.has(dyno.id));
+    const adopted = plan.keep.some((dyno) => !this.#output.has(dyno.id));
     const since = adopted ? await this.#deps.logs.lastAt(app.id) : undefined;
-    for (const dyno of plan.keep) this.#follow(app.id, dyno, since);
-    const route = routeWith(plan.route, started);
-    const changed = !sameRoute(this.#routes.get(app.name), route);
-    this.#routes.set(app.name, route);
-    await this.#publish(changed);
+    for (const dyno of plan.keep) this.#output.follow(app.id, dyno, since);
+    await this.#routes.put(app.name, routeWith(plan.route, started));
     timer?.mark('route');
     // Ready and routed: a web dyno is up only now (a dyno of another type was up once started).
     for (const spec of plan.start)
@@ -582,7 +515,7 @@ export class Controller {
 
   async #startDyno(spec: DynoSpec, created?: () => void): Promise<ObservedDyno> {
     const dyno = await this.#deps.runtime.ensureDyno(spec).finally(created);
-    this.#follow(spec.labels[LABELS.appId]!, dyno, undefined);
+    this.#output.follow(spec.labels[LABELS.appId]!, dyno, undefined);
     this.#crashes.started(crashKey(spec.app, spec.releaseId, spec.dyno), Date.now());
     this.#deps.dynoChanged?.({ app: spec.app, dyno: spec.dyno, releaseId: spec.releaseId, state: 'starting' });
     if (!spec.web) {

@@ -120,6 +120,12 @@ export class SwarmServices {
     return info.Id;
   }
 
+  /** How many task containers of an app's services are still on this node, stopped or not. */
+  async taskContainers(appId: string): Promise<number> {
+    const label = [instanceFilter(this.#instance), labelFilter(LABELS.appId, appId), 'com.docker.swarm.task.id'];
+    return (await this.#docker.listContainers({ all: true, filters: { label } })).length;
+  }
+
   /** Removes a service of this instance; false when there was none. Swarm stops its tasks with their grace period. */
   async removeService(name: string): Promise<boolean> {
     const current = await this.#inspect(name);

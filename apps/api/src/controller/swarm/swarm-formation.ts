@@ -15,7 +15,10 @@ import type { SwarmServices } from './services.js';
 import { type AwaitedService, latestPerSlot, rolloutVerdict, runningWebTasks, type Verdict } from './rollout-watch.js';
 
 export interface SwarmFormationDeps {
-  services: Pick<SwarmServices, 'ensureService' | 'removeService' | 'listServices' | 'listTasks' | 'updateState'>;
+  services: Pick<
+    SwarmServices,
+    'ensureService' | 'removeService' | 'listServices' | 'listTasks' | 'updateState' | 'taskContainers'
+  >;
   /** What a service names for a release's local image tag: the image id, or the registry's pinned ref. */
   imageRef: (tag: string) => Promise<string>;
   /** Placement constraints for every service: this node only, while no registry lets others pull. */
@@ -89,8 +92,17 @@ export class SwarmFormation {
   /** Removes every service of an app (destroyed, renamed): Swarm stops their tasks with their grace period. */
   async tearDown(appName: string): Promise<void> {
     const { services } = this.#deps;
+    const appIds = new Set<string>();
     for (const service of await services.listServices()) {
-      if (service.Spec?.Labels?.[LABELS.app] === appName) await services.removeService(service.Spec.Name ?? '');
+      if (service.Spec?.Labels?.[LABELS.app] !== appName) continue;
+      appIds.add(service.Spec.Labels[LABELS.appId] ?? '');
+      await services.removeService(service.Spec.Name ?? '');
+    }
+    // Swarm stops the tasks after the services go; the app's network can go only once they have.
+    const deadline = Date.now() + (this.#deps.graceSeconds + 15) * 1000;
+    for (const appId of appIds) {
+      while ((await services.taskContainers(appId)) > 0 && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
 

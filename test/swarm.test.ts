@@ -232,12 +232,10 @@ describe('the swarm runtime', () => {
       const up = (await ps()).filter((d) => d.type === 'web' && d.state === 'up').map((d) => d.name);
       return JSON.stringify(up.sort()) === JSON.stringify(WEB_DYNOS);
     });
-    // Where each dyno runs, once plat ps says it (`web.2: up ... on node-b`).
+    // Where each dyno runs: `web.2: up ... on node-b`.
     const shown = (await plat(['ps'])).stdout;
-    if (shown.includes(' on '))
-      for (const task of tasks)
-        expect(shown).toMatch(new RegExp(`^${escaped(task.dyno)}:? up\\b.* on ${escaped(task.hostname)}\\b`, 'm'));
-    else console.log('plat ps does not say where dynos run yet');
+    for (const task of tasks)
+      expect(shown).toMatch(new RegExp(`^${escaped(task.dyno)}:? up\\b.* on ${escaped(task.hostname)}\\b`, 'm'));
   });
 
   it('rolls a new release out under 8 clients without a failed request', async () => {

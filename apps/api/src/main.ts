@@ -57,10 +57,9 @@ async function main(): Promise<void> {
   try {
     await platform.runtime.ping();
   } catch (error) {
-    const message = (error as Error).message;
-    if (message.startsWith('PLAT_RUNTIME=swarm')) throw error;
-    throw new Error(`Docker does not answer (${message}); run infra/setup.sh or set DOCKER_HOST`);
+    throw new Error(`Docker does not answer (${(error as Error).message}); run infra/setup.sh or set DOCKER_HOST`);
   }
+  if (platform.runtime instanceof SwarmRuntime) await platform.runtime.checkManager();
   // PLAT_REGISTRY_ADDR: the swarm's nodes pull app images from it, so it runs before any service is sent.
   const registry = platform.runtime instanceof SwarmRuntime ? platform.runtime.registry : undefined;
   await registry?.start();

@@ -6,12 +6,12 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogLine } from '../logs/log-line.js';
-import { ROUTER_LOG_FORMAT } from '../logs/router-line.js';
 import { backends } from '../testing/backends.js';
 import { startTestPlatform, type TestPlatform } from '../testing/platform.js';
 import { DrainHub } from './drain-hub.js';
 import type { DrainSender } from './drain-sender.js';
 import type { DrainTarget } from './drain-url.js';
+import { routerLine } from '../testing/router-lines.js';
 
 async function until<T>(what: string, check: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -21,27 +21,6 @@ async function until<T>(what: string, check: () => T | undefined | false, timeou
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-}
-
-/** A router access line as nginx writes it (see router-line.ts). */
-function routerLine(path: string): string {
-  const values: Record<string, string> = {
-    $msec: (Date.now() / 1000).toFixed(3),
-    $sent_http_x_plat_error: '-',
-    $request_method: 'GET',
-    $request_uri: path,
-    $host: 'x.localhost',
-    $plat_request_id: 'req',
-    $remote_addr: '127.0.0.1',
-    $plat_dyno: 'web.1',
-    $upstream_connect_time: '0.001',
-    $upstream_response_time: '0.002',
-    $status: '200',
-    $bytes_sent: '10',
-  };
-  return `${ROUTER_LOG_FORMAT.split('\\t')
-    .map((variable) => values[variable])
-    .join('\t')}\n`;
 }
 
 describe('DrainHub', () => {

@@ -10,7 +10,6 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureAdminToken } from '../admin-token.js';
 import { LiveStreams } from '../events/live-streams.js';
-import { ROUTER_LOG_FORMAT } from '../logs/router-line.js';
 import type { ContainerStats } from '../metrics/container-stats.js';
 import { changeConfig } from '../services/config-vars.js';
 import { insertApp, type AppRow } from '../store/apps.js';
@@ -20,6 +19,7 @@ import { createTokenRow, ensureUser, type User } from '../store/users.js';
 import { backends } from '../testing/backends.js';
 import { startFakePlatform, type FakePlatform } from '../testing/fake-platform.js';
 import { buildServer } from './server.js';
+import { routerLine } from '../testing/router-lines.js';
 
 let fake: FakePlatform;
 let server: FastifyInstance;
@@ -227,27 +227,6 @@ describe('live events', () => {
     ]);
   });
 });
-
-/** A router access line as nginx writes it (see router-line.ts). */
-function routerLine(path: string): string {
-  const values: Record<string, string> = {
-    $msec: (Date.now() / 1000).toFixed(3),
-    $sent_http_x_plat_error: '-',
-    $request_method: 'GET',
-    $request_uri: path,
-    $host: 'x.localhost',
-    $plat_request_id: 'req',
-    $remote_addr: '127.0.0.1',
-    $plat_dyno: 'web.1',
-    $upstream_connect_time: '0.001',
-    $upstream_response_time: '0.002',
-    $status: '200',
-    $bytes_sent: '10',
-  };
-  return `${ROUTER_LOG_FORMAT.split('\\t')
-    .map((variable) => values[variable])
-    .join('\t')}\n`;
-}
 
 async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

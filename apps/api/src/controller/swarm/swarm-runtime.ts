@@ -54,9 +54,8 @@ export class SwarmRuntime extends DockerRuntime {
     });
   }
 
-  /** Docker answers and is a swarm manager: platd places services, which only a manager can. */
-  override async ping(): Promise<void> {
-    await super.ping();
+  /** Refuses to run on an Engine that is no swarm manager: only a manager places services. */
+  async checkManager(): Promise<void> {
     const swarm = await this.services.swarmState();
     if (swarm.state !== 'active' || !swarm.manager) {
       throw new Error(

@@ -18,6 +18,7 @@ need[sshd]=openssh-server # git over SSH: platd runs its own sshd instance (conf
 need[chromium]=chromium # the dashboard's browser tests: playwright-core drives Debian's build, nothing downloaded
 need[docker-registry]=docker-registry # the swarm runtime's image registry: platd runs its own (in the data dir)
 need[openssl]=openssl # makes the registry's CA and server certificate
+need[restic]=restic # backups kept off the server (encrypted, deduplicated; sftp or a local path)
 sshd_was_missing=
 [ -x /usr/sbin/sshd ] || sshd_was_missing=1
 missing=()

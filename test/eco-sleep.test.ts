@@ -66,16 +66,28 @@ beforeAll(async () => {
   expect((await platd.plat(['login', '--api-url', platd.apiUrl, '--token', platd.adminToken])).code).toBe(0);
   repo = await exampleRepo(platd, 'flask-hello');
   // The greeting from the config, so a config change shows in the answer; a worker that just runs.
+  // And a stream that stays open three idle periods long, ticking every half second.
   writeFileSync(
     join(repo, 'app.py'),
-    readFileSync(join(repo, 'app.py'), 'utf8').replace(
+    `${readFileSync(join(repo, 'app.py'), 'utf8').replace(
       /GREETING = ".*"/,
       'GREETING = os.environ.get("GREETING", "Hello from Flask on Plat")',
-    ),
+    )}
+@app.route("/stream")
+def stream():
+    import time
+
+    def ticks():
+        for tick in range(12):
+            yield f"tick {tick}\\n"
+            time.sleep(0.5)
+
+    return app.response_class(ticks(), mimetype="text/plain")
+`,
   );
   writeFileSync(
     join(repo, 'Procfile'),
-    'web: gunicorn --bind 0.0.0.0:$PORT app:app\nworker: sh -c "echo working; exec sleep 100000"\n',
+    'web: gunicorn --threads 4 --bind 0.0.0.0:$PORT app:app\nworker: sh -c "echo working; exec sleep 100000"\n',
   );
   await platd.git(['add', '-A'], repo);
   await platd.git(['commit', '-q', '-m', 'greeting from the config, and a worker'], repo);
@@ -126,6 +138,26 @@ describe('eco dynos', () => {
     const events = await plat(['logs', '-n', '300', '--source', 'plat']);
     expect(events).toMatch(/plat\[web\]: waking: a request came in/);
     expect(events).toMatch(/plat\[web\]: awake in \d+\.\d s/);
+  });
+
+  it('stays awake while a request is still open, and sleeps once it ends', async () => {
+    // Awake (a request wakes it if the last test's idle time ran out), then a 6 s stream at once.
+    expect((await get(platd.routerPort, HOST, '/', { timeoutMs: 90_000 })).status).toBe(200);
+    const streaming = get(platd.routerPort, HOST, '/stream', { timeoutMs: 30_000 });
+    let done = false;
+    const watched = streaming.finally(() => (done = true));
+    const seen: string[] = [];
+    while (!done) {
+      seen.push(await plat(['ps']));
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    const answer = await watched;
+    expect(answer.status).toBe(200);
+    expect(answer.body.trim().split('\n')).toHaveLength(12);
+    // Three idle periods of a stream whose only router line comes at its end: never asleep meanwhile.
+    expect(seen.length).toBeGreaterThan(5);
+    for (const ps of seen) expect(ps).not.toMatch(/sleeping since/);
+    await untilAsleep();
   });
 
   it('stays asleep through a config change, and wakes with the new release', async () => {

@@ -194,6 +194,7 @@ export function composePlatform(
     controller,
     sleepMs: settings.ecoSleepMs,
     lastRequestAt: (app) => routerLogs.lastWrittenAt(app),
+    ...(router.dynoTraffic ? { dynoTraffic: (peers: string[]) => router.dynoTraffic!(peers) } : {}),
     log,
     dynoChanged,
   });

@@ -10,6 +10,7 @@ import { findApp } from '../store/apps.js';
 import { awakeEcoApps, clearSleeping, markSleeping, type EcoApp } from '../store/eco-sleep.js';
 import { currentRelease } from '../store/releases.js';
 import type { Controller, DynoChange } from './controller.js';
+import { dynoAddress } from '../router/nginx-config.js';
 import { idleApps, sleepCheckIntervalMs, wakeErrorCode, wakeSeconds } from './eco-sleep-plan.js';
 
 export interface EcoSleepDeps {
@@ -19,6 +20,12 @@ export interface EcoSleepDeps {
   sleepMs: number;
   /** When the router last logged a request of the app (RouterLogFiles.lastWrittenAt). */
   lastRequestAt: (app: string) => number | undefined;
+  /**
+   * When bytes last moved on the router's connections to these dynos
+   * (`host:port`, as nginx names them): a request still open is in no router
+   * log line yet. Without it, only finished requests count.
+   */
+  dynoTraffic?: (peers: string[]) => Promise<Map<string, number>>;
   log: (line: string) => void;
   /** The `dyno` webhook event (platform.ts wires it, as the controller's). */
   dynoChanged?: (change: DynoChange) => void;
@@ -99,7 +106,7 @@ export class EcoSleep {
   async #check(): Promise<void> {
     const awake = await awakeEcoApps(this.#deps.sql);
     this.#prune(new Set(awake.map((app) => app.name)));
-    const idle = this.#idle(awake);
+    const idle = await this.#withoutOpenTraffic(this.#idle(awake));
     // Side by side, a few at a time: the router makes one reload of the route changes that queue meanwhile.
     const queue = [...idle];
     const sleeper = async () => {
@@ -110,6 +117,23 @@ export class EcoSleep {
       }
     };
     await Promise.all(Array.from({ length: Math.min(SLEEPS_AT_ONCE, queue.length) }, sleeper));
+  }
+
+  /**
+   * Of the apps idle by their router logs, those with no bytes moved to
+   * their dynos for PLAT_ECO_SLEEP_S either: a stream or a websocket open
+   * that long keeps its app awake. Asked only of apps about to sleep.
+   */
+  async #withoutOpenTraffic(apps: EcoApp[]): Promise<EcoApp[]> {
+    const { dynoTraffic, controller } = this.#deps;
+    if (!dynoTraffic || apps.length === 0) return apps;
+    const peersOf = (app: EcoApp) => (controller.routeOf(app.name)?.dynos ?? []).map(dynoAddress);
+    const traffic = await dynoTraffic(apps.flatMap(peersOf)).catch((error: Error) => {
+      this.#deps.log(`the eco sleep check could not read the router's connections: ${error.message}`);
+      return new Map<string, number>();
+    });
+    const now = this.#now();
+    return apps.filter((app) => peersOf(app).every((peer) => now - (traffic.get(peer) ?? 0) >= this.#deps.sleepMs));
   }
 
   /**

@@ -341,7 +341,8 @@ function withoutApiDomain(routes: RouteTarget[], api: ApiServerInput | undefined
 }
 
 /** Where nginx reaches a dyno: 127.0.0.1 on this host, or a swarm node's address. */
-function dynoAddress(dyno: { port: number; host?: string }): string {
+/** How nginx names a dyno in an upstream: `127.0.0.1:PORT`, or its node's address on a swarm. */
+export function dynoAddress(dyno: { port: number; host?: string }): string {
   const host = dyno.host ?? '127.0.0.1';
   return `${host.includes(':') ? `[${host}]` : host}:${dyno.port}`;
 }

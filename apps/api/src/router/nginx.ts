@@ -24,6 +24,7 @@ import {
 } from './nginx-workers.js';
 import { KnownRefusals, nginxComplaint, screenRoutes, type Refusal } from './route-screen.js';
 import type { Router } from './router.js';
+import { readDynoTraffic } from './dyno-traffic.js';
 
 export interface RouterOptions {
   /** The router's folder inside the data dir. */
@@ -330,6 +331,11 @@ export class NginxRouter implements Router {
       ? { ...current, hostnames: [...current.hostnames, hostname] }
       : { app, hostnames: [ownHostname, hostname], dynos: [], maintenance: false };
     return this.#test([...this.#admitted.filter((other) => other.app !== app), route]);
+  }
+
+  /** nginx runs in the host's network namespace: the host's socket table holds its connections to dynos. */
+  dynoTraffic(peers: string[]): Promise<Map<string, number>> {
+    return readDynoTraffic(peers);
   }
 
   /** The master's pid when nginx from this data dir runs. */

@@ -22,6 +22,12 @@ export interface Router {
   serveApiCertificate(certificate: RouteCertificate | undefined): Promise<void>;
   /** The router process's id while it runs, for platd's status. */
   runningPid(): number | undefined;
+  /**
+   * When bytes last moved on the router's open connections to these dynos
+   * (`host:port`): the eco sleep check's view of requests still open. A
+   * router that cannot tell leaves it out.
+   */
+  dynoTraffic?(peers: string[]): Promise<Map<string, number>>;
   /** Where ACME HTTP-01 answers go: the router serves them on HTTP for every host. */
   readonly challenges: ChallengeStore;
 }

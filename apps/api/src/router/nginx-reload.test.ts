@@ -1,6 +1,6 @@
 /**
  * The router's reload costs with real nginx: a burst of applies is one
- * reload, and a change of web dynos alone skips the screening `nginx -t`
+ * reload, and a change of answers alone (web dynos, maintenance, H14) skips the screening `nginx -t`
  * (hostnames and certificates, what the screen protects, are unchanged).
  * No Docker needed.
  */
@@ -58,7 +58,7 @@ describe('router reloads', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('skips the screening nginx -t when only web dynos changed, and screens any other change', async () => {
+  it('skips the screening nginx -t when only answers changed, and screens hostnames', async () => {
     const before = checks();
     await router.apply([route('a', [ports[1]!]), route('b', [ports[0]!, ports[1]!])]);
     expect(checks()).toBe(before);
@@ -67,11 +67,19 @@ describe('router reloads', () => {
     await router.apply([route('a', [ports[1]!], ['a.localhost', 'x.*.bad.example']), route('b', [ports[0]!])]);
     expect(checks()).toBeGreaterThan(before);
     expect((await get(port, 'a.localhost', '/')).body).toBe('dyno two\n');
-    // No web dynos at all is another server answer (H14): screened too.
+    // No web dynos (H14), maintenance and asleep are fixed answers inside servers already checked: not screened.
     const screened = checks();
+    await router.apply([route('a', [ports[1]!]), route('b', [ports[0]!])]);
+    const settled = checks();
     await router.apply([route('a', []), route('b', [ports[0]!])]);
-    expect(checks()).toBeGreaterThan(screened);
     expect((await get(port, 'a.localhost', '/')).headers['x-plat-error']).toBe('H14');
+    await router.apply([route('a', []), { ...route('b', [ports[0]!]), maintenance: true }]);
+    expect((await get(port, 'b.localhost', '/')).headers['x-plat-error']).toBe('H80');
+    await router.apply([route('a', [ports[1]!]), route('b', [ports[0]!])]);
+    expect((await get(port, 'b.localhost', '/')).body).toBe('dyno one\n');
+    expect((await get(port, 'a.localhost', '/')).body).toBe('dyno two\n');
+    expect(checks()).toBe(settled);
+    expect(settled).toBeGreaterThanOrEqual(screened);
   });
 
   it('screens a dyno whose name or port the config cannot take as is', async () => {

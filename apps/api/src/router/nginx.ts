@@ -55,9 +55,18 @@ const WORKER_USER = 'www-data';
  */
 const DRAIN_TIMEOUT_MS = 31_000;
 
-/** Whether a dyno's upstream and map lines need no `nginx -t`: a port nginx takes, a name the config quotes. */
-function plainDyno(dyno: { name: string; port: number }): boolean {
-  return Number.isInteger(dyno.port) && dyno.port > 0 && dyno.port < 65_536 && /^[\w./:@*-]+$/.test(dyno.name);
+/**
+ * Whether a dyno's upstream and map lines need no `nginx -t`: a port nginx
+ * takes, a name the config quotes, a node address of address characters only.
+ */
+function plainDyno(dyno: { name: string; port: number; host?: string }): boolean {
+  return (
+    Number.isInteger(dyno.port) &&
+    dyno.port > 0 &&
+    dyno.port < 65_536 &&
+    /^[\w./:@*-]+$/.test(dyno.name) &&
+    (dyno.host === undefined || /^[\da-fA-F.:]+$/.test(dyno.host))
+  );
 }
 
 /**
@@ -177,8 +186,9 @@ export class NginxRouter implements Router {
     const apiStem = api ? certificateStem(api) : '';
     const asked = routesKey(routes, true) + apiStem;
     if (this.#installedFor === asked && this.runningPid()) return;
-    // Only web dynos changed (a rollout, a scale, a wake): the servers nginx
-    // checked are the same, and upstream lines of safe ports and names pass
+    // Only answers changed (web dynos in a rollout, a scale or a wake;
+    // maintenance; asleep): the servers nginx checked are the same, and
+    // upstream lines of safe ports and names, and the fixed answers, pass
     // nginx -t as surely as before; hostnames and certificates are screened.
     const upstreamOnly =
       this.#installedStructure === routesKey(routes, false) + apiStem &&
@@ -463,13 +473,23 @@ function readWwwData(): [number, number] {
 function routesKey(routes: RouteTarget[], dynos: boolean): string {
   const sorted = [...routes]
     .sort((a, b) => (a.app < b.app ? -1 : a.app > b.app ? 1 : 0))
-    .map((route) => [
-      route.app,
-      route.hostnames,
-      route.maintenance,
-      route.asleep === true,
-      (route.certificates ?? []).map((certificate) => [certificate.hostnames, certificateStem(certificate)]),
-      dynos ? [...route.dynos].sort((a, b) => a.port - b.port) : route.dynos.length > 0,
-    ]);
+    .map((route) =>
+      dynos
+        ? [
+            route.app,
+            route.hostnames,
+            route.maintenance,
+            route.asleep === true,
+            certificatesKey(route),
+            [...route.dynos].sort((a, b) => a.port - b.port),
+          ]
+        : // What nginx -t has to pass: the servers' names and certificates. Each app's answer inside
+          // them (its dynos, maintenance, asleep, H14) is a fixed template over its already-checked name.
+          [route.app, route.hostnames, certificatesKey(route)],
+    );
   return JSON.stringify(sorted);
+}
+
+function certificatesKey(route: RouteTarget): unknown[] {
+  return (route.certificates ?? []).map((certificate) => [certificate.hostnames, certificateStem(certificate)]);
 }

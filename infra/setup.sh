@@ -19,6 +19,7 @@ need[chromium]=chromium # the dashboard's browser tests: playwright-core drives 
 need[docker-registry]=docker-registry # the swarm runtime's image registry: platd runs its own (in the data dir)
 need[openssl]=openssl # makes the registry's CA and server certificate
 need[restic]=restic # backups kept off the server (encrypted, deduplicated; sftp or a local path)
+need[ss]=iproute2 # ss: the eco sleep check reads the router's open connections to dynos
 sshd_was_missing=
 [ -x /usr/sbin/sshd ] || sshd_was_missing=1
 missing=()

@@ -20,7 +20,7 @@ const SLEEP_MS = 60_000;
 beforeAll(async () => {
   fake = await startFakePlatform(backends[0]!, { bootTimeoutMs: 500 });
   const owner = await ensureUser(fake.platform.sql, 'owner@example.com', false);
-  for (const name of ['quiet', 'streaming']) {
+  for (const name of ['quiet', 'streaming', 'recent']) {
     const app = (await insertApp(fake.platform.sql, name, owner.id))!;
     apps[name] = app;
     await upsertFormation(fake.platform.sql, app.id, { type: 'web', quantity: 1, size: 'eco' });
@@ -42,8 +42,8 @@ function sleeper(dynoTraffic: (peers: string[]) => Promise<Map<string, number>>,
     sql: fake.platform.sql,
     controller: fake.platform.controller,
     sleepMs: SLEEP_MS,
-    // Every app's last finished request was at the start.
-    lastRequestAt: () => START,
+    // Every app's last finished request was at the start, but recent's, just before the check.
+    lastRequestAt: (app) => (app === 'recent' ? CHECK - 1_000 : START),
     now: () => clock,
     dynoTraffic,
     log: (line) => lines.push(line),
@@ -54,7 +54,9 @@ function sleeper(dynoTraffic: (peers: string[]) => Promise<Map<string, number>>,
 
 it('keeps awake the app whose dyno has bytes moving on an open request, and asks only about idle apps', async () => {
   const streamingPeers = fake.platform.controller.routeOf('streaming')!.dynos.map(dynoAddress);
-  expect(streamingPeers.length).toBe(1);
+  const recentPeers = fake.platform.controller.routeOf('recent')!.dynos.map(dynoAddress);
+  const quietPeers = fake.platform.controller.routeOf('quiet')!.dynos.map(dynoAddress);
+  expect([streamingPeers, recentPeers, quietPeers].map((peers) => peers.length)).toEqual([1, 1, 1]);
   const asked: string[][] = [];
   const eco = sleeper(async (peers) => {
     asked.push(peers);
@@ -64,8 +66,10 @@ it('keeps awake the app whose dyno has bytes moving on an open request, and asks
   expect(await sleepingSince(fake.platform.sql, apps.quiet!.id)).toBeInstanceOf(Date);
   expect(await sleepingSince(fake.platform.sql, apps.streaming!.id)).toBeUndefined();
   expect(fake.runtime.running('streaming')).toEqual(['web.1@v2']);
-  expect(asked).toHaveLength(1);
-  expect(asked[0]).toEqual(expect.arrayContaining(streamingPeers));
+  expect(await sleepingSince(fake.platform.sql, apps.recent!.id)).toBeUndefined();
+  // The pass asks once about the apps idle by their logs, then again about each just before it sleeps.
+  expect(asked).toEqual([expect.arrayContaining([...streamingPeers, ...quietPeers]), quietPeers]);
+  for (const peers of asked) for (const peer of recentPeers) expect(peers).not.toContain(peer);
   await clearSleeping(fake.platform.sql, apps.quiet!.id);
   await fake.platform.controller.converge('quiet');
 });
@@ -77,6 +81,22 @@ it('puts the app to sleep once its open request has been silent for the idle tim
   expect(await sleepingSince(fake.platform.sql, apps.streaming!.id)).toBeInstanceOf(Date);
   await clearSleeping(fake.platform.sql, apps.streaming!.id);
   await fake.platform.controller.converge('streaming');
+});
+
+it('keeps awake an app whose request opened after the pass listed it idle', async () => {
+  const streamingPeers = fake.platform.controller.routeOf('streaming')!.dynos.map(dynoAddress);
+  let asked = 0;
+  // Quiet when the pass lists the apps; a stream has opened by the time streaming's turn comes.
+  const eco = sleeper(async (peers) => {
+    asked += 1;
+    const opened = asked > 1 && peers.some((peer) => streamingPeers.includes(peer));
+    return new Map(opened ? streamingPeers.map((peer) => [peer, CHECK]) : []);
+  }, []);
+  await eco.check();
+  expect(await sleepingSince(fake.platform.sql, apps.streaming!.id)).toBeUndefined();
+  expect(await sleepingSince(fake.platform.sql, apps.quiet!.id)).toBeInstanceOf(Date);
+  await clearSleeping(fake.platform.sql, apps.quiet!.id);
+  await fake.platform.controller.converge('quiet');
 });
 
 it('falls back to the router logs when the socket table cannot be read, and says so', async () => {

@@ -157,8 +157,8 @@ export class EcoSleep {
 
   async #sleep(app: EcoApp): Promise<void> {
     const { sql, controller } = this.#deps;
-    // Asked again just before: while earlier apps of this pass went to sleep, a request may have come.
-    if (this.#idle([app]).length === 0) return;
+    // Asked again just before: while earlier apps of this pass went to sleep, a request may have come or opened.
+    if (this.#idle([app]).length === 0 || (await this.#withoutOpenTraffic([app])).length === 0) return;
     if (!(await markSleeping(sql, app.id, new Date(this.#now())))) return;
     const idleFor = Math.round(this.#deps.sleepMs / 1000);
     controller.event(app.name, 'web', `sleeping: no request for ${idleFor} s (eco); the next request wakes it`);

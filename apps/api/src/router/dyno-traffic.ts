@@ -21,12 +21,9 @@ export function lastTrafficByPeer(output: string, now: number): Map<string, numb
       continue;
     }
     if (!peer) continue;
-    const ages = ['lastsnd', 'lastrcv']
-      .map((name) => new RegExp(`\\b${name}:(\\d+)`).exec(line)?.[1])
-      .filter((age): age is string => age !== undefined)
-      .map(Number);
-    if (ages.length === 0) continue;
-    const at = now - Math.min(...ages);
+    // ss leaves out a timer that is 0: bytes moved within the last millisecond (a stream mid-send).
+    const age = (name: string) => Number(new RegExp(`\\b${name}:(\\d+)`).exec(line)?.[1] ?? 0);
+    const at = now - Math.min(age('lastsnd'), age('lastrcv'));
     latest.set(peer, Math.max(at, latest.get(peer) ?? 0));
     peer = undefined;
   }

@@ -6,7 +6,7 @@ import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { LABELS } from '@plat/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type ContainerStats, cpuPercent } from '../../metrics/container-stats.js';
+import { type ContainerStats, cpuPercent, type StatsSource } from '../../metrics/container-stats.js';
 import { watchStats } from './stats.js';
 
 const labelsOf = (dyno: string) => ({
@@ -26,8 +26,14 @@ interface StatsRequest {
 
 /** Docker with `listed` running; each stats request waits for the test unless `autoReply` answers it. */
 function fakeDocker(
-  options: { listFails?: () => boolean; autoReply?: (id: string, call: number) => object | Error | undefined } = {},
+  options: {
+    listFails?: () => boolean;
+    autoReply?: (id: string, call: number) => object | Error | undefined;
+    /** Containers answer inspect with a pid (their init process): 100 + their number. */
+    inspect?: boolean;
+  } = {},
 ) {
+  let inspects = 0;
   const events: PassThrough[] = [];
   const requests: StatsRequest[] = [];
   const calls = new Map<string, number>();
@@ -51,6 +57,14 @@ function fakeDocker(
       }));
     },
     getContainer: (id: string) => ({
+      ...(options.inspect
+        ? {
+            inspect: async () => {
+              inspects += 1;
+              return { State: { Pid: 100 + Number(id.slice(1)) } };
+            },
+          }
+        : {}),
       stats: (requestOptions: Record<string, unknown>) =>
         new Promise<object>((resolve, reject) => {
           inFlight += 1;
@@ -90,6 +104,7 @@ function fakeDocker(
       listed = ids;
     },
     lists: () => lists,
+    inspects: () => inspects,
     mostInFlight: () => mostInFlight,
   };
 }
@@ -270,5 +285,77 @@ describe('OOM kills', () => {
     expect(fake.events.map((stream) => stream.destroyed)).toEqual([true]);
     await vi.advanceTimersByTimeAsync(30_000);
     expect(fake.lists()).toBe(1);
+  });
+});
+
+describe("reading stats from the kernel's files", () => {
+  /** A host reading at its `call`th round: 1 s of container CPU and 10 s of host CPU per round. */
+  const hostReading = (source: StatsSource, call: number): ContainerStats => ({
+    ...source,
+    at: new Date(),
+    cpu: { total: call * 1e9, system: call * 10e9, onlineCpus: 2 },
+    precpu: { total: 0, system: 0 },
+    memory: { usage: 200, inactiveFile: 50, limit: 1000 },
+    network: { rx: 0, tx: 0 },
+  });
+
+  it("asks Docker once per container for its pid, then reads the files, not Docker's stats", async () => {
+    const fake = fakeDocker({ inspect: true, autoReply: (_id, call) => document(call) });
+    fake.list(['c1', 'c2']);
+    const reads = new Map<number, number>();
+    const hostStats = async (pid: number, source: StatsSource) => {
+      reads.set(pid, (reads.get(pid) ?? 0) + 1);
+      return hostReading(source, reads.get(pid)!);
+    };
+    const samples: ContainerStats[] = [];
+    const stop = await watchStats(
+      fake.docker,
+      'i1',
+      { onSample: (s) => samples.push(s), onOom: () => {} },
+      { hostStats },
+    );
+    await vi.advanceTimersByTimeAsync(10_000);
+    await settle();
+    await vi.advanceTimersByTimeAsync(10_000);
+    await settle();
+    stop();
+    expect(fake.requests).toHaveLength(0);
+    expect(fake.inspects()).toBe(2);
+    expect([...reads.entries()].sort()).toEqual([
+      [101, 3],
+      [102, 3],
+    ]);
+    // Two rounds after the baseline, each with CPU measured against the last: 1 s of 10 s over 2 CPUs.
+    expect(samples).toHaveLength(4);
+    expect(cpuPercent(samples[0]!)).toBeCloseTo(20);
+  });
+
+  it("asks Docker's API when the files do not answer, and stops trying them after three misses", async () => {
+    const fake = fakeDocker({ inspect: true, autoReply: (_id, call) => document(call) });
+    fake.list(['c1', 'c2']);
+    let tries = 0;
+    const hostStats = async () => {
+      tries += 1;
+      return undefined;
+    };
+    const samples: ContainerStats[] = [];
+    const stop = await watchStats(
+      fake.docker,
+      'i1',
+      { onSample: (s) => samples.push(s), onOom: () => {} },
+      { hostStats },
+    );
+    await vi.advanceTimersByTimeAsync(10_000);
+    await settle();
+    // Reads in flight together may each miss before the third settles it: three, or one more.
+    expect(tries).toBeGreaterThanOrEqual(3);
+    expect(tries).toBeLessThanOrEqual(4);
+    const settled = tries;
+    await vi.advanceTimersByTimeAsync(10_000);
+    await settle();
+    stop();
+    expect(tries).toBe(settled);
+    expect(fake.requests).toHaveLength(6);
+    expect(samples).toHaveLength(4);
   });
 });

@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
 import { ADDON_LABELS, instanceFilter, isInstanceContainer, LABELS } from '@plat/core';
+import { readHostStats } from './host-stats.js';
 import { dynoOf } from './task-dyno.js';
 import {
   type ContainerStats,
@@ -23,6 +24,8 @@ const ROUND_READS = 5;
 /** A container whose stats take longer than this is skipped for the round, so one stuck read cannot stall the rest. */
 const REQUEST_TIMEOUT_MS = 5_000;
 const REOPEN_MS = 2_000;
+/** Host reads that fail before any succeeds, after which a watch asks Docker's API only. */
+const HOST_TRIES = 3;
 
 type Stream = NodeJS.ReadableStream & { destroy(): void };
 
@@ -33,6 +36,12 @@ export interface StatsHandlers {
 
 export interface WatchStatsOptions {
   roundMs?: number;
+  /**
+   * Reads a container's stats from this host's kernel files by its init
+   * process (host-stats.ts); false asks Docker's API only. Where it cannot
+   * (Docker on another host), the first reads find out and the API is used.
+   */
+  hostStats?: false | ((pid: number, source: StatsSource) => Promise<ContainerStats | undefined>);
   /** Requests open at once; by default as many as `concurrencyFor` says. */
   concurrency?: number;
   timeoutMs?: number;
@@ -75,8 +84,9 @@ async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T
 
 /**
  * Samples this instance's dynos and add-ons in rounds, every 10 s: one
- * listing of the running containers, then one one-shot stats request per
- * container, a bounded number at a time. A stream per container kept dockerd
+ * listing of the running containers, then one reading per container, a
+ * bounded number at a time: from the kernel's files (host-stats.ts) where
+ * Docker runs on this host, else a one-shot stats request. A stream per container kept dockerd
  * at 4-11% of a core with 50 containers (bench/metrics-sampling.ts): it reads
  * every container's cgroup each second whether or not anyone keeps the
  * document; read once a round, it costs under 1%. A one-shot reply has no
@@ -101,7 +111,34 @@ export async function watchStats(
   let retry: NodeJS.Timeout | undefined;
   let nextRound: NodeJS.Timeout | undefined;
 
-  const read = async (source: StatsSource): Promise<void> => {
+  /** Each container's init process, from one inspect; dropped when its reading fails or it is no longer listed. */
+  const pids = new Map<string, number>();
+  const hostStats = options.hostStats ?? readHostStats;
+  /** Whether the kernel's files answer here: settled by the first success, or by HOST_TRIES failures before one. */
+  let hostReads: 'unknown' | 'yes' | 'no' = hostStats ? 'unknown' : 'no';
+  let hostMisses = 0;
+
+  const fromHost = async (source: StatsSource): Promise<ContainerStats | undefined> => {
+    if (!hostStats || hostReads === 'no') return undefined;
+    let pid = pids.get(source.containerId);
+    if (pid === undefined) {
+      try {
+        pid = (await docker.getContainer(source.containerId).inspect()).State?.Pid ?? 0;
+      } catch {
+        return undefined;
+      }
+      pids.set(source.containerId, pid);
+    }
+    const stats = await hostStats(pid, source);
+    if (stats) hostReads = 'yes';
+    else {
+      pids.delete(source.containerId);
+      if (hostReads === 'unknown' && ++hostMisses >= HOST_TRIES) hostReads = 'no';
+    }
+    return stats;
+  };
+
+  const fromApi = async (source: StatsSource): Promise<ContainerStats | undefined> => {
     let json: unknown;
     try {
       // dockerode passes abortSignal to the request (its types leave it out), and the rest as the query.
@@ -114,15 +151,18 @@ export async function watchStats(
       json = await docker.getContainer(source.containerId).stats(request);
     } catch {
       // Gone since the listing (the next listing drops it), or slow: its last reading stays the baseline.
-      return;
+      return undefined;
     }
-    if (stopped) return;
-    let stats: ContainerStats;
     try {
-      stats = parseDockerStats(source, json);
+      return parseDockerStats(source, json);
     } catch {
-      return;
+      return undefined;
     }
+  };
+
+  const read = async (source: StatsSource): Promise<void> => {
+    const stats = (await fromHost(source)) ?? (await fromApi(source));
+    if (stopped || !stats) return;
     const before = previous.get(source.containerId);
     previous.set(source.containerId, stats.cpu);
     // A first reading, or counters that went back (the container restarted): only a baseline.
@@ -139,6 +179,7 @@ export async function watchStats(
       .flatMap((info) => statsSource(info.Id, info.Labels ?? {}) ?? []);
     const listed = new Set(sources.map((source) => source.containerId));
     for (const id of previous.keys()) if (!listed.has(id)) previous.delete(id);
+    for (const id of pids.keys()) if (!listed.has(id)) pids.delete(id);
     await eachLimited(sources, options.concurrency ?? concurrencyFor(sources.length), read);
   };
 
@@ -213,6 +254,7 @@ export async function watchStats(
     abort.abort();
     events?.destroy();
     previous.clear();
+    pids.clear();
   };
   const started = Date.now();
   try {

@@ -15,6 +15,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureAdminToken } from '../apps/api/src/admin-token.js';
 import { buildServer } from '../apps/api/src/http/server.js';
+import { reserveAddon } from '../apps/api/src/store/addons.js';
 import { backends } from '../apps/api/src/testing/backends.js';
 import { startFakePlatform, type FakePlatform } from '../apps/api/src/testing/fake-platform.js';
 import { withSingleNodeSwarm } from './support/swarm.js';
@@ -67,8 +68,17 @@ afterAll(async () => {
   if (failures.length > 0) throw failures[0];
 });
 
-async function call(method: 'GET' | 'POST', url: string): Promise<{ status: number; body: unknown }> {
-  const answer = await server.inject({ method, url, headers: { authorization: `Bearer ${token}` } });
+async function call(
+  method: 'GET' | 'POST',
+  url: string,
+  payload?: Record<string, unknown>,
+): Promise<{ status: number; body: unknown }> {
+  const answer = await server.inject({
+    method,
+    url,
+    headers: { authorization: `Bearer ${token}` },
+    ...(payload ? { payload } : {}),
+  });
   return { status: answer.statusCode, body: answer.json() };
 }
 
@@ -142,5 +152,38 @@ describe('plat nodes on a single-node swarm', () => {
     const { command } = body as { command: string };
     expect(command).toContain('docker swarm join --token SWMTKN-');
     expect(command).toMatch(/^docker swarm join --token SWMTKN-\S+ \S+:\d+$/);
+  });
+
+  it("says where an add-on runs: this manager's hostname, where its container and data volume are", async () => {
+    const created = await call('POST', '/v1/apps', { name: 'placed' });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const appId = (created.body as { id: string }).id;
+    // Rows only: where an add-on runs does not depend on its container (this one has none: `missing`).
+    const credentials = { password: 'x' };
+    const base = { app_id: appId, plan: 'hobby', credentials, state: 'active' as const };
+    await reserveAddon(fake.platform.sql, {
+      ...base,
+      name: 'postgres-placed-1',
+      provider: 'postgres',
+      attachment: 'DATABASE',
+    });
+    await reserveAddon(fake.platform.sql, {
+      ...base,
+      name: 'scheduler-placed-1',
+      provider: 'scheduler',
+      attachment: 'SCHEDULER',
+      plan: 'standard',
+    });
+    const info = await call('GET', '/v1/apps/placed/addons/postgres-placed-1');
+    expect(info.status, JSON.stringify(info.body)).toBe(200);
+    expect(info.body).toMatchObject({ name: 'postgres-placed-1', node: self.hostname });
+    // The scheduler runs inside platd: no container, no node of its own.
+    const scheduler = await call('GET', '/v1/apps/placed/addons/scheduler-placed-1');
+    expect(scheduler.status, JSON.stringify(scheduler.body)).toBe(200);
+    expect(scheduler.body).not.toHaveProperty('node');
+    const listed = await call('GET', '/v1/apps/placed/addons');
+    expect(listed.body).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: 'postgres-placed-1', node: self.hostname })]),
+    );
   });
 });

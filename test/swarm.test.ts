@@ -6,7 +6,8 @@
  * answering with their own DYNO through the router; a push is a start-first
  * rolling update that fails no request under 8 clients; a release whose web
  * process exits at once is rolled back while the old tasks serve; a killed
- * task is replaced; a restarted platd adopts the services it finds.
+ * task is replaced; a restarted platd adopts the services it finds; a
+ * Dockerfile app with no Procfile (the image's own CMD) drains as well.
  * Needs Docker: run under `flock /tmp/plat-docker.lock`.
  */
 import { randomBytes } from 'node:crypto';
@@ -14,6 +15,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LABELS, serviceName } from '@plat/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DRAIN_EXEC_SHIM } from '../apps/api/src/controller/swarm/service-spec.js';
 import { SwarmServices, type TaskRecord } from '../apps/api/src/controller/swarm/services.js';
 import { exampleRepo } from './support/app-repo.js';
 import { get } from './support/http.js';
@@ -154,11 +156,11 @@ async function dynosAnswering(text: string, count = 3, timeoutMs = 60_000): Prom
  * the loop must still be running when the work ends, or a failure after it
  * would go unseen.
  */
-async function underLoad<T>(work: () => Promise<T>): Promise<{ value: T; loop: LoopResult }> {
+async function underLoad<T>(work: () => Promise<T>, host = HOST): Promise<{ value: T; loop: LoopResult }> {
   const started = Date.now();
   const loop = requestLoop({
     port: platd.routerPort,
-    host: HOST,
+    host,
     clients: 8,
     maxRequests: LOOP_MAX_REQUESTS,
     maxMs: LOOP_MAX_MS,
@@ -345,5 +347,36 @@ describe('the swarm runtime', () => {
     expectNoFailures(loop);
     const answer = await get(platd.routerPort, HOST);
     expect(answer.body).toContain(`${THIRD}! (dyno web.1)`);
+  }, 300_000);
+
+  it("drains a web task that runs the image's own CMD (no Procfile) through a rollout at web=1", async () => {
+    const app = 'swarmdock';
+    const host = `${app}.localhost`;
+    const dock = await exampleRepo(platd, 'dockerfile-app');
+    const created = await platd.plat(['apps:create', app], { cwd: dock });
+    expect(created.code, created.output).toBe(0);
+    const dockPush = () =>
+      run('git', ['push', 'platform', 'main'], { cwd: dock, env: platd.userEnv, timeoutMs: PUSH_MS });
+    const first = await dockPush();
+    expect(first.code, tail(first.output)).toBe(0);
+    // The image's ENTRYPOINT and CMD, inside the shim that holds SIGTERM back (service-spec.ts).
+    const [service] = await swarm.docker.listServices({ filters: { name: [serviceName(platd.instance, app, 'web')] } });
+    const container = (service?.Spec?.TaskTemplate as { ContainerSpec?: { Command?: string[]; Args?: string[] } })
+      ?.ContainerSpec;
+    expect(container?.Command).toEqual(['/bin/sh', '-c', DRAIN_EXEC_SHIM, 'plat-dyno']);
+    expect(container?.Args).toEqual(['/bin/sh', '-c', 'exec python3 /srv/server.py --port $PORT']);
+    expect((await get(platd.routerPort, host)).body).toContain('Hello from a Dockerfile app on Plat! (dyno web.1)');
+    const server = join(dock, 'server.py');
+    writeFileSync(
+      server,
+      readFileSync(server, 'utf8').replace('Hello from a Dockerfile app', 'Hello again from a Dockerfile app'),
+    );
+    const committed = await platd.git(['commit', '-q', '-am', 'a second version'], dock);
+    expect(committed.code, committed.output).toBe(0);
+    const { value: pushed, loop } = await underLoad(dockPush, host);
+    console.log(`Dockerfile CMD rollout at web=1: ${loop.requests} requests, ${loop.failures.length} failed`);
+    expect(pushed.code, tail(pushed.output)).toBe(0);
+    expectNoFailures(loop);
+    expect((await get(platd.routerPort, host)).body).toContain('Hello again from a Dockerfile app on Plat!');
   }, 300_000);
 });

@@ -98,13 +98,40 @@ export async function startPlatd(options: { env?: NodeJS.ProcessEnv } = {}): Pro
     if (stopped.code !== 0)
       console.error(`stopping the state server of ${env.PLAT_DATA_DIR} failed: ${stopped.output}`);
   };
+  /** What platd leaves running or made (after it stopped): its nginx, sshd, state server, Docker objects, dirs. */
+  const cleanUp = async () => {
+    const pidFile = join(env.PLAT_DATA_DIR!, 'router', 'nginx.pid');
+    if (existsSync(pidFile)) {
+      const pid = Number(readFileSync(pidFile, 'utf8').trim());
+      try {
+        process.kill(pid, 'SIGQUIT');
+      } catch {
+        // already gone
+      }
+    }
+    // platd stops its sshd; one left by a platd that was killed goes here.
+    const sshdPid = join(env.PLAT_DATA_DIR!, 'ssh', 'sshd.pid');
+    if (existsSync(sshdPid)) {
+      const pid = Number(readFileSync(sshdPid, 'utf8').trim());
+      try {
+        // Only that sshd: a pid file left behind may name a reused pid.
+        if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(env.PLAT_DATA_DIR!)) process.kill(pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+    // None when platd stopped before it made one (e.g. refused PLAT_RUNTIME=swarm).
+    if (existsSync(join(env.PLAT_DATA_DIR!, 'postgres'))) await stopStateServer();
+    await removeInstanceResources(instance);
+    rmSync(dataDir, { recursive: true, force: true });
+  };
   try {
     await start();
   } catch (error) {
-    // A platd that never came up may still have started its state server.
+    // A platd that never came up may still have started its state server, nginx, or made its data dir.
     child?.kill('SIGKILL');
     if (child && child.exitCode === null && child.signalCode === null) await new Promise((r) => child!.on('exit', r));
-    await stopStateServer();
+    await cleanUp().catch((cleanup: Error) => console.error(`cleaning up after platd failed to start: ${cleanup}`));
     throw error;
   }
   const userEnv: NodeJS.ProcessEnv = {
@@ -158,29 +185,7 @@ export async function startPlatd(options: { env?: NodeJS.ProcessEnv } = {}): Pro
     },
     destroy: async () => {
       await stop();
-      const pidFile = join(env.PLAT_DATA_DIR!, 'router', 'nginx.pid');
-      if (existsSync(pidFile)) {
-        const pid = Number(readFileSync(pidFile, 'utf8').trim());
-        try {
-          process.kill(pid, 'SIGQUIT');
-        } catch {
-          // already gone
-        }
-      }
-      // platd stops its sshd; one left by a platd that was killed goes here.
-      const sshdPid = join(env.PLAT_DATA_DIR!, 'ssh', 'sshd.pid');
-      if (existsSync(sshdPid)) {
-        const pid = Number(readFileSync(sshdPid, 'utf8').trim());
-        try {
-          // Only that sshd: a pid file left behind may name a reused pid.
-          if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(env.PLAT_DATA_DIR!)) process.kill(pid, 'SIGTERM');
-        } catch {
-          // already gone
-        }
-      }
-      await stopStateServer();
-      await removeInstanceResources(instance);
-      rmSync(dataDir, { recursive: true, force: true });
+      await cleanUp();
     },
   };
 }

@@ -67,6 +67,13 @@ export interface Runtime {
   tagImage(image: string, tag: string): Promise<void>;
   /** Removes every image built for an app. */
   removeAppImages(appId: string): Promise<void>;
+
+  /**
+   * A script that, run as root on a new node, gives its Docker the files to
+   * pull app images from the registry (swarm with a registry over mutual
+   * TLS); empty or absent when a node needs none.
+   */
+  registryTrust?(): string;
 }
 
 /** A subnet in use on the host, and whose. */

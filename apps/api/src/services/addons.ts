@@ -27,6 +27,7 @@ import {
 import { latestRelease } from '../store/releases.js';
 import type { User } from '../store/users.js';
 import { generateAppName } from './app-names.js';
+import { addonNode } from './nodes.js';
 import { audit } from './audit.js';
 import { deleteAppBackups, deleteBackupsOf } from './pg-backups.js';
 import { releaseConfig } from './releases.js';
@@ -41,6 +42,7 @@ function hasService(addon: { provider: string }): boolean {
 
 export async function presentAddon(platform: Platform, addon: AddonRow): Promise<AddonInfo> {
   const service = hasService(addon);
+  const node = service ? await addonNode(platform) : undefined;
   return {
     name: addon.name,
     provider: addon.provider,
@@ -48,6 +50,7 @@ export async function presentAddon(platform: Platform, addon: AddonRow): Promise
     config_var: service ? `${addon.attachment}_URL` : '',
     state: addon.state !== 'active' ? addon.state : service ? await platform.addons.state(addon) : 'available',
     created_at: addon.created_at.toISOString(),
+    ...(node ? { node } : {}),
   };
 }
 

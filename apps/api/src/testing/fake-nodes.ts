@@ -53,6 +53,13 @@ export class FakeNodes implements Nodes {
     return `docker swarm join --token ${FAKE_JOIN_TOKEN} ${manager?.address ?? '10.0.0.1'}:2377`;
   }
 
+  /** The leader: platd runs on it. */
+  async self(): Promise<ObservedNode> {
+    this.#check();
+    const leader = this.nodes.find((node) => node.leader) ?? this.nodes[0]!;
+    return { ...leader };
+  }
+
   #check(): void {
     if (this.notInSwarm) throw new PlatError('conflict', 'This Docker Engine is not a swarm manager.');
   }

@@ -28,4 +28,12 @@ export const NodeParamsSchema = Type.Object({
 export const NodeJoinCommandSchema = Type.Object({
   /** `docker swarm join --token SWMTKN-... ADDRESS:2377`: run on a new server to add it as a worker. */
   command: Type.String(),
+  registry_trust: Type.Optional(
+    Type.String({
+      description:
+        'With a registry off loopback (PLAT_REGISTRY_ADDR): a shell script to run as root on the new server ' +
+        "before it joins, writing the registry's CA and the nodes' client certificate and key to " +
+        '/etc/docker/certs.d/<registry>/ (the registry admits only clients with that certificate)',
+    }),
+  ),
 });

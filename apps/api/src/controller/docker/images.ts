@@ -53,6 +53,18 @@ export async function removeImageTag(docker: Docker, tag: string): Promise<boole
 }
 
 /**
+ * What a container of the image runs when given no command: its ENTRYPOINT
+ * then its CMD (a shell-form CMD is already `/bin/sh -c ...` here). Empty
+ * when the image names neither.
+ */
+export async function imageCommand(docker: Docker, image: string): Promise<string[]> {
+  const config = (await docker.getImage(image).inspect()).Config;
+  const part = (value: unknown): string[] =>
+    Array.isArray(value) ? value.map(String) : typeof value === 'string' && value ? [value] : [];
+  return [...part(config?.Entrypoint), ...part(config?.Cmd)];
+}
+
+/**
  * Refuses to make a container from an image with `plat.` labels Plat did not
  * set (Docker copies them onto the container, where they would make a dyno
  * read as a one-off or an add-on). Builds refuse such images already; this

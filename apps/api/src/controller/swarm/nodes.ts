@@ -32,6 +32,11 @@ export interface Nodes {
   setAvailability(node: string, availability: 'drain' | 'active'): Promise<ObservedNode>;
   /** `docker swarm join --token SWMTKN-... MANAGER:2377`. */
   joinCommand(): Promise<string>;
+  /**
+   * The node whose Engine platd talks to: a manager, where add-on containers
+   * and their volumes are (they are containers, not Swarm services).
+   */
+  self(): Promise<ObservedNode>;
 }
 
 /** The parts of Docker's node object read here (GET /nodes). */
@@ -101,6 +106,14 @@ export class SwarmNodes implements Nodes {
     const after = (await this.list()).find((node) => node.id === id);
     if (!after) throw new PlatError('not_found', `Node ${which} left the swarm.`);
     return after;
+  }
+
+  async self(): Promise<ObservedNode> {
+    const info = (await swarmCall(() => this.#docker.info())) as { Swarm?: { NodeID?: string } };
+    const id = info.Swarm?.NodeID;
+    const node = id ? (await this.list()).find((listed) => listed.id === id) : undefined;
+    if (!node) throw new PlatError('conflict', 'This Docker Engine is not a node of a swarm.');
+    return node;
   }
 
   async joinCommand(): Promise<string> {

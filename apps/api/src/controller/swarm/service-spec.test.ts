@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { DYNO_LOG_CONFIG, PIDS_LIMIT } from '../container-options.js';
 import { DYNO_USER, SIZES } from '../dyno-spec.js';
 import {
+  DRAIN_EXEC_SHIM,
   DRAIN_S,
   DRAIN_SHIM,
   HEALTH_SCRIPT,
@@ -84,6 +85,23 @@ describe('serviceSpec', () => {
   it("keeps the image's own command when the process has none", () => {
     const spec = serviceSpec(input({ release: { ...input().release, processTypes: { web: '' } } }));
     expect(containerOf(spec).Args).toBeUndefined();
+    expect(containerOf(spec).Command).toBeUndefined();
+  });
+
+  it("runs the image's own ENTRYPOINT and CMD inside the drain shim for a web process with no command", () => {
+    const own = ['/entry.sh', '/bin/sh', '-c', 'exec python3 /srv/server.py --port $PORT'];
+    const spec = serviceSpec(input({ release: { ...input().release, processTypes: { web: '' } }, imageCommand: own }));
+    // Command replaces the ENTRYPOINT, which is therefore passed on as the shim's first argument.
+    expect(containerOf(spec).Command).toEqual(['/bin/sh', '-c', DRAIN_EXEC_SHIM, 'plat-dyno']);
+    expect(containerOf(spec).Args).toEqual(own);
+    // A worker with no command runs the image as it is: nothing to drain.
+    const worker = serviceSpec(
+      input({ type: 'worker', release: { ...input().release, processTypes: { worker: '' } }, imageCommand: own }),
+    );
+    expect(containerOf(worker).Command).toBeUndefined();
+    expect(containerOf(worker).Args).toBeUndefined();
+    // A Procfile command wins over the image's.
+    expect(containerOf(serviceSpec(input({ imageCommand: own }))).Command).toBeUndefined();
   });
 
   it("limits memory, CPU and pids by the dyno's size and reserves a quarter of the memory", () => {
@@ -218,11 +236,17 @@ describe('the health check', () => {
   });
 });
 
-describe('the drain shim', () => {
+describe.each([
+  { shim: 'the drain shim', args: (command: string) => ['-c', DRAIN_SHIM, 'plat-dyno', command] },
+  {
+    shim: "the drain shim around an image's own command",
+    args: (command: string) => ['-c', DRAIN_EXEC_SHIM, 'plat-dyno', '/bin/sh', '-c', command],
+  },
+])('$shim', ({ args }) => {
   function runShim(command: string, termAfterMs?: number) {
     return new Promise<{ code: number | null; ms: number; out: string }>((resolve) => {
       const started = Date.now();
-      const child = spawn('/bin/sh', ['-c', DRAIN_SHIM, 'plat-dyno', command], { stdio: ['ignore', 'pipe', 'ignore'] });
+      const child = spawn('/bin/sh', args(command), { stdio: ['ignore', 'pipe', 'ignore'] });
       let out = '';
       child.stdout.on('data', (chunk: Buffer) => (out += chunk));
       child.stdout.once('data', () => {
@@ -241,5 +265,14 @@ describe('the drain shim', () => {
     expect(result.out).toBe('up\nterm\n');
     expect(result.code).toBe(0);
     expect(result.ms).toBeGreaterThanOrEqual(DRAIN_S * 1000);
+  });
+});
+
+describe("the drain shim around an image's own command", () => {
+  it('runs the vector as given: no word is split, expanded or quoted again', () => {
+    const vector = ['printf', '%s|', 'a b', '$HOME', "it's", '*'];
+    const result = spawnSync('/bin/sh', ['-c', DRAIN_EXEC_SHIM, 'plat-dyno', ...vector], { timeout: 10_000 });
+    expect(result.stdout.toString()).toBe("a b|$HOME|it's|*|");
+    expect(result.status).toBe(0);
   });
 });

@@ -58,6 +58,11 @@ export interface ServiceInput extends Omit<DesiredInput, 'formation'> {
   publish?: WebPublish;
   /** Swarm placement constraints, e.g. pinnedTo(hostname). */
   constraints?: string[];
+  /**
+   * The image's ENTRYPOINT and CMD (images.ts imageCommand), for a process
+   * with no Procfile command: a web task runs them inside the drain shim.
+   */
+  imageCommand?: string[];
 }
 
 /** A placement constraint that keeps a service's tasks on one node: add-ons with volumes. */
@@ -78,7 +83,8 @@ const TASK_ID = '{{.Task.ID}}';
  * templates in labels, so a task's dyno is read from its slot instead.
  */
 export function templateDyno(input: ServiceInput): DynoSpec {
-  const { type, quantity: _q, size, generation, graceSeconds: _g, publish: _p, constraints: _c, ...desired } = input;
+  const { type, quantity: _q, size, generation, graceSeconds: _g, publish: _p, constraints: _c, ...rest } = input;
+  const { imageCommand: _i, ...desired } = rest;
   const spec = desiredDynos({ ...desired, formation: [{ type, quantity: 1, size, generation: generation ?? 0 }] }).find(
     (dyno) => dyno.process === type,
   );
@@ -124,18 +130,47 @@ export const DRAIN_S = 3;
  * dyno still gets it, then SIGKILL after the grace period, as before). The
  * command is the script's argument, never part of its text.
  */
-export const DRAIN_SHIM = [
-  '/bin/sh -c "$1" &',
-  'child=$!',
-  `trap 'sleep ${DRAIN_S}; kill -TERM "$child" 2>/dev/null' TERM`,
-  'while :; do wait "$child"; status=$?; kill -0 "$child" 2>/dev/null || exit "$status"; done',
-].join('\n');
+export const DRAIN_SHIM = drainShim('/bin/sh -c "$1" &');
+
+/**
+ * The same hold around an argument vector (`"$@"`): the image's own
+ * ENTRYPOINT and CMD when the process has no Procfile command. The shim
+ * becomes the task's command (Swarm's Command replaces the ENTRYPOINT), the
+ * image's vector its arguments; the image's WORKDIR and environment stay.
+ */
+export const DRAIN_EXEC_SHIM = drainShim('"$@" &');
+
+function drainShim(start: string): string {
+  return [
+    start,
+    'child=$!',
+    `trap 'sleep ${DRAIN_S}; kill -TERM "$child" 2>/dev/null' TERM`,
+    'while :; do wait "$child"; status=$?; kill -0 "$child" 2>/dev/null || exit "$status"; done',
+  ].join('\n');
+}
 
 /** A dyno's `/bin/sh -c COMMAND` with the drain shim around it. */
 export function drained(cmd: string[]): string[] {
   const [shell, flag, command] = cmd;
   if (cmd.length !== 3 || shell !== '/bin/sh' || flag !== '-c' || command === undefined) return cmd;
   return ['/bin/sh', '-c', DRAIN_SHIM, 'plat-dyno', command];
+}
+
+/**
+ * What a task's container runs, as Swarm's Command (the ENTRYPOINT) and Args
+ * (the CMD). A Procfile command goes in Args, so the image's ENTRYPOINT
+ * stays, as with a dyno container; a web task holds SIGTERM back around it,
+ * or around the image's own ENTRYPOINT and CMD when it has none. A worker
+ * with no command runs the image as it is.
+ */
+export function taskCommand(
+  cmd: string[] | undefined,
+  options: { web: boolean; imageCommand?: string[] | undefined },
+): { Command?: string[]; Args?: string[] } {
+  if (cmd) return { Args: options.web ? drained(cmd) : cmd };
+  if (options.web && options.imageCommand?.length)
+    return { Command: ['/bin/sh', '-c', DRAIN_EXEC_SHIM, 'plat-dyno'], Args: [...options.imageCommand] };
+  return {};
 }
 
 export function healthCheck(): Docker.HealthConfig {
@@ -172,8 +207,7 @@ export function serviceSpec(input: ServiceInput): Docker.ServiceSpec {
     TaskTemplate: {
       ContainerSpec: {
         Image: options.Image,
-        // Args, not Command: Swarm's Command replaces the image's ENTRYPOINT, a container's Cmd does not.
-        ...(options.Cmd ? { Args: web ? drained(options.Cmd as string[]) : (options.Cmd as string[]) } : {}),
+        ...taskCommand(options.Cmd as string[] | undefined, { web, imageCommand: input.imageCommand }),
         Env: options.Env,
         Labels: { ...dyno.labels },
         User: options.User,

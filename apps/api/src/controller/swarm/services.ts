@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import { instanceFilter, LABELS, labelFilter, SWARM_LABELS } from '@plat/core';
 import { statusOf } from '../docker-errors.js';
-import { refuseReservedLabels } from '../docker/images.js';
+import { imageCommand, refuseReservedLabels } from '../docker/images.js';
 
 /**
  * The Swarm services of a platd, by intent: make a service run this spec,
@@ -118,6 +118,11 @@ export class SwarmServices {
     await refuseReservedLabels(this.#docker, tag);
     const info = await this.#docker.getImage(tag).inspect();
     return info.Id;
+  }
+
+  /** The image's ENTRYPOINT and CMD: what a web task with no Procfile command runs inside its drain shim. */
+  imageCommand(tag: string): Promise<string[]> {
+    return imageCommand(this.#docker, tag);
   }
 
   /** How many task containers of an app's services are still on this node, stopped or not. */

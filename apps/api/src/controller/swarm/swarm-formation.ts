@@ -21,6 +21,8 @@ export interface SwarmFormationDeps {
   >;
   /** What a service names for a release's local image tag: the image id, or the registry's pinned ref. */
   imageRef: (tag: string) => Promise<string>;
+  /** A local image tag's ENTRYPOINT and CMD: a web process with no command runs them inside the drain shim. */
+  imageCommand?: (tag: string) => Promise<string[]>;
   /** Placement constraints for every service: this node only, while no registry lets others pull. */
   placement?: () => Promise<string[]>;
   instance: string;
@@ -58,7 +60,14 @@ export class SwarmFormation {
     const { app, release } = target;
     const image = await this.#deps.imageRef(release.image);
     const constraints = (await this.#deps.placement?.()) ?? [];
-    const inputs = this.#inputs(target, image).map((input) => ({ ...input, constraints }));
+    // A Dockerfile app with no Procfile: web is '' (the image's CMD).
+    const ownCommand = release.process_types.web === '' && this.#deps.imageCommand;
+    const imageCommand = ownCommand ? await ownCommand(release.image) : undefined;
+    const inputs = this.#inputs(target, image).map((input) => ({
+      ...input,
+      constraints,
+      ...(input.type === 'web' && imageCommand ? { imageCommand } : {}),
+    }));
     const sent: AwaitedService[] = [];
     let done = false;
     try {

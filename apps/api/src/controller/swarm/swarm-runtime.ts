@@ -5,7 +5,7 @@ import type { ObservedDyno } from '../reconcile.js';
 import type { SubnetSource } from '../runtime.js';
 import { PlatRegistry, type PlatRegistryOptions } from './registry.js';
 import { registryRef } from './registry-config.js';
-import { SwarmServices } from './services.js';
+import { type SwarmState, SwarmServices } from './services.js';
 import { SwarmFormation } from './swarm-formation.js';
 
 /**
@@ -46,6 +46,7 @@ export class SwarmRuntime extends DockerRuntime {
         const id = await services.imageRef(tag);
         return registry ? (await registry.pushImage(tag)).pinned : id;
       },
+      imageCommand: (tag) => services.imageCommand(tag),
       // Without a registry, no other node can pull the image: every task runs on this one.
       ...(registry ? {} : { placement: async () => [`node.id==${(await services.swarmState()).nodeId}`] }),
       instance: options.instance,
@@ -56,13 +57,12 @@ export class SwarmRuntime extends DockerRuntime {
 
   /** Refuses to run on an Engine that is no swarm manager: only a manager places services. */
   async checkManager(): Promise<void> {
-    const swarm = await this.services.swarmState();
-    if (swarm.state !== 'active' || !swarm.manager) {
-      throw new Error(
-        `PLAT_RUNTIME=swarm needs this Docker Engine to be a swarm manager (it is ${swarm.state}` +
-          `${swarm.state === 'active' ? ', a worker' : ''}): run \`docker swarm init\``,
-      );
-    }
+    refuseUnlessManager(await this.services.swarmState());
+  }
+
+  /** The registry's trust files for a new node; empty without a registry or on loopback (nothing to hand out). */
+  registryTrust(): string {
+    return this.registry?.nodeTrustScript() ?? '';
   }
 
   /** Tags of an app's images here, less their registry names (which go with the local tag). */
@@ -96,4 +96,28 @@ export class SwarmRuntime extends DockerRuntime {
     const dynos = await this.formation.dynos();
     return app ? dynos.filter((dyno) => dyno.app === app) : dynos;
   }
+}
+
+function refuseUnlessManager(swarm: SwarmState): void {
+  if (swarm.state !== 'active' || !swarm.manager) {
+    throw new Error(
+      `PLAT_RUNTIME=swarm needs this Docker Engine to be a swarm manager (it is ${swarm.state}` +
+        `${swarm.state === 'active' ? ', a worker' : ''}): run \`docker swarm init\``,
+    );
+  }
+}
+
+/**
+ * SwarmRuntime.checkManager before there is a runtime: main.ts asks first,
+ * so a refused platd has made nothing (no data dir, no state server). An
+ * Engine that does not answer passes here: the runtime's ping says so later.
+ */
+export async function checkSwarmManager(docker: Docker = new Docker()): Promise<void> {
+  let swarm: SwarmState;
+  try {
+    swarm = await new SwarmServices({ docker, instance: '' }).swarmState();
+  } catch {
+    return;
+  }
+  refuseUnlessManager(swarm);
 }

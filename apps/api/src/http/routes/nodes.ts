@@ -36,7 +36,7 @@ export const nodeRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = asy
     },
     async (request) => {
       requireAdmin(request.user!);
-      return nodeJoinCommand(platform);
+      return nodeJoinCommand(platform, request.user!);
     },
   );
 

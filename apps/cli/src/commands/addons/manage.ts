@@ -47,6 +47,10 @@ export async function addonInfo(
       ['Config var', addon.config_var],
       ['State', addon.state],
       ['Created', addon.created_at],
+      // Swarm runtime: add-ons are containers on platd's manager, not services Swarm could move.
+      ...(addon.node
+        ? [['Node', `${addon.node} (swarm manager: the container and its data stay there)`] as [string, string]]
+        : []),
     ]),
   ]);
 }

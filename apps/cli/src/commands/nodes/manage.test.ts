@@ -74,4 +74,14 @@ describe('nodes commands', () => {
     const { out } = await run({ joinCommand: async () => ({ command }) }, (context) => showJoinCommand({}, context));
     expect(out).toEqual([command]);
   });
+
+  it("print the registry's trust files before the join, when the registry is off loopback", async () => {
+    const command = 'docker swarm join --token SWMTKN-1-abc 10.0.0.2:2377';
+    const registry_trust = "mkdir -p '/etc/docker/certs.d/10.0.0.2:5000'\n";
+    const { out } = await run({ joinCommand: async () => ({ command, registry_trust }) }, (context) =>
+      showJoinCommand({}, context),
+    );
+    expect(out.slice(1)).toEqual(["mkdir -p '/etc/docker/certs.d/10.0.0.2:5000'", command]);
+    expect(out[0]).toMatch(/^# /);
+  });
 });

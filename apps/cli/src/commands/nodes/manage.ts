@@ -61,8 +61,24 @@ export async function activateNode(node: string, options: { json?: boolean }, co
   ]);
 }
 
-/** `plat nodes:join-command`: the command alone on stdout, so a script can run it on the new server. */
+/**
+ * `plat nodes:join-command`: a script for the new server on stdout, nothing
+ * else, so `plat nodes:join-command | ssh root@node-c sh` runs it there:
+ * on stdin, so the client key and the join token are in no ssh or shell
+ * argv, which ps shows on both machines. With a registry off loopback, the
+ * files that make its Docker trust and be admitted by the registry first,
+ * then the join.
+ */
 export async function showJoinCommand(options: { json?: boolean }, context: CommandContext): Promise<void> {
   const join = await context.client().nodes.joinCommand();
-  emit(context.output, options.json, join, () => [join.command]);
+  emit(context.output, options.json, join, () =>
+    join.registry_trust
+      ? [
+          "# The registry's CA and client certificate (mutual TLS), then the join. " +
+            'Pipe it, never pass it as an argument: plat nodes:join-command | ssh root@NODE sh',
+          join.registry_trust.trimEnd(),
+          join.command,
+        ]
+      : [join.command],
+  );
 }

@@ -33,9 +33,9 @@ export function registerNodeCommands(command: Define, context: CommandContext): 
     .action((node, o) => activateNode(node, o, context));
   command(
     'nodes:join-command',
-    'print the `docker swarm join` command that adds a server as a worker (admins only)',
+    'print what adds a server as a worker: the registry trust files (off loopback), then `docker swarm join` (admins)',
     'plat nodes:join-command',
-    'ssh root@node-c "$(plat nodes:join-command)"',
+    'plat nodes:join-command | ssh root@node-c sh',
   )
     .option(...JSON_FLAG)
     .action((o) => showJoinCommand(o, context));

@@ -32,12 +32,19 @@ export const REDIS_TLS_ARGS = [
   'TLSv1.2 TLSv1.3',
 ];
 
-/** Persistence only where the plan says so: mini keeps nothing on disk. */
+/**
+ * Persistence only where the plan says so: mini keeps nothing on disk.
+ * DEBUG from local connections only: a backup restore loads its snapshot
+ * with DEBUG RELOAD from inside the container, so the server keeps serving;
+ * apps reach redis over the network and cannot use it.
+ */
 const ENTRYPOINT = `#!/bin/sh
 set -eu
 ${selfSignedCertScript(TLS)}set -- ${REDIS_TLS_ARGS.map((arg) => `'${arg}'`).join(' ')}
+# Snapshots are written and restored in the data folder; DEBUG RELOAD (restores) only from inside the container.
+set -- "$@" --dir ${DATA} --enable-debug-command local
 if [ "$REDIS_PERSIST" = "yes" ]; then
-  exec redis-server --requirepass "$REDIS_PASSWORD" --dir ${DATA} --appendonly yes --protected-mode no "$@"
+  exec redis-server --requirepass "$REDIS_PASSWORD" --appendonly yes --protected-mode no "$@"
 fi
 exec redis-server --requirepass "$REDIS_PASSWORD" --save '' --appendonly no --protected-mode no "$@"
 `;

@@ -38,6 +38,12 @@ export interface Settings {
   keepReleases: number;
   /** Backups of this many newest pg:backups are kept per add-on; older ones are deleted. */
   keepBackups: number;
+  /**
+   * Each backup's restore drill in a scratch container (PLAT_BACKUP_CHECK_*):
+   * its data dir is a tmpfs of diskBytes, its memory limit diskBytes +
+   * memoryBytes (tmpfs pages count against it), and it stops after timeoutMs.
+   */
+  backupCheck: { timeoutMs: number; diskBytes: number; memoryBytes: number };
   /** API requests a minute per user; 0 turns the limit off. */
   rateLimitPerMinute: number;
   /** Build output past this many bytes stops and fails the build. */
@@ -238,6 +244,11 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Settings 
     buildCacheBytes: nonNegative('PLAT_BUILD_CACHE_MB', env.PLAT_BUILD_CACHE_MB, 2048) * 1024 ** 2,
     keepReleases: positive('PLAT_KEEP_RELEASES', env.PLAT_KEEP_RELEASES, 5),
     keepBackups: positive('PLAT_KEEP_BACKUPS', env.PLAT_KEEP_BACKUPS, 7),
+    backupCheck: {
+      timeoutMs: positive('PLAT_BACKUP_CHECK_TIMEOUT_S', env.PLAT_BACKUP_CHECK_TIMEOUT_S, 900) * 1000,
+      diskBytes: positive('PLAT_BACKUP_CHECK_DISK_MB', env.PLAT_BACKUP_CHECK_DISK_MB, 2048) * 1024 ** 2,
+      memoryBytes: positive('PLAT_BACKUP_CHECK_MEMORY_MB', env.PLAT_BACKUP_CHECK_MEMORY_MB, 512) * 1024 ** 2,
+    },
     rateLimitPerMinute: nonNegative('PLAT_API_RATE_LIMIT', env.PLAT_API_RATE_LIMIT, 6000),
     maxBuildOutputBytes: positive('PLAT_MAX_BUILD_OUTPUT_MB', env.PLAT_MAX_BUILD_OUTPUT_MB, 4) * 1024 ** 2,
     maxAppsPerUser: positive('PLAT_MAX_APPS_PER_USER', env.PLAT_MAX_APPS_PER_USER, 100),

@@ -7,6 +7,7 @@ import { lockDataDir } from './data-dir-lock.js';
 import { settingsFromEnv } from './config.js';
 import { buildServer } from './http/server.js';
 import { alertCheckFor } from './alerts/alert-check.js';
+import { startBackupUploads } from './backups/uploads.js';
 import { assemblePlatform } from './platform.js';
 import { APP_MAX_BODY_MB } from './router/nginx-config.js';
 import { WakeListener } from './router/wake-listener.js';
@@ -16,7 +17,7 @@ import { ReviewAppReaper } from './services/review-apps.js';
 import { backUpBeforeMigrating } from './services/state-backup.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { startGitOverSsh } from './ssh/git-over-ssh.js';
-import { SwarmRuntime } from './controller/swarm/swarm-runtime.js';
+import { checkSwarmManager, SwarmRuntime } from './controller/swarm/swarm-runtime.js';
 import { openDatabase } from './store/database.js';
 import { failInterruptedBuilds } from './store/builds.js';
 import { failPendingReleases } from './store/releases.js';
@@ -26,6 +27,8 @@ const log = (line: string) => console.log(`${new Date().toISOString()} plat[plat
 
 async function main(): Promise<void> {
   const settings = settingsFromEnv();
+  // Before the data dir and its state server: a platd refused here leaves nothing behind.
+  if (settings.runtime === 'swarm') await checkSwarmManager();
   mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
   const unlock = lockDataDir(settings.dataDir);
   const database = await openDatabase({
@@ -102,6 +105,8 @@ async function main(): Promise<void> {
   // Review apps past their TTL: pr-predestroy, then destroyed with their add-ons.
   const reviewApps = new ReviewAppReaper(platform);
   reviewApps.start();
+  // Backups not yet on the backup target (plat backups:target:set), then failed uploads with backoff.
+  const backupUploads = startBackupUploads(platform);
 
   const server = await buildServer(platform);
   await server.listen({ host: settings.apiHost, port: settings.apiPort });
@@ -145,6 +150,7 @@ async function main(): Promise<void> {
     await platform.metrics.stop();
     scheduler.stop();
     reviewApps.stop();
+    await backupUploads.stop();
     platform.routerLogs.stop();
     platform.drains.stop();
     await gitOverSsh.stop();

@@ -1,7 +1,9 @@
 import { accountResource, tokensResource, usersResource } from './account.js';
 import { auditEventsResource, collaboratorsResource } from './access.js';
 import { addonsResource } from './addons.js';
+import { backupTargetResource } from './backup-target.js';
 import { adminResource, openapiResource, statusResource } from './platform.js';
+import { platArchiveResource } from './plat-archive.js';
 import { appsResource, configVarsResource } from './apps.js';
 import { appSetupsResource, featuresResource } from './app-setups.js';
 import { certsResource } from './certs.js';
@@ -14,6 +16,7 @@ import { metricsResource } from './metrics.js';
 import { nodesResource } from './nodes.js';
 import { eventsResource, logStreamResource } from './events.js';
 import { pgResource } from './pg.js';
+import { redisResource } from './redis.js';
 import { pipelinesResource, reviewAppsResource } from './pipelines.js';
 import { buildsResource, releasesResource } from './releases.js';
 import { schedulerResource } from './scheduler.js';
@@ -54,6 +57,7 @@ export class PlatClient {
   readonly alerts;
   readonly addons;
   readonly pg;
+  readonly redis;
   readonly scheduler;
   readonly pipelines;
   readonly reviewApps;
@@ -65,6 +69,8 @@ export class PlatClient {
   readonly ssh;
   readonly users;
   readonly admin;
+  readonly backupTarget;
+  readonly platArchive;
   readonly nodes;
   readonly status;
   readonly openapi;
@@ -91,6 +97,7 @@ export class PlatClient {
     this.alerts = alertsResource(http);
     this.addons = addonsResource(http);
     this.pg = pgResource(http);
+    this.redis = redisResource(http);
     this.scheduler = schedulerResource(http);
     this.pipelines = pipelinesResource(http);
     this.reviewApps = reviewAppsResource(http);
@@ -102,6 +109,8 @@ export class PlatClient {
     this.ssh = sshResource(http);
     this.users = usersResource(http);
     this.admin = adminResource(http);
+    this.backupTarget = backupTargetResource(http);
+    this.platArchive = platArchiveResource(http);
     this.nodes = nodesResource(http);
     this.status = statusResource(http);
     this.openapi = openapiResource(http);

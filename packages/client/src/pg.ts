@@ -11,8 +11,15 @@ export function pgResource(http: Transport) {
       http.request('GET', appPath(app, `/pg${queryString({ addon })}`)),
     /** Every backup of the app's postgres add-ons, newest first. */
     backups: (app: string): Promise<PgBackup[]> => http.request('GET', appPath(app, '/pg/backups')),
+    /** Captures a backup; its check follows: verification pending (poll backup()). */
     capture: (app: string, addon?: string): Promise<PgBackup> =>
       http.request('POST', appPath(app, '/pg/backups'), addon ? { addon } : {}),
+    /** One backup, with its check's state. */
+    backup: (app: string, backup: string): Promise<PgBackup> =>
+      http.request('GET', appPath(app, `/pg/backups/${encodeURIComponent(backup)}`)),
+    /** Checks a backup again in a scratch server: verification pending until done (poll backup()). */
+    verify: (app: string, backup: string): Promise<PgBackup> =>
+      http.request('POST', appPath(app, `/pg/backups/${encodeURIComponent(backup)}/actions/verify`), {}),
     /** A backup's dump (pg_dump's custom format). */
     download: (app: string, backup: string): Promise<ReadableStream<Uint8Array>> =>
       http.download(appPath(app, `/pg/backups/${encodeURIComponent(backup)}/download`)),

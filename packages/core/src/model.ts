@@ -45,6 +45,8 @@ export type AddonCreate = Static<typeof api.AddonCreateSchema>;
 /** A postgres add-on's plan, state, size, tables and connections. */
 export type PgInfo = Static<typeof api.PgInfoSchema>;
 export type PgBackup = Static<typeof api.PgBackupSchema>;
+/** A backup's restore drill: pending, verified (tables and rows, or keys) or failed (reason). */
+export type BackupVerification = Static<typeof api.BackupVerificationSchema>;
 export type PgBackupSchedule = Static<typeof api.PgBackupScheduleSchema>;
 export type Job = Static<typeof api.JobSchema>;
 export type JobCreate = Static<typeof api.JobCreateSchema>;

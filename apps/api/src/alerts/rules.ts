@@ -9,6 +9,8 @@ export const ALERT_KINDS = [
   'cert_expiring',
   'cert_renewal_failing',
   'backup_failed',
+  /** A backup's restore drill failed (issue 21): resolved by the add-on's next verified backup. */
+  'backup_unverified',
   'crash_loop',
   'disk_full',
 ] as const;

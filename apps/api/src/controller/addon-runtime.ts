@@ -5,6 +5,17 @@ import { addonFilter, type AddonHandle, type LabelledObject } from './addon-obje
 import { addonContainerOptions, addonVolumeOptions, type AddonContainerSpec } from './container-options.js';
 import { logTail } from './docker/logs.js';
 import { statusOf } from './docker-errors.js';
+import { demuxExec } from './exec-demux.js';
+import {
+  CHECK_LABEL,
+  firstTarFile,
+  passwdIds,
+  scratchContainerOptions,
+  scratchLabels,
+  scratchName,
+  scratchNetworkOptions,
+  type ScratchSpec,
+} from '../backups/scratch-options.js';
 
 export type { AddonContainerSpec } from './container-options.js';
 
@@ -17,6 +28,7 @@ export type { AddonContainerSpec } from './container-options.js';
 export class AddonRuntime {
   readonly #docker: Docker;
   readonly #instance: string;
+  readonly #imageUsers = new Map<string, { uid: number; gid: number }>();
 
   constructor(options: { instance: string; docker?: Docker }) {
     this.#docker = options.docker ?? new Docker();
@@ -41,19 +53,7 @@ export class AddonRuntime {
     }
     const container = await this.#docker.createContainer(addonContainerOptions(this.#instance, spec));
     await container.start();
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const state = (await container.inspect()).State;
-      if (state.Health?.Status === 'healthy') return;
-      if (!state.Running) {
-        const tail = (await logTail(container, 10)).trim();
-        throw new Error(`the ${spec.addon.name} container exited (${state.ExitCode}): ${tail}`);
-      }
-      if (Date.now() > deadline) {
-        throw new Error(`${spec.addon.name} was not ready within ${Math.round(timeoutMs / 1000)} s`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    await healthy(container, spec.addon.name, timeoutMs);
   }
 
   /** Removes the add-on's containers, then its volumes: whatever carries its labels. */
@@ -109,10 +109,20 @@ export class AddonRuntime {
   async exec(
     addon: AddonHandle,
     command: string[],
-    io: { stdin?: NodeJS.ReadableStream; stdout?: NodeJS.WritableStream },
+    io: { stdin?: NodeJS.ReadableStream; stdout?: NodeJS.WritableStream; env?: Record<string, string> },
   ): Promise<{ exitCode: number; stderr: string }> {
-    const exec = await (await this.#container(addon)).exec({
+    return this.#exec(await this.#container(addon), command, io);
+  }
+
+  async #exec(
+    container: Docker.Container,
+    command: string[],
+    io: { stdin?: NodeJS.ReadableStream; stdout?: NodeJS.WritableStream; env?: Record<string, string> },
+  ): Promise<{ exitCode: number; stderr: string }> {
+    const exec = await container.exec({
       Cmd: command,
+      // Secrets for the command (REDISCLI_AUTH) go here: argv is visible to every process in the container.
+      ...(io.env ? { Env: Object.entries(io.env).map(([key, value]) => `${key}=${value}`) } : {}),
       AttachStdin: Boolean(io.stdin),
       AttachStdout: true,
       AttachStderr: true,
@@ -122,15 +132,15 @@ export class AddonRuntime {
     let stderr = '';
     const errors = new PassThrough().on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
     const out = io.stdout ?? new PassThrough().resume();
-    this.#docker.modem.demuxStream(stream, out, errors);
+    // With backpressure: a full or slow `out` (a dump's file) pauses the command instead of filling memory.
+    const demuxed = demuxExec(stream, out, errors);
     if (io.stdin) {
       io.stdin.pipe(stream as unknown as NodeJS.WritableStream, { end: false });
       io.stdin.on('end', () => stream.end());
+      // A source that fails (a file gone) ends the input: the command sees it cut short and fails.
+      io.stdin.on('error', () => stream.end());
     }
-    await new Promise<void>((resolve, reject) => {
-      stream.on('end', resolve);
-      stream.on('error', reject);
-    });
+    await demuxed;
     const info = await exec.inspect();
     return { exitCode: info.ExitCode ?? -1, stderr };
   }
@@ -186,6 +196,122 @@ export class AddonRuntime {
     }
   }
 
+  /**
+   * Starts a backup check's scratch server from an add-on image: on a new
+   * internal network of its own, its data on a bounded tmpfs owned by the
+   * image's user; resolves once its health check passes.
+   */
+  async startScratch(spec: ScratchSpec, timeoutMs: number): Promise<void> {
+    const owner = await this.#imageUser(spec.image, spec.id);
+    await this.#docker.createNetwork(scratchNetworkOptions(this.#instance, spec.id));
+    const container = await this.#docker.createContainer(scratchContainerOptions(this.#instance, spec, owner));
+    await container.start();
+    await healthy(container, 'the scratch server', timeoutMs);
+  }
+
+  /** A command in a check's scratch container (pg_restore, psql, redis-cli), as exec() for add-ons. */
+  async execScratch(
+    id: string,
+    command: string[],
+    io: { stdin?: NodeJS.ReadableStream; stdout?: NodeJS.WritableStream; env?: Record<string, string> },
+  ): Promise<{ exitCode: number; stderr: string }> {
+    return this.#exec(this.#docker.getContainer(scratchName(this.#instance, id)), command, io);
+  }
+
+  /** Why a scratch container is gone or down, when it is: out of memory, or its exit and last lines. */
+  async scratchTrouble(id: string): Promise<string | undefined> {
+    const container = this.#docker.getContainer(scratchName(this.#instance, id));
+    const state = (await container.inspect().catch(() => undefined))?.State;
+    if (!state) return 'the scratch server is gone';
+    if (state.OOMKilled) return 'the scratch server ran out of memory';
+    if (state.Running) return undefined;
+    const tail = (await logTail(container, 5).catch(() => '')).trim();
+    return `the scratch server exited (${state.ExitCode})${tail ? `: ${tail}` : ''}`;
+  }
+
+  /** The last lines a check's scratch server printed ('' when it is gone). */
+  async scratchLogs(id: string, lines: number): Promise<string> {
+    return logTail(this.#docker.getContainer(scratchName(this.#instance, id)), lines).catch(() => '');
+  }
+
+  /** Removes a check's container (killing what runs in it) and its network; either may be gone already. */
+  async removeScratch(id: string): Promise<void> {
+    const name = scratchName(this.#instance, id);
+    await this.#docker
+      .getContainer(name)
+      .remove({ force: true, v: true })
+      .catch((error: unknown) => {
+        if (statusOf(error) !== 404) throw error;
+      });
+    await this.#docker
+      .getNetwork(name)
+      .remove()
+      .catch((error: unknown) => {
+        if (statusOf(error) !== 404) throw error;
+      });
+  }
+
+  /** Every check container and network of this instance (left by a platd that stopped mid-check). */
+  async scratchObjects(): Promise<{ containers: string[]; networks: string[] }> {
+    const { containers, networks } = await this.#scratchListed();
+    return {
+      containers: containers.map((info) => info.Labels[CHECK_LABEL] ?? '').filter(Boolean),
+      networks: networks.map((n) => n.Labels?.[CHECK_LABEL] ?? ''),
+    };
+  }
+
+  async #scratchListed(): Promise<{ containers: Docker.ContainerInfo[]; networks: Docker.NetworkInspectInfo[] }> {
+    const filters = { label: [instanceFilter(this.#instance), labelFilter(CHECK_LABEL)] };
+    const containers = await this.#containers(filters);
+    const prefix = scratchName(this.#instance, '');
+    const networks = (await this.#docker.listNetworks({ filters })).filter((n) => n.Name.startsWith(prefix));
+    return { containers, networks };
+  }
+
+  /**
+   * Removes leftovers of checks: at platd's start, when no check runs. By
+   * the ids Docker lists, so every container a check made goes (its image
+   * probe too, whose name is not the scratch server's).
+   */
+  async sweepScratch(): Promise<number> {
+    const { containers, networks } = await this.#scratchListed();
+    const ignoreGone = (error: unknown) => {
+      if (statusOf(error) !== 404) throw error;
+    };
+    for (const info of containers) {
+      await this.#docker.getContainer(info.Id).remove({ force: true, v: true }).catch(ignoreGone);
+    }
+    for (const network of networks) await this.#docker.getNetwork(network.Id).remove().catch(ignoreGone);
+    return new Set([...containers.map((c) => c.Labels[CHECK_LABEL]), ...networks.map((n) => n.Labels?.[CHECK_LABEL])])
+      .size;
+  }
+
+  /** The uid and gid of an image's user, from its /etc/passwd (a container created, never started). */
+  async #imageUser(image: string, id: string): Promise<{ uid: number; gid: number }> {
+    const cached = this.#imageUsers.get(image);
+    if (cached) return cached;
+    const user = (await this.#docker.getImage(image).inspect()).Config.User || 'root';
+    const [uid, gid] = user.split(':');
+    if (/^\d+$/.test(uid ?? '')) return { uid: Number(uid), gid: Number(/^\d+$/.test(gid ?? '') ? gid : uid) };
+    const probe = await this.#docker.createContainer({
+      name: `${scratchName(this.#instance, id)}-probe`,
+      Image: image,
+      Labels: scratchLabels(this.#instance, id),
+      NetworkDisabled: true,
+    });
+    try {
+      const tar = await probe.getArchive({ path: '/etc/passwd' });
+      const chunks: Buffer[] = [];
+      for await (const chunk of tar as AsyncIterable<Buffer>) chunks.push(chunk);
+      const ids = passwdIds(firstTarFile(Buffer.concat(chunks)).toString('utf8'), user);
+      if (!ids) throw new Error(`the image's user ${user} is not in its /etc/passwd`);
+      this.#imageUsers.set(image, ids);
+      return ids;
+    } finally {
+      await probe.remove({ force: true }).catch(() => {});
+    }
+  }
+
   /** Containers with these labels that this platd made (by name: labels alone can come from an image). */
   async #containers(filters: { label: string[] }): Promise<Docker.ContainerInfo[]> {
     const listed = await this.#docker.listContainers({ all: true, filters });
@@ -198,5 +324,22 @@ export class AddonRuntime {
     const [info] = await this.#containers(filters);
     if (!info) throw Object.assign(new Error(`the container of ${addon.name} is missing`), { statusCode: 404 });
     return this.#docker.getContainer(info.Id);
+  }
+}
+
+/** Waits until the container's health check passes; throws when it exits first or the time is up. */
+async function healthy(container: Docker.Container, what: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const state = (await container.inspect()).State;
+    if (state.Health?.Status === 'healthy') return;
+    if (!state.Running) {
+      const tail = (await logTail(container, 10)).trim();
+      throw new Error(`the ${what} container exited (${state.ExitCode}): ${tail}`);
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`${what} was not ready within ${Math.round(timeoutMs / 1000)} s`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }

@@ -23,6 +23,8 @@ const BODIES: Record<string, unknown> = {
   'POST /v1/apps/{app}/pg/backups': {},
   'POST /v1/apps/{app}/pg/backups/{backup}/actions/restore': { confirm: 'x' },
   'PUT /v1/apps/{app}/pg/backups/schedule': { hour: 3 },
+  'POST /v1/apps/{app}/redis/backups': {},
+  'POST /v1/apps/{app}/redis/backups/{backup}/actions/restore': { confirm: 'x' },
   'POST /v1/apps/{app}/certs': { certificate_chain: 'x', private_key: 'x' },
   'POST /v1/apps/{app}/webhooks': { url: 'https://hooks.example.com/plat', include: ['api:release'] },
   'PATCH /v1/apps/{app}/webhooks/{id}': { include: ['alert'] },

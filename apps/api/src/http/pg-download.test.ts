@@ -88,7 +88,7 @@ describe('a backup download', () => {
     expect(answer.statusCode).toBe(404);
     expect(answer.json()).toEqual({
       id: 'not_found',
-      message: `Backup b00${number} of dumped is not a file on the server.`,
+      message: `Backup b00${number} of dumped is not a regular file on the server.`,
     });
   });
 });

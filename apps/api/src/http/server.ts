@@ -16,6 +16,8 @@ import { installErrorHandler } from './error-handler.js';
 import { accessRoutes } from './routes/access.js';
 import { adminDiskRoutes } from './routes/admin-disk.js';
 import { adminStateRoutes } from './routes/admin-state.js';
+import { backupTargetRoutes } from './routes/backup-target.js';
+import { adminExportRoutes } from './routes/admin-export.js';
 import { addonRoutes } from './routes/addons.js';
 import { accountRoutes } from './routes/account.js';
 import { appRoutes } from './routes/apps.js';
@@ -33,6 +35,7 @@ import { metricsRoutes } from './routes/metrics.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { pushRoutes } from './routes/pushes.js';
 import { pgRoutes } from './routes/pg.js';
+import { redisRoutes } from './routes/redis.js';
 import { pipelineRoutes } from './routes/pipelines.js';
 import { promotionRoutes } from './routes/promotions.js';
 import { releaseRoutes } from './routes/releases.js';
@@ -135,12 +138,15 @@ export async function buildServer(platform: Platform): Promise<FastifyInstance> 
       addonRoutes,
       schedulerRoutes,
       pgRoutes,
+      redisRoutes,
       pipelineRoutes,
       promotionRoutes,
       reviewAppRoutes,
       appSetupRoutes,
       adminDiskRoutes,
       adminStateRoutes,
+      backupTargetRoutes,
+      adminExportRoutes,
       nodeRoutes,
       webhookRoutes,
       alertRoutes,

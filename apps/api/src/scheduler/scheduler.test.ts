@@ -43,5 +43,13 @@ describe('scheduled backups', () => {
     expect(backups.map((b) => b.addon_name)).toEqual([addon.name]);
     expect(existsSync(backups[0]!.file)).toBe(true);
     expect(statSync(backups[0]!.file).size).toBeGreaterThan(0);
+    // Its check follows in the background: a scratch server restores it, then goes.
+    const checkDeadline = Date.now() + 120_000;
+    while (backups[0]!.verification_state === 'pending' && Date.now() < checkDeadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      backups = await listBackups(t.platform, app);
+    }
+    expect(backups[0]).toMatchObject({ verification_state: 'verified', verification: { tables: 0, rows: 0 } });
+    expect(await t.platform.addons.scratchObjects()).toEqual({ containers: [], networks: [] });
   });
 });

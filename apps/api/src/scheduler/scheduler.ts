@@ -5,6 +5,7 @@ import { findAppById } from '../store/apps.js';
 import { claimRun, dueJobs, finishRun, resetRunning } from '../store/scheduler-jobs.js';
 import { captureBackup } from '../services/pg-backups.js';
 import { findAddon } from '../store/addons.js';
+import { verifyPending } from '../backups/verify.js';
 
 /**
  * Runs the apps' scheduler jobs: every second it takes the jobs that are
@@ -22,6 +23,7 @@ export class Scheduler {
 
   async start(intervalMs = 1000): Promise<void> {
     await resetRunning(this.#platform.sql);
+    await this.#resumeBackupChecks();
     this.#timer = setInterval(() => void this.tick(), intervalMs);
     this.#timer.unref();
   }
@@ -55,6 +57,24 @@ export class Scheduler {
     } finally {
       this.#ticking = false;
     }
+  }
+
+  /**
+   * Checks cut short by platd's stop left scratch servers behind: they go
+   * first. Then backups still pending (captured before checks existed, or
+   * checked when platd stopped) are checked in the background, one by one:
+   * each is queued only once the one before is done (verifyPending), so a
+   * check a user asks for meanwhile waits behind at most one of them, not
+   * the whole backlog.
+   */
+  async #resumeBackupChecks(): Promise<void> {
+    const { addons, log } = this.#platform;
+    const swept = await addons.sweepScratch().catch((error: Error) => {
+      log(`backup checks: sweeping scratch servers failed: ${error.message}`);
+      return 0;
+    });
+    if (swept > 0) log(`backup checks: removed ${swept} scratch server(s) left by a check cut short`);
+    void verifyPending(this.#platform).catch((error: Error) => log(`backup checks: ${error.message}`));
   }
 
   async #backup(appId: string, jobId: string, addonName: string): Promise<void> {

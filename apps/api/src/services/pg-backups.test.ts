@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { backupsBeyond, RESTORE_FLAGS } from './pg-backups.js';
 
 describe('backupsBeyond', () => {
-  const backups = [3, 9, 1, 7, 5].map((number) => ({ number }));
+  const backups = [3, 9, 1, 7, 5].map((number) => ({ number, last_verified_at: null }));
 
   it('keeps the newest N backups and names the rest, oldest last', () => {
     expect(backupsBeyond(backups, 2).map((b) => b.number)).toEqual([5, 3, 1]);

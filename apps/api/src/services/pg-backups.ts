@@ -1,7 +1,8 @@
-import { createReadStream, createWriteStream, mkdirSync, rmSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, promises as fs, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { PassThrough } from 'node:stream';
 import { nextRun } from '@plat/addon-scheduler';
 import { PlatError } from '@plat/core';
 import type { Platform } from '../platform.js';
@@ -11,14 +12,21 @@ import type { User } from '../store/users.js';
 import {
   addonBackups,
   deleteAddonBackups,
-  deleteBackup,
   findBackup,
-  insertBackup,
   listAppBackups,
+  type BackupProvider,
   type BackupRow,
 } from '../store/pg-backups.js';
 import { replaceBackupSchedule } from '../store/scheduler-jobs.js';
 import { audit } from './audit.js';
+import { loadAddon } from '../backups/addon-data.js';
+import { backupDir } from '../backups/capture.js';
+import { openDump } from '../backups/files.js';
+import { backupLabel } from '../backups/present.js';
+import { libpq } from '../backups/postgres-data.js';
+import { restoreSource } from '../backups/uploads.js';
+
+export { libpq, RESTORE_FLAGS } from '../backups/postgres-data.js';
 
 export type { BackupRow };
 
@@ -39,31 +47,9 @@ export async function postgresAddon(platform: Platform, app: AppRow, name?: stri
   return addon;
 }
 
-/** All or nothing: --single-transaction stops at the first error (as --exit-on-error) and rolls back. */
-export const RESTORE_FLAGS = [
-  '--clean',
-  '--if-exists',
-  '--no-owner',
-  '--no-privileges',
-  '--single-transaction',
-  '--exit-on-error',
-];
-
-/** Of one add-on's backups, newest first: those past the newest `keep`. */
-export function backupsBeyond<T extends { number: number }>(backups: T[], keep: number): T[] {
-  if (!Number.isInteger(keep) || keep < 1) throw new Error(`keep must be at least 1, got ${keep}`);
-  return [...backups].sort((a, b) => b.number - a.number).slice(keep);
-}
-
-/** Keeps the add-on's newest PLAT_KEEP_BACKUPS backups; older files and rows go. */
-export async function pruneBackups(platform: Platform, app: AppRow, addonName: string): Promise<number> {
-  const old = backupsBeyond(await addonBackups(platform.sql, app.id, addonName), platform.settings.keepBackups);
-  for (const backup of old) {
-    rmSync(backup.file, { force: true });
-    await deleteBackup(platform.sql, backup.id);
-  }
-  return old.length;
-}
+/** Of one add-on's backups, newest first: those past the newest `keep` (and not its newest verified one). */
+export { backupsToPrune as backupsBeyond, pruneBackups } from '../backups/prune.js';
+export { captureBackup } from '../backups/capture.js';
 
 /** With the add-on: its backups' files, then their rows. */
 export async function deleteBackupsOf(platform: Platform, appId: string, addonName: string): Promise<void> {
@@ -76,54 +62,41 @@ export function deleteAppBackups(platform: Platform, appId: string): void {
   rmSync(backupDir(platform, appId), { recursive: true, force: true });
 }
 
-function backupDir(platform: Platform, appId: string): string {
-  return join(platform.settings.dataDir, 'backups', appId);
-}
-
-/** psql/pg_dump arguments reaching the add-on's database from inside its container. */
-export function libpq(addon: AddonRow): string[] {
-  return ['-h', '/tmp', '-U', addon.credentials.user!, '-d', addon.credentials.database!];
-}
-
-/** pg_dump (custom format) of the add-on into the data dir, as backup bN. */
-export async function captureBackup(platform: Platform, app: AppRow, addon: AddonRow): Promise<BackupRow> {
-  const dir = backupDir(platform, app.id);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const file = join(dir, `${addon.name}-${Date.now()}.dump`);
-  const out = createWriteStream(file, { mode: 0o600 });
-  const result = await platform.addons.exec(addon, ['pg_dump', '-Fc', ...libpq(addon)], { stdout: out });
-  await new Promise<void>((resolve) => out.end(resolve));
-  if (result.exitCode !== 0) {
-    rmSync(file, { force: true });
-    const message = `pg_dump of ${addon.name} failed (exit ${result.exitCode}): ${result.stderr.trim()}`;
-    void platform.alerts.raise({ appId: app.id, kind: 'backup_failed', subject: addon.name, message });
-    throw new PlatError('unavailable', message);
-  }
-  void platform.alerts.resolve({ appId: app.id, kind: 'backup_failed', subject: addon.name });
-  const sizeBytes = statSync(file).size;
-  const row = await insertBackup(platform.sql, { appId: app.id, addonName: addon.name, file, sizeBytes });
-  const line = `Backup b${String(row.number).padStart(3, '0')} of ${addon.name} captured (${sizeBytes} bytes)`;
-  platform.logs.write(app.id, { source: 'plat', dyno: 'pg', line });
-  await pruneBackups(platform, app, addon.name);
-  return row;
-}
-
-/** Backup bN (or N) of the app; not_found names where to look. */
-export async function backupByRef(platform: Platform, app: AppRow, ref: string): Promise<BackupRow> {
+/** Backup bN (or N) of the app, of one provider (postgres by default); not_found names where to look. */
+export async function backupByRef(
+  platform: Platform,
+  app: AppRow,
+  ref: string,
+  provider: BackupProvider = 'postgres',
+): Promise<BackupRow> {
   const number = Number(/^b?0*(\d+)$/.exec(ref)?.[1]);
   const backup = await findBackup(platform.sql, app.id, number);
-  if (!backup) throw new PlatError('not_found', `Couldn't find backup ${ref} of ${app.name}: see plat pg:backups.`);
+  const command = provider === 'redis' ? 'redis:backups' : 'pg:backups';
+  if (!backup) throw new PlatError('not_found', `Couldn't find backup ${ref} of ${app.name}: see plat ${command}.`);
+  if (backup.provider !== provider) {
+    throw new PlatError(
+      'not_found',
+      `Backup ${ref} of ${app.name} is a ${backup.provider} backup: see plat ${command}.`,
+    );
+  }
   return backup;
 }
 
-export async function listBackups(platform: Platform, app: AppRow): Promise<BackupRow[]> {
-  return listAppBackups(platform.sql, app.id);
+/** The app's backups of one provider (postgres by default), newest first. */
+export async function listBackups(
+  platform: Platform,
+  app: AppRow,
+  provider: BackupProvider = 'postgres',
+): Promise<BackupRow[]> {
+  return listAppBackups(platform.sql, app.id, provider);
 }
 
 /**
- * Restores backup bN into a postgres add-on, replacing what it holds, in one
- * transaction: a corrupt or truncated dump, or a restore cut short, rolls
- * back and leaves the data as it was.
+ * Restores backup bN into an add-on, replacing what it holds, from its
+ * local file or, once that was pruned, from the backup target. postgres: in
+ * one transaction: a corrupt or truncated dump, or a restore cut short,
+ * rolls back and leaves the data as it was. redis: the snapshot is fetched
+ * whole to a private file first, so a download cut short changes nothing.
  */
 export async function restoreBackup(
   platform: Platform,
@@ -132,23 +105,47 @@ export async function restoreBackup(
   ref: string,
   target: AddonRow,
 ): Promise<void> {
-  const backup = await backupByRef(platform, app, ref);
-  const { number } = backup;
-  const stdin = createReadStream(backup.file);
-  const feed = new PassThrough();
-  const piping = pipeline(stdin, feed);
-  const result = await platform.addons.exec(target, ['pg_restore', ...RESTORE_FLAGS, ...libpq(target)], {
-    stdin: feed,
-  });
-  await piping.catch(() => {});
-  if (result.exitCode !== 0) {
-    throw new PlatError(
-      'unavailable',
-      `pg_restore into ${target.name} failed, and its data is as it was ` +
-        `(exit ${result.exitCode}): ${result.stderr.trim()}`,
-    );
+  const backup = await backupByRef(platform, app, ref, target.provider as BackupProvider);
+  const source = await restoreSource(platform, backup);
+  try {
+    if (target.provider === 'redis') {
+      await viaPrivateFile(platform, app, source, `${backupLabel(backup)} of ${app.name}`, (input) =>
+        loadAddon(platform, target, input),
+      );
+    } else {
+      await loadAddon(platform, target, source);
+    }
+  } finally {
+    // A restore that fails stops reading half way: the file (or restic) is closed now, not when collected.
+    source.destroy();
   }
-  await audit(platform, app, user, 'pg.restore', { backup: `b${String(number).padStart(3, '0')}`, into: target.name });
+  const kind = target.provider === 'redis' ? 'redis.restore' : 'pg.restore';
+  await audit(platform, app, user, kind, { backup: backupLabel(backup), into: target.name });
+}
+
+/** The stream written whole to a new private file in the app's backup dir, read back for `use`, then removed. */
+async function viaPrivateFile(
+  platform: Platform,
+  app: AppRow,
+  source: Readable,
+  what: string,
+  use: (input: NodeJS.ReadableStream) => Promise<void>,
+): Promise<void> {
+  const dir = backupDir(platform, app.id);
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  const file = join(dir, `restore-${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await pipeline(source, createWriteStream(file, { flags: 'wx', mode: 0o600 }));
+    const { handle } = await openDump(file, what);
+    const input = handle.createReadStream();
+    try {
+      await use(input);
+    } finally {
+      input.destroy();
+    }
+  } finally {
+    await fs.rm(file, { force: true });
+  }
 }
 
 /** A daily backup of the add-on at the given UTC hour, run by platd's scheduler. */

@@ -40,7 +40,7 @@ export interface StateManifest {
   apps: number;
 }
 
-function scratch(platform: Platform): string {
+export function scratch(platform: Platform): string {
   const dir = join(platform.settings.dataDir, 'tmp');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   return mkdtempSync(join(dir, 'state-'));
@@ -88,20 +88,67 @@ export async function backUpBeforeMigrating(options: {
   return file;
 }
 
+/** pg_dump (custom format) of the state database into `file`; also admin:export's. */
+export async function dumpState(platform: Platform, file: string): Promise<void> {
+  const dumped = await runHost(join(PG_BIN, 'pg_dump'), [
+    ...clientArgs(platform),
+    '--format=custom',
+    '--no-owner',
+    '--file',
+    file,
+  ]);
+  if (dumped.code !== 0)
+    throw new PlatError('unavailable', `pg_dump of the state failed: ${dumped.output.trim().slice(0, 500)}`);
+}
+
+/**
+ * Replaces the state with a dump of a Plat with the same migrations, in one
+ * transaction (a failure leaves it as it was), then migrates it up to this
+ * platd. `migrations` are the dumped state's, from its backup's manifest.
+ */
+export async function replaceState(platform: Platform, dump: string, migrations: string[]): Promise<void> {
+  const newer = unknownMigrations(knownMigrations(), migrations);
+  if (newer.length > 0) {
+    throw new PlatError(
+      'conflict',
+      `The backup was made by a newer Plat (it has ${newer.join(', ')}): ` +
+        'restore it with that version; nothing was changed.',
+    );
+  }
+  // pg_restore --clean swaps the same tables in one transaction; an older
+  // schema would leave this one's newer tables behind, half-migrated.
+  const older = unknownMigrations(migrations, await appliedMigrations(platform.sql));
+  if (older.length > 0) {
+    throw new PlatError(
+      'conflict',
+      `The backup was made by an older Plat (it lacks ${older.join(', ')}): ` +
+        'restore it with that version, then start this one, which migrates it; nothing was changed.',
+    );
+  }
+  const restored = await runHost(join(PG_BIN, 'pg_restore'), [
+    ...clientArgs(platform),
+    '--clean',
+    '--if-exists',
+    '--single-transaction',
+    '--exit-on-error',
+    '--no-owner',
+    dump,
+  ]);
+  if (restored.code !== 0) {
+    throw new PlatError(
+      'invalid_params',
+      `The state dump did not load, and the state is as it was: ${restored.output.trim().slice(0, 500)}`,
+    );
+  }
+  await migrate(platform.sql);
+}
+
 /** The backup as a tar stream; its scratch folder is removed once the stream closes. */
 export async function stateBackup(platform: Platform): Promise<{ manifest: StateManifest; archive: Readable }> {
   const dir = scratch(platform);
   try {
     const dump = join(dir, 'state.dump');
-    const dumped = await runHost(join(PG_BIN, 'pg_dump'), [
-      ...clientArgs(platform),
-      '--format=custom',
-      '--no-owner',
-      '--file',
-      dump,
-    ]);
-    if (dumped.code !== 0)
-      throw new PlatError('unavailable', `pg_dump of the state failed: ${dumped.output.trim().slice(0, 500)}`);
+    await dumpState(platform, dump);
     const manifest: StateManifest = {
       format: FORMAT,
       version: 1,
@@ -221,40 +268,7 @@ export async function restoreState(
   const dir = scratch(platform);
   try {
     const { manifest, dump, adminToken } = await unpackBackup(source, dir);
-    const newer = unknownMigrations(knownMigrations(), manifest.migrations);
-    if (newer.length > 0) {
-      throw new PlatError(
-        'conflict',
-        `The backup was made by a newer Plat (it has ${newer.join(', ')}): ` +
-          'restore it with that version; nothing was changed.',
-      );
-    }
-    // pg_restore --clean swaps the same tables in one transaction; an older
-    // schema would leave this one's newer tables behind, half-migrated.
-    const older = unknownMigrations(manifest.migrations, await appliedMigrations(platform.sql));
-    if (older.length > 0) {
-      throw new PlatError(
-        'conflict',
-        `The backup was made by an older Plat (it lacks ${older.join(', ')}): ` +
-          'restore it with that version, then start this one, which migrates it; nothing was changed.',
-      );
-    }
-    const restored = await runHost(join(PG_BIN, 'pg_restore'), [
-      ...clientArgs(platform),
-      '--clean',
-      '--if-exists',
-      '--single-transaction',
-      '--exit-on-error',
-      '--no-owner',
-      dump,
-    ]);
-    if (restored.code !== 0) {
-      throw new PlatError(
-        'invalid_params',
-        `The state dump did not load, and the state is as it was: ${restored.output.trim().slice(0, 500)}`,
-      );
-    }
-    await migrate(platform.sql);
+    await replaceState(platform, dump, manifest.migrations);
     if (adminToken) writeFileSync(join(platform.settings.dataDir, 'admin-token'), `${adminToken}\n`, { mode: 0o600 });
     const names = await listAppNames(platform.sql);
     for (const name of names) await ensureRepository(platform.reposDir, name);

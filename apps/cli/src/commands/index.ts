@@ -3,8 +3,11 @@ import type { CommandContext } from '../context.js';
 import { addAccess, listAccess, removeAccess } from './access/manage.js';
 import { showDisk } from './admin/disk.js';
 import { backupState, restoreState } from './admin/state.js';
+import { exportPlat } from './admin/export.js';
+import { importPlat } from './admin/import.js';
 import { addonInfo, createAddon, destroyAddon, listAddons } from './addons/manage.js';
 import { setBuildpack, showBuildpack } from './apps/buildpacks.js';
+import { registerBackupTargetCommands } from './backups/register.js';
 import { createApp } from './apps/create.js';
 import { setupApp } from './apps/setup.js';
 import { destroyApp } from './apps/destroy.js';
@@ -38,7 +41,22 @@ import { listDynos, restartDynos, stopDynos } from './ps/list.js';
 import { scale, showFormation } from './ps/scale.js';
 import { listReleases, releaseInfo, rollback } from './releases/list.js';
 import { psql, runAttached, runDetached } from './run/attach.js';
-import { captureBackup, downloadBackup, listBackups, pgInfo, restoreBackup, scheduleBackups } from './pg/manage.js';
+import {
+  captureBackup,
+  downloadBackup,
+  listBackups,
+  pgInfo,
+  restoreBackup,
+  scheduleBackups,
+  verifyBackup,
+} from './pg/manage.js';
+import {
+  captureRedisBackup,
+  downloadRedisBackup,
+  listRedisBackups,
+  restoreRedisBackup,
+  verifyRedisBackup,
+} from './redis/backups.js';
 import { addToPipeline, createPipeline, listPipelines, pipelineInfo, removeFromPipeline } from './pipelines/manage.js';
 import { diff as pipelineDiff, promote } from './pipelines/promote.js';
 import { createReviewApp, destroyReviewApp, listReviewApps } from './review-apps/manage.js';
@@ -94,7 +112,18 @@ export function registerCommands(program: Command, context: CommandContext): voi
     'load a state backup into a freshly started Plat with no apps (admins only)',
     'plat admin:restore plat-state.tar',
   ).action((f) => restoreState(f, context));
+  command(
+    'admin:export <file>',
+    'export the whole Plat (state, repos, images, add-on data, keys) to one archive (admins only)',
+    'plat admin:export plat-export.tar',
+  ).action((f) => exportPlat(f, context));
+  command(
+    'admin:import <file>',
+    'import an archive of plat admin:export into a freshly started Plat with no apps (admins only)',
+    'plat admin:import plat-export.tar',
+  ).action((f) => importPlat(f, context));
   registerNodeCommands(command, context);
+  registerBackupTargetCommands(command, context);
 
   command('apps', 'list your apps')
     .option(...JSON_FLAG)
@@ -450,10 +479,17 @@ export function registerCommands(program: Command, context: CommandContext): voi
     .option(...APP)
     .option(...JSON_FLAG)
     .action((o) => listBackups(o, context));
-  command('pg:backups:capture [addon]', 'capture a backup (pg_dump) of a postgres add-on')
+  command('pg:backups:capture [addon]', 'capture a backup (pg_dump) of a postgres add-on and check it restores')
     .option(...APP)
     .option(...JSON_FLAG)
     .action((a, o) => captureBackup(a, o, context));
+  command(
+    'pg:backups:verify [backup]',
+    'check a backup again (the newest by default): restore it into a scratch server, compare tables and rows',
+  )
+    .option(...APP)
+    .option(...JSON_FLAG)
+    .action((b, o) => verifyBackup(b, o, context));
   command('pg:backups:download [backup]', 'download a backup (the newest by default) as a pg_restore file')
     .option(...APP)
     .option('-o, --output <file>', 'where to write it (default APP-bN.dump)')
@@ -466,6 +502,30 @@ export function registerCommands(program: Command, context: CommandContext): voi
     .option(...APP)
     .option('--confirm <app>', "the app's name, to confirm")
     .action((b, a, o) => restoreBackup(b, a, o, context));
+  command('redis:backups', "list the app's redis backups (RDB snapshots) and their checks")
+    .option(...APP)
+    .option(...JSON_FLAG)
+    .action((o) => listRedisBackups(o, context));
+  command('redis:backups:capture [addon]', 'capture an RDB snapshot of a redis add-on and check it loads')
+    .option(...APP)
+    .option(...JSON_FLAG)
+    .action((a, o) => captureRedisBackup(a, o, context));
+  command('redis:backups:verify [backup]', 'check a redis backup again (the newest by default) in a scratch redis')
+    .option(...APP)
+    .option(...JSON_FLAG)
+    .action((b, o) => verifyRedisBackup(b, o, context));
+  command(
+    'redis:backups:restore <backup> [addon]',
+    "replace a redis add-on's keys with a snapshot's; it keeps serving",
+    'plat redis:backups:restore b002 --confirm hello',
+  )
+    .option(...APP)
+    .option('--confirm <app>', "the app's name, to confirm")
+    .action((b, a, o) => restoreRedisBackup(b, a, o, context));
+  command('redis:backups:download [backup]', 'download a redis backup (the newest by default) as an RDB file')
+    .option(...APP)
+    .option('-o, --output <file>', 'where to write it (default APP-bN.rdb)')
+    .action((b, o) => downloadRedisBackup(b, o, context));
   command('pg:backups:schedule [addon]', 'capture a backup every day', 'plat pg:backups:schedule --at 2')
     .option(...APP)
     .option('--at <hour>', 'hour of the day, UTC (default 2)')

@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import { AppNameParam, TimestampSchema } from './common.js';
 
 /** Add-ons, and what the postgres and scheduler add-ons add: backups and jobs. */
@@ -25,6 +25,13 @@ export const AddonSchema = Type.Object({
   config_var: Type.String(),
   state: Type.String({ description: 'available, starting, stopped or missing' }),
   created_at: TimestampSchema,
+  node: Type.Optional(
+    Type.String({
+      description:
+        "PLAT_RUNTIME=swarm: the hostname of the swarm node that runs the add-on's container and keeps its data " +
+        'volume, the manager platd runs on',
+    }),
+  ),
 });
 export const AddonCreateSchema = Type.Object(
   {
@@ -40,11 +47,59 @@ export const AddonDestroyQuerySchema = Type.Object({ confirm: Type.Optional(Type
 
 export const PgInfoSchema = Type.Record(Type.String(), Type.String());
 export const PgAddonQuerySchema = Type.Object({ addon: Type.Optional(Type.String({ maxLength: 100 })) });
+/** A backup's restore drill in a scratch server: pending until checked, then verified or failed. */
+export const BackupVerificationSchema = Type.Object({
+  state: Type.Union([Type.Literal('pending'), Type.Literal('verified'), Type.Literal('failed')]),
+  checked_at: Type.Optional(TimestampSchema),
+  duration_ms: Type.Optional(Type.Integer()),
+  tables: Type.Optional(Type.Integer({ description: 'postgres: tables checked' })),
+  rows: Type.Optional(Type.Integer({ description: 'postgres: rows checked, in all tables' })),
+  keys: Type.Optional(Type.Integer({ description: 'redis: keys checked' })),
+  not_compared: Type.Optional(
+    Type.String({ description: 'redis: databases past the first, not compared, e.g. `db1 (5 keys)`' }),
+  ),
+  compared: Type.Optional(
+    Type.Boolean({ description: 'false: no counts were recorded at capture (an older backup), only the restore ran' }),
+  ),
+  reason: Type.Optional(Type.String({ description: 'why it failed' })),
+});
+/** Its copy on the backup target (plat backups:target); null when no target was set when it was made. */
+export const BackupUploadSchema = Type.Union([
+  Type.Object({ state: Type.Literal('uploaded'), at: Type.String(), snapshot: Type.String() }),
+  Type.Object({ state: Type.Literal('pending') }),
+  Type.Object({
+    state: Type.Literal('failed'),
+    reason: Type.String(),
+    attempts: Type.Integer(),
+    next_attempt_at: Type.Union([TimestampSchema, Type.Null()]),
+  }),
+  Type.Object({ state: Type.Literal('expired'), reason: Type.String() }),
+]);
+
+/** One line for a listing: `uploaded 2026-11-29 10:00`, `upload failed: <reason>`, `upload pending`. Pure. */
+export function backupUploadLabel(upload: Static<typeof BackupUploadSchema> | null | undefined): string {
+  if (!upload) return '';
+  switch (upload.state) {
+    case 'uploaded':
+      return `uploaded ${upload.at.slice(0, 16).replace('T', ' ')}`;
+    case 'pending':
+      return 'upload pending';
+    case 'failed':
+      return `upload failed: ${upload.reason}`;
+    case 'expired':
+      return 'expired on target';
+  }
+}
+
 export const PgBackupSchema = Type.Object({
   id: Type.String(),
   addon: Type.String(),
+  provider: Type.String({ description: 'postgres (pg_dump custom format) or redis (RDB snapshot)' }),
   size_bytes: Type.Integer(),
   created_at: TimestampSchema,
+  verification: BackupVerificationSchema,
+  /** Optional: platd from before backup targets does not send it. */
+  upload: Type.Optional(Type.Union([BackupUploadSchema, Type.Null()])),
 });
 export const PgBackupCaptureSchema = Type.Object(
   { addon: Type.Optional(Type.String({ maxLength: 100 })) },

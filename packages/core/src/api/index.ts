@@ -19,3 +19,5 @@ export * from './webhooks.js';
 export * from './metrics.js';
 export * from './events.js';
 export * from './nodes.js';
+export * from './backup-target.js';
+export * from './plat-archive.js';

@@ -13,7 +13,9 @@ import {
   PlatError,
 } from '@plat/core';
 import type { Platform } from '../../platform.js';
-import { constants, promises as fs } from 'node:fs';
+import { openDump } from '../../backups/files.js';
+import { presentBackup as present } from '../../backups/present.js';
+import { recheckBackup } from '../../backups/verify.js';
 import {
   backupByRef,
   captureBackup,
@@ -22,41 +24,8 @@ import {
   postgresAddon,
   restoreBackup,
   scheduleBackups,
-  type BackupRow,
 } from '../../services/pg-backups.js';
 import { errors } from '../error-responses.js';
-
-const present = (backup: BackupRow) => ({
-  id: `b${String(backup.number).padStart(3, '0')}`,
-  addon: backup.addon_name,
-  size_bytes: Number(backup.size_bytes),
-  created_at: backup.created_at.toISOString(),
-});
-
-/**
- * A backup's dump, opened before anything is sent: one pruned since it was
- * looked up (or a link where the file was) is not_found, not a broken
- * download; its length is the open file's, not the row's.
- */
-async function openDump(file: string, what: string): Promise<{ handle: fs.FileHandle; size: number }> {
-  let handle: fs.FileHandle;
-  try {
-    handle = await fs.open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ELOOP')
-      throw new PlatError('not_found', `Backup ${what} is no longer on the server (pruned): see plat pg:backups.`);
-    throw error;
-  }
-  try {
-    const stat = await handle.stat();
-    if (!stat.isFile()) throw new PlatError('not_found', `Backup ${what} is not a file on the server.`);
-    return { handle, size: stat.size };
-  } catch (error) {
-    await handle.close();
-    throw error;
-  }
-}
 
 /** Postgres add-on operations: info, backups (capture, list, restore) and their daily schedule. */
 export const pgRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = async (app, { platform }) => {
@@ -92,7 +61,7 @@ export const pgRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = async
     {
       schema: {
         tags: ['postgres'],
-        summary: 'Capture a backup (pg_dump) of a postgres add-on',
+        summary: 'Capture a backup (pg_dump) of a postgres add-on; its check follows (verification pending)',
         params: AppParamsSchema,
         body: PgBackupCaptureSchema,
         response: { 201: PgBackupSchema, ...errors(403, 404, 503) },
@@ -102,6 +71,36 @@ export const pgRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = async
       const row = request.appRow;
       const addon = await postgresAddon(platform, row, request.body.addon);
       return reply.code(201).send(present(await captureBackup(platform, row, addon)));
+    },
+  );
+
+  app.get(
+    '/v1/apps/:app/pg/backups/:backup',
+    {
+      schema: {
+        tags: ['postgres'],
+        summary: 'A backup, with its check: pending, verified (tables, rows) or failed (reason)',
+        params: PgBackupParamsSchema,
+        response: { 200: PgBackupSchema, ...errors(403, 404) },
+      },
+    },
+    async (request) => present(await backupByRef(platform, request.appRow, request.params.backup)),
+  );
+
+  app.post(
+    '/v1/apps/:app/pg/backups/:backup/actions/verify',
+    {
+      schema: {
+        tags: ['postgres'],
+        summary: 'Check a backup again: restore it into a scratch server and compare its tables and rows',
+        params: PgBackupParamsSchema,
+        response: { 202: PgBackupSchema, ...errors(403, 404) },
+      },
+    },
+    async (request, reply) => {
+      const row = request.appRow;
+      const backup = await backupByRef(platform, row, request.params.backup);
+      return reply.code(202).send(present(await recheckBackup(platform, row, backup)));
     },
   );
 

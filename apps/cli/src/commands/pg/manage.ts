@@ -2,12 +2,13 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { PlatError } from '@plat/core';
+import { PlatError, backupUploadLabel } from '@plat/core';
 import type { CommandContext } from '../../context.js';
 import { resolveApp } from '../../context.js';
 import { emit } from '../../output.js';
 import { ago, header, keyValues, table } from '../../present.js';
 import { withProgress } from '../../progress.js';
+import { awaitCheck, resultText, verificationText } from './verification.js';
 
 type AppOptions = { app?: string; json?: boolean };
 
@@ -35,8 +36,15 @@ export async function listBackups(options: AppOptions, context: CommandContext):
     backups.length === 0
       ? [`No backups. Capture one: plat pg:backups:capture -a ${name}`]
       : table(
-          ['Id', 'Add-on', 'Size', 'Captured'],
-          backups.map((b) => [b.id, b.addon, `${Math.ceil(b.size_bytes / 1024)} kB`, ago(b.created_at)]),
+          ['Id', 'Add-on', 'Size', 'Captured', 'Check', 'Off-server'],
+          backups.map((b) => [
+            b.id,
+            b.addon,
+            `${Math.ceil(b.size_bytes / 1024)} kB`,
+            ago(b.created_at),
+            verificationText(b.verification),
+            backupUploadLabel(b.upload),
+          ]),
         ),
   );
 }
@@ -61,21 +69,59 @@ export async function downloadBackup(
   context.output.out(`Downloaded ${id} of ${name} to ${path} (restore it with pg_restore)`);
 }
 
+/**
+ * `plat pg:backups:capture`: the dump, then its check in a scratch server,
+ * waited for (bounded): a backup is only done once it is proven. A failed
+ * check exits 1; the backup is kept and says why in plat pg:backups.
+ */
 export async function captureBackup(
   addon: string | undefined,
   options: AppOptions,
   context: CommandContext,
 ): Promise<void> {
   const name = await resolveApp(context, options.app);
-  const backup = await withProgress(
+  const client = context.client();
+  const captured = await withProgress(
     context,
     `Capturing a backup of ${addon ?? 'DATABASE_URL'} on ${name}`,
-    () => context.client().pg.capture(name, addon),
+    () => client.pg.capture(name, addon),
     (b) => `done, ${b.id}`,
   );
+  const backup = await withProgress(
+    context,
+    `Checking ${captured.id} in a scratch server`,
+    () => awaitCheck(() => client.pg.backup(name, captured.id)),
+    (b) => b.verification.state,
+  );
   emit(context.output, options.json, backup, () => [
-    `Backup ${backup.id} of ${backup.addon} captured (${backup.size_bytes} bytes)`,
+    `Backup ${backup.id} of ${backup.addon} captured (${backup.size_bytes} bytes), ${resultText(backup.verification)}`,
   ]);
+  if (backup.verification.state !== 'verified') process.exitCode = 1;
+}
+
+/** `plat pg:backups:verify [BACKUP]`: checks a backup again (the newest by default) and waits for the result. */
+export async function verifyBackup(
+  backup: string | undefined,
+  options: AppOptions,
+  context: CommandContext,
+): Promise<void> {
+  const name = await resolveApp(context, options.app);
+  const client = context.client();
+  const id = backup ?? (await client.pg.backups(name))[0]?.id;
+  if (!id) throw new PlatError('not_found', `${name} has no backups. Capture one: plat pg:backups:capture -a ${name}`);
+  const checked = await withProgress(
+    context,
+    `Checking ${id} of ${name} in a scratch server`,
+    async () => {
+      await client.pg.verify(name, id);
+      return awaitCheck(() => client.pg.backup(name, id));
+    },
+    (b) => b.verification.state,
+  );
+  emit(context.output, options.json, checked, () => [
+    `Backup ${checked.id} of ${checked.addon} ${resultText(checked.verification)}`,
+  ]);
+  if (checked.verification.state !== 'verified') process.exitCode = 1;
 }
 
 export async function restoreBackup(

@@ -306,6 +306,12 @@ describe('backups:target', () => {
     expect(listed).toMatchObject({ verification: { state: 'verified' }, upload: { state: 'uploaded' } });
     const human = await plat(['pg:backups', '-a', APP]);
     expect(human.stdout).toMatch(new RegExp(`^${backup.id} .*verified .*uploaded \\d{4}-\\d{2}-\\d{2}`, 'm'));
+    // Checked again on demand, from the copy on the target.
+    const verified = await plat(['pg:backups:verify', backup.id, '-a', APP]);
+    expect(verified.code, verified.output).toBe(0);
+    expect((await pgBackups()).find((b) => b.id === backup.id)).toMatchObject({
+      verification: { state: 'verified', tables: 2, rows: 1503 },
+    });
 
     const made = await plat(['addons:create', 'postgres', '-a', APP, '--as', 'RESTORED_DATABASE', '--json']);
     expect(made.code, made.output).toBe(0);

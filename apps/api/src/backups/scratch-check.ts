@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { PassThrough } from 'node:stream';
+import { lstatSync } from 'node:fs';
+import { PassThrough, type Readable } from 'node:stream';
 import { ensureServiceImage } from '@plat/builder';
 import { providers } from '../addons/registry.js';
 import type { Platform } from '../platform.js';
 import type { BackupRow, VerificationDetails, VerificationState } from '../store/pg-backups.js';
 import { shortReason, type Counts } from './counts.js';
 import { openDump } from './files.js';
+import { restoreSource } from './uploads.js';
 
 /**
  * A backup's restore drill: the dump goes into a scratch server made from
@@ -99,13 +101,7 @@ export async function runCheck(platform: Platform, backup: BackupRow, drill: Dri
     }
     if (abandoned) throw new OutOfTime();
     const exec: ScratchExec = (command, io = {}) => platform.addons.execScratch(id, command, io);
-    const file = (
-      await openDump(
-        backup.file,
-        `b${String(backup.number).padStart(3, '0')}`,
-        `${backup.provider === 'redis' ? 'redis' : 'pg'}:backups`,
-      )
-    ).handle.createReadStream();
+    const file = await dumpStream(platform, backup);
     // Out of time while it opened: the `finally` below has run, so nothing else would close it.
     if (abandoned) {
       file.destroy();
@@ -156,4 +152,16 @@ export function failureReason(failure: { message: string; trouble?: string; logs
   if (trouble && trouble !== 'the scratch server is gone' && !message.includes(trouble))
     return `${trouble}; ${message}`;
   return message;
+}
+
+/**
+ * The dump to check: its local file, or, once pruning removed that after
+ * the upload, the copy on the backup target (the check then proves what a
+ * restore would read). Any other trouble with the file is the check's answer.
+ */
+async function dumpStream(platform: Platform, backup: BackupRow): Promise<Readable> {
+  if (!lstatSync(backup.file, { throwIfNoEntry: false })) return restoreSource(platform, backup);
+  const id = `b${String(backup.number).padStart(3, '0')}`;
+  const opened = await openDump(backup.file, id, `${backup.provider === 'redis' ? 'redis' : 'pg'}:backups`);
+  return opened.handle.createReadStream();
 }

@@ -91,20 +91,44 @@ if [ "$(id -u)" -eq 0 ]; then
   fi
 fi
 
-# 2. Docker daemon: start one in the background when none answers (no systemd here).
-if ! docker info >/dev/null 2>&1; then
-  if [ -n "${DOCKER_HOST:-}" ]; then echo "DOCKER_HOST=$DOCKER_HOST does not answer" >&2; exit 1; fi
-  say "Starting dockerd (log: $DATA_DIR/dockerd.log)"
-  setsid nohup dockerd >>"$DATA_DIR/dockerd.log" 2>&1 </dev/null &
-  for _ in $(seq 1 60); do
-    docker info >/dev/null 2>&1 && break
+# 2. Docker daemon: start one in the background when none answers (no systemd here). A dockerd that is still
+# starting (restoring containers) or still stopping holds /var/run/docker.pid: wait for it to answer or to exit
+# instead of starting a second one, and end one that does neither.
+live_dockerd() {
+  local pid
+  pid=$(cat /var/run/docker.pid 2>/dev/null) || return 1
+  [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ] && echo "$pid"
+}
+wait_for_docker() { # seconds [pid]: until docker answers, or the given dockerd exits
+  for _ in $(seq 1 "$1"); do
+    docker info >/dev/null 2>&1 && return 0
+    if [ -n "${2:-}" ] && ! kill -0 "$2" 2>/dev/null; then return 1; fi
     sleep 1
   done
-  docker info >/dev/null 2>&1 || {
-    echo "dockerd did not come up within 60 s; see $DATA_DIR/dockerd.log" >&2
-    tail -n 20 "$DATA_DIR/dockerd.log" >&2
-    exit 1
-  }
+  docker info >/dev/null 2>&1
+}
+if ! docker info >/dev/null 2>&1; then
+  if [ -n "${DOCKER_HOST:-}" ]; then echo "DOCKER_HOST=$DOCKER_HOST does not answer" >&2; exit 1; fi
+  if pid=$(live_dockerd); then
+    say "Waiting for the running dockerd (pid $pid) to answer"
+    if ! wait_for_docker 180 "$pid" && kill -0 "$pid" 2>/dev/null; then
+      say "dockerd (pid $pid) neither answers nor exits: stopping it"
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
+  if ! docker info >/dev/null 2>&1; then
+    # The pid file of a dockerd that is gone (killed, or the machine restarted) would stop the new one.
+    live_dockerd >/dev/null || rm -f /var/run/docker.pid
+    say "Starting dockerd (log: $DATA_DIR/dockerd.log)"
+    setsid nohup dockerd >>"$DATA_DIR/dockerd.log" 2>&1 </dev/null &
+    wait_for_docker 180 || {
+      echo "dockerd did not come up within 180 s; see $DATA_DIR/dockerd.log" >&2
+      tail -n 20 "$DATA_DIR/dockerd.log" >&2
+      exit 1
+    }
+  fi
 fi
 
 # 3. The Node.js Plat runs on: Node 22 (LTS) from the npm registry's

@@ -160,6 +160,14 @@ describe('log drains', () => {
         headers: { 'x-request-id': id },
       });
       expect(response.status).toBe(200);
+      // Each nginx worker buffers its access log for up to 250 ms, so two requests served by different workers
+      // within that window can reach platd in either order (their timestamps stay right). The order checked here
+      // is the order of lines nginx had written: the second request goes once the first one's line is out.
+      await until(`request ${id}'s router line at both drains`, async () =>
+        [syslogMessages, httpsMessages].every((messages) =>
+          messagesOf(messages(), 'router', 'router').some((m) => m.includes(`request_id=${id}`)),
+        ),
+      );
     }
     const expected = ['req1', 'req2'].flatMap((tag) => [1, 2, 3, 4, 5].map((n) => `${tag} line ${n}`));
     for (const [name, messages] of [

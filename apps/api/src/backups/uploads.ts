@@ -32,9 +32,11 @@ export { mayPruneLocally, presentUpload, uploadLabel } from './upload-state.js';
 
 /**
  * Backups copied to the backup target, one upload at a time: a new
- * backup's upload right after it is verified (uploadBackup), failed ones
- * again with backoff, and at start whatever was left. A failure leaves
- * the backup `upload failed: <reason>` and its local file in place.
+ * backup's upload right after it is verified (queueBackupUpload), failed
+ * ones again with backoff, and at start whatever was left. A failure leaves
+ * the backup `upload failed: <reason>` and its local file in place. The
+ * target's retention runs once a sweep has uploaded what was due, not per
+ * upload: `forget --prune` locks and walks the whole repository.
  */
 
 /** The restic repository of the target, with platd's key and cache in the data dir. */
@@ -78,8 +80,6 @@ class Uploader {
   #again = false;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
-  /** Callers of uploadBackup waiting for their backup's attempt. */
-  readonly #waiting = new Map<string, (() => void)[]>();
 
   constructor(platform: Platform) {
     this.#platform = platform;
@@ -118,15 +118,8 @@ class Uploader {
           this.kick();
           return;
         }
-        // Nothing more is due: whoever still waits had their backup handled, or it is no longer queued.
-        for (const resolvers of this.#waiting.values()) for (const resolve of resolvers) resolve();
-        this.#waiting.clear();
         void this.#schedule();
       });
-  }
-
-  waitFor(backupId: string): Promise<void> {
-    return new Promise((resolve) => this.#waiting.set(backupId, [...(this.#waiting.get(backupId) ?? []), resolve]));
   }
 
   async #schedule(): Promise<void> {
@@ -141,21 +134,22 @@ class Uploader {
   }
 
   async #sweep(): Promise<void> {
+    let uploadedTo: { target: BackupTargetRow; repository: restic.Repository } | undefined;
     while (!this.#stopped) {
       const target = await findBackupTarget(this.#platform.sql);
-      if (!target) return;
-      const row = await nextDueUpload(this.#platform.sql, target.id);
-      if (!row) return;
-      try {
-        await this.#attempt(target, row);
-      } finally {
-        for (const resolve of this.#waiting.get(row.id) ?? []) resolve();
-        this.#waiting.delete(row.id);
-      }
+      const row = target && (await nextDueUpload(this.#platform.sql, target.id));
+      if (!target || !row) break;
+      const repository = await this.#attempt(target, row);
+      if (repository) uploadedTo = { target, repository };
     }
+    if (!uploadedTo) return;
+    const { target, repository } = uploadedTo;
+    await this.#applyRetention(target, repository).catch((error: Error) =>
+      this.#platform.log(`backup uploads: retention on ${target.url}: ${error.message}`),
+    );
   }
 
-  async #attempt(target: BackupTargetRow, row: UploadRow): Promise<void> {
+  async #attempt(target: BackupTargetRow, row: UploadRow): Promise<restic.Repository | undefined> {
     const { sql, logs, alerts } = this.#platform;
     const app = await findAppById(sql, row.app_id);
     if (!app) return;
@@ -199,16 +193,14 @@ class Uploader {
       });
       return;
     }
-    await this.#applyRetention(target, repository).catch((error: Error) =>
-      this.#platform.log(`backup uploads: retention on ${target.url}: ${error.message}`),
-    );
     // Files kept only until they were off the server go now, not at the next capture.
     await pruneBackups(this.#platform, row.app_id, row.addon_name).catch((error: Error) =>
       this.#platform.log(`backup uploads: pruning ${row.addon_name}: ${error.message}`),
     );
+    return repository;
   }
 
-  /** After each upload: forget --prune by the target's policy, then mark backups whose snapshot went. */
+  /** After a sweep's uploads: forget --prune by the target's policy, then mark backups whose snapshot went. */
   async #applyRetention(target: BackupTargetRow, repository: restic.Repository): Promise<void> {
     await restic.forget(repository, {
       keepDaily: target.keep_daily,
@@ -250,20 +242,6 @@ export function startBackupUploads(platform: Platform): { stop(): Promise<void> 
   }
   running.start();
   return { stop: () => running.stop() };
-}
-
-/**
- * After a backup is verified: it goes to the target (if one is set), its
- * state pending until the attempt ends. Resolves when that attempt is
- * over (uploaded, or failed and scheduled again); never rejects.
- */
-export async function uploadBackup(platform: Platform, _app: AppRow, row: { id: string }): Promise<void> {
-  const target = await findBackupTarget(platform.sql);
-  if (!target) return;
-  await queueUpload(platform.sql, row.id, target.id);
-  const done = uploader(platform).waitFor(row.id);
-  uploader(platform).kick();
-  await done;
 }
 
 /**

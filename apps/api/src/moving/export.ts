@@ -1,5 +1,14 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  constants,
+  createWriteStream,
+  existsSync,
+  promises as fs,
+  lstatSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { type Pack, pack } from 'tar-stream';
@@ -14,7 +23,7 @@ import type { Platform } from '../platform.js';
 import { dumpState, scratch } from '../services/state-backup.js';
 import { allAddons } from '../store/addons.js';
 import { appliedMigrations } from '../store/migrate.js';
-import { appsByName, backupFileRows } from '../store/plat-archive.js';
+import { appsByName, backupFileRows, containedBackupFile } from '../store/plat-archive.js';
 import { currentRelease, listReleases } from '../store/releases.js';
 import {
   type ArchiveHeader,
@@ -99,9 +108,22 @@ async function survey(platform: Platform): Promise<{ header: ArchiveHeader; sour
   return { header, sources };
 }
 
-/** One entry from a file, hashed as it streams into the tar. */
-function addFile(out: Pack, name: string, path: string, sums: EntrySum[]): Promise<void> {
-  const size = statSync(path).size;
+/**
+ * One entry from a file, hashed as it streams into the tar. Opened without
+ * following a link, its size read from what was opened: a link put where a
+ * backup or key was is refused, not followed as root.
+ */
+async function addFile(out: Pack, name: string, path: string, sums: EntrySum[]): Promise<void> {
+  const handle = await fs.open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  const stat = await handle.stat().catch(async (error: Error) => {
+    await handle.close();
+    throw error;
+  });
+  if (!stat.isFile()) {
+    await handle.close();
+    throw new Error(`${path} is not a regular file`);
+  }
+  const size = stat.size;
   const hash = createHash('sha256');
   return new Promise((resolve, reject) => {
     const sink = out.entry({ name, size, mode: 0o600 }, (error) => {
@@ -109,7 +131,7 @@ function addFile(out: Pack, name: string, path: string, sums: EntrySum[]): Promi
       sums.push({ name, size, sha256: hash.digest('hex') });
       resolve();
     });
-    const source = createReadStream(path);
+    const source = handle.createReadStream();
     source.on('data', (chunk) => hash.update(chunk as Buffer));
     source.on('error', reject);
     source.pipe(sink as unknown as NodeJS.WritableStream);
@@ -181,7 +203,7 @@ function dataDirFiles(platform: Platform): { name: string; path: string }[] {
       if (entryLimit(`ssh/${file}`) !== undefined) files.push({ name: `ssh/${file}`, path: join(sshDir, file) });
   const acmeKey = join(dataDir, 'acme', 'account-key.pem');
   if (existsSync(acmeKey)) files.push({ name: 'acme/account-key.pem', path: acmeKey });
-  return files.filter((file) => statSync(file.path).isFile());
+  return files.filter((file) => lstatSync(file.path).isFile());
 }
 
 /** pg:backups files of the data dir, as rows name them. */
@@ -191,7 +213,7 @@ async function backupFiles(platform: Platform): Promise<{ name: string; path: st
   return rows.flatMap((row) => {
     const base = row.file.slice(row.file.lastIndexOf('/') + 1);
     const name = entryNames.backup(row.app_id, base);
-    const inside = row.file === join(prefix, row.app_id, base);
+    const inside = containedBackupFile(row, prefix) === row.file;
     return inside && entryLimit(name) !== undefined && existsSync(row.file) ? [{ name, path: row.file }] : [];
   });
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -139,5 +139,14 @@ describe('stageArchive when the upload goes on after a refusal', () => {
     await expect(
       stageArchive(Readable.from([big]), stageDir, { maxBytes: 100_000, onHeader: async () => {} }),
     ).rejects.toThrow(/larger than this platd takes/);
+    // No descriptor of this process still points into the staging folder (a leaked write stream would).
+    const open = readdirSync('/proc/self/fd').flatMap((fd) => {
+      try {
+        return [readlinkSync(`/proc/self/fd/${fd}`)];
+      } catch {
+        return [];
+      }
+    });
+    expect(open.filter((target) => target.startsWith(stageDir))).toEqual([]);
   });
 });

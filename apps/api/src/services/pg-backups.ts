@@ -7,7 +7,7 @@ import { nextRun } from '@plat/addon-scheduler';
 import { PlatError } from '@plat/core';
 import type { Platform } from '../platform.js';
 import type { AppRow } from '../store/apps.js';
-import { findAddon, listAddons, type AddonRow } from '../store/addons.js';
+import type { AddonRow } from '../store/addons.js';
 import type { User } from '../store/users.js';
 import {
   addonBackups,
@@ -20,6 +20,7 @@ import {
 import { replaceBackupSchedule } from '../store/scheduler-jobs.js';
 import { audit } from './audit.js';
 import { loadAddon } from '../backups/addon-data.js';
+import { backupAddon } from '../backups/backup-addon.js';
 import { backupDir } from '../backups/capture.js';
 import { openDump } from '../backups/files.js';
 import { backupLabel } from '../backups/present.js';
@@ -31,20 +32,8 @@ export { libpq, RESTORE_FLAGS } from '../backups/postgres-data.js';
 export type { BackupRow };
 
 /** The app's postgres add-on by name, or its DATABASE_URL one when none is named. */
-export async function postgresAddon(platform: Platform, app: AppRow, name?: string): Promise<AddonRow> {
-  const addon = name
-    ? await findAddon(platform.sql, app.id, name)
-    : ((await listAddons(platform.sql, app.id)).find((a) => a.provider === 'postgres' && a.attachment === 'DATABASE') ??
-      (await listAddons(platform.sql, app.id)).find((a) => a.provider === 'postgres'));
-  if (addon?.provider !== 'postgres' || addon.state !== 'active') {
-    throw new PlatError(
-      'not_found',
-      name
-        ? `${name} is not a postgres add-on of ${app.name}.`
-        : `${app.name} has no postgres add-on: plat addons:create postgres`,
-    );
-  }
-  return addon;
+export function postgresAddon(platform: Platform, app: AppRow, name?: string): Promise<AddonRow> {
+  return backupAddon(platform, app, 'postgres', name);
 }
 
 /** Of one add-on's backups, newest first: those past the newest `keep` (and not its newest verified one). */

@@ -18,6 +18,7 @@ import { PlatError } from '@plat/core';
 import { runHost } from '@plat/core/host-process';
 import type { Platform } from '../platform.js';
 import { listAppNames } from '../store/apps.js';
+import { containBackupFiles } from '../store/plat-archive.js';
 import { appliedMigrations, knownMigrations, migrate, unknownMigrations } from '../store/migrate.js';
 
 /**
@@ -269,6 +270,8 @@ export async function restoreState(
   try {
     const { manifest, dump, adminToken } = await unpackBackup(source, dir);
     await replaceState(platform, dump, manifest.migrations);
+    // The dump's backup rows name files platd deletes, uploads and reads as root: kept inside the data dir's backups.
+    await containBackupFiles(platform.sql, join(platform.settings.dataDir, 'backups'));
     if (adminToken) writeFileSync(join(platform.settings.dataDir, 'admin-token'), `${adminToken}\n`, { mode: 0o600 });
     const names = await listAppNames(platform.sql);
     for (const name of names) await ensureRepository(platform.reposDir, name);

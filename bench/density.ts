@@ -8,7 +8,7 @@
  * sleeping (eco) app next to the same apps' cold boot, measured in this run.
  * Loopback only, bounded. Run: npm run bench:density -- --apps 100
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { exampleRepo } from '../test/support/app-repo.js';
 import { get } from '../test/support/http.js';
@@ -26,6 +26,8 @@ const TOTAL = Math.max(APPS, Number(values.total));
 if (!Number.isInteger(APPS) || APPS < 2 || APPS > 400) throw new Error('--apps takes a whole number from 2 to 400');
 const SLEEP_S = 20;
 const WAKES = Math.min(20, APPS - 1);
+/** Seconds over which platd's idle CPU is measured: two controller ticks, six stats rounds. */
+const IDLE_S = 60;
 const MB = 1024 ** 2;
 
 const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
@@ -44,6 +46,19 @@ function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** nginx workers of an earlier config still finishing their requests (a reload's tail), on this machine. */
+function drainingNginxWorkers(): number {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('nginx: worker process is shutting down');
+      } catch {
+        return false; // gone meanwhile
+      }
+    }).length;
 }
 
 async function settle(ms: number): Promise<void> {
@@ -129,12 +144,14 @@ try {
       routeTimes.push(await maintenance(true, 503));
       routeTimes.push(await maintenance(false, 200));
     }
+    // Idle means nothing under way: the reloads' old workers have exited (platd watches them until then).
+    await until('the old nginx workers to exit', async () => drainingNginxWorkers() === 0, 60_000);
     await settle(5_000);
     const cpuFrom = cpuSeconds(platd.pid());
-    await settle(30_000);
+    await settle(IDLE_S * 1000);
     return {
       platd_pss_mb: round(pss(platd.pid()) / MB, 1),
-      platd_idle_cpu_percent: round(((cpuSeconds(platd.pid()) - cpuFrom) / 30) * 100, 2),
+      platd_idle_cpu_percent: round(((cpuSeconds(platd.pid()) - cpuFrom) / IDLE_S) * 100, 2),
       route_change_s: round(median(routeTimes)),
       // The same-run control: nginx alone reloading a config with as many server blocks.
       minimal_nginx_reload_s: round(await minimalNginxReload(apps)),
@@ -167,6 +184,8 @@ try {
   for (const app of ecoApps.slice(0, WAKES)) wakes.push(await firstAnswer(platd, app));
 
   for (let index = APPS + 1; index <= TOTAL; index += 1) await plat(platd, ['apps:create', `empty-${index}`]);
+  // The apps whose wake was timed go back to sleep first: idle is measured with no app between states.
+  for (const app of ecoApps.slice(0, WAKES)) await until(`${app} to sleep`, () => sleeping(platd, app), 120_000);
   const atTotal = TOTAL > APPS ? await flatCosts(TOTAL) : undefined;
 
   const result = {

@@ -90,11 +90,20 @@ async function resticHere(args: string[]): Promise<string> {
   const ssh =
     `/usr/bin/ssh -F /dev/null -i ${key} -o IdentitiesOnly=yes -o UserKnownHostsFile=${join(dir, 'known_hosts')} ` +
     `-o StrictHostKeyChecking=accept-new -o BatchMode=yes -p ${sshPort} -l root -s -- 127.0.0.1 sftp`;
-  const result = await run(
-    '/usr/bin/restic',
-    ['--repo', `sftp:root@127.0.0.1:${repoPath()}`, '--option', `sftp.command=${ssh}`, '--no-cache', ...args],
-    { env: { PATH: '/usr/bin:/bin', HOME: dir, RESTIC_PASSWORD: password } },
-  );
+  const restic = () =>
+    run(
+      '/usr/bin/restic',
+      ['--repo', `sftp:root@127.0.0.1:${repoPath()}`, '--option', `sftp.command=${ssh}`, '--no-cache', ...args],
+      { env: { PATH: '/usr/bin:/bin', HOME: dir, RESTIC_PASSWORD: password } },
+    );
+  // platd's retention (forget --prune) may hold the repository's exclusive lock right after an upload; Debian's
+  // restic 0.14 has no --retry-lock, so the admin's command is run again once that lock is gone.
+  let result = await restic();
+  if (result.output.includes('already locked exclusively'))
+    await until('platd to release the repository lock', async () => {
+      result = await restic();
+      return !result.output.includes('already locked exclusively');
+    });
   expect(result.code, result.output).toBe(0);
   return result.stdout;
 }

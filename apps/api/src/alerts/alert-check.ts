@@ -72,8 +72,10 @@ export class AlertCheck {
 
   async #check(now: Date): Promise<void> {
     const { sql, alerts } = this.#deps;
-    const ids = new Map((await liveApps(sql)).map((app) => [app.name, app.id]));
-    const loops = this.#deps.crashLoops(now.getTime()).flatMap((loop) => {
+    const crashLoops = this.#deps.crashLoops(now.getTime());
+    // Every app's name and id, read only when some app is crash looping: at hundreds of apps, most minutes none is.
+    const ids = new Map(crashLoops.length ? (await liveApps(sql)).map((app) => [app.name, app.id]) : []);
+    const loops = crashLoops.flatMap((loop) => {
       const appId = ids.get(loop.app);
       return appId ? [{ ...loop, appId }] : [];
     });

@@ -18,7 +18,7 @@ import { planRollout, routeWith, type Rollout, type RolloutPlan, type Teardown }
 import { RouteTable } from './route-table.js';
 import { DynoLogFollow } from './dyno-log-follow.js';
 import type { AttachSession, DynoDeath, Runtime } from './runtime.js';
-import { fingerprint, FULL_PASS_EVERY, groupByApp, unchangedSince } from './tick-plan.js';
+import { fingerprint, fullPassDue, groupByApp, unchangedSince } from './tick-plan.js';
 import { convergeSwarmApp } from './swarm/swarm-converge.js';
 import type { SwarmFormation } from './swarm/swarm-formation.js';
 
@@ -194,15 +194,16 @@ export class Controller {
   /**
    * The periodic converge, costing per change rather than per app: one Docker
    * listing for every app; an app whose containers are as its last converge
-   * left them, with nothing to do, is passed over, except on every
-   * FULL_PASS_EVERY-th tick. Changes in the database converge their own app.
+   * left them, with nothing to do, is passed over, except on its full pass
+   * (one tick in FULL_PASS_EVERY). Changes in the database converge their own app.
    */
   async convergeAll(): Promise<void> {
-    const fullPass = this.#ticks++ % FULL_PASS_EVERY === 0;
+    const tick = this.#ticks++;
     const names = await listAppNames(this.#deps.sql).catch(() => []);
     const listing = await this.#listAll().catch(() => undefined);
     for (const name of names) {
       const listed = listing?.byApp.get(name) ?? [];
+      const fullPass = fullPassDue(name, tick);
       if (listing && unchangedSince(this.#quiet.get(name), this.#adjusted(listed), fullPass)) continue;
       const observed = listing ? { dynos: listed, turn: listing.turns.get(name) ?? 0 } : undefined;
       await this.#queued(name, () => this.#converge(name, undefined, observed)).catch((error: Error) =>
@@ -505,6 +506,8 @@ export class Controller {
     // Only once the router's old workers are gone: they may still send requests to these dynos.
     const drained = router.drained();
     for (const dyno of plan.retire) {
+      // Leaving from now: `plat ps` and later converges no longer count it while the router drains.
+      this.#leaving.add(dyno.id);
       const stopping = drained
         .then(() => this.#retire(dyno.id, 30))
         .catch((error: Error) => this.#deps.log(`stopping ${dyno.containerName} failed: ${error.message}`))

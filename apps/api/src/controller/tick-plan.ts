@@ -6,8 +6,20 @@
  */
 import type { ObservedDyno } from './reconcile.js';
 
-/** Every FULL_PASS_EVERY-th tick converges every app, whatever the listing says (time-based rules, anything missed). */
+/**
+ * Every app is converged in full once in FULL_PASS_EVERY ticks, whatever the
+ * listing says (time-based rules, anything missed): a tenth of the apps on
+ * each tick, by a hash of the name, so hundreds of apps do not all query the
+ * store in one tick.
+ */
 export const FULL_PASS_EVERY = 10;
+
+/** Whether tick number `tick` is the app's full pass. */
+export function fullPassDue(app: string, tick: number): boolean {
+  let hash = 0;
+  for (let index = 0; index < app.length; index += 1) hash = (hash * 31 + app.charCodeAt(index)) >>> 0;
+  return hash % FULL_PASS_EVERY === tick % FULL_PASS_EVERY;
+}
 
 /** One listing of every formation container, by app (the `plat.app` label). */
 export function groupByApp(dynos: ObservedDyno[]): Map<string, ObservedDyno[]> {

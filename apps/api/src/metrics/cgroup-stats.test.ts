@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { cgroupDirsOf, hostCpu, memoryLimit, networkBytes, numberFile, statValue } from './cgroup-stats.js';
+import {
+  cgroupDirsOf,
+  cgroupFiles,
+  hostCpu,
+  memoryLimit,
+  networkBytes,
+  numberFile,
+  statValue,
+} from './cgroup-stats.js';
 
 const ID = '214dcbafcbb49b62844bc2b4bec2c0b6bbeb4d7bef3becc2f77f9d9c13684b7d';
 
@@ -33,7 +41,34 @@ describe("a container's cgroup folders", () => {
   });
 });
 
+describe("a container's cgroup files", () => {
+  it('names the v1 files in the memory and cpuacct folders, v2 in its one folder', () => {
+    expect(cgroupFiles({ kind: 'v1', memory: `memory/docker/${ID}`, cpuacct: `cpuacct/docker/${ID}` })).toEqual({
+      memoryUsage: `sys/fs/cgroup/memory/docker/${ID}/memory.usage_in_bytes`,
+      memoryLimit: `sys/fs/cgroup/memory/docker/${ID}/memory.limit_in_bytes`,
+      memoryStat: `sys/fs/cgroup/memory/docker/${ID}/memory.stat`,
+      cpu: `sys/fs/cgroup/cpuacct/docker/${ID}/cpuacct.usage`,
+      cpuInStat: false,
+    });
+    expect(cgroupFiles({ kind: 'v2', dir: `docker/${ID}` })).toEqual({
+      memoryUsage: `sys/fs/cgroup/docker/${ID}/memory.current`,
+      memoryLimit: `sys/fs/cgroup/docker/${ID}/memory.max`,
+      memoryStat: `sys/fs/cgroup/docker/${ID}/memory.stat`,
+      cpu: `sys/fs/cgroup/docker/${ID}/cpu.stat`,
+      cpuInStat: true,
+    });
+  });
+});
+
 describe('cgroup and proc files', () => {
+  it('reads the same key from one text after another (a pattern kept across calls holds no state)', () => {
+    const texts = ['usage_usec 10\nuser_usec 4\n', 'user_usec 1\nusage_usec 20\n', 'user_usec 1\n', 'usage_usec 30'];
+    expect(texts.map((text) => statValue(text, 'usage_usec'))).toEqual([10, 20, 0, 30]);
+    expect(texts.map((text) => statValue(text, 'usage_usec'))).toEqual([10, 20, 0, 30]);
+    // A key is a whole line's first word: usage_usec does not match a longer key that ends with it.
+    expect(statValue('total_usage_usec 5\n', 'usage_usec')).toBe(0);
+  });
+
   it('reads stat lines and number files', () => {
     const stat = 'cache 100\ninactive_file 8192\ntotal_inactive_file 9000\n';
     expect(statValue(stat, 'inactive_file')).toBe(8192);
@@ -64,5 +99,19 @@ describe('cgroup and proc files', () => {
  eth1: 10 1 0 0 0 0 0 0 6 1 0 0 0 0 0 0
 `;
     expect(networkBytes(netDev)).toEqual({ rx: 1316, tx: 1000 });
+    // Twice over the same text: the pattern kept across calls starts each at the top.
+    expect(networkBytes(netDev)).toEqual({ rx: 1316, tx: 1000 });
+  });
+
+  it("reads the kernel's columns when a count fills them (no space after the colon)", () => {
+    const netDev = [
+      'Inter-|   Receive                                                |  Transmit',
+      ' face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier',
+      '    lo:12345678901   14436    0    0    0     0          0         0 12345678901   14436    0    0    0     0',
+      '  eth0:123456789012 1000000    0    0    0     0          0         0 98765432109  900000    0    0    0    0',
+      'veth1a2b3c4d:       7       1    0    0    0     0          0         0        9       1    0    0    0     0',
+    ].join('\n');
+    expect(networkBytes(netDev)).toEqual({ rx: 123456789019, tx: 98765432118 });
+    expect(networkBytes('')).toEqual({ rx: 0, tx: 0 });
   });
 });

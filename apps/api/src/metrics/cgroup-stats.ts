@@ -29,9 +29,51 @@ export function cgroupDirsOf(procCgroup: string, containerId: string): CgroupDir
   return unified ? { kind: 'v2', dir: unified.replace(/^\//, '') } : undefined;
 }
 
+/**
+ * The files a reading takes from a container's cgroup folders, under
+ * /sys/fs/cgroup: worked out once with the folders, not on every read.
+ * `cpuInStat` says the CPU file is v2's cpu.stat (usage_usec) rather than
+ * v1's cpuacct.usage (ns).
+ */
+export interface CgroupFiles {
+  memoryUsage: string;
+  memoryLimit: string;
+  memoryStat: string;
+  cpu: string;
+  cpuInStat: boolean;
+}
+
+export function cgroupFiles(dirs: CgroupDirs): CgroupFiles {
+  const file = (dir: string, name: string) => `sys/fs/cgroup/${dir}/${name}`;
+  return dirs.kind === 'v1'
+    ? {
+        memoryUsage: file(dirs.memory, 'memory.usage_in_bytes'),
+        memoryLimit: file(dirs.memory, 'memory.limit_in_bytes'),
+        memoryStat: file(dirs.memory, 'memory.stat'),
+        cpu: file(dirs.cpuacct, 'cpuacct.usage'),
+        cpuInStat: false,
+      }
+    : {
+        memoryUsage: file(dirs.dir, 'memory.current'),
+        memoryLimit: file(dirs.dir, 'memory.max'),
+        memoryStat: file(dirs.dir, 'memory.stat'),
+        cpu: file(dirs.dir, 'cpu.stat'),
+        cpuInStat: true,
+      };
+}
+
+/** One pattern per key read (a handful), built on first use: not one per container per round. */
+const statPatterns = new Map<string, RegExp>();
+
 /** A `key value` line of memory.stat or cpu.stat; 0 when absent. */
 export function statValue(text: string, key: string): number {
-  const match = new RegExp(`^${key} (\\d+)$`, 'm').exec(text);
+  let pattern = statPatterns.get(key);
+  if (!pattern) {
+    // Without the g or y flag exec keeps no state (lastIndex), so one pattern serves every caller.
+    pattern = new RegExp(`^${key} (\\d+)$`, 'm');
+    statPatterns.set(key, pattern);
+  }
+  const match = pattern.exec(text);
   return match ? Number(match[1]) : 0;
 }
 
@@ -57,16 +99,22 @@ export function hostCpu(procStat: string): { system: number; onlineCpus: number 
   return { system: ticks * 10_000_000, onlineCpus: Math.max(1, onlineCpus) };
 }
 
+/**
+ * An interface's line of /proc/PID/net/dev: its name, received bytes (the
+ * first field) and sent bytes (the ninth). Global, so matchAll walks the
+ * file once without splitting it into lines and fields.
+ */
+const NET_DEV_LINE = /^[ \t]*([^:\s]+):[ \t]*(\d+)(?:[ \t]+\d+){7}[ \t]+(\d+)/gm;
+
 /** Bytes received and sent over the container's interfaces but loopback (/proc/PID/net/dev), as Docker sums them. */
 export function networkBytes(netDev: string): { rx: number; tx: number } {
   let rx = 0;
   let tx = 0;
-  for (const line of netDev.split('\n').slice(2)) {
-    const match = /^\s*([^:\s]+):\s*(.*)$/.exec(line);
-    if (!match || match[1] === 'lo') continue;
-    const fields = match[2]!.trim().split(/\s+/).map(Number);
-    rx += fields[0] ?? 0;
-    tx += fields[8] ?? 0;
+  // matchAll matches on a copy of the pattern: the shared one's lastIndex is never moved.
+  for (const match of netDev.matchAll(NET_DEV_LINE)) {
+    if (match[1] === 'lo') continue;
+    rx += Number(match[2]);
+    tx += Number(match[3]);
   }
   return { rx, tx };
 }

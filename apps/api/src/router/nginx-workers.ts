@@ -5,6 +5,7 @@
  */
 import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { nginxComplaint } from './route-screen.js';
+import { WorkerExitPoller } from './worker-exits.js';
 
 /** The master's worker processes, from /proc. */
 export function workersOf(master: number): number[] {
@@ -100,9 +101,12 @@ export async function waitForListenersClosed(pids: number[], timeoutMs: number):
   while (pids.some(accepting) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
-export async function waitForExit(pids: number[], timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (pids.some(alive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+/** Old workers of every reload, watched by one poller however many reloads overlap (see worker-exits.ts). */
+const exits = new WorkerExitPoller(alive);
+
+/** Until none of these workers is alive (an exited one not yet reaped counts as gone), or timeoutMs. */
+export function waitForExit(pids: number[], timeoutMs: number): Promise<void> {
+  return exits.wait(pids, timeoutMs);
 }
 
 /** The error log's size now, so that what a reload writes to it can be read (see errorsSince). */

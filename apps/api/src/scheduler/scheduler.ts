@@ -2,34 +2,112 @@ import { nextRun } from '@plat/addon-scheduler';
 import type { Platform } from '../platform.js';
 import { currentRelease } from '../store/releases.js';
 import { findAppById } from '../store/apps.js';
-import { claimRun, dueJobs, finishRun, resetRunning } from '../store/scheduler-jobs.js';
+import { claimRun, dueJobs, finishRun, nextDueAt, onJobsChanged, resetRunning } from '../store/scheduler-jobs.js';
 import { captureBackup } from '../services/pg-backups.js';
 import { findAddon } from '../store/addons.js';
 import { verifyPending } from '../backups/verify.js';
 
+/** The longest sleep: a clock change, another platd's jobs or a missed wake are picked up by then. */
+export const MAX_SLEEP_MS = 60_000;
+/** The shortest: a timer that fires a little early looks again soon, not in a tight loop. */
+export const MIN_SLEEP_MS = 100;
+/** After the state store failed to answer, as often as the scheduler looked before it slept. */
+const RETRY_MS = 1000;
+
+/** Time and the one timer the scheduler sleeps on: tests hold them in their hand. */
+export interface SchedulerClock {
+  now(): Date;
+  /** Calls `fire` in `ms` (not keeping the process alive); returns the timer's cancel. */
+  setTimer(fire: () => void, ms: number): () => void;
+}
+
+const systemClock: SchedulerClock = {
+  now: () => new Date(),
+  setTimer(fire, ms) {
+    const timer = setTimeout(fire, ms);
+    timer.unref();
+    return () => clearTimeout(timer);
+  },
+};
+
 /**
- * Runs the apps' scheduler jobs: every second it takes the jobs that are
- * due, moves each to its next time, and starts a one-off dyno unless the
- * job's previous run is still going (then the run is skipped and said so).
+ * Runs the apps' scheduler jobs: it takes the jobs that are due, moves each
+ * to its next time, and starts a one-off dyno unless the job's previous run
+ * is still going (then the run is skipped and said so). Between passes it
+ * sleeps until the earliest job is due (at most MAX_SLEEP_MS), not polling
+ * the state store; a job added or rescheduled wakes it (onJobsChanged).
  */
 export class Scheduler {
   readonly #platform: Platform;
-  #timer: NodeJS.Timeout | undefined;
+  readonly #clock: SchedulerClock;
+  #cancelTimer: (() => void) | undefined;
+  #stopListening: (() => void) | undefined;
+  #started = false;
+  #passing = false;
+  #again = false;
   #ticking = false;
 
-  constructor(platform: Platform) {
+  constructor(platform: Platform, clock: SchedulerClock = systemClock) {
     this.#platform = platform;
+    this.#clock = clock;
   }
 
-  async start(intervalMs = 1000): Promise<void> {
+  async start(): Promise<void> {
     await resetRunning(this.#platform.sql);
     await this.#resumeBackupChecks();
-    this.#timer = setInterval(() => void this.tick(), intervalMs);
-    this.#timer.unref();
+    this.#started = true;
+    this.#stopListening ??= onJobsChanged(() => this.wake());
+    this.wake();
   }
 
+  /** A pass under way ends without setting a timer; runs it started go on. */
   stop(): void {
-    if (this.#timer) clearInterval(this.#timer);
+    this.#started = false;
+    this.#stopListening?.();
+    this.#stopListening = undefined;
+    this.#cancelTimer?.();
+    this.#cancelTimer = undefined;
+  }
+
+  /** A job may have come due sooner than the scheduler sleeps: look now. */
+  wake(): void {
+    if (!this.#started) return;
+    if (this.#passing) {
+      // The pass under way may have read the jobs before the change: it looks once more.
+      this.#again = true;
+      return;
+    }
+    this.#cancelTimer?.();
+    this.#cancelTimer = undefined;
+    this.#passing = true;
+    void this.#pass();
+  }
+
+  /** Ticks, then sleeps until the next job is due; again at once if woken meanwhile. */
+  async #pass(): Promise<void> {
+    let sleep = MAX_SLEEP_MS;
+    try {
+      do {
+        this.#again = false;
+        await this.tick(this.#clock.now());
+        sleep = await this.#untilNextDue();
+      } while (this.#again && this.#started);
+    } finally {
+      this.#passing = false;
+    }
+    if (this.#started) this.#cancelTimer = this.#clock.setTimer(() => this.wake(), sleep);
+  }
+
+  async #untilNextDue(): Promise<number> {
+    try {
+      const next = await nextDueAt(this.#platform.sql);
+      if (!next) return MAX_SLEEP_MS;
+      const wait = next.getTime() - this.#clock.now().getTime();
+      return Math.min(Math.max(wait, MIN_SLEEP_MS), MAX_SLEEP_MS);
+    } catch (error) {
+      this.#platform.log(`scheduler: reading the next due job failed: ${(error as Error).message}`);
+      return RETRY_MS;
+    }
   }
 
   async tick(now = new Date()): Promise<void> {

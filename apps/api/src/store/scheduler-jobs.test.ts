@@ -14,6 +14,8 @@ import {
   insertJob,
   listCommandJobs,
   listJobs,
+  nextDueAt,
+  onJobsChanged,
   replaceBackupSchedule,
   resetRunning,
 } from './scheduler-jobs.js';
@@ -87,5 +89,28 @@ describe('scheduler jobs', () => {
     expect(await claimRun(database.sql, job.id, at('2030-01-01T00:03:00Z'))).toBe(true);
     await resetRunning(database.sql);
     expect((await listJobs(database.sql, appId))[0]).toMatchObject({ running: false });
+  });
+
+  it('says when the earliest job comes due, running or not, and tells of new ones', async () => {
+    await database.sql`delete from scheduler_jobs`;
+    expect(await nextDueAt(database.sql)).toBeUndefined();
+    let changes = 0;
+    const stopListening = onJobsChanged(() => changes++);
+    const late = await addCommand('late', '0 * * * *', '2030-01-01T05:00:00Z');
+    await scheduleBackup('pg', '0 4 * * *', '2030-01-01T04:00:00Z');
+    const early = await addCommand('early', '* * * * *', '2030-01-01T03:00:00Z');
+    expect(changes).toBe(3);
+    expect(await nextDueAt(database.sql)).toEqual(at('2030-01-01T03:00:00Z'));
+    // A run still going stays counted: its time coming is when the scheduler skips it and says so.
+    expect(await claimRun(database.sql, early.id, at('2030-01-01T03:30:00Z'))).toBe(true);
+    expect(await nextDueAt(database.sql)).toEqual(at('2030-01-01T03:30:00Z'));
+    stopListening();
+    await deleteJob(database.sql, appId, early.id);
+    await deleteJob(database.sql, appId, late.id);
+    await addCommand('unheard', '0 * * * *', '2030-01-01T06:00:00Z');
+    expect(changes).toBe(3);
+    expect(await nextDueAt(database.sql)).toEqual(at('2030-01-01T04:00:00Z'));
+    await deleteJobs(database.sql, appId);
+    await deleteBackupSchedule(database.sql, appId, 'pg');
   });
 });

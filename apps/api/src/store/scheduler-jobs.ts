@@ -1,5 +1,26 @@
 import type { Sql } from './database.js';
 
+/**
+ * Told when a job is added or rescheduled, so a scheduler asleep until the
+ * old earliest time looks again. In this process only: another platd's
+ * changes are seen at the latest when its capped sleep ends.
+ */
+const changeListeners = new Set<() => void>();
+
+/** Calls `listener` after each change that can bring the next due time forward; returns its removal. */
+export function onJobsChanged(listener: () => void): () => void {
+  changeListeners.add(listener);
+  return () => changeListeners.delete(listener);
+}
+
+// After the statement (and its transaction) ended: a listener that looks
+// then sees the row. (insertJob inside a caller's transaction would tell
+// before its commit: the job then waits for the capped sleep.) Deletions and finished runs only move the next due
+// time later, which a sleeping scheduler meets as an early, empty wake.
+function jobsChanged(): void {
+  for (const listener of changeListeners) listener();
+}
+
 export interface JobRow {
   id: string;
   app_id: string;
@@ -29,6 +50,7 @@ export async function insertJob(
   const [row] = await sql<JobRow[]>`
     insert into scheduler_jobs (app_id, schedule, command, next_run_at, kind)
     values (${job.appId}, ${job.schedule}, ${job.command}, ${job.nextRunAt}, ${job.kind ?? 'command'}) returning *`;
+  jobsChanged();
   return row!;
 }
 
@@ -48,6 +70,13 @@ export async function dueJobs(sql: Sql, now: Date): Promise<(JobRow & { app_name
   return sql<(JobRow & { app_name: string })[]>`
     select scheduler_jobs.*, apps.name as app_name from scheduler_jobs join apps on apps.id = scheduler_jobs.app_id
     where next_run_at <= ${now} order by next_run_at`;
+}
+
+/** When the earliest job comes due, running or not (as dueJobs takes them); undefined with none. */
+export async function nextDueAt(sql: Sql): Promise<Date | undefined> {
+  // Every job has its app (on delete cascade): no join, and the index on next_run_at answers.
+  const [row] = await sql<{ at: Date | null }[]>`select min(next_run_at) as at from scheduler_jobs`;
+  return row?.at ?? undefined;
 }
 
 /** Moves the job to its next time; returns whether it was free to run (and is now marked running). */
@@ -74,14 +103,16 @@ export async function replaceBackupSchedule(
   sql: Sql,
   job: { appId: string; addonName: string; schedule: string; nextRunAt: Date },
 ): Promise<JobRow> {
-  return sql.begin(async (tx) => {
+  const replaced = (await sql.begin(async (tx) => {
     await tx`
       delete from scheduler_jobs where app_id = ${job.appId} and kind = 'pg_backup' and command = ${job.addonName}`;
     const [row] = await tx<JobRow[]>`
       insert into scheduler_jobs (app_id, schedule, command, next_run_at, kind)
       values (${job.appId}, ${job.schedule}, ${job.addonName}, ${job.nextRunAt}, 'pg_backup') returning *`;
     return row!;
-  }) as Promise<JobRow>;
+  })) as JobRow;
+  jobsChanged();
+  return replaced;
 }
 
 /** With the add-on: its backup schedule. */

@@ -1,57 +1,101 @@
 import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
-import { join } from 'node:path';
-import { cgroupDirsOf, hostCpu, memoryLimit, networkBytes, numberFile, statValue } from '../../metrics/cgroup-stats.js';
+import {
+  type CgroupFiles,
+  cgroupDirsOf,
+  cgroupFiles,
+  hostCpu,
+  memoryLimit,
+  networkBytes,
+  numberFile,
+  statValue,
+} from '../../metrics/cgroup-stats.js';
 import type { ContainerStats, StatsSource } from '../../metrics/container-stats.js';
+
+/** Reads a kernel file by its path under the host's root (`proc/stat`); throws when there is none. */
+export type HostFiles = (path: string) => string;
+
+/**
+ * The host's files under `root`. Kernel files, made on read from memory: a
+ * synchronous read never waits on a disk, and costs a tenth of an
+ * asynchronous one's bookkeeping (~0.6 ms of platd's CPU per container with those).
+ */
+export function hostFiles(root = '/'): HostFiles {
+  const prefix = root.endsWith('/') ? root : `${root}/`;
+  return (path) => readFileSync(prefix + path, 'utf8');
+}
+
+/** What every container's reading of a round shares: the host's CPU time (/proc/stat) and memory. */
+export interface HostRound {
+  cpu: { system: number; onlineCpus: number };
+  memory: number;
+}
+
+/**
+ * Reads the host's side of a round once, before its containers: /proc/stat
+ * is the largest file a reading takes (a line per CPU, and the interrupt
+ * counts), and the same for them all. Undefined where it cannot be read.
+ */
+export function readHostRound(files: HostFiles): HostRound | undefined {
+  try {
+    return { cpu: hostCpu(files('proc/stat')), memory: totalmem() };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A container's init process and, once its /proc/PID/cgroup has shown them
+ * to be the container's, the files of its cgroup. The caller keeps it from
+ * round to round and drops `files` (or all of it) whenever the pid may no
+ * longer be the container's: then the next reading checks it again.
+ */
+export interface HostTarget {
+  pid: number;
+  files?: CgroupFiles;
+}
 
 /**
  * Reads a container's stats from this host's kernel files, by its init
- * process: its cgroup's memory and CPU counters, the host's CPU time and its
- * network namespace's byte counts. Resolves undefined when the process is
- * gone or is not the container's (Docker on another host, a pid reused):
- * the caller asks Docker's API instead.
+ * process: its cgroup's memory and CPU counters, the host's CPU time (from
+ * `round`) and its network namespace's byte counts. Undefined when the
+ * process is gone or is not the container's (Docker on another host, a pid
+ * reused): the caller asks Docker's API instead. Remembers the cgroup's
+ * files in `target`, so that later readings skip /proc/PID/cgroup.
  */
-export async function readHostStats(
-  pid: number,
+export function readHostStats(
+  target: HostTarget,
   source: StatsSource,
-  options: { root?: string } = {},
-): Promise<ContainerStats | undefined> {
-  const root = options.root ?? '/';
+  round: HostRound,
+  files: HostFiles,
+): ContainerStats | undefined {
+  const pid = target.pid;
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  // Kernel files, made on read from memory: a synchronous read never waits on a disk, and costs a
-  // tenth of an asynchronous one's bookkeeping (~0.6 ms of platd's CPU per container with those).
-  const read = (path: string) => readFileSync(join(root, path), 'utf8');
   try {
-    const dirs = cgroupDirsOf(read(`proc/${pid}/cgroup`), source.containerId);
-    if (!dirs) return undefined;
-    const cgroup = (dir: string, file: string) => read(join('sys/fs/cgroup', dir, file));
-    const [usage, limit, memoryStat, cpuTotal] =
-      dirs.kind === 'v1'
-        ? [
-            numberFile(cgroup(dirs.memory, 'memory.usage_in_bytes')),
-            numberFile(cgroup(dirs.memory, 'memory.limit_in_bytes')),
-            cgroup(dirs.memory, 'memory.stat'),
-            numberFile(cgroup(dirs.cpuacct, 'cpuacct.usage')),
-          ]
-        : [
-            numberFile(cgroup(dirs.dir, 'memory.current')),
-            numberFile(cgroup(dirs.dir, 'memory.max')),
-            cgroup(dirs.dir, 'memory.stat'),
-            statValue(cgroup(dirs.dir, 'cpu.stat'), 'usage_usec') * 1000,
-          ];
-    const [procStat, netDev] = [read('proc/stat'), read(`proc/${pid}/net/dev`)];
+    let cgroup = target.files;
+    if (!cgroup) {
+      const dirs = cgroupDirsOf(files(`proc/${pid}/cgroup`), source.containerId);
+      if (!dirs) return undefined;
+      cgroup = cgroupFiles(dirs);
+    }
+    const usage = numberFile(files(cgroup.memoryUsage));
+    const limit = numberFile(files(cgroup.memoryLimit));
+    const memoryStat = files(cgroup.memoryStat);
+    const cpuText = files(cgroup.cpu);
+    const cpuTotal = cgroup.cpuInStat ? statValue(cpuText, 'usage_usec') * 1000 : numberFile(cpuText);
+    const netDev = files(`proc/${pid}/net/dev`);
     if (usage === undefined || cpuTotal === undefined) return undefined;
-    const host = hostCpu(procStat);
+    target.files = cgroup;
     return {
       ...source,
       at: new Date(),
-      cpu: { total: cpuTotal, system: host.system, onlineCpus: host.onlineCpus },
+      cpu: { total: cpuTotal, system: round.cpu.system, onlineCpus: round.cpu.onlineCpus },
       precpu: { total: 0, system: 0 },
       memory: {
         usage,
         // The key parseDockerStats reads first; v1 and v2 both have it.
         inactiveFile: statValue(memoryStat, 'inactive_file'),
-        limit: memoryLimit(limit, totalmem()),
+        limit: memoryLimit(limit, round.memory),
       },
       network: networkBytes(netDev),
     };

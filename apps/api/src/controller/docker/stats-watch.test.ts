@@ -6,7 +6,7 @@ import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { LABELS } from '@plat/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type ContainerStats, cpuPercent, type StatsSource } from '../../metrics/container-stats.js';
+import { type ContainerStats, cpuPercent } from '../../metrics/container-stats.js';
 import { watchStats } from './stats.js';
 
 const labelsOf = (dyno: string) => ({
@@ -29,8 +29,10 @@ function fakeDocker(
   options: {
     listFails?: () => boolean;
     autoReply?: (id: string, call: number) => object | Error | undefined;
-    /** Containers answer inspect with a pid (their init process): 100 + their number. */
+    /** Containers answer inspect with a pid (their init process): 100 + their number, unless `pidOf` says. */
     inspect?: boolean;
+    pidOf?: (id: string) => number;
+    eventsFail?: () => boolean;
   } = {},
 ) {
   let inspects = 0;
@@ -43,6 +45,7 @@ function fakeDocker(
   let mostInFlight = 0;
   const docker = {
     getEvents: async () => {
+      if (options.eventsFail?.()) throw new Error('docker is restarting');
       const stream = new PassThrough();
       events.push(stream);
       return stream;
@@ -61,7 +64,7 @@ function fakeDocker(
         ? {
             inspect: async () => {
               inspects += 1;
-              return { State: { Pid: 100 + Number(id.slice(1)) } };
+              return { State: { Pid: options.pidOf?.(id) ?? 100 + Number(id.slice(1)) } };
             },
           }
         : {}),
@@ -288,73 +291,169 @@ describe('OOM kills', () => {
   });
 });
 
-describe("reading stats from the kernel's files", () => {
-  /** A host reading at its `call`th round: 1 s of container CPU and 10 s of host CPU per round. */
-  const hostReading = (source: StatsSource, call: number): ContainerStats => ({
-    ...source,
-    at: new Date(),
-    cpu: { total: call * 1e9, system: call * 10e9, onlineCpus: 2 },
-    precpu: { total: 0, system: 0 },
-    memory: { usage: 200, inactiveFile: 50, limit: 1000 },
-    network: { rx: 0, tx: 0 },
-  });
+/**
+ * The host's kernel files for containers by their pids (`owners`, a pid's
+ * container): cgroup v2, a folder per container. Each reading of a
+ * container's cpu.stat is 1 s of CPU more, and of /proc/stat 10 s of host CPU
+ * more over 2 CPUs. Counts the reads of each path.
+ */
+function fakeHost(owners: Map<number, string>) {
+  const reads = new Map<string, number>();
+  const files = (path: string): string => {
+    const count = (reads.get(path) ?? 0) + 1;
+    reads.set(path, count);
+    if (path === 'proc/stat') {
+      const cpu = `${count * 500} 0 ${count * 500} 0 0 0 0 0 0 0`;
+      return `cpu  ${cpu}\ncpu0 ${cpu}\ncpu1 0 0 0 0 0 0 0 0 0 0\nintr 1 2 3\n`;
+    }
+    const [, pid, file] = /^proc\/(\d+)\/(.*)$/.exec(path) ?? [];
+    if (pid) {
+      const owner = owners.get(Number(pid));
+      if (!owner) throw new Error(`ENOENT: ${path}`);
+      if (file === 'cgroup') return owner.startsWith('c') ? `0::/docker/${owner}\n` : '0::/user.slice\n';
+      if (file === 'net/dev') return 'Inter-|\n face |\n  eth0: 10 1 0 0 0 0 0 0 20 2 0 0 0 0 0 0\n';
+    }
+    const [, , name] = /^sys\/fs\/cgroup\/docker\/(c\d+)\/(.*)$/.exec(path) ?? [];
+    if (name === 'cpu.stat') return `usage_usec ${count * 1e6}\nuser_usec 1\n`;
+    if (name === 'memory.current') return '200\n';
+    if (name === 'memory.max') return '1000\n';
+    if (name === 'memory.stat') return 'inactive_file 50\n';
+    throw new Error(`ENOENT: ${path}`);
+  };
+  return { files, reads: (path: string) => reads.get(path) ?? 0 };
+}
 
-  it("asks Docker once per container for its pid, then reads the files, not Docker's stats", async () => {
+describe("reading stats from the kernel's files", () => {
+  const round = async () => {
+    await vi.advanceTimersByTimeAsync(10_000);
+    await settle();
+  };
+
+  it("asks Docker once per container for its pid, reads its cgroup's path once, /proc/stat once a round", async () => {
     const fake = fakeDocker({ inspect: true, autoReply: (_id, call) => document(call) });
-    fake.list(['c1', 'c2']);
-    const reads = new Map<number, number>();
-    const hostStats = async (pid: number, source: StatsSource) => {
-      reads.set(pid, (reads.get(pid) ?? 0) + 1);
-      return hostReading(source, reads.get(pid)!);
-    };
+    fake.list(['c1', 'c2', 'c3']);
+    const host = fakeHost(new Map([101, 102, 103].map((pid) => [pid, `c${pid - 100}`])));
     const samples: ContainerStats[] = [];
     const stop = await watchStats(
       fake.docker,
       'i1',
       { onSample: (s) => samples.push(s), onOom: () => {} },
-      { hostStats },
+      { hostStats: host.files },
     );
-    await vi.advanceTimersByTimeAsync(10_000);
-    await settle();
-    await vi.advanceTimersByTimeAsync(10_000);
-    await settle();
+    await round();
+    await round();
     stop();
     expect(fake.requests).toHaveLength(0);
-    expect(fake.inspects()).toBe(2);
-    expect([...reads.entries()].sort()).toEqual([
-      [101, 3],
-      [102, 3],
-    ]);
+    expect(fake.inspects()).toBe(3);
+    expect(host.reads('proc/stat')).toBe(3);
+    expect([101, 102, 103].map((pid) => host.reads(`proc/${pid}/cgroup`))).toEqual([1, 1, 1]);
+    expect([101, 102, 103].map((pid) => host.reads(`proc/${pid}/net/dev`))).toEqual([3, 3, 3]);
+    expect(host.reads('sys/fs/cgroup/docker/c2/cpu.stat')).toBe(3);
     // Two rounds after the baseline, each with CPU measured against the last: 1 s of 10 s over 2 CPUs.
-    expect(samples).toHaveLength(4);
-    expect(cpuPercent(samples[0]!)).toBeCloseTo(20);
+    expect(samples).toHaveLength(6);
+    expect(samples.map((s) => cpuPercent(s))).toEqual(samples.map(() => expect.closeTo(20)));
+    expect(samples[0]).toMatchObject({ memory: { usage: 200, inactiveFile: 50, limit: 1000 }, network: { rx: 10 } });
+  });
+
+  it('reads a restarted container’s new pid and cgroup when Docker reports it died and started', async () => {
+    const pids = new Map([['c1', 101]]);
+    const owners = new Map([[101, 'c1']]);
+    const fake = fakeDocker({ inspect: true, pidOf: (id) => pids.get(id)!, autoReply: (_id, call) => document(call) });
+    fake.list(['c1']);
+    const host = fakeHost(owners);
+    const stop = await watchStats(
+      fake.docker,
+      'i1',
+      { onSample: () => {}, onOom: () => {} },
+      { hostStats: host.files },
+    );
+    await round();
+    // Restarted: pid 101 is now another process's, the container's init is 201.
+    owners.set(101, 'shell');
+    owners.set(201, 'c1');
+    pids.set('c1', 201);
+    fake.events[0]!.write(event('die'));
+    fake.events[0]!.write(event('start'));
+    await settle();
+    await round();
+    await round();
+    stop();
+    expect(fake.inspects()).toBe(2);
+    expect([host.reads('proc/101/cgroup'), host.reads('proc/201/cgroup')]).toEqual([1, 1]);
+    expect([host.reads('proc/101/net/dev'), host.reads('proc/201/net/dev')]).toEqual([2, 2]);
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it('checks /proc/PID/cgroup every round while the events stream is down, so a pid reused is caught', async () => {
+    let eventsDown = false;
+    const pids = new Map([['c1', 101]]);
+    const owners = new Map([[101, 'c1']]);
+    const fake = fakeDocker({
+      inspect: true,
+      pidOf: (id) => pids.get(id)!,
+      eventsFail: () => eventsDown,
+      autoReply: (_id, call) => document(call),
+    });
+    fake.list(['c1']);
+    const host = fakeHost(owners);
+    const stop = await watchStats(
+      fake.docker,
+      'i1',
+      { onSample: () => {}, onOom: () => {} },
+      { hostStats: host.files },
+    );
+    await round();
+    expect(host.reads('proc/101/cgroup')).toBe(1);
+    eventsDown = true;
+    fake.events[0]!.destroy();
+    await settle();
+    await round();
+    expect(host.reads('proc/101/cgroup')).toBe(2);
+    // Restarted unreported, and its old pid taken by another process: refused, Docker's API asked instead.
+    owners.set(101, 'shell');
+    owners.set(201, 'c1');
+    pids.set('c1', 201);
+    await round();
+    // Read in the three rounds before (the first at start), not for the process now holding 101.
+    expect(host.reads('proc/101/net/dev')).toBe(3);
+    expect(fake.requests).toHaveLength(1);
+    // The next round asks Docker for its pid again.
+    await round();
+    expect(fake.inspects()).toBe(2);
+    expect(host.reads('proc/201/cgroup')).toBe(1);
+    // With the stream back (reopened before the next round), the next reading's check is kept.
+    eventsDown = false;
+    await round();
+    await round();
+    await round();
+    stop();
+    expect(fake.events).toHaveLength(2);
+    expect(host.reads('proc/201/cgroup')).toBe(2);
+    expect(fake.requests).toHaveLength(1);
   });
 
   it("asks Docker's API when the files do not answer, and stops trying them after three misses", async () => {
     const fake = fakeDocker({ inspect: true, autoReply: (_id, call) => document(call) });
     fake.list(['c1', 'c2']);
-    let tries = 0;
-    const hostStats = async () => {
-      tries += 1;
-      return undefined;
+    const host = fakeHost(new Map());
+    const files = (path: string) => {
+      host.files(path);
+      throw new Error(`ENOENT: ${path}`);
     };
     const samples: ContainerStats[] = [];
     const stop = await watchStats(
       fake.docker,
       'i1',
       { onSample: (s) => samples.push(s), onOom: () => {} },
-      { hostStats },
+      { hostStats: files },
     );
-    await vi.advanceTimersByTimeAsync(10_000);
-    await settle();
-    // Reads in flight together may each miss before the third settles it: three, or one more.
-    expect(tries).toBeGreaterThanOrEqual(3);
-    expect(tries).toBeLessThanOrEqual(4);
-    const settled = tries;
-    await vi.advanceTimersByTimeAsync(10_000);
-    await settle();
+    // No /proc/stat: each container of the round misses, without asking Docker for its pid.
+    await round();
+    expect(host.reads('proc/stat')).toBe(2);
+    await round();
     stop();
-    expect(tries).toBe(settled);
+    expect(host.reads('proc/stat')).toBe(2);
+    expect(fake.inspects()).toBe(0);
     expect(fake.requests).toHaveLength(6);
     expect(samples).toHaveLength(4);
   });

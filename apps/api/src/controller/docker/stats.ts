@@ -1,6 +1,13 @@
 import type Docker from 'dockerode';
 import { ADDON_LABELS, instanceFilter, isInstanceContainer, LABELS } from '@plat/core';
-import { readHostStats } from './host-stats.js';
+import {
+  type HostFiles,
+  type HostRound,
+  type HostTarget,
+  hostFiles,
+  readHostRound,
+  readHostStats,
+} from './host-stats.js';
 import { dynoOf } from './task-dyno.js';
 import {
   type ContainerStats,
@@ -37,11 +44,12 @@ export interface StatsHandlers {
 export interface WatchStatsOptions {
   roundMs?: number;
   /**
-   * Reads a container's stats from this host's kernel files by its init
-   * process (host-stats.ts); false asks Docker's API only. Where it cannot
-   * (Docker on another host), the first reads find out and the API is used.
+   * Reads containers' stats from this host's kernel files, by their init
+   * processes (host-stats.ts), through this reader (by default the files
+   * under /); false asks Docker's API only. Where it cannot (Docker on
+   * another host), the first reads find out and the API is used.
    */
-  hostStats?: false | ((pid: number, source: StatsSource) => Promise<ContainerStats | undefined>);
+  hostStats?: false | HostFiles;
   /** Requests open at once; by default as many as `concurrencyFor` says. */
   concurrency?: number;
   timeoutMs?: number;
@@ -93,7 +101,8 @@ async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T
  * previous reading (`precpu` is empty), so CPU is measured between this
  * round's reading and the last round's: a container's first reading is kept
  * as the baseline and not reported. One events stream reports OOM kills
- * (R15). Returns a stop function.
+ * (R15), and deaths and starts that make a container's kept pid stale.
+ * Returns a stop function.
  */
 export async function watchStats(
   docker: Docker,
@@ -111,28 +120,47 @@ export async function watchStats(
   let retry: NodeJS.Timeout | undefined;
   let nextRound: NodeJS.Timeout | undefined;
 
-  /** Each container's init process, from one inspect; dropped when its reading fails or it is no longer listed. */
-  const pids = new Map<string, number>();
-  const hostStats = options.hostStats ?? readHostStats;
+  /**
+   * Each container's init process, from one inspect, and its cgroup's files
+   * once a reading has checked them (/proc/PID/cgroup names the container):
+   * dropped when its reading fails, it is no longer listed, or Docker reports
+   * it died or started (a new init process; its old pid free for another).
+   * The files are kept only while the events stream is open, since only it
+   * would tell of a death: without it every reading checks /proc/PID/cgroup.
+   */
+  const targets = new Map<string, HostTarget>();
+  const files = options.hostStats === false ? undefined : (options.hostStats ?? hostFiles());
   /** Whether the kernel's files answer here: settled by the first success, or by HOST_TRIES failures before one. */
-  let hostReads: 'unknown' | 'yes' | 'no' = hostStats ? 'unknown' : 'no';
+  let hostReads: 'unknown' | 'yes' | 'no' = files ? 'unknown' : 'no';
   let hostMisses = 0;
 
-  const fromHost = async (source: StatsSource): Promise<ContainerStats | undefined> => {
-    if (!hostStats || hostReads === 'no') return undefined;
-    let pid = pids.get(source.containerId);
-    if (pid === undefined) {
-      try {
-        pid = (await docker.getContainer(source.containerId).inspect()).State?.Pid ?? 0;
-      } catch {
-        return undefined;
-      }
-      pids.set(source.containerId, pid);
+  /** A container's target, its pid from one inspect; undefined when Docker cannot say (gone since the listing). */
+  const targetOf = async (id: string): Promise<HostTarget | undefined> => {
+    const known = targets.get(id);
+    if (known) return known;
+    let pid: number;
+    try {
+      pid = (await docker.getContainer(id).inspect()).State?.Pid ?? 0;
+    } catch {
+      return undefined;
     }
-    const stats = await hostStats(pid, source);
+    const target: HostTarget = { pid };
+    targets.set(id, target);
+    return target;
+  };
+
+  const fromHost = async (source: StatsSource, host: HostRound | undefined): Promise<ContainerStats | undefined> => {
+    if (!files || hostReads === 'no') return undefined;
+    let stats: ContainerStats | undefined;
+    if (host) {
+      const target = await targetOf(source.containerId);
+      if (!target) return undefined;
+      stats = readHostStats(target, source, host, files);
+      if (stats && !events) target.files = undefined;
+    }
     if (stats) hostReads = 'yes';
     else {
-      pids.delete(source.containerId);
+      targets.delete(source.containerId);
       if (hostReads === 'unknown' && ++hostMisses >= HOST_TRIES) hostReads = 'no';
     }
     return stats;
@@ -160,8 +188,8 @@ export async function watchStats(
     }
   };
 
-  const read = async (source: StatsSource): Promise<void> => {
-    const stats = (await fromHost(source)) ?? (await fromApi(source));
+  const read = async (source: StatsSource, host: HostRound | undefined): Promise<void> => {
+    const stats = (await fromHost(source, host)) ?? (await fromApi(source));
     if (stopped || !stats) return;
     const before = previous.get(source.containerId);
     previous.set(source.containerId, stats.cpu);
@@ -179,8 +207,10 @@ export async function watchStats(
       .flatMap((info) => statsSource(info.Id, info.Labels ?? {}) ?? []);
     const listed = new Set(sources.map((source) => source.containerId));
     for (const id of previous.keys()) if (!listed.has(id)) previous.delete(id);
-    for (const id of pids.keys()) if (!listed.has(id)) pids.delete(id);
-    await eachLimited(sources, options.concurrency ?? concurrencyFor(sources.length), read);
+    for (const id of targets.keys()) if (!listed.has(id)) targets.delete(id);
+    // The host's CPU time once for the round, not once per container: the same file at the same moment.
+    const host = files && hostReads !== 'no' ? readHostRound(files) : undefined;
+    await eachLimited(sources, options.concurrency ?? concurrencyFor(sources.length), (source) => read(source, host));
   };
 
   // The next round starts a round's length after this one started, never before this one ends.
@@ -203,9 +233,11 @@ export async function watchStats(
 
   const openEvents = async () => {
     const stream = (await docker.getEvents({
-      filters: { type: ['container'], event: ['oom'], label: [instanceFilter(instance)] },
+      filters: { type: ['container'], event: ['oom', 'die', 'start'], label: [instanceFilter(instance)] },
     })) as unknown as Stream;
     if (stopped) return stream.destroy();
+    // Files checked before this stream opened may be of a container that died unreported: check them again.
+    for (const target of targets.values()) target.files = undefined;
     events = stream;
     let pending = '';
     stream.on('data', (chunk: Buffer) => {
@@ -221,8 +253,14 @@ export async function watchStats(
           continue;
         }
         if (typeof event?.id !== 'string') continue;
+        const action = event.Action ?? event.status;
+        if (action !== 'oom') {
+          // Died or started: its init process is gone or new, so its pid and files are read again.
+          targets.delete(event.id);
+          continue;
+        }
         const source = statsSource(event.id, event.Actor?.Attributes ?? {});
-        if (source && (event.Action ?? event.status) === 'oom') handlers.onOom(source);
+        if (source) handlers.onOom(source);
       }
     });
     let closed = false;
@@ -230,7 +268,10 @@ export async function watchStats(
       if (closed) return;
       closed = true;
       stream.destroy();
-      if (events === stream) events = undefined;
+      if (events === stream) {
+        events = undefined;
+        for (const target of targets.values()) target.files = undefined;
+      }
       if (!stopped) scheduleEvents();
     };
     stream.on('end', reopen);
@@ -254,7 +295,7 @@ export async function watchStats(
     abort.abort();
     events?.destroy();
     previous.clear();
-    pids.clear();
+    targets.clear();
   };
   const started = Date.now();
   try {

@@ -222,7 +222,9 @@ async function apply(
         left.push(`${entry.step} (${(undoError as Error).message})`);
       }
     }
-    void platform.controller.restoreAll().catch(() => undefined);
+    // Converged before answering: an import tried again at once must not race this one's teardown (a CI run saw
+    // two app networks of one name when it did).
+    await platform.controller.restoreAll().catch(() => undefined);
     platform.log(`admin:import failed while ${step}: ${failed}`);
     const status =
       left.length === 0

@@ -297,6 +297,11 @@ describe('OOM kills', () => {
  * container's cpu.stat is 1 s of CPU more, and of /proc/stat 10 s of host CPU
  * more over 2 CPUs. Counts the reads of each path.
  */
+/** Stats watched from the fake host's files, samples and OOMs ignored. */
+function watchHost(fake: ReturnType<typeof fakeDocker>, host: ReturnType<typeof fakeHost>) {
+  return watchStats(fake.docker, 'i1', { onSample: () => {}, onOom: () => {} }, { hostStats: host.files });
+}
+
 function fakeHost(owners: Map<number, string>) {
   const reads = new Map<string, number>();
   const files = (path: string): string => {
@@ -361,12 +366,7 @@ describe("reading stats from the kernel's files", () => {
     const fake = fakeDocker({ inspect: true, pidOf: (id) => pids.get(id)!, autoReply: (_id, call) => document(call) });
     fake.list(['c1']);
     const host = fakeHost(owners);
-    const stop = await watchStats(
-      fake.docker,
-      'i1',
-      { onSample: () => {}, onOom: () => {} },
-      { hostStats: host.files },
-    );
+    const stop = await watchHost(fake, host);
     await round();
     // Restarted: pid 101 is now another process's, the container's init is 201.
     owners.set(101, 'shell');
@@ -396,12 +396,7 @@ describe("reading stats from the kernel's files", () => {
     });
     fake.list(['c1']);
     const host = fakeHost(owners);
-    const stop = await watchStats(
-      fake.docker,
-      'i1',
-      { onSample: () => {}, onOom: () => {} },
-      { hostStats: host.files },
-    );
+    const stop = await watchHost(fake, host);
     await round();
     expect(host.reads('proc/101/cgroup')).toBe(1);
     eventsDown = true;

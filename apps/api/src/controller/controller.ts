@@ -41,6 +41,12 @@ export interface PhaseMarks {
   mark(phase: string): void;
 }
 
+/** Every app's listed dynos, and each app's turns when listed. */
+interface Listing {
+  byApp: Map<string, ObservedDyno[]>;
+  turns: Map<string, number>;
+}
+
 interface Listed {
   dynos: ObservedDyno[];
   turn: number;
@@ -199,9 +205,10 @@ export class Controller {
    */
   async convergeAll(): Promise<void> {
     const tick = this.#ticks++;
-    const names = await listAppNames(this.#deps.sql).catch(() => []);
+    const names = await listAppNames(this.#deps.sql).catch(() => undefined);
     const listing = await this.#listAll().catch(() => undefined);
-    for (const name of names) {
+    if (names && listing) await this.#sweepStrays(names, listing);
+    for (const name of names ?? []) {
       const listed = listing?.byApp.get(name) ?? [];
       const fullPass = fullPassDue(name, tick);
       if (listing && unchangedSince(this.#quiet.get(name), this.#adjusted(listed), fullPass)) continue;
@@ -248,9 +255,26 @@ export class Controller {
   }
 
   /** Every app's formation containers in one listing, and the turn each app's queue was at before it. */
-  async #listAll(): Promise<{ byApp: Map<string, ObservedDyno[]>; turns: Map<string, number> }> {
+  async #listAll(): Promise<Listing> {
     const turns = new Map(this.#turns);
     return { byApp: groupByApp(await this.#deps.runtime.listDynos()), turns };
+  }
+
+  /**
+   * Dynos of apps with no row (destroyed while platd was down, a destroy cut
+   * short): each such name converges, which tears it down. The converge reads
+   * the app afresh, so one created since `names` were read is converged, not
+   * removed.
+   */
+  async #sweepStrays(names: string[], listing: Listing): Promise<void> {
+    const known = new Set(names);
+    for (const [name, dynos] of listing.byApp) {
+      if (known.has(name)) continue;
+      const observed = { dynos, turn: listing.turns.get(name) ?? 0 };
+      await this.#queued(name, () => this.#converge(name, undefined, observed)).catch((error: Error) =>
+        this.#deps.log(`removing the dynos of ${name}, which has no app, failed: ${error.message}`),
+      );
+    }
   }
 
   /**
@@ -279,6 +303,7 @@ export class Controller {
       }).catch((error: Error) => this.#deps.log(`routing ${name} failed: ${error.message}`));
     }
     await this.#routes.publish(true);
+    await this.#sweepStrays(names, listing);
     const turns = new Map(this.#turns);
     for (const name of names) {
       const observed = { dynos: listing.byApp.get(name) ?? [], turn: turns.get(name) ?? 0 };

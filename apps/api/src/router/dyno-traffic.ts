@@ -41,13 +41,18 @@ export function peerFilter(peers: string[]): string[] {
   return ['(', ...peers.flatMap((peer, index) => (index === 0 ? ['dst', peer] : ['or', 'dst', peer])), ')'];
 }
 
-/** Reads the socket table for connections to these peers (`host:port`); an unreadable table is no traffic. */
-export async function readDynoTraffic(peers: string[], now = Date.now()): Promise<Map<string, number>> {
+/**
+ * Reads the socket table for connections to these peers (`host:port`).
+ * ss's timers count back from when it read the table, near its exit: the
+ * clock is read then, not before the spawn, which on a loaded host can take
+ * longer than a stream's pause and would age its traffic by that much.
+ */
+export async function readDynoTraffic(peers: string[], clock = Date.now): Promise<Map<string, number>> {
   if (peers.length === 0) return new Map();
   const result = await runHost('ss', ['-H', '-t', '-i', '-n', 'state', 'established', ...peerFilter(peers)], {
     timeoutMs: 5_000,
     tailChars: 4 * 1024 * 1024,
   });
   if (result.code !== 0) throw new Error(`ss failed (exit ${result.code}): ${result.stderr.trim()}`);
-  return lastTrafficByPeer(result.stdout, now);
+  return lastTrafficByPeer(result.stdout, clock());
 }

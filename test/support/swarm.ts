@@ -6,7 +6,7 @@ import { SwarmServices, type TaskRecord } from '../../apps/api/src/controller/sw
 import { until } from './until.js';
 
 /** Overlay subnets a test swarm draws itself (ingress): away from PLAT_NETWORK_POOL's 10.213.0.0/16. */
-const TEST_ADDR_POOL = '10.199.0.0/16';
+export const TEST_ADDR_POOL = '10.199.0.0/16';
 
 /** Whether this kernel has IPVS, which the routing mesh and service VIPs need. */
 export function hasIpvs(): boolean {
@@ -59,7 +59,7 @@ export async function withSingleNodeSwarm(instance: string): Promise<SingleNodeS
 }
 
 /** Removes an instance's services, then (once their tasks stopped) its containers and networks. */
-async function removeInstanceServices(docker: Docker, instance: string): Promise<void> {
+export async function removeInstanceServices(docker: Docker, instance: string): Promise<void> {
   const services = new SwarmServices({ docker, instance });
   for (const service of await services.listServices()) await services.removeService(service.Spec?.Name ?? '');
   // Tasks go with their grace period; their networks can only go after them.
@@ -81,7 +81,7 @@ async function removeInstanceServices(docker: Docker, instance: string): Promise
     });
 }
 
-async function hasNetwork(docker: Docker, name: string): Promise<boolean> {
+export async function hasNetwork(docker: Docker, name: string): Promise<boolean> {
   const listed = await docker.listNetworks({ filters: { name: [name] } });
   return listed.some((n) => n.Name === name);
 }

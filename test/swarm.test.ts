@@ -55,6 +55,7 @@ interface ShownDyno {
   type: string;
   state: string;
   release: number;
+  restarts: number;
 }
 
 function webService(): string {
@@ -304,6 +305,11 @@ describe('the swarm runtime', () => {
     console.log(`killed ${victim!.dyno}: replaced after ${Date.now() - started} ms`);
     expect(replaced.map((t) => t.dyno).sort()).toEqual(WEB_DYNOS);
     expect(await dynosAnswering(SECOND)).toEqual(WEB_DYNOS);
+    // A crash as on one machine: in the app's log, and counted in plat ps.
+    const line = `plat[${victim!.dyno}]: crashed (exit 137) on ${victim!.hostname}, Swarm restarts it in 5s`;
+    await until(`"${line}" in plat logs`, async () => (await plat(['logs', '-n', '300'])).stdout.includes(line));
+    const shown = (await ps()).find((d) => d.name === victim!.dyno);
+    expect(shown?.restarts, JSON.stringify(shown)).toBe(1);
   });
 
   it('adopts its services when platd restarts, the app answering throughout', async () => {

@@ -19,6 +19,8 @@ import { RouteTable } from './route-table.js';
 import { DynoLogFollow } from './dyno-log-follow.js';
 import type { AttachSession, DynoDeath, Runtime } from './runtime.js';
 import { fingerprint, fullPassDue, groupByApp, unchangedSince } from './tick-plan.js';
+import { RESTART_DELAY_S } from './swarm/service-spec.js';
+import type { TaskRecord } from './swarm/services.js';
 import { convergeSwarmApp } from './swarm/swarm-converge.js';
 import type { SwarmFormation } from './swarm/swarm-formation.js';
 
@@ -186,6 +188,20 @@ export class Controller {
         this.#deps.log(`restarting ${death.app} ${death.dyno} failed: ${error.message}`);
       });
     }, delay).unref();
+  }
+
+  /**
+   * A swarm task that ended on its own, on any node: a crash as on one
+   * machine (the app's log, the webhook, the record `plat ps` and the
+   * crash-loop alert read), though Swarm restarts it, after its fixed delay.
+   */
+  #swarmCrash(app: string, task: TaskRecord): void {
+    const exitCode = task.exitCode ?? -1;
+    this.#crashes.crashed(crashKey(app, task.releaseId, task.dyno), exitCode, Date.now());
+    const restart = `${task.hostname ? ` on ${task.hostname}` : ''}, Swarm restarts it in ${RESTART_DELAY_S}s`;
+    this.event(app, task.dyno, `crashed (exit ${exitCode})${restart}`);
+    this.#deps.log(`${app} ${task.dyno} crashed (exit ${exitCode})${restart}`);
+    this.#deps.dynoChanged?.({ app, dyno: task.dyno, releaseId: task.releaseId, exitCode, state: 'crashed' });
   }
 
   /** Converges a swarm app now and again as Swarm's replacement task may have passed its health check. */
@@ -414,7 +430,14 @@ export class Controller {
 
   /** The swarm runtime's converge: the app's services get its release and formation (swarm/swarm-converge.ts). */
   #convergeSwarm(swarm: SwarmFormation, appName: string, target?: ReleaseRow, timer?: PhaseMarks): Promise<void> {
-    const context = { ...this.#deps, swarm, routes: this.#routes, output: this.#output, crashes: this.#crashes };
+    const context = {
+      ...this.#deps,
+      swarm,
+      routes: this.#routes,
+      output: this.#output,
+      crashes: this.#crashes,
+      onCrash: (app: string, task: TaskRecord) => this.#swarmCrash(app, task),
+    };
     return convergeSwarmApp({ ...context, hostname: this.hostnameOf(appName) }, appName, { target, timer });
   }
 
@@ -499,7 +522,7 @@ export class Controller {
     this.#deps.logs.knowApp(app.name, app.id);
     // Only a dyno about to start needs the network; running ones are on it already.
     if (plan.start.length > 0) await runtime.ensureNetwork(networkName(settings.instance, app.id), app.name, app.id);
-    this.#crashes.retain(plan.crashKeys);
+    this.#crashes.retain(app.name, plan.crashKeys);
     await Promise.all(plan.clear.map((dyno) => this.#retire(dyno.id, 0)));
 
     // Phases of a timed rollout: every container created and started, every web dyno ready, routed.

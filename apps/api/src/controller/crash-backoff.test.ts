@@ -25,13 +25,15 @@ describe('crash backoff', () => {
     expect(tracker.crashed('k', 137, 5000 + BACKOFF.resetAfterUpMs).restarts).toBe(1);
   });
 
-  it('forgets dynos that are no longer wanted', () => {
+  it("forgets the app's dynos that are no longer wanted, and no other app's", () => {
     const tracker = new CrashTracker();
-    tracker.crashed('keep', 1, 0);
-    tracker.crashed('drop', 1, 0);
-    tracker.retain(new Set(['keep']));
-    expect(tracker.get('drop')).toBeUndefined();
-    expect(tracker.get('keep')).toBeDefined();
+    for (const key of ['app/r2/web.1', 'app/r1/web.1', 'app-two/r1/web.1', 'other/r1/web.1'])
+      tracker.crashed(key, 1, 0);
+    tracker.retain('app', new Set(['app/r2/web.1']));
+    expect(tracker.get('app/r1/web.1')).toBeUndefined();
+    expect(tracker.get('app/r2/web.1')).toBeDefined();
+    expect(tracker.get('app-two/r1/web.1')).toBeDefined();
+    expect(tracker.get('other/r1/web.1')).toBeDefined();
   });
 });
 

@@ -64,8 +64,9 @@ export class CrashTracker {
       .map(([key, record]) => ({ key, record }));
   }
 
-  /** Forgets dynos no longer desired (scaled away, old releases). */
-  retain(keys: Set<string>): void {
-    for (const key of this.#records.keys()) if (!keys.has(key)) this.#records.delete(key);
+  /** Forgets the app's dynos no longer desired (scaled away, old releases); other apps' records stay. */
+  retain(app: string, keys: Set<string>): void {
+    const prefix = `${app}/`;
+    for (const key of this.#records.keys()) if (key.startsWith(prefix) && !keys.has(key)) this.#records.delete(key);
   }
 }

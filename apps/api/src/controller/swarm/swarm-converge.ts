@@ -13,6 +13,7 @@ import { planRollout, routeWith } from '../rollout-plan.js';
 import type { RouteTable } from '../route-table.js';
 import type { Runtime } from '../runtime.js';
 import { swarmInput } from './converge-input.js';
+import type { TaskRecord } from './services.js';
 import type { SwarmFormation } from './swarm-formation.js';
 
 export interface SwarmConvergeDeps {
@@ -24,6 +25,8 @@ export interface SwarmConvergeDeps {
   routes: RouteTable;
   output: DynoLogFollow;
   crashes: CrashTracker;
+  /** A task of the app that ended on its own, on any node (Swarm restarts it). */
+  onCrash: (app: string, task: TaskRecord) => void;
   /** The app's own hostname (`<app>.<PLAT_DOMAIN>`). */
   hostname: string;
 }
@@ -76,5 +79,7 @@ export async function convergeSwarmApp(
   options.timer?.mark('route');
   // Every process type's output reaches the app's log, not only the routed web tasks'.
   const since = await logs.lastAt(app.id);
-  for (const dyno of await swarm.dynos(app.id)) if (dyno.running) output.follow(app.id, dyno, since);
+  const { dynos, crashed } = await swarm.observe(app.id);
+  for (const task of crashed) deps.onCrash(app.name, task);
+  for (const dyno of dynos) if (dyno.running) output.follow(app.id, dyno, since);
 }

@@ -11,7 +11,8 @@ import type { ReleaseRow } from '../../store/releases.js';
 import { HEROKU_METADATA, specRelease } from '../dyno-spec.js';
 import type { ObservedDyno } from '../reconcile.js';
 import { serviceSpec, type ServiceInput } from './service-spec.js';
-import type { SwarmServices } from './services.js';
+import type { SwarmServices, TaskRecord } from './services.js';
+import { TaskCrashes } from './task-crashes.js';
 import { type AwaitedService, latestPerSlot, rolloutVerdict, runningWebTasks, type Verdict } from './rollout-watch.js';
 
 export interface SwarmFormationDeps {
@@ -45,6 +46,7 @@ export interface FormationTarget {
 
 export class SwarmFormation {
   readonly #deps: SwarmFormationDeps;
+  readonly #crashes = new TaskCrashes();
 
   constructor(deps: SwarmFormationDeps) {
     this.#deps = deps;
@@ -105,6 +107,7 @@ export class SwarmFormation {
     for (const service of await services.listServices()) {
       if (service.Spec?.Labels?.[LABELS.app] !== appName) continue;
       appIds.add(service.Spec.Labels[LABELS.appId] ?? '');
+      this.#crashes.forget(service.Spec.Labels[LABELS.appId] ?? '');
       await services.removeService(service.Spec.Name ?? '');
     }
     // Swarm stops the tasks after the services go; the app's network can go only once they have.
@@ -174,5 +177,11 @@ export class SwarmFormation {
   /** The app's dynos as Swarm has them: the newest task of each slot. */
   async dynos(appId?: string): Promise<ObservedDyno[]> {
     return latestPerSlot(await this.#deps.services.listTasks(appId ? { appId } : {}));
+  }
+
+  /** The app's dynos, and its tasks that crashed (on any node) since the last look. */
+  async observe(appId: string): Promise<{ dynos: ObservedDyno[]; crashed: TaskRecord[] }> {
+    const tasks = await this.#deps.services.listTasks({ appId });
+    return { dynos: latestPerSlot(tasks), crashed: this.#crashes.newCrashes(appId, tasks) };
   }
 }

@@ -1,9 +1,12 @@
 /**
  * plat admin:backup on one Plat, plat admin:restore on a fresh one (another
  * data dir and ports): the apps, their config and releases are there, the
- * old tokens work, and the app serves through the new router.
+ * old tokens work, and the app serves through the new router. A backup
+ * whose dump was crafted to run a command on the host is refused, running
+ * nothing and changing nothing.
  */
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { exampleRepo } from './support/app-repo.js';
@@ -54,6 +57,42 @@ it('refuses a file that is not a state backup, changing nothing', async () => {
   const apps = await platAs(fresh, fresh.adminToken, ['apps', '--json']);
   expect(apps.code).toBe(0);
   expect(JSON.parse(apps.stdout)).toEqual([]);
+});
+
+it('refuses a backup whose dump runs a command, running nothing and changing nothing', async () => {
+  const marker = `/tmp/plat-owned-${randomBytes(6).toString('hex')}`;
+  // An attacker's edit: the custom-format TOC keeps each COPY statement as a
+  // length-prefixed string outside the compressed data, and the dump has no
+  // checksum, so a same-length edit leaves a well-formed dump (and tar: the
+  // file's size, so its header and checksum, stay the same) that says only
+  // this.
+  const tar = readFileSync(backup);
+  const start = tar.indexOf('COPY public.apps (');
+  expect(start).toBeGreaterThan(0);
+  expect(tar.lastIndexOf('COPY public.apps (')).toBe(start);
+  const end = tar.indexOf(';\n', start);
+  const hostile = `COPY public.apps FROM PROGRAM 'touch ${marker}'`.padEnd(end - start, ' ');
+  expect(hostile.length).toBe(end - start);
+  tar.write(hostile, start, 'latin1');
+  const tampered = join(dirname(fresh.dataDir), 'hostile-state.tar');
+  writeFileSync(tampered, tar);
+  try {
+    const refused = await platAs(fresh, fresh.adminToken, ['admin:restore', tampered]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.output).toContain('The state dump holds more than rows (line ');
+    expect(refused.output).toMatch(/\(line \d+: COPY public\.apps FROM PROGRAM 'touch \/tmp\/plat-owned-/);
+    expect(refused.output).toContain('nothing was changed');
+    expect(existsSync(marker)).toBe(false);
+    // The fresh Plat's own state is as it was: its token works and it has no apps.
+    const apps = await platAs(fresh, fresh.adminToken, ['apps', '--json']);
+    expect(apps.code, apps.output).toBe(0);
+    expect(JSON.parse(apps.stdout)).toEqual([]);
+    expect(readFileSync(join(fresh.dataDir, 'admin-token'), 'utf8').trim()).toBe(fresh.adminToken);
+    expect((await platAs(fresh, source.adminToken, ['apps', '--json'])).code).not.toBe(0);
+  } finally {
+    rmSync(marker, { force: true });
+    rmSync(tampered, { force: true });
+  }
 });
 
 it('restores it into a fresh Plat: the apps, config and releases are there and the old tokens work', async () => {

@@ -20,6 +20,7 @@ import type { Platform } from '../platform.js';
 import { listAppNames } from '../store/apps.js';
 import { containBackupFiles } from '../store/plat-archive.js';
 import { appliedMigrations, knownMigrations, migrate, unknownMigrations } from '../store/migrate.js';
+import { StateScriptCheck, type StateSchema } from './state-dump-script.js';
 
 /**
  * `plat admin:backup` / `admin:restore`: the control plane's state in one
@@ -31,6 +32,8 @@ const PG_BIN = '/usr/lib/postgresql/15/bin';
 const FORMAT = 'plat-state-backup';
 /** A state dump is small (apps, releases, logs); anything larger is not one of ours. */
 const MAX_RESTORE_BYTES = 2 * 1024 ** 3;
+/** The rows of a dump as a psql script (text, so larger than the compressed dump): a bound on the disk it takes. */
+const MAX_SCRIPT_BYTES = 8 * 1024 ** 3;
 
 export interface StateManifest {
   format: typeof FORMAT;
@@ -106,6 +109,8 @@ export async function dumpState(platform: Platform, file: string): Promise<void>
  * Replaces the state with a dump of a Plat with the same migrations, in one
  * transaction (a failure leaves it as it was), then migrates it up to this
  * platd. `migrations` are the dumped state's, from its backup's manifest.
+ * Only the dump's rows are taken (see loadRows): the schema stays this
+ * platd's own.
  */
 export async function replaceState(platform: Platform, dump: string, migrations: string[]): Promise<void> {
   const newer = unknownMigrations(knownMigrations(), migrations);
@@ -116,8 +121,7 @@ export async function replaceState(platform: Platform, dump: string, migrations:
         'restore it with that version; nothing was changed.',
     );
   }
-  // pg_restore --clean swaps the same tables in one transaction; an older
-  // schema would leave this one's newer tables behind, half-migrated.
+  // The rows are loaded into this schema: an older state's rows would lack this one's newer tables and columns.
   const older = unknownMigrations(migrations, await appliedMigrations(platform.sql));
   if (older.length > 0) {
     throw new PlatError(
@@ -126,22 +130,87 @@ export async function replaceState(platform: Platform, dump: string, migrations:
         'restore it with that version, then start this one, which migrates it; nothing was changed.',
     );
   }
-  const restored = await runHost(join(PG_BIN, 'pg_restore'), [
-    ...clientArgs(platform),
-    '--clean',
-    '--if-exists',
-    '--single-transaction',
-    '--exit-on-error',
-    '--no-owner',
-    dump,
-  ]);
-  if (restored.code !== 0) {
-    throw new PlatError(
-      'invalid_params',
-      `The state dump did not load, and the state is as it was: ${restored.output.trim().slice(0, 500)}`,
-    );
-  }
+  await loadRows(platform, dump);
   await migrate(platform.sql);
+}
+
+/** This database's own tables and sequences, the only ones a dump's rows may go to. */
+export async function ownSchema(sql: Platform['sql']): Promise<StateSchema> {
+  const rows = await sql<{ name: string; kind: string }[]>`
+    select c.relname as name, c.relkind::text as kind from pg_catalog.pg_class c
+    join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+    where n.nspname = 'public' and c.relkind in ('r', 'p', 'S')`;
+  const of = (kind: (value: string) => boolean) => new Set(rows.filter((row) => kind(row.kind)).map((row) => row.name));
+  return { tables: of((kind) => kind !== 'S'), sequences: of((kind) => kind === 'S') };
+}
+
+const quoted = (name: string) => `public."${name.replaceAll('"', '""')}"`;
+
+/**
+ * A dump's rows into this database, nothing else of it. A dump is a list of
+ * SQL its maker wrote (a crafted one runs `COPY ... FROM PROGRAM` as the
+ * database superuser), so it is never given to pg_restore with a database:
+ * pg_restore only writes its rows as a psql script, bounded in size; the
+ * script is checked to hold nothing but rows (StateScriptCheck); psql loads
+ * it in one transaction after a preamble written here, which empties every
+ * table. The state's schema_migrations stay this database's, as its schema.
+ */
+async function loadRows(platform: Platform, dump: string): Promise<void> {
+  const dir = scratch(platform);
+  try {
+    const script = join(dir, 'rows.sql');
+    // RLIMIT_FSIZE stops pg_restore at the bound: a small compressed dump can expand to fill the disk.
+    const written = await runHost('prlimit', [
+      `--fsize=${MAX_SCRIPT_BYTES}`,
+      join(PG_BIN, 'pg_restore'),
+      '--data-only',
+      '--no-owner',
+      '--file',
+      script,
+      dump,
+    ]);
+    if (existsSync(script) && statSync(script).size >= MAX_SCRIPT_BYTES)
+      throw new PlatError(
+        'payload_too_large',
+        `The state dump's rows are larger than any state Plat makes (${MAX_SCRIPT_BYTES / 1024 ** 3} GiB); ` +
+          'nothing was changed.',
+      );
+    if (written.code !== 0)
+      throw new PlatError(
+        'invalid_params',
+        `The state dump could not be read, and the state is as it was: ${written.output.trim().slice(0, 500)}`,
+      );
+    const schema = await ownSchema(platform.sql);
+    const check = new StateScriptCheck(schema);
+    for await (const chunk of createReadStream(script)) check.write(chunk as Buffer);
+    check.end();
+    const tables = [...schema.tables].sort().map(quoted).join(', ');
+    const loaded = await runHost(join(PG_BIN, 'psql'), [
+      ...clientArgs(platform),
+      '--no-psqlrc',
+      '--quiet',
+      '--set',
+      'ON_ERROR_STOP=1',
+      '--single-transaction',
+      // Rows arrive table by table in name order, not foreign-key order: replica mode skips those checks.
+      '--command',
+      'SET session_replication_role = replica; ' +
+        'CREATE TEMP TABLE plat_own_migrations ON COMMIT DROP AS SELECT * FROM public.schema_migrations; ' +
+        `TRUNCATE ${tables} CASCADE;`,
+      '--file',
+      script,
+      '--command',
+      'TRUNCATE public.schema_migrations; ' +
+        'INSERT INTO public.schema_migrations SELECT * FROM pg_temp.plat_own_migrations;',
+    ]);
+    if (loaded.code !== 0)
+      throw new PlatError(
+        'invalid_params',
+        `The state dump did not load, and the state is as it was: ${loaded.output.trim().slice(0, 500)}`,
+      );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** The backup as a tar stream; its scratch folder is removed once the stream closes. */

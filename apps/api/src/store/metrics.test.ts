@@ -92,6 +92,24 @@ describe('metric points', () => {
     expect(await coarse(app)).toEqual(rolled);
   });
 
+  it('stores every field of a batch as given, odd names and large counters too', async () => {
+    const app = await newApp('exact');
+    const odd = point(app, '2026-11-29T09:00:00.123Z', {
+      kind: 'addon',
+      type: 'a "quoted", {braced} \\ type',
+      name: 'NULL',
+      cpu_percent: 12.5,
+      memory_limit_bytes: 64 * 1024 ** 3,
+      rx_bytes: 2 ** 52,
+      tx_bytes: 0,
+      restarts: 7,
+    });
+    await insertPoints(sql, [odd, point(app, '2026-11-29T09:00:00.123Z', { name: 'web.2' })]);
+    const rows = await readPoints(sql, app, { since: new Date('2026-11-29T08:00:00Z'), step: 10 });
+    expect(rows).toHaveLength(2);
+    expect(rows.find((row) => row.kind === 'addon')).toEqual(odd);
+  });
+
   it('makes a bucket again with a point that came late, replacing its row', async () => {
     const app = await newApp('late');
     await insertPoints(sql, [point(app, '2026-11-29T11:00:00Z', { cpu_percent: 10, memory_bytes: 100 })]);

@@ -11,6 +11,27 @@ const isForeignKeyViolation = (error: unknown) =>
   (error as { code?: unknown } | undefined)?.code === FOREIGN_KEY_VIOLATION;
 
 /**
+ * Inserts rows as one array per column, unnested by Postgres: 12 parameters
+ * and the same statement whatever the number of rows. A VALUES list took 12
+ * per row (1 200 for 100 dynos, each typed and encoded apart, in a statement
+ * text that changed with the count): most of platd's idle time in Postgres's
+ * client with many apps, every 10 s.
+ */
+function insertRows(sql: Sql, rows: MetricPoint[]) {
+  const column = <K extends keyof MetricPoint>(key: K) => rows.map((row) => row[key]);
+  // As text: the client types a Date array as one timestamptz, which Postgres will not cast to an array.
+  const at = rows.map((row) => row.at.toISOString());
+  return sql`
+    insert into metric_samples (app_id, at, step, kind, type, name, cpu_percent, memory_bytes,
+      memory_limit_bytes, rx_bytes, tx_bytes, restarts)
+    select * from unnest(${column('app_id')}::uuid[], ${at}::timestamptz[],
+      ${column('step')}::smallint[], ${column('kind')}::text[], ${column('type')}::text[],
+      ${column('name')}::text[], ${column('cpu_percent')}::real[], ${column('memory_bytes')}::bigint[],
+      ${column('memory_limit_bytes')}::bigint[], ${column('rx_bytes')}::bigint[], ${column('tx_bytes')}::bigint[],
+      ${column('restarts')}::integer[])`;
+}
+
+/**
  * Stores one tick's points in one insert. An app destroyed meanwhile takes
  * its points with it: when the batch fails for that, each app's rows are
  * tried alone and those of apps gone are dropped. Any other failure throws.
@@ -18,14 +39,14 @@ const isForeignKeyViolation = (error: unknown) =>
 export async function insertPoints(sql: Sql, points: MetricPoint[]): Promise<void> {
   if (points.length === 0) return;
   try {
-    await sql`insert into metric_samples ${sql(points)}`;
+    await insertRows(sql, points);
   } catch (error) {
     if (!isForeignKeyViolation(error)) throw error;
     const byApp = new Map<string, MetricPoint[]>();
     for (const point of points) byApp.set(point.app_id, [...(byApp.get(point.app_id) ?? []), point]);
     for (const rows of byApp.values()) {
       try {
-        await sql`insert into metric_samples ${sql(rows)}`;
+        await insertRows(sql, rows);
       } catch (error) {
         if (!isForeignKeyViolation(error)) throw error;
       }

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { totalmem } from 'node:os';
@@ -168,5 +168,61 @@ describe('readings round after round', () => {
     host['proc/42/net/dev'] = NET_DEV;
     delete host[`${scope}/memory.current`];
     expect(readHostStats(target, SOURCE, round, files)).toBeUndefined();
+  });
+});
+
+describe('cgroup files kept open from round to round', () => {
+  const open = () => readdirSync('/proc/self/fd').length;
+  const cgroup = `sys/fs/cgroup/docker/${ID}`;
+
+  it('reads a kept file as it is now, keeping no /proc file open', () => {
+    root = mkdtempSync(join(tmpdir(), 'plat-host-stats-'));
+    write(`${cgroup}/memory.current`, '5000\n');
+    write('proc/42/net/dev', NET_DEV);
+    const files = hostFiles(root);
+    const before = open();
+    expect(files(`${cgroup}/memory.current`)).toBe('5000\n');
+    expect(files('proc/42/net/dev')).toBe(NET_DEV);
+    expect(open()).toBe(before + 1);
+    // Written in place, as the kernel makes the file anew on each read.
+    writeFileSync(join(root, `${cgroup}/memory.current`), '7000\n');
+    expect(files(`${cgroup}/memory.current`)).toBe('7000\n');
+    expect(open()).toBe(before + 1);
+    files.close!();
+    expect(open()).toBe(before);
+  });
+
+  it('closes the files no read asked for since the last sweep', () => {
+    root = mkdtempSync(join(tmpdir(), 'plat-host-stats-'));
+    write(`${cgroup}/memory.current`, '5000\n');
+    write(`${cgroup}/cpu.stat`, 'usage_usec 1500\n');
+    const files = hostFiles(root);
+    const before = open();
+    files(`${cgroup}/memory.current`);
+    files(`${cgroup}/cpu.stat`);
+    files.sweep!();
+    expect(open()).toBe(before + 2);
+    files(`${cgroup}/memory.current`);
+    files.sweep!();
+    expect(open()).toBe(before + 1);
+    files.sweep!();
+    expect(open()).toBe(before);
+  });
+
+  it('throws for a file that is not there, keeping nothing open', () => {
+    root = mkdtempSync(join(tmpdir(), 'plat-host-stats-'));
+    const files = hostFiles(root);
+    const before = open();
+    expect(() => files(`${cgroup}/memory.current`)).toThrow(/ENOENT/);
+    expect(open()).toBe(before);
+  });
+
+  it('reads a file larger than its buffer whole', () => {
+    root = mkdtempSync(join(tmpdir(), 'plat-host-stats-'));
+    const big = `${'total_cache 1\n'.repeat(2000)}inactive_file 8192\n`;
+    write(`${cgroup}/memory.stat`, big);
+    const files = hostFiles(root);
+    expect(files(`${cgroup}/memory.stat`)).toBe(big);
+    files.close!();
   });
 });

@@ -150,7 +150,9 @@ describe('sampling container stats in rounds', () => {
 
     await vi.advanceTimersByTimeAsync(10_000);
     await settle();
-    expect(fake.lists()).toBe(2);
+    // Nothing started or died meanwhile: the same containers, not listed again.
+    expect(fake.lists()).toBe(1);
+    expect(fake.requests).toHaveLength(12);
     expect(samples.map((s) => s.name).sort()).toEqual(['web.1', 'web.2', 'web.3', 'web.4', 'web.5', 'web.6']);
     expect(samples[0]!.precpu).toEqual({ total: 1e9, system: 10e9 });
     // 1 s of 10 s host CPU time over 2 CPUs: 20%, as docker stats shows it.
@@ -175,14 +177,14 @@ describe('sampling container stats in rounds', () => {
     const stop = await watchStats(fake.docker, 'i1', { onSample: () => {}, onOom: () => {} }, { timeoutMs: 600_000 });
     hang = true;
     await vi.advanceTimersByTimeAsync(10_000);
-    expect(fake.lists()).toBe(2);
+    expect(fake.requests).toHaveLength(2);
     await vi.advanceTimersByTimeAsync(30_000);
-    expect(fake.lists()).toBe(2);
+    expect(fake.requests).toHaveLength(2);
     hang = false;
     fake.requests.at(-1)!.reply(document(2));
     await settle();
     await vi.advanceTimersByTimeAsync(0);
-    expect(fake.lists()).toBe(3);
+    expect(fake.requests).toHaveLength(3);
     stop();
   });
 
@@ -197,6 +199,7 @@ describe('sampling container stats in rounds', () => {
     await vi.advanceTimersByTimeAsync(10_000);
     await settle();
     fake.list(['c1', 'c2']);
+    fake.events[0]!.write(event('start', 'c1'));
     await vi.advanceTimersByTimeAsync(10_000);
     await settle();
     // Its earlier reading was dropped with it: back, it starts a new baseline.
@@ -205,6 +208,47 @@ describe('sampling container stats in rounds', () => {
     await settle();
     expect(samples.map((s) => s.name)).toEqual(['web.1']);
     expect(samples[0]!.precpu).toEqual({ total: 2e9, system: 20e9 });
+    stop();
+  });
+
+  it('lists again when Docker reports a start or a death, while its events are down, and every minute', async () => {
+    const fake = fakeDocker({ autoReply: (_id, call) => document(call) });
+    fake.list(['c1']);
+    const stop = await watchStats(fake.docker, 'i1', { onSample: () => {}, onOom: () => {} });
+    const round = async () => {
+      await vi.advanceTimersByTimeAsync(10_000);
+      await settle();
+    };
+    await round();
+    expect(fake.lists()).toBe(1);
+    // Started: listed, and read, in the next round.
+    fake.list(['c1', 'c2']);
+    fake.events[0]!.write(event('start', 'c2'));
+    await settle();
+    await round();
+    expect(fake.lists()).toBe(2);
+    expect(fake.requests.filter((request) => request.id === 'c2')).toHaveLength(1);
+    // An OOM kill is no change of the running containers.
+    fake.events[0]!.write(event('oom', 'c2'));
+    await settle();
+    await round();
+    expect(fake.lists()).toBe(2);
+    fake.list(['c1']);
+    fake.events[0]!.write(event('die', 'c2'));
+    await settle();
+    await round();
+    expect(fake.lists()).toBe(3);
+    expect(fake.requests.filter((request) => request.id === 'c2')).toHaveLength(2);
+    // Unchanged for a minute: listed once more anyway, six rounds after.
+    for (let index = 0; index < 5; index += 1) await round();
+    expect(fake.lists()).toBe(3);
+    await round();
+    expect(fake.lists()).toBe(4);
+    // The stream ends: every round lists until a new one is open (and once more as it opens).
+    fake.events[0]!.end();
+    await settle();
+    await round();
+    expect(fake.lists()).toBe(5);
     stop();
   });
 

@@ -31,6 +31,13 @@ const ROUND_READS = 5;
 /** A container whose stats take longer than this is skipped for the round, so one stuck read cannot stall the rest. */
 const REQUEST_TIMEOUT_MS = 5_000;
 const REOPEN_MS = 2_000;
+/**
+ * A round lists the containers again when Docker's events said one started
+ * or died since the last listing, when a reading failed, while the events
+ * stream is down, and at least this often: a listing of 100 containers (their
+ * labels, ports, mounts) cost more than reading them, every round.
+ */
+const RELIST_MS = 60_000;
 /** Host reads that fail before any succeeds, after which a watch asks Docker's API only. */
 const HOST_TRIES = 3;
 
@@ -91,8 +98,8 @@ async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T
 }
 
 /**
- * Samples this instance's dynos and add-ons in rounds, every 10 s: one
- * listing of the running containers, then one reading per container, a
+ * Samples this instance's dynos and add-ons in rounds, every 10 s: the
+ * running containers (listed again only after a change, RELIST_MS), then one reading per container, a
  * bounded number at a time: from the kernel's files (host-stats.ts) where
  * Docker runs on this host, else a one-shot stats request. A stream per container kept dockerd
  * at 4-11% of a core with 50 containers (bench/metrics-sampling.ts): it reads
@@ -101,8 +108,8 @@ async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T
  * previous reading (`precpu` is empty), so CPU is measured between this
  * round's reading and the last round's: a container's first reading is kept
  * as the baseline and not reported. One events stream reports OOM kills
- * (R15), and deaths and starts that make a container's kept pid stale.
- * Returns a stop function.
+ * (R15), and deaths and starts that make a container's kept pid stale and
+ * the listing old. Returns a stop function.
  */
 export async function watchStats(
   docker: Docker,
@@ -119,6 +126,10 @@ export async function watchStats(
   let events: Stream | undefined;
   let retry: NodeJS.Timeout | undefined;
   let nextRound: NodeJS.Timeout | undefined;
+  /** The containers of the last listing, when it was taken, and whether Docker reported a change since. */
+  let sources: StatsSource[] = [];
+  let listedAt = Number.NEGATIVE_INFINITY;
+  let relist = true;
 
   /**
    * Each container's init process, from one inspect, and its cgroup's files
@@ -190,6 +201,8 @@ export async function watchStats(
 
   const read = async (source: StatsSource, host: HostRound | undefined): Promise<void> => {
     const stats = (await fromHost(source, host)) ?? (await fromApi(source));
+    // Gone since the listing, most likely: the next round lists again.
+    if (!stats) relist = true;
     if (stopped || !stats) return;
     const before = previous.get(source.containerId);
     previous.set(source.containerId, stats.cpu);
@@ -199,18 +212,37 @@ export async function watchStats(
     handlers.onSample(stats);
   };
 
-  const round = async (): Promise<void> => {
-    const running = await docker.listContainers({ filters: { label: [instanceFilter(instance)] } });
-    if (stopped) return;
-    const sources = running
+  /** The containers to read this round: listed again only when something may have changed (RELIST_MS). */
+  const list = async (): Promise<StatsSource[]> => {
+    if (events && !relist && Date.now() - listedAt < RELIST_MS) return sources;
+    // Cleared before the listing: an event that comes while it is under way asks for the next one.
+    relist = false;
+    const startedAt = Date.now();
+    let running: Docker.ContainerInfo[];
+    try {
+      running = await docker.listContainers({ filters: { label: [instanceFilter(instance)] } });
+    } catch (error) {
+      relist = true;
+      throw error;
+    }
+    sources = running
       .filter((info) => isInstanceContainer(instance, info.Names))
       .flatMap((info) => statsSource(info.Id, info.Labels ?? {}) ?? []);
+    listedAt = startedAt;
     const listed = new Set(sources.map((source) => source.containerId));
     for (const id of previous.keys()) if (!listed.has(id)) previous.delete(id);
     for (const id of targets.keys()) if (!listed.has(id)) targets.delete(id);
+    return sources;
+  };
+
+  const round = async (): Promise<void> => {
+    const sources = await list();
+    if (stopped) return;
     // The host's CPU time once for the round, not once per container: the same file at the same moment.
     const host = files && hostReads !== 'no' ? readHostRound(files) : undefined;
     await eachLimited(sources, options.concurrency ?? concurrencyFor(sources.length), (source) => read(source, host));
+    // The cgroup files kept open of containers this round did not read (gone, or read from the API) are closed.
+    files?.sweep?.();
   };
 
   // The next round starts a round's length after this one started, never before this one ends.
@@ -239,6 +271,8 @@ export async function watchStats(
     // Files checked before this stream opened may be of a container that died unreported: check them again.
     for (const target of targets.values()) target.files = undefined;
     events = stream;
+    // What started or died while no stream was open went unreported: the next round lists.
+    relist = true;
     let pending = '';
     stream.on('data', (chunk: Buffer) => {
       pending += chunk.toString('utf8');
@@ -257,6 +291,7 @@ export async function watchStats(
         if (action !== 'oom') {
           // Died or started: its init process is gone or new, so its pid and files are read again.
           targets.delete(event.id);
+          relist = true;
           continue;
         }
         const source = statsSource(event.id, event.Actor?.Attributes ?? {});
@@ -296,6 +331,7 @@ export async function watchStats(
     events?.destroy();
     previous.clear();
     targets.clear();
+    files?.close?.();
   };
   const started = Date.now();
   try {

@@ -13,7 +13,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, startPlatd, type Platd } from './support/platd.js';
+import { pipePsql } from './support/backup-session.js';
+import { startPlatd, type Platd } from './support/platd.js';
 import { freePort } from './support/ports.js';
 import { run } from './support/run.js';
 import { until } from './support/until.js';
@@ -108,28 +109,8 @@ async function resticHere(args: string[]): Promise<string> {
   return result.stdout;
 }
 
-/** SQL through `plat pg:psql ADDON`, as a user would pipe it; its stdout. */
-async function psql(addon: string, text: string, timeoutMs = 60_000): Promise<string> {
-  const child = spawn(process.execPath, [join(ROOT, 'apps/cli/bin/plat.js'), 'pg:psql', addon, '-a', APP], {
-    env: platd.userEnv,
-  });
-  let out = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk));
-  child.stderr.on('data', (chunk: Buffer) => (out += chunk));
-  child.stdin.end(text);
-  const code = await new Promise<number | null>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`psql did not finish within ${timeoutMs} ms: ${out}`));
-    }, timeoutMs);
-    child.on('exit', (exitCode) => {
-      clearTimeout(timer);
-      resolve(exitCode);
-    });
-  });
-  if (code !== 0) throw new Error(`psql exited ${code}: ${out}`);
-  return out;
-}
+/** SQL through `plat pg:psql ADDON`, as a user would pipe it; its output. */
+const psql = async (addon: string, text: string) => (await pipePsql(platd, { app: APP, addon, text })).output;
 
 interface ListedBackup {
   id: string;

@@ -5,12 +5,12 @@
  * capture and a check that runs out of disk each give a clear state. No
  * scratch container or network outlives a check.
  */
-import { spawn } from 'node:child_process';
 import { openSync, readdirSync, statSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, startPlatd, type Platd } from './support/platd.js';
+import { listScratch, pipePsql } from './support/backup-session.js';
+import { startPlatd, type Platd } from './support/platd.js';
 
 let platd: Platd;
 let database: string;
@@ -19,36 +19,10 @@ const plat = (args: string[]) => platd.plat([...args, '-a', APP]);
 const docker = new Docker();
 
 /** SQL through `plat pg:psql`, as a user would pipe it; its stdout. */
-async function psql(text: string, timeoutMs = 60_000): Promise<string> {
-  const child = spawn(process.execPath, [join(ROOT, 'apps/cli/bin/plat.js'), 'pg:psql', '-a', APP], {
-    env: platd.userEnv,
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk));
-  child.stderr.on('data', (chunk: Buffer) => (err += chunk));
-  child.stdin.end(text);
-  const code = await new Promise<number | null>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`psql did not finish within ${timeoutMs} ms: ${out}${err}`));
-    }, timeoutMs);
-    child.on('exit', (exitCode) => {
-      clearTimeout(timer);
-      resolve(exitCode);
-    });
-  });
-  if (code !== 0) throw new Error(`psql exited ${code}: ${out}${err}`);
-  return out;
-}
-
-/** Scratch containers and networks of this platd's checks: none once a check is over. */
-async function scratchObjects(): Promise<string[]> {
-  const filters = { label: [`plat.instance=${platd.instance}`, 'plat.backup-check'] };
-  const containers = await docker.listContainers({ all: true, filters });
-  const networks = await docker.listNetworks({ filters });
-  return [...containers.map((c) => c.Names[0]!), ...networks.map((n) => n.Name)];
-}
+const psql = async (text: string, timeoutMs?: number) =>
+  (await pipePsql(platd, { app: APP, text, ...(timeoutMs ? { timeoutMs } : {}) })).stdout;
+/** Scratch containers of this platd's checks: none once a check is over. */
+const scratchObjects = () => listScratch(docker, platd.instance);
 
 function dumpFiles(): string[] {
   const root = join(platd.dataDir, 'backups');

@@ -8,15 +8,18 @@ export interface RunResult {
   output: string;
 }
 
-/** Runs a program with an argument array (never a shell), bounded in time. */
+/** Runs a program with an argument array (never a shell), bounded in time; `input` is piped into its stdin. */
 export function run(
   command: string,
   args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {},
 ): Promise<RunResult> {
   const timeoutMs = options.timeoutMs ?? 120_000;
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const stdin: 'ignore' | 'pipe' = options.input === undefined ? 'ignore' : 'pipe';
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: [stdin, 'pipe', 'pipe'] });
+    child.stdin?.end(options.input);
+    if (!child.stdout || !child.stderr) throw new Error('spawn gave no output pipes');
     let stdout = '';
     let stderr = '';
     let output = '';

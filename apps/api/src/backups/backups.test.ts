@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compareCounts, parseCounts, shortReason } from './counts.js';
 import type { UploadState } from '../store/backup-target.js';
 import { backupsToPrune, pruneActions } from './prune.js';
-import { failureReason } from './scratch-check.js';
+import { failureReason, startFailureReason } from './scratch-check.js';
 
 describe('compareCounts', () => {
   const source = { 'public.items': 1200, 'audit.events': 4, 'public.empty_one': 0 };
@@ -57,6 +57,39 @@ describe('failure reasons', () => {
       `${trouble}; pg_restore failed (exit 1): lost`,
     );
     expect(failureReason({ ...base, message: 'boom', trouble: 'the scratch server is gone' })).toBe('boom');
+  });
+
+  it("says a scratch server could not start, in the Engine's words, with the limits when memory failed", () => {
+    const limits = { diskBytes: 1024 ** 2, memoryBytes: 2 * 1024 ** 2 };
+    expect(
+      startFailureReason({ ...limits, message: '(HTTP code 400) unexpected - Minimum memory limit allowed is 6MB ' }),
+    ).toBe(
+      'the scratch server could not start: Minimum memory limit allowed is 6MB ' +
+        '(its limit is 3 MB: PLAT_BACKUP_CHECK_MEMORY_MB (2) + PLAT_BACKUP_CHECK_DISK_MB (1))',
+    );
+    expect(
+      startFailureReason({
+        ...limits,
+        message: 'the scratch server container exited (137): initdb: killed',
+        trouble: 'the scratch server ran out of memory',
+      }),
+    ).toMatch(/^the scratch server could not start: it ran out of memory \(3 MB: .*\); the scratch server container/);
+    expect(
+      startFailureReason({
+        ...limits,
+        message:
+          'the scratch server container exited (1): creating directory ... ok\n' +
+          'running bootstrap script ... FATAL: could not write to file "pg_wal/x": No space left on device\n' +
+          'child process exited with exit code 1\ninitdb: removing data directory',
+      }),
+    ).toBe(
+      'the scratch server could not start: it ran out of disk (1 MB, PLAT_BACKUP_CHECK_DISK_MB); ' +
+        'the scratch server container exited (1): creating directory ... ok / ' +
+        'running bootstrap script ... FATAL: could not write to file "pg_wal/x": No space left on device',
+    );
+    expect(startFailureReason({ ...limits, message: '(HTTP code 404) no such image - No such image: x:1' })).toBe(
+      'the scratch server could not start: No such image: x:1',
+    );
   });
 
   it('keeps reasons short', () => {

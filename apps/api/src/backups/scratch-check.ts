@@ -11,10 +11,11 @@ import { restoreSource } from './uploads.js';
 
 /**
  * A backup's restore drill: the dump goes into a scratch server made from
- * the add-on's image, on an internal network of its own, bounded in time,
- * memory, pids and disk (PLAT_BACKUP_CHECK_*); its counts are compared with
- * what the source reported at capture. The live add-on is never touched.
- * The scratch container and network go whatever happens.
+ * the add-on's image, with no network, bounded in time, memory, pids and
+ * disk (PLAT_BACKUP_CHECK_*); its counts are compared with what the source
+ * reported at capture. The live add-on is never touched. The scratch
+ * container goes whatever happens; a server that cannot start fails the
+ * check with the Engine's reason, never leaving it pending.
  */
 export interface CheckResult {
   state: Exclude<VerificationState, 'pending'>;
@@ -60,6 +61,8 @@ export function scratchCredentials(): Record<string, string> {
 }
 
 class OutOfTime extends Error {}
+/** The scratch server never became ready: Docker refused it, it exited, or its image is missing. */
+class StartFailed extends Error {}
 
 export async function runCheck(platform: Platform, backup: BackupRow, drill: Drill): Promise<CheckResult> {
   const started = Date.now();
@@ -90,11 +93,15 @@ export async function runCheck(platform: Platform, backup: BackupRow, drill: Dri
     if (!provider || !service?.dataPath) throw new Error(`no scratch server for ${backup.provider}`);
     const image = await ensureServiceImage(platform.images, service.image, (line) =>
       platform.log(`backup check image: ${line}`),
-    );
+    ).catch((error: Error) => {
+      throw new StartFailed(`its image ${service.image.name} could not be built: ${error.message}`);
+    });
     const { dataPath, env, healthcheck } = service;
     if (abandoned) throw new OutOfTime();
     try {
       await platform.addons.startScratch({ id, image, env, dataPath, diskBytes, memoryBytes, healthcheck }, timeoutMs);
+    } catch (error) {
+      throw new StartFailed((error as Error).message);
     } finally {
       // Out of time while it started: the removal in `finally` below may have run before it existed.
       if (abandoned) await platform.addons.removeScratch(id).catch(() => {});
@@ -121,9 +128,12 @@ export async function runCheck(platform: Platform, backup: BackupRow, drill: Dri
       return finish('failed', { reason: `the check ran out of time (${Math.round(timeoutMs / 1000)} s)` });
     }
     const trouble = await platform.addons.scratchTrouble(id).catch(() => undefined);
+    const { message } = error as Error;
+    if (error instanceof StartFailed) {
+      return finish('failed', { reason: startFailureReason({ message, trouble, diskBytes, memoryBytes }) });
+    }
     const logs = await platform.addons.scratchLogs(id, 20);
-    const full = failureReason({ message: (error as Error).message, trouble, logs, diskBytes });
-    return finish('failed', { reason: full });
+    return finish('failed', { reason: failureReason({ message, trouble, logs, diskBytes }) });
   } finally {
     clearTimeout(timer);
     dump?.destroy();
@@ -135,7 +145,38 @@ export async function runCheck(platform: Platform, backup: BackupRow, drill: Dri
   }
 }
 
+/** dockerode's wrapping of an Engine error: `(HTTP code 400) unexpected - <the Engine's words>`. */
+const DOCKERODE_PREFIX = /^\(HTTP code \d+\)[^-]*- /;
+const mb = (bytes: number) => Math.round(bytes / 1024 ** 2);
 const OUT_OF_DISK = /no space left on device|could not extend file|disk full/i;
+
+/**
+ * Why the scratch server did not start, in one line: the Engine's own words
+ * (without dockerode's prefix), and the limits when memory is what failed,
+ * since those are the operator's to raise. The backup itself is not at fault.
+ */
+export function startFailureReason(failure: {
+  message: string;
+  trouble?: string;
+  diskBytes: number;
+  memoryBytes: number;
+}): string {
+  // "exited (1): <its last lines>": what happened first, then the line that says why (or its last ones).
+  const [head = '', ...rest] = failure.message.replace(DOCKERODE_PREFIX, '').trim().split('\n');
+  const why = rest.find((line) => OUT_OF_DISK.test(line))?.trim() ?? shortReason(rest.join('\n'));
+  const said = [head.trim().slice(0, 300) || 'no reason given', ...(why ? [why] : [])].join(' / ');
+  const limits =
+    `${mb(failure.memoryBytes + failure.diskBytes)} MB: PLAT_BACKUP_CHECK_MEMORY_MB ` +
+    `(${mb(failure.memoryBytes)}) + PLAT_BACKUP_CHECK_DISK_MB (${mb(failure.diskBytes)})`;
+  if (failure.trouble === 'the scratch server ran out of memory')
+    return `the scratch server could not start: it ran out of memory (${limits}); ${said}`;
+  if (OUT_OF_DISK.test(said)) {
+    const disk = `${mb(failure.diskBytes)} MB, PLAT_BACKUP_CHECK_DISK_MB`;
+    return `the scratch server could not start: it ran out of disk (${disk}); ${said}`;
+  }
+  if (/memory/i.test(said)) return `the scratch server could not start: ${said} (its limit is ${limits})`;
+  return `the scratch server could not start: ${said}`;
+}
 
 /**
  * Why a check failed, in one line: running out of the tmpfs first (the
@@ -145,8 +186,7 @@ const OUT_OF_DISK = /no space left on device|could not extend file|disk full/i;
 export function failureReason(failure: { message: string; trouble?: string; logs: string; diskBytes: number }): string {
   const message = shortReason(failure.message);
   if (OUT_OF_DISK.test(message) || OUT_OF_DISK.test(failure.logs)) {
-    const mb = Math.round(failure.diskBytes / 1024 ** 2);
-    return `the check ran out of disk (${mb} MB, PLAT_BACKUP_CHECK_DISK_MB): ${message}`;
+    return `the check ran out of disk (${mb(failure.diskBytes)} MB, PLAT_BACKUP_CHECK_DISK_MB): ${message}`;
   }
   const { trouble } = failure;
   if (trouble && trouble !== 'the scratch server is gone' && !message.includes(trouble))

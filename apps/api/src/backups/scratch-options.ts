@@ -3,16 +3,15 @@ import { LABELS } from '@plat/core';
 
 /**
  * The scratch containers backup checks restore into. Pure: every bound
- * (memory, pids, a tmpfs of a fixed size for the data, no capabilities, an
- * internal network of its own) is here and unit tested; AddonRuntime only
- * passes these to Docker.
+ * (memory, pids, a tmpfs of a fixed size for the data, no capabilities, no
+ * network) is here and unit tested; AddonRuntime only passes these to Docker.
  */
 
-/** Marks a check's container and network; its value is the check's id. */
+/** Marks a check's container (and the networks of checks before NetworkMode none); its value is the check's id. */
 export const CHECK_LABEL = 'plat.backup-check';
 
 export interface ScratchSpec {
-  /** Random, per check: names its container and network. */
+  /** Random, per check: names its container. */
   id: string;
   /** The add-on's own image: the same server version that made the dump reads it. */
   image: string;
@@ -35,17 +34,6 @@ export function scratchLabels(instance: string, id: string): Record<string, stri
   return { [LABELS.instance]: instance, [CHECK_LABEL]: id };
 }
 
-/** A network nothing else joins, with no route out (Internal): the scratch server reaches nothing. */
-export function scratchNetworkOptions(instance: string, id: string): Docker.NetworkCreateOptions {
-  return {
-    Name: scratchName(instance, id),
-    Driver: 'bridge',
-    Internal: true,
-    CheckDuplicate: true,
-    Labels: scratchLabels(instance, id),
-  };
-}
-
 export function scratchContainerOptions(
   instance: string,
   spec: ScratchSpec,
@@ -65,7 +53,9 @@ export function scratchContainerOptions(
       PidsLimit: SCRATCH_PIDS_LIMIT,
       SecurityOpt: ['no-new-privileges'],
       CapDrop: ['ALL'],
-      NetworkMode: name,
+      // No network at all, only its own loopback: the check reaches it through docker exec (the
+      // health check too), so nothing can reach it, it reaches nothing, and no address block is used.
+      NetworkMode: 'none',
       // The data lives in memory, bounded: a restore that outgrows it fails with ENOSPC, not the host's disk.
       Tmpfs: {
         [spec.dataPath]: `rw,nosuid,nodev,noexec,size=${spec.diskBytes},uid=${owner.uid},gid=${owner.gid},mode=0700`,

@@ -13,7 +13,6 @@ import {
   scratchContainerOptions,
   scratchLabels,
   scratchName,
-  scratchNetworkOptions,
   type ScratchSpec,
 } from '../backups/scratch-options.js';
 
@@ -197,16 +196,15 @@ export class AddonRuntime {
   }
 
   /**
-   * Starts a backup check's scratch server from an add-on image: on a new
-   * internal network of its own, its data on a bounded tmpfs owned by the
-   * image's user; resolves once its health check passes.
+   * Starts a backup check's scratch server from an add-on image: with no
+   * network, its data on a bounded tmpfs owned by the image's user; resolves
+   * once its health check passes.
    */
   async startScratch(spec: ScratchSpec, timeoutMs: number): Promise<void> {
     const owner = await this.#imageUser(spec.image, spec.id);
-    await this.#docker.createNetwork(scratchNetworkOptions(this.#instance, spec.id));
     const container = await this.#docker.createContainer(scratchContainerOptions(this.#instance, spec, owner));
     await container.start();
-    await healthy(container, 'the scratch server', timeoutMs);
+    await healthy(container, 'scratch server', timeoutMs);
   }
 
   /** A command in a check's scratch container (pg_restore, psql, redis-cli), as exec() for add-ons. */
@@ -234,24 +232,17 @@ export class AddonRuntime {
     return logTail(this.#docker.getContainer(scratchName(this.#instance, id)), lines).catch(() => '');
   }
 
-  /** Removes a check's container (killing what runs in it) and its network; either may be gone already. */
+  /** Removes a check's container (killing what runs in it), which may be gone already. */
   async removeScratch(id: string): Promise<void> {
-    const name = scratchName(this.#instance, id);
     await this.#docker
-      .getContainer(name)
+      .getContainer(scratchName(this.#instance, id))
       .remove({ force: true, v: true })
-      .catch((error: unknown) => {
-        if (statusOf(error) !== 404) throw error;
-      });
-    await this.#docker
-      .getNetwork(name)
-      .remove()
       .catch((error: unknown) => {
         if (statusOf(error) !== 404) throw error;
       });
   }
 
-  /** Every check container and network of this instance (left by a platd that stopped mid-check). */
+  /** Check containers of this instance left behind, and networks of checks made before they ran with none. */
   async scratchObjects(): Promise<{ containers: string[]; networks: string[] }> {
     const { containers, networks } = await this.#scratchListed();
     return {

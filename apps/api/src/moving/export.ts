@@ -21,6 +21,7 @@ import { presentTags, saveImages } from '../controller/docker/image-archive.js';
 import { formatCidr } from '../controller/network-pool.js';
 import type { Platform } from '../platform.js';
 import { dumpState, scratch } from '../services/state-backup.js';
+import { checkStagingRoom, estimateExport, type ExportEstimate } from './export-room.js';
 import { allAddons } from '../store/addons.js';
 import { appliedMigrations } from '../store/migrate.js';
 import { appsByName, backupFileRows, containedBackupFile } from '../store/plat-archive.js';
@@ -114,6 +115,8 @@ async function survey(platform: Platform): Promise<{ header: ArchiveHeader; sour
  * backup or key was is refused, not followed as root.
  */
 async function addFile(out: Pack, name: string, path: string, sums: EntrySum[]): Promise<void> {
+  // Before opening: a closed download makes out.entry() throw, which would leave the handle open.
+  stillWanted(out);
   const handle = await fs.open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   const stat = await handle.stat().catch(async (error: Error) => {
     await handle.close();
@@ -300,8 +303,19 @@ async function produce(platform: Platform, surveyed: Surveyed, out: Pack): Promi
  * is made. A failure midway ends the stream with an error (the download is
  * cut short, and an archive without its manifest never imports).
  */
-export async function exportPlat(platform: Platform): Promise<{ header: ArchiveHeader; archive: Readable }> {
+export async function exportPlat(
+  platform: Platform,
+): Promise<{ header: ArchiveHeader; archive: Readable; estimate: ExportEstimate }> {
   const surveyed = await consistentState(platform);
+  let estimate: ExportEstimate;
+  try {
+    const files = [...(await backupFiles(platform)), ...dataDirFiles(platform)].map((file) => file.path);
+    estimate = await estimateExport(platform, { state: surveyed.state, files, apps: surveyed.header.apps });
+    await checkStagingRoom(estimate, surveyed.dir);
+  } catch (error) {
+    rmSync(surveyed.dir, { recursive: true, force: true });
+    throw error;
+  }
   const out = pack();
   // Fastify listens once it sends the stream; an error before that must not be an unhandled 'error' event.
   out.on('error', () => undefined);
@@ -309,7 +323,7 @@ export async function exportPlat(platform: Platform): Promise<{ header: ArchiveH
     platform.log(`admin:export failed, the archive is cut short: ${error.message}`);
     out.destroy(error);
   });
-  return { header: surveyed.header, archive: out as unknown as Readable };
+  return { header: surveyed.header, archive: out as unknown as Readable, estimate };
 }
 
 /**

@@ -11,3 +11,9 @@ export const PlatImportedSchema = Type.Object({
 });
 
 export type PlatImported = Static<typeof PlatImportedSchema>;
+
+/**
+ * The response header of GET /v1/admin/export: at least how many bytes the
+ * archive takes, so a client can refuse to start on a disk without room.
+ */
+export const EXPORT_BYTES_HEADER = 'x-plat-export-bytes';

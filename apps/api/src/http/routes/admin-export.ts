@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { PlatImportedSchema } from '@plat/core';
+import { EXPORT_BYTES_HEADER, PlatImportedSchema } from '@plat/core';
 import { requireAdmin } from '../../auth/access.js';
 import { exportPlat } from '../../moving/export.js';
 import { importPlat } from '../../moving/import.js';
@@ -25,12 +25,16 @@ export const adminExportRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }
     },
     async (request, reply) => {
       requireAdmin(request.user!);
-      const { header, archive } = await exportPlat(platform);
+      const { header, archive, estimate } = await exportPlat(platform);
       const name = `plat-export-${header.instance}-${header.created_at.replace(/[:.]/g, '-')}.tar`;
-      return reply
-        .type('application/x-tar')
-        .header('content-disposition', `attachment; filename="${name}"`)
-        .send(archive);
+      return (
+        reply
+          .type('application/x-tar')
+          .header('content-disposition', `attachment; filename="${name}"`)
+          // At least this many bytes: the CLI checks its disk before it writes one (moving/export-room.ts).
+          .header(EXPORT_BYTES_HEADER, String(estimate.archiveBytes))
+          .send(archive)
+      );
     },
   );
 

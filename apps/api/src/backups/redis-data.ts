@@ -120,7 +120,8 @@ export const LOADED_PER_FILE_BYTE = 2;
 export function tooBigFor(size: number, memoryMb: number | undefined, addon: string): string | undefined {
   if (!memoryMb || size * LOADED_PER_FILE_BYTE <= memoryMb * 1024 * 1024) return undefined;
   const mb = Math.ceil(size / (1024 * 1024));
-  return `the snapshot (${mb} MB) would not fit in ${addon}'s ${memoryMb} MB once loaded: restore it into a bigger plan`;
+  const fits = `would not fit in ${addon}'s ${memoryMb} MB once loaded`;
+  return `the snapshot (${mb} MB) ${fits}: restore it into a bigger plan`;
 }
 
 /**

@@ -165,10 +165,14 @@ describe('rollouts', () => {
 
 describe('platd restarts', () => {
   it('adopts running dynos without restarting them', async () => {
-    // The rollback before retires its old dyno in the background: start from the steady state.
+    // The rollback before retires its old dyno in the background (plat ps leaves it out at once, while its
+    // container drains): start from the steady state, one dyno container left.
     await until('one web dyno up, the rollback settled', async () => {
       const dynos = await ps();
-      return dynos.length === 1 && dynos[0]!.state === 'up';
+      const containers = (await instanceContainers(platd.instance)).filter(
+        (c) => c.Labels['plat.dyno'] && !c.Labels['plat.one-off'],
+      );
+      return dynos.length === 1 && dynos[0]!.state === 'up' && containers.length === 1;
     });
     const before = (await ps()).map((d) => `${d.name}:${d.id}`);
     expect(before).toHaveLength(1);

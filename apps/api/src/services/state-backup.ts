@@ -20,7 +20,8 @@ import type { Platform } from '../platform.js';
 import { listAppNames } from '../store/apps.js';
 import { containBackupFiles } from '../store/plat-archive.js';
 import { appliedMigrations, knownMigrations, migrate, unknownMigrations } from '../store/migrate.js';
-import { StateScriptCheck, type StateSchema } from './state-dump-script.js';
+import { ownSchema } from '../store/state-schema.js';
+import { StateScriptCheck } from './state-dump-script.js';
 
 /**
  * `plat admin:backup` / `admin:restore`: the control plane's state in one
@@ -132,16 +133,6 @@ export async function replaceState(platform: Platform, dump: string, migrations:
   }
   await loadRows(platform, dump);
   await migrate(platform.sql);
-}
-
-/** This database's own tables and sequences, the only ones a dump's rows may go to. */
-export async function ownSchema(sql: Platform['sql']): Promise<StateSchema> {
-  const rows = await sql<{ name: string; kind: string }[]>`
-    select c.relname as name, c.relkind::text as kind from pg_catalog.pg_class c
-    join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-    where n.nspname = 'public' and c.relkind in ('r', 'p', 'S')`;
-  const of = (kind: (value: string) => boolean) => new Set(rows.filter((row) => kind(row.kind)).map((row) => row.name));
-  return { tables: of((kind) => kind !== 'S'), sequences: of((kind) => kind === 'S') };
 }
 
 const quoted = (name: string) => `public."${name.replaceAll('"', '""')}"`;

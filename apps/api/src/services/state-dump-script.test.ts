@@ -13,7 +13,7 @@ import { insertAudit } from '../store/audit.js';
 import { migrate } from '../store/migrate.js';
 import { ensureUser } from '../store/users.js';
 import { backends, type TestDatabase } from '../testing/backends.js';
-import { ownSchema } from './state-backup.js';
+import { ownSchema } from '../store/state-schema.js';
 import { checkStateScript, StateScriptCheck, type StateSchema } from './state-dump-script.js';
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';

@@ -37,6 +37,9 @@ const keptBuffer = Buffer.allocUnsafe(KEPT_READ_BYTES);
  * files are not kept: an open net/dev would keep a dead container's network
  * namespace alive.
  */
+/** At most this many cgroup files kept open (4 a container: 1 000 containers), whatever the host's fd limit. */
+const MAX_KEPT_FILES = 4_000;
+
 export function hostFiles(root = '/'): HostFiles {
   const prefix = root.endsWith('/') ? root : `${root}/`;
   const kept = new Map<string, { fd: number; read: boolean }>();
@@ -53,6 +56,8 @@ export function hostFiles(root = '/'): HostFiles {
   const readKept = (path: string): string => {
     let file = kept.get(path);
     if (!file) {
+      // Past the bound, read without keeping: descriptors are platd's to share with sockets and children.
+      if (kept.size >= MAX_KEPT_FILES) return readFileSync(prefix + path, 'utf8');
       file = { fd: openSync(prefix + path, 'r'), read: true };
       kept.set(path, file);
     }

@@ -152,6 +152,7 @@ describe('plat apps:setup', () => {
     const config = await json<Record<string, string>>(['config', '-a', 'setup-app']);
     expect(config).toMatchObject({ API_TOKEN: 'given', GREETING: 'hello from app.json' });
     expect(config.REDIS_URL).toMatch(/^redis:\/\//);
-    expect((await get(platd.routerPort, 'setup-app.localhost')).status).toBe(200);
+    const page = await get(platd.routerPort, 'setup-app.localhost');
+    expect(page.status, page.body).toBe(200);
   });
 });

@@ -256,3 +256,44 @@ describe('the controller on an in-memory runtime and router', () => {
     expect(journal()).toEqual(['unroute hello', 'stop web.1@v9', 'stop web.2@v9']);
   });
 });
+
+describe('a converge asked for while a release rolls out', () => {
+  it('runs the new release: it is current before any later task of the app looks', async () => {
+    const { sql, controller } = fake.platform;
+    const owner = await ensureUser(sql, 'owner@example.com', false);
+    const queued = (await insertApp(sql, 'queued', owner.id))!;
+    const deployQueued = (version: number) =>
+      cutRelease(fake.platform, queued, {
+        description: `Deploy v${version}`,
+        image: `plat/x-queued:v${version}`,
+        processTypes: { web: 'serve' },
+        config: {},
+      });
+    await deployQueued(2);
+    // What the release's status was each time a later converge listed the app's dynos.
+    const seen: string[] = [];
+    let watching = false;
+    const list = fake.runtime.listDynos.bind(fake.runtime);
+    fake.runtime.listDynos = async (name?: string) => {
+      if (watching && name === 'queued') seen.push((await findRelease(sql, queued.id, 3))?.status ?? 'none');
+      return list(name);
+    };
+    try {
+      const rolling = deployQueued(3);
+      await until('v3 starting', async () => fake.journal.includes('start web.1@v3'), 5_000);
+      watching = true;
+      // A tick or a scale, queued behind the rollout: it must not go back to v2.
+      const next = controller.converge('queued');
+      await rolling;
+      await next;
+      await controller.settle();
+    } finally {
+      fake.runtime.listDynos = list;
+    }
+    expect(seen.length).toBeGreaterThan(0);
+    expect(new Set(seen)).toEqual(new Set(['succeeded']));
+    expect(fake.runtime.running('queued')).toEqual(['web.1@v3']);
+    expect(fake.router.backends('queued')).toEqual(['web.1@v3']);
+    expect(journal().filter((entry) => entry.startsWith('start'))).toEqual(['start web.1@v2', 'start web.1@v3']);
+  });
+});

@@ -251,10 +251,20 @@ export class Controller {
    * Converges one app, to `release` when given (a rollout: the release is
    * not current until this resolves), else to its current release.
    * Rejects with release_failed when new web dynos do not come up; the
-   * dynos already serving are left as they were.
+   * dynos already serving are left as they were. `serving` runs once the
+   * release's dynos serve, before any other task of the app: the caller
+   * makes the release current there, so a converge queued meanwhile (a
+   * tick, a scale) runs it, not the release before.
    */
-  converge(appName: string, release?: ReleaseRow, options: { timer?: PhaseMarks } = {}): Promise<void> {
-    return this.#queued(appName, () => this.#converge(appName, release, undefined, options.timer));
+  converge(
+    appName: string,
+    release?: ReleaseRow,
+    options: { timer?: PhaseMarks; serving?: () => Promise<void> } = {},
+  ): Promise<void> {
+    return this.#queued(appName, async () => {
+      await this.#converge(appName, release, undefined, options.timer);
+      await options.serving?.();
+    });
   }
 
   /** One task of the app's at a time; its turns are counted as it starts and ends (see #turns). */

@@ -44,9 +44,16 @@ export async function cutRelease(platform: Platform, app: AppRow, input: Release
     if (release.image) {
       await runReleasePhase(platform, app, release, input.onLine ?? (() => {}));
       timer.mark('release');
-      await platform.controller.converge(app.name, release, { timer });
-      // What the controller did not time itself (it marks start, ready and route).
-      timer.mark('launch');
+      await platform.controller.converge(app.name, release, {
+        timer,
+        // Current within the app's converge turn: a converge queued behind this one must run it.
+        serving: async () => {
+          timer.mark('launch');
+          await setReleaseStatus(platform.sql, release.id, 'succeeded', timer.phases(RELEASE_PHASES));
+        },
+      });
+    } else {
+      await setReleaseStatus(platform.sql, release.id, 'succeeded', timer.phases(RELEASE_PHASES));
     }
   } catch (error) {
     await setReleaseStatus(platform.sql, release.id, 'failed', timer.phases(RELEASE_PHASES));
@@ -59,7 +66,6 @@ export async function cutRelease(platform: Platform, app: AppRow, input: Release
     throw error;
   }
   const timings = timer.phases(RELEASE_PHASES);
-  await setReleaseStatus(platform.sql, release.id, 'succeeded', timings);
   platform.logs.write(app.id, {
     source: 'plat',
     dyno: 'api',

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
-import { main } from '../dist/main.js';
+// The bundle `npm run build` makes from dist/main.js (see ../build.mjs): one module to load, not hundreds.
+import { main } from '../dist/plat.bundle.js';
 
 process.exitCode = await main(process.argv);

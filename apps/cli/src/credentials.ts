@@ -1,34 +1,15 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { PlatError } from '@plat/core';
+import { type Credentials, credentialsPath, mergeCredentials, readStoredCredentials } from './credentials-file.js';
 
-export interface Credentials {
-  apiUrl: string;
-  token: string;
-}
-
-export function credentialsPath(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config');
-  return join(base, 'plat', 'credentials.json');
-}
-
-function stored(env: NodeJS.ProcessEnv): Partial<Credentials> {
-  const path = credentialsPath(env);
-  if (!existsSync(path)) return {};
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Partial<Credentials>;
-  } catch {
-    throw new PlatError('invalid_params', `${path} is not valid JSON: run plat login again`);
-  }
-}
+export { type Credentials, credentialsPath } from './credentials-file.js';
 
 /** PLAT_API_URL and PLAT_TOKEN override what `plat login` stored. */
 export function loadCredentials(env: NodeJS.ProcessEnv = process.env): Partial<Credentials> {
-  const saved = stored(env);
-  const apiUrl = env.PLAT_API_URL || saved.apiUrl;
-  const token = env.PLAT_TOKEN || saved.token;
-  return { ...(apiUrl ? { apiUrl } : {}), ...(token ? { token } : {}) };
+  const saved = readStoredCredentials(env);
+  if (!saved) throw new PlatError('invalid_params', `${credentialsPath(env)} is not valid JSON: run plat login again`);
+  return mergeCredentials(env, saved);
 }
 
 export function requireCredentials(env: NodeJS.ProcessEnv = process.env): Credentials {

@@ -100,11 +100,18 @@ async function latest(app: string): Promise<{ release: Timed; build: Timed | und
   return { release: releases.sort((a, b) => b.version - a.version)[0]!, build: builds.sort(byDate)[0] };
 }
 
-/** `controlRuns`: the same rounds' bare `docker run` to first answer (rows that need no build). */
-function row(runs: number[], floorRuns: number[], target: number, controlRuns?: number[]) {
+/** Each round's bare `docker run` to first answer, on Docker's default network and on a network of its own. */
+interface RunControls {
+  runs: number[];
+  onNetwork: number[];
+}
+
+/** `controls`: the same rounds' run controls (rows that need no build). */
+function row(runs: number[], floorRuns: number[], target: number, controls?: RunControls) {
   const [value, floor] = [median(runs), median(floorRuns)];
   const overFloor = round(value / floor, 2);
-  const control = controlRuns ? median(controlRuns) : undefined;
+  const control = controls ? median(controls.runs) : undefined;
+  const onNetwork = controls ? median(controls.onNetwork) : undefined;
   return {
     seconds_median: round(value),
     floor_seconds_median: round(floor),
@@ -113,13 +120,15 @@ function row(runs: number[], floorRuns: number[], target: number, controlRuns?: 
     meets_targets: overFloor <= target,
     runs: runs.map((v) => round(v)),
     floor_runs: floorRuns.map((v) => round(v)),
-    ...(control !== undefined && controlRuns
+    ...(controls && control !== undefined && onNetwork !== undefined
       ? {
           // Docker alone, with no platform: when it is over the target, the target is this machine's, not Plat's.
           run_control_seconds_median: round(control),
           run_control_over_floor: round(control / floor, 2),
           over_run_control: round(value / control, 2),
-          run_control_runs: controlRuns.map((v) => round(v)),
+          run_control_runs: controls.runs.map((v) => round(v)),
+          run_control_on_network_seconds_median: round(onNetwork),
+          run_control_on_network_over_floor: round(onNetwork / floor, 2),
         }
       : {}),
   };
@@ -137,6 +146,7 @@ async function codeOnly(example: Example) {
   const runs: number[] = [];
   const floorRuns: number[] = [];
   const controlRuns: number[] = [];
+  const networkRuns: number[] = [];
   const outside: number[] = [];
   const [done, builds, releases] = [[], [], []] as [Phases[], Phases[], Phases[]];
   for (let run = 0; run < ROUNDS; run += 1) {
@@ -156,6 +166,7 @@ async function codeOnly(example: Example) {
     const floorRound = await floor.time(run);
     floorRuns.push(floorRound.seconds);
     controlRuns.push(floorRound.runSeconds);
+    networkRuns.push(floorRound.networkRunSeconds);
   }
   await floor.dispose();
   const phases = {
@@ -165,11 +176,13 @@ async function codeOnly(example: Example) {
     floor_median: {
       build: round(median(floorRuns.map((total, i) => total - controlRuns[i]!))),
       run: round(median(controlRuns)),
+      run_on_own_network: round(median(networkRuns)),
     },
     build_timings_median: medianPhases(builds),
     release_timings_median: medianPhases(releases),
   };
-  return { app, repo, cold, row: row(runs, floorRuns, TARGETS.code_only), controlRuns, phases };
+  const controls: RunControls = { runs: controlRuns, onNetwork: networkRuns };
+  return { app, repo, cold, row: row(runs, floorRuns, TARGETS.code_only), controls, phases };
 }
 
 /** What the bench's copy of flask-hello adds: the container and a config var, as response headers. */
@@ -238,7 +251,7 @@ try {
   const rows: Record<string, ReturnType<typeof row>> = {};
   const cold: Record<string, number> = {};
   const phases: Record<string, unknown> = {};
-  let flask: { app: string; repo: string; floorRuns: number[]; controlRuns: number[] } | undefined;
+  let flask: { app: string; repo: string; floorRuns: number[]; controls: RunControls } | undefined;
   for (const example of EXAMPLES) {
     const result = await codeOnly(example);
     rows[`code-only push ${example.example}`] = result.row;
@@ -249,7 +262,7 @@ try {
   }
   const { runs, timings } = await noBuild(flask!.app, flask!.repo, EXAMPLES[0]!);
   for (const [name, values] of Object.entries(runs))
-    rows[`${name} flask-hello`] = row(values, flask!.floorRuns, TARGETS.no_build, flask!.controlRuns);
+    rows[`${name} flask-hello`] = row(values, flask!.floorRuns, TARGETS.no_build, flask!.controls);
   phases['config flask-hello'] = { release_timings_median: medianPhases(timings.config) };
   phases['rollback flask-hello'] = { release_timings_median: medianPhases(timings.rollback) };
   // What every plat command costs before it does anything: part of each row with no build.
@@ -259,6 +272,8 @@ try {
     benchmark: 'deploys, config changes, restarts and rollbacks until the router answers, against the floor',
     floor: 'docker build of the same plan (dependency layers cached) + docker run + first answer',
     run_control: 'of the floor, docker run of the built image to its first answer: no build, no platform',
+    run_control_on_network:
+      'the same docker run on a bridge network of its own, as every dyno runs (Docker sets up its DNS there)',
     rounds: ROUNDS,
     targets: {
       code_only_over_floor_at_most: TARGETS.code_only,

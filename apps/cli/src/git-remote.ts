@@ -1,9 +1,8 @@
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { simpleGit } from 'simple-git';
+import { requireCredentials } from './credentials.js';
+import { keepGitCredential, storeHelper } from './git-credentials.js';
 
 export const REMOTE = 'platform';
-const HELPER = join(dirname(fileURLToPath(import.meta.url)), '../bin/git-credential-plat.js');
 
 export async function isGitRepo(cwd: string): Promise<boolean> {
   return simpleGit({ baseDir: cwd })
@@ -12,10 +11,12 @@ export async function isGitRepo(cwd: string): Promise<boolean> {
 }
 
 /**
- * Points the `platform` remote at the app and lets git ask plat for the
- * password, for that API's URL only.
+ * Points the `platform` remote at the app and lets git find the token in
+ * git's credential store (git-credentials.ts), for that API's URL only.
+ * The token is the one plat uses now (PLAT_TOKEN, or what plat login stored);
+ * a git URL on another host than the API's gets none.
  */
-export async function configureRemote(cwd: string, gitUrl: string): Promise<void> {
+export async function configureRemote(cwd: string, gitUrl: string, env: NodeJS.ProcessEnv): Promise<void> {
   // simple-git refuses credential.helper changes unless told: this one is ours.
   const git = simpleGit({ baseDir: cwd, unsafe: { allowUnsafeCredentialHelper: true } });
   const remotes = await git.getRemotes();
@@ -26,7 +27,9 @@ export async function configureRemote(cwd: string, gitUrl: string): Promise<void
   await git.raw(['config', '--unset-all', key]).catch(() => undefined);
   // An empty first entry drops helpers configured elsewhere for this URL.
   await git.raw(['config', '--add', key, '']);
-  await git.raw(['config', '--add', key, `!'${HELPER.replace(/'/g, `'\\''`)}'`]);
+  await git.raw(['config', '--add', key, storeHelper(env)]);
+  const credentials = requireCredentials(env);
+  if (new URL(credentials.apiUrl).origin === origin) await keepGitCredential(credentials, env);
 }
 
 /** The app named by the `platform` remote's URL (…/git/<app>.git, or ssh://git@host:port/<app>.git). */

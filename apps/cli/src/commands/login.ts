@@ -1,6 +1,7 @@
 import { PlatError } from '@plat/core';
 import type { CommandContext } from '../context.js';
 import { removeCredentials, saveCredentials } from '../credentials.js';
+import { forgetGitCredentials, keepGitCredential } from '../git-credentials.js';
 
 export async function login(options: { apiUrl?: string; token?: string }, context: CommandContext): Promise<void> {
   const apiUrl = options.apiUrl ?? context.env.PLAT_API_URL;
@@ -18,12 +19,15 @@ export async function login(options: { apiUrl?: string; token?: string }, contex
     throw new PlatError('invalid_params', `Not a URL: ${apiUrl}`);
   }
   const account = await context.client({ apiUrl, token }).account.get();
-  const path = saveCredentials({ apiUrl: apiUrl.replace(/\/+$/, ''), token }, context.env);
+  const credentials = { apiUrl: apiUrl.replace(/\/+$/, ''), token };
+  const path = saveCredentials(credentials, context.env);
+  await keepGitCredential(credentials, context.env);
   context.output.out(`Logged in as ${account.user} at ${apiUrl} (credentials in ${path})`);
 }
 
 export async function logout(_options: object, context: CommandContext): Promise<void> {
   removeCredentials(context.env);
+  forgetGitCredentials(context.env);
   context.output.out('Logged out');
 }
 

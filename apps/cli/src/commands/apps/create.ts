@@ -18,7 +18,7 @@ export async function createApp(
   const inRepo = options.remote !== false && (await isGitRepo(context.cwd));
   let remoteUrl = app.git_url;
   if (inRepo && ssh) remoteUrl = await configureSshRemote(context.cwd, ssh, app.name);
-  else if (inRepo) await configureRemote(context.cwd, app.git_url);
+  else if (inRepo) await configureRemote(context.cwd, app.git_url, context.env);
   if (options.json) return context.output.out(JSON.stringify(app, null, 2));
   context.output.out(`Creating ${app.name}... done`);
   context.output.out(`${app.web_url} | ${remoteUrl}`);

@@ -13,6 +13,6 @@ export async function gitRemote(options: { app?: string; ssh?: boolean }, contex
     for (const line of sshNotes(endpoint)) context.output.out(line);
     return;
   }
-  await configureRemote(context.cwd, app.git_url);
+  await configureRemote(context.cwd, app.git_url, context.env);
   context.output.out(`Git remote ${REMOTE} set to ${app.git_url}`);
 }

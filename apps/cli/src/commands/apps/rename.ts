@@ -11,7 +11,7 @@ export async function renameApp(newName: string, options: { app?: string }, cont
   context.output.out(`${app.web_url} | ${app.git_url}`);
   // Keep this repo's remote pointing at the app, as Heroku does.
   if ((await isGitRepo(context.cwd)) && (await appFromRemote(context.cwd)) === name) {
-    await configureRemote(context.cwd, app.git_url);
+    await configureRemote(context.cwd, app.git_url, context.env);
     context.output.out('Git remote platform updated');
   }
 }

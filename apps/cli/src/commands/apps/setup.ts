@@ -84,7 +84,7 @@ export async function setupApp(source: string, options: SetupOptions, context: C
     });
     report(setup, context);
     const cwd = repo ?? (await scratchRepo(root, join(scratch, 'repo')));
-    await configureRemote(cwd, setup.app.git_url);
+    await configureRemote(cwd, setup.app.git_url, context.env);
     context.output.err(`Pushing ${repo ? `${source} (HEAD)` : source} to ${setup.app.name}...`);
     const code = await git(['push', REMOTE, 'HEAD:refs/heads/main'], cwd, (line) => context.output.err(line));
     if (code !== 0) {

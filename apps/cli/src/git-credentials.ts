@@ -1,0 +1,58 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { PlatError } from '@plat/core';
+import { credentialsPath, type Credentials } from './credentials-file.js';
+
+/**
+ * The token for `git push` over HTTP, kept by git's own credential store in
+ * a 0600 file beside plat's credentials (git-credential-store(1)). git asks
+ * a helper twice per push (get, then store): the store is a builtin of git,
+ * where a helper of our own cost a Node start each time.
+ */
+export function gitCredentialsPath(env: NodeJS.ProcessEnv): string {
+  return credentialsPath(env).replace(/credentials\.json$/, 'git-credentials');
+}
+
+/** The helper line for git's config: git runs `git credential-store --file=PATH` through sh. */
+export function storeHelper(env: NodeJS.ProcessEnv): string {
+  return `store --file='${gitCredentialsPath(env).replace(/'/g, `'\\''`)}'`;
+}
+
+/** git's credential description (git-credential(1)) of the token for this API's host. */
+function description(credentials: Credentials, withPassword: boolean): string {
+  const api = new URL(credentials.apiUrl);
+  const fields = [`protocol=${api.protocol.replace(':', '')}`, `host=${api.host}`, 'username=plat'];
+  if (withPassword) fields.push(`password=${credentials.token}`);
+  return `${fields.join('\n')}\n\n`;
+}
+
+function credentialStore(env: NodeJS.ProcessEnv, operation: 'store' | 'erase', input: string): Promise<void> {
+  return new Promise((done, fail) => {
+    const child = spawn('git', ['credential-store', `--file=${gitCredentialsPath(env)}`, operation], {
+      stdio: ['pipe', 'ignore', 'pipe'],
+      env: { ...env, GIT_TERMINAL_PROMPT: '0' },
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+    child.on('error', fail);
+    child.on('close', (code) =>
+      code === 0
+        ? done()
+        : fail(new PlatError('internal_error', `git credential-store ${operation} failed: ${stderr.trim()}`)),
+    );
+    child.stdin.end(input);
+  });
+}
+
+/** Keeps the token for the API's host (replacing one kept before), so pushes to its git URLs need no password. */
+export async function keepGitCredential(credentials: Credentials, env: NodeJS.ProcessEnv): Promise<void> {
+  mkdirSync(dirname(gitCredentialsPath(env)), { recursive: true, mode: 0o700 });
+  await credentialStore(env, 'erase', description(credentials, false));
+  await credentialStore(env, 'store', description(credentials, true));
+}
+
+/** `plat logout`: git forgets the tokens too. */
+export function forgetGitCredentials(env: NodeJS.ProcessEnv): void {
+  rmSync(gitCredentialsPath(env), { force: true });
+}

@@ -8,7 +8,8 @@ import { listDomains } from '../store/domains.js';
 import { servableCertificates } from '../store/certificates.js';
 import { clearSleeping, sleepingSince } from '../store/eco-sleep.js';
 import { currentRelease, type ReleaseRow } from '../store/releases.js';
-import { crashKey, CrashTracker } from './crash-backoff.js';
+import { crashKey } from './crash-backoff.js';
+import { DynoDeaths } from './dyno-deaths.js';
 import { desiredDynos, HEROKU_METADATA, specRelease, type DynoSpec } from './dyno-spec.js';
 import { webAsleep } from './eco-sleep-plan.js';
 import { OneOffDynos, type OneOffApp, type OneOffRunOptions } from './one-off-dynos.js';
@@ -17,9 +18,8 @@ import type { ObservedDyno } from './reconcile.js';
 import { planRollout, routeWith, type Rollout, type RolloutPlan, type Teardown } from './rollout-plan.js';
 import { RouteTable } from './route-table.js';
 import { DynoLogFollow } from './dyno-log-follow.js';
-import type { AttachSession, DynoDeath, Runtime } from './runtime.js';
+import type { AttachSession, Runtime } from './runtime.js';
 import { fingerprint, fullPassDue, groupByApp, unchangedSince } from './tick-plan.js';
-import { RESTART_DELAY_S } from './swarm/service-spec.js';
 import type { TaskRecord } from './swarm/services.js';
 import { convergeSwarmApp } from './swarm/swarm-converge.js';
 import type { SwarmFormation } from './swarm/swarm-formation.js';
@@ -66,9 +66,6 @@ export interface DynoChange {
   exitCode?: number;
 }
 
-/** After a swarm task's container ended: at once (its port leaves the route), then as a replacement may be up. */
-const SWARM_RECHECKS_MS = [0, 7_000, 12_000, 20_000, 35_000];
-
 /**
  * Makes Docker and the router match the database: each app's current release
  * and formation. Level-triggered and idempotent; one app converges at a time,
@@ -83,12 +80,10 @@ export class Controller {
   readonly #leaving = new Set<string>();
   /** Web dynos started but not yet answering. */
   readonly #starting = new Set<string>();
-  readonly #crashes = new CrashTracker();
+  readonly #deaths: DynoDeaths;
   readonly #oneOffs: OneOffDynos;
   #unwatch: (() => void) | undefined;
   readonly #output: DynoLogFollow;
-  /** Containers Docker reported dead: its listing can still say running for a moment. */
-  readonly #dead = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
   /** Each app's queued tasks, counted as they start and end: a listing taken before is stale once this moved. */
   readonly #turns = new Map<string, number>();
@@ -101,6 +96,15 @@ export class Controller {
     this.#routes = new RouteTable(deps.router);
     this.#output = new DynoLogFollow(deps);
     this.#oneOffs = new OneOffDynos({ ...deps, event: (app, dyno, line) => this.event(app, dyno, line) });
+    this.#deaths = new DynoDeaths({
+      ...deps,
+      event: (app, dyno, line) => this.event(app, dyno, line),
+      converge: (app) => this.converge(app),
+      unfollow: (id) => this.#output.stop(id),
+      swarm: Boolean(deps.swarm),
+      leaving: this.#leaving,
+      starting: this.#starting,
+    });
   }
 
   /**
@@ -109,7 +113,7 @@ export class Controller {
    */
   async start(intervalMs = 30_000): Promise<void> {
     this.#unwatch = await this.#deps.runtime.watchDeaths(
-      (death) => this.#onDeath(death),
+      (death) => this.#deaths.died(death),
       () => {
         // dockerd came back (live-restore is off: its restart stopped the dynos).
         this.#deps.log('Docker events stream reopened; converging every app');
@@ -128,16 +132,12 @@ export class Controller {
 
   /** Restarts and exit codes of the app's crashed dynos, for plat ps. */
   crashInfo(appName: string, dyno: ObservedDyno): { restarts: number; starting: boolean } {
-    const record = this.#crashes.get(crashKey(appName, dyno.releaseId, dyno.dyno));
-    return { restarts: record?.restarts ?? 0, starting: this.#starting.has(dyno.id) };
+    return { restarts: this.#deaths.restarts(appName, dyno), starting: this.#starting.has(dyno.id) };
   }
 
   /** Dynos crashing again and again now (the alerts' crash loop), from the crash backoff. */
   crashLoops(now: number, minRestarts = 3): { app: string; dyno: string; restarts: number; exitCode: number }[] {
-    return this.#crashes.looping(now, minRestarts).map(({ key, record }) => {
-      const [app = '', , dyno = ''] = key.split('/');
-      return { app, dyno, restarts: record.restarts, exitCode: record.exitCode };
-    });
+    return this.#deaths.loops(now, minRestarts);
   }
 
   /** Stops and removes a container we no longer want; its death is not a crash. */
@@ -145,7 +145,7 @@ export class Controller {
     this.#leaving.add(id);
     try {
       await this.#deps.runtime.removeDyno(id, graceSeconds);
-      this.#dead.delete(id);
+      this.#deaths.dead.delete(id);
     } finally {
       // Docker reports the death a moment later; keep recognising it.
       setTimeout(() => this.#leaving.delete(id), 60_000).unref();
@@ -156,61 +156,6 @@ export class Controller {
   event(app: string, dyno: string, line: string): void {
     const appId = this.#deps.logs.idOf(app);
     if (appId) this.#deps.logs.write(appId, { source: 'plat', dyno, line });
-  }
-
-  #onDeath(death: DynoDeath): void {
-    this.#dead.add(death.id);
-    this.#output.stop(death.id);
-    if (death.oneOff || !death.dyno || this.#leaving.has(death.id)) return;
-    // A swarm task's container ends when Swarm stops it (a rollout, a scale) as when it crashes; Swarm
-    // restarts what crashed. What platd does: route the change, now and once a replacement may be up.
-    if (this.#deps.swarm) {
-      this.#recheckSwarm(death.app);
-      return;
-    }
-    if (this.#starting.has(death.id)) {
-      // A web dyno that dies before it answers failed its boot: the rollout waiting on it fails (H10) and
-      // retires it. Seen as a crash (log, webhook), it is not held by a backoff: the next start is a user's.
-      this.event(death.app, death.dyno, `crashed at boot (exit ${death.exitCode})`);
-      const change = { app: death.app, dyno: death.dyno, releaseId: death.releaseId, exitCode: death.exitCode };
-      this.#deps.dynoChanged?.({ ...change, state: 'crashed' });
-      return;
-    }
-    const record = this.#crashes.crashed(crashKey(death.app, death.releaseId, death.dyno), death.exitCode, Date.now());
-    const delay = Math.max(0, record.retryAt - Date.now());
-    const restart = delay === 0 ? 'restarting now' : `restarting in ${Math.round(delay / 1000)}s`;
-    this.event(death.app, death.dyno, `crashed (exit ${death.exitCode}), ${restart}`);
-    this.#deps.log(`${death.app} ${death.dyno} crashed (exit ${death.exitCode}), ${restart}`);
-    const change = { app: death.app, dyno: death.dyno, releaseId: death.releaseId, exitCode: death.exitCode };
-    this.#deps.dynoChanged?.({ ...change, state: 'crashed' });
-    setTimeout(() => {
-      this.converge(death.app).catch((error: Error) => {
-        this.#deps.log(`restarting ${death.app} ${death.dyno} failed: ${error.message}`);
-      });
-    }, delay).unref();
-  }
-
-  /**
-   * A swarm task that ended on its own, on any node: a crash as on one
-   * machine (the app's log, the webhook, the record `plat ps` and the
-   * crash-loop alert read), though Swarm restarts it, after its fixed delay.
-   */
-  #swarmCrash(app: string, task: TaskRecord): void {
-    const exitCode = task.exitCode ?? -1;
-    this.#crashes.crashed(crashKey(app, task.releaseId, task.dyno), exitCode, Date.now());
-    const restart = `${task.hostname ? ` on ${task.hostname}` : ''}, Swarm restarts it in ${RESTART_DELAY_S}s`;
-    this.event(app, task.dyno, `crashed (exit ${exitCode})${restart}`);
-    this.#deps.log(`${app} ${task.dyno} crashed (exit ${exitCode})${restart}`);
-    this.#deps.dynoChanged?.({ app, dyno: task.dyno, releaseId: task.releaseId, exitCode, state: 'crashed' });
-  }
-
-  /** Converges a swarm app now and again as Swarm's replacement task may have passed its health check. */
-  #recheckSwarm(app: string): void {
-    for (const after of SWARM_RECHECKS_MS) {
-      setTimeout(() => {
-        this.converge(app).catch((error: Error) => this.#deps.log(`converging ${app} failed: ${error.message}`));
-      }, after).unref();
-    }
   }
 
   /**
@@ -445,8 +390,8 @@ export class Controller {
       swarm,
       routes: this.#routes,
       output: this.#output,
-      crashes: this.#crashes,
-      onCrash: (app: string, task: TaskRecord) => this.#swarmCrash(app, task),
+      crashes: this.#deaths.crashes,
+      onCrash: (app: string, task: TaskRecord) => this.#deaths.swarmCrashed(app, task),
     };
     return convergeSwarmApp({ ...context, hostname: this.hostnameOf(appName) }, appName, { target, timer });
   }
@@ -479,7 +424,7 @@ export class Controller {
       // A release without an image (config before the first deploy) runs nothing: the running one stays.
       desired: asleep ? desired.filter((spec) => !spec.web) : desired,
       actual,
-      crashes: this.#crashes,
+      crashes: this.#deaths.crashes,
       now: Date.now(),
     });
     return { app, plan, actual };
@@ -507,7 +452,7 @@ export class Controller {
   #adjusted(dynos: ObservedDyno[]): ObservedDyno[] {
     return dynos
       .filter((dyno) => !this.#leaving.has(dyno.id))
-      .map((dyno) => (this.#dead.has(dyno.id) ? { ...dyno, running: false } : dyno));
+      .map((dyno) => (this.#deaths.dead.has(dyno.id) ? { ...dyno, running: false } : dyno));
   }
 
   /** Destroyed (or being destroyed) or renamed: nothing of this name should run or be routed. */
@@ -532,7 +477,7 @@ export class Controller {
     this.#deps.logs.knowApp(app.name, app.id);
     // Only a dyno about to start needs the network; running ones are on it already.
     if (plan.start.length > 0) await runtime.ensureNetwork(networkName(settings.instance, app.id), app.name, app.id);
-    this.#crashes.retain(app.name, plan.crashKeys);
+    this.#deaths.crashes.retain(app.name, plan.crashKeys);
     await Promise.all(plan.clear.map((dyno) => this.#retire(dyno.id, 0)));
 
     // Phases of a timed rollout: every container created and started, every web dyno ready, routed.
@@ -577,7 +522,7 @@ export class Controller {
   async #startDyno(spec: DynoSpec, created?: () => void): Promise<ObservedDyno> {
     const dyno = await this.#deps.runtime.ensureDyno(spec).finally(created);
     this.#output.follow(spec.labels[LABELS.appId]!, dyno, undefined);
-    this.#crashes.started(crashKey(spec.app, spec.releaseId, spec.dyno), Date.now());
+    this.#deaths.crashes.started(crashKey(spec.app, spec.releaseId, spec.dyno), Date.now());
     this.#deps.dynoChanged?.({ app: spec.app, dyno: spec.dyno, releaseId: spec.releaseId, state: 'starting' });
     if (!spec.web) {
       this.#deps.dynoChanged?.({ app: spec.app, dyno: spec.dyno, releaseId: spec.releaseId, state: 'up' });
@@ -599,7 +544,7 @@ export class Controller {
       timeoutMs: settings.bootTimeoutMs,
       stillRunning: async () => (await runtime.dynoState(dyno.id)).running,
       // Docker's events tell of a death at once; the inspect above is the slow fallback.
-      exited: () => this.#dead.has(dyno.id),
+      exited: () => this.#deaths.dead.has(dyno.id),
     });
     if (readiness.ready) return dyno;
     const state = await runtime.dynoState(dyno.id).catch(() => ({ running: false, exitCode: -1 }));

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// git's credential helper for Plat remotes that earlier versions of plat
-// configured (now git's own credential store holds the token, see
-// git-credentials.ts): such repos name this file in their config.
+// git's credential helper for Plat remotes configured while PLAT_TOKEN was
+// set (and by earlier versions of plat): it answers with PLAT_TOKEN, or the
+// login's token, at each push. Other remotes use git's credential store.
 import { credentialHelper } from '../dist/git-credential.js';
 
 process.exitCode = await credentialHelper(process.argv[2] ?? '');

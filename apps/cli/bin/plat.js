@@ -1,5 +1,14 @@
 #!/usr/bin/env node
-// The bundle `npm run build` makes from dist/main.js (see ../build.mjs): one module to load, not hundreds.
-import { main } from '../dist/plat.bundle.js';
+// Runs the bundle `npm run build` makes from dist/main.js (see ../build.mjs): one module to load, not
+// hundreds. After a bare `tsc -b` (a project's build info newer than the bundle) dist/main.js runs instead.
+import { statSync } from 'node:fs';
+
+const at = (path) => new URL(path, import.meta.url);
+const age = (file) => statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? -1;
+const bundle = at('../dist/plat.bundle.js');
+const built = ['../tsconfig.tsbuildinfo', '../../../packages/core/tsconfig.tsbuildinfo'];
+built.push('../../../packages/client/tsconfig.tsbuildinfo');
+const fresh = built.every((info) => age(at(info)) <= age(bundle));
+const { main } = await import(fresh ? bundle.href : at('../dist/main.js').href);
 
 process.exitCode = await main(process.argv);

@@ -3,18 +3,21 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { saveCredentials } from './credentials.js';
 import { configureRemote } from './git-remote.js';
 import { forgetGitCredentials, gitCredentialsPath, keepGitCredential } from './git-credentials.js';
 
 const home = mkdtempSync(join(tmpdir(), 'plat-git-credentials-'));
 const env = { PATH: process.env.PATH, HOME: home };
+const API = 'http://127.0.0.1:45335';
+const GIT_URL = `${API}/git/app.git`;
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 
-/** What git itself answers when a push to `url` asks for a password. */
-function fill(cwd: string, url: string): string {
+/** What git itself answers in `repo` when a push to `url` asks for a password. */
+function fill(repo: string, url: string): string {
   const { protocol, host } = new URL(url);
   return execFileSync('git', ['credential', 'fill'], {
-    cwd,
+    cwd: repo,
     env: { ...env, GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: '/bin/false' },
     input: `protocol=${protocol.replace(':', '')}\nhost=${host}\npath=git/app.git\n\n`,
     encoding: 'utf8',
@@ -22,25 +25,50 @@ function fill(cwd: string, url: string): string {
   });
 }
 
-describe("the token in git's credential store", () => {
-  it('is kept for the API host only, replaced by a new login, and forgotten on logout', async () => {
-    const repo = join(home, 'repo');
-    execFileSync('git', ['init', '-q', repo], { env });
-    const credentials = { apiUrl: 'http://127.0.0.1:45335', token: 'plat_first' };
-    await keepGitCredential(credentials, env);
-    await configureRemote(repo, 'http://127.0.0.1:45335/git/app.git', {
-      ...env,
-      PLAT_API_URL: credentials.apiUrl,
-      PLAT_TOKEN: 'plat_second',
-    });
-    expect(statSync(gitCredentialsPath(env)).mode & 0o777).toBe(0o600);
-    // The token plat uses now (here PLAT_TOKEN) replaced the one kept before.
-    expect(readFileSync(gitCredentialsPath(env), 'utf8')).toBe('http://plat:plat_second@127.0.0.1%3a45335\n');
-    expect(fill(repo, 'http://127.0.0.1:45335/git/app.git')).toContain('password=plat_second\n');
-    // Another host, or another port on this one, gets nothing from the store.
-    expect(() => fill(repo, 'http://127.0.0.1:45336/git/app.git')).toThrow();
+function newRepo(name: string): string {
+  const repo = join(home, name);
+  execFileSync('git', ['init', '-q', repo], { env });
+  return repo;
+}
 
+/** What plat login does with a token. */
+async function login(token: string): Promise<void> {
+  saveCredentials({ apiUrl: API, token }, env);
+  await keepGitCredential({ apiUrl: API, token }, env);
+}
+
+describe("the token in git's credential store", () => {
+  it("holds the login's token for the API's host and port only, a new login's replacing it", async () => {
+    await login('plat_first');
+    const repo = newRepo('repo');
+    await configureRemote(repo, GIT_URL, env);
+    expect(fill(repo, GIT_URL)).toContain('password=plat_first\n');
+    await login('plat_second');
+    expect(statSync(gitCredentialsPath(env)).mode & 0o777).toBe(0o600);
+    expect(readFileSync(gitCredentialsPath(env), 'utf8')).toBe('http://plat:plat_second@127.0.0.1%3a45335\n');
+    expect(fill(repo, GIT_URL)).toContain('password=plat_second\n');
+    // Another host, or another port on this one, gets nothing.
+    expect(() => fill(repo, 'http://127.0.0.1:45336/git/app.git')).toThrow();
+  });
+
+  it('writes a PLAT_TOKEN nowhere: that repo asks plat, which reads it at each push', async () => {
+    const before = readFileSync(gitCredentialsPath(env), 'utf8');
+    const repo = newRepo('ci-repo');
+    await configureRemote(repo, GIT_URL, { ...env, PLAT_TOKEN: 'plat_from_ci' });
+    expect(readFileSync(gitCredentialsPath(env), 'utf8')).toBe(before);
+    const helpers = execFileSync('git', ['config', '--get-all', `credential.${API}.helper`], { cwd: repo, env });
+    expect(helpers.toString()).toMatch(/^\n!'.*\/bin\/git-credential-plat\.js'\n$/);
+  });
+
+  it('refuses a token with a line break, which would add fields of its own', async () => {
+    await expect(keepGitCredential({ apiUrl: API, token: 'plat_x\nhost=elsewhere' }, env)).rejects.toThrow(
+      'control characters',
+    );
+  });
+
+  it('is forgotten on logout', async () => {
+    const repo = join(home, 'repo');
     forgetGitCredentials(env);
-    expect(() => fill(repo, 'http://127.0.0.1:45335/git/app.git')).toThrow();
+    expect(() => fill(repo, GIT_URL)).toThrow();
   });
 });

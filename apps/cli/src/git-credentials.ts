@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { PlatError } from '@plat/core';
 import { credentialsPath, type Credentials } from './credentials-file.js';
 
@@ -11,16 +11,24 @@ import { credentialsPath, type Credentials } from './credentials-file.js';
  * where a helper of our own cost a Node start each time.
  */
 export function gitCredentialsPath(env: NodeJS.ProcessEnv): string {
-  return credentialsPath(env).replace(/credentials\.json$/, 'git-credentials');
+  return resolve(credentialsPath(env).replace(/credentials\.json$/, 'git-credentials'));
+}
+
+/** A word for sh, which runs the helpers named in git's config. */
+export function shellWord(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 /** The helper line for git's config: git runs `git credential-store --file=PATH` through sh. */
 export function storeHelper(env: NodeJS.ProcessEnv): string {
-  return `store --file='${gitCredentialsPath(env).replace(/'/g, `'\\''`)}'`;
+  return `store --file=${shellWord(gitCredentialsPath(env))}`;
 }
 
 /** git's credential description (git-credential(1)) of the token for this API's host. */
 function description(credentials: Credentials, withPassword: boolean): string {
+  // One field a line: a line break in a token would add fields of its own.
+  if (/[\0-\x1f\x7f]/.test(credentials.token))
+    throw new PlatError('invalid_params', 'The token has control characters.');
   const api = new URL(credentials.apiUrl);
   const fields = [`protocol=${api.protocol.replace(':', '')}`, `host=${api.host}`, 'username=plat'];
   if (withPassword) fields.push(`password=${credentials.token}`);
@@ -45,11 +53,21 @@ function credentialStore(env: NodeJS.ProcessEnv, operation: 'store' | 'erase', i
   });
 }
 
-/** Keeps the token for the API's host (replacing one kept before), so pushes to its git URLs need no password. */
-export async function keepGitCredential(credentials: Credentials, env: NodeJS.ProcessEnv): Promise<void> {
+/**
+ * Keeps the token for the API's host (replacing one kept before), so pushes
+ * to its git URLs need no password. Without git there is nothing to push
+ * with, and nothing to keep: false.
+ */
+export async function keepGitCredential(credentials: Credentials, env: NodeJS.ProcessEnv): Promise<boolean> {
   mkdirSync(dirname(gitCredentialsPath(env)), { recursive: true, mode: 0o700 });
-  await credentialStore(env, 'erase', description(credentials, false));
+  try {
+    await credentialStore(env, 'erase', description(credentials, false));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
   await credentialStore(env, 'store', description(credentials, true));
+  return true;
 }
 
 /** `plat logout`: git forgets the tokens too. */

@@ -1,6 +1,8 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { simpleGit } from 'simple-git';
 import { requireCredentials } from './credentials.js';
-import { keepGitCredential, storeHelper } from './git-credentials.js';
+import { keepGitCredential, shellWord, storeHelper } from './git-credentials.js';
 
 export const REMOTE = 'platform';
 
@@ -10,11 +12,15 @@ export async function isGitRepo(cwd: string): Promise<boolean> {
     .catch(() => false);
 }
 
+/** Repos that a PLAT_TOKEN configured ask this helper, which reads PLAT_TOKEN (or the login) at each push. */
+const ENV_HELPER = join(dirname(fileURLToPath(import.meta.url)), '../bin/git-credential-plat.js');
+
 /**
- * Points the `platform` remote at the app and lets git find the token in
- * git's credential store (git-credentials.ts), for that API's URL only.
- * The token is the one plat uses now (PLAT_TOKEN, or what plat login stored);
- * a git URL on another host than the API's gets none.
+ * Points the `platform` remote at the app and tells git where its token is,
+ * for that API's URL only: git's credential store, holding what plat login
+ * stored (git-credentials.ts); with PLAT_TOKEN set, plat's helper instead,
+ * which reads the environment at each push, so that token is never written.
+ * A git URL on another host than the API's gets none.
  */
 export async function configureRemote(cwd: string, gitUrl: string, env: NodeJS.ProcessEnv): Promise<void> {
   // simple-git refuses credential.helper changes unless told: this one is ours.
@@ -24,10 +30,12 @@ export async function configureRemote(cwd: string, gitUrl: string, env: NodeJS.P
   else await git.addRemote(REMOTE, gitUrl);
   const origin = new URL(gitUrl).origin;
   const key = `credential.${origin}.helper`;
+  const fromEnv = Boolean(env.PLAT_TOKEN);
   await git.raw(['config', '--unset-all', key]).catch(() => undefined);
   // An empty first entry drops helpers configured elsewhere for this URL.
   await git.raw(['config', '--add', key, '']);
-  await git.raw(['config', '--add', key, storeHelper(env)]);
+  await git.raw(['config', '--add', key, fromEnv ? `!${shellWord(ENV_HELPER)}` : storeHelper(env)]);
+  if (fromEnv) return;
   const credentials = requireCredentials(env);
   if (new URL(credentials.apiUrl).origin === origin) await keepGitCredential(credentials, env);
 }

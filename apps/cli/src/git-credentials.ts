@@ -27,7 +27,7 @@ export function storeHelper(env: NodeJS.ProcessEnv): string {
 /** git's credential description (git-credential(1)) of the token for this API's host. */
 function description(credentials: Credentials, withPassword: boolean): string {
   // One field a line: a line break in a token would add fields of its own.
-  if (/[\0-\x1f\x7f]/.test(credentials.token))
+  if ([...credentials.token].some((char) => char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f))
     throw new PlatError('invalid_params', 'The token has control characters.');
   const api = new URL(credentials.apiUrl);
   const fields = [`protocol=${api.protocol.replace(':', '')}`, `host=${api.host}`, 'username=plat'];

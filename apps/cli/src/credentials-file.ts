@@ -4,8 +4,8 @@ import { join } from 'node:path';
 
 /**
  * Where `plat login` keeps the API URL and token, and reading it. Node's
- * modules only: git's credential helper imports this, and git starts the
- * helper twice per push, so what it loads is on every push's clock.
+ * modules only: plat's git credential helper (remotes set while PLAT_TOKEN
+ * was set) imports this, and git starts it twice per push.
  */
 export interface Credentials {
   apiUrl: string;

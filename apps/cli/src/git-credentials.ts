@@ -56,18 +56,17 @@ function credentialStore(env: NodeJS.ProcessEnv, operation: 'store' | 'erase', i
 /**
  * Keeps the token for the API's host (replacing one kept before), so pushes
  * to its git URLs need no password. Without git there is nothing to push
- * with, and nothing to keep: false.
+ * with, and nothing is kept.
  */
-export async function keepGitCredential(credentials: Credentials, env: NodeJS.ProcessEnv): Promise<boolean> {
+export async function keepGitCredential(credentials: Credentials, env: NodeJS.ProcessEnv): Promise<void> {
   mkdirSync(dirname(gitCredentialsPath(env)), { recursive: true, mode: 0o700 });
   try {
     await credentialStore(env, 'erase', description(credentials, false));
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw error;
   }
   await credentialStore(env, 'store', description(credentials, true));
-  return true;
 }
 
 /** `plat logout`: git forgets the tokens too. */

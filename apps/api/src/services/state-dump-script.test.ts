@@ -13,8 +13,8 @@ import { insertAudit } from '../store/audit.js';
 import { migrate } from '../store/migrate.js';
 import { ensureUser } from '../store/users.js';
 import { backends, type TestDatabase } from '../testing/backends.js';
-import { ownSchema } from '../store/state-schema.js';
-import { checkStateScript, StateScriptCheck, type StateSchema } from './state-dump-script.js';
+import { ownSchema, type StateSchema } from '../store/state-schema.js';
+import { checkStateScript, StateScriptCheck } from './state-dump-script.js';
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 

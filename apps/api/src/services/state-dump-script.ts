@@ -1,4 +1,5 @@
 import { PlatError } from '@plat/core';
+import type { StateSchema } from '../store/state-schema.js';
 
 /**
  * The check a foreign state dump passes before any of it reaches the state
@@ -11,13 +12,6 @@ import { PlatError } from '@plat/core';
  * PROGRAM, a large object, a psql meta-command) is raw SQL the dump's maker
  * chose, so it is refused. Pure: bytes in, a PlatError out.
  */
-
-export interface StateSchema {
-  /** This database's own tables in schema public, by name. */
-  tables: ReadonlySet<string>;
-  /** Its own sequences in schema public, by name. */
-  sequences: ReadonlySet<string>;
-}
 
 /** A SET line is longer than any statement pg_restore writes for rows; past this it is refused. */
 const MAX_STATEMENT_BYTES = 64 * 1024;

@@ -1,5 +1,11 @@
-import type { StateSchema } from '../services/state-dump-script.js';
 import type { Sql } from './database.js';
+
+export interface StateSchema {
+  /** This database's own tables in schema public, by name. */
+  tables: ReadonlySet<string>;
+  /** Its own sequences in schema public, by name. */
+  sequences: ReadonlySet<string>;
+}
 
 /** This database's own tables and sequences, the only ones a dump's rows may go to. */
 export async function ownSchema(sql: Sql): Promise<StateSchema> {

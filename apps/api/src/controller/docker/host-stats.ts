@@ -25,6 +25,9 @@ const CGROUP_PREFIX = 'sys/fs/cgroup/';
 const KEPT_READ_BYTES = 16 * 1024;
 const keptBuffer = Buffer.allocUnsafe(KEPT_READ_BYTES);
 
+/** At most this many cgroup files kept open (4 a container: 1 000 containers), whatever the host's fd limit. */
+const MAX_KEPT_FILES = 4_000;
+
 /**
  * The host's files under `root`. Kernel files, made on read from memory: a
  * synchronous read never waits on a disk, and costs a tenth of an
@@ -37,9 +40,6 @@ const keptBuffer = Buffer.allocUnsafe(KEPT_READ_BYTES);
  * files are not kept: an open net/dev would keep a dead container's network
  * namespace alive.
  */
-/** At most this many cgroup files kept open (4 a container: 1 000 containers), whatever the host's fd limit. */
-const MAX_KEPT_FILES = 4_000;
-
 export function hostFiles(root = '/'): HostFiles {
   const prefix = root.endsWith('/') ? root : `${root}/`;
   const kept = new Map<string, { fd: number; read: boolean }>();

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import Docker from 'dockerode';
 import { parseProcfile } from '@plat/core';
-import { detectBuildpack, ImageBuilder, memorySource, STACK_IMAGE } from '@plat/builder';
+import { detectBuildpack, ImageBuilder, labelEveryLayer, memorySource, STACK_IMAGE } from '@plat/builder';
 import { ROOT } from '../test/support/platd.js';
 
 export interface Example {
@@ -118,7 +118,8 @@ export async function prepareFloor(example: Example): Promise<Floor> {
     const web = { ...plan.processTypes, ...(procfile ? parseProcfile(procfile) : {}) }.web;
     if (!web) throw new Error(`${example.example} has no web process`);
     mkdirSync(join(dir, '.plat-build'));
-    writeFileSync(join(dir, '.plat-build', 'Dockerfile'), plan.dockerfile);
+    // Labelled as platd labels its own plans' images: a line after FROM, a cached step, no label step at the end.
+    writeFileSync(join(dir, '.plat-build', 'Dockerfile'), labelEveryLayer(plan.dockerfile, { 'plat.bench': label }));
     writeFileSync(join(dir, '.plat-build', 'ca-certificates.crt'), readFileSync('/etc/ssl/certs/ca-certificates.crt'));
     for (const [name, content] of Object.entries(plan.files ?? {}))
       writeFileSync(join(dir, '.plat-build', name), content, { mode: 0o755 });
@@ -127,7 +128,6 @@ export async function prepareFloor(example: Example): Promise<Floor> {
         contextDir: dir,
         dockerfile: '.plat-build/Dockerfile',
         tag: `${label}:latest`,
-        labels: { 'plat.bench': label },
       });
     await build(); // warms the dependency layers
     const network = label;
@@ -151,7 +151,8 @@ export async function prepareFloor(example: Example): Promise<Floor> {
         const deadline = Date.now() + 60_000;
         while (!(await probe(port))) {
           if (Date.now() > deadline) throw new Error(`the ${example.example} floor did not answer within 60 s`);
-          await new Promise((resolve) => setTimeout(resolve, 10));
+          // As often as platd probes a new dyno (readiness.ts).
+          await new Promise((resolve) => setTimeout(resolve, 5));
         }
       } finally {
         await container.remove({ force: true });

@@ -20,6 +20,7 @@ need[docker-registry]=docker-registry # the swarm runtime's image registry: plat
 need[openssl]=openssl # makes the registry's CA and server certificate
 need[restic]=restic # backups kept off the server (encrypted, deduplicated; sftp or a local path)
 need[ss]=iproute2 # ss: the eco sleep check reads the router's open connections to dynos
+need[curl]=curl # the git pre-receive hook streams the pushed tree to platd (with awk, in every Debian)
 sshd_was_missing=
 [ -x /usr/sbin/sshd ] || sshd_was_missing=1
 missing=()

@@ -135,8 +135,9 @@ export async function buildApp(builder: ImageBuilder, request: AppBuildRequest):
       context: buildContext(tarFile, index, files),
       dockerfile: `${BUILD_DIR}/Dockerfile`,
       tag: request.tag,
-      // Also on the final image: a multi-stage Dockerfile's last stage has no labels of its own.
-      labels: request.labels,
+      // Also on the final image: a multi-stage Dockerfile's last stage has no labels of its own, and an app's
+      // LABEL may override those after FROM. Plat's own plans need not pay for the step.
+      ...(plan.generated ? {} : { labels: request.labels }),
       ...(request.memoryBytes ? { memoryBytes: request.memoryBytes } : {}),
       ...(request.network ? { network: request.network } : {}),
       ...(request.timeoutMs ? { timeoutMs: request.timeoutMs } : {}),
@@ -145,8 +146,15 @@ export async function buildApp(builder: ImageBuilder, request: AppBuildRequest):
         if (line !== undefined) request.emit(`       ${line}`);
       },
     });
+    const labels = await builder.labels(imageId);
+    // Pruning and clean-up find images by these labels: an image without them would be left behind.
+    const unlabelled = Object.keys(request.labels).filter((key) => labels?.[key] !== request.labels[key]);
+    if (unlabelled.length > 0) {
+      await builder.untag(request.tag);
+      throw new Error(`the ${buildpack.name} buildpack's image lacks the labels ${unlabelled.join(', ')}`);
+    }
     // Docker would copy these onto every dyno; the tag goes, so nothing can start from it.
-    const reserved = reservedImageLabels(await builder.labels(imageId));
+    const reserved = reservedImageLabels(labels);
     if (reserved.length > 0) {
       await builder.untag(request.tag);
       throw new PlatError('build_failed', reservedImageLabelsMessage(reserved));

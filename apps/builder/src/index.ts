@@ -1,6 +1,6 @@
 export { ImageBuilder, type ImageBuildSpec } from './image-builder.js';
 export { ensureStackImage, stackRecipeHash, STACK_IMAGE, STACK_RECIPE_DIR } from './stack-image.js';
-export { buildApp, type AppBuildRequest, type AppBuildResult } from './app-build.js';
+export { buildApp, labelEveryLayer, type AppBuildRequest, type AppBuildResult } from './app-build.js';
 export {
   buildpacks,
   detectBuildpack,

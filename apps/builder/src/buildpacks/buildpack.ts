@@ -26,6 +26,12 @@ export interface BuildPlan {
   files?: Record<string, string>;
   /** Lines for the build output (what was detected, what will run). */
   notes: string[];
+  /**
+   * Plat wrote the Dockerfile: one stage and no LABEL of the app's, so the
+   * labels put after its FROM reach the image, and the build needs no label
+   * step of its own at the end (Docker runs one as a container, ~50 ms).
+   */
+  generated?: boolean;
 }
 
 export interface Buildpack {

@@ -96,6 +96,7 @@ export const node: Buildpack = {
       ].join('\n'),
       processTypes,
       notes,
+      generated: true,
     };
   },
 };

@@ -86,6 +86,6 @@ export const python: Buildpack = {
       ...(wantsCollectstatic(source) ? ['RUN python manage.py collectstatic --noinput'] : []),
       '',
     ].join('\n');
-    return { dockerfile, processTypes, notes, files };
+    return { dockerfile, processTypes, notes, files, generated: true };
   },
 };

@@ -80,6 +80,7 @@ export const staticSite: Buildpack = {
       processTypes: { web: 'plat-static-server' },
       files: { 'static-nginx.conf.template': serverConfig(root), 'plat-static-server': SERVER_SCRIPT },
       notes: [`Serving /${root} with nginx`],
+      generated: true,
     };
   },
 };

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +23,7 @@ export async function runGit(args: string[], options: { cwd?: string } = {}): Pr
  * older platds get them too: objects are fsck'd (no malformed trees, no
  * duplicate or `..` entries, no `.git` names), and a pack larger than the
  * limit is refused by git before anything is stored, whatever the ref.
+ * Housekeeping waits until the push has its answer.
  */
 export function receiveChecks(maxPushBytes: number): string[] {
   return [
@@ -31,7 +33,16 @@ export function receiveChecks(maxPushBytes: number): string[] {
     'transfer.fsckObjects=true',
     '-c',
     `receive.maxInputSize=${maxPushBytes}`,
+    // receive-pack would run `git gc --auto` before answering, and the pusher would wait for it: see tidyLater.
+    '-c',
+    'receive.autoGc=false',
   ];
+}
+
+/** The `git gc --auto` that receive-pack no longer runs, once the push has had its answer; nobody waits for it. */
+export function tidyLater(path: string): void {
+  const gc = spawn('git', ['--git-dir', path, 'gc', '--auto', '--quiet'], { stdio: 'ignore' });
+  gc.on('error', () => {});
 }
 
 /** Creates the app's bare repository when missing; idempotent. */

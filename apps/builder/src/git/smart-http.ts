@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { APP_NAME_PATTERN, KeyedQueue, PlatError } from '@plat/core';
-import { HOOKS_DIR, receiveChecks, repoPath } from './repository.js';
+import { HOOKS_DIR, receiveChecks, repoPath, tidyLater } from './repository.js';
 
 /**
  * git's smart HTTP protocol for app repositories, served by `git
@@ -73,8 +72,6 @@ export async function gitReceiver(app: FastifyInstance, options: GitReceiverOpti
   const gitEnv = (name: string) => ({
     ...process.env,
     ...options.hookEnv(name),
-    // git runs the hook with this PATH: make sure it finds this node.
-    PATH: `${dirname(process.execPath)}:${process.env.PATH ?? '/usr/bin:/bin'}`,
     GIT_TERMINAL_PROMPT: '0',
   });
 
@@ -117,7 +114,10 @@ export async function gitReceiver(app: FastifyInstance, options: GitReceiverOpti
                 stdio: ['pipe', 'pipe', 'inherit'],
               },
             );
-            child.on('close', () => finished());
+            child.on('close', () => {
+              if (command === 'receive-pack') tidyLater(path);
+              finished();
+            });
             child.on('error', () => finished());
             const body = request.body as NodeJS.ReadableStream;
             const input = request.headers['content-encoding'] === 'gzip' ? body.pipe(createGunzip()) : body;

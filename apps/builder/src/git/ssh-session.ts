@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { HOOKS_DIR, receiveChecks, repoPath } from './repository.js';
+import { HOOKS_DIR, receiveChecks, repoPath, tidyLater } from './repository.js';
 import type { GitService } from './smart-http.js';
 
 /** The forced command sshd runs for every key (compiled ssh-shell.ts); platd writes its path into key lines. */
@@ -43,8 +43,6 @@ export function runGitSession(options: GitSessionOptions): Promise<number> {
     env: {
       ...process.env,
       ...options.hookEnv,
-      // git runs the hook with this PATH: make sure it finds this node.
-      PATH: `${dirname(process.execPath)}:${process.env.PATH ?? '/usr/bin:/bin'}`,
       GIT_TERMINAL_PROMPT: '0',
     },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -67,6 +65,7 @@ export function runGitSession(options: GitSessionOptions): Promise<number> {
     });
     child.on('close', (code) => {
       options.input.unpipe(child.stdin);
+      if (command === 'receive-pack') tidyLater(path);
       done(code ?? 1);
     });
   });

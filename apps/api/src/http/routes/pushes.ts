@@ -22,9 +22,26 @@ const PushQuery = Type.Object({
   ref: Type.Optional(Type.String({ pattern: '^refs/heads/(main|master)$' })),
 });
 
+/** Each line behind "> ", so that no line of the deploy's output can pass for the verdict. */
+function printed(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => `> ${line}\n`)
+    .join('');
+}
+
+/**
+ * The answer the pre-receive hook (apps/builder/hooks/pre-receive) reads: lines to print
+ * behind "> ", then the verdict, "result ok" or "result failed", on a line of its own.
+ */
+export function pushAnswer(event: BuildEvent): string {
+  if (event.type === 'line') return printed(event.text);
+  return event.ok ? 'result ok\n' : `${printed(` !     ${event.message}`)}result failed\n`;
+}
+
 /**
  * Called by the pre-receive hook with the pushed tree; streams the deploy's
- * progress back as NDJSON lines (BuildEvent), ending with the result.
+ * progress back as it happens (pushAnswer), ending with the verdict.
  * Only git processes started by this platd know the secret.
  */
 export const pushRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = async (app, { platform }) => {
@@ -49,8 +66,8 @@ export const pushRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> = asy
       if (!appRow) throw new PlatError('not_found', `Couldn't find that app: ${name}`);
 
       reply.hijack();
-      reply.raw.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-cache' });
-      const emit = (event: BuildEvent) => reply.raw.write(`${JSON.stringify(event)}\n`);
+      reply.raw.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache' });
+      const emit = (event: BuildEvent) => reply.raw.write(pushAnswer(event));
       try {
         const source = request.body as Readable;
         const { version } = await deploy(platform, {

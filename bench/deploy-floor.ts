@@ -72,6 +72,11 @@ export interface FloorRound {
    * embedded DNS, set up with iptables calls in the container's namespace).
    */
   networkRunSeconds: number;
+  /**
+   * The app's release command (Procfile `release:`), `docker run` to its exit: what a hand-typed
+   * deploy of the app runs too, and Plat's release phase must, before new code takes traffic.
+   */
+  releaseSeconds?: number;
 }
 
 export interface Floor {
@@ -115,7 +120,8 @@ export async function prepareFloor(example: Example): Promise<Floor> {
       ...found,
     });
     const procfile = source.read('Procfile');
-    const web = { ...plan.processTypes, ...(procfile ? parseProcfile(procfile) : {}) }.web;
+    const processes = { ...plan.processTypes, ...(procfile ? parseProcfile(procfile) : {}) };
+    const { web, release } = processes;
     if (!web) throw new Error(`${example.example} has no web process`);
     mkdirSync(join(dir, '.plat-build'));
     // Labelled as platd labels its own plans' images: a line after FROM, a cached step, no label step at the end.
@@ -158,6 +164,21 @@ export async function prepareFloor(example: Example): Promise<Floor> {
         await container.remove({ force: true });
       }
     };
+    /** docker run of the release command to its exit, as a hand-typed deploy of the app would run it. */
+    const runRelease = async (command: string) => {
+      const container = await docker.createContainer({
+        Image: `${label}:latest`,
+        Cmd: ['/bin/sh', '-c', command],
+        Labels: { 'plat.bench': label },
+      });
+      try {
+        await container.start();
+        const { StatusCode } = (await container.wait()) as { StatusCode: number };
+        if (StatusCode !== 0) throw new Error(`the ${example.example} floor's release command exited ${StatusCode}`);
+      } finally {
+        await container.remove({ force: true });
+      }
+    };
     const time = async (run: number) => {
       changeCode(dir, example, `${example.marker} floor ${run}`);
       const start = process.hrtime.bigint();
@@ -167,7 +188,11 @@ export async function prepareFloor(example: Example): Promise<Floor> {
       const floor = { seconds: seconds(start), runSeconds: seconds(built) };
       const onNetwork = process.hrtime.bigint();
       await runToAnswer(network);
-      return { ...floor, networkRunSeconds: seconds(onNetwork) };
+      const networkRunSeconds = seconds(onNetwork);
+      if (!release) return { ...floor, networkRunSeconds };
+      const releasing = process.hrtime.bigint();
+      await runRelease(release);
+      return { ...floor, networkRunSeconds, releaseSeconds: seconds(releasing) };
     };
     return { time, dispose };
   } catch (error) {

@@ -148,6 +148,7 @@ async function codeOnly(example: Example) {
   const controlRuns: number[] = [];
   const networkRuns: number[] = [];
   const outside: number[] = [];
+  const releaseRuns: number[] = [];
   const [done, builds, releases] = [[], [], []] as [Phases[], Phases[], Phases[]];
   for (let run = 0; run < ROUNDS; run += 1) {
     const text = `${example.marker} round ${run}`;
@@ -167,6 +168,7 @@ async function codeOnly(example: Example) {
     floorRuns.push(floorRound.seconds);
     controlRuns.push(floorRound.runSeconds);
     networkRuns.push(floorRound.networkRunSeconds);
+    if (floorRound.releaseSeconds !== undefined) releaseRuns.push(floorRound.releaseSeconds);
   }
   await floor.dispose();
   const phases = {
@@ -177,12 +179,20 @@ async function codeOnly(example: Example) {
       build: round(median(floorRuns.map((total, i) => total - controlRuns[i]!))),
       run: round(median(controlRuns)),
       run_on_own_network: round(median(networkRuns)),
+      ...(releaseRuns.length > 0 ? { release_command: round(median(releaseRuns)) } : {}),
     },
     build_timings_median: medianPhases(builds),
     release_timings_median: medianPhases(releases),
   };
   const controls: RunControls = { runs: controlRuns, onNetwork: networkRuns };
-  return { app, repo, cold, row: row(runs, floorRuns, TARGETS.code_only), controls, phases };
+  // The control: the floor as Plat must run it, its docker run on a network of its own and the release command run.
+  const asPlatRuns = floorRuns.map((total, i) => total - controlRuns[i]! + networkRuns[i]! + (releaseRuns[i] ?? 0));
+  const controlled = {
+    ...row(runs, floorRuns, TARGETS.code_only),
+    floor_as_plat_runs_seconds_median: round(median(asPlatRuns)),
+    over_floor_as_plat_runs: round(median(runs) / median(asPlatRuns), 2),
+  };
+  return { app, repo, cold, row: controlled, controls, phases };
 }
 
 /** What the bench's copy of flask-hello adds: the container and a config var, as response headers. */
@@ -274,6 +284,9 @@ try {
     run_control: 'of the floor, docker run of the built image to its first answer: no build, no platform',
     run_control_on_network:
       'the same docker run on a bridge network of its own, as every dyno runs (Docker sets up its DNS there)',
+    floor_as_plat_runs:
+      'code-only rows: the floor with that docker run on a network of its own, plus docker run of the Procfile ' +
+      "release command to its exit when the app has one (Plat's release phase gates every deploy on it)",
     rounds: ROUNDS,
     targets: {
       code_only_over_floor_at_most: TARGETS.code_only,

@@ -46,7 +46,10 @@ describe('node buildpack', () => {
     // Build and prune in one step after the code: each uncached step there costs a commit per push.
     const build = lines.indexOf('RUN npm run build && npm prune --omit=dev');
     expect(build).toBe(lines.indexOf('COPY --chown=dyno:dyno . /app') + 1);
-    expect(lines.slice(build + 1)).toEqual(['ENV NODE_ENV=production', '']);
+    // The last step: set before the code, NODE_ENV costs no step per push.
+    expect(lines.slice(build + 1)).toEqual(['']);
+    expect(lines.indexOf('ENV NODE_ENV=production')).toBeGreaterThan(lines.indexOf('RUN npm ci --include=dev'));
+    expect(lines.indexOf('ENV NODE_ENV=production')).toBeLessThan(lines.indexOf('COPY --chown=dyno:dyno . /app'));
     expect(lines).toContain('ARG NPM_CONFIG_CAFILE=/etc/plat/build-ca.crt');
     expect(plan.processTypes).toEqual({ web: 'npm start' });
   });

@@ -86,12 +86,14 @@ export const node: Buildpack = {
         // Dependencies first, keyed on the manifest and lockfile only.
         `COPY --chown=dyno:dyno package.json ${lock ?? ''} /app/`.replace('  ', ' '),
         lock ? 'RUN npm ci --include=dev' : 'RUN npm install --include=dev',
+        // Before the code, so that it is a cached step (after it, it would cost a container and a commit
+        // per push); the build script sees it too, as on Heroku.
+        'ENV NODE_ENV=production',
         // The stack's user (installNode returns to it); said before the code so that it is cached.
         'USER dyno',
         'COPY --chown=dyno:dyno . /app',
         // One step, not two: each uncached step after the code costs a container and a commit per push.
         `RUN ${pkg.scripts?.build ? 'npm run build && ' : ''}npm prune --omit=dev`,
-        'ENV NODE_ENV=production',
         '',
       ].join('\n'),
       processTypes,

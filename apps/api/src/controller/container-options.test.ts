@@ -75,15 +75,13 @@ describe('dyno containers', () => {
     expect(options.HostConfig!.Init).toBe(true);
   });
 
-  it('publish a web dyno on 127.0.0.1 only, on a port Docker picks', () => {
-    expect(options.ExposedPorts).toEqual({ [`${DYNO_PORT}/tcp`]: {} });
-    expect(options.HostConfig!.PortBindings).toEqual({ [`${DYNO_PORT}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: '' }] });
-  });
-
-  it('publish nothing for other process types', () => {
-    const other = dynoContainerOptions(worker!, 'a1b2c3');
-    expect(other.ExposedPorts).toEqual({});
-    expect(other.HostConfig!.PortBindings).toEqual({});
+  it('publish nothing on the host, web dynos included: the router reaches them on their network', () => {
+    for (const dyno of [options, dynoContainerOptions(worker!, 'a1b2c3')]) {
+      expect(dyno.ExposedPorts).toBeUndefined();
+      expect(dyno.HostConfig!.PortBindings).toBeUndefined();
+      expect(dyno.HostConfig!.PublishAllPorts).toBeUndefined();
+    }
+    expect(options.Env).toContain(`PORT=${DYNO_PORT}`);
   });
 
   it("join only the app's own network", () => {
@@ -130,7 +128,7 @@ describe('one-off containers', () => {
     const options = dynoContainerOptions(oneOff, 'ffffff');
     expectConfined(options, SIZES.standard!.memoryBytes);
     expect(options.User).toBe('1000:1000');
-    expect(options.HostConfig!.PortBindings).toEqual({});
+    expect(options.HostConfig!.PortBindings).toBeUndefined();
     expect(options.HostConfig!.NetworkMode).toBe('plat-i1-app-1');
     expect(options.Labels).toMatchObject({ 'plat.one-off': 'true', 'plat.dyno': 'run.4711' });
     expect(options.HostConfig!.LogConfig).toEqual(DYNO_LOG_CONFIG);

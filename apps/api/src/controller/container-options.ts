@@ -1,13 +1,13 @@
 import type Docker from 'dockerode';
 import { addonObjectName, startedContainerName } from '@plat/core';
 import { addonLabels, type AddonHandle } from './addon-objects.js';
-import { DYNO_PORT, DYNO_USER, type DynoSpec } from './dyno-spec.js';
+import { DYNO_USER, type DynoSpec } from './dyno-spec.js';
 
 /**
  * The step from what Plat wants run (a dyno, a one-off, an add-on) to the
  * options Docker creates its container with. Pure: every security option
  * (no capabilities, no privilege gain, a non-root user, pid and memory
- * limits, the port only on 127.0.0.1) is here and unit tested; the runtime
+ * limits, no port published on the host) is here and unit tested; the runtime
  * only passes these to Docker.
  */
 
@@ -40,7 +40,6 @@ function envList(env: Record<string, string>): string[] {
  * replaces still drains.
  */
 export function dynoContainerOptions(spec: DynoSpec, suffix: string): Docker.ContainerCreateOptions {
-  const portKey = `${DYNO_PORT}/tcp`;
   return {
     name: startedContainerName(spec.containerName, suffix),
     Image: spec.image,
@@ -50,13 +49,11 @@ export function dynoContainerOptions(spec: DynoSpec, suffix: string): Docker.Con
     Env: envList(spec.env),
     Labels: spec.labels,
     User: DYNO_USER,
-    ExposedPorts: spec.web ? { [portKey]: {} } : {},
     HostConfig: {
       ...confined(spec.size.memoryBytes),
       Init: true,
+      // Nothing published on the host: the router reaches a web dyno at its address on this network.
       NetworkMode: spec.network,
-      // Only the router on this host reaches a dyno: never 0.0.0.0.
-      PortBindings: spec.web ? { [portKey]: [{ HostIp: '127.0.0.1', HostPort: '' }] } : {},
       CpuShares: spec.size.cpuShares,
       LogConfig: DYNO_LOG_CONFIG,
     },

@@ -180,7 +180,7 @@ describe('the controller on an in-memory runtime and router', () => {
     const routedWeb1 = (crashed: { id: string }) => async () => {
       const port = fake.router.routeOf('hello')?.dynos.find((dyno) => dyno.name === 'web.1')?.port;
       if (port === undefined) return undefined;
-      const container = fake.runtime.containers().find((candidate) => candidate.hostPort === port);
+      const container = fake.runtime.containers().find((candidate) => candidate.port === port);
       return container?.running && container.id !== crashed.id ? container : undefined;
     };
     const first = fake.runtime.crash('hello', 'web.1');

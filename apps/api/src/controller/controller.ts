@@ -538,14 +538,17 @@ export class Controller {
 
   async #waitUntilReady(spec: DynoSpec, dyno: ObservedDyno): Promise<ObservedDyno> {
     const { runtime, settings } = this.#deps;
-    if (!dyno.hostPort) throw new Error(`${spec.dyno} has no published port`);
-    const readiness = await waitUntilServing(dyno.hostPort, {
-      ...(spec.readinessPath ? { path: spec.readinessPath } : {}),
-      timeoutMs: settings.bootTimeoutMs,
-      stillRunning: async () => (await runtime.dynoState(dyno.id)).running,
-      // Docker's events tell of a death at once; the inspect above is the slow fallback.
-      exited: () => this.#deaths.dead.has(dyno.id),
-    });
+    if (!dyno.port) throw new Error(`${spec.dyno} has no address the router can reach`);
+    const readiness = await waitUntilServing(
+      { port: dyno.port, ...(dyno.address ? { host: dyno.address } : {}) },
+      {
+        ...(spec.readinessPath ? { path: spec.readinessPath } : {}),
+        timeoutMs: settings.bootTimeoutMs,
+        stillRunning: async () => (await runtime.dynoState(dyno.id)).running,
+        // Docker's events tell of a death at once; the inspect above is the slow fallback.
+        exited: () => this.#deaths.dead.has(dyno.id),
+      },
+    );
     if (readiness.ready) return dyno;
     const state = await runtime.dynoState(dyno.id).catch(() => ({ running: false, exitCode: -1 }));
     const tail = (await runtime.dynoLogTail(dyno.id, 30).catch(() => '')).trim();

@@ -80,7 +80,7 @@ describe('planReconcile', () => {
     process: 'web',
     releaseId: 'x',
     running,
-    hostPort: 40000,
+    port: 40000,
     version: 1,
     command: 'gunicorn app:app',
     createdAt: new Date(0),

@@ -11,6 +11,7 @@ import { awakeEcoApps, clearSleeping, markSleeping, type EcoApp } from '../store
 import { currentRelease } from '../store/releases.js';
 import type { Controller, DynoChange } from './controller.js';
 import { dynoAddress } from '../router/nginx-config.js';
+import type { RoutedDyno } from '../router/router.js';
 import { idleApps, sleepCheckIntervalMs, wakeErrorCode, wakeSeconds } from './eco-sleep-plan.js';
 
 export interface EcoSleepDeps {
@@ -42,8 +43,8 @@ export class WakeError extends Error {
 }
 
 export interface Awake {
-  /** A ready web dyno to send the request to. */
-  dyno: { name: string; port: number };
+  /** A ready web dyno to send the request to, where the router reaches it (127.0.0.1 without a host). */
+  dyno: RoutedDyno;
 }
 
 /** Apps put to sleep at once when many go idle together. */
@@ -223,7 +224,7 @@ export class EcoSleep {
   }
 
   /** Round robin over the app's ready web dynos. */
-  #pick(appName: string, dynos: { name: string; port: number }[]): { name: string; port: number } {
+  #pick(appName: string, dynos: RoutedDyno[]): RoutedDyno {
     const index = (this.#next.get(appName) ?? 0) % dynos.length;
     this.#next.set(appName, index + 1);
     return dynos[index]!;

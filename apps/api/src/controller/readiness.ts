@@ -1,18 +1,24 @@
 import { request } from 'node:http';
 
+/** Where a dyno is probed: where the router will reach it (127.0.0.1 when no host is given). */
+export interface ProbeTarget {
+  host?: string;
+  port: number;
+}
+
 /**
- * One probe: does anything answer HTTP on 127.0.0.1:port? Any status counts
+ * One probe: does anything answer HTTP at the target? Any status counts
  * (a Django app may answer 400 for an unknown Host), because the question is
  * whether the process accepts requests, not whether it likes this one.
- * A plain TCP connect is not enough: Docker's port proxy accepts connections
- * before the app listens.
+ * A plain TCP connect is not enough where a port proxy stands in front
+ * (Swarm's published ports): it accepts connections before the app listens.
  */
-export function probeHttp(port: number, timeoutMs = 2000, path?: string): Promise<boolean> {
+export function probeHttp(target: ProbeTarget, timeoutMs = 2000, path?: string): Promise<boolean> {
   return new Promise((resolve) => {
     const req = request(
       {
-        host: '127.0.0.1',
-        port,
+        host: target.host ?? '127.0.0.1',
+        port: target.port,
         path: path ?? '/',
         method: 'GET',
         headers: { 'user-agent': 'plat-readiness', connection: 'close' },
@@ -33,8 +39,8 @@ export function probeHttp(port: number, timeoutMs = 2000, path?: string): Promis
 }
 
 /**
- * Between probes. A probe of a dyno not yet listening costs one loopback
- * connection that Docker's proxy refuses at once, so a short pause finds the
+ * Between probes. A probe of a dyno not yet listening costs one connection
+ * that its network stack refuses at once, so a short pause finds the
  * app within a few ms of its first listen (a doubling backoff found it up to
  * half its wait late).
  */
@@ -56,13 +62,13 @@ export interface WaitOptions {
 
 export type Readiness = { ready: true } | { ready: false; reason: 'timeout' | 'exited' };
 
-export async function waitUntilServing(port: number, options: WaitOptions): Promise<Readiness> {
+export async function waitUntilServing(target: ProbeTarget, options: WaitOptions): Promise<Readiness> {
   const deadline = Date.now() + options.timeoutMs;
   const interval = options.intervalMs ?? PROBE_INTERVAL_MS;
   const checkEvery = options.checkEveryMs ?? STATE_CHECK_MS;
   let checkedAt = Date.now();
   while (Date.now() < deadline) {
-    if (await probeHttp(port, Math.min(2000, Math.max(100, deadline - Date.now())), options.path))
+    if (await probeHttp(target, Math.min(2000, Math.max(100, deadline - Date.now())), options.path))
       return { ready: true };
     if (options.exited?.()) return { ready: false, reason: 'exited' };
     if (Date.now() - checkedAt >= checkEvery) {

@@ -11,11 +11,14 @@ export interface ObservedDyno {
   process: string;
   releaseId: string;
   running: boolean;
-  /** 127.0.0.1 port of a web dyno, when published. */
-  hostPort?: number;
+  /** The port the router reaches a running web dyno on, at `address`. */
+  port?: number;
   /** The swarm node it runs on (the swarm runtime). */
   node?: string;
-  /** The address the router reaches its hostPort on when not 127.0.0.1: its swarm node's. */
+  /**
+   * Where that port is: the dyno's address on its app's network (Docker), its swarm node's (a
+   * port Swarm publishes), or 127.0.0.1 when unset (Swarm on this node, the tests' fake runtime).
+   */
   address?: string;
   /** The runtime's own word for its state when it is not simply running (a Swarm task's: `starting`, `failed`). */
   state?: string;

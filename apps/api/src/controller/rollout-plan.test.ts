@@ -42,7 +42,7 @@ function running(spec: DynoSpec, overrides: Partial<ObservedDyno> = {}): Observe
     command: spec.command,
     createdAt: new Date(NOW - 60_000),
     running: true,
-    ...(spec.web ? { hostPort: port } : {}),
+    ...(spec.web ? { port: port } : {}),
     ...overrides,
   };
 }
@@ -86,14 +86,14 @@ describe('planRollout', () => {
     const rollout = plan({ desired: desired(1, scale(1, 1)) });
     const started = rollout.start.map((spec) => running(spec));
     const route = routeWith(rollout.route, started);
-    expect(route.dynos).toEqual([{ name: 'web.1', port: started.find((dyno) => dyno.process === 'web')!.hostPort }]);
+    expect(route.dynos).toEqual([{ name: 'web.1', port: started.find((dyno) => dyno.process === 'web')!.port }]);
   });
 
   it('an app already converged: keeps everything, starts and retires nothing, routes what runs', () => {
     const actual = desired(1).map((spec) => running(spec));
     const rollout = plan({ desired: desired(1), actual });
     expect(rollout).toMatchObject({ start: [], clear: [], retire: [], keep: actual });
-    expect(rollout.route.dynos).toEqual([{ name: 'web.1', port: actual[0]!.hostPort }]);
+    expect(rollout.route.dynos).toEqual([{ name: 'web.1', port: actual[0]!.port }]);
   });
 
   it('scale up: starts only the missing dynos and keeps routing the running one', () => {
@@ -124,7 +124,7 @@ describe('planRollout', () => {
     expect(names(rollout.retire)).toEqual(['web.1@v1', 'web.2@v1', 'worker.1@v1']);
     const started = rollout.start.map((spec) => running(spec));
     expect(routeWith(rollout.route, started).dynos.map((dyno) => `${dyno.name}:${dyno.port}`)).toEqual(
-      started.filter((dyno) => dyno.process === 'web').map((dyno) => `${dyno.dyno}:${dyno.hostPort}`),
+      started.filter((dyno) => dyno.process === 'web').map((dyno) => `${dyno.dyno}:${dyno.port}`),
     );
   });
 
@@ -213,7 +213,7 @@ describe('planRollout', () => {
   it('maintenance mode: the route says so and the dynos keep running', () => {
     const actual = desired(1).map((spec) => running(spec));
     const rollout = plan({ app: { name: 'hello', maintenance: true }, desired: desired(1), actual });
-    expect(rollout.route).toMatchObject({ maintenance: true, dynos: [{ name: 'web.1', port: actual[0]!.hostPort }] });
+    expect(rollout.route).toMatchObject({ maintenance: true, dynos: [{ name: 'web.1', port: actual[0]!.port }] });
     expect(rollout).toMatchObject({ start: [], retire: [] });
   });
 

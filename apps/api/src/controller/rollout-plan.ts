@@ -100,10 +100,10 @@ function routeOf(app: { name: string; maintenance: boolean }, input: RolloutInpu
 
 /** The route with these dynos added: web dynos with a published port only. */
 export function routeWith(route: RouteTarget, dynos: ObservedDyno[]): RouteTarget {
-  const serving = dynos.filter((dyno) => dyno.process === 'web' && dyno.hostPort);
+  const serving = dynos.filter((dyno) => dyno.process === 'web' && dyno.port);
   const routed = serving.map((dyno) => ({
     name: dyno.dyno,
-    port: dyno.hostPort!,
+    port: dyno.port!,
     ...(dyno.address ? { host: dyno.address } : {}),
   }));
   return { ...route, dynos: [...route.dynos, ...routed] };

@@ -35,7 +35,7 @@ export function groupByApp(dynos: ObservedDyno[]): Map<string, ObservedDyno[]> {
 /** The app's containers as the controller plans with them: same fingerprint, same plan (for the same database rows). */
 export function fingerprint(dynos: ObservedDyno[]): string {
   return dynos
-    .map((dyno) => `${dyno.id}:${dyno.key}:${dyno.running ? 1 : 0}:${dyno.hostPort ?? ''}`)
+    .map((dyno) => `${dyno.id}:${dyno.key}:${dyno.running ? 1 : 0}:${dyno.address ?? ''}:${dyno.port ?? ''}`)
     .sort()
     .join(',');
 }

@@ -104,7 +104,7 @@ describe('the controller with many apps', () => {
   it('after a platd restart cut a rollout short, routes the old dynos until the new ones serve', async () => {
     const { sql, settings, logs } = fake.platform;
     const three = apps[2]!;
-    const portOf = async () => (await fake.runtime.listDynos('three')).find((dyno) => dyno.running)?.hostPort;
+    const portOf = async () => (await fake.runtime.listDynos('three')).find((dyno) => dyno.running)?.port;
     const oldPort = await portOf();
     // A restart stored (plat ps:restart), but platd stopped before carrying it out.
     await bumpGeneration(sql, three.id, 'all');

@@ -93,6 +93,28 @@ describe('renderNginxConfig', () => {
     expectNginxToAccept(text);
   });
 
+  it("routes an app's dynos at their addresses on its network, every one on $PORT", () => {
+    const config = renderNginxConfig({
+      ...input,
+      routes: [
+        {
+          app: 'pair',
+          hostnames: ['pair.localhost'],
+          dynos: [
+            { name: 'web.2', port: 5000, host: '10.20.0.3' },
+            { name: 'web.1', port: 5000, host: '10.20.0.2' },
+          ],
+          maintenance: false,
+        },
+      ],
+    });
+    expect(config).toContain('    server 10.20.0.2:5000 max_fails=0;\n    server 10.20.0.3:5000 max_fails=0;');
+    // Named by the whole address: a port alone would name both.
+    expect(config).toContain('    "~10\\.20\\.0\\.3:5000$" web.2;');
+    expect(config).not.toContain('"~:5000$"');
+    expectNginxToAccept(config);
+  });
+
   it("routes a swarm app's tasks at their nodes' addresses, one name per address", () => {
     const swarm = renderNginxConfig({
       ...input,
@@ -110,8 +132,9 @@ describe('renderNginxConfig', () => {
         },
       ],
     });
+    // By port, then address: the same dynos listed in another order give the same config.
     expect(swarm).toContain(
-      '    server 127.0.0.1:30001 max_fails=0;\n    server 10.0.0.6:30001 max_fails=0;\n' +
+      '    server 10.0.0.6:30001 max_fails=0;\n    server 127.0.0.1:30001 max_fails=0;\n' +
         '    server [fd00::6]:30002 max_fails=0;',
     );
     expect(swarm).toContain('    10.0.0.6:30001 web.2;');

@@ -340,18 +340,23 @@ function withoutApiDomain(routes: RouteTarget[], api: ApiServerInput | undefined
   return routes.map((route) => ({ ...route, hostnames: route.hostnames.filter((name) => name !== api.hostname) }));
 }
 
-/** Where nginx reaches a dyno: 127.0.0.1 on this host, or a swarm node's address. */
-/** How nginx names a dyno in an upstream: `127.0.0.1:PORT`, or its node's address on a swarm. */
+/**
+ * How nginx names a dyno in an upstream: `HOST:PORT`, the host its address
+ * on its app's network, a swarm node's, or 127.0.0.1 when none is given.
+ */
 export function dynoAddress(dyno: { port: number; host?: string }): string {
   const host = dyno.host ?? '127.0.0.1';
   return `${host.includes(':') ? `[${host}]` : host}:${dyno.port}`;
 }
 
+/** One order for the same dynos, however they were listed: the same config, no reload. */
+function byAddress(a: { port: number; host?: string }, b: { port: number; host?: string }): number {
+  return a.port - b.port || dynoAddress(a).localeCompare(dynoAddress(b));
+}
+
 function upstream(route: RouteTarget): string {
   if (route.maintenance || route.dynos.length === 0) return '';
-  const servers = [...route.dynos]
-    .sort((a, b) => a.port - b.port)
-    .map((dyno) => `    server ${dynoAddress(dyno)} max_fails=0;`);
+  const servers = [...route.dynos].sort(byAddress).map((dyno) => `    server ${dynoAddress(dyno)} max_fails=0;`);
   return [`  upstream ${upstreamName(route.app)} {`, `    least_conn;`, ...servers, `    keepalive 32;`, `  }`].join(
     '\n',
   );
@@ -363,13 +368,13 @@ function upstream(route: RouteTarget): string {
  * the regexes (tried only when no exact match) pick the last.
  */
 function dynoNames(routes: RouteTarget[], wake: WakeInput | undefined): string {
-  const byAddress = new Map(
+  const named = new Map(
     routes
       .filter((route) => !route.maintenance)
       .flatMap((route) => route.dynos.map((dyno) => [dynoAddress(dyno), dyno] as const)),
   );
   // One name per address: nginx refuses the whole config over an address named twice.
-  const dynos = [...byAddress.values()].sort((a, b) => a.port - b.port);
+  const dynos = [...named.values()].sort(byAddress);
   const local = dynos.filter((dyno) => !dyno.host);
   return [
     `  map $upstream_addr $plat_dyno {`,
@@ -387,7 +392,7 @@ function dynoNames(routes: RouteTarget[], wake: WakeInput | undefined): string {
 
 /**
  * A woken request's wake time (seconds), for router lines: only the wake
- * listener's answer counts (a unix socket; dynos are on 127.0.0.1 ports), so
+ * listener's answer counts (a unix socket; dynos are TCP addresses), so
  * an app cannot write one into its own lines.
  */
 function wakeTimes(): string {

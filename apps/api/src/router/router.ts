@@ -32,15 +32,22 @@ export interface Router {
   readonly challenges: ChallengeStore;
 }
 
+/**
+ * A web dyno as the router reaches it: at `host:port`, the host its address on
+ * its app's network (Docker) or its swarm node's, 127.0.0.1 when unset.
+ */
+export interface RoutedDyno {
+  name: string;
+  port: number;
+  host?: string;
+}
+
 /** One app's route: its hostnames to its ready web dynos. */
 export interface RouteTarget {
   app: string;
   hostnames: string[];
-  /**
-   * The app's ready web dynos by their 127.0.0.1 ports (or, on a swarm, the
-   * address of the node a task runs on); empty means no web dynos.
-   */
-  dynos: { name: string; port: number; host?: string }[];
+  /** The app's ready web dynos, where the router reaches them; empty means no web dynos. */
+  dynos: RoutedDyno[];
   maintenance: boolean;
   /**
    * An eco app asleep (no dynos): the router holds its requests and hands them

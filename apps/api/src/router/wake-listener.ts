@@ -167,7 +167,7 @@ export class WakeListener {
     const wake = wakeSeconds(Date.now() - arrived);
     const { dyno } = awake;
     const upstream = httpRequest({
-      host: '127.0.0.1',
+      host: dyno.host ?? '127.0.0.1',
       port: dyno.port,
       method: req.method,
       path: req.url,
@@ -228,7 +228,7 @@ export class WakeListener {
     }
     const wake = wakeSeconds(Date.now() - arrived);
     const { dyno } = awake;
-    const upstream = connect(dyno.port, '127.0.0.1', () => {
+    const upstream = connect(dyno.port, dyno.host ?? '127.0.0.1', () => {
       const headers = without(req.headers, new Set(['x-plat-app', 'x-plat-wake-secret']));
       const lines = Object.entries(headers).flatMap(([name, value]) =>
         (Array.isArray(value) ? value : [value ?? '']).map((one) => `${name}: ${one}`),

@@ -28,7 +28,7 @@ export interface FakeContainer {
   spec: DynoSpec;
   running: boolean;
   exitCode?: number;
-  hostPort?: number;
+  port?: number;
   createdAt: Date;
   output: string[];
   /** One-offs this runtime runs for a caller; orphans (of an earlier platd) are not. */
@@ -105,7 +105,7 @@ export class FakeRuntime implements Runtime {
   async ensureDyno(spec: DynoSpec): Promise<ObservedDyno> {
     const container = this.#create(spec, true);
     const behaviour = this.behaviour(spec);
-    if (spec.web) container.hostPort = behaviour === 'serve' ? await this.#serve(container) : await unusedPort();
+    if (spec.web) container.port = behaviour === 'serve' ? await this.#serve(container) : await unusedPort();
     this.journal.push(`start ${label(spec)}`);
     // Docker says running right after start; a dyno that crashes at boot exits a moment later.
     if (behaviour === 'crash') setImmediate(() => this.#exit(container, 1, 'crash'));
@@ -250,7 +250,7 @@ export class FakeRuntime implements Runtime {
 
   /** Which dyno's container has this host port, as `web.1@v2`. */
   dynoAt(port: number): string | undefined {
-    const container = this.containers().find((candidate) => candidate.hostPort === port);
+    const container = this.containers().find((candidate) => candidate.port === port);
     return container && label(container.spec);
   }
 
@@ -338,7 +338,7 @@ function observe(container: FakeContainer): ObservedDyno {
     command: spec.command,
     createdAt: container.createdAt,
     running: container.running,
-    ...(container.hostPort ? { hostPort: container.hostPort } : {}),
+    ...(container.port ? { port: container.port } : {}),
     ...(!container.running && container.exitCode !== undefined ? { exitCode: container.exitCode } : {}),
   };
 }

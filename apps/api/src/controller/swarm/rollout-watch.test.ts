@@ -114,7 +114,7 @@ describe('tasks as dynos', () => {
       task({ id: 'd', desiredState: 'shutdown', ports: [30004] }),
       task({ id: 'w', process: 'worker', dyno: 'worker.1', service: 'plat-t1-app-worker', ports: [] }),
     ];
-    expect(runningWebTasks(tasks).map((d) => [d.dyno, d.hostPort, d.address, d.node])).toEqual([
+    expect(runningWebTasks(tasks).map((d) => [d.dyno, d.port, d.address, d.node])).toEqual([
       ['web.1', 30001, undefined, 'node-a'],
       ['web.2', 30002, '10.0.0.6', 'node-b'],
     ]);

@@ -29,7 +29,7 @@ export function runningWebTasks(tasks: TaskRecord[]): ObservedDyno[] {
     .filter((task) => task.process === 'web' && task.desiredState === 'running' && task.state === 'running')
     .filter((task) => task.ports.length > 0)
     .map(taskDyno)
-    .sort((a, b) => a.dyno.localeCompare(b.dyno) || (a.hostPort ?? 0) - (b.hostPort ?? 0));
+    .sort((a, b) => a.dyno.localeCompare(b.dyno) || (a.port ?? 0) - (b.port ?? 0));
 }
 
 export interface VerdictInput {
@@ -113,7 +113,7 @@ export function taskDyno(task: TaskRecord): ObservedDyno {
     process: task.process,
     releaseId: task.releaseId,
     running,
-    ...(running && task.ports[0] ? { hostPort: task.ports[0] } : {}),
+    ...(running && task.ports[0] ? { port: task.ports[0] } : {}),
     version: task.version,
     command: '',
     createdAt: new Date(task.since),

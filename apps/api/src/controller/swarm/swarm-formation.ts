@@ -153,7 +153,7 @@ export class SwarmFormation {
     for (;;) {
       const tasks = await services.listTasks({ appId: target.app.id });
       const web = runningWebTasks(tasks);
-      const key = JSON.stringify(web.map((dyno) => [dyno.id, dyno.hostPort]));
+      const key = JSON.stringify(web.map((dyno) => [dyno.id, dyno.port]));
       if (key !== routed) {
         await target.onWebTasks(web);
         routed = key;

@@ -13,6 +13,22 @@ const NODE_PREFIX = '/opt/node';
 interface PackageJson {
   scripts?: Record<string, string>;
   engines?: { node?: unknown };
+  devDependencies?: unknown;
+}
+
+/**
+ * What runs after the code is in: the build script, and the pruning of
+ * devDependencies when there are any (npm takes ~0.3 s to find nothing to
+ * prune). One step, not two: each uncached step after the code costs a
+ * container and a commit per push; none at all when there is nothing to do.
+ */
+function afterCode(pkg: PackageJson): string[] {
+  const dev = pkg.devDependencies;
+  const commands = [
+    ...(pkg.scripts?.build ? ['npm run build'] : []),
+    ...(typeof dev === 'object' && dev !== null && Object.keys(dev).length > 0 ? ['npm prune --omit=dev'] : []),
+  ];
+  return commands.length > 0 ? [`RUN ${commands.join(' && ')}`] : [];
 }
 
 function readPackage(source: Source): PackageJson {
@@ -92,8 +108,7 @@ export const node: Buildpack = {
         // The stack's user (installNode returns to it); said before the code so that it is cached.
         'USER dyno',
         'COPY --chown=dyno:dyno . /app',
-        // One step, not two: each uncached step after the code costs a container and a commit per push.
-        `RUN ${pkg.scripts?.build ? 'npm run build && ' : ''}npm prune --omit=dev`,
+        ...afterCode(pkg),
         '',
       ].join('\n'),
       processTypes,

@@ -35,9 +35,9 @@ export function changeCode(dir: string, example: Example, text: string): void {
   writeFileSync(path, readFileSync(path, 'utf8').replace(new RegExp(`${example.marker}[^"'!]*`), text));
 }
 
-function probe(port: number): Promise<boolean> {
+function probe(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path: '/', timeout: 1000 }, (res) => {
+    const req = request({ host, port, path: '/', timeout: 1000 }, (res) => {
       res.resume();
       resolve(true);
     });
@@ -67,9 +67,10 @@ export interface FloorRound {
    */
   runSeconds: number;
   /**
-   * The same `docker run` on a bridge network of its own, as every dyno runs
-   * (an app's network keeps tenants apart): what Docker adds there (its
-   * embedded DNS, set up with iptables calls in the container's namespace).
+   * The same `docker run` on a bridge network of its own, unpublished and
+   * probed at its address there, as every dyno runs (an app's network keeps
+   * tenants apart): what Docker adds there (its embedded DNS, set up with
+   * iptables calls in the container's namespace).
    */
   networkRunSeconds: number;
   /**
@@ -138,24 +139,30 @@ export async function prepareFloor(example: Example): Promise<Floor> {
     await build(); // warms the dependency layers
     const network = label;
     await docker.createNetwork({ Name: network, Driver: 'bridge', Labels: { 'plat.bench': label } });
-    /** docker run of the built image until it answers on its published port. */
+    /**
+     * docker run of the built image until it answers: on its published port as typed by hand, or, on a
+     * network of its own, at its address there, unpublished, as every dyno runs and the router reaches it.
+     */
     const runToAnswer = async (networkMode?: string) => {
+      const publish = networkMode === undefined;
       const container = await docker.createContainer({
         Image: `${label}:latest`,
         Cmd: ['/bin/sh', '-c', web],
         Env: ['PORT=5000'],
         Labels: { 'plat.bench': label },
-        ExposedPorts: { '5000/tcp': {} },
-        HostConfig: {
-          PortBindings: { '5000/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] },
-          ...(networkMode ? { NetworkMode: networkMode } : {}),
-        },
+        ...(publish ? { ExposedPorts: { '5000/tcp': {} } } : {}),
+        HostConfig: publish
+          ? { PortBindings: { '5000/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] } }
+          : { NetworkMode: networkMode },
       });
       try {
         await container.start();
-        const port = Number((await container.inspect()).NetworkSettings.Ports['5000/tcp']![0]!.HostPort);
+        const settings = (await container.inspect()).NetworkSettings;
+        const [host, port] = publish
+          ? ['127.0.0.1', Number(settings.Ports['5000/tcp']![0]!.HostPort)]
+          : [settings.Networks[networkMode]!.IPAddress, 5000];
         const deadline = Date.now() + 60_000;
-        while (!(await probe(port))) {
+        while (!(await probe(host, port))) {
           if (Date.now() > deadline) throw new Error(`the ${example.example} floor did not answer within 60 s`);
           // As often as platd probes a new dyno (readiness.ts).
           await new Promise((resolve) => setTimeout(resolve, 5));
@@ -164,12 +171,13 @@ export async function prepareFloor(example: Example): Promise<Floor> {
         await container.remove({ force: true });
       }
     };
-    /** docker run of the release command to its exit, as a hand-typed deploy of the app would run it. */
+    /** docker run of the release command to its exit, on the network its web process ran on, as Plat runs it. */
     const runRelease = async (command: string) => {
       const container = await docker.createContainer({
         Image: `${label}:latest`,
         Cmd: ['/bin/sh', '-c', command],
         Labels: { 'plat.bench': label },
+        HostConfig: { NetworkMode: network },
       });
       try {
         await container.start();

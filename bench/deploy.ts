@@ -283,10 +283,12 @@ try {
     floor: 'docker build of the same plan (dependency layers cached) + docker run + first answer',
     run_control: 'of the floor, docker run of the built image to its first answer: no build, no platform',
     run_control_on_network:
-      'the same docker run on a bridge network of its own, as every dyno runs (Docker sets up its DNS there)',
+      'the same docker run on a bridge network of its own, unpublished and probed at its address there, as every ' +
+      'dyno runs (Docker sets up its DNS there)',
     floor_as_plat_runs:
       'code-only rows: the floor with that docker run on a network of its own, plus docker run of the Procfile ' +
-      "release command to its exit when the app has one (Plat's release phase gates every deploy on it)",
+      "release command to its exit on that network when the app has one (Plat's release phase gates every " +
+      'deploy on it)',
     rounds: ROUNDS,
     targets: {
       code_only_over_floor_at_most: TARGETS.code_only,

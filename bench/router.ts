@@ -93,7 +93,8 @@ async function measure(app: string) {
   const web = (await instanceContainers(platd.instance)).find(
     (c) => c.Labels['plat.dyno'] === 'web.1' && c.Labels['plat.app'] === app,
   )!;
-  const dynoPort = web.Ports.find((p) => p.IP === '127.0.0.1')!.PublicPort;
+  // Where the router reaches the dyno: its address on the app's network, $PORT (nothing is published on the host).
+  const dynoAddress = `${Object.values(web.NetworkSettings.Networks).find((n) => n.IPAddress)!.IPAddress}:5000`;
   const certificate = await addCertificate(app, minimalDir);
   const [minimalPort, minimalTlsPort] = [await freePort(), await freePort()];
   const proxy =
@@ -108,7 +109,7 @@ http {
   access_log off;
   keepalive_requests 10000;
 ${routerTlsSettings()}
-  upstream dyno { server 127.0.0.1:${dynoPort}; keepalive 32; }
+  upstream dyno { server ${dynoAddress}; keepalive 32; }
   server {
     listen 127.0.0.1:${minimalPort};
     location / { ${proxy} }
@@ -157,7 +158,7 @@ ${routerTlsSettings()}
     return { rps: result.requestsPerSecond, p99: result.p99Ms, errors: result.errors };
   };
   const targets: Record<Target, (seconds: number) => Promise<Sample>> = {
-    direct: cannon(`http://127.0.0.1:${dynoPort}/`, false),
+    direct: cannon(`http://${dynoAddress}/`, false),
     router: cannon(`http://127.0.0.1:${platd.routerPort}/`, false),
     minimal_nginx: cannon(`http://127.0.0.1:${minimalPort}/`, false),
     router_https: cannon(`https://127.0.0.1:${platd.routerTlsPort}/`, true),

@@ -52,12 +52,21 @@ export interface AppBuildResult {
   processTypes: ProcessTypes;
 }
 
-/** Saves the pushed tar, refusing it past the size limit; the file is the only thing written. */
-async function saveSource(source: Readable, file: string, maxBytes: number): Promise<void> {
+/** A tar ends with two zero blocks (POSIX); a stream cut short, say by a git archive that died, does not. */
+const TAR_END = 1024;
+
+/**
+ * Saves the pushed tar, refusing it past the size limit or without its end
+ * (a tree cut at an entry's boundary would parse, and deploy in part); the
+ * file is the only thing written.
+ */
+export async function saveSource(source: Readable, file: string, maxBytes: number): Promise<void> {
   let total = 0;
+  let tail = Buffer.alloc(0);
   const cap = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       total += chunk.length;
+      tail = Buffer.concat([tail, chunk.subarray(-TAR_END)]).subarray(-TAR_END);
       if (total > maxBytes) {
         callback(
           new PlatError(
@@ -69,6 +78,9 @@ async function saveSource(source: Readable, file: string, maxBytes: number): Pro
     },
   });
   await pipeline(source, cap, createWriteStream(file, { flags: 'wx', mode: 0o600 }));
+  if (tail.length < TAR_END || tail.some((byte) => byte !== 0)) {
+    throw new PlatError('build_failed', 'The pushed source arrived cut short (no end of archive): nothing was built');
+  }
 }
 
 /**

@@ -49,7 +49,7 @@ export interface DynoSpec {
   labels: Record<string, string>;
   size: DynoSize;
   network: string;
-  /** Web dynos publish their port on 127.0.0.1 for the router. */
+  /** Web dynos answer on $PORT, where the router reaches them at their address on the app's network. */
   web: boolean;
   /** app.json's readiness path: GET it must answer 2xx/3xx; else any answer on / will do. */
   readinessPath?: string;

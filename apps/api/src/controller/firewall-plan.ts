@@ -5,9 +5,9 @@
  * Traffic from a container to any of the host's own addresses (the network's
  * gateway, eth0, other bridges' gateways) enters the host through the INPUT
  * chain on the network's bridge; only replies to connections the host opened
- * (docker-proxy reaching a dyno's 127.0.0.1-published port for the router)
- * may pass. Traffic to link-local addresses (169.254.169.254, the cloud
- * metadata service, and its neighbours) is routed, so it is dropped where
+ * (the router reaching a web dyno at its address on the network) may pass.
+ * Traffic to link-local addresses (169.254.169.254, the cloud metadata
+ * service, and its neighbours) is routed, so it is dropped where
  * Docker lets the admin filter forwarded traffic (DOCKER-USER). Traffic
  * between containers on the same network and out to the internet is left
  * alone.

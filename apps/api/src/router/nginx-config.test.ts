@@ -112,6 +112,10 @@ describe('renderNginxConfig', () => {
     // Named by the whole address: a port alone would name both.
     expect(config).toContain('    "~10\\.20\\.0\\.3:5000$" web.2;');
     expect(config).not.toContain('"~:5000$"');
+    // A crashed dyno's address does not refuse, it goes unanswered: after 2 s the next dyno is tried,
+    // but never after a slow answer, which ends at the read timeout, when no time for retries is left.
+    expect(config).toContain('  proxy_connect_timeout 2s;\n  proxy_read_timeout 30s;\n');
+    expect(config).toContain('  proxy_next_upstream error timeout http_502;\n  proxy_next_upstream_timeout 30s;\n');
     expectNginxToAccept(config);
   });
 

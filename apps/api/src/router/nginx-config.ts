@@ -468,10 +468,14 @@ export function renderNginxConfig(input: RouterConfigInput): string {
     `  server_names_hash_bucket_size 512;`,
     `  client_max_body_size ${APP_MAX_BODY_MB}m;`,
     `  proxy_http_version 1.1;`,
-    `  proxy_connect_timeout 5s;`,
+    // A dyno on this host takes a connection at once; one that does not is gone.
+    `  proxy_connect_timeout 2s;`,
     `  proxy_read_timeout ${input.timeoutSeconds ?? 30}s;`,
-    // A dyno that refuses a connection (stopping, crashed) is skipped; a slow one is not retried.
-    `  proxy_next_upstream error http_502;`,
+    // A dyno that refuses a connection or lets it time out is skipped: a crashed dyno's address goes
+    // unanswered (no refusal) until its route is gone. A slow answer is never retried: it times out
+    // at the read timeout, when the time for trying another dyno is up.
+    `  proxy_next_upstream error timeout http_502;`,
+    `  proxy_next_upstream_timeout ${input.timeoutSeconds ?? 30}s;`,
     `  map $http_upgrade $connection_upgrade { default upgrade; '' ''; }`,
     // Heroku's rule: a client's own id (20 to 200 of letters, digits, + = / -)
     // passes through so one request can be followed across services; any other

@@ -248,7 +248,7 @@ export class FakeRuntime implements Runtime {
       .sort();
   }
 
-  /** Which dyno's container has this host port, as `web.1@v2`. */
+  /** Which dyno's container answers on this 127.0.0.1 port, as `web.1@v2`. */
   dynoAt(port: number): string | undefined {
     const container = this.containers().find((candidate) => candidate.port === port);
     return container && label(container.spec);

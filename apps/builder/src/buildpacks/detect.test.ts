@@ -113,6 +113,9 @@ describe('dockerfile and procfile buildpacks', () => {
   it('runs a bare Procfile on the stack', () => {
     const plan = procfileOnly.plan(memorySource({ Procfile: 'web: ./serve' }), context);
     expect(plan.dockerfile).toContain('FROM plat/stack:latest');
+    // Nothing after the code: every step there would cost a container and a commit per push.
+    expect(plan.dockerfile.endsWith('USER dyno\nCOPY --chown=dyno:dyno . /app\n')).toBe(true);
+    expect(plan.generated).toBe(true);
     expect(plan.processTypes).toEqual({});
   });
 });

@@ -6,10 +6,12 @@ export const procfileOnly: Buildpack = {
   label: 'Procfile',
   detect: (source) => source.has('Procfile'),
   plan: (_source, context) => ({
-    dockerfile: [`FROM ${context.stackImage}`, 'WORKDIR /app', 'COPY --chown=dyno:dyno . /app', 'USER dyno', ''].join(
+    // USER before the code, so that it is a cached step: after it, it would cost a container and a commit per push.
+    dockerfile: [`FROM ${context.stackImage}`, 'WORKDIR /app', 'USER dyno', 'COPY --chown=dyno:dyno . /app', ''].join(
       '\n',
     ),
     processTypes: {},
     notes: ['Running the Procfile commands on the stack'],
+    generated: true,
   }),
 };

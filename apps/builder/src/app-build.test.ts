@@ -25,8 +25,8 @@ describe('saving the pushed source', () => {
     const tar = pack();
     tar.entry({ name: 'app.py' }, 'print("hi")\n');
     const chunks: Buffer[] = [];
-    tar.on('data', (chunk: Buffer) => chunks.push(chunk));
-    const ended = new Promise((resolve) => tar.on('end', resolve));
+    tar.on('data', (chunk) => chunks.push(chunk as Buffer));
+    const ended = new Promise<void>((resolve) => tar.on('end', () => resolve()));
     tar.finalize();
     await ended;
     const bytes = Buffer.concat(chunks);

@@ -1,6 +1,6 @@
 /**
  * The router's cost: requests/s and p99 through Plat's nginx against the
- * same dyno's published port directly, and against a minimal hand-written
+ * same dyno directly at its address, and against a minimal hand-written
  * nginx proxy, in rounds that rotate which target goes first. These machines
  * are noisy (neighbours take the cores for seconds at a time), so each ratio
  * is the median of the per-round ratios: a round's targets run back to back

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ROUTER_LOG_FORMAT } from '../logs/router-line.js';
-import type { RouteCertificate, RouteTarget } from './router.js';
+import type { RouteCertificate, RoutedDyno, RouteTarget } from './router.js';
 
 export type { RouteCertificate, RouteTarget };
 
@@ -344,13 +344,13 @@ function withoutApiDomain(routes: RouteTarget[], api: ApiServerInput | undefined
  * How nginx names a dyno in an upstream: `HOST:PORT`, the host its address
  * on its app's network, a swarm node's, or 127.0.0.1 when none is given.
  */
-export function dynoAddress(dyno: { port: number; host?: string }): string {
+export function dynoAddress(dyno: Pick<RoutedDyno, 'port' | 'host'>): string {
   const host = dyno.host ?? '127.0.0.1';
   return `${host.includes(':') ? `[${host}]` : host}:${dyno.port}`;
 }
 
 /** One order for the same dynos, however they were listed: the same config, no reload. */
-function byAddress(a: { port: number; host?: string }, b: { port: number; host?: string }): number {
+function byAddress(a: RoutedDyno, b: RoutedDyno): number {
   return a.port - b.port || dynoAddress(a).localeCompare(dynoAddress(b));
 }
 

@@ -23,7 +23,7 @@ import {
   workersOf,
 } from './nginx-workers.js';
 import { KnownRefusals, nginxComplaint, screenRoutes, type Refusal } from './route-screen.js';
-import type { Router } from './router.js';
+import type { RoutedDyno, Router } from './router.js';
 import { readDynoTraffic } from './dyno-traffic.js';
 
 export interface RouterOptions {
@@ -59,7 +59,7 @@ const DRAIN_TIMEOUT_MS = 31_000;
  * Whether a dyno's upstream and map lines need no `nginx -t`: a port nginx
  * takes, a name the config quotes, a node address of address characters only.
  */
-function plainDyno(dyno: { name: string; port: number; host?: string }): boolean {
+function plainDyno(dyno: RoutedDyno): boolean {
   return (
     Number.isInteger(dyno.port) &&
     dyno.port > 0 &&

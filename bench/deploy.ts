@@ -10,6 +10,8 @@
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import Docker from 'dockerode';
+import { LABELS } from '@plat/core';
 import { exampleRepo } from '../test/support/app-repo.js';
 import { get, type HttpResult } from '../test/support/http.js';
 import { startPlatd } from '../test/support/platd.js';
@@ -56,6 +58,23 @@ async function until(app: string, what: string, check: (response: HttpResult) =>
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   throw new Error(`${app} did not answer with ${what} in time`);
+}
+
+/**
+ * Until the app runs only its formation's `count` containers: the dynos a rollout retired are stopped and gone.
+ * Each timed step with no build starts from there, as the floor's rounds do, and not while Docker still tears
+ * down the last step's dyno (a stop competes for the same 2 cores).
+ */
+async function settled(app: string, count = 1): Promise<void> {
+  const docker = new Docker();
+  const deadline = Math.min(Date.now() + 60_000, DEADLINE);
+  const filters = { label: [`${LABELS.instance}=${platd.instance}`, `${LABELS.app}=${app}`] };
+  while (Date.now() < deadline) {
+    const containers = await docker.listContainers({ all: true, filters });
+    if (containers.length === count && containers.every((c) => c.State === 'running')) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`${app} did not settle to ${count} running container(s) in time`);
 }
 
 const answers = (text: string) => (response: HttpResult) => response.status === 200 && response.body.includes(text);
@@ -156,6 +175,7 @@ async function codeOnly(example: Example) {
     await git(['commit', '-q', '-am', `round ${run}`], repo);
     let output = '';
     const pushed = async () => (output = await push());
+    await settled(app);
     runs.push(await timed(pushed, () => until(app, text, answers(`${text}!`))));
     const line = doneLine(output);
     if (!line) throw new Error(`no "Done in" line in the push output:\n${output}`);
@@ -225,6 +245,7 @@ async function noBuild(app: string, repo: string, flask: Example) {
   for (let run = 0; run < ROUNDS; run += 1) {
     const value = `r${run}`;
     const configured = (r: HttpResult) => r.status === 200 && r.headers['x-bench-config'] === value;
+    await settled(app);
     runs.config.push(
       await timed(
         () => plat(['config:set', '-a', app, `BENCH_N=${value}`]),
@@ -234,6 +255,7 @@ async function noBuild(app: string, repo: string, flask: Example) {
     timings.config.push((await latest(app)).release.timings ?? {});
 
     const before = (await until(app, 'a host', answers(flask.marker))).headers['x-bench-host'];
+    await settled(app);
     let after: HttpResult | undefined;
     const moved = async () =>
       (after = await until(app, 'a new host', (r) => r.status === 200 && r.headers['x-bench-host'] !== before));
@@ -245,6 +267,7 @@ async function noBuild(app: string, repo: string, flask: Example) {
 
     code = code === 'A' ? 'B' : 'A';
     const target = `code ${code}!`;
+    await settled(app);
     runs.rollback.push(
       await timed(
         () => plat(['rollback', `v${versions[code]}`, '-a', app]),

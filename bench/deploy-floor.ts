@@ -74,6 +74,11 @@ export interface FloorRound {
    */
   networkRunSeconds: number;
   /**
+   * The same docker build (the code changed again) with its steps on that network, as Plat walls each build
+   * off the host: Docker sets up its DNS in every RUN step's container there too.
+   */
+  networkBuildSeconds: number;
+  /**
    * The app's release command (Procfile `release:`), `docker run` to its exit: what a hand-typed
    * deploy of the app runs too, and Plat's release phase must, before new code takes traffic.
    */
@@ -130,11 +135,12 @@ export async function prepareFloor(example: Example): Promise<Floor> {
     writeFileSync(join(dir, '.plat-build', 'ca-certificates.crt'), readFileSync('/etc/ssl/certs/ca-certificates.crt'));
     for (const [name, content] of Object.entries(plan.files ?? {}))
       writeFileSync(join(dir, '.plat-build', name), content, { mode: 0o755 });
-    const build = () =>
+    const build = (network?: string) =>
       images.build({
         contextDir: dir,
         dockerfile: '.plat-build/Dockerfile',
         tag: `${label}:latest`,
+        ...(network ? { network } : {}),
       });
     await build(); // warms the dependency layers
     const network = label;
@@ -198,10 +204,15 @@ export async function prepareFloor(example: Example): Promise<Floor> {
       const runSeconds = await runToAnswer();
       const floor = { seconds: buildSeconds + runSeconds, runSeconds };
       const networkRunSeconds = await runToAnswer(network);
-      if (!release) return { ...floor, networkRunSeconds };
+      changeCode(dir, example, `${example.marker} floor ${run} walled`);
+      const walled = process.hrtime.bigint();
+      await build(network);
+      const onNetwork = { networkRunSeconds, networkBuildSeconds: seconds(walled) };
+      if (!release) return { ...floor, ...onNetwork };
+      // As `docker run --rm` does, and Plat's release phase: to the exit and the container's removal.
       const releasing = process.hrtime.bigint();
       await runRelease(release);
-      return { ...floor, networkRunSeconds, releaseSeconds: seconds(releasing) };
+      return { ...floor, ...onNetwork, releaseSeconds: seconds(releasing) };
     };
     return { time, dispose };
   } catch (error) {

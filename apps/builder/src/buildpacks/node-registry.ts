@@ -51,3 +51,33 @@ export function fetchNodeReleases(options: { timeoutMs?: number } = {}): Promise
     request.on('error', (error) => resolve({ error: error.message }));
   });
 }
+
+/** How long one answer of the registry stands: pushes in a row resolve the same Node.js without asking again. */
+export const RELEASES_FRESH_MS = 10 * 60_000;
+
+/**
+ * `fetch`, asked at most once per `freshMs` (the packument is ~0.4 MB and costs
+ * each push ~20 ms); callers meanwhile share its answer, an error excepted: an
+ * unreachable registry is asked again by the next push.
+ */
+export function keptFresh(
+  fetch: () => Promise<NodeReleases>,
+  options: { freshMs?: number; now?: () => number } = {},
+): () => Promise<NodeReleases> {
+  const freshMs = options.freshMs ?? RELEASES_FRESH_MS;
+  const now = options.now ?? Date.now;
+  let kept: { at: number; answer: Promise<NodeReleases> } | undefined;
+  return () => {
+    const at = now();
+    if (kept && at - kept.at < freshMs) return kept.answer;
+    const asked = { at, answer: fetch() };
+    kept = asked;
+    void asked.answer.then((answer) => {
+      if ('error' in answer && kept === asked) kept = undefined;
+    });
+    return asked.answer;
+  };
+}
+
+/** The registry's Node.js releases as the Node.js buildpack asks for them: kept for RELEASES_FRESH_MS. */
+export const nodeReleases = keptFresh(() => fetchNodeReleases());

@@ -2,7 +2,7 @@ import validRange from 'semver/ranges/valid.js';
 import type { ProcessTypes } from '@plat/core';
 import type { Source } from '../source.js';
 import type { Buildpack } from './buildpack.js';
-import { fetchNodeReleases } from './node-registry.js';
+import { nodeReleases } from './node-registry.js';
 import { chooseNode, NODE_PACKAGE } from './node-version.js';
 
 export { STACK_NODE_VERSION } from './node-version.js';
@@ -71,7 +71,7 @@ export const node: Buildpack = {
     const wanted = readPackage(source).engines?.node;
     // The registry is asked only when there is a range to resolve.
     if (typeof wanted !== 'string' || !validRange(wanted)) return {};
-    return { nodeReleases: await fetchNodeReleases() };
+    return { nodeReleases: await nodeReleases() };
   },
   plan(source, context) {
     const pkg = readPackage(source);

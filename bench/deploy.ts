@@ -61,7 +61,8 @@ async function until(app: string, what: string, check: (response: HttpResult) =>
 }
 
 /**
- * Until the app runs only its formation's `count` containers: the dynos a rollout retired are stopped and gone.
+ * Until the app runs only its formation's `count` dynos (and the sandboxes they joined): the dynos a rollout
+ * retired are stopped and gone.
  * Each timed step with no build starts from there, as the floor's rounds do, and not while Docker still tears
  * down the last step's dyno (a stop competes for the same 2 cores).
  */
@@ -71,7 +72,17 @@ async function settled(app: string, count = 1): Promise<void> {
   const filters = { label: [`${LABELS.instance}=${platd.instance}`, `${LABELS.app}=${app}`] };
   while (Date.now() < deadline) {
     const containers = await docker.listContainers({ all: true, filters });
-    if (containers.length === count && containers.every((c) => c.State === 'running')) return;
+    // The formation's dynos and, for those a push started, their network sandboxes; no one-off.
+    const dynos = containers.filter((c) => c.Labels[LABELS.dyno]);
+    const sandboxes = containers.filter((c) => c.Labels[LABELS.sandbox]);
+    const joined = new Set(dynos.map((c) => c.Labels[LABELS.inSandbox]));
+    const steady =
+      dynos.length === count &&
+      dynos.length + sandboxes.length === containers.length &&
+      !dynos.some((c) => c.Labels[LABELS.oneOff]) &&
+      sandboxes.every((c) => joined.has(c.Id)) &&
+      containers.every((c) => c.State === 'running');
+    if (steady) return;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   throw new Error(`${app} did not settle to ${count} running container(s) in time`);

@@ -14,6 +14,7 @@ import { startPlatd, type Platd } from './support/platd.js';
 import { requestLoop } from './support/request-loop.js';
 import { run } from './support/run.js';
 import { until } from './support/until.js';
+import { dynoNetwork } from './support/dyno-network.js';
 
 let platd: Platd;
 let repo: string;
@@ -238,8 +239,12 @@ describe('dyno hardening', () => {
     expect(host.Binds ?? []).toEqual([]);
     // Nothing published on the host: the router reaches the dyno at its address on the app's network.
     expect(Object.values(host.PortBindings ?? {}).flat()).toEqual([]);
-    // The app's own network, named by its id.
-    expect(host.NetworkMode).toBe(`plat-${platd.instance}-${info!.Labels['plat.app-id']}`);
+    // The app's own network, named by its id, and no other: the dyno's own, or its network sandbox's.
+    const appNetwork = `plat-${platd.instance}-${info!.Labels['plat.app-id']}`;
+    const { networks, sandbox } = await dynoNetwork(info!.Id);
+    expect(Object.keys(networks)).toEqual([appNetwork]);
+    expect(host.NetworkMode).toBe(sandbox ? `container:${sandbox.Id}` : appNetwork);
+    if (sandbox) expect(sandbox.Config.Labels['plat.sandbox']).toBe(appNetwork);
     const exec = await docker.getContainer(info!.Id).exec({ Cmd: ['id', '-u'], AttachStdout: true });
     const output = await new Promise<string>((resolve) => {
       void exec.start({}).then((stream) => {

@@ -12,6 +12,7 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleRepo } from '../support/app-repo.js';
 import { instanceContainers } from '../support/docker-cleanup.js';
+import { dynoNetwork } from '../support/dyno-network.js';
 import { get } from '../support/http.js';
 import { startPlatd, type Platd } from '../support/platd.js';
 import { run } from '../support/run.js';
@@ -75,7 +76,7 @@ async function webDyno(): Promise<{ ip: string; gateway: string }> {
     (c) => c.Labels['plat.dyno'] === 'web.1' && c.State === 'running',
   );
   if (!info) throw new Error('no running web.1');
-  const network = Object.values((await docker.getContainer(info.Id).inspect()).NetworkSettings.Networks)[0]!;
+  const network = Object.values((await dynoNetwork(info.Id)).networks)[0]!;
   return { ip: network.IPAddress, gateway: network.Gateway };
 }
 

@@ -19,6 +19,13 @@ export const LABELS = {
   oneOff: 'plat.one-off',
   /** Which desired dyno a container serves: release, dyno name and restart generation. */
   key: 'plat.key',
+  /**
+   * On a network sandbox, a container that only holds a network namespace on
+   * the app's network, started while a push builds: that network's name.
+   */
+  sandbox: 'plat.sandbox',
+  /** On a dyno that joined a network sandbox: the sandbox's container id. */
+  inSandbox: 'plat.in-sandbox',
 } as const;
 
 export const ADDON_LABELS = {
@@ -137,6 +144,11 @@ export function oneOffContainerName(oneOff: { instance: string; app: string; kin
  * A started container's name: the dyno's name and a suffix unique per start,
  * as a replacement may start while the container it replaces still drains.
  */
+/** A network sandbox's container name: of the instance, by the app network it stands on. */
+export function sandboxContainerName(network: string, suffix: string): string {
+  return `${network}-sandbox-${suffix}`;
+}
+
 export function startedContainerName(base: string, suffix: string): string {
   return `${base}-${suffix}`;
 }

@@ -8,6 +8,8 @@ import {
   attachedOneOffOptions,
   DYNO_LOG_CONFIG,
   dynoContainerOptions,
+  SANDBOX_MEMORY_BYTES,
+  sandboxContainerOptions,
   type AddonContainerSpec,
 } from './container-options.js';
 import { desiredDynos, DYNO_PORT, oneOffDyno, SIZES } from './dyno-spec.js';
@@ -87,6 +89,18 @@ describe('dyno containers', () => {
   it("join only the app's own network", () => {
     expect(options.HostConfig!.NetworkMode).toBe('plat-i1-app-1');
     expect(options.NetworkingConfig).toBeUndefined();
+  });
+
+  it("join their sandbox's network namespace when one stands ready, and say which", () => {
+    const joined = dynoContainerOptions(web!, 'a1b2c3', 'f00d');
+    expect(joined.HostConfig!.NetworkMode).toBe('container:f00d');
+    expect(joined.Labels).toEqual({ ...web!.labels, 'plat.in-sandbox': 'f00d' });
+    expectConfined(joined, SIZES.basic!.memoryBytes);
+    expect({ ...joined, Labels: {}, HostConfig: { ...joined.HostConfig, NetworkMode: '' } }).toEqual({
+      ...options,
+      Labels: {},
+      HostConfig: { ...options.HostConfig, NetworkMode: '' },
+    });
   });
 
   it('carry the labels platd finds them by', () => {
@@ -219,5 +233,45 @@ describe('add-on containers', () => {
       StartPeriod: 0,
     });
     expect(options.Env).toEqual(['POSTGRES_PASSWORD=pw']);
+  });
+});
+
+describe('network sandboxes', () => {
+  const options = sandboxContainerOptions({
+    network: 'plat-i1-app-1',
+    suffix: 'c0ffee',
+    labels: { 'plat.instance': 'i1', 'plat.app': 'hello', 'plat.app-id': 'app-1' },
+  });
+
+  it("stand on the app's own network, named and labelled as the instance's, by that network", () => {
+    expect(options.name).toBe('plat-i1-app-1-sandbox-c0ffee');
+    expect(options.HostConfig!.NetworkMode).toBe('plat-i1-app-1');
+    expect(options.Labels).toEqual({
+      'plat.instance': 'i1',
+      'plat.app': 'hello',
+      'plat.app-id': 'app-1',
+      'plat.sandbox': 'plat-i1-app-1',
+    });
+    // Not a dyno: nothing that lists dynos finds it.
+    expect(options.Labels!['plat.dyno']).toBeUndefined();
+  });
+
+  it('run only sleep, as the dyno user, confined tighter than any dyno, on a read-only root', () => {
+    expect(options.Image).toBe('plat/stack:latest');
+    expect(options.Cmd).toEqual(['sleep', 'infinity']);
+    expect(options.User).toBe('1000:1000');
+    const host = options.HostConfig!;
+    expect(host.CapDrop).toEqual(['ALL']);
+    expect(host.SecurityOpt).toEqual(['no-new-privileges']);
+    expect(host.Memory).toBe(SANDBOX_MEMORY_BYTES);
+    expect(host.MemorySwap).toBe(SANDBOX_MEMORY_BYTES);
+    expect(host.PidsLimit).toBe(8);
+    expect(host.ReadonlyRootfs).toBe(true);
+    expect(host.Init).toBe(true);
+    expect(host.PortBindings).toBeUndefined();
+    expect(host.Binds).toBeUndefined();
+    expect(host.Mounts).toBeUndefined();
+    expect(host.Privileged).toBeUndefined();
+    expect(host.LogConfig).toEqual(DYNO_LOG_CONFIG);
   });
 });

@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { addonObjectName, startedContainerName } from '@plat/core';
+import { addonObjectName, LABELS, sandboxContainerName, STACK_IMAGE, startedContainerName } from '@plat/core';
 import { addonLabels, type AddonHandle } from './addon-objects.js';
 import { DYNO_USER, type DynoSpec } from './dyno-spec.js';
 
@@ -39,7 +39,7 @@ function envList(env: Record<string, string>): string[] {
  * draws it), as a dyno's replacement may start while the container it
  * replaces still drains.
  */
-export function dynoContainerOptions(spec: DynoSpec, suffix: string): Docker.ContainerCreateOptions {
+export function dynoContainerOptions(spec: DynoSpec, suffix: string, sandbox?: string): Docker.ContainerCreateOptions {
   return {
     name: startedContainerName(spec.containerName, suffix),
     Image: spec.image,
@@ -47,14 +47,47 @@ export function dynoContainerOptions(spec: DynoSpec, suffix: string): Docker.Con
     // inside the app's own container, never on the host.
     ...(spec.command ? { Cmd: ['/bin/sh', '-c', spec.command] } : {}),
     Env: envList(spec.env),
-    Labels: spec.labels,
+    Labels: sandbox ? { ...spec.labels, [LABELS.inSandbox]: sandbox } : spec.labels,
     User: DYNO_USER,
     HostConfig: {
       ...confined(spec.size.memoryBytes),
       Init: true,
-      // Nothing published on the host: the router reaches a web dyno at its address on this network.
-      NetworkMode: spec.network,
+      // Nothing published on the host: the router reaches a web dyno at its address on this network,
+      // or on its sandbox's there (the sandbox's own network namespace, joined: no other dyno shares it).
+      NetworkMode: sandbox ? `container:${sandbox}` : spec.network,
       CpuShares: spec.size.cpuShares,
+      LogConfig: DYNO_LOG_CONFIG,
+    },
+  };
+}
+
+/** A sandbox holds a namespace and nothing else: `sleep` under Docker's init, in a few MB. */
+export const SANDBOX_MEMORY_BYTES = 16 * 1024 ** 2;
+
+/**
+ * A network sandbox: a container on the app's network that runs nothing but
+ * holds its network namespace, so that a dyno joining it starts without
+ * Docker's network setup (a new namespace, its interface, the embedded DNS's
+ * rules: ~0.2 s of each start here). Started while a push builds; one dyno
+ * joins each, and it goes when that dyno goes. As confined as a dyno.
+ */
+export function sandboxContainerOptions(input: {
+  network: string;
+  suffix: string;
+  labels: Record<string, string>;
+}): Docker.ContainerCreateOptions {
+  return {
+    name: sandboxContainerName(input.network, input.suffix),
+    Image: STACK_IMAGE,
+    Cmd: ['sleep', 'infinity'],
+    Labels: { ...input.labels, [LABELS.sandbox]: input.network },
+    User: DYNO_USER,
+    HostConfig: {
+      ...confined(SANDBOX_MEMORY_BYTES),
+      PidsLimit: 8,
+      Init: true,
+      ReadonlyRootfs: true,
+      NetworkMode: input.network,
       LogConfig: DYNO_LOG_CONFIG,
     },
   };

@@ -181,6 +181,9 @@ export class Controller {
     await this.sweepOneOffs().catch((error: Error) => {
       this.#deps.log(`sweeping one-off dynos failed: ${error.message}`);
     });
+    await this.#deps.runtime.sweepSandboxes?.().catch((error: Error) => {
+      this.#deps.log(`sweeping network sandboxes failed: ${error.message}`);
+    });
   }
 
   /** The app's route as last applied: its routed web dynos, or asleep. */

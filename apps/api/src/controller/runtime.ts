@@ -28,6 +28,16 @@ export interface Runtime {
   /** Removes app networks of apps no longer in `liveAppIds` (read after the networks are listed). */
   removeOrphanNetworks(liveAppIds: () => Promise<Set<string>>): Promise<void>;
 
+  /**
+   * Readies `count` network sandboxes on the app's network while its push
+   * builds, so that its release phase and web dynos start without waiting for
+   * the network's setup (the docker runtime; a runtime without them leaves it
+   * out). Returns a function that removes those no dyno joined, for when the
+   * push is over.
+   */
+  standBy?(app: { name: string; id: string }, count: number): () => Promise<void>;
+  /** Removes network sandboxes no dyno joined and no push waits on (after standBy, when platd stopped mid-push). */
+  sweepSandboxes?(): Promise<void>;
   /** Creates and starts the dyno's container; resolves with what the runtime observed. */
   ensureDyno(spec: DynoSpec): Promise<ObservedDyno>;
   /** Formation dynos of this instance (of one app, when named), running or not; never one-offs. */
@@ -108,6 +118,8 @@ export interface DynoDeath {
   exitCode: number;
   /** The container's name, which a platd gives its own (isInstanceContainer). */
   name?: string;
+  /** A network sandbox's container, not a dyno's: the docker runtime's own business. */
+  sandbox?: boolean;
 }
 
 /** A terminal-like session a one-off dyno is attached to. */

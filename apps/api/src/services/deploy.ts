@@ -3,8 +3,9 @@ import type { Readable } from 'node:stream';
 import { branchHead, buildApp } from '@plat/builder';
 import { appImageTag, LABELS, PlatError, type BuildEvent } from '@plat/core';
 import type { Platform } from '../platform.js';
-import { configVars, findApp, type AppRow } from '../store/apps.js';
+import { configVars, findApp, formation, type AppRow } from '../store/apps.js';
 import { finishBuild, insertBuild } from '../store/builds.js';
+import { currentRelease } from '../store/releases.js';
 import { buildEvent } from '../webhooks/resources.js';
 import { KeptOutput } from './kept-output.js';
 import { cutRelease, pruneImages } from './releases.js';
@@ -51,12 +52,17 @@ export function deploy(platform: Platform, request: DeployRequest): Promise<{ ve
   return new Promise((resolve, reject) => {
     void platform.builds.run(request.app.name, async () => {
       let deployed = false;
+      const standBy: StandBy = { discard: async () => {} };
       try {
-        resolve(await runDeploy(platform, request));
+        resolve(await runDeploy(platform, request, standBy));
         deployed = true;
       } catch (error) {
         reject(error);
       }
+      // The pusher has the answer: the sandboxes no dyno joined (a failed build's, a sleeping app's) go.
+      await standBy
+        .discard()
+        .catch((error: Error) => platform.log(`removing network sandboxes failed: ${error.message}`));
       // Once the pusher has the answer, yet still in the app's queue: its next build waits for the tidying.
       if (deployed) await pruneAppImages(platform, request.app);
       // After every build, good or failed (a failed one leaves its layers dangling).
@@ -75,9 +81,18 @@ async function pruneAppImages(platform: Platform, app: AppRow): Promise<void> {
   if (pruned.length > 0) platform.log(`pruned ${pruned.length} old image(s) of ${app.name}`);
 }
 
+/** What removes the push's network sandboxes that no dyno joined. */
+interface StandBy {
+  discard: () => Promise<void>;
+}
+
+/** At most this many web dynos of a push start in sandboxes readied while it builds; the rest the usual way. */
+const MAX_SANDBOXES = 4;
+
 async function runDeploy(
   platform: Platform,
   { app, commit, source, emit, expected, receivedAt }: DeployRequest,
+  standBy: StandBy,
 ): Promise<{ version: number }> {
   const { sql, settings } = platform;
   const timer = new PhaseTimer(receivedAt === undefined ? {} : { startedAt: receivedAt });
@@ -125,6 +140,12 @@ async function runDeploy(
   const build = await insertBuild(sql, app.id, commit);
   // Waiting behind another push of the app counts here: it is time the pusher waits.
   timer.mark('receive');
+  // Network sandboxes start while the image builds, for the release phase (when the app has one) and the web
+  // dynos: their own starts then skip Docker's network setup.
+  const webDynos = (await formation(sql, app.id)).find((row) => row.type === 'web')?.quantity ?? 1;
+  const releasePhase = (await currentRelease(sql, app.id))?.process_types.release ? 1 : 0;
+  const sandboxes = Math.min(webDynos, MAX_SANDBOXES) + releasePhase;
+  standBy.discard = platform.runtime.standBy?.(app, sandboxes) ?? standBy.discard;
   platform.webhooks.emit(buildEvent(app, build, 'create'));
   const image = appImageTag(settings.instance, app.name, build.id);
   line(`-----> Building ${short} of ${app.name}`);

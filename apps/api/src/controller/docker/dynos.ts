@@ -5,6 +5,7 @@ import { dynoContainerOptions } from '../container-options.js';
 import { statusOf } from '../docker-errors.js';
 import { DYNO_PORT, type DynoSpec } from '../dyno-spec.js';
 import { refuseReservedLabels } from './images.js';
+import type { Sandbox } from './sandboxes.js';
 import type { ObservedDyno } from '../reconcile.js';
 import type { DynoState } from '../runtime.js';
 
@@ -45,9 +46,11 @@ function reachedAt(
   return address ? { port: DYNO_PORT, address } : {};
 }
 
-function toObserved(info: Docker.ContainerInspectInfo): ObservedDyno | undefined {
+function toObserved(info: Docker.ContainerInspectInfo, sandbox?: Sandbox): ObservedDyno | undefined {
   const labels = info.Config.Labels ?? {};
   if (!labels[LABELS.dyno]) return undefined;
+  // A dyno in a sandbox has no network of its own: its address is the sandbox's.
+  const networks = sandbox ? { sandbox: { IPAddress: sandbox.address } } : info.NetworkSettings.Networks;
   return {
     id: info.Id,
     containerName: info.Name.replace(/^\//, ''),
@@ -55,7 +58,7 @@ function toObserved(info: Docker.ContainerInspectInfo): ObservedDyno | undefined
     command: (info.Config.Cmd ?? []).slice(2).join(' '),
     createdAt: new Date(info.Created),
     running: info.State.Running,
-    ...reachedAt(labels, info.NetworkSettings.Networks, info.State.Running),
+    ...reachedAt(labels, networks, info.State.Running),
   };
 }
 
@@ -64,7 +67,33 @@ export async function startDyno(docker: Docker, spec: DynoSpec): Promise<Observe
   await refuseReservedLabels(docker, spec.image);
   const container = await docker.createContainer(dynoContainerOptions(spec, startSuffix()));
   await container.start();
-  const observed = toObserved(await container.inspect());
+  return observe(container, spec);
+}
+
+/**
+ * Creates and starts the dyno's container in its network sandbox; resolves
+ * with what Docker observed, or with nothing when it would not start there
+ * (a sandbox that died meanwhile): then the container is gone again, and the
+ * caller starts the dyno without.
+ */
+export async function startDynoInSandbox(
+  docker: Docker,
+  spec: DynoSpec,
+  sandbox: Sandbox,
+): Promise<ObservedDyno | undefined> {
+  await refuseReservedLabels(docker, spec.image);
+  const container = await docker.createContainer(dynoContainerOptions(spec, startSuffix(), sandbox.id));
+  try {
+    await container.start();
+  } catch {
+    await container.remove({ force: true }).catch(() => {});
+    return undefined;
+  }
+  return observe(container, spec, sandbox);
+}
+
+async function observe(container: Docker.Container, spec: DynoSpec, sandbox?: Sandbox): Promise<ObservedDyno> {
+  const observed = toObserved(await container.inspect(), sandbox);
   if (!observed) throw new Error(`container ${spec.containerName} lost its labels`);
   return observed;
 }
@@ -75,8 +104,14 @@ export async function listDynos(docker: Docker, instance: string, app?: string):
   if (app) label.push(labelFilter(LABELS.app, app));
   const listed = await docker.listContainers({ all: true, filters: { label } });
   const containers = listed.filter((info) => isInstanceContainer(instance, info.Names) && !info.Labels[LABELS.oneOff]);
+  const sandboxes = containers.some((info) => info.Labels[LABELS.inSandbox])
+    ? await sandboxNetworks(docker, instance)
+    : new Map<string, SandboxNetworks>();
   return containers.map((info) => {
     const exited = /^Exited \((-?\d+)\)/.exec(info.Status)?.[1];
+    const inSandbox = info.Labels[LABELS.inSandbox];
+    // A dyno whose sandbox is gone or stopped has no address: no network either.
+    const networks = inSandbox ? sandboxes.get(inSandbox) : info.NetworkSettings?.Networks;
     return {
       id: info.Id,
       containerName: (info.Names[0] ?? '').replace(/^\//, ''),
@@ -84,10 +119,24 @@ export async function listDynos(docker: Docker, instance: string, app?: string):
       command: info.Command.replace(/^\/bin\/sh -c /, ''),
       createdAt: new Date(info.Created * 1000),
       running: info.State === 'running',
-      ...reachedAt(info.Labels, info.NetworkSettings?.Networks, info.State === 'running'),
+      ...reachedAt(info.Labels, networks, info.State === 'running'),
       ...(exited !== undefined ? { exitCode: Number(exited) } : {}),
     };
   });
+}
+
+type SandboxNetworks = Record<string, { IPAddress?: string }>;
+
+/** The networks of this instance's running network sandboxes, by container id. */
+async function sandboxNetworks(docker: Docker, instance: string): Promise<Map<string, SandboxNetworks>> {
+  const listed = await docker.listContainers({
+    filters: { label: [instanceFilter(instance), labelFilter(LABELS.sandbox)] },
+  });
+  return new Map(
+    listed
+      .filter((info) => isInstanceContainer(instance, info.Names) && info.State === 'running')
+      .map((info) => [info.Id, info.NetworkSettings?.Networks ?? {}]),
+  );
 }
 
 /** Whether the container still runs, and its exit code when it does not. */
@@ -96,9 +145,19 @@ export async function dynoState(docker: Docker, id: string): Promise<DynoState> 
   return { running: info.State.Running, exitCode: info.State.ExitCode };
 }
 
-/** SIGTERM, then SIGKILL after the grace period; then the container is removed. */
-export async function removeDyno(docker: Docker, id: string, graceSeconds: number): Promise<void> {
+/**
+ * SIGTERM, then SIGKILL after the grace period; then the container is
+ * removed. Resolves with its network sandbox's id, for the caller to remove.
+ */
+export async function removeDyno(docker: Docker, id: string, graceSeconds: number): Promise<string | undefined> {
   const container = docker.getContainer(id);
+  const sandbox = await container.inspect().then(
+    (info) => info.Config.Labels?.[LABELS.inSandbox],
+    (error: unknown) => {
+      if (statusOf(error) !== 404) throw error;
+      return undefined;
+    },
+  );
   try {
     await container.stop({ t: graceSeconds });
   } catch (error) {
@@ -111,4 +170,5 @@ export async function removeDyno(docker: Docker, id: string, graceSeconds: numbe
     const status = statusOf(error);
     if (status !== 404 && status !== 409) throw error;
   }
+  return sandbox;
 }

@@ -9,6 +9,7 @@ import type { AttachSession } from '../runtime.js';
 import { outputFlow, pipeStdin } from '../session-flow.js';
 import { startSuffix } from './dynos.js';
 import { refuseReservedLabels } from './images.js';
+import type { Sandbox } from './sandboxes.js';
 
 /** How long output may still arrive after the container has exited. */
 const OUTPUT_GRACE_MS = { run: 2000, attach: 1000 } as const;
@@ -48,9 +49,24 @@ export class OneOffs {
     this.#live.delete(spec.containerName);
   }
 
-  /** Runs the one-off, passing each line it prints to onLine; resolves with its exit code. */
-  async run(spec: DynoSpec, options: { onLine: (line: string) => void; timeoutMs: number }): Promise<number> {
-    const container = await this.#create(spec, dynoContainerOptions(spec, startSuffix()));
+  /**
+   * Runs the one-off, passing each line it prints to onLine; resolves with
+   * its exit code. In a network sandbox when one is given, and then with
+   * nothing when it would not start there (a sandbox that died meanwhile):
+   * the container is gone again, and the caller runs it without.
+   */
+  async run(spec: DynoSpec, options: { onLine: (line: string) => void; timeoutMs: number }): Promise<number>;
+  async run(
+    spec: DynoSpec,
+    options: { onLine: (line: string) => void; timeoutMs: number },
+    sandbox: Sandbox,
+  ): Promise<number | undefined>;
+  async run(
+    spec: DynoSpec,
+    options: { onLine: (line: string) => void; timeoutMs: number },
+    sandbox?: Sandbox,
+  ): Promise<number | undefined> {
+    const container = await this.#create(spec, dynoContainerOptions(spec, startSuffix(), sandbox?.id));
     try {
       const stream = await container.attach({ stream: true, stdout: true, stderr: true });
       const output = new PassThrough();
@@ -59,7 +75,12 @@ export class OneOffs {
       const lines = createInterface({ input: output });
       lines.on('line', options.onLine);
       const finished = new Promise<void>((resolve) => lines.on('close', resolve));
-      await container.start();
+      try {
+        await container.start();
+      } catch (error) {
+        if (sandbox) return undefined;
+        throw error;
+      }
       const timer = setTimeout(() => void container.kill().catch(() => {}), options.timeoutMs);
       const { StatusCode } = (await container.wait()) as { StatusCode: number };
       clearTimeout(timer);

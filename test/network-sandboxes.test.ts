@@ -1,0 +1,175 @@
+/**
+ * Network sandboxes on the real daemon: a push readies one per web dyno on
+ * the app's network while it builds, and each new web dyno joins one
+ * (container network mode) rather than wait for Docker to set up its own
+ * network. The sandbox is confined as tightly as a dyno, goes with its dyno,
+ * and a sandbox that dies takes its dyno with it, which platd replaces.
+ * Real git, Docker and nginx, driven by `plat` and `git push`.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exampleRepo } from './support/app-repo.js';
+import { instanceContainers } from './support/docker-cleanup.js';
+import { get } from './support/http.js';
+import { startPlatd, type Platd } from './support/platd.js';
+import { until } from './support/until.js';
+
+let platd: Platd;
+let repo: string;
+let appNetwork: string;
+let started: Date;
+const docker = new Docker();
+const HOST = 'boxed.localhost';
+
+const plat = async (args: string[]) => {
+  const result = await platd.plat(args, { cwd: repo });
+  if (result.code !== 0) throw new Error(`plat ${args.join(' ')} failed: ${result.output}`);
+  return result.stdout;
+};
+
+async function push(greeting: string): Promise<void> {
+  const path = join(repo, 'app.py');
+  writeFileSync(path, readFileSync(path, 'utf8').replace(/GREETING = ".*"/, `GREETING = "${greeting}"`));
+  await platd.git(['commit', '-q', '-am', greeting], repo);
+  const pushed = await platd.git(['push', 'platform', 'main'], repo);
+  expect(pushed.code, pushed.output).toBe(0);
+  expect(pushed.output).toMatch(/Done in [\d.]+ s/);
+}
+
+/** Labels of the app's containers Docker created between two moments (its events: removed ones included). */
+async function created(since: Date, till: Date): Promise<Record<string, string>[]> {
+  const stream = (await docker.getEvents({
+    since: Math.floor(since.getTime() / 1000),
+    until: Math.ceil(till.getTime() / 1000) + 1,
+    filters: { type: ['container'], event: ['create'], label: [`plat.instance=${platd.instance}`, 'plat.app=boxed'] },
+  })) as NodeJS.ReadableStream;
+  let text = '';
+  for await (const chunk of stream) text += chunk.toString();
+  return text
+    .split('\n')
+    .filter((line) => line.trim())
+    .map((line) => JSON.parse(line) as { id: string; Actor: { Attributes: Record<string, string> } })
+    .map((event) => ({ ...event.Actor.Attributes, id: event.id }));
+}
+
+/** The app's containers: its running web dynos, and its network sandboxes (running or not). */
+async function containers(): Promise<{ web: Docker.ContainerInfo[]; sandboxes: Docker.ContainerInfo[] }> {
+  const all = (await instanceContainers(platd.instance)).filter((c) => c.Labels['plat.app'] === 'boxed');
+  return {
+    web: all.filter((c) => c.Labels['plat.process'] === 'web' && c.State === 'running'),
+    sandboxes: all.filter((c) => c.Labels['plat.sandbox']),
+  };
+}
+
+/** Until the app runs `count` web dynos of the given greeting, each in a sandbox of its own, and no other sandbox. */
+async function untilBoxed(count: number, greeting: string): Promise<Docker.ContainerInspectInfo[]> {
+  return until(
+    `${count} web dyno(s) in sandboxes of their own, answering "${greeting}"`,
+    async () => {
+      const { web, sandboxes } = await containers();
+      if (web.length !== count || sandboxes.length !== count) return false;
+      const joined = web.map((dyno) => dyno.Labels['plat.in-sandbox']);
+      if (new Set(joined).size !== count || !sandboxes.every((s) => joined.includes(s.Id))) return false;
+      if (!sandboxes.every((s) => s.State === 'running')) return false;
+      const answer = await get(platd.routerPort, HOST);
+      return answer.status === 200 && answer.body.includes(greeting) && Promise.all(web.map((d) => inspect(d.Id)));
+    },
+    60_000,
+  );
+}
+
+const inspect = (id: string) => docker.getContainer(id).inspect();
+
+beforeAll(async () => {
+  started = new Date();
+  platd = await startPlatd();
+  expect((await platd.plat(['login', '--api-url', platd.apiUrl, '--token', platd.adminToken])).code).toBe(0);
+  repo = await exampleRepo(platd, 'flask-hello');
+  // A release phase: each push after the first readies a sandbox for it too.
+  writeFileSync(join(repo, 'Procfile'), 'release: echo "release phase ran"\n');
+  await platd.git(['add', 'Procfile'], repo);
+  await platd.git(['commit', '-q', '-m', 'a release phase'], repo);
+  await plat(['apps:create', 'boxed']);
+  const app = JSON.parse(await plat(['apps:info', '--json'])) as { id: string };
+  appNetwork = `plat-${platd.instance}-${app.id}`;
+  await push('Hello before sandboxes');
+}, 300_000);
+afterAll(async () => {
+  await platd?.destroy();
+});
+
+describe('network sandboxes', () => {
+  it("start a push's web dyno in a sandbox on the app's network, confined and holding nothing else", async () => {
+    const since = new Date();
+    await push('Hello from a sandbox');
+    const [dyno] = await untilBoxed(1, 'Hello from a sandbox');
+    // The release phase ran in a sandbox of its own (one the app's pushes readied), which went with it.
+    const [release] = (await created(since, new Date())).filter((labels) => labels['plat.one-off']);
+    const sandboxes = (await created(started, new Date())).filter((labels) => labels['plat.sandbox']);
+    expect(release?.['plat.in-sandbox']).toBeDefined();
+    expect(sandboxes.map((labels) => labels.id)).toContain(release!['plat.in-sandbox']);
+    expect(await inspect(release!['plat.in-sandbox']!).catch(() => undefined)).toBeUndefined();
+    const sandboxId = dyno!.Config.Labels['plat.in-sandbox']!;
+    expect(dyno!.HostConfig.NetworkMode).toBe(`container:${sandboxId}`);
+    const sandbox = await inspect(sandboxId);
+    expect(sandbox.Name).toMatch(new RegExp(`^/${appNetwork}-sandbox-[0-9a-f]{6}$`));
+    expect(sandbox.Config.Labels['plat.sandbox']).toBe(appNetwork);
+    expect(sandbox.Config.Labels['plat.dyno']).toBeUndefined();
+    expect(Object.keys(sandbox.NetworkSettings.Networks)).toEqual([appNetwork]);
+    expect(sandbox.Config.Cmd).toEqual(['sleep', 'infinity']);
+    expect(sandbox.Config.User).toBe('1000:1000');
+    const host = sandbox.HostConfig;
+    expect(host.CapDrop).toEqual(['ALL']);
+    expect(host.SecurityOpt).toEqual(['no-new-privileges']);
+    expect(host.ReadonlyRootfs).toBe(true);
+    expect(host.Memory).toBe(16 * 1024 ** 2);
+    expect(host.PidsLimit).toBe(8);
+    expect(Object.values(host.PortBindings ?? {}).flat()).toEqual([]);
+    expect(await plat(['ps'])).toMatch(/^web\.1: up /m);
+  });
+
+  it('go with their dynos: a push at web=2 leaves two dynos in two sandboxes, the old one gone', async () => {
+    const [before] = (await containers()).sandboxes;
+    await plat(['scale', 'web=2']);
+    await push('Hello from two sandboxes');
+    const dynos = await untilBoxed(2, 'Hello from two sandboxes');
+    expect(dynos.map((d) => d.Config.Labels['plat.dyno']).sort()).toEqual(['web.1', 'web.2']);
+    await until(
+      'the old sandbox to be removed',
+      async () => (await inspect(before!.Id).catch(() => undefined)) === undefined,
+    );
+  });
+
+  it('take their dyno down when they die, and platd replaces it', async () => {
+    const { web } = await containers();
+    const victim = web.find((d) => d.Labels['plat.dyno'] === 'web.1')!;
+    await docker.getContainer(victim.Labels['plat.in-sandbox']!).kill();
+    await until(
+      'the dyno in the killed sandbox to stop',
+      async () => (await inspect(victim.Id).catch(() => undefined))?.State.Running !== true,
+    );
+    // Its replacement starts the usual way (no push readied a sandbox): on the app's network itself.
+    const replaced = await until(
+      'web.1 to be replaced and both dynos to answer',
+      async () => {
+        const { web: now, sandboxes } = await containers();
+        const fresh = now.find((d) => d.Labels['plat.dyno'] === 'web.1' && d.Id !== victim.Id);
+        if (!fresh || now.length !== 2 || sandboxes.length !== 1) return false;
+        return (await get(platd.routerPort, HOST)).status === 200 && inspect(fresh.Id);
+      },
+      90_000,
+    );
+    expect(replaced.HostConfig.NetworkMode).toBe(appNetwork);
+    expect(replaced.Config.Labels['plat.in-sandbox']).toBeUndefined();
+    const logs = await plat(['logs', '-n', '300', '--source', 'plat']);
+    expect(logs).toMatch(/web\.1\]: crashed \(exit \d+\)/);
+  });
+
+  it('leave nothing behind when the app is destroyed', async () => {
+    await plat(['apps:destroy', '--confirm', 'boxed']);
+    await until('no container of the app', async () => (await containers()).sandboxes.length === 0);
+    expect((await containers()).web).toEqual([]);
+  });
+});

@@ -167,6 +167,27 @@ describe('network sandboxes', () => {
     expect(logs).toMatch(/web\.1\]: crashed \(exit \d+\)/);
   });
 
+  it('leave none behind when a build or a release phase fails', async () => {
+    const head = (await platd.git(['rev-parse', 'HEAD'], repo)).stdout.trim();
+    const refused = async (file: string, text: string) => {
+      writeFileSync(join(repo, file), text);
+      await platd.git(['add', file], repo);
+      await platd.git(['commit', '-q', '-m', `a failing ${file}`], repo);
+      const pushed = await platd.git(['push', 'platform', 'main'], repo);
+      expect(pushed.code, pushed.output).not.toBe(0);
+      await platd.git(['reset', '-q', '--hard', head], repo);
+    };
+    await refused('Dockerfile', 'FROM plat/stack:latest\nRUN exit 3\n');
+    await refused('Procfile', 'release: exit 3\n');
+    // Only the sandbox the serving web.2 joined is left, running.
+    await until('the failed pushes to leave no sandbox', async () => {
+      const { web, sandboxes } = await containers();
+      const joined = new Set(web.map((dyno) => dyno.Labels['plat.in-sandbox']));
+      return sandboxes.length === 1 && sandboxes.every((s) => joined.has(s.Id) && s.State === 'running');
+    });
+    expect((await get(platd.routerPort, HOST)).body).toContain('Hello from two sandboxes');
+  });
+
   it('leave nothing behind when the app is destroyed', async () => {
     await plat(['apps:destroy', '--confirm', 'boxed']);
     await until('no container of the app', async () => (await containers()).sandboxes.length === 0);

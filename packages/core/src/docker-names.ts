@@ -140,15 +140,15 @@ export function oneOffContainerName(oneOff: { instance: string; app: string; kin
   return `plat-${oneOff.instance}-${oneOff.app}-${oneOff.kind}-${oneOff.number}`;
 }
 
-/**
- * A started container's name: the dyno's name and a suffix unique per start,
- * as a replacement may start while the container it replaces still drains.
- */
 /** A network sandbox's container name: of the instance, by the app network it stands on. */
 export function sandboxContainerName(network: string, suffix: string): string {
   return `${network}-sandbox-${suffix}`;
 }
 
+/**
+ * A started container's name: the dyno's name and a suffix unique per start,
+ * as a replacement may start while the container it replaces still drains.
+ */
 export function startedContainerName(base: string, suffix: string): string {
   return `${base}-${suffix}`;
 }

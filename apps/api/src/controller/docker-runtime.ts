@@ -7,12 +7,15 @@ import type { AttachSession, DynoDeath, DynoState, Runtime, SubnetSource, UsedSu
 import { DockerNetworks } from './docker/networks.js';
 import { LABELS, networkName } from '@plat/core';
 import { dynoState, listDynos, removeDyno, startDyno, startDynoInSandbox } from './docker/dynos.js';
-import { removeSandbox, Sandboxes } from './docker/sandboxes.js';
+import { Sandboxes } from './docker/sandboxes.js';
 import { OneOffs } from './docker/one-offs.js';
 import { appImageTags, removeAppImages, removeImageTag, tagImage } from './docker/images.js';
 import { watchDeaths } from './docker/events.js';
 import { type StatsHandlers, watchStats } from './docker/stats.js';
 import { followLogs, logTail } from './docker/logs.js';
+
+/** At most this many sandboxes stand ready for one push. */
+const MAX_STANDING = 5;
 
 /**
  * platd's only door to Docker for apps: intent in, containers out. The
@@ -104,16 +107,18 @@ export class DockerRuntime implements Runtime {
 
   /**
    * Starts network sandboxes on the app's network (made first when missing) for the release phase and web
-   * dynos of a push that builds now: a start in one takes ~0.1 s, against ~0.3 s for Docker to set up a
-   * container's network. Those no dyno joins go when the returned function is called.
+   * dynos of a push that builds now: a start in one takes ~0.1 s, Docker's network setup (~0.2 s) done
+   * ahead. Those no dyno joins go when the returned function is called.
    */
   standBy(app: { name: string; id: string }, count: number): () => Promise<void> {
     const sandboxes = this.#sandboxes;
     if (!sandboxes || count < 1) return async () => {};
+    // Each start competes with the build for the CPU: past a few, the rest start the usual way.
+    const standing = Math.min(count, MAX_STANDING);
     const network = networkName(this.#instance, app.id);
     const labels = { [LABELS.instance]: this.#instance, [LABELS.app]: app.name, [LABELS.appId]: app.id };
     const ready = this.ensureNetwork(network, app.name, app.id).then(
-      () => sandboxes.prepare(network, labels, count),
+      () => sandboxes.prepare(network, labels, standing),
       // No network, no sandbox: the rollout makes the network and its dynos start the usual way.
       () => {},
     );
@@ -132,10 +137,7 @@ export class DockerRuntime implements Runtime {
         await sandboxes.remove(sandbox.id).catch(() => {});
         throw error;
       });
-      if (dyno) {
-        sandboxes.joined(sandbox.id);
-        return dyno;
-      }
+      if (dyno) return dyno;
       // It would not start there (a sandbox that died meanwhile): the usual way, where any real fault shows.
       await sandboxes.remove(sandbox.id).catch(() => {});
     }
@@ -152,9 +154,10 @@ export class DockerRuntime implements Runtime {
    * and resolves with its exit code; the container is removed either way.
    */
   async runOneOff(spec: DynoSpec, options: { onLine: (line: string) => void; timeoutMs: number }): Promise<number> {
-    // The release phase of a push runs in a sandbox readied while it built, when one is ready.
+    // The release phase of a push runs in a sandbox readied while it built, when one is ready; other
+    // one-offs (a scheduler's job, a detached run) leave those to the push.
     const sandboxes = this.#sandboxes;
-    const sandbox = await sandboxes?.take(spec.network);
+    const sandbox = spec.process === 'release' ? await sandboxes?.take(spec.network) : undefined;
     if (sandboxes && sandbox) {
       // Once it has ended, its sandbox goes without holding up the release (stopping one takes Docker ~0.1 s).
       const code = await this.#oneOffs
@@ -198,8 +201,10 @@ export class DockerRuntime implements Runtime {
         else onDie(death);
       },
       onReopen: () => {
-        // A restarted dockerd may have rebuilt its chains: check the networks' rules again.
+        // A restarted dockerd may have rebuilt its chains: check the networks' rules again (a check under way
+        // began before the restart).
         this.#networks.forgetIsolation();
+        this.#ensuring.clear();
         onReopen();
       },
     });
@@ -248,7 +253,9 @@ export class DockerRuntime implements Runtime {
 
   /** SIGTERM, then SIGKILL after the grace period; then the container is removed, and its sandbox. */
   async removeDyno(id: string, graceSeconds = 30): Promise<void> {
-    const sandbox = await removeDyno(this.#docker, id, graceSeconds);
-    if (sandbox) await (this.#sandboxes?.remove(sandbox) ?? removeSandbox(this.#docker, sandbox));
+    const joined = await removeDyno(this.#docker, id, graceSeconds);
+    if (joined && this.#sandboxes) {
+      await this.#sandboxes.removeJoined(joined.sandbox, networkName(this.#instance, joined.appId));
+    }
   }
 }

@@ -53,16 +53,18 @@ export function deploy(platform: Platform, request: DeployRequest): Promise<{ ve
     void platform.builds.run(request.app.name, async () => {
       let deployed = false;
       const standBy: StandBy = { discard: async () => {} };
+      const discard = () =>
+        standBy.discard().catch((error: Error) => platform.log(`removing network sandboxes failed: ${error.message}`));
       try {
         resolve(await runDeploy(platform, request, standBy));
         deployed = true;
       } catch (error) {
+        // A refused push has started nothing that is left by the time the pusher hears of it.
+        await discard();
         reject(error);
       }
-      // The pusher has the answer: the sandboxes no dyno joined (a failed build's, a sleeping app's) go.
-      await standBy
-        .discard()
-        .catch((error: Error) => platform.log(`removing network sandboxes failed: ${error.message}`));
+      // A deployed one's sandboxes that no dyno joined (a sleeping app's, say) go once the pusher has the answer.
+      if (deployed) await discard();
       // Once the pusher has the answer, yet still in the app's queue: its next build waits for the tidying.
       if (deployed) await pruneAppImages(platform, request.app);
       // After every build, good or failed (a failed one leaves its layers dangling).
@@ -85,9 +87,6 @@ async function pruneAppImages(platform: Platform, app: AppRow): Promise<void> {
 interface StandBy {
   discard: () => Promise<void>;
 }
-
-/** At most this many web dynos of a push start in sandboxes readied while it builds; the rest the usual way. */
-const MAX_SANDBOXES = 4;
 
 async function runDeploy(
   platform: Platform,
@@ -144,8 +143,7 @@ async function runDeploy(
   // dynos: their own starts then skip Docker's network setup.
   const webDynos = (await formation(sql, app.id)).find((row) => row.type === 'web')?.quantity ?? 1;
   const releasePhase = (await currentRelease(sql, app.id))?.process_types.release ? 1 : 0;
-  const sandboxes = Math.min(webDynos, MAX_SANDBOXES) + releasePhase;
-  standBy.discard = platform.runtime.standBy?.(app, sandboxes) ?? standBy.discard;
+  standBy.discard = platform.runtime.standBy?.(app, webDynos + releasePhase) ?? standBy.discard;
   platform.webhooks.emit(buildEvent(app, build, 'create'));
   const image = appImageTag(settings.instance, app.name, build.id);
   line(`-----> Building ${short} of ${app.name}`);

@@ -39,4 +39,17 @@ describe('the registry answer kept between pushes', () => {
     expect(await releases()).toEqual({ versions: ['22.1.0'] });
     expect(asked.times).toBe(2);
   });
+
+  it('does not keep a failure: the next push asks again', async () => {
+    let times = 0;
+    const fetch = async (): Promise<NodeReleases> => {
+      times += 1;
+      if (times === 1) throw new Error('no CA bundle');
+      return { versions: ['22.1.0'] };
+    };
+    const releases = keptFresh(fetch, { now: () => 0 });
+    await expect(releases()).rejects.toThrow('no CA bundle');
+    expect(await releases()).toEqual({ versions: ['22.1.0'] });
+    expect(times).toBe(2);
+  });
 });

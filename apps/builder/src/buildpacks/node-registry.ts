@@ -72,9 +72,12 @@ export function keptFresh(
     if (kept && at - kept.at < freshMs) return kept.answer;
     const asked = { at, answer: fetch() };
     kept = asked;
-    void asked.answer.then((answer) => {
-      if ('error' in answer && kept === asked) kept = undefined;
-    });
+    const forget = () => {
+      if (kept === asked) kept = undefined;
+    };
+    asked.answer.then((answer) => {
+      if ('error' in answer) forget();
+    }, forget);
     return asked.answer;
   };
 }

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { randomBytes } from 'node:crypto';
-import { instanceFilter, isInstanceContainer, LABELS, labelFilter } from '@plat/core';
+import { instanceFilter, isInstanceContainer, LABELS, labelFilter, networkName } from '@plat/core';
 import { dynoContainerOptions } from '../container-options.js';
 import { statusOf } from '../docker-errors.js';
 import { DYNO_PORT, type DynoSpec } from '../dyno-spec.js';
@@ -105,37 +105,47 @@ export async function listDynos(docker: Docker, instance: string, app?: string):
   const listed = await docker.listContainers({ all: true, filters: { label } });
   const containers = listed.filter((info) => isInstanceContainer(instance, info.Names) && !info.Labels[LABELS.oneOff]);
   const sandboxes = containers.some((info) => info.Labels[LABELS.inSandbox])
-    ? await sandboxNetworks(docker, instance)
-    : new Map<string, SandboxNetworks>();
+    ? await runningSandboxes(docker, instance)
+    : new Map<string, RunningSandbox>();
   return containers.map((info) => {
     const exited = /^Exited \((-?\d+)\)/.exec(info.Status)?.[1];
     const inSandbox = info.Labels[LABELS.inSandbox];
-    // A dyno whose sandbox is gone or stopped has no address: no network either.
-    const networks = inSandbox ? sandboxes.get(inSandbox) : info.NetworkSettings?.Networks;
+    const sandbox = inSandbox ? sandboxes.get(inSandbox) : undefined;
+    // A dyno whose sandbox stopped or went lost its network: it counts as dead, and is replaced.
+    const running =
+      info.State === 'running' &&
+      (!inSandbox || sandbox?.network === networkName(instance, info.Labels[LABELS.appId] ?? ''));
     return {
       id: info.Id,
       containerName: (info.Names[0] ?? '').replace(/^\//, ''),
       ...labelled(info.Labels),
       command: info.Command.replace(/^\/bin\/sh -c /, ''),
       createdAt: new Date(info.Created * 1000),
-      running: info.State === 'running',
-      ...reachedAt(info.Labels, networks, info.State === 'running'),
+      running,
+      ...reachedAt(info.Labels, inSandbox ? sandbox?.networks : info.NetworkSettings?.Networks, running),
       ...(exited !== undefined ? { exitCode: Number(exited) } : {}),
     };
   });
 }
 
-type SandboxNetworks = Record<string, { IPAddress?: string }>;
+interface RunningSandbox {
+  /** The app network it was started on (its label). */
+  network: string;
+  networks: Record<string, { IPAddress?: string }>;
+}
 
-/** The networks of this instance's running network sandboxes, by container id. */
-async function sandboxNetworks(docker: Docker, instance: string): Promise<Map<string, SandboxNetworks>> {
+/** This instance's running network sandboxes, by container id. */
+async function runningSandboxes(docker: Docker, instance: string): Promise<Map<string, RunningSandbox>> {
   const listed = await docker.listContainers({
     filters: { label: [instanceFilter(instance), labelFilter(LABELS.sandbox)] },
   });
   return new Map(
     listed
       .filter((info) => isInstanceContainer(instance, info.Names) && info.State === 'running')
-      .map((info) => [info.Id, info.NetworkSettings?.Networks ?? {}]),
+      .map((info) => [
+        info.Id,
+        { network: info.Labels[LABELS.sandbox] ?? '', networks: info.NetworkSettings?.Networks ?? {} },
+      ]),
   );
 }
 
@@ -147,17 +157,21 @@ export async function dynoState(docker: Docker, id: string): Promise<DynoState> 
 
 /**
  * SIGTERM, then SIGKILL after the grace period; then the container is
- * removed. Resolves with its network sandbox's id, for the caller to remove.
+ * removed. Resolves with the network sandbox it had joined and its app's
+ * id, for the caller to remove that too.
  */
-export async function removeDyno(docker: Docker, id: string, graceSeconds: number): Promise<string | undefined> {
+export async function removeDyno(
+  docker: Docker,
+  id: string,
+  graceSeconds: number,
+): Promise<{ sandbox: string; appId: string } | undefined> {
   const container = docker.getContainer(id);
-  const sandbox = await container.inspect().then(
-    (info) => info.Config.Labels?.[LABELS.inSandbox],
-    (error: unknown) => {
-      if (statusOf(error) !== 404) throw error;
-      return undefined;
-    },
+  // What it joined is read first: a removed container has no labels left to read.
+  const labels = await container.inspect().then(
+    (info) => info.Config.Labels ?? {},
+    () => ({}) as Record<string, string>,
   );
+  const sandbox = labels[LABELS.inSandbox];
   try {
     await container.stop({ t: graceSeconds });
   } catch (error) {
@@ -170,5 +184,5 @@ export async function removeDyno(docker: Docker, id: string, graceSeconds: numbe
     const status = statusOf(error);
     if (status !== 404 && status !== 409) throw error;
   }
-  return sandbox;
+  return sandbox ? { sandbox, appId: labels[LABELS.appId] ?? '' } : undefined;
 }

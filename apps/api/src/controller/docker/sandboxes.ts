@@ -39,15 +39,17 @@ export async function removeSandbox(docker: Docker, id: string): Promise<void> {
 
 /**
  * Network sandboxes (container-options.ts): those started ahead, by app
- * network, until a web dyno joins one or the push that asked for them ends.
- * A sandbox neither held here nor joined by a dyno is a leftover (platd
- * stopped mid-push, a dyno removed behind platd's back) and goes.
+ * network, until a dyno joins one or the push that asked for them ends; and
+ * every one this process started, until it removes it. One that is neither
+ * this process's nor joined by a dyno is a leftover (a platd stopped
+ * mid-push) and goes.
  */
 export class Sandboxes {
   readonly #docker: Docker;
   readonly #instance: string;
   readonly #ready = new Map<string, Promise<Sandbox | undefined>[]>();
   readonly #own = new Set<string>();
+  readonly #removing = new Set<Promise<void>>();
 
   constructor(options: { docker: Docker; instance: string }) {
     this.#docker = options.docker;
@@ -83,21 +85,43 @@ export class Sandboxes {
     return next;
   }
 
-  /** Removes the sandboxes still waiting on the network for a dyno. */
+  /**
+   * Removes the sandboxes still waiting on the network for a dyno, and
+   * waits for removals under way (a release phase's, which goes unawaited).
+   */
   async discard(network: string): Promise<void> {
     const ready = this.#ready.get(network) ?? [];
     this.#ready.delete(network);
     for (const sandbox of await Promise.all(ready)) if (sandbox) await this.remove(sandbox.id);
-  }
-
-  /** A dyno joined the sandbox: from now on its label keeps the sandbox, and its removal removes it. */
-  joined(id: string): void {
-    this.#own.delete(id);
+    await Promise.allSettled([...this.#removing]);
   }
 
   async remove(id: string): Promise<void> {
-    await removeSandbox(this.#docker, id);
-    this.#own.delete(id);
+    const removal = removeSandbox(this.#docker, id).then(() => {
+      this.#own.delete(id);
+    });
+    this.#removing.add(removal);
+    try {
+      await removal;
+    } finally {
+      this.#removing.delete(removal);
+    }
+  }
+
+  /**
+   * Removes the sandbox a removed dyno had joined, if it is one: of this
+   * instance, on that dyno's network. The id comes from the dyno's label,
+   * which only platd sets (images with Plat's labels are refused); checked
+   * all the same, as platd runs as root.
+   */
+  async removeJoined(id: string, network: string): Promise<void> {
+    const info = await this.#docker
+      .getContainer(id)
+      .inspect()
+      .catch(() => undefined);
+    if (!info || !isInstanceContainer(this.#instance, info.Name)) return;
+    if (info.Config.Labels?.[LABELS.sandbox] !== network) return;
+    await this.remove(info.Id);
   }
 
   /** Kills the dynos that joined a sandbox that died: they lost their network, and die as dynos do. */
@@ -122,9 +146,9 @@ export class Sandboxes {
     )
       .filter((info) => isInstanceContainer(this.#instance, info.Names))
       .map((info) => ({ id: info.Id, createdMs: info.Created * 1000 }));
-    const own = this.#own;
+    // As it was before the listings: one this process starts later is too young to go.
+    const own = new Set(this.#own);
     if (leftoverSandboxes({ sandboxes, own, joined: new Set(), now }).length === 0) return;
-    // Listed after the sandboxes: a dyno that joined one since is here (and the sandbox left `own` only then).
     const dynos = await this.#docker.listContainers({
       all: true,
       filters: { label: [...instance, labelFilter(LABELS.inSandbox)] },

@@ -70,7 +70,9 @@ export class DockerRuntime implements Runtime {
   ensureNetwork(name: string, app: string, appId?: string): Promise<void> {
     const pending = this.#ensuring.get(name);
     if (pending) return pending;
-    const ensured = this.#networks.ensureApp(name, app, appId).finally(() => this.#ensuring.delete(name));
+    const ensured = this.#networks.ensureApp(name, app, appId).finally(() => {
+      if (this.#ensuring.get(name) === ensured) this.#ensuring.delete(name);
+    });
     this.#ensuring.set(name, ensured);
     return ensured;
   }
@@ -137,7 +139,10 @@ export class DockerRuntime implements Runtime {
         await sandboxes.remove(sandbox.id).catch(() => {});
         throw error;
       });
-      if (dyno) return dyno;
+      if (dyno) {
+        sandboxes.joined(sandbox.id);
+        return dyno;
+      }
       // It would not start there (a sandbox that died meanwhile): the usual way, where any real fault shows.
       await sandboxes.remove(sandbox.id).catch(() => {});
     }

@@ -169,7 +169,11 @@ export async function removeDyno(
   // What it joined is read first: a removed container has no labels left to read.
   const labels = await container.inspect().then(
     (info) => info.Config.Labels ?? {},
-    () => ({}) as Record<string, string>,
+    (error: unknown) => {
+      // Gone already: nothing to read (its sandbox, if any, is a leftover the sweep finds).
+      if (statusOf(error) === 404) return {} as Record<string, string>;
+      throw error;
+    },
   );
   const sandbox = labels[LABELS.inSandbox];
   try {

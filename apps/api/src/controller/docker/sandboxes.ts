@@ -39,10 +39,9 @@ export async function removeSandbox(docker: Docker, id: string): Promise<void> {
 
 /**
  * Network sandboxes (container-options.ts): those started ahead, by app
- * network, until a dyno joins one or the push that asked for them ends; and
- * every one this process started, until it removes it. One that is neither
- * this process's nor joined by a dyno is a leftover (a platd stopped
- * mid-push) and goes.
+ * network, until a dyno joins one or the push that asked for them ends. One
+ * neither held here nor joined by a dyno is a leftover (a platd stopped
+ * mid-push, a dyno removed behind platd's back) and goes.
  */
 export class Sandboxes {
   readonly #docker: Docker;
@@ -92,8 +91,16 @@ export class Sandboxes {
   async discard(network: string): Promise<void> {
     const ready = this.#ready.get(network) ?? [];
     this.#ready.delete(network);
-    for (const sandbox of await Promise.all(ready)) if (sandbox) await this.remove(sandbox.id);
+    const sandboxes = (await Promise.all(ready)).filter((sandbox) => sandbox !== undefined);
+    const removed = await Promise.allSettled(sandboxes.map((sandbox) => this.remove(sandbox.id)));
     await Promise.allSettled([...this.#removing]);
+    const failed = removed.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  /** A dyno joined the sandbox: its label keeps the sandbox from now on (the sweep's own check). */
+  joined(id: string): void {
+    this.#own.delete(id);
   }
 
   async remove(id: string): Promise<void> {
@@ -146,7 +153,8 @@ export class Sandboxes {
     )
       .filter((info) => isInstanceContainer(this.#instance, info.Names))
       .map((info) => ({ id: info.Id, createdMs: info.Created * 1000 }));
-    // As it was before the listings: one this process starts later is too young to go.
+    // As it was before the listings: one a dyno joins later shows in the dyno listing below, and one started
+    // later is too young to go.
     const own = new Set(this.#own);
     if (leftoverSandboxes({ sandboxes, own, joined: new Set(), now }).length === 0) return;
     const dynos = await this.#docker.listContainers({

@@ -28,7 +28,7 @@ async function startSandbox(docker: Docker, network: string, labels: Record<stri
 }
 
 /** Removes a sandbox's container; gone already is fine. */
-export async function removeSandbox(docker: Docker, id: string): Promise<void> {
+async function removeSandbox(docker: Docker, id: string): Promise<void> {
   try {
     await docker.getContainer(id).remove({ force: true });
   } catch (error) {

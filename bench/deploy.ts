@@ -61,7 +61,7 @@ async function until(app: string, what: string, check: (response: HttpResult) =>
 }
 
 /**
- * Until the app runs only its formation's `count` dynos (and the sandboxes they joined): the dynos a rollout
+ * Until the app runs only its formation's `count` dynos (the sandboxes they joined, and its spare): the dynos a rollout
  * retired are stopped and gone.
  * Each timed step with no build starts from there, as the floor's rounds do, and not while Docker still tears
  * down the last step's dyno (a stop competes for the same 2 cores).
@@ -72,7 +72,7 @@ async function settled(app: string, count = 1): Promise<void> {
   const filters = { label: [`${LABELS.instance}=${platd.instance}`, `${LABELS.app}=${app}`] };
   while (Date.now() < deadline) {
     const containers = await docker.listContainers({ all: true, filters });
-    // The formation's dynos and, for those a push started, their network sandboxes; no one-off.
+    // The formation's dynos, the network sandboxes they joined and at most one spare; no one-off.
     const dynos = containers.filter((c) => c.Labels[LABELS.dyno]);
     const sandboxes = containers.filter((c) => c.Labels[LABELS.sandbox]);
     const joined = new Set(dynos.map((c) => c.Labels[LABELS.inSandbox]));
@@ -80,12 +80,25 @@ async function settled(app: string, count = 1): Promise<void> {
       dynos.length === count &&
       dynos.length + sandboxes.length === containers.length &&
       !dynos.some((c) => c.Labels[LABELS.oneOff]) &&
-      sandboxes.every((c) => joined.has(c.Id)) &&
+      sandboxes.filter((c) => !joined.has(c.Id)).length <= 1 &&
       containers.every((c) => c.State === 'running');
     if (steady) return;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   throw new Error(`${app} did not settle to ${count} running container(s) in time`);
+}
+
+/**
+ * The dyno (short id) whose hostname a response showed: its own container's id, or in a network sandbox
+ * (whose hostname a dyno joining it takes, as Docker has it) the sandbox's.
+ */
+async function dynoWithHostname(hostname: string): Promise<string> {
+  const containers = await new Docker().listContainers({
+    filters: { label: [`${LABELS.instance}=${platd.instance}`] },
+  });
+  const sandbox = containers.find((c) => c.Id.startsWith(hostname) && c.Labels[LABELS.sandbox]);
+  const dyno = sandbox ? containers.find((c) => c.Labels[LABELS.inSandbox] === sandbox.Id) : undefined;
+  return dyno ? dyno.Id.slice(0, 12) : hostname;
 }
 
 const answers = (text: string) => (response: HttpResult) => response.status === 200 && response.body.includes(text);
@@ -275,8 +288,9 @@ async function noBuild(app: string, repo: string, flask: Example) {
       (after = await until(app, 'a new host', (r) => r.status === 200 && r.headers['x-bench-host'] !== before));
     runs.restart.push(await timed(() => plat(['ps:restart', '-a', app]), moved));
     const ids = (JSON.parse(await plat(['ps', '-a', app, '--json'])) as { id: string }[]).map((d) => d.id);
-    if (!ids.includes(String(after!.headers['x-bench-host']))) {
-      throw new Error(`the router answered from ${after!.headers['x-bench-host']}, plat ps shows ${ids.join(', ')}`);
+    const answering = await dynoWithHostname(String(after!.headers['x-bench-host']));
+    if (!ids.includes(answering)) {
+      throw new Error(`the router answered from ${answering}, plat ps shows ${ids.join(', ')}`);
     }
 
     code = code === 'A' ? 'B' : 'A';

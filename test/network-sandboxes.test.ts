@@ -2,8 +2,10 @@
  * Network sandboxes on the real daemon: a push readies one per web dyno on
  * the app's network while it builds, and each new web dyno joins one
  * (container network mode) rather than wait for Docker to set up its own
- * network. The sandbox is confined as tightly as a dyno, goes with its dyno,
- * and a sandbox that dies takes its dyno with it, which platd replaces.
+ * network. The sandbox is confined as tightly as a dyno; a removed dyno's
+ * sandbox stays as the app's spare, which the app's next dyno joins at once
+ * (a restart's, a replacement's), and goes with the app's last dyno. A
+ * sandbox that dies takes its dyno with it, which platd replaces.
  * Real git, Docker and nginx, driven by `plat` and `git push`.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -63,24 +65,39 @@ async function containers(): Promise<{ web: Docker.ContainerInfo[]; sandboxes: D
   };
 }
 
-/** Until the app runs `count` web dynos of the given greeting, each in a sandbox of its own, and no other sandbox. */
-async function untilBoxed(count: number, greeting: string): Promise<Docker.ContainerInspectInfo[]> {
+/** The app's sandboxes no dyno joined. */
+function unjoined(web: Docker.ContainerInfo[], sandboxes: Docker.ContainerInfo[]): Docker.ContainerInfo[] {
+  const joined = new Set(web.map((dyno) => dyno.Labels['plat.in-sandbox']));
+  return sandboxes.filter((sandbox) => !joined.has(sandbox.Id));
+}
+
+/**
+ * Until the app runs `count` web dynos of the given greeting, each in a
+ * sandbox of its own, and one other, the spare (all running); resolves with
+ * the dynos and the spare.
+ */
+async function untilBoxed(
+  count: number,
+  greeting: string,
+): Promise<{ dynos: Docker.ContainerInspectInfo[]; spare: Docker.ContainerInfo | undefined }> {
   return until(
-    `${count} web dyno(s) in sandboxes of their own, answering "${greeting}"`,
+    `${count} web dyno(s) in sandboxes of their own and a spare, answering "${greeting}"`,
     async () => {
       const { web, sandboxes } = await containers();
-      if (web.length !== count || sandboxes.length !== count) return false;
+      if (web.length !== count || sandboxes.length !== count + 1) return false;
       const joined = web.map((dyno) => dyno.Labels['plat.in-sandbox']);
-      if (new Set(joined).size !== count || !sandboxes.every((s) => joined.includes(s.Id))) return false;
+      if (new Set(joined).size !== count || !joined.every((id) => sandboxes.some((s) => s.Id === id))) return false;
       if (!sandboxes.every((s) => s.State === 'running')) return false;
       const answer = await get(platd.routerPort, HOST);
-      return answer.status === 200 && answer.body.includes(greeting) && Promise.all(web.map((d) => inspect(d.Id)));
+      if (answer.status !== 200 || !answer.body.includes(greeting)) return false;
+      return { dynos: await Promise.all(web.map((d) => inspect(d.Id))), spare: unjoined(web, sandboxes)[0] };
     },
     60_000,
   );
 }
 
 const inspect = (id: string) => docker.getContainer(id).inspect();
+const running = (container: Docker.ContainerInfo) => container.State === 'running';
 
 beforeAll(async () => {
   started = new Date();
@@ -103,14 +120,20 @@ afterAll(async () => {
 describe('network sandboxes', () => {
   it("start a push's web dyno in a sandbox on the app's network, confined and holding nothing else", async () => {
     const since = new Date();
+    const [before] = (await containers()).web;
     await push('Hello from a sandbox');
-    const [dyno] = await untilBoxed(1, 'Hello from a sandbox');
+    const {
+      dynos: [dyno],
+      spare,
+    } = await untilBoxed(1, 'Hello from a sandbox');
     // The release phase ran in a sandbox of its own (one the app's pushes readied), which went with it.
     const [release] = (await created(since, new Date())).filter((labels) => labels['plat.one-off']);
     const sandboxes = (await created(started, new Date())).filter((labels) => labels['plat.sandbox']);
     expect(release?.['plat.in-sandbox']).toBeDefined();
     expect(sandboxes.map((labels) => labels.id)).toContain(release!['plat.in-sandbox']);
     expect(await inspect(release!['plat.in-sandbox']!).catch(() => undefined)).toBeUndefined();
+    // The retired dyno's sandbox stayed, as the app's spare.
+    expect(spare?.Id).toBe(before!.Labels['plat.in-sandbox']);
     const sandboxId = dyno!.Config.Labels['plat.in-sandbox']!;
     expect(dyno!.HostConfig.NetworkMode).toBe(`container:${sandboxId}`);
     const sandbox = await inspect(sandboxId);
@@ -130,39 +153,51 @@ describe('network sandboxes', () => {
     expect(await plat(['ps'])).toMatch(/^web\.1: up /m);
   });
 
-  it('go with their dynos: a push at web=2 leaves two dynos in two sandboxes, the old one gone', async () => {
-    const [before] = (await containers()).sandboxes;
-    await plat(['scale', 'web=2']);
-    await push('Hello from two sandboxes');
-    const dynos = await untilBoxed(2, 'Hello from two sandboxes');
-    expect(dynos.map((d) => d.Config.Labels['plat.dyno']).sort()).toEqual(['web.1', 'web.2']);
-    await until(
-      'the old sandbox to be removed',
-      async () => (await inspect(before!.Id).catch(() => undefined)) === undefined,
-    );
+  it("give a restart's dyno the app's spare, and keep the one it leaves as the next", async () => {
+    const { web, sandboxes } = await containers();
+    const [spare] = unjoined(web, sandboxes);
+    await plat(['ps:restart']);
+    await until('the dyno before the restart to go', async () => !(await inspect(web[0]!.Id).catch(() => undefined)));
+    const {
+      dynos: [dyno],
+      spare: next,
+    } = await untilBoxed(1, 'Hello from a sandbox');
+    expect(dyno!.HostConfig.NetworkMode).toBe(`container:${spare!.Id}`);
+    expect(next?.Id).toBe(web[0]!.Labels['plat.in-sandbox']);
   });
 
-  it('take their dyno down when they die, and platd replaces it', async () => {
-    const { web } = await containers();
+  it('go with their dynos: a push at web=2 leaves two dynos in two sandboxes and one spare', async () => {
+    const old = (await containers()).sandboxes.map((sandbox) => sandbox.Id);
+    await plat(['scale', 'web=2']);
+    await push('Hello from two sandboxes');
+    const { dynos, spare } = await untilBoxed(2, 'Hello from two sandboxes');
+    expect(dynos.map((d) => d.Config.Labels['plat.dyno']).sort()).toEqual(['web.1', 'web.2']);
+    // Of the sandboxes before the push (the old web.1's, and the spare web.2 joined), one is the spare now.
+    expect(old).toContain(spare!.Id);
+    const left = await Promise.all(old.map((id) => inspect(id).catch(() => undefined)));
+    expect(left.filter(Boolean).map((info) => info!.Id)).toEqual([spare!.Id]);
+  });
+
+  it("take their dyno down when they die, and platd replaces it in the app's spare", async () => {
+    const { web, sandboxes } = await containers();
+    const [spare] = unjoined(web, sandboxes);
     const victim = web.find((d) => d.Labels['plat.dyno'] === 'web.1')!;
     await docker.getContainer(victim.Labels['plat.in-sandbox']!).kill();
     await until(
       'the dyno in the killed sandbox to stop',
       async () => (await inspect(victim.Id).catch(() => undefined))?.State.Running !== true,
     );
-    // Its replacement starts the usual way (no push readied a sandbox): on the app's network itself.
     const replaced = await until(
       'web.1 to be replaced and both dynos to answer',
       async () => {
-        const { web: now, sandboxes } = await containers();
+        const { web: now, sandboxes: left } = await containers();
         const fresh = now.find((d) => d.Labels['plat.dyno'] === 'web.1' && d.Id !== victim.Id);
-        if (!fresh || now.length !== 2 || sandboxes.length !== 1) return false;
+        if (!fresh || now.length !== 2 || left.length !== 2) return false;
         return (await get(platd.routerPort, HOST)).status === 200 && inspect(fresh.Id);
       },
       90_000,
     );
-    expect(replaced.HostConfig.NetworkMode).toBe(appNetwork);
-    expect(replaced.Config.Labels['plat.in-sandbox']).toBeUndefined();
+    expect(replaced.HostConfig.NetworkMode).toBe(`container:${spare!.Id}`);
     const logs = await plat(['logs', '-n', '300', '--source', 'plat']);
     expect(logs).toMatch(/web\.1\]: crashed \(exit \d+\)/);
   });
@@ -179,18 +214,30 @@ describe('network sandboxes', () => {
     };
     await refused('Dockerfile', 'FROM plat/stack:latest\nRUN exit 3\n');
     await refused('Procfile', 'release: exit 3\n');
-    // Only the sandbox the serving web.2 joined is left, running.
+    // Only the sandboxes the serving dynos joined are left, running.
     await until('the failed pushes to leave no sandbox', async () => {
       const { web, sandboxes } = await containers();
-      const joined = new Set(web.map((dyno) => dyno.Labels['plat.in-sandbox']));
-      return sandboxes.length === 1 && sandboxes.every((s) => joined.has(s.Id) && s.State === 'running');
+      return sandboxes.length === 2 && unjoined(web, sandboxes).length === 0 && sandboxes.every(running);
     });
     expect((await get(platd.routerPort, HOST)).body).toContain('Hello from two sandboxes');
   });
 
-  it('leave nothing behind when the app is destroyed', async () => {
+  it("go with the app's last dyno, and leave nothing behind when the app is destroyed", async () => {
+    await plat(['scale', 'web=1']);
+    await until('web.2 to leave its sandbox as the spare', async () => {
+      const { web, sandboxes } = await containers();
+      return web.length === 1 && sandboxes.length === 2 && sandboxes.every(running);
+    });
+    await plat(['scale', 'web=0']);
+    await until('no sandbox once no dyno runs', async () => (await containers()).sandboxes.length === 0);
     await plat(['apps:destroy', '--confirm', 'boxed']);
     await until('no container of the app', async () => (await containers()).sandboxes.length === 0);
     expect((await containers()).web).toEqual([]);
+    expect(
+      await docker
+        .getNetwork(appNetwork)
+        .inspect()
+        .catch(() => undefined),
+    ).toBeUndefined();
   });
 });

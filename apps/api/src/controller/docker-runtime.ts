@@ -86,8 +86,10 @@ export class DockerRuntime implements Runtime {
     return this.#networks.ensureBuild();
   }
 
-  removeNetwork(name: string): Promise<void> {
-    return this.#networks.remove(name);
+  /** Removes an app's network, its spare sandbox first (Docker keeps a network that has a container on it). */
+  async removeNetwork(name: string): Promise<void> {
+    await this.#sandboxes?.dropSpare(name);
+    await this.#networks.remove(name);
   }
 
   /**
@@ -110,7 +112,7 @@ export class DockerRuntime implements Runtime {
   /**
    * Starts network sandboxes on the app's network (made first when missing) for the release phase and web
    * dynos of a push that builds now: a start in one takes ~0.1 s, Docker's network setup (~0.2 s) done
-   * ahead. Those no dyno joins go when the returned function is called.
+   * ahead; the app's spare counts as one. Those no dyno joins go when the returned function is called.
    */
   standBy(app: { name: string; id: string }, count: number): () => Promise<void> {
     const sandboxes = this.#sandboxes;
@@ -130,7 +132,10 @@ export class DockerRuntime implements Runtime {
     };
   }
 
-  /** Creates and starts the dyno's container (a web dyno in a sandbox, one standing ready); resolves with it. */
+  /**
+   * Creates and starts the dyno's container (a web dyno in a sandbox: the app's spare, or one a push
+   * readied); resolves with it.
+   */
   async ensureDyno(spec: DynoSpec): Promise<ObservedDyno> {
     const sandboxes = this.#sandboxes;
     const sandbox = spec.web ? await sandboxes?.take(spec.network) : undefined;
@@ -256,11 +261,15 @@ export class DockerRuntime implements Runtime {
     return removeImageTag(this.#docker, tag);
   }
 
-  /** SIGTERM, then SIGKILL after the grace period; then the container is removed, and its sandbox. */
+  /**
+   * SIGTERM, then SIGKILL after the grace period; then the container is removed, and its sandbox kept as
+   * the app's spare (Sandboxes.retire) or removed.
+   */
   async removeDyno(id: string, graceSeconds = 30): Promise<void> {
     const joined = await removeDyno(this.#docker, id, graceSeconds);
     if (joined && this.#sandboxes) {
-      await this.#sandboxes.removeJoined(joined.sandbox, networkName(this.#instance, joined.appId));
+      const network = networkName(this.#instance, joined.appId);
+      await this.#sandboxes.retire(joined.sandbox, { network, appId: joined.appId });
     }
   }
 }

@@ -139,10 +139,11 @@ async function runDeploy(
   const build = await insertBuild(sql, app.id, commit);
   // Waiting behind another push of the app counts here: it is time the pusher waits.
   timer.mark('receive');
-  // Network sandboxes start while the image builds, for the release phase (when the app has one) and the web
-  // dynos: their own starts then skip Docker's network setup.
+  // Network sandboxes start while the image builds, for the release phase (when the app has one, or may: a
+  // first deploy's Procfile is not read yet) and the web dynos: their own starts then skip Docker's network setup.
   const webDynos = (await formation(sql, app.id)).find((row) => row.type === 'web')?.quantity ?? 1;
-  const releasePhase = (await currentRelease(sql, app.id))?.process_types.release ? 1 : 0;
+  const current = await currentRelease(sql, app.id);
+  const releasePhase = !current || current.process_types.release ? 1 : 0;
   standBy.discard = platform.runtime.standBy?.(app, webDynos + releasePhase) ?? standBy.discard;
   platform.webhooks.emit(buildEvent(app, build, 'create'));
   const image = appImageTag(settings.instance, app.name, build.id);

@@ -39,14 +39,19 @@ async function removeSandbox(docker: Docker, id: string): Promise<void> {
 
 /**
  * Network sandboxes (container-options.ts): those started ahead, by app
- * network, until a dyno joins one or the push that asked for them ends. One
- * neither held here nor joined by a dyno is a leftover (a platd stopped
- * mid-push, a dyno removed behind platd's back) and goes.
+ * network, until a dyno joins one or the push that asked for them ends; and
+ * one spare per app network, kept from a removed dyno while the app still
+ * runs dynos in sandboxes, which its next dyno (a restart's, a config
+ * change's, a rollback's, the next push's) joins at once. One neither held
+ * here nor joined by a dyno is a leftover (a platd stopped mid-push, a dyno
+ * removed behind platd's back) and goes, unless it can be the spare of an
+ * app that has none (a spare a stopped platd held).
  */
 export class Sandboxes {
   readonly #docker: Docker;
   readonly #instance: string;
   readonly #ready = new Map<string, Promise<Sandbox | undefined>[]>();
+  readonly #spares = new Map<string, Sandbox>();
   readonly #own = new Set<string>();
   readonly #removing = new Set<Promise<void>>();
 
@@ -63,7 +68,9 @@ export class Sandboxes {
   prepare(network: string, labels: Record<string, string>, count: number): void {
     const ready = this.#ready.get(network) ?? [];
     this.#ready.set(network, ready);
-    while (ready.length < count) {
+    // The network's spare serves the first dyno to ask.
+    const wanted = count - (this.#spares.has(network) ? 1 : 0);
+    while (ready.length < wanted) {
       ready.push(
         startSandbox(this.#docker, network, labels).then(
           (sandbox) => {
@@ -76,8 +83,13 @@ export class Sandboxes {
     }
   }
 
-  /** A sandbox ready on the network (waiting for one still starting), or none. */
+  /** The network's spare, else a sandbox ready there (waiting for one still starting), or none. */
   async take(network: string): Promise<Sandbox | undefined> {
+    const spare = this.#spares.get(network);
+    if (spare) {
+      this.#spares.delete(network);
+      return spare;
+    }
     const ready = this.#ready.get(network);
     const next = ready?.shift();
     if (ready?.length === 0) this.#ready.delete(network);
@@ -116,23 +128,65 @@ export class Sandboxes {
   }
 
   /**
-   * Removes the sandbox a removed dyno had joined, if it is one: of this
-   * instance, on that dyno's network. The id comes from the dyno's label,
+   * The sandbox a removed dyno had joined, if it is one (of this instance,
+   * on that dyno's network), becomes its network's spare when there is none
+   * and the app still runs dynos in sandboxes; else it goes, and with the
+   * app's last such dyno, so does the spare. Reusing one is safe: the dyno's
+   * processes died with its container, and it could change nothing of the
+   * namespace it leaves (no capability). The id comes from the dyno's label,
    * which only platd sets (images with Plat's labels are refused); checked
    * all the same, as platd runs as root.
    */
-  async removeJoined(id: string, network: string): Promise<void> {
+  async retire(id: string, options: { network: string; appId: string }): Promise<void> {
+    const { network } = options;
     const info = await this.#docker
       .getContainer(id)
       .inspect()
       .catch(() => undefined);
     if (!info || !isInstanceContainer(this.#instance, info.Name)) return;
     if (info.Config.Labels?.[LABELS.sandbox] !== network) return;
+    const inUse = (await this.#joinedDynos(options.appId)).length > 0;
+    const address = info.NetworkSettings.Networks[network]?.IPAddress;
+    // Checked and set with no wait between: two dynos removed at once leave one spare.
+    if (inUse && info.State.Running && address && !this.#spares.has(network)) {
+      this.#own.add(info.Id);
+      this.#spares.set(network, { id: info.Id, address });
+      return;
+    }
     await this.remove(info.Id);
+    if (!inUse) await this.dropSpare(network);
   }
 
-  /** Kills the dynos that joined a sandbox that died: they lost their network, and die as dynos do. */
+  /** Removes the network's spare, if it has one (the app's last dyno went, its network is about to). */
+  async dropSpare(network: string): Promise<void> {
+    const spare = this.#spares.get(network);
+    if (!spare) return;
+    this.#spares.delete(network);
+    await this.remove(spare.id);
+  }
+
+  /** The app's dynos, running or not, that joined a sandbox. */
+  async #joinedDynos(appId: string): Promise<Docker.ContainerInfo[]> {
+    const dynos = await this.#docker.listContainers({
+      all: true,
+      filters: {
+        label: [instanceFilter(this.#instance), labelFilter(LABELS.appId, appId), labelFilter(LABELS.inSandbox)],
+      },
+    });
+    return dynos.filter((dyno) => isInstanceContainer(this.#instance, dyno.Names));
+  }
+
+  /**
+   * Kills the dynos that joined a sandbox that died: they lost their
+   * network, and die as dynos do. A spare that died is no longer one (the
+   * sweep removes it).
+   */
   async died(id: string): Promise<void> {
+    for (const [network, spare] of this.#spares) {
+      if (spare.id !== id) continue;
+      this.#spares.delete(network);
+      this.#own.delete(id);
+    }
     const joined = await this.#docker.listContainers({
       filters: { label: [instanceFilter(this.#instance), labelFilter(LABELS.inSandbox, id)] },
     });
@@ -145,25 +199,57 @@ export class Sandboxes {
     }
   }
 
-  /** Removes sandboxes of this instance that no dyno joined and this process does not hold (or is joining). */
+  /**
+   * Removes sandboxes of this instance that no dyno joined and this process
+   * does not hold (or is joining), but keeps one as the spare of an app
+   * network that has none while the app runs dynos in sandboxes; and
+   * removes a spare whose app no longer does.
+   */
   async sweep(now = Date.now()): Promise<void> {
     const instance = [instanceFilter(this.#instance)];
     const sandboxes = (
       await this.#docker.listContainers({ all: true, filters: { label: [...instance, labelFilter(LABELS.sandbox)] } })
     )
       .filter((info) => isInstanceContainer(this.#instance, info.Names))
-      .map((info) => ({ id: info.Id, createdMs: info.Created * 1000 }));
+      .map((info) => ({
+        id: info.Id,
+        createdMs: info.Created * 1000,
+        network: info.Labels[LABELS.sandbox] ?? '',
+        address: info.NetworkSettings?.Networks?.[info.Labels[LABELS.sandbox] ?? '']?.IPAddress ?? '',
+        running: info.State === 'running',
+      }));
     // As it was before the listings: one a dyno joins later shows in the dyno listing below, and one started
     // later is too young to go.
     const own = new Set(this.#own);
-    if (leftoverSandboxes({ sandboxes, own, joined: new Set(), now }).length === 0) return;
+    const spares = new Map([...this.#spares].map(([network, spare]) => [network, spare.id]));
+    const idle = { sandboxes, own, joined: new Set<string>(), now };
+    if (spares.size === 0 && leftoverSandboxes(idle).length === 0) return;
     const dynos = await this.#docker.listContainers({
       all: true,
       filters: { label: [...instance, labelFilter(LABELS.inSandbox)] },
     });
     const joined = new Set(dynos.map((info) => info.Labels[LABELS.inSandbox] ?? ''));
-    for (const id of leftoverSandboxes({ sandboxes, own, joined, now })) await removeSandbox(this.#docker, id);
+    const plan = sandboxSweep({ ...idle, joined, spares });
+    for (const network of plan.drop) {
+      if (this.#spares.get(network)?.id === spares.get(network)) await this.dropSpare(network);
+    }
+    for (const id of plan.remove) {
+      const sandbox = sandboxes.find((candidate) => candidate.id === id)!;
+      if (plan.adopt.includes(id) && sandbox.address && !this.#spares.has(sandbox.network)) {
+        this.#own.add(id);
+        this.#spares.set(sandbox.network, { id, address: sandbox.address });
+        continue;
+      }
+      await removeSandbox(this.#docker, id);
+    }
   }
+}
+
+interface ListedSandbox {
+  id: string;
+  createdMs: number;
+  network: string;
+  running: boolean;
 }
 
 /**
@@ -172,7 +258,7 @@ export class Sandboxes {
  * not `own` until it runs).
  */
 export function leftoverSandboxes(input: {
-  sandboxes: { id: string; createdMs: number }[];
+  sandboxes: Pick<ListedSandbox, 'id' | 'createdMs'>[];
   own: ReadonlySet<string>;
   joined: ReadonlySet<string>;
   now: number;
@@ -181,4 +267,33 @@ export function leftoverSandboxes(input: {
     .filter((sandbox) => !input.own.has(sandbox.id) && !input.joined.has(sandbox.id))
     .filter((sandbox) => input.now - sandbox.createdMs > LEFTOVER_AFTER_MS)
     .map((sandbox) => sandbox.id);
+}
+
+/**
+ * A sweep's plan. `remove`: the leftovers; `adopt`: of those, the one per
+ * app network (running) to keep as its spare instead, where the network has
+ * none and some dyno joined a sandbox on it; `drop`: networks whose spare
+ * should go (no dyno joined a sandbox on them, or the spare no longer runs).
+ */
+export function sandboxSweep(input: {
+  sandboxes: ListedSandbox[];
+  own: ReadonlySet<string>;
+  joined: ReadonlySet<string>;
+  spares: ReadonlyMap<string, string>;
+  now: number;
+}): { remove: string[]; adopt: string[]; drop: string[] } {
+  const inUse = new Set(input.sandboxes.filter((s) => input.joined.has(s.id)).map((s) => s.network));
+  const remove = leftoverSandboxes(input);
+  const spared = new Set([...input.spares.keys()].filter((network) => inUse.has(network)));
+  const adopt: string[] = [];
+  for (const sandbox of input.sandboxes.filter((s) => remove.includes(s.id))) {
+    if (!sandbox.running || !inUse.has(sandbox.network) || spared.has(sandbox.network)) continue;
+    spared.add(sandbox.network);
+    adopt.push(sandbox.id);
+  }
+  const running = new Set(input.sandboxes.filter((s) => s.running).map((s) => s.id));
+  const drop = [...input.spares]
+    .filter(([network, id]) => !inUse.has(network) || !running.has(id))
+    .map(([network]) => network);
+  return { remove, adopt, drop };
 }

@@ -70,8 +70,17 @@ async function settled(app: string, count = 1): Promise<void> {
   const docker = new Docker();
   const deadline = Math.min(Date.now() + 60_000, DEADLINE);
   const filters = { label: [`${LABELS.instance}=${platd.instance}`, `${LABELS.app}=${app}`] };
+  // Steady over consecutive listings: a sandbox a push readied and discards can look like the spare a moment.
+  let seen = '';
+  let times = 0;
   while (Date.now() < deadline) {
     const containers = await docker.listContainers({ all: true, filters });
+    const listing = containers
+      .map((c) => `${c.Id}:${c.State}`)
+      .sort()
+      .join();
+    times = listing === seen ? times + 1 : 1;
+    seen = listing;
     // The formation's dynos, the network sandboxes they joined and at most one spare; no one-off.
     const dynos = containers.filter((c) => c.Labels[LABELS.dyno]);
     const sandboxes = containers.filter((c) => c.Labels[LABELS.sandbox]);
@@ -82,7 +91,7 @@ async function settled(app: string, count = 1): Promise<void> {
       !dynos.some((c) => c.Labels[LABELS.oneOff]) &&
       sandboxes.filter((c) => !joined.has(c.Id)).length <= 1 &&
       containers.every((c) => c.State === 'running');
-    if (steady) return;
+    if (steady && times >= 5) return;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   throw new Error(`${app} did not settle to ${count} running container(s) in time`);

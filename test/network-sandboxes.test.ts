@@ -56,11 +56,16 @@ async function created(since: Date, till: Date): Promise<Record<string, string>[
     .map((event) => ({ ...event.Actor.Attributes, id: event.id }));
 }
 
-/** The app's containers: its running web dynos, and its network sandboxes (running or not). */
-async function containers(): Promise<{ web: Docker.ContainerInfo[]; sandboxes: Docker.ContainerInfo[] }> {
+/** The app's containers: its running web dynos, all its dynos (any state), its network sandboxes (any state). */
+async function containers(): Promise<{
+  web: Docker.ContainerInfo[];
+  dynos: Docker.ContainerInfo[];
+  sandboxes: Docker.ContainerInfo[];
+}> {
   const all = (await instanceContainers(platd.instance)).filter((c) => c.Labels['plat.app'] === 'boxed');
   return {
     web: all.filter((c) => c.Labels['plat.process'] === 'web' && c.State === 'running'),
+    dynos: all.filter((c) => c.Labels['plat.dyno']),
     sandboxes: all.filter((c) => c.Labels['plat.sandbox']),
   };
 }
@@ -83,8 +88,9 @@ async function untilBoxed(
   return until(
     `${count} web dyno(s) in sandboxes of their own and a spare, answering "${greeting}"`,
     async () => {
-      const { web, sandboxes } = await containers();
-      if (web.length !== count || sandboxes.length !== count + 1) return false;
+      // The dynos a rollout retired are gone, not only stopped: platd has kept or removed their sandboxes.
+      const { web, dynos, sandboxes } = await containers();
+      if (web.length !== count || dynos.length !== count || sandboxes.length !== count + 1) return false;
       const joined = web.map((dyno) => dyno.Labels['plat.in-sandbox']);
       if (new Set(joined).size !== count || !joined.every((id) => sandboxes.some((s) => s.Id === id))) return false;
       if (!sandboxes.every((s) => s.State === 'running')) return false;
@@ -104,7 +110,7 @@ beforeAll(async () => {
   platd = await startPlatd();
   expect((await platd.plat(['login', '--api-url', platd.apiUrl, '--token', platd.adminToken])).code).toBe(0);
   repo = await exampleRepo(platd, 'flask-hello');
-  // A release phase: each push after the first readies a sandbox for it too.
+  // A release phase: each push readies a sandbox for it too (a first push, which may have one, as well).
   writeFileSync(join(repo, 'Procfile'), 'release: echo "release phase ran"\n');
   await platd.git(['add', 'Procfile'], repo);
   await platd.git(['commit', '-q', '-m', 'a release phase'], repo);

@@ -478,8 +478,12 @@ export class Controller {
   async #rollOut(app: AppRow, plan: Rollout, timer?: PhaseMarks): Promise<void> {
     const { runtime, router, settings } = this.#deps;
     this.#deps.logs.knowApp(app.name, app.id);
+    const network = networkName(settings.instance, app.id);
     // Only a dyno about to start needs the network; running ones are on it already.
-    if (plan.start.length > 0) await runtime.ensureNetwork(networkName(settings.instance, app.id), app.name, app.id);
+    if (plan.start.length > 0) await runtime.ensureNetwork(network, app.name, app.id);
+    // No web dyno wanted (scaled to zero, asleep): no spare network sandbox kept for one either.
+    const web = [...plan.start, ...plan.held].some((spec) => spec.web) || plan.keep.some((d) => d.process === 'web');
+    if (!web) await runtime.dropSpareSandbox?.(network);
     this.#deaths.crashes.retain(app.name, plan.crashKeys);
     await Promise.all(plan.clear.map((dyno) => this.#retire(dyno.id, 0)));
 

@@ -138,7 +138,7 @@ export class DockerRuntime implements Runtime {
    */
   async ensureDyno(spec: DynoSpec): Promise<ObservedDyno> {
     const sandboxes = this.#sandboxes;
-    const sandbox = spec.web ? await sandboxes?.take(spec.network) : undefined;
+    const sandbox = spec.web ? await sandboxes?.take(spec.network, { spare: true }) : undefined;
     if (sandboxes && sandbox) {
       const dyno = await startDynoInSandbox(this.#docker, spec, sandbox).catch(async (error: unknown) => {
         await sandboxes.remove(sandbox.id).catch(() => {});
@@ -154,6 +154,11 @@ export class DockerRuntime implements Runtime {
     return startDyno(this.#docker, spec);
   }
 
+  /** The app wants no web dyno now (scaled to zero, asleep, destroyed): its spare sandbox goes, and no other stays. */
+  async dropSpareSandbox(network: string): Promise<void> {
+    await this.#sandboxes?.dropSpare(network);
+  }
+
   /** Removes network sandboxes that no dyno joined and no push waits on (platd stopped mid-push). */
   async sweepSandboxes(): Promise<void> {
     await this.#sandboxes?.sweep();
@@ -167,7 +172,7 @@ export class DockerRuntime implements Runtime {
     // The release phase of a push runs in a sandbox readied while it built, when one is ready; other
     // one-offs (a scheduler's job, a detached run) leave those to the push.
     const sandboxes = this.#sandboxes;
-    const sandbox = spec.process === 'release' ? await sandboxes?.take(spec.network) : undefined;
+    const sandbox = spec.process === 'release' ? await sandboxes?.take(spec.network, { spare: false }) : undefined;
     if (sandboxes && sandbox) {
       // Once it has ended, its sandbox goes without holding up the release (stopping one takes Docker ~0.1 s).
       const code = await this.#oneOffs

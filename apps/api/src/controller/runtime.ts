@@ -38,6 +38,8 @@ export interface Runtime {
   standBy?(app: { name: string; id: string }, count: number): () => Promise<void>;
   /** Removes network sandboxes no dyno joined and no push waits on (after standBy, when platd stopped mid-push). */
   sweepSandboxes?(): Promise<void>;
+  /** The app (by its network) wants no web dyno now: its spare sandbox goes, and its stopping dynos leave none. */
+  dropSpareSandbox?(network: string): Promise<void>;
   /** Creates and starts the dyno's container; resolves with what the runtime observed. */
   ensureDyno(spec: DynoSpec): Promise<ObservedDyno>;
   /** Formation dynos of this instance (of one app, when named), running or not; never one-offs. */

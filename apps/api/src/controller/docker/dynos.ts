@@ -82,7 +82,11 @@ export async function startDynoInSandbox(
   sandbox: Sandbox,
 ): Promise<ObservedDyno | undefined> {
   await refuseReservedLabels(docker, spec.image);
-  const container = await docker.createContainer(dynoContainerOptions(spec, startSuffix(), sandbox.id));
+  // Docker refuses to create one joining a sandbox that is gone: the usual start shows any other fault.
+  const container = await docker
+    .createContainer(dynoContainerOptions(spec, startSuffix(), sandbox.id))
+    .catch(() => undefined);
+  if (!container) return undefined;
   try {
     await container.start();
   } catch {

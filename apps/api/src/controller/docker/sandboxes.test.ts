@@ -41,7 +41,8 @@ describe('a sweep of network sandboxes', () => {
 
   it("keeps one leftover as the spare of an app that runs dynos in sandboxes and has none (a stopped platd's)", () => {
     const sandboxes = [box('dyno-a', 'a'), box('old-a1', 'a'), box('old-a2', 'a'), box('old-b', 'b')];
-    const plan = sandboxSweep({ sandboxes, own: new Set(), joined: new Set(['dyno-a']), spares: new Map(), now });
+    const joined = new Set(['dyno-a']);
+    const plan = sandboxSweep({ sandboxes, own: new Set(), joined, inUse: new Set(['a']), spares: new Map(), now });
     expect(plan).toEqual({ remove: ['old-a1', 'old-a2', 'old-b'], adopt: ['old-a1'], drop: [] });
   });
 
@@ -58,6 +59,7 @@ describe('a sweep of network sandboxes', () => {
       sandboxes,
       own: new Set(['spare-a']),
       joined: new Set(['dyno-a', 'dyno-b']),
+      inUse: new Set(['a', 'b']),
       spares: new Map([['a', 'spare-a']]),
       now,
     });
@@ -70,6 +72,7 @@ describe('a sweep of network sandboxes', () => {
       sandboxes,
       own: new Set(['spare-a', 'spare-b']),
       joined: new Set(['dyno-b']),
+      inUse: new Set(['b']),
       spares: new Map([
         ['a', 'spare-a'],
         ['b', 'spare-b'],

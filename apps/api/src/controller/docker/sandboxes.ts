@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { instanceFilter, isInstanceContainer, LABELS, labelFilter } from '@plat/core';
+import { instanceFilter, isInstanceContainer, LABELS, labelFilter, networkName } from '@plat/core';
 import { sandboxContainerOptions } from '../container-options.js';
 import { statusOf } from '../docker-errors.js';
 import { startSuffix } from './dynos.js';
@@ -52,7 +52,11 @@ export class Sandboxes {
   readonly #instance: string;
   readonly #ready = new Map<string, Promise<Sandbox | undefined>[]>();
   readonly #spares = new Map<string, Sandbox>();
+  /** Networks whose app wants no spare until its next dyno (dropSpare). */
+  readonly #unwanted = new Set<string>();
   readonly #own = new Set<string>();
+  /** Sandboxes whose dyno was removed, being kept as a spare or removed (retire). */
+  readonly #retiring = new Set<string>();
   readonly #removing = new Set<Promise<void>>();
 
   constructor(options: { docker: Docker; instance: string }) {
@@ -66,6 +70,7 @@ export class Sandboxes {
    * usual way, on the network itself.
    */
   prepare(network: string, labels: Record<string, string>, count: number): void {
+    this.#unwanted.delete(network);
     const ready = this.#ready.get(network) ?? [];
     this.#ready.set(network, ready);
     // The network's spare serves the first dyno to ask.
@@ -83,9 +88,14 @@ export class Sandboxes {
     }
   }
 
-  /** The network's spare, else a sandbox ready there (waiting for one still starting), or none. */
-  async take(network: string): Promise<Sandbox | undefined> {
-    const spare = this.#spares.get(network);
+  /**
+   * The network's spare (unless `spare: false`: a release phase, which may
+   * run with no push having readied a sandbox, leaves it to the web dyno),
+   * else a sandbox ready there (waiting for one still starting), or none.
+   */
+  async take(network: string, options: { spare: boolean }): Promise<Sandbox | undefined> {
+    this.#unwanted.delete(network);
+    const spare = options.spare ? this.#spares.get(network) : undefined;
     if (spare) {
       this.#spares.delete(network);
       return spare;
@@ -116,6 +126,7 @@ export class Sandboxes {
   }
 
   async remove(id: string): Promise<void> {
+    for (const [network, spare] of this.#spares) if (spare.id === id) this.#spares.delete(network);
     const removal = removeSandbox(this.#docker, id).then(() => {
       this.#own.delete(id);
     });
@@ -129,36 +140,50 @@ export class Sandboxes {
 
   /**
    * The sandbox a removed dyno had joined, if it is one (of this instance,
-   * on that dyno's network), becomes its network's spare when there is none
-   * and the app still runs dynos in sandboxes; else it goes, and with the
-   * app's last such dyno, so does the spare. Reusing one is safe: the dyno's
-   * processes died with its container, and it could change nothing of the
-   * namespace it leaves (no capability). The id comes from the dyno's label,
-   * which only platd sets (images with Plat's labels are refused); checked
-   * all the same, as platd runs as root.
+   * on that dyno's network), becomes its network's spare when there is none,
+   * the app still runs dynos in sandboxes and still wants web dynos (no
+   * dropSpare since its last take); else it goes. Reusing one is safe: the
+   * dyno's processes died with its container, and it could change nothing of
+   * the namespace it leaves (no capability). The id comes from the dyno's
+   * label, which only platd sets (images with Plat's labels are refused);
+   * checked all the same, as platd runs as root.
    */
   async retire(id: string, options: { network: string; appId: string }): Promise<void> {
     const { network } = options;
-    const info = await this.#docker
-      .getContainer(id)
-      .inspect()
-      .catch(() => undefined);
-    if (!info || !isInstanceContainer(this.#instance, info.Name)) return;
-    if (info.Config.Labels?.[LABELS.sandbox] !== network) return;
-    const inUse = (await this.#joinedDynos(options.appId)).length > 0;
-    const address = info.NetworkSettings.Networks[network]?.IPAddress;
-    // Checked and set with no wait between: two dynos removed at once leave one spare.
-    if (inUse && info.State.Running && address && !this.#spares.has(network)) {
-      this.#own.add(info.Id);
-      this.#spares.set(network, { id: info.Id, address });
-      return;
+    // Claimed before any wait: a sweep leaves it alone, and a second removal of the same dyno does nothing.
+    if (this.#own.has(id) || this.#retiring.has(id)) return;
+    this.#retiring.add(id);
+    try {
+      const info = await this.#docker
+        .getContainer(id)
+        .inspect()
+        .catch(() => undefined);
+      if (!info || !isInstanceContainer(this.#instance, info.Name)) return;
+      if (info.Config.Labels?.[LABELS.sandbox] !== network) return;
+      const joined = await this.#joinedDynos(options.appId);
+      // Still joined (a dyno removed twice, or one started into it): it is that dyno's, not a spare.
+      if (joined.some((dyno) => dyno.Labels[LABELS.inSandbox] === info.Id)) return;
+      const address = info.NetworkSettings.Networks[network]?.IPAddress;
+      const wanted = joined.length > 0 && !this.#unwanted.has(network);
+      // Checked and set with no wait between: two dynos removed at once leave one spare.
+      if (wanted && info.State.Running && address && !this.#spares.has(network)) {
+        this.#own.add(info.Id);
+        this.#spares.set(network, { id: info.Id, address });
+        return;
+      }
+      await this.remove(info.Id);
+    } finally {
+      this.#retiring.delete(id);
     }
-    await this.remove(info.Id);
-    if (!inUse) await this.dropSpare(network);
   }
 
-  /** Removes the network's spare, if it has one (the app's last dyno went, its network is about to). */
+  /**
+   * Removes the network's spare, if it has one, and keeps none there until
+   * a dyno next asks for a sandbox: the app wants no web dyno now (scaled to
+   * zero, asleep, destroyed), and the dynos it stops leave none behind.
+   */
   async dropSpare(network: string): Promise<void> {
+    this.#unwanted.add(network);
     const spare = this.#spares.get(network);
     if (!spare) return;
     this.#spares.delete(network);
@@ -229,11 +254,15 @@ export class Sandboxes {
       filters: { label: [...instance, labelFilter(LABELS.inSandbox)] },
     });
     const joined = new Set(dynos.map((info) => info.Labels[LABELS.inSandbox] ?? ''));
-    const plan = sandboxSweep({ ...idle, joined, spares });
+    // By the dynos' own labels: a dyno may have joined a sandbox started after the listing above.
+    const inUse = new Set(dynos.map((info) => networkName(this.#instance, info.Labels[LABELS.appId] ?? '')));
+    const plan = sandboxSweep({ ...idle, joined, inUse, spares });
     for (const network of plan.drop) {
       if (this.#spares.get(network)?.id === spares.get(network)) await this.dropSpare(network);
     }
     for (const id of plan.remove) {
+      // As it is now: one retired, taken or adopted since the listings is not this sweep's to remove.
+      if (this.#own.has(id) || this.#retiring.has(id)) continue;
       const sandbox = sandboxes.find((candidate) => candidate.id === id)!;
       if (plan.adopt.includes(id) && sandbox.address && !this.#spares.has(sandbox.network)) {
         this.#own.add(id);
@@ -272,17 +301,18 @@ export function leftoverSandboxes(input: {
 /**
  * A sweep's plan. `remove`: the leftovers; `adopt`: of those, the one per
  * app network (running) to keep as its spare instead, where the network has
- * none and some dyno joined a sandbox on it; `drop`: networks whose spare
- * should go (no dyno joined a sandbox on them, or the spare no longer runs).
+ * none and is `inUse` (some dyno of its app joined a sandbox); `drop`:
+ * networks whose spare should go (not in use, or the spare no longer runs).
  */
 export function sandboxSweep(input: {
   sandboxes: ListedSandbox[];
   own: ReadonlySet<string>;
   joined: ReadonlySet<string>;
+  inUse: ReadonlySet<string>;
   spares: ReadonlyMap<string, string>;
   now: number;
 }): { remove: string[]; adopt: string[]; drop: string[] } {
-  const inUse = new Set(input.sandboxes.filter((s) => input.joined.has(s.id)).map((s) => s.network));
+  const { inUse } = input;
   const remove = leftoverSandboxes(input);
   const spared = new Set([...input.spares.keys()].filter((network) => inUse.has(network)));
   const adopt: string[] = [];

@@ -61,8 +61,8 @@ async function until(app: string, what: string, check: (response: HttpResult) =>
 }
 
 /**
- * Until the app runs only its formation's `count` dynos (the sandboxes they joined, and its spare): the dynos a rollout
- * retired are stopped and gone.
+ * Until the app runs only its formation's `count` dynos (the sandboxes they joined, its spare, its build sandbox):
+ * the dynos a rollout retired are stopped and gone.
  * Each timed step with no build starts from there, as the floor's rounds do, and not while Docker still tears
  * down the last step's dyno (a stop competes for the same 2 cores).
  */
@@ -81,13 +81,16 @@ async function settled(app: string, count = 1): Promise<void> {
       .join();
     times = listing === seen ? times + 1 : 1;
     seen = listing;
-    // The formation's dynos, the network sandboxes they joined and at most one spare; no one-off.
+    // The formation's dynos, the network sandboxes they joined, at most one spare and the app's build sandbox; no
+    // one-off.
     const dynos = containers.filter((c) => c.Labels[LABELS.dyno]);
     const sandboxes = containers.filter((c) => c.Labels[LABELS.sandbox]);
+    const builds = containers.filter((c) => c.Labels[LABELS.buildSandbox]);
     const joined = new Set(dynos.map((c) => c.Labels[LABELS.inSandbox]));
     const steady =
       dynos.length === count &&
-      dynos.length + sandboxes.length === containers.length &&
+      dynos.length + sandboxes.length + builds.length === containers.length &&
+      builds.length <= 1 &&
       !dynos.some((c) => c.Labels[LABELS.oneOff]) &&
       sandboxes.filter((c) => !joined.has(c.Id)).length <= 1 &&
       containers.every((c) => c.State === 'running');

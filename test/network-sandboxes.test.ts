@@ -236,9 +236,11 @@ describe('network sandboxes', () => {
     });
     await plat(['scale', 'web=0']);
     await until('no sandbox once no dyno runs', async () => (await containers()).sandboxes.length === 0);
+    // Its build sandbox (on the build network, kept between its pushes) goes with it as well.
+    const left = async () => (await instanceContainers(platd.instance)).filter((c) => c.Labels['plat.app'] === 'boxed');
+    expect((await left()).filter((c) => c.Labels['plat.build-sandbox'] && c.State === 'running')).toHaveLength(1);
     await plat(['apps:destroy', '--confirm', 'boxed']);
-    await until('no container of the app', async () => (await containers()).sandboxes.length === 0);
-    expect((await containers()).web).toEqual([]);
+    await until('no container of the app', async () => (await left()).length === 0);
     expect(
       await docker
         .getNetwork(appNetwork)

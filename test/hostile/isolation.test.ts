@@ -16,6 +16,7 @@ import { dynoNetwork } from '../support/dyno-network.js';
 import { get } from '../support/http.js';
 import { startPlatd, type Platd } from '../support/platd.js';
 import { run } from '../support/run.js';
+import { until } from '../support/until.js';
 
 const METADATA = '169.254.169.254:80';
 
@@ -169,6 +170,8 @@ describe('a build', () => {
       [
         'FROM plat/stack:latest',
         'COPY probe.py /srv/probe.py',
+        // A port exposed before a step that runs: Docker refuses one for a container sharing a namespace.
+        'EXPOSE 8000',
         `RUN python3 /srv/probe.py ${blocked.join(' ')}`,
         'CMD exec python3 -m http.server $PORT',
         '',
@@ -190,5 +193,58 @@ describe('a build', () => {
     expect(hostServiceConnections, 'connections that reached the host service').toBe(0);
     // The other app was never disturbed.
     expect((await get(platd.routerPort, 'walled.localhost')).status).toBe(200);
+
+    // The app's next build runs its steps in the build sandbox the first readied: walled off just the same.
+    const sandbox = await until('the build sandbox of walled-build to run', async () =>
+      (await instanceContainers(platd.instance)).find(
+        (c) => c.Labels['plat.build-sandbox'] && c.Labels['plat.app'] === 'walled-build' && c.State === 'running',
+      ),
+    );
+    writeFileSync(join(dir, 'probe.py'), `${PROBE}\nprint('BUILT IN ' + socket.gethostname())\n`);
+    expect((await platd.git(['commit', '-q', '-am', 'probe again, from the build sandbox'], dir)).code).toBe(0);
+    const again = await platd.git(['push', 'platform', 'main'], dir);
+    expect(again.code, again.output).toBe(0);
+    expect(again.output).toContain(`BUILT IN ${sandbox.Id.slice(0, 12)}`);
+    const second = probeResult(again.output);
+    for (const target of blocked) expect(second[target], `${target} from a build in its sandbox`).toBe('timeout');
+    expect(hostServiceConnections, 'connections that reached the host service').toBe(0);
+  });
+
+  it("leaves nothing for the app's next build when a step, as root, rewrites the hosts file steps share", async () => {
+    const dir = join(platd.dataDir, '..', 'probe-build');
+    const buildSandbox = (except?: string) =>
+      until('a build sandbox of walled-build to run', async () =>
+        (await instanceContainers(platd.instance)).find(
+          (c) =>
+            c.Labels['plat.build-sandbox'] &&
+            c.Labels['plat.app'] === 'walled-build' &&
+            c.State === 'running' &&
+            c.Id !== except,
+        ),
+      );
+    const pushDockerfile = async (steps: string[]) => {
+      const lines = ['FROM plat/stack:latest', 'USER root', ...steps, 'USER dyno'];
+      writeFileSync(join(dir, 'Dockerfile'), [...lines, 'CMD exec python3 -m http.server $PORT', ''].join('\n'));
+      expect((await platd.git(['commit', '-q', '-am', steps.join('; ')], dir)).code).toBe(0);
+      const pushed = await platd.git(['push', 'platform', 'main'], dir);
+      expect(pushed.code, pushed.output).toBe(0);
+      return pushed.output;
+    };
+    const first = await buildSandbox();
+    const poisoned = await pushDockerfile([
+      'RUN echo "10.9.8.7 pypi.org" >> /etc/hosts && echo "WROTE IN $(hostname)"',
+    ]);
+    expect(poisoned).toContain(`WROTE IN ${first.Id.slice(0, 12)}`);
+    // The app's next build runs in a fresh sandbox, whose hosts file never had the line; the written one is gone.
+    const fresh = await buildSandbox(first.Id);
+    const read = await pushDockerfile(['RUN cat /etc/hosts && echo "READ IN $(hostname)"']);
+    expect(read).toContain(`READ IN ${fresh.Id.slice(0, 12)}`);
+    expect(read).not.toContain('10.9.8.7');
+    expect(
+      await docker
+        .getContainer(first.Id)
+        .inspect()
+        .catch(() => undefined),
+    ).toBeUndefined();
   });
 });

@@ -26,6 +26,8 @@ export const LABELS = {
   sandbox: 'plat.sandbox',
   /** On a dyno that joined a network sandbox: the sandbox's container id. */
   inSandbox: 'plat.in-sandbox',
+  /** On an app's build sandbox, one its build steps join on the build network: that network's name. */
+  buildSandbox: 'plat.build-sandbox',
 } as const;
 
 export const ADDON_LABELS = {

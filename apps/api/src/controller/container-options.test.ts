@@ -256,6 +256,15 @@ describe('network sandboxes', () => {
     expect(options.Labels!['plat.dyno']).toBeUndefined();
   });
 
+  it("for an app's builds, stand on the build network labelled as a build sandbox, never as a dyno's", () => {
+    const labels = { 'plat.instance': 'i1', 'plat.app': 'hello', 'plat.app-id': 'app-1' };
+    const build = sandboxContainerOptions({ network: 'plat-i1--builds', suffix: 'c0ffee', labels, forBuilds: true });
+    expect(build.name).toBe('plat-i1--builds-sandbox-c0ffee');
+    expect(build.HostConfig!.NetworkMode).toBe('plat-i1--builds');
+    expect(build.Labels).toEqual({ ...labels, 'plat.build-sandbox': 'plat-i1--builds' });
+    expect(build.HostConfig).toEqual({ ...options.HostConfig, NetworkMode: 'plat-i1--builds' });
+  });
+
   it('run only sleep, as the dyno user, confined tighter than any dyno, on a read-only root', () => {
     expect(options.Image).toBe('plat/stack:latest');
     expect(options.Cmd).toEqual(['sleep', 'infinity']);

@@ -68,19 +68,23 @@ export const SANDBOX_MEMORY_BYTES = 16 * 1024 ** 2;
  * A network sandbox: a container on the app's network that runs nothing but
  * holds its network namespace, so that a dyno joining it starts without
  * Docker's network setup (a new namespace, its interface, the embedded DNS's
- * rules: ~0.2 s of each start here). Started while a push builds; one dyno
- * joins each, and it goes when that dyno goes. As confined as a dyno.
+ * rules: ~0.2 s of each start here). Started while a push builds, or kept
+ * from a removed dyno as its app's spare; one dyno joins each at a time. An
+ * app's build steps join one of their own on the build network. As
+ * confined as a dyno.
  */
 export function sandboxContainerOptions(input: {
   network: string;
   suffix: string;
   labels: Record<string, string>;
+  /** One for an app's builds, on the build network (build-sandboxes.ts), labelled as such. */
+  forBuilds?: boolean;
 }): Docker.ContainerCreateOptions {
   return {
     name: sandboxContainerName(input.network, input.suffix),
     Image: STACK_IMAGE,
     Cmd: ['sleep', 'infinity'],
-    Labels: { ...input.labels, [LABELS.sandbox]: input.network },
+    Labels: { ...input.labels, [input.forBuilds ? LABELS.buildSandbox : LABELS.sandbox]: input.network },
     User: DYNO_USER,
     HostConfig: {
       ...confined(SANDBOX_MEMORY_BYTES),

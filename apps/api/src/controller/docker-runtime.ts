@@ -8,6 +8,7 @@ import { DockerNetworks } from './docker/networks.js';
 import { LABELS, networkName } from '@plat/core';
 import { dynoState, listDynos, removeDyno, startDyno, startDynoInSandbox } from './docker/dynos.js';
 import { Sandboxes } from './docker/sandboxes.js';
+import { BuildSandboxes, type BuildNetwork } from './docker/build-sandboxes.js';
 import { OneOffs } from './docker/one-offs.js';
 import { appImageTags, removeAppImages, removeImageTag, tagImage } from './docker/images.js';
 import { watchDeaths } from './docker/events.js';
@@ -31,6 +32,7 @@ export class DockerRuntime implements Runtime {
   readonly #oneOffs: OneOffs;
   /** None on a swarm: its formation dynos are services' tasks, which Swarm starts. */
   readonly #sandboxes: Sandboxes | undefined;
+  readonly #buildSandboxes: BuildSandboxes | undefined;
   readonly #ensuring = new Map<string, Promise<void>>();
 
   /** `subnets`: where app networks' subnets come from (platd's pool); without it, Docker's own pools. */
@@ -53,10 +55,9 @@ export class DockerRuntime implements Runtime {
       ...(options.networkDriver ? { driver: options.networkDriver } : {}),
     });
     this.#oneOffs = new OneOffs({ docker: this.#docker, instance: this.#instance });
-    this.#sandboxes =
-      options.networkDriver === 'overlay'
-        ? undefined
-        : new Sandboxes({ docker: this.#docker, instance: this.#instance });
+    const local = options.networkDriver !== 'overlay';
+    this.#sandboxes = local ? new Sandboxes({ docker: this.#docker, instance: this.#instance }) : undefined;
+    this.#buildSandboxes = local ? new BuildSandboxes({ docker: this.#docker, instance: this.#instance }) : undefined;
   }
 
   async ping(): Promise<void> {
@@ -159,9 +160,27 @@ export class DockerRuntime implements Runtime {
     await this.#sandboxes?.dropSpare(network);
   }
 
-  /** Removes network sandboxes that no dyno joined and no push waits on (platd stopped mid-push). */
+  /**
+   * Where the app's build runs: in its build sandbox on the build network when one stands ready (build-sandboxes.ts),
+   * else on the build network itself. Call `done` once the build has ended, saying whether it succeeded.
+   */
+  async joinBuildSandbox(app: { id: string; name: string }, network: string): Promise<BuildNetwork> {
+    return (await this.#buildSandboxes?.join(app, network)) ?? { network, done: () => {} };
+  }
+
+  /** Removes the app's build sandbox, once a start under way has ended (the app is being destroyed). */
+  async forgetBuildSandbox(appId: string): Promise<void> {
+    await this.#buildSandboxes?.forget(appId);
+  }
+
+  /**
+   * Removes network sandboxes that no dyno joined and no push waits on (platd stopped mid-push), and build
+   * sandboxes long unused.
+   */
   async sweepSandboxes(): Promise<void> {
-    await this.#sandboxes?.sweep();
+    const swept = await Promise.allSettled([this.#sandboxes?.sweep(), this.#buildSandboxes?.sweep()]);
+    const failed = swept.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   /**
@@ -211,7 +230,8 @@ export class DockerRuntime implements Runtime {
   watchDeaths(onDie: (death: DynoDeath) => void, onReopen: () => void = () => {}): Promise<() => void> {
     return watchDeaths(this.#docker, this.#instance, {
       onDie: (death) => {
-        // The dynos in a sandbox that died lost their network: they are killed, and die as dynos do.
+        // The dynos in a sandbox that died lost their network: they are killed, and die as dynos do (a build
+        // sandbox has none).
         if (death.sandbox) void this.#sandboxes?.died(death.id).catch(() => {});
         else onDie(death);
       },

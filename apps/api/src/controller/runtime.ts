@@ -38,6 +38,13 @@ export interface Runtime {
   standBy?(app: { name: string; id: string }, count: number): () => Promise<void>;
   /** Removes network sandboxes no dyno joined and no push waits on (after standBy, when platd stopped mid-push). */
   sweepSandboxes?(): Promise<void>;
+  /** The network mode for the app's build on the build network (its build sandbox's, when one stands ready). */
+  joinBuildSandbox?(
+    app: { id: string; name: string },
+    network: string,
+  ): Promise<{ network: string; done(succeeded: boolean): void }>;
+  /** Removes the app's build sandbox (the app is being destroyed). */
+  forgetBuildSandbox?(appId: string): Promise<void>;
   /** The app (by its network) wants no web dyno now: its spare sandbox goes, and its stopping dynos leave none. */
   dropSpareSandbox?(network: string): Promise<void>;
   /** Creates and starts the dyno's container; resolves with what the runtime observed. */

@@ -284,6 +284,8 @@ async function removeApp(platform: Platform, app: AppRow): Promise<void> {
   await removeAllAddons(platform, app);
   // Marked destroying, the app converges to nothing: no route, no dynos, no network.
   await platform.controller.converge(app.name);
+  // A build sandbox still starting (a push that ended at once) would be made after the removal below.
+  await platform.runtime.forgetBuildSandbox?.(app.id);
   const disk = dockerDisk(platform);
   const removed = await disk.removeApp(app.id, app.name, await untagReleaseImages(platform, app));
   for (const network of [...removed.networks, ...removed.legacyNetworks]) {

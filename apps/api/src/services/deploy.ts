@@ -149,7 +149,11 @@ async function runDeploy(
   const image = appImageTag(settings.instance, app.name, build.id);
   line(`-----> Building ${short} of ${app.name}`);
   let built: Awaited<ReturnType<typeof buildApp>>;
+  let buildNetwork: { network: string; done(succeeded: boolean): void } | undefined;
+  let succeeded = false;
   try {
+    const network = await platform.runtime.ensureBuildNetwork();
+    buildNetwork = (await platform.runtime.joinBuildSandbox?.(app, network)) ?? { network, done: () => {} };
     built = await buildApp(platform.images, {
       source,
       buildpack: app.buildpack,
@@ -158,7 +162,7 @@ async function runDeploy(
       labels: { [LABELS.instance]: settings.instance, [LABELS.appId]: app.id },
       maxSourceBytes: settings.maxSourceBytes,
       memoryBytes: settings.buildMemoryBytes,
-      network: await platform.runtime.ensureBuildNetwork(),
+      network: buildNetwork.network,
       timeoutMs: settings.buildTimeoutMs,
       emit: line,
       onPhase: (phase) => timer.mark(phase),
@@ -176,6 +180,7 @@ async function runDeploy(
           }
         : undefined,
     });
+    succeeded = true;
   } catch (error) {
     const message =
       error instanceof PlatError ? error.message : internalFailure(platform, `build of ${app.name}`, error);
@@ -183,6 +188,8 @@ async function runDeploy(
     await finishBuild(sql, build.id, { status: 'failed', output: output.text() });
     platform.webhooks.emit(buildEvent(app, { ...build, status: 'failed', updated_at: new Date() }, 'update'));
     throw error instanceof PlatError ? error : new PlatError('build_failed', message);
+  } finally {
+    buildNetwork?.done(succeeded);
   }
   await finishBuild(sql, build.id, {
     status: 'succeeded',

@@ -18,7 +18,7 @@ export function toDeath(line: string): DynoDeath {
     oneOff: Boolean(attributes[LABELS.oneOff]),
     exitCode: Number(attributes.exitCode ?? -1),
     name: attributes.name ?? '',
-    ...(attributes[LABELS.sandbox] ? { sandbox: true } : {}),
+    ...(attributes[LABELS.sandbox] || attributes[LABELS.buildSandbox] ? { sandbox: true } : {}),
   };
 }
 

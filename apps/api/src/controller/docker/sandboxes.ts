@@ -13,8 +13,13 @@ export interface Sandbox {
 /** A sandbox neither this process's nor joined by a dyno is removed once it is this old (it may be starting). */
 const LEFTOVER_AFTER_MS = 60_000;
 
-async function startSandbox(docker: Docker, network: string, labels: Record<string, string>): Promise<Sandbox> {
-  const container = await docker.createContainer(sandboxContainerOptions({ network, suffix: startSuffix(), labels }));
+/** Creates and starts a sandbox's container on the network; resolves once it runs there, with its address. */
+export async function startSandbox(
+  docker: Docker,
+  network: string,
+  options: Docker.ContainerCreateOptions,
+): Promise<Sandbox> {
+  const container = await docker.createContainer(options);
   try {
     await container.start();
     const info = await container.inspect();
@@ -28,7 +33,7 @@ async function startSandbox(docker: Docker, network: string, labels: Record<stri
 }
 
 /** Removes a sandbox's container; gone already is fine. */
-async function removeSandbox(docker: Docker, id: string): Promise<void> {
+export async function removeSandbox(docker: Docker, id: string): Promise<void> {
   try {
     await docker.getContainer(id).remove({ force: true });
   } catch (error) {
@@ -77,7 +82,7 @@ export class Sandboxes {
     const wanted = count - (this.#spares.has(network) ? 1 : 0);
     while (ready.length < wanted) {
       ready.push(
-        startSandbox(this.#docker, network, labels).then(
+        startSandbox(this.#docker, network, sandboxContainerOptions({ network, suffix: startSuffix(), labels })).then(
           (sandbox) => {
             this.#own.add(sandbox.id);
             return sandbox;

@@ -28,3 +28,15 @@ describe('a Swarm task as a dyno', () => {
     expect(statsSource('c1', TASK)).toMatchObject({ kind: 'dyno', app: 'shop', type: 'web', name: 'web.3' });
   });
 });
+
+describe('a network sandbox that dies', () => {
+  it("is a sandbox's death, not a dyno's, whether it held a dyno's namespace or an app's builds'", () => {
+    const death = (labels: Record<string, string>) =>
+      toDeath(
+        JSON.stringify({ id: 's1', Actor: { Attributes: { 'plat.instance': 'i1', 'plat.app': 'shop', ...labels } } }),
+      );
+    expect(death({ 'plat.sandbox': 'plat-i1-a1' })).toMatchObject({ sandbox: true, dyno: '' });
+    expect(death({ 'plat.build-sandbox': 'plat-i1--builds' })).toMatchObject({ sandbox: true, dyno: '' });
+    expect(death({ 'plat.dyno': 'web.1' }).sandbox).toBeUndefined();
+  });
+});

@@ -149,11 +149,11 @@ async function runDeploy(
   const image = appImageTag(settings.instance, app.name, build.id);
   line(`-----> Building ${short} of ${app.name}`);
   let built: Awaited<ReturnType<typeof buildApp>>;
-  let buildNetwork: { network: string; done(succeeded: boolean): void } | undefined;
+  let buildNetwork: { network: string; done(succeeded: boolean): Promise<void> } | undefined;
   let succeeded = false;
   try {
     const network = await platform.runtime.ensureBuildNetwork();
-    buildNetwork = (await platform.runtime.joinBuildSandbox?.(app, network)) ?? { network, done: () => {} };
+    buildNetwork = (await platform.runtime.joinBuildSandbox?.(app, network)) ?? { network, done: async () => {} };
     built = await buildApp(platform.images, {
       source,
       buildpack: app.buildpack,
@@ -189,7 +189,10 @@ async function runDeploy(
     platform.webhooks.emit(buildEvent(app, { ...build, status: 'failed', updated_at: new Date() }, 'update'));
     throw error instanceof PlatError ? error : new PlatError('build_failed', message);
   } finally {
-    buildNetwork?.done(succeeded);
+    // A refused push leaves no build sandbox either.
+    await buildNetwork
+      ?.done(succeeded)
+      .catch((error: Error) => platform.log(`removing a build sandbox: ${error.message}`));
   }
   await finishBuild(sql, build.id, {
     status: 'succeeded',

@@ -26,7 +26,8 @@ export interface HeldBuildSandbox {
 export interface BuildNetwork {
   /** A Docker network mode for the build: the build network, or `container:<id>` of the app's sandbox. */
   network: string;
-  done: (succeeded: boolean) => void;
+  /** After a failed build, resolves once the app's build sandbox is gone: a refused push leaves nothing. */
+  done: (succeeded: boolean) => Promise<void>;
 }
 
 /**
@@ -39,8 +40,8 @@ export interface BuildNetwork {
  * one after another). What a step starts dies with the step's container;
  * what it could write that outlives it (the namespace's hosts, resolv.conf
  * and hostname files, shared with every step) is checked before each build,
- * and a sandbox whose files changed, or whose build failed (a step may
- * still be ending), is replaced.
+ * and a sandbox whose files changed is replaced. A failed build leaves
+ * none (a step may still be ending in it, and a refused push leaves nothing).
  */
 export class BuildSandboxes {
   readonly #docker: Docker;
@@ -65,11 +66,12 @@ export class BuildSandboxes {
       if (await this.#intact(held, app.id, network)) {
         return {
           network: `container:${held.id}`,
-          done: (succeeded) => {
+          done: async (succeeded) => {
             held.building = false;
             held.usedAt = Date.now();
+            // A failed build's step may still be ending in it.
+            if (!succeeded) return this.forget(app.id);
             if (this.#held.get(app.id) !== held) return;
-            if (!succeeded) return this.#ready(app, network, held.id);
             // Checked now too, so that the next build finds a fresh one ready rather than the network.
             void this.#intact(held, app.id, network).then((intact) => {
               if (!intact && this.#held.get(app.id) === held && !held.building) this.#ready(app, network, held.id);
@@ -81,16 +83,17 @@ export class BuildSandboxes {
     }
     // None, or one to replace: one starts for the next build. One starting, or in use: neither waits.
     if (!held || (held.id && !held.building)) this.#ready(app, network, held?.id);
-    return { network, done: () => {} };
+    return { network, done: async (succeeded) => (succeeded ? undefined : this.forget(app.id)) };
   }
 
   /**
    * Forgets the app's build sandbox and removes it, once a start under way
-   * has ended: the app is being destroyed, and Docker must hold nothing of it.
+   * has ended: the app is being destroyed, or its build failed, and Docker
+   * must hold nothing of it. Not one another build of the app uses.
    */
   async forget(appId: string): Promise<void> {
     const held = this.#held.get(appId);
-    if (!held) return;
+    if (!held || held.building) return;
     this.#held.delete(appId);
     await held.starting;
     if (held.id) await removeSandbox(this.#docker, held.id);

@@ -161,12 +161,12 @@ export class DockerRuntime implements Runtime {
   }
 
   /**
-   * Where the app's build runs: in its build sandbox on the build network when one stands ready (build-sandboxes.ts),
-   * else on the build network itself. Call `done` once the build has ended, saying whether it succeeded (a failed one
-   * leaves no sandbox: wait for it).
+   * Where the app's build runs: in its build sandbox on the build network when one stands ready
+   * (build-sandboxes.ts), else on the build network itself; nothing on a swarm. Call `done` once the build
+   * has ended, saying whether it succeeded (a failed one leaves no sandbox: wait for it).
    */
-  async joinBuildSandbox(app: { id: string; name: string }, network: string): Promise<BuildNetwork> {
-    return (await this.#buildSandboxes?.join(app, network)) ?? { network, done: async () => {} };
+  async joinBuildSandbox(app: { id: string; name: string }, network: string): Promise<BuildNetwork | undefined> {
+    return this.#buildSandboxes?.join(app, network);
   }
 
   /** Removes the app's build sandbox, once a start under way has ended (the app is being destroyed). */

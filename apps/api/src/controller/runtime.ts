@@ -42,7 +42,7 @@ export interface Runtime {
   joinBuildSandbox?(
     app: { id: string; name: string },
     network: string,
-  ): Promise<{ network: string; done(succeeded: boolean): Promise<void> }>;
+  ): Promise<{ network: string; done(succeeded: boolean): Promise<void> } | undefined>;
   /** Removes the app's build sandbox (the app is being destroyed). */
   forgetBuildSandbox?(appId: string): Promise<void>;
   /** The app (by its network) wants no web dyno now: its spare sandbox goes, and its stopping dynos leave none. */

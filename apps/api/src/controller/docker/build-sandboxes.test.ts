@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BUILD_SANDBOX_IDLE_MS, buildSandboxSweep } from './build-sandboxes.js';
+import { BUILD_SANDBOX_IDLE_MS, boundedFile, buildSandboxSweep } from './build-sandboxes.js';
 
 const now = 10_000_000;
 const box = (id: string, options: { secondsAgo?: number; running?: boolean } = {}) => ({
@@ -37,5 +40,24 @@ describe('a sweep of build sandboxes', () => {
       now,
     });
     expect(plan).toEqual({ forget: ['a', 'b'], remove: ['stopped', 'stray'] });
+  });
+});
+
+describe("a build sandbox's shared file, as platd reads it", () => {
+  it('is read when a small regular file, never through a link or past 64 KiB', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'plat-shared-file-'));
+    try {
+      writeFileSync(join(dir, 'hosts'), '127.0.0.1 localhost\n');
+      writeFileSync(join(dir, 'secret'), 'host file\n');
+      symlinkSync(join(dir, 'secret'), join(dir, 'linked'));
+      writeFileSync(join(dir, 'grown'), '');
+      truncateSync(join(dir, 'grown'), 64 * 1024 + 1);
+      expect((await boundedFile(join(dir, 'hosts')))?.toString()).toBe('127.0.0.1 localhost\n');
+      expect(await boundedFile(join(dir, 'linked'))).toBeUndefined();
+      expect(await boundedFile(join(dir, 'grown'))).toBeUndefined();
+      expect(await boundedFile(join(dir, 'missing'))).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import type Docker from 'dockerode';
 import { instanceFilter, isInstanceContainer, LABELS, labelFilter } from '@plat/core';
 import { sandboxContainerOptions } from '../container-options.js';
@@ -8,6 +9,8 @@ import { startSuffix } from './dynos.js';
 
 /** An app's build sandbox unused this long goes: one pushed to again soon keeps its. */
 export const BUILD_SANDBOX_IDLE_MS = 10 * 60_000;
+/** A build step may write the namespace's shared files as root: platd reads no more of one than this. */
+const SHARED_FILE_MAX_BYTES = 64 * 1024;
 /** One this process does not hold goes once this old (a stopped platd's; a start takes far less). */
 const LEFTOVER_AFTER_MS = 60_000;
 
@@ -141,13 +144,12 @@ export class BuildSandboxes {
         .catch(() => undefined));
     if (!info) return undefined;
     const hash = createHash('sha256');
-    try {
-      for (const path of [info.HostsPath, info.ResolvConfPath, info.HostnamePath]) {
-        hash.update(await readFile(path));
-        hash.update('\0');
-      }
-    } catch {
-      return undefined;
+    for (const path of [info.HostsPath, info.ResolvConfPath, info.HostnamePath]) {
+      const content = await boundedFile(path);
+      // Grown past any real one, or not a plain file: not as it started.
+      if (content === undefined) return undefined;
+      hash.update(content);
+      hash.update('\0');
     }
     return hash.digest('hex');
   }
@@ -173,6 +175,19 @@ export class BuildSandboxes {
     }
     const kept = new Set([...this.#held.values()].map((held) => held.id));
     for (const id of plan.remove) if (!kept.has(id)) await removeSandbox(this.#docker, id).catch(() => {});
+  }
+}
+
+/** A shared file's bytes, read only when it is a regular file (no link followed) of at most 64 KiB. */
+export async function boundedFile(path: string): Promise<Buffer | undefined> {
+  const file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => undefined);
+  if (!file) return undefined;
+  try {
+    const stat = await file.stat();
+    if (!stat.isFile() || stat.size > SHARED_FILE_MAX_BYTES) return undefined;
+    return await file.readFile();
+  } finally {
+    await file.close();
   }
 }
 

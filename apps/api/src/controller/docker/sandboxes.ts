@@ -252,6 +252,9 @@ export class Sandboxes {
     // later is too young to go.
     const own = new Set(this.#own);
     const spares = new Map([...this.#spares].map(([network, spare]) => [network, spare.id]));
+    // A network with no sandbox left needs no word against keeping one (a destroyed app's): the set stays small.
+    for (const network of this.#unwanted)
+      if (!sandboxes.some((s) => s.network === network)) this.#unwanted.delete(network);
     const idle = { sandboxes, own, joined: new Set<string>(), now };
     if (spares.size === 0 && leftoverSandboxes(idle).length === 0) return;
     const dynos = await this.#docker.listContainers({

@@ -97,6 +97,13 @@ describe("restic's failures, as reasons", () => {
       /unreachable \(Could not resolve hostname vault\.invalid/,
     ],
     [
+      // restic can exit before it copies its ssh's words: the reason is then restic's (platd probes the port).
+      'Fatal: unable to open repository at sftp:root@127.0.0.1:/x: unable to start the sftp session, ' +
+        'error: read |0: file already closed\n',
+      'unreachable',
+      /^the target is unreachable \(Fatal: unable to open repository/,
+    ],
+    [
       'subprocess /usr/bin/ssh: root@127.0.0.1: Permission denied (publickey).\nFatal: unable to open repository',
       'key_refused',
       /authorized_keys/,

@@ -3,7 +3,8 @@ import { constants, createReadStream } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 import { PlatError } from '@plat/core';
 import { runHost } from '@plat/core/host-process';
-import { ResticError, resticFailure } from './restic-errors.js';
+import { ResticError, type ResticFailureKind, resticFailure } from './restic-errors.js';
+import { probeTarget } from './target-probe.js';
 import { resticRepository, type TargetUrl } from './target-url.js';
 import type { SshIdentity } from './ssh-identity.js';
 
@@ -140,6 +141,24 @@ function environment(repository: Repository): NodeJS.ProcessEnv {
   };
 }
 
+/** What ssh printed when it could not connect: the reason names the host and what went wrong. */
+const SSH_SAID = /\((connect to host|Could not resolve hostname) /;
+
+/**
+ * Why restic failed. An unreachable target whose ssh's words restic lost
+ * (see probeTarget) gets them from a TCP connect of platd's own.
+ */
+async function failureOf(
+  repository: Repository,
+  output: string,
+  timedOut: boolean,
+): Promise<{ kind: ResticFailureKind; reason: string }> {
+  const failure = resticFailure(output, timedOut);
+  if (failure.kind !== 'unreachable' || repository.url.kind !== 'sftp' || SSH_SAID.test(failure.reason)) return failure;
+  const said = await probeTarget(repository.url.host, repository.url.port);
+  return said ? { kind: 'unreachable', reason: `the target is unreachable (${said})` } : failure;
+}
+
 async function restic(
   repository: Repository,
   args: string[],
@@ -155,7 +174,7 @@ async function restic(
     throw error;
   });
   if (result.code !== 0 || result.timedOut)
-    throw new ResticError(options.what, resticFailure(result.output, result.timedOut));
+    throw new ResticError(options.what, await failureOf(repository, result.output, result.timedOut));
   return result.stdout;
 }
 
@@ -195,7 +214,7 @@ export async function backupFile(
   ];
   const result = await spawnWithInput(args, input, repository);
   if (result.code !== 0 || result.timedOut)
-    throw new ResticError('Upload failed', resticFailure(result.output, result.timedOut));
+    throw new ResticError('Upload failed', await failureOf(repository, result.output, result.timedOut));
   const summary = result.stdout
     .split('\n')
     .map((line) => {
@@ -316,7 +335,10 @@ export function dump(repository: Repository, snapshot: string, file: string): Re
   child.on('close', (code) => {
     clearTimeout(idle);
     if (code === 0 && !timedOut) out.end();
-    else out.destroy(new ResticError('Reading the backup from the target failed', resticFailure(errors, timedOut)));
+    else
+      void failureOf(repository, errors, timedOut).then((failure) =>
+        out.destroy(new ResticError('Reading the backup from the target failed', failure)),
+      );
   });
   return out;
 }

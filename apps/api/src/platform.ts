@@ -38,7 +38,7 @@ export interface Platform {
   controller: Controller;
   /** For checks before a route is stored; routes change through the controller. */
   router: Router;
-  /** Docker for networks; dynos go through the controller. */
+  /** Docker for networks and images; dynos go through the controller. */
   runtime: Runtime;
   /** Add-on containers and volumes, found by their labels. */
   addons: AddonRuntime;

@@ -224,7 +224,7 @@ describe('the controller on an in-memory runtime and router', () => {
     fake.runtime.oneOffOutcome = () => new Promise((resolve) => (finish = resolve));
     const release = (await findRelease(fake.platform.sql, app.id, 9))!;
     const options = { kind: 'run' as const, command: 'sleep 60', onLine: () => {} };
-    const exitCode = fake.platform.controller.runOneOff(app, release, options);
+    const exitCode = fake.platform.controller.oneOffs.run(app, release, options);
     await until('the one-off running', async () => (await fake.runtime.listOneOffs()).length === 1, 5_000);
 
     await upsertFormation(fake.platform.sql, app.id, { type: 'worker', quantity: 0 });

@@ -1,24 +1,23 @@
-import { KeyedQueue, LABELS, legacyNetworkName, networkName, PlatError } from '@plat/core';
+import { KeyedQueue } from '@plat/core';
 import type { Settings } from '../config.js';
 import type { LogHub } from '../logs/log-hub.js';
 import type { Router, RouteTarget } from '../router/router.js';
 import type { Sql } from '../store/database.js';
-import { appIds, findApp, formation, listAppNames, type AppRow, type FormationRow } from '../store/apps.js';
+import { findApp, formation, listAppNames, type AppRow, type FormationRow } from '../store/apps.js';
 import { listDomains } from '../store/domains.js';
 import { servableCertificates } from '../store/certificates.js';
 import { clearSleeping, sleepingSince } from '../store/eco-sleep.js';
 import { currentRelease, type ReleaseRow } from '../store/releases.js';
-import { crashKey } from './crash-backoff.js';
 import { DynoDeaths } from './dyno-deaths.js';
 import { desiredDynos, HEROKU_METADATA, specRelease, type DynoSpec } from './dyno-spec.js';
 import { webAsleep } from './eco-sleep-plan.js';
-import { OneOffDynos, type OneOffApp, type OneOffRunOptions } from './one-off-dynos.js';
-import { waitUntilServing } from './readiness.js';
+import { OneOffDynos } from './one-off-dynos.js';
 import type { ObservedDyno } from './reconcile.js';
-import { planRollout, routeWith, type Rollout, type RolloutPlan, type Teardown } from './rollout-plan.js';
+import { planRollout, routeWith, type RolloutPlan } from './rollout-plan.js';
+import { type PhaseMarks, RolloutSteps } from './rollout-steps.js';
 import { RouteTable } from './route-table.js';
 import { DynoLogFollow } from './dyno-log-follow.js';
-import type { AttachSession, Runtime } from './runtime.js';
+import type { Runtime } from './runtime.js';
 import { fingerprint, fullPassDue, groupByApp, unchangedSince } from './tick-plan.js';
 import type { TaskRecord } from './swarm/services.js';
 import { convergeSwarmApp } from './swarm/swarm-converge.js';
@@ -35,12 +34,6 @@ export interface ControllerDeps {
   dynoChanged?: (change: DynoChange) => void;
   /** PLAT_RUNTIME=swarm: the app's formation is Swarm services, converged by swarm/swarm-formation.ts. */
   swarm?: SwarmFormation;
-}
-
-/** An app's containers from one listing of every app's, and the turn of its queue when taken. */
-/** A deploy's clock (services/phase-timer.ts): the rollout marks start, ready and route on it. */
-export interface PhaseMarks {
-  mark(phase: string): void;
 }
 
 /** Every app's listed dynos, and each app's turns when listed. */
@@ -75,13 +68,14 @@ export class Controller {
   readonly #deps: ControllerDeps;
   readonly #queue = new KeyedQueue();
   readonly #routes: RouteTable;
-  readonly #stopping = new Set<Promise<void>>();
   /** Containers on their way out: no longer the app's dynos, though Docker still lists them. */
   readonly #leaving = new Set<string>();
   /** Web dynos started but not yet answering. */
   readonly #starting = new Set<string>();
   readonly #deaths: DynoDeaths;
-  readonly #oneOffs: OneOffDynos;
+  readonly #steps: RolloutSteps;
+  /** One-off dynos (the release phase, plat run, the scheduler's jobs) this platd runs. */
+  readonly oneOffs: OneOffDynos;
   #unwatch: (() => void) | undefined;
   readonly #output: DynoLogFollow;
   #timer: NodeJS.Timeout | undefined;
@@ -95,13 +89,21 @@ export class Controller {
     this.#deps = deps;
     this.#routes = new RouteTable(deps.router);
     this.#output = new DynoLogFollow(deps);
-    this.#oneOffs = new OneOffDynos({ ...deps, event: (app, dyno, line) => this.event(app, dyno, line) });
+    this.oneOffs = new OneOffDynos({ ...deps, event: (app, dyno, line) => this.event(app, dyno, line) });
     this.#deaths = new DynoDeaths({
       ...deps,
       event: (app, dyno, line) => this.event(app, dyno, line),
       converge: (app) => this.converge(app),
       unfollow: (id) => this.#output.stop(id),
       swarm: Boolean(deps.swarm),
+      leaving: this.#leaving,
+      starting: this.#starting,
+    });
+    this.#steps = new RolloutSteps({
+      deps,
+      routes: this.#routes,
+      output: this.#output,
+      deaths: this.#deaths,
       leaving: this.#leaving,
       starting: this.#starting,
     });
@@ -140,18 +142,6 @@ export class Controller {
     return this.#deaths.loops(now, minRestarts);
   }
 
-  /** Stops and removes a container we no longer want; its death is not a crash. */
-  async #retire(id: string, graceSeconds: number): Promise<void> {
-    this.#leaving.add(id);
-    try {
-      await this.#deps.runtime.removeDyno(id, graceSeconds);
-      this.#deaths.dead.delete(id);
-    } finally {
-      // Docker reports the death a moment later; keep recognising it.
-      setTimeout(() => this.#leaving.delete(id), 60_000).unref();
-    }
-  }
-
   /** A platform event in the app's log: `plat[web.2]: crashed (exit 1), restarting in 4s`. */
   event(app: string, dyno: string, line: string): void {
     const appId = this.#deps.logs.idOf(app);
@@ -178,7 +168,7 @@ export class Controller {
         this.#deps.log(`converging ${name} failed: ${error.message}`),
       );
     }
-    await this.sweepOneOffs().catch((error: Error) => {
+    await this.oneOffs.sweep().catch((error: Error) => {
       this.#deps.log(`sweeping one-off dynos failed: ${error.message}`);
     });
     await this.#deps.runtime.sweepSandboxes?.().catch((error: Error) => {
@@ -289,72 +279,8 @@ export class Controller {
   }
 
   /** Waits for old dynos that are still being stopped. */
-  async settle(): Promise<void> {
-    await Promise.allSettled([...this.#stopping]);
-  }
-
-  /** One-off dynos of the app this platd runs now. */
-  oneOffsInUse(appId: string): number {
-    return this.#oneOffs.inUse(appId);
-  }
-
-  /** Removes one-off containers an earlier platd left: finished ones, and running ones past PLAT_MAX_RUN_SECONDS. */
-  sweepOneOffs(now = new Date()): Promise<void> {
-    return this.#oneOffs.sweep(now);
-  }
-
-  /**
-   * Runs a command in a one-off dyno of the release (the release phase, plat
-   * run) and resolves with its exit code.
-   */
-  runOneOff(app: OneOffApp, release: ReleaseRow, options: OneOffRunOptions): Promise<number> {
-    return this.#oneOffs.run(app, release, options);
-  }
-
-  /** `plat run:detached`: a one-off dyno whose output goes to the app's log. */
-  startDetached(app: OneOffApp, release: ReleaseRow, command: string): Promise<{ dyno: string }> {
-    return this.#oneOffs.startDetached(app, release, command);
-  }
-
-  /** `plat run`: a one-off dyno attached to the caller's terminal. */
-  attachOneOff(
-    app: OneOffApp,
-    release: ReleaseRow,
-    command: string,
-    session: AttachSession,
-  ): Promise<{ dyno: string; exitCode: Promise<number> }> {
-    return this.#oneOffs.attach(app, release, command, session);
-  }
-
-  /**
-   * Removes the app's images that no kept release uses, so disks do not fill:
-   * those built for it, and `alsoTags`, tags of its own on images built for
-   * another app (promotions).
-   */
-  async pruneImages(appId: string, keep: Set<string>, alsoTags: string[] = []): Promise<string[]> {
-    const removed: string[] = [];
-    const tags = new Set([...(await this.#deps.runtime.appImageTags(appId)), ...alsoTags]);
-    for (const tag of tags) {
-      if (!keep.has(tag) && (await this.#deps.runtime.removeImageTag(tag))) removed.push(tag);
-    }
-    return removed;
-  }
-
-  /** A second tag for an image (a promotion's): the same image id under the downstream app's name. */
-  tagImage(image: string, tag: string): Promise<void> {
-    return this.#deps.runtime.tagImage(image, tag);
-  }
-
-  pingDocker(): Promise<void> {
-    return this.#deps.runtime.ping();
-  }
-
-  routerPid(): number | undefined {
-    return this.#deps.router.runningPid();
-  }
-
-  removeAppImages(appId: string): Promise<void> {
-    return this.#deps.runtime.removeAppImages(appId);
+  settle(): Promise<void> {
+    return this.#steps.settle();
   }
 
   /** The app's dynos as Docker has them, less those being stopped. */
@@ -366,7 +292,7 @@ export class Controller {
   restartDyno(appName: string, dyno: string): Promise<void> {
     return this.#queued(appName, async () => {
       const victims = (await this.#deps.runtime.listDynos(appName)).filter((d) => d.dyno === dyno);
-      await Promise.all(victims.map((d) => this.#retire(d.id, 30)));
+      await Promise.all(victims.map((d) => this.#steps.retire(d.id, 30)));
       await this.#converge(appName);
     });
   }
@@ -380,8 +306,8 @@ export class Controller {
     this.#quiet.delete(appName);
     if (this.#deps.swarm) return this.#convergeSwarm(this.#deps.swarm, appName, target, timer);
     const { app, plan, actual } = await this.#plan(appName, target, listed);
-    if (plan.kind === 'teardown') return this.#tearDown(appName, plan);
-    await this.#rollOut(app!, plan, timer);
+    if (plan.kind === 'teardown') return this.#steps.tearDown(appName, plan);
+    await this.#steps.rollOut(app!, plan, timer);
     const idle = [plan.start, plan.clear, plan.retire, plan.held].every((list) => list.length === 0);
     if (idle) this.#quiet.set(appName, fingerprint(actual));
   }
@@ -456,117 +382,5 @@ export class Controller {
     return dynos
       .filter((dyno) => !this.#leaving.has(dyno.id))
       .map((dyno) => (this.#deaths.dead.has(dyno.id) ? { ...dyno, running: false } : dyno));
-  }
-
-  /** Destroyed (or being destroyed) or renamed: nothing of this name should run or be routed. */
-  async #tearDown(appName: string, plan: Teardown): Promise<void> {
-    const { sql, runtime, settings } = this.#deps;
-    this.#quiet.delete(appName);
-    await this.#routes.remove(appName);
-    this.#deps.logs.forget(appName);
-    // Without waiting for the router's old workers to drain: the request that
-    // destroys or renames the app may be in flight through one of them.
-    await Promise.all(plan.retire.map((dyno) => this.#retire(dyno.id, 30)));
-    // A network named by the old name (before networks were named by id)
-    // still holds the add-ons, which are on the id-named one as well.
-    await runtime.detachAddons(legacyNetworkName(settings.instance, appName));
-    await runtime.removeNetwork(legacyNetworkName(settings.instance, appName));
-    await runtime.removeOrphanNetworks(() => appIds(sql));
-  }
-
-  /** Carries a rollout out in the plan's order: clear, start and wait, route, then retire. */
-  async #rollOut(app: AppRow, plan: Rollout, timer?: PhaseMarks): Promise<void> {
-    const { runtime, router, settings } = this.#deps;
-    this.#deps.logs.knowApp(app.name, app.id);
-    const network = networkName(settings.instance, app.id);
-    // Only a dyno about to start needs the network; running ones are on it already.
-    if (plan.start.length > 0) await runtime.ensureNetwork(network, app.name, app.id);
-    // No web dyno wanted (scaled to zero, asleep): no spare network sandbox kept for one either.
-    const web = [...plan.start, ...plan.held].some((spec) => spec.web) || plan.keep.some((d) => d.process === 'web');
-    if (!web) await runtime.dropSpareSandbox?.(network);
-    this.#deaths.crashes.retain(app.name, plan.crashKeys);
-    await Promise.all(plan.clear.map((dyno) => this.#retire(dyno.id, 0)));
-
-    // Phases of a timed rollout: every container created and started, every web dyno ready, routed.
-    let creating = plan.start.length;
-    const created = () => {
-      creating -= 1;
-      if (creating === 0) timer?.mark('start');
-    };
-    const results = await Promise.allSettled(plan.start.map((spec) => this.#startDyno(spec, created)));
-    if (plan.start.length > 0) timer?.mark('ready');
-    const started = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
-    const failure = results.find((result) => result.status === 'rejected');
-    if (failure) {
-      // The dynos serving before keep serving: nothing is routed or retired.
-      await Promise.all(started.map((dyno) => this.#retire(dyno.id, 5)));
-      throw new PlatError('release_failed', (failure.reason as Error).message);
-    }
-    // Adopted dynos (after a platd restart) resume where the stored log ends.
-    const adopted = plan.keep.some((dyno) => !this.#output.has(dyno.id));
-    const since = adopted ? await this.#deps.logs.lastAt(app.id) : undefined;
-    for (const dyno of plan.keep) this.#output.follow(app.id, dyno, since);
-    await this.#routes.put(app.name, routeWith(plan.route, started));
-    timer?.mark('route');
-    // Ready and routed: a web dyno is up only now (a dyno of another type was up once started).
-    for (const spec of plan.start)
-      if (spec.web)
-        this.#deps.dynoChanged?.({ app: spec.app, dyno: spec.dyno, releaseId: spec.releaseId, state: 'up' });
-
-    // Only once the router's old workers are gone: they may still send requests to these dynos.
-    const drained = router.drained();
-    for (const dyno of plan.retire) {
-      // Leaving from now: `plat ps` and later converges no longer count it while the router drains.
-      this.#leaving.add(dyno.id);
-      const stopping = drained
-        .then(() => this.#retire(dyno.id, 30))
-        .catch((error: Error) => this.#deps.log(`stopping ${dyno.containerName} failed: ${error.message}`))
-        .finally(() => this.#stopping.delete(stopping));
-      this.#stopping.add(stopping);
-    }
-  }
-
-  async #startDyno(spec: DynoSpec, created?: () => void): Promise<ObservedDyno> {
-    const dyno = await this.#deps.runtime.ensureDyno(spec).finally(created);
-    this.#output.follow(spec.labels[LABELS.appId]!, dyno, undefined);
-    this.#deaths.crashes.started(crashKey(spec.app, spec.releaseId, spec.dyno), Date.now());
-    this.#deps.dynoChanged?.({ app: spec.app, dyno: spec.dyno, releaseId: spec.releaseId, state: 'starting' });
-    if (!spec.web) {
-      this.#deps.dynoChanged?.({ app: spec.app, dyno: spec.dyno, releaseId: spec.releaseId, state: 'up' });
-      return dyno;
-    }
-    this.#starting.add(dyno.id);
-    try {
-      return await this.#waitUntilReady(spec, dyno);
-    } finally {
-      this.#starting.delete(dyno.id);
-    }
-  }
-
-  async #waitUntilReady(spec: DynoSpec, dyno: ObservedDyno): Promise<ObservedDyno> {
-    const { runtime, settings } = this.#deps;
-    if (!dyno.port) throw new Error(`${spec.dyno} has no address the router can reach`);
-    const readiness = await waitUntilServing(
-      { port: dyno.port, ...(dyno.address ? { host: dyno.address } : {}) },
-      {
-        ...(spec.readinessPath ? { path: spec.readinessPath } : {}),
-        timeoutMs: settings.bootTimeoutMs,
-        stillRunning: async () => (await runtime.dynoState(dyno.id)).running,
-        // Docker's events tell of a death at once; the inspect above is the slow fallback.
-        exited: () => this.#deaths.dead.has(dyno.id),
-      },
-    );
-    if (readiness.ready) return dyno;
-    const state = await runtime.dynoState(dyno.id).catch(() => ({ running: false, exitCode: -1 }));
-    const tail = (await runtime.dynoLogTail(dyno.id, 30).catch(() => '')).trim();
-    await this.#retire(dyno.id, 5);
-    const within = `within ${Math.round(settings.bootTimeoutMs / 1000)} s`;
-    const reason =
-      readiness.reason === 'exited'
-        ? `H10: ${spec.dyno} crashed at boot (exit ${state.exitCode})`
-        : spec.readinessPath
-          ? `R10: ${spec.dyno} did not answer ${spec.readinessPath} with 2xx or 3xx ${within}`
-          : `R10: ${spec.dyno} did not answer on $PORT ${within}`;
-    throw new Error(tail ? `${reason}; its last output:\n${tail}` : reason);
   }
 }

@@ -10,7 +10,7 @@ import { dynoState, listDynos, removeDyno, startDyno, startDynoInSandbox } from 
 import { Sandboxes } from './docker/sandboxes.js';
 import { BuildSandboxes, type BuildNetwork } from './docker/build-sandboxes.js';
 import { OneOffs } from './docker/one-offs.js';
-import { appImageTags, removeAppImages, removeImageTag, tagImage } from './docker/images.js';
+import { appImageTags, removeImageTag, tagImage } from './docker/images.js';
 import { watchDeaths } from './docker/events.js';
 import { type StatsHandlers, watchStats } from './docker/stats.js';
 import { followLogs, logTail } from './docker/logs.js';
@@ -266,11 +266,6 @@ export class DockerRuntime implements Runtime {
 
   dynoLogTail(id: string, lines: number): Promise<string> {
     return logTail(this.#docker.getContainer(id), lines);
-  }
-
-  /** Removes the images built for an app (all its releases), e.g. when it is destroyed. */
-  removeAppImages(appId: string): Promise<void> {
-    return removeAppImages(this.#docker, this.#instance, appId);
   }
 
   /** Tags of the images built for an app. */

@@ -60,7 +60,7 @@ export class OneOffDynos {
   }
 
   /** Removes one-off containers an earlier platd left: finished ones, and running ones past PLAT_MAX_RUN_SECONDS. */
-  async sweep(now: Date): Promise<void> {
+  async sweep(now = new Date()): Promise<void> {
     const { runtime, settings } = this.#deps;
     const sweep = planOneOffSweep(await runtime.listOneOffs(), now, settings.maxRunSeconds * 1000);
     for (const { remove, expired } of sweep) {

@@ -84,8 +84,6 @@ export interface Runtime {
    * by id without force leaves it in place for the other.
    */
   tagImage(image: string, tag: string): Promise<void>;
-  /** Removes every image built for an app. */
-  removeAppImages(appId: string): Promise<void>;
 
   /**
    * A script that, run as root on a new node, gives its Docker the files to

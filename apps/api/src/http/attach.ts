@@ -103,7 +103,7 @@ async function handle(
     if (addon) {
       send(FrameKind.exit, String(await platform.addons.attachExec(addon, ['psql', ...libpq(addon)], io)));
     } else {
-      const session = await platform.controller.attachOneOff(appRow, release!, command, {
+      const session = await platform.controller.oneOffs.attach(appRow, release!, command, {
         ...io,
         signal: aborted.signal,
       });

@@ -195,7 +195,10 @@ describe('quotas', () => {
         },
       });
     const shop = (await findApp(t.platform.sql, 'shop'))!;
-    await waitUntil("the earlier test's one-off to end", async () => t.platform.controller.oneOffsInUse(shop.id) === 0);
+    await waitUntil(
+      "the earlier test's one-off to end",
+      async () => t.platform.controller.oneOffs.inUse(shop.id) === 0,
+    );
     await orphan(9998);
     const running = await orphan(9999);
     await running.start();
@@ -214,9 +217,9 @@ describe('quotas', () => {
     expect(refused.status).toBe(403);
     expect((refused.body as { message?: string }).message).toContain('shop already has 1 one-off dynos running');
 
-    await t.platform.controller.sweepOneOffs();
+    await t.platform.controller.oneOffs.sweep();
     expect(await oneOffs()).toEqual(['run.9999']);
-    await t.platform.controller.sweepOneOffs(new Date(Date.now() + 5_000));
+    await t.platform.controller.oneOffs.sweep(new Date(Date.now() + 5_000));
     expect(await oneOffs()).toEqual([]);
     const log = (
       await t.server.inject({
@@ -233,7 +236,7 @@ describe('quotas', () => {
     expect(own.status).toBe(202);
     const name = (own.body as { name?: string }).name!;
     await waitUntil('its own one-off container', async () => (await oneOffs()).includes(name));
-    await t.platform.controller.sweepOneOffs();
+    await t.platform.controller.oneOffs.sweep();
     expect(await oneOffs()).toEqual([name]);
   });
 });

@@ -181,7 +181,7 @@ export class Scheduler {
       const release = app && (await currentRelease(sql, app.id));
       if (!app || !release?.image) return;
       controller.event(app.name, 'scheduler', `Running \`${command}\``);
-      code = await controller.runOneOff(app, release, { kind: 'scheduler', command, onLine: () => {} });
+      code = await controller.oneOffs.run(app, release, { kind: 'scheduler', command, onLine: () => {} });
       controller.event(app.name, 'scheduler', `\`${command}\` exited with status ${code}`);
     } finally {
       await finishRun(sql, jobId, code);

@@ -115,7 +115,7 @@ async function runScript(
   if (!release?.image) return undefined;
   onLine(`-----> Running ${kind === 'postdeploy' ? 'postdeploy' : 'pr-predestroy'}: ${command}`);
   platform.controller.event(app.name, kind, `Running \`${command}\``);
-  const code = await platform.controller.runOneOff(app, release, {
+  const code = await platform.controller.oneOffs.run(app, release, {
     kind,
     command,
     onLine: (line) => onLine(`       ${line}`),

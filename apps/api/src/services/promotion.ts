@@ -74,7 +74,7 @@ async function promoteTo(
   // The build's id names the image in both apps; a release without a build (restored state) uses its own id.
   const tag = appImageTag(platform.settings.instance, target.name, release.build_id ?? release.id);
   const made = await platform.releases.run(target.name, async () => {
-    await platform.controller.tagImage(release.image, tag);
+    await platform.runtime.tagImage(release.image, tag);
     return cutRelease(platform, target, {
       description: `Promote ${source.name} v${release.version}`,
       image: tag,

@@ -89,7 +89,7 @@ async function runReleasePhase(
   const command = release.process_types.release;
   if (!command) return;
   onLine(`-----> Running release command: ${command}`);
-  const code = await platform.controller.runOneOff(app, release, {
+  const code = await platform.controller.oneOffs.run(app, release, {
     kind: 'release',
     command,
     onLine: (line) => onLine(`       ${line}`),
@@ -161,16 +161,16 @@ export function presentRelease(release: ReleaseRow, app: AppRow, currentId: stri
   };
 }
 
-/**
- * Keeps the images of the newest releases (PLAT_KEEP_RELEASES, and always
- * the current one) and removes the app's other images. Older releases stay
- * in the list but can no longer be rolled back to.
- */
 /** `image` as a list of one when it is one of this platd's app image tags (`plat/<instance>-<app>:<build>`). */
 export function ownImageTag(platform: Platform, image: string | null | undefined): string[] {
   return image?.startsWith(`plat/${platform.settings.instance}-`) ? [image] : [];
 }
 
+/**
+ * Keeps the images of the newest releases (PLAT_KEEP_RELEASES, and always
+ * the current one) and removes the app's other images. Older releases stay
+ * in the list but can no longer be rolled back to.
+ */
 export async function pruneImages(platform: Platform, app: AppRow): Promise<string[]> {
   const releases = await listReleases(platform.sql, app.id);
   const keep = new Set(
@@ -188,5 +188,9 @@ export async function pruneImages(platform: Platform, app: AppRow): Promise<stri
   // another: that tag is this app's to remove too. Only app images' tags,
   // never one a release merely names (the stack image).
   const ownTags = [...new Set(releases.flatMap((release) => ownImageTag(platform, release.image)))];
-  return platform.controller.pruneImages(app.id, keep, ownTags);
+  const removed: string[] = [];
+  for (const tag of new Set([...(await platform.runtime.appImageTags(app.id)), ...ownTags])) {
+    if (!keep.has(tag) && (await platform.runtime.removeImageTag(tag))) removed.push(tag);
+  }
+  return removed;
 }

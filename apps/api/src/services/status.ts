@@ -25,11 +25,11 @@ export async function platformStatus(
       return 'answers';
     }),
     docker: await check(async () => {
-      await platform.controller.pingDocker();
+      await platform.runtime.ping();
       return 'answers';
     }),
     router: await check(async () => {
-      const pid = platform.controller.routerPid();
+      const pid = platform.router.runningPid();
       if (!pid) throw new Error('nginx is not running');
       return `nginx pid ${pid} on port ${platform.settings.routerPort}`;
     }),

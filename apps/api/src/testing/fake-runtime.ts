@@ -204,10 +204,6 @@ export class FakeRuntime implements Runtime {
     return this.#imageIds.get(tag) ?? tag;
   }
 
-  async removeAppImages(appId: string): Promise<void> {
-    this.images.delete(appId);
-  }
-
   // What tests do and see.
 
   /** The dyno exits on its own (Docker reports its death), e.g. `crash('hello', 'web.1')`. */

@@ -10,28 +10,14 @@ import {
 import { statusOf } from '../docker-errors.js';
 
 /** The images this instance built for an app: labelled with its id, whatever the app is called now. */
-function appImages(docker: Docker, instance: string, appId: string, all: boolean): Promise<Docker.ImageInfo[]> {
+function appImages(docker: Docker, instance: string, appId: string): Promise<Docker.ImageInfo[]> {
   const label = [instanceFilter(instance), labelFilter(LABELS.appId, appId)];
-  return docker.listImages({ ...(all ? { all } : {}), filters: { label } });
-}
-
-/** Removes the images built for an app (all its releases), e.g. when it is destroyed. */
-export async function removeAppImages(docker: Docker, instance: string, appId: string): Promise<void> {
-  const images = await appImages(docker, instance, appId, true);
-  // Children before parents: newest first.
-  for (const image of images.sort((a, b) => b.Created - a.Created)) {
-    await docker
-      .getImage(image.Id)
-      .remove({ force: true })
-      .catch((error: unknown) => {
-        if (statusOf(error) !== 404 && statusOf(error) !== 409) throw error;
-      });
-  }
+  return docker.listImages({ filters: { label } });
 }
 
 /** Tags of the images built for an app. */
 export async function appImageTags(docker: Docker, instance: string, appId: string): Promise<string[]> {
-  const images = await appImages(docker, instance, appId, false);
+  const images = await appImages(docker, instance, appId);
   return images.flatMap((image) => image.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>');
 }
 

@@ -83,14 +83,6 @@ export class SwarmRuntime extends DockerRuntime {
     return removed;
   }
 
-  /** An app's images here (destroyed), and its builds' tags in the registry. */
-  override async removeAppImages(appId: string): Promise<void> {
-    const registry = this.registry;
-    const tags = registry ? (await this.appImageTags(appId)).filter((tag) => tag.startsWith('plat/')) : [];
-    await super.removeAppImages(appId);
-    for (const tag of tags) await registry!.deleteTag(registryRef(registry!.host, tag));
-  }
-
   /** The newest task of each service slot, as dynos (of one app, by name, when given). */
   override async listDynos(app?: string): Promise<ObservedDyno[]> {
     const dynos = await this.formation.dynos();

@@ -139,7 +139,7 @@ export const formationRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> 
       if (!release?.image) {
         throw new PlatError('invalid_params', `${row.name} has no release to run yet: git push platform main first.`);
       }
-      const { dyno } = await platform.controller.startDetached(row, release, command);
+      const { dyno } = await platform.controller.oneOffs.startDetached(row, release, command);
       return reply.code(202).send({ name: dyno, command });
     },
   );

@@ -22,7 +22,11 @@ export function appsResource(http: Transport) {
 export function configVarsResource(http: Transport) {
   return {
     get: (app: string): Promise<ConfigVars> => http.request('GET', appPath(app, '/config-vars')),
-    update: (app: string, changes: ConfigVarsPatch): Promise<ConfigVars> =>
-      http.request('PATCH', appPath(app, '/config-vars'), changes),
+    /** The app's config vars after the change, and the version of the release it made. */
+    update: async (app: string, changes: ConfigVarsPatch): Promise<{ config: ConfigVars; release?: number }> => {
+      const { body, headers } = await http.exchange<ConfigVars>('PATCH', appPath(app, '/config-vars'), changes);
+      const release = Number(headers.get('plat-release-version') ?? Number.NaN);
+      return { config: body, ...(Number.isInteger(release) ? { release } : {}) };
+    },
   };
 }

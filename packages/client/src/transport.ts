@@ -79,6 +79,11 @@ export class Transport {
     return (await this.#json<T>(method, path, { body })).body;
   }
 
+  /** A JSON request; resolves with the JSON answer and the answer's headers. */
+  exchange<T>(method: string, path: string, body?: unknown): Promise<{ body: T; headers: Headers }> {
+    return this.#json<T>(method, path, { body });
+  }
+
   async #json<T>(
     method: string,
     path: string,

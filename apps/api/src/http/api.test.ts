@@ -51,7 +51,11 @@ describe.each(backends)('the API on $name', (backend) => {
       headers: token ? { authorization: `Bearer ${token}` } : {},
       ...(options.body !== undefined ? { payload: options.body as object } : {}),
     });
-    return { status: response.statusCode, body: response.body ? (JSON.parse(response.body) as any) : undefined };
+    return {
+      status: response.statusCode,
+      body: response.body ? (JSON.parse(response.body) as any) : undefined,
+      headers: response.headers,
+    };
   };
 
   /** What a successful push leaves: a build and a running release. */
@@ -179,6 +183,7 @@ describe.each(backends)('the API on $name', (backend) => {
       });
       expect(set.status).toBe(200);
       expect(set.body).toEqual({ GREETING: 'hello', SECRET_KEY: 'swordfish' });
+      expect(set.headers['plat-release-version']).toBe('2');
       for (const body of [{ '1BAD': 'x' }, { PORT: '80' }, {}, { OK: { nested: true } }]) {
         expect((await call('PATCH', '/v1/apps/shop/config-vars', { body })).body.id).toBe('invalid_params');
       }
@@ -205,6 +210,7 @@ describe.each(backends)('the API on $name', (backend) => {
         body: { GREETING: 'bonjour', SECRET_KEY: null },
       });
       expect(changed.body).toEqual({ GREETING: 'bonjour' });
+      expect(changed.headers['plat-release-version']).toBe('4');
       const releases = (await call('GET', '/v1/apps/shop/releases')).body;
       expect(
         releases.map((r: { version: number; description: string; current: boolean }) => [

@@ -3,6 +3,7 @@ import type { Platform } from '../platform.js';
 import { updateConfigVars, type AppRow } from '../store/apps.js';
 import type { User } from '../store/users.js';
 import { audit, maskConfig } from './audit.js';
+import type { ReleaseRow } from '../store/releases.js';
 import { releaseConfig } from './releases.js';
 
 const KEY = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
@@ -47,13 +48,13 @@ export function changeConfig(
   app: AppRow,
   user: User,
   raw: Record<string, unknown>,
-): Promise<Record<string, string>> {
+): Promise<{ config: Record<string, string>; release: ReleaseRow }> {
   const changes = checkConfigChanges(raw);
   return platform.releases.run(app.name, async () => {
     const config = await updateConfigVars(platform.sql, app.id, changes);
     platform.events.publish(app.id, { type: 'config', action: 'update', data: { keys: Object.keys(changes) } });
     await audit(platform, app, user, 'config.update', { changes: maskConfig(changes) });
-    await releaseConfig(platform, app, describe(changes), user);
-    return config;
+    const release = await releaseConfig(platform, app, describe(changes), user);
+    return { config, release };
   });
 }

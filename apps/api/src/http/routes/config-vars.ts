@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import { AppParamsSchema, ConfigVarsPatchSchema, ConfigVarsSchema } from '@plat/core';
 import type { Platform } from '../../platform.js';
 import { changeConfig } from '../../services/config-vars.js';
@@ -27,9 +28,20 @@ export const configVarRoutes: FastifyPluginAsyncTypebox<{ platform: Platform }> 
         summary: 'Set and unset config vars; once the app has run, this makes a release',
         params: AppParamsSchema,
         body: ConfigVarsPatchSchema,
-        response: { 200: ConfigVarsSchema, ...errors(403, 404, 422) },
+        response: {
+          200: {
+            ...ConfigVarsSchema,
+            description: 'The config vars after the change',
+            headers: { 'Plat-Release-Version': Type.Integer({ description: 'The version of the release it made' }) },
+          },
+          ...errors(403, 404, 422),
+        },
       },
     },
-    async (request) => changeConfig(platform, request.appRow, request.user!, request.body),
+    async (request, reply) => {
+      const { config, release } = await changeConfig(platform, request.appRow, request.user!, request.body);
+      reply.header('plat-release-version', String(release.version));
+      return config;
+    },
   );
 };

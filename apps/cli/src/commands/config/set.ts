@@ -22,13 +22,10 @@ async function apply(
   verb: string,
 ): Promise<void> {
   const keys = Object.keys(changes).join(', ');
-  const client = context.client();
-  const before = (await client.releases.list(name))[0]?.version;
-  const config = await withProgress(context, `${verb} ${keys} and restarting ${name}`, () =>
-    client.configVars.update(name, changes),
+  const { config, release } = await withProgress(context, `${verb} ${keys} and restarting ${name}`, () =>
+    context.client().configVars.update(name, changes),
   );
-  const after = (await client.releases.list(name))[0]?.version;
-  if (after !== undefined && after !== before) context.output.err(`Released v${after}`);
+  if (release !== undefined) context.output.err(`Released v${release}`);
   const shown = Object.entries(config).filter(([key]) => Object.hasOwn(changes, key));
   for (const line of keyValues(shown)) context.output.out(line);
 }

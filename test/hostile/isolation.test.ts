@@ -1,11 +1,12 @@
 /**
  * A tenant's code, in a dyno or in a build, tries to reach the host: platd's
  * API, the router, another service listening on 0.0.0.0, and the cloud
- * metadata address. None of them answers, while the app keeps serving through
- * the router and containers on the app's network still reach each other.
+ * metadata address; a build tries another build on the build network. None
+ * of them answers, while the app keeps serving through the router and
+ * containers on the app's network still reach each other.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -70,6 +71,20 @@ function probeResult(output: string): Record<string, string> {
   const line = /PROBE (\{.*\})/.exec(output)?.[1];
   if (!line) throw new Error(`the probe printed no result:\n${output}`);
   return JSON.parse(line) as Record<string, string>;
+}
+
+/** Whether the host itself connects to host:port (within a second). */
+function hostConnects(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, timeout: 1000 });
+    const done = (open: boolean) => {
+      socket.destroy();
+      resolve(open);
+    };
+    socket.on('connect', () => done(true));
+    socket.on('timeout', () => done(false));
+    socket.on('error', () => done(false));
+  });
 }
 
 async function webDyno(): Promise<{ ip: string; gateway: string }> {
@@ -246,5 +261,51 @@ describe('a build', () => {
         .inspect()
         .catch(() => undefined),
     ).toBeUndefined();
+  });
+
+  it("gets no answer from another app's build on the build network, which the host itself reaches", async () => {
+    const dir = join(platd.dataDir, '..', 'probe-next-door');
+    const network = `plat-${platd.instance}--builds`;
+    // Another tenant's build step serving on the build network, as any build could.
+    const neighbour = await docker.createContainer({
+      Image: 'plat/stack:latest',
+      Cmd: ['python3', '-m', 'http.server', '8000'],
+      HostConfig: { NetworkMode: network },
+      Labels: { 'plat.instance': platd.instance },
+    });
+    try {
+      await neighbour.start();
+      const ip = (await neighbour.inspect()).NetworkSettings.Networks[network]?.IPAddress;
+      expect(ip, 'the neighbour has an address on the build network').toBeTruthy();
+      // It listens: a timeout from the build below is the firewall's doing.
+      await until('the neighbour to listen', () => hostConnects(ip!, 8000), 15_000);
+      const target = `${ip}:8000`;
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'probe.py'), PROBE);
+      writeFileSync(
+        join(dir, 'Dockerfile'),
+        [
+          'FROM plat/stack:latest',
+          'COPY probe.py /srv/probe.py',
+          'EXPOSE 8000',
+          `RUN python3 /srv/probe.py ${target}`,
+          'CMD exec python3 -m http.server $PORT',
+          '',
+        ].join('\n'),
+      );
+      for (const args of [
+        ['init', '-q', '-b', 'main'],
+        ['add', '-A'],
+        ['commit', '-q', '-m', 'probe the build next door'],
+      ])
+        expect((await platd.git(args, dir)).code).toBe(0);
+      expect((await platd.plat(['apps:create', 'walled-next'], { cwd: dir })).code).toBe(0);
+      const push = await platd.git(['push', 'platform', 'main'], dir);
+      expect(push.code, push.output).toBe(0);
+      expect(probeResult(push.output)[target], 'another build from a build').toBe('timeout');
+      expect(hostServiceConnections, 'connections that reached the host service').toBe(0);
+    } finally {
+      await neighbour.remove({ force: true });
+    }
   });
 });

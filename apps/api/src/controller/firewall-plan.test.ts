@@ -53,6 +53,36 @@ describe('firewall plan', () => {
     ]);
   });
 
+  it('keeps the containers of a bridge apart when asked, as the build network is', () => {
+    const apart = isolationRules({
+      instance: 'abc1',
+      bridge: 'br-0123456789ab',
+      forwardChain: 'DOCKER-USER',
+      apart: true,
+    });
+    expect(apart.slice(0, 2)).toEqual(rules);
+    expect(apart.slice(2)).toEqual([
+      {
+        chain: 'DOCKER-USER',
+        spec: [
+          '-i',
+          'br-0123456789ab',
+          '-o',
+          'br-0123456789ab',
+          '-m',
+          'comment',
+          '--comment',
+          'plat:abc1',
+          '-j',
+          'DROP',
+        ],
+      },
+    ]);
+    // It is found and removed with the bridge's other rules.
+    const listing = apart.map((rule) => `-A ${rule.chain} ${rule.spec.join(' ')}`).join('\n');
+    expect(taggedRules(listing, { instance: 'abc1', bridge: 'br-0123456789ab' })).toEqual(apart);
+  });
+
   it("walls swarm tasks off the host through Swarm's gateway bridge, and refuses off-host clients their ports", () => {
     const rules = gatewayRules({ instance: 'abc', forwardChain: 'DOCKER-USER' });
     const comment = ['-m', 'comment', '--comment', 'plat:abc'];

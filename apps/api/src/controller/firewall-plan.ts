@@ -9,8 +9,9 @@
  * Traffic to link-local addresses (169.254.169.254, the cloud metadata
  * service, and its neighbours) is routed, so it is dropped where
  * Docker lets the admin filter forwarded traffic (DOCKER-USER). Traffic
- * between containers on the same network and out to the internet is left
- * alone.
+ * out to the internet is left alone, and so is traffic between containers
+ * on an app's network (its dynos and add-ons); on the build network, where
+ * every app's builds run, containers are kept apart.
  */
 
 /** Where cloud metadata services answer (AWS, GCP, Azure, OpenStack, ECS). */
@@ -31,8 +32,17 @@ export function ruleTag(instance: string): string {
   return `plat:${instance}`;
 }
 
-/** The rules that isolate one Docker network's bridge interface from the host. */
-export function isolationRules(options: { instance: string; bridge: string; forwardChain: string }): FirewallRule[] {
+/**
+ * The rules that isolate one Docker network's bridge interface from the
+ * host; `apart`: its containers from each other too (the bridge passes
+ * their packets through the forward chain).
+ */
+export function isolationRules(options: {
+  instance: string;
+  bridge: string;
+  forwardChain: string;
+  apart?: boolean;
+}): FirewallRule[] {
   const { bridge, forwardChain } = options;
   if (!BRIDGE.test(bridge)) throw new Error(`not a network interface name: ${JSON.stringify(bridge)}`);
   const comment = ['-m', 'comment', '--comment', ruleTag(options.instance)];
@@ -42,6 +52,7 @@ export function isolationRules(options: { instance: string; bridge: string; forw
       spec: ['-i', bridge, '-m', 'conntrack', '!', '--ctstate', 'RELATED,ESTABLISHED', ...comment, '-j', 'DROP'],
     },
     { chain: forwardChain, spec: ['-i', bridge, '-d', LINK_LOCAL_RANGE, ...comment, '-j', 'DROP'] },
+    ...(options.apart ? [{ chain: forwardChain, spec: ['-i', bridge, '-o', bridge, ...comment, '-j', 'DROP'] }] : []),
   ];
 }
 

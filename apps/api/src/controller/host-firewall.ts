@@ -37,13 +37,16 @@ export class HostFirewall {
         : undefined;
   }
 
-  /** Keeps containers on the bridge off the host's addresses and the metadata range (swarm: gatewayRules). */
-  async isolate(bridge: string): Promise<void> {
+  /**
+   * Keeps containers on the bridge off the host's addresses and the metadata
+   * range (swarm: gatewayRules); `apart`, off each other too.
+   */
+  async isolate(bridge: string, options: { apart?: boolean } = {}): Promise<void> {
     const forwardChain = await this.#forward();
     const rules =
       bridge === SWARM_GATEWAY_BRIDGE
         ? gatewayRules({ instance: this.#instance, forwardChain })
-        : isolationRules({ instance: this.#instance, bridge, forwardChain });
+        : isolationRules({ instance: this.#instance, bridge, forwardChain, ...options });
     for (const rule of rules) {
       if (await this.#present(rule)) continue;
       await this.#run(insertArgs(rule));

@@ -46,27 +46,44 @@ export class DockerNetworks {
   }
 
   async ensureApp(name: string, app: string, appId?: string): Promise<void> {
-    await this.#ensureIsolated(name, appNetworkLabels(this.#instance, app, appId), appId);
+    await this.#ensureIsolated(name, appNetworkLabels(this.#instance, app, appId), { appId });
   }
 
   async ensureBuild(): Promise<string> {
     const name = buildNetworkName(this.#instance);
-    await this.#ensureIsolated(name, { [LABELS.instance]: this.#instance });
+    // Every app's builds share it: no build may reach another's (a step serving what it fetched, say).
+    await this.#ensureIsolated(name, { [LABELS.instance]: this.#instance }, { apart: true });
     return name;
   }
 
   /** Creates the network when missing and makes sure its bridge is firewalled before anything joins it. */
-  async #ensureIsolated(name: string, labels: Record<string, string>, appId?: string): Promise<void> {
+  async #ensureIsolated(
+    name: string,
+    labels: Record<string, string>,
+    options: { appId?: string; apart?: boolean },
+  ): Promise<void> {
+    const { appId } = options;
     let network = await this.#find(name);
     if (network && this.#isolated.has(network.Id)) return;
     const overlay = this.#driver === 'overlay';
-    const create = { Name: name, Driver: this.#driver, Labels: labels, CheckDuplicate: true, Attachable: overlay };
+    // Docker's own switch as well as our rule: it makes sure bridged packets pass through iptables at all.
+    const apart = options.apart && !overlay ? { Options: { 'com.docker.network.bridge.enable_icc': 'false' } } : {};
+    const create = {
+      Name: name,
+      Driver: this.#driver,
+      Labels: labels,
+      CheckDuplicate: true,
+      Attachable: overlay,
+      ...apart,
+    };
     network ??=
       appId && this.#subnets
         ? await this.#createInBlock(create, appId, this.#subnets)
         : { Id: (await this.#docker.createNetwork(create)).id };
     // An overlay has no bridge on the host: its tasks leave the node through Swarm's gateway bridge.
-    await this.#firewall.isolate(overlay ? SWARM_GATEWAY_BRIDGE : bridgeOf(network));
+    // Swarm's gateway bridge keeps its containers apart itself (Docker makes it without inter-container traffic).
+    if (overlay) await this.#firewall.isolate(SWARM_GATEWAY_BRIDGE);
+    else await this.#firewall.isolate(bridgeOf(network), { apart: Boolean(options.apart) });
     this.#isolated.add(network.Id);
   }
 

@@ -184,7 +184,7 @@ describe('network sandboxes', () => {
     expect(left.filter(Boolean).map((info) => info!.Id)).toEqual([spare!.Id]);
   });
 
-  it("take their dyno down when they die, and platd replaces it in the app's spare", async () => {
+  it("take their dyno down when they die, and platd replaces it in the app's spare, counting no crash", async () => {
     const { web, sandboxes } = await containers();
     const [spare] = unjoined(web, sandboxes);
     const victim = web.find((d) => d.Labels['plat.dyno'] === 'web.1')!;
@@ -204,8 +204,12 @@ describe('network sandboxes', () => {
       90_000,
     );
     expect(replaced.HostConfig.NetworkMode).toBe(`container:${spare!.Id}`);
+    // Not the app's doing: said so, and neither a crash nor a restart of the app's.
     const logs = await plat(['logs', '-n', '300', '--source', 'plat']);
-    expect(logs).toMatch(/web\.1\]: crashed \(exit \d+\)/);
+    expect(logs).toContain('web.1]: stopped: its network sandbox went away, restarting now');
+    expect(logs).not.toMatch(/web\.1\]: crashed/);
+    const listed = JSON.parse(await plat(['ps', '--json'])) as { name: string; restarts: number }[];
+    expect(listed.find((d) => d.name === 'web.1')?.restarts).toBe(0);
   });
 
   it('leave none behind when a build or a release phase fails', async () => {

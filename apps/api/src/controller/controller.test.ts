@@ -203,6 +203,27 @@ describe('the controller on an in-memory runtime and router', () => {
     journal();
   });
 
+  it('replaces at once, counting no crash, a dyno stopped because its network sandbox went away', async () => {
+    const { controller } = fake.platform;
+    const since = new Date();
+    const lost = fake.runtime.crash('hello', 'web.2', 137, 'sandbox');
+    const replaced = await until(
+      'web.2 replaced and routed',
+      async () => {
+        const web2 = (await controller.dynos('hello')).find((dyno) => dyno.dyno === 'web.2');
+        return web2?.running && web2.id !== lost.id && fake.router.backends('hello').includes('web.2@v8') && web2;
+      },
+      5_000,
+    );
+    expect(controller.crashInfo('hello', replaced).restarts).toBe(0);
+    expect(controller.crashLoops(Date.now(), 1).filter((loop) => loop.dyno === 'web.2')).toEqual([]);
+    const lines = (await fake.platform.logs.recent(app, { lines: 50, filter: { source: 'plat' } })).filter(
+      (line) => line.at >= since && line.dyno === 'web.2',
+    );
+    expect(lines.map((line) => line.line)).toEqual(['stopped: its network sandbox went away, restarting now']);
+    journal();
+  });
+
   it('rolls back to an earlier release: its image runs again, as a new release', async () => {
     const release = await rollback(fake.platform, app, 4);
     await fake.platform.controller.settle();

@@ -34,6 +34,8 @@ export class DockerRuntime implements Runtime {
   readonly #sandboxes: Sandboxes | undefined;
   readonly #buildSandboxes: BuildSandboxes | undefined;
   readonly #ensuring = new Map<string, Promise<void>>();
+  /** Dynos killed because their sandbox died: their deaths are told as no crash of theirs. */
+  readonly #sandboxLost = new Set<string>();
 
   /** `subnets`: where app networks' subnets come from (platd's pool); without it, Docker's own pools. */
   /** `networkDriver`: `overlay` for the swarm runtime's app networks. */
@@ -231,10 +233,17 @@ export class DockerRuntime implements Runtime {
   watchDeaths(onDie: (death: DynoDeath) => void, onReopen: () => void = () => {}): Promise<() => void> {
     return watchDeaths(this.#docker, this.#instance, {
       onDie: (death) => {
-        // The dynos in a sandbox that died lost their network: they are killed, and die as dynos do (a build
-        // sandbox has none).
-        if (death.sandbox) void this.#sandboxes?.died(death.id).catch(() => {});
-        else onDie(death);
+        // The dynos in a sandbox that died lost their network: they are killed, and their deaths say so (a
+        // build sandbox has none).
+        if (death.sandbox)
+          void this.#sandboxes
+            ?.died(death.id, (dyno) => {
+              this.#sandboxLost.add(dyno);
+              // A dyno that was dead already sends no death to take it off.
+              setTimeout(() => this.#sandboxLost.delete(dyno), 60_000).unref();
+            })
+            .catch(() => {});
+        else onDie(this.#sandboxLost.delete(death.id) ? { ...death, cause: 'sandbox' } : death);
       },
       onReopen: () => {
         // A restarted dockerd may have rebuilt its chains: check the networks' rules again (a check under way

@@ -62,6 +62,17 @@ export class DynoDeaths {
       this.#recheckSwarm(death.app);
       return;
     }
+    if (death.cause === 'sandbox') {
+      // Not the app's doing: no crash is counted or told, and the replacement starts at once (a starting
+      // dyno's rollout sees it gone and fails on its own).
+      deps.event(death.app, death.dyno, 'stopped: its network sandbox went away, restarting now');
+      deps.log(`${death.app} ${death.dyno} stopped: its network sandbox went away, restarting now`);
+      if (!deps.starting.has(death.id))
+        deps.converge(death.app).catch((error: Error) => {
+          deps.log(`restarting ${death.app} ${death.dyno} failed: ${error.message}`);
+        });
+      return;
+    }
     const change = { app: death.app, dyno: death.dyno, releaseId: death.releaseId, exitCode: death.exitCode };
     if (deps.starting.has(death.id)) {
       // A web dyno that dies before it answers failed its boot: the rollout waiting on it fails (H10) and

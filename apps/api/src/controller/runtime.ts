@@ -127,6 +127,8 @@ export interface DynoDeath {
   name?: string;
   /** A network sandbox's container, not a dyno's: the docker runtime's own business. */
   sandbox?: boolean;
+  /** Not the app's doing: the dyno was stopped because its network sandbox died and took its network. */
+  cause?: 'sandbox';
 }
 
 /** A terminal-like session a one-off dyno is attached to. */

@@ -207,12 +207,12 @@ export class FakeRuntime implements Runtime {
   // What tests do and see.
 
   /** The dyno exits on its own (Docker reports its death), e.g. `crash('hello', 'web.1')`. */
-  crash(app: string, dyno: string, exitCode = 1): FakeContainer {
+  crash(app: string, dyno: string, exitCode = 1, cause?: DynoDeath['cause']): FakeContainer {
     const container = this.containers().find(
       (candidate) => isDynoOf(candidate, app) && candidate.spec.dyno === dyno && candidate.running,
     );
     if (!container) throw new Error(`no running ${dyno} of ${app} to crash`);
-    this.#exit(container, exitCode, 'crash');
+    this.#exit(container, exitCode, 'crash', cause);
     return container;
   }
 
@@ -277,7 +277,7 @@ export class FakeRuntime implements Runtime {
     return (server.address() as AddressInfo).port;
   }
 
-  #exit(container: FakeContainer, exitCode: number, why: 'crash' | 'stop'): void {
+  #exit(container: FakeContainer, exitCode: number, why: 'crash' | 'stop', cause?: DynoDeath['cause']): void {
     if (!container.running) return;
     container.running = false;
     container.exitCode = exitCode;
@@ -285,7 +285,15 @@ export class FakeRuntime implements Runtime {
     this.journal.push(`${why} ${label(container.spec)}`);
     const { spec } = container;
     const { app, dyno, releaseId } = spec;
-    const death = { id: container.id, app, dyno, releaseId, oneOff: isOneOff(container), exitCode };
+    const death = {
+      id: container.id,
+      app,
+      dyno,
+      releaseId,
+      oneOff: isOneOff(container),
+      exitCode,
+      ...(cause ? { cause } : {}),
+    };
     // Docker's event arrives after the call that stopped the container has returned.
     setImmediate(() => {
       for (const watcher of this.#watchers) watcher(death);

@@ -208,10 +208,10 @@ export class Sandboxes {
 
   /**
    * Kills the dynos that joined a sandbox that died: they lost their
-   * network, and die as dynos do. A spare that died is no longer one (the
-   * sweep removes it).
+   * network. `killing` hears of each first, so its death is known for the
+   * sandbox's doing. A spare that died is no longer one (the sweep removes it).
    */
-  async died(id: string): Promise<void> {
+  async died(id: string, killing: (dyno: string) => void = () => {}): Promise<void> {
     for (const [network, spare] of this.#spares) {
       if (spare.id !== id) continue;
       this.#spares.delete(network);
@@ -222,6 +222,7 @@ export class Sandboxes {
     });
     for (const dyno of joined) {
       if (!isInstanceContainer(this.#instance, dyno.Names)) continue;
+      killing(dyno.Id);
       await this.#docker
         .getContainer(dyno.Id)
         .kill()

@@ -9,6 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
+import { buildNetworkName } from '@plat/core';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleRepo } from '../support/app-repo.js';
@@ -20,6 +21,7 @@ import { run } from '../support/run.js';
 import { until } from '../support/until.js';
 
 const METADATA = '169.254.169.254:80';
+const ICC = 'com.docker.network.bridge.enable_icc';
 
 /** Connects to each host:port at once, 3 s each; prints {target: open | refused | timeout | error N}. */
 const PROBE = `
@@ -85,6 +87,35 @@ function hostConnects(host: string, port: number): Promise<boolean> {
     socket.on('timeout', () => done(false));
     socket.on('error', () => done(false));
   });
+}
+
+/** Another tenant's build step serving on the build network, as any build could; the host reaches it. */
+async function startNeighbour(): Promise<{ ip: string; target: string; remove: () => Promise<void> }> {
+  const network = buildNetworkName(platd.instance);
+  const neighbour = await docker.createContainer({
+    Image: 'plat/stack:latest',
+    Cmd: ['python3', '-m', 'http.server', '8000'],
+    HostConfig: { NetworkMode: network },
+    Labels: { 'plat.instance': platd.instance },
+  });
+  const remove = () => neighbour.remove({ force: true });
+  try {
+    await neighbour.start();
+    const ip = (await neighbour.inspect()).NetworkSettings.Networks[network]?.IPAddress;
+    if (!ip) throw new Error(`the neighbour has no address on ${network}`);
+    // It listens: a timeout from a build is the firewall's doing.
+    await until('the neighbour to listen', () => hostConnects(ip, 8000), 15_000);
+    return { ip, target: `${ip}:8000`, remove };
+  } catch (error) {
+    await remove();
+    throw error;
+  }
+}
+
+/** A Dockerfile whose build probes the target. */
+function probeDockerfile(target: string): string {
+  const steps = ['FROM plat/stack:latest', 'COPY probe.py /srv/probe.py', 'EXPOSE 8000'];
+  return [...steps, `RUN python3 /srv/probe.py ${target}`, 'CMD exec python3 -m http.server $PORT', ''].join('\n');
 }
 
 async function webDyno(): Promise<{ ip: string; gateway: string }> {
@@ -173,7 +204,7 @@ describe('a dyno', () => {
 
 describe('a build', () => {
   it("gets no answer from the host's ports or the metadata address either", async () => {
-    const build = (await docker.listNetworks({ filters: { name: [`plat-${platd.instance}--builds`] } }))[0];
+    const build = (await docker.listNetworks({ filters: { name: [buildNetworkName(platd.instance)] } }))[0];
     const gateway = build?.IPAM?.Config?.[0]?.Gateway;
     expect(gateway, 'the build network exists after the first deploy').toBeTruthy();
     const blocked = [...hostTargets([gateway!]), METADATA];
@@ -264,48 +295,55 @@ describe('a build', () => {
   });
 
   it("gets no answer from another app's build on the build network, which the host itself reaches", async () => {
-    const dir = join(platd.dataDir, '..', 'probe-next-door');
-    const network = `plat-${platd.instance}--builds`;
-    // Another tenant's build step serving on the build network, as any build could.
-    const neighbour = await docker.createContainer({
-      Image: 'plat/stack:latest',
-      Cmd: ['python3', '-m', 'http.server', '8000'],
-      HostConfig: { NetworkMode: network },
-      Labels: { 'plat.instance': platd.instance },
-    });
+    const neighbour = await startNeighbour();
     try {
-      await neighbour.start();
-      const ip = (await neighbour.inspect()).NetworkSettings.Networks[network]?.IPAddress;
-      expect(ip, 'the neighbour has an address on the build network').toBeTruthy();
-      // It listens: a timeout from the build below is the firewall's doing.
-      await until('the neighbour to listen', () => hostConnects(ip!, 8000), 15_000);
-      const target = `${ip}:8000`;
+      const dir = join(platd.dataDir, '..', 'probe-next-door');
       mkdirSync(dir);
       writeFileSync(join(dir, 'probe.py'), PROBE);
-      writeFileSync(
-        join(dir, 'Dockerfile'),
-        [
-          'FROM plat/stack:latest',
-          'COPY probe.py /srv/probe.py',
-          'EXPOSE 8000',
-          `RUN python3 /srv/probe.py ${target}`,
-          'CMD exec python3 -m http.server $PORT',
-          '',
-        ].join('\n'),
-      );
+      writeFileSync(join(dir, 'Dockerfile'), probeDockerfile(neighbour.target));
       for (const args of [
         ['init', '-q', '-b', 'main'],
         ['add', '-A'],
-        ['commit', '-q', '-m', 'probe the build next door'],
+        ['commit', '-q', '-m', 'probe next door'],
       ])
         expect((await platd.git(args, dir)).code).toBe(0);
       expect((await platd.plat(['apps:create', 'walled-next'], { cwd: dir })).code).toBe(0);
       const push = await platd.git(['push', 'platform', 'main'], dir);
       expect(push.code, push.output).toBe(0);
-      expect(probeResult(push.output)[target], 'another build from a build').toBe('timeout');
+      expect(probeResult(push.output)[neighbour.target], 'another build from a build').toBe('timeout');
       expect(hostServiceConnections, 'connections that reached the host service').toBe(0);
+      expect(await hostConnects(neighbour.ip, 8000), 'the neighbour, from the host, after the build').toBe(true);
     } finally {
-      await neighbour.remove({ force: true });
+      await neighbour.remove();
     }
+  });
+
+  it('keeps builds apart on a build network an earlier platd made open, and makes it again once free', async () => {
+    const dir = join(platd.dataDir, '..', 'probe-next-door');
+    const network = buildNetworkName(platd.instance);
+    // As a platd from before builds were kept apart left it: Docker's traffic between its containers on.
+    for (const info of await instanceContainers(platd.instance))
+      if (info.Labels['plat.build-sandbox']) await docker.getContainer(info.Id).remove({ force: true });
+    await docker.getNetwork(network).remove();
+    await docker.createNetwork({ Name: network, Driver: 'bridge', Labels: { 'plat.instance': platd.instance } });
+    const neighbour = await startNeighbour();
+    const icc = async () => (await docker.getNetwork(network).inspect()).Options?.[ICC];
+    try {
+      writeFileSync(join(dir, 'Dockerfile'), probeDockerfile(neighbour.target));
+      expect((await platd.git(['commit', '-q', '-am', 'probe next door again'], dir)).code).toBe(0);
+      const push = await platd.git(['push', 'platform', 'main'], dir);
+      expect(push.code, push.output).toBe(0);
+      // In use by a container not Plat's, the network stays; the firewall keeps its containers apart meanwhile.
+      expect(await icc()).toBeUndefined();
+      expect(probeResult(push.output)[neighbour.target], 'another build from a build').toBe('timeout');
+    } finally {
+      await neighbour.remove();
+    }
+    writeFileSync(join(dir, 'Dockerfile'), probeDockerfile('127.0.0.1:9'));
+    expect((await platd.git(['commit', '-q', '-am', 'and once more'], dir)).code).toBe(0);
+    const push = await platd.git(['push', 'platform', 'main'], dir);
+    expect(push.code, push.output).toBe(0);
+    expect(await icc(), 'the build network made again, as Plat makes it now').toBe('false');
+    expect(hostServiceConnections, 'connections that reached the host service').toBe(0);
   });
 });

@@ -86,7 +86,7 @@ export class DockerRuntime implements Runtime {
 
   /** The network image builds of pushed code run on: isolated from the host like the apps' own. */
   ensureBuildNetwork(): Promise<string> {
-    return this.#networks.ensureBuild();
+    return this.#networks.ensureBuild({ busy: () => this.#buildSandboxes?.building() ?? false });
   }
 
   /** Removes an app's network, its spare sandbox first (Docker keeps a network that has a container on it). */

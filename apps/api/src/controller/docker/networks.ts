@@ -10,6 +10,8 @@ import type { SubnetSource, UsedSubnet } from '../runtime.js';
 
 /** Blocks tried for one network when Docker finds each already taken (other platds racing for them). */
 const BLOCK_ATTEMPTS = 5;
+/** Docker's switch for traffic between a bridge's containers. */
+const ICC = 'com.docker.network.bridge.enable_icc';
 
 /** Labels of an app's network: by the app's id, so a rename keeps it; a platd before ids labelled it by name. */
 export function appNetworkLabels(instance: string, app: string, appId?: string): Record<string, string> {
@@ -49,11 +51,38 @@ export class DockerNetworks {
     await this.#ensureIsolated(name, appNetworkLabels(this.#instance, app, appId), { appId });
   }
 
-  async ensureBuild(): Promise<string> {
+  /**
+   * The network every app's builds share: a bridge of this Docker's (on a
+   * swarm too: builds run on the manager), its containers kept apart, so no
+   * build reaches another's (a step serving what it fetched, say).
+   */
+  async ensureBuild(options: { busy?: () => boolean } = {}): Promise<string> {
     const name = buildNetworkName(this.#instance);
-    // Every app's builds share it: no build may reach another's (a step serving what it fetched, say).
+    const found = await this.#find(name);
+    const open = found && (found.Driver !== 'bridge' || found.Options?.[ICC] !== 'false');
+    if (open && !options.busy?.()) await this.#remakeBuild(found);
     await this.#ensureIsolated(name, { [LABELS.instance]: this.#instance }, { apart: true });
     return name;
+  }
+
+  /**
+   * A build network made before builds were kept apart (or an overlay, as a
+   * swarm's once was) goes, with the build sandboxes on it, to be made
+   * again. While a build or another container uses it, it stays, to the
+   * firewall rule that keeps its containers apart too, until the next build.
+   */
+  async #remakeBuild(network: { Id: string; Name?: string }): Promise<void> {
+    const attached = await this.#docker.listContainers({ all: true, filters: { network: [network.Id] } });
+    if (attached.some((info) => !info.Labels?.[LABELS.buildSandbox])) return;
+    for (const info of attached) {
+      await this.#docker
+        .getContainer(info.Id)
+        .remove({ force: true })
+        .catch((error: unknown) => {
+          if (statusOf(error) !== 404) throw error;
+        });
+    }
+    await this.remove(network.Id).catch(() => {});
   }
 
   /** Creates the network when missing and makes sure its bridge is firewalled before anything joins it. */
@@ -65,12 +94,13 @@ export class DockerNetworks {
     const { appId } = options;
     let network = await this.#find(name);
     if (network && this.#isolated.has(network.Id)) return;
-    const overlay = this.#driver === 'overlay';
-    // Docker's own switch as well as our rule: it makes sure bridged packets pass through iptables at all.
-    const apart = options.apart && !overlay ? { Options: { 'com.docker.network.bridge.enable_icc': 'false' } } : {};
+    // Containers kept apart share a bridge of this Docker's own.
+    const overlay = this.#driver === 'overlay' && !options.apart;
+    // Docker's own switch as well as our rule: Docker then makes sure bridged packets pass through iptables.
+    const apart = options.apart ? { Options: { [ICC]: 'false' } } : {};
     const create = {
       Name: name,
-      Driver: this.#driver,
+      Driver: overlay ? 'overlay' : 'bridge',
       Labels: labels,
       CheckDuplicate: true,
       Attachable: overlay,
@@ -81,13 +111,15 @@ export class DockerNetworks {
         ? await this.#createInBlock(create, appId, this.#subnets)
         : { Id: (await this.#docker.createNetwork(create)).id };
     // An overlay has no bridge on the host: its tasks leave the node through Swarm's gateway bridge.
-    // Swarm's gateway bridge keeps its containers apart itself (Docker makes it without inter-container traffic).
+    // An overlay has no bridge on the host: its tasks leave the node through Swarm's gateway bridge.
     if (overlay) await this.#firewall.isolate(SWARM_GATEWAY_BRIDGE);
     else await this.#firewall.isolate(bridgeOf(network), { apart: Boolean(options.apart) });
     this.#isolated.add(network.Id);
   }
 
-  async #find(name: string): Promise<{ Id: string; Options?: Record<string, string> } | undefined> {
+  async #find(
+    name: string,
+  ): Promise<{ Id: string; Driver?: string; Options?: Record<string, string> | null } | undefined> {
     const listed = await this.#docker.listNetworks({ filters: { name: [name] } });
     return listed.find((n) => n.Name === name);
   }
@@ -101,7 +133,7 @@ export class DockerNetworks {
     create: Docker.NetworkCreateOptions,
     appId: string,
     subnets: SubnetSource,
-  ): Promise<{ Id: string; Options?: Record<string, string> }> {
+  ): Promise<{ Id: string; Options?: Record<string, string> | null }> {
     let block = await subnets.blockOf(appId);
     for (let attempt = 1; ; attempt += 1) {
       const ipam = { Driver: 'default', Config: [{ Subnet: block, Gateway: gatewayOf(parseCidr(block)) }] };

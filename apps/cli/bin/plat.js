@@ -1,18 +1,34 @@
 #!/usr/bin/env node
 // Runs the bundle `npm run build` makes from dist/main.js (see ../build.mjs): one module to load, not
 // hundreds. After a bare `tsc -b` (a project's build info newer than the bundle) dist/main.js runs instead.
-import { statSync } from 'node:fs';
+import { lstatSync, mkdirSync, statSync } from 'node:fs';
 import module from 'node:module';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { userInfo } from 'node:os';
+import { dirname, join } from 'node:path';
 
-// V8's code for the bundle kept between runs, in the user's own cache dir (never a shared /tmp one): the
-// bundle then loads in about half the time. Keyed by each file's content, so a rebuilt bundle is compiled anew.
-try {
-  module.enableCompileCache?.(join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'plat', 'compile-cache'));
-} catch {
-  // An unwritable home only makes the start slower.
+/**
+ * Where V8's code for the bundle is kept between runs (it then loads in about half the time): in the home the
+ * password database gives the user, never one from HOME or XDG_CACHE_HOME, which `sudo -E` and `su` hand on to
+ * root; and only when the user alone can write there, since code read from it runs as them.
+ */
+function compileCacheDir() {
+  try {
+    const dir = join(userInfo().homedir, '.cache', 'plat', 'compile-cache');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    for (const path of [dirname(dir), dir]) {
+      const stat = lstatSync(path);
+      if (!stat.isDirectory() || stat.uid !== process.getuid() || (stat.mode & 0o022) !== 0) return undefined;
+    }
+    return dir;
+  } catch {
+    // No home, or not ours: the start is only slower.
+    return undefined;
+  }
 }
+
+const cacheDir = compileCacheDir();
+// Keyed by each file's content: a rebuilt bundle is compiled anew.
+if (cacheDir) module.enableCompileCache?.(cacheDir);
 
 const at = (path) => new URL(path, import.meta.url);
 const age = (file) => statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? -1;

@@ -25,8 +25,8 @@ export function configVarsResource(http: Transport) {
     /** The app's config vars after the change, and the version of the release it made. */
     update: async (app: string, changes: ConfigVarsPatch): Promise<{ config: ConfigVars; release?: number }> => {
       const { body, headers } = await http.exchange<ConfigVars>('PATCH', appPath(app, '/config-vars'), changes);
-      const release = Number(headers.get('plat-release-version') ?? Number.NaN);
-      return { config: body, ...(Number.isInteger(release) ? { release } : {}) };
+      const release = headers.get('plat-release-version') ?? '';
+      return { config: body, ...(/^\d{1,9}$/.test(release) ? { release: Number(release) } : {}) };
     },
   };
 }

@@ -321,6 +321,27 @@ describe('PlatClient', () => {
     await expect(client().apps.list()).rejects.toMatchObject({ id: 'internal_error' });
   });
 
+  it("reads the release a config change made from the answer's Plat-Release-Version, if a version", async () => {
+    for (const [header, release] of [
+      ['7', 7],
+      [undefined, undefined],
+      ['', undefined],
+      ['v7', undefined],
+    ] as const) {
+      answer = (_request, response) =>
+        response
+          .writeHead(200, {
+            'content-type': 'application/json',
+            ...(header === undefined ? {} : { 'plat-release-version': header }),
+          })
+          .end('{"A":"1"}');
+      expect(await client().configVars.update('hello', { A: '1' }), JSON.stringify(header)).toEqual({
+        config: { A: '1' },
+        ...(release === undefined ? {} : { release }),
+      });
+    }
+  });
+
   it('says platd is unavailable when nothing listens', async () => {
     const idle = createServer();
     await new Promise<void>((resolve) => idle.listen(0, '127.0.0.1', resolve));

@@ -148,7 +148,7 @@ const SSH_SAID = /\((connect to host|Could not resolve hostname) /;
  * Why restic failed. An unreachable target whose ssh's words restic lost
  * (see probeTarget) gets them from a TCP connect of platd's own.
  */
-async function failureOf(
+export async function failureOf(
   repository: Repository,
   output: string,
   timedOut: boolean,
@@ -334,11 +334,15 @@ export function dump(repository: Repository, snapshot: string, file: string): Re
   child.on('error', (error) => out.destroy(error));
   child.on('close', (code) => {
     clearTimeout(idle);
-    if (code === 0 && !timedOut) out.end();
-    else
-      void failureOf(repository, errors, timedOut).then((failure) =>
-        out.destroy(new ResticError('Reading the backup from the target failed', failure)),
-      );
+    if (code === 0 && !timedOut) {
+      out.end();
+      return;
+    }
+    // A reader that gave up needs no reason.
+    if (out.destroyed) return;
+    void failureOf(repository, errors, timedOut)
+      .catch(() => resticFailure(errors, timedOut))
+      .then((failure) => out.destroy(new ResticError('Reading the backup from the target failed', failure)));
   });
   return out;
 }

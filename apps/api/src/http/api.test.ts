@@ -420,6 +420,8 @@ describe.each(backends)('the API on $name', (backend) => {
       expect(Object.keys(doc.paths)).toContain(path);
     }
     expect(doc.info.description).toContain('`rate_limited` (429)');
+    const configPatch = doc.paths['/v1/apps/{app}/config-vars'].patch.responses['200'];
+    expect(configPatch.headers['Plat-Release-Version'].schema).toMatchObject({ type: 'integer' });
     // The attach upgrades never reach a route, yet are documented: path, query, the Upgrade header, frames.
     for (const path of ['/v1/apps/{app}/dynos/attach', '/v1/apps/{app}/pg/psql']) {
       const attach = doc.paths[path].get;

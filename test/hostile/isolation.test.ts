@@ -318,32 +318,40 @@ describe('a build', () => {
     }
   });
 
-  it('keeps builds apart on a build network an earlier platd made open, and makes it again once free', async () => {
+  it('keeps builds apart on a build network an earlier platd made open, and makes it again at a start', async () => {
     const dir = join(platd.dataDir, '..', 'probe-next-door');
     const network = buildNetworkName(platd.instance);
+    const icc = async () => (await docker.getNetwork(network).inspect()).Options?.[ICC];
     // As a platd from before builds were kept apart left it: Docker's traffic between its containers on.
+    await platd.stop();
     for (const info of await instanceContainers(platd.instance))
       if (info.Labels['plat.build-sandbox']) await docker.getContainer(info.Id).remove({ force: true });
     await docker.getNetwork(network).remove();
     await docker.createNetwork({ Name: network, Driver: 'bridge', Labels: { 'plat.instance': platd.instance } });
     const neighbour = await startNeighbour();
-    const icc = async () => (await docker.getNetwork(network).inspect()).Options?.[ICC];
     try {
+      // In use by a container not Plat's, it stays at this start, saying so; the firewall keeps builds apart.
+      await platd.start();
+      expect(platd.output()).toMatch(
+        new RegExp(`warning: ${network} lets its containers reach each other.*still uses it`),
+      );
       writeFileSync(join(dir, 'Dockerfile'), probeDockerfile(neighbour.target));
       expect((await platd.git(['commit', '-q', '-am', 'probe next door again'], dir)).code).toBe(0);
       const push = await platd.git(['push', 'platform', 'main'], dir);
       expect(push.code, push.output).toBe(0);
-      // In use by a container not Plat's, the network stays; the firewall keeps its containers apart meanwhile.
       expect(await icc()).toBeUndefined();
       expect(probeResult(push.output)[neighbour.target], 'another build from a build').toBe('timeout');
     } finally {
       await neighbour.remove();
     }
+    // Free at the next start: made again, as Plat makes it now, before any push.
+    await platd.stop();
+    await platd.start();
+    expect(await icc(), 'the build network made again').toBe('false');
     writeFileSync(join(dir, 'Dockerfile'), probeDockerfile('127.0.0.1:9'));
     expect((await platd.git(['commit', '-q', '-am', 'and once more'], dir)).code).toBe(0);
     const push = await platd.git(['push', 'platform', 'main'], dir);
     expect(push.code, push.output).toBe(0);
-    expect(await icc(), 'the build network made again, as Plat makes it now').toBe('false');
     expect(hostServiceConnections, 'connections that reached the host service').toBe(0);
   });
 });

@@ -70,6 +70,9 @@ async function main(): Promise<void> {
   await platform.subnets.check();
   const stack = await ensureStackImage(images, { log });
   if (stack.built) log(`stack image built (recipe ${stack.recipe})`);
+  // Before the API listens, so no build of this platd runs on it.
+  const openBuildNetwork = await platform.runtime.remakeOpenBuildNetwork?.();
+  if (openBuildNetwork) log(`warning: ${openBuildNetwork}`);
   // A release still pending was cut short by a platd exit mid-rollout: it
   // never became current, and converging removes whatever it started.
   const abandoned = await failPendingReleases(database.sql);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs the bundle `npm run build` makes from dist/main.js (see ../build.mjs): one module to load, not
 // hundreds. After a bare `tsc -b` (a project's build info newer than the bundle) dist/main.js runs instead.
-import { lstatSync, mkdirSync, statSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import module from 'node:module';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -17,7 +17,12 @@ function compileCacheDir() {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     for (const path of [dirname(dir), dir]) {
       const stat = lstatSync(path);
-      if (!stat.isDirectory() || stat.uid !== process.getuid() || (stat.mode & 0o022) !== 0) return undefined;
+      if (!stat.isDirectory() || stat.uid !== process.getuid()) return undefined;
+      if ((stat.mode & 0o022) === 0) continue;
+      // Ours, but others could write there (a umask of 002 when Node made it): closed, and its code dropped.
+      chmodSync(path, 0o700);
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir, { mode: 0o700 });
     }
     return dir;
   } catch {

@@ -86,7 +86,11 @@ export class DockerRuntime implements Runtime {
 
   /** The network image builds of pushed code run on: isolated from the host like the apps' own. */
   ensureBuildNetwork(): Promise<string> {
-    return this.#networks.ensureBuild({ busy: () => this.#buildSandboxes?.building() ?? false });
+    return this.#networks.ensureBuild();
+  }
+
+  remakeOpenBuildNetwork(): Promise<string | undefined> {
+    return this.#networks.remakeOpenBuild();
   }
 
   /** Removes an app's network, its spare sandbox first (Docker keeps a network that has a container on it). */

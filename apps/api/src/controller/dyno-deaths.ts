@@ -65,9 +65,13 @@ export class DynoDeaths {
     if (death.cause === 'sandbox') {
       // Not the app's doing: no crash is counted or told, and the replacement starts at once (a starting
       // dyno's rollout sees it gone and fails on its own).
-      deps.event(death.app, death.dyno, 'stopped: its network sandbox went away, restarting now');
-      deps.log(`${death.app} ${death.dyno} stopped: its network sandbox went away, restarting now`);
-      if (!deps.starting.has(death.id))
+      const starting = deps.starting.has(death.id);
+      const line = starting
+        ? 'stopped while starting: its network sandbox went away'
+        : 'stopped: its network sandbox went away, restarting now';
+      deps.event(death.app, death.dyno, line);
+      deps.log(`${death.app} ${death.dyno} ${line}`);
+      if (!starting)
         deps.converge(death.app).catch((error: Error) => {
           deps.log(`restarting ${death.app} ${death.dyno} failed: ${error.message}`);
         });

@@ -22,6 +22,11 @@ export interface Runtime {
   subnetsInUse(): Promise<UsedSubnet[]>;
   /** The network image builds run on; resolves with its name. */
   ensureBuildNetwork(): Promise<string>;
+  /**
+   * At platd's start, before any build: a build network an earlier platd
+   * made open is made again; resolves with why it stayed, when it did.
+   */
+  remakeOpenBuildNetwork?(): Promise<string | undefined>;
   removeNetwork(name: string): Promise<void>;
   /** Takes this instance's add-on containers off a network, so it can go. */
   detachAddons(name: string): Promise<void>;

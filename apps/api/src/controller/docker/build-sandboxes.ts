@@ -61,11 +61,6 @@ export class BuildSandboxes {
    * it started and no build of the app uses it, else the build network
    * itself, readying a sandbox for the app's next build when it has none.
    */
-  /** Whether a build runs in one of the sandboxes now. */
-  building(): boolean {
-    return [...this.#held.values()].some((held) => held.building);
-  }
-
   async join(app: { id: string; name: string }, network: string): Promise<BuildNetwork> {
     const held = this.#held.get(app.id);
     if (held?.id && !held.building) {

@@ -56,24 +56,32 @@ export class DockerNetworks {
    * swarm too: builds run on the manager), its containers kept apart, so no
    * build reaches another's (a step serving what it fetched, say).
    */
-  async ensureBuild(options: { busy?: () => boolean } = {}): Promise<string> {
+  async ensureBuild(): Promise<string> {
     const name = buildNetworkName(this.#instance);
-    const found = await this.#find(name);
-    const open = found && (found.Driver !== 'bridge' || found.Options?.[ICC] !== 'false');
-    if (open && !options.busy?.()) await this.#remakeBuild(found);
     await this.#ensureIsolated(name, { [LABELS.instance]: this.#instance }, { apart: true });
     return name;
   }
 
   /**
-   * A build network made before builds were kept apart (or an overlay, as a
-   * swarm's once was) goes, with the build sandboxes on it, to be made
-   * again. While a build or another container uses it, it stays, to the
-   * firewall rule that keeps its containers apart too, until the next build.
+   * At platd's start, while none of its builds runs: a build network an
+   * earlier platd made with its containers able to reach each other (or as
+   * an overlay, as a swarm's once was) goes, with the build sandboxes on it,
+   * and is made again. Resolves with why it stayed, when another container
+   * still uses it: the firewall rule alone keeps its containers apart then.
    */
-  async #remakeBuild(network: { Id: string; Name?: string }): Promise<void> {
-    const attached = await this.#docker.listContainers({ all: true, filters: { network: [network.Id] } });
-    if (attached.some((info) => !info.Labels?.[LABELS.buildSandbox])) return;
+  async remakeOpenBuild(): Promise<string | undefined> {
+    const name = buildNetworkName(this.#instance);
+    const found = await this.#find(name);
+    if (!found || (found.Driver === 'bridge' && found.Options?.[ICC] === 'false')) return undefined;
+    const attached = await this.#docker.listContainers({ filters: { network: [found.Id] } });
+    const others = attached.filter((info) => !info.Labels?.[LABELS.buildSandbox]);
+    if (others.length > 0) {
+      const names = others.map((info) => info.Names?.[0]?.replace(/^\//, '') ?? info.Id.slice(0, 12)).join(', ');
+      return (
+        `${name} lets its containers reach each other (an earlier platd made it so), and ${names} still uses it: ` +
+        'builds are kept apart only by the firewall rule until platd starts with it free'
+      );
+    }
     for (const info of attached) {
       await this.#docker
         .getContainer(info.Id)
@@ -82,7 +90,9 @@ export class DockerNetworks {
           if (statusOf(error) !== 404) throw error;
         });
     }
-    await this.remove(network.Id).catch(() => {});
+    await this.remove(found.Id);
+    await this.ensureBuild();
+    return undefined;
   }
 
   /** Creates the network when missing and makes sure its bridge is firewalled before anything joins it. */
@@ -107,14 +117,22 @@ export class DockerNetworks {
       ...apart,
     };
     network ??=
-      appId && this.#subnets
-        ? await this.#createInBlock(create, appId, this.#subnets)
-        : { Id: (await this.#docker.createNetwork(create)).id };
-    // An overlay has no bridge on the host: its tasks leave the node through Swarm's gateway bridge.
+      appId && this.#subnets ? await this.#createInBlock(create, appId, this.#subnets) : await this.#create(create);
     // An overlay has no bridge on the host: its tasks leave the node through Swarm's gateway bridge.
     if (overlay) await this.#firewall.isolate(SWARM_GATEWAY_BRIDGE);
     else await this.#firewall.isolate(bridgeOf(network), { apart: Boolean(options.apart) });
     this.#isolated.add(network.Id);
+  }
+
+  /** Creates the network; one made meanwhile by another caller (two first pushes at once) is the one. */
+  async #create(create: Docker.NetworkCreateOptions): Promise<{ Id: string; Options?: Record<string, string> | null }> {
+    try {
+      return { Id: (await this.#docker.createNetwork(create)).id };
+    } catch (error) {
+      const made = await this.#find(create.Name);
+      if (made) return made;
+      throw error;
+    }
   }
 
   async #find(

@@ -61,22 +61,9 @@ describe('firewall plan', () => {
       apart: true,
     });
     expect(apart.slice(0, 2)).toEqual(rules);
+    const [bridge, comment] = ['br-0123456789ab', ['-m', 'comment', '--comment', 'plat:abc1']];
     expect(apart.slice(2)).toEqual([
-      {
-        chain: 'DOCKER-USER',
-        spec: [
-          '-i',
-          'br-0123456789ab',
-          '-o',
-          'br-0123456789ab',
-          '-m',
-          'comment',
-          '--comment',
-          'plat:abc1',
-          '-j',
-          'DROP',
-        ],
-      },
+      { chain: 'DOCKER-USER', spec: ['-i', bridge, '-o', bridge, ...comment, '-j', 'DROP'] },
     ]);
     // It is found and removed with the bridge's other rules.
     const listing = apart.map((rule) => `-A ${rule.chain} ${rule.spec.join(' ')}`).join('\n');

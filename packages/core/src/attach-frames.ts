@@ -10,10 +10,15 @@ export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 
 export function encodeFrame(kind: FrameKind, payload: Buffer | string): Buffer {
   const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
+  return Buffer.concat([frameHead(kind, body.length), body]);
+}
+
+/** A frame's head: its kind and its payload's length, for a payload written after it as it is. */
+export function frameHead(kind: FrameKind, length: number): Buffer {
   const head = Buffer.alloc(5);
   head.writeUInt8(kind, 0);
-  head.writeUInt32BE(body.length, 1);
-  return Buffer.concat([head, body]);
+  head.writeUInt32BE(length, 1);
+  return head;
 }
 
 export class FrameDecoder {

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { ATTACH_PROTOCOL, encodeFrame, FrameKind, PlatError } from '@plat/core';
+import { ATTACH_PROTOCOL, FrameKind, frameHead, PlatError } from '@plat/core';
 import { appForUser, authenticateClient } from '../auth/access.js';
 import type { FailedAuthLimit } from '../auth/failed-auth-limit.js';
 import type { Platform } from '../platform.js';
@@ -83,8 +83,16 @@ async function handle(
   socket.on('close', () => aborted.abort());
   socket.on('error', () => aborted.abort());
   // false: the client is behind, and the dyno's output pauses until the socket drains.
-  const send = (kind: FrameKind, payload: Buffer | string): boolean =>
-    socket.destroyed ? true : socket.write(encodeFrame(kind, payload));
+  const send = (kind: FrameKind, payload: Buffer | string): boolean => {
+    if (socket.destroyed) return true;
+    const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
+    // The head, then the dyno's own chunk: no copy of every chunk of its output (one write to the socket still).
+    socket.cork();
+    socket.write(frameHead(kind, body.length));
+    const flowing = socket.write(body);
+    socket.uncork();
+    return flowing;
+  };
   const io = {
     tty,
     whenDrained: (resume: () => void) => {

@@ -74,7 +74,10 @@ export class DockerNetworks {
     const found = await this.#find(name);
     if (!found || (found.Driver === 'bridge' && found.Options?.[ICC] === 'false')) return undefined;
     const attached = await this.#docker.listContainers({ filters: { network: [found.Id] } });
-    const others = attached.filter((info) => !info.Labels?.[LABELS.buildSandbox]);
+    // Only this platd's own build sandboxes go with it (a label alone anyone can set).
+    const own = (info: Docker.ContainerInfo) =>
+      Boolean(info.Labels?.[LABELS.buildSandbox]) && isInstanceContainer(this.#instance, info.Names);
+    const others = attached.filter((info) => !own(info));
     if (others.length > 0) {
       const names = others.map((info) => info.Names?.[0]?.replace(/^\//, '') ?? info.Id.slice(0, 12)).join(', ');
       return (

@@ -124,8 +124,15 @@ describe('bad input changes nothing', () => {
   });
 
   it('refuses a push with a wrong token', async () => {
+    // What plat login kept is sent as a header with git's first request (an empty value drops it), and asked
+    // of the credential helper after a refusal: both are wrong here.
+    const wrong = `Authorization: Basic ${Buffer.from('plat:plat_wrong').toString('base64')}`;
     const push = await platd.git(
       [
+        '-c',
+        `http.${platd.apiUrl}/git/.extraHeader=`,
+        '-c',
+        `http.${platd.apiUrl}/git/.extraHeader=${wrong}`,
         '-c',
         'credential.helper=',
         '-c',

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { saveCredentials } from './credentials.js';
 import { configureRemote } from './git-remote.js';
-import { forgetGitCredentials, gitCredentialsPath, keepGitCredential } from './git-credentials.js';
+import { forgetGitCredentials, gitAuthConfigPath, gitCredentialsPath, keepGitCredential } from './git-credentials.js';
 
 const home = mkdtempSync(join(tmpdir(), 'plat-git-credentials-'));
 const env = { PATH: process.env.PATH, HOME: home };
@@ -24,6 +24,21 @@ function fill(repo: string, url: string): string {
     stdio: ['pipe', 'pipe', 'ignore'],
   });
 }
+
+/** The Authorization header git sends with its first request to `url` from `repo`, if any. */
+function header(repo: string, url: string): string | undefined {
+  try {
+    return execFileSync('git', ['config', '--get-urlmatch', 'http.extraHeader', url], {
+      cwd: repo,
+      env,
+      encoding: 'utf8',
+    });
+  } catch {
+    return undefined;
+  }
+}
+
+const basic = (token: string) => `Authorization: Basic ${Buffer.from(`plat:${token}`).toString('base64')}\n`;
 
 function newRepo(name: string): string {
   const repo = join(home, name);
@@ -51,6 +66,21 @@ describe("the token in git's credential store", () => {
     expect(() => fill(repo, 'http://127.0.0.1:45336/git/app.git')).toThrow();
   });
 
+  it("is sent as a header with git's first request to the API's git URLs, and to no other URL", async () => {
+    const repo = join(home, 'repo');
+    expect(header(repo, GIT_URL)).toBe(basic('plat_second'));
+    expect(statSync(gitAuthConfigPath(env)).mode & 0o777).toBe(0o600);
+    expect(header(repo, 'http://127.0.0.1:45336/git/app.git')).toBeUndefined();
+    expect(header(repo, `${API}/v1/apps`)).toBeUndefined();
+    // Set up again, the repo includes the file once; a new login's token replaces the old in it.
+    await configureRemote(repo, GIT_URL, env);
+    const includes = execFileSync('git', ['config', '--get-all', 'include.path'], { cwd: repo, env, encoding: 'utf8' });
+    expect(includes).toBe(`${gitAuthConfigPath(env)}\n`);
+    await login('plat_third');
+    expect(header(repo, GIT_URL)).toBe(basic('plat_third'));
+    expect(readFileSync(gitAuthConfigPath(env), 'utf8')).not.toContain('plat_second');
+  });
+
   it('writes a PLAT_TOKEN nowhere: that repo asks plat, which reads it at each push', async () => {
     const before = readFileSync(gitCredentialsPath(env), 'utf8');
     const repo = newRepo('ci-repo');
@@ -58,6 +88,12 @@ describe("the token in git's credential store", () => {
     expect(readFileSync(gitCredentialsPath(env), 'utf8')).toBe(before);
     const helpers = execFileSync('git', ['config', '--get-all', `credential.${API}.helper`], { cwd: repo, env });
     expect(helpers.toString()).toMatch(/^\n!'.*\/bin\/git-credential-plat\.js'\n$/);
+    expect(header(repo, GIT_URL)).toBeUndefined();
+    // A repo set up with the login before: PLAT_TOKEN now, so the login's header is no longer sent.
+    const earlier = join(home, 'repo');
+    await configureRemote(earlier, GIT_URL, { ...env, PLAT_TOKEN: 'plat_from_ci' });
+    expect(header(earlier, GIT_URL)).toBeUndefined();
+    await configureRemote(earlier, GIT_URL, env);
   });
 
   it('refuses a token with a line break, which would add fields of its own', async () => {
@@ -70,5 +106,6 @@ describe("the token in git's credential store", () => {
     const repo = join(home, 'repo');
     forgetGitCredentials(env);
     expect(() => fill(repo, GIT_URL)).toThrow();
+    expect(header(repo, GIT_URL)).toBeUndefined();
   });
 });

@@ -2,7 +2,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { simpleGit } from 'simple-git';
 import { requireCredentials } from './credentials.js';
-import { keepGitCredential, shellWord, storeHelper } from './git-credentials.js';
+import { gitAuthConfigPath, keepGitCredential, shellWord, storeHelper } from './git-credentials.js';
 
 export const REMOTE = 'platform';
 
@@ -17,8 +17,8 @@ const ENV_HELPER = join(dirname(fileURLToPath(import.meta.url)), '../bin/git-cre
 
 /**
  * Points the `platform` remote at the app and tells git where its token is,
- * for that API's URL only: git's credential store, holding what plat login
- * stored (git-credentials.ts); with PLAT_TOKEN set, plat's helper instead,
+ * for that API's URL only: the header and credential store holding what plat
+ * login stored (git-credentials.ts); with PLAT_TOKEN set, plat's helper instead,
  * which reads the environment at each push, so that token is never written.
  * A git URL on another host than the API's gets none.
  */
@@ -35,9 +35,15 @@ export async function configureRemote(cwd: string, gitUrl: string, env: NodeJS.P
   // An empty first entry drops helpers configured elsewhere for this URL.
   await git.raw(['config', '--add', key, '']);
   await git.raw(['config', '--add', key, fromEnv ? `!${shellWord(ENV_HELPER)}` : storeHelper(env)]);
+  // The login's Authorization header (git-credentials.ts): never beside PLAT_TOKEN, which must win.
+  const include = gitAuthConfigPath(env);
+  const exact = `^${include.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}$`;
+  await git.raw(['config', '--unset-all', 'include.path', exact]).catch(() => undefined);
   if (fromEnv) return;
   const credentials = requireCredentials(env);
-  if (new URL(credentials.apiUrl).origin === origin) await keepGitCredential(credentials, env);
+  if (new URL(credentials.apiUrl).origin !== origin) return;
+  await keepGitCredential(credentials, env);
+  await git.raw(['config', '--add', 'include.path', include]);
 }
 
 /** The app named by the `platform` remote's URL (…/git/<app>.git, or ssh://git@host:port/<app>.git). */

@@ -95,6 +95,8 @@ async function runDeploy(
 ): Promise<{ version: number }> {
   const { sql, settings } = platform;
   const timer = new PhaseTimer(receivedAt === undefined ? {} : { startedAt: receivedAt });
+  // Asked first: git starts as a fork of platd, which takes longer than the query below.
+  const branchNow = expected && branchHead(platform.reposDir, app.name, expected.ref);
   // Destroyed, or being destroyed, while this push waited in the queue.
   const now = await findApp(sql, app.name);
   if (now?.id !== app.id || now.destroying) {
@@ -102,7 +104,7 @@ async function runDeploy(
     throw new PlatError('not_found', `${app.name} was destroyed while this push waited.`);
   }
   if (expected) {
-    const head = (await branchHead(platform.reposDir, app.name, expected.ref)) ?? '0'.repeat(expected.old.length);
+    const head = (await branchNow) ?? '0'.repeat(expected.old.length);
     if (head !== expected.old) {
       source.resume();
       throw new PlatError(

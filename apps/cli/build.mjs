@@ -3,10 +3,29 @@
 // most of what `plat` costs before it sends a request (bench/deploy's
 // cli_start). It sits beside dist/main.js, so the paths it finds relative to
 // itself (../package.json, ../bin/git-credential-plat.js) are the same.
+import { isBuiltin } from 'node:module';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 
 const here = import.meta.dirname;
+
+/**
+ * Node's modules reach the bundle by require(), not import: an ESM import of one reads every export, and
+ * node:http's lazy WebSocket export then loads all of undici, node:fs's lazy ReadStream all of streams
+ * (~50 ms of a ~190 ms start where processes start slowly, ~15 of ~70 elsewhere).
+ */
+const builtinsByRequire = {
+  name: 'builtins-by-require',
+  setup(build) {
+    build.onResolve({ filter: /.*/ }, (args) =>
+      args.kind !== 'require-call' && isBuiltin(args.path) ? { path: args.path, namespace: 'builtin' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)});`,
+      loader: 'js',
+    }));
+  },
+};
 
 await build({
   entryPoints: [join(here, 'dist/main.js')],
@@ -21,4 +40,5 @@ await build({
   banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
   legalComments: 'none',
   logLevel: 'warning',
+  plugins: [builtinsByRequire],
 });

@@ -16,6 +16,7 @@ import { exampleRepo } from '../test/support/app-repo.js';
 import { get, type HttpResult } from '../test/support/http.js';
 import { startPlatd } from '../test/support/platd.js';
 import { changeCode, EXAMPLES, type Example, prepareFloor, seconds } from './deploy-floor.js';
+import { startGitControl } from './git-control.js';
 import { median, round, writeResult } from './support.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' } } });
@@ -198,6 +199,10 @@ async function codeOnly(example: Example) {
   const cold = await timed(push, () => until(app, example.marker, answers(example.marker)));
   const floor = await prepareFloor(example);
   cleanups.push(floor.dispose);
+  const gitControl = await startGitControl();
+  cleanups.push(gitControl.dispose);
+  await gitControl.push(repo, platd.userEnv);
+  const gitRuns: number[] = [];
   const runs: number[] = [];
   const floorRuns: number[] = [];
   const controlRuns: number[] = [];
@@ -227,8 +232,10 @@ async function codeOnly(example: Example) {
     networkRuns.push(floorRound.networkRunSeconds);
     networkBuilds.push(floorRound.networkBuildSeconds);
     if (floorRound.releaseSeconds !== undefined) releaseRuns.push(floorRound.releaseSeconds);
+    gitRuns.push(await gitControl.push(repo, platd.userEnv));
   }
   await floor.dispose();
+  await gitControl.dispose();
   const phases = {
     push_done_line_median: medianPhases(done),
     outside_done_line_seconds_median: round(median(outside)),
@@ -250,6 +257,8 @@ async function codeOnly(example: Example) {
     ...row(runs, floorRuns, TARGETS.code_only),
     floor_as_plat_runs_seconds_median: round(median(asPlatRuns)),
     over_floor_as_plat_runs: round(median(runs) / median(asPlatRuns), 2),
+    git_control_seconds_median: round(median(gitRuns)),
+    over_floor_and_git_control: round(median(runs) / median(floorRuns.map((floor, i) => floor + gitRuns[i]!)), 2),
   };
   return { app, repo, cold, row: controlled, controls, phases };
 }
@@ -352,6 +361,9 @@ try {
       'code-only rows: the floor with its docker build and docker run on a network of its own, plus docker run ' +
       'of the Procfile release command to its exit on that network when the app has one ' +
       "(Plat's release phase gates every deploy on it)",
+    git_control:
+      'code-only rows: git push of the same commit to a bare repository behind a minimal smart-HTTP server (no ' +
+      "authentication, no hook): git's transport alone, which a push has and the floor does not",
     rounds: ROUNDS,
     targets: {
       code_only_over_floor_at_most: TARGETS.code_only,

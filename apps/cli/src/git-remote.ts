@@ -1,15 +1,18 @@
 import { dirname, join } from 'node:path';
+import type { SimpleGitOptions } from 'simple-git';
 import { fileURLToPath } from 'node:url';
-import { simpleGit } from 'simple-git';
 import { requireCredentials } from './credentials.js';
 import { gitAuthConfigPath, keepGitCredential, shellWord, storeHelper } from './git-credentials.js';
 
 export const REMOTE = 'platform';
 
+/** simple-git, loaded by the commands that use git: its evaluation is part of every plat start otherwise. */
+async function simpleGit(options: Partial<SimpleGitOptions>) {
+  return (await import('simple-git')).simpleGit(options);
+}
+
 export async function isGitRepo(cwd: string): Promise<boolean> {
-  return simpleGit({ baseDir: cwd })
-    .checkIsRepo()
-    .catch(() => false);
+  return (await simpleGit({ baseDir: cwd })).checkIsRepo().catch(() => false);
 }
 
 /** Repos that a PLAT_TOKEN configured ask this helper, which reads PLAT_TOKEN (or the login) at each push. */
@@ -24,7 +27,7 @@ const ENV_HELPER = join(dirname(fileURLToPath(import.meta.url)), '../bin/git-cre
  */
 export async function configureRemote(cwd: string, gitUrl: string, env: NodeJS.ProcessEnv): Promise<void> {
   // simple-git refuses credential.helper changes unless told: this one is ours.
-  const git = simpleGit({ baseDir: cwd, unsafe: { allowUnsafeCredentialHelper: true } });
+  const git = await simpleGit({ baseDir: cwd, unsafe: { allowUnsafeCredentialHelper: true } });
   const remotes = await git.getRemotes();
   if (remotes.some((remote) => remote.name === REMOTE)) await git.remote(['set-url', REMOTE, gitUrl]);
   else await git.addRemote(REMOTE, gitUrl);
@@ -49,7 +52,7 @@ export async function configureRemote(cwd: string, gitUrl: string, env: NodeJS.P
 /** The app named by the `platform` remote's URL (…/git/<app>.git, or ssh://git@host:port/<app>.git). */
 export async function appFromRemote(cwd: string): Promise<string | undefined> {
   if (!(await isGitRepo(cwd))) return undefined;
-  const remotes = await simpleGit({ baseDir: cwd }).getRemotes(true);
+  const remotes = await (await simpleGit({ baseDir: cwd })).getRemotes(true);
   const url = remotes.find((remote) => remote.name === REMOTE)?.refs.push;
   return url ? /(?:\/git\/|^ssh:\/\/[^/]+\/)([a-z][a-z0-9-]*)\.git\/?$/.exec(url)?.[1] : undefined;
 }

@@ -1,4 +1,3 @@
-import ora from 'ora';
 import type { CommandContext } from './context.js';
 
 /**
@@ -12,7 +11,10 @@ export async function withProgress<T>(
   done: (result: T) => string = () => 'done',
 ): Promise<T> {
   const fancy = Boolean(process.stderr.isTTY) && !context.env.NO_COLOR && context.output.isConsole;
-  const spinner = fancy ? ora({ text: `${text}...`, stream: process.stderr }).start() : undefined;
+  // Loaded only for a terminal: its evaluation is part of every plat start otherwise.
+  const spinner = fancy
+    ? (await import('ora')).default({ text: `${text}...`, stream: process.stderr }).start()
+    : undefined;
   try {
     const result = await work();
     if (spinner) spinner.succeed(`${text}... ${done(result)}`);

@@ -1,6 +1,5 @@
 import { PlatError, type SshEndpoint } from '@plat/core';
 import { sshGitUrl, type PlatClient } from '@plat/client';
-import { simpleGit } from 'simple-git';
 import { REMOTE } from './git-remote.js';
 
 /** Where the server's sshd answers; refuses (before anything is made) when git over SSH is off there. */
@@ -14,6 +13,7 @@ export async function sshEndpoint(client: PlatClient): Promise<SshEndpoint> {
 /** Points the `platform` remote at the app over SSH; ssh uses your keys, so no credential helper is set. */
 export async function configureSshRemote(cwd: string, endpoint: SshEndpoint, app: string): Promise<string> {
   const url = sshGitUrl(endpoint, app);
+  const { simpleGit } = await import('simple-git');
   const git = simpleGit({ baseDir: cwd });
   const remotes = await git.getRemotes();
   if (remotes.some((remote) => remote.name === REMOTE)) await git.remote(['set-url', REMOTE, url]);

@@ -28,6 +28,8 @@ function serve(bare: string, request: IncomingMessage, response: ServerResponse)
   const args = ['receive-pack', '--stateless-rpc', ...(advertise ? ['--advertise-refs'] : []), bare];
   const child = spawn('git', args, { stdio: ['pipe', 'pipe', 'ignore'] });
   child.on('error', () => response.destroy());
+  // receive-pack may exit before it read the whole body (a refused pack).
+  child.stdin.on('error', () => {});
   response.writeHead(200, {
     'content-type': `application/x-git-receive-pack-${advertise ? 'advertisement' : 'result'}`,
     'cache-control': 'no-cache',

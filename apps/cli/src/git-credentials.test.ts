@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { saveCredentials } from './credentials.js';
 import { configureRemote } from './git-remote.js';
-import { forgetGitCredentials, gitAuthConfigPath, gitCredentialsPath, keepGitCredential } from './git-credentials.js';
+import { gitAuthConfigPath } from './git-auth-header.js';
+import { forgetGitCredentials, gitCredentialsPath, keepGitCredential } from './git-credentials.js';
 
 const home = mkdtempSync(join(tmpdir(), 'plat-git-credentials-'));
 const env = { PATH: process.env.PATH, HOME: home };
@@ -78,7 +79,13 @@ describe("the token in git's credential store", () => {
     expect(includes).toBe(`${gitAuthConfigPath(env)}\n`);
     await login('plat_third');
     expect(header(repo, GIT_URL)).toBe(basic('plat_third'));
-    expect(readFileSync(gitAuthConfigPath(env), 'utf8')).not.toContain('plat_second');
+    expect(readFileSync(gitAuthConfigPath(env), 'utf8')).not.toContain(basic('plat_second').trim());
+    // A login to another API keeps this one's header beside its own.
+    const other = 'https://plat.example.com:8443';
+    await keepGitCredential({ apiUrl: other, token: 'plat_other' }, env);
+    expect(header(repo, GIT_URL)).toBe(basic('plat_third'));
+    expect(header(repo, `${other}/git/app.git`)).toBe(basic('plat_other'));
+    expect(statSync(gitAuthConfigPath(env)).mode & 0o777).toBe(0o600);
   });
 
   it('writes a PLAT_TOKEN nowhere: that repo asks plat, which reads it at each push', async () => {
@@ -89,8 +96,12 @@ describe("the token in git's credential store", () => {
     const helpers = execFileSync('git', ['config', '--get-all', `credential.${API}.helper`], { cwd: repo, env });
     expect(helpers.toString()).toMatch(/^\n!'.*\/bin\/git-credential-plat\.js'\n$/);
     expect(header(repo, GIT_URL)).toBeUndefined();
-    // A repo set up with the login before: PLAT_TOKEN now, so the login's header is no longer sent.
+    // A repo set up with the login before, in another home too: PLAT_TOKEN now, so no login's header is sent.
     const earlier = join(home, 'repo');
+    execFileSync('git', ['config', '--add', 'include.path', '/home/someone/.config/plat/git-auth.config'], {
+      cwd: earlier,
+      env,
+    });
     await configureRemote(earlier, GIT_URL, { ...env, PLAT_TOKEN: 'plat_from_ci' });
     expect(header(earlier, GIT_URL)).toBeUndefined();
     await configureRemote(earlier, GIT_URL, env);

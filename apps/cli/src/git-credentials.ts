@@ -1,29 +1,18 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { PlatError } from '@plat/core';
 import { credentialsPath, type Credentials } from './credentials-file.js';
+import { forgetAuthHeaders, keepAuthHeader } from './git-auth-header.js';
 
 /**
- * The token for `git push` over HTTP, kept twice in 0600 files beside plat's credentials. First as an
- * Authorization header for the API's git URLs, in a git config file that app repos include: git sends it
- * with its first request. Then in git's own credential store (git-credential-store(1)), which git asks only
- * when a request was refused anyway, so a revoked token ends in git's "Authentication failed". Asking the
- * store on every push cost a refused request and two helper runs (get, then store): ~10 ms of each push,
- * ~30 ms where processes start slowly.
+ * The token for `git push` over HTTP, in git's own credential store (git-credential-store(1)), a 0600 file
+ * beside plat's credentials: for repos that do not include the header (git-auth-header.ts), set up by an
+ * older plat or for another host. git asks it after a refused request, then stores what worked; with the
+ * header, a refused token stays refused ("Authentication failed"), and plat login is what mends it.
  */
 export function gitCredentialsPath(env: NodeJS.ProcessEnv): string {
   return resolve(credentialsPath(env).replace(/credentials\.json$/, 'git-credentials'));
-}
-
-/** The git config file with the Authorization header, included by the repos `configureRemote` set up. */
-export function gitAuthConfigPath(env: NodeJS.ProcessEnv): string {
-  return resolve(credentialsPath(env).replace(/credentials\.json$/, 'git-auth.config'));
-}
-
-/** The key of the header for the API's git URLs: git matches it on scheme, host, port and the /git/ path. */
-function headerKey(apiUrl: string): string {
-  return `http.${new URL(apiUrl).origin}/git/.extraHeader`;
 }
 
 /** A word for sh, which runs the helpers named in git's config. */
@@ -64,19 +53,6 @@ function credentialStore(env: NodeJS.ProcessEnv, operation: 'store' | 'erase', i
   return git(['credential-store', `--file=${gitCredentialsPath(env)}`, operation], env, input);
 }
 
-/** The Authorization header for the API's git URLs, replacing one kept before; other APIs' headers stay. */
-async function keepAuthHeader(credentials: Credentials, env: NodeJS.ProcessEnv): Promise<void> {
-  const path = gitAuthConfigPath(env);
-  // Made 0600 before git writes the token into it; git keeps a config file's mode when it rewrites it.
-  closeSync(openSync(path, 'a', 0o600));
-  chmodSync(path, 0o600);
-  const basic = Buffer.from(`plat:${credentials.token}`).toString('base64');
-  await git(
-    ['config', '--file', path, '--replace-all', headerKey(credentials.apiUrl), `Authorization: Basic ${basic}`],
-    env,
-  );
-}
-
 /**
  * Keeps the token for the API's host (replacing one kept before), so pushes
  * to its git URLs need no password. Without git there is nothing to push
@@ -91,11 +67,11 @@ export async function keepGitCredential(credentials: Credentials, env: NodeJS.Pr
     throw error;
   }
   await credentialStore(env, 'store', description(credentials, true));
-  await keepAuthHeader(credentials, env);
+  keepAuthHeader(credentials, env);
 }
 
 /** `plat logout`: git forgets the tokens too. */
 export function forgetGitCredentials(env: NodeJS.ProcessEnv): void {
   rmSync(gitCredentialsPath(env), { force: true });
-  rmSync(gitAuthConfigPath(env), { force: true });
+  forgetAuthHeaders(env);
 }

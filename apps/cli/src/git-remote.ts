@@ -2,7 +2,8 @@ import { dirname, join } from 'node:path';
 import type { SimpleGitOptions } from 'simple-git';
 import { fileURLToPath } from 'node:url';
 import { requireCredentials } from './credentials.js';
-import { gitAuthConfigPath, keepGitCredential, shellWord, storeHelper } from './git-credentials.js';
+import { gitAuthConfigPath } from './git-auth-header.js';
+import { keepGitCredential, shellWord, storeHelper } from './git-credentials.js';
 
 export const REMOTE = 'platform';
 
@@ -39,14 +40,13 @@ export async function configureRemote(cwd: string, gitUrl: string, env: NodeJS.P
   await git.raw(['config', '--add', key, '']);
   await git.raw(['config', '--add', key, fromEnv ? `!${shellWord(ENV_HELPER)}` : storeHelper(env)]);
   // The login's Authorization header (git-credentials.ts): never beside PLAT_TOKEN, which must win.
-  const include = gitAuthConfigPath(env);
-  const exact = `^${include.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}$`;
-  await git.raw(['config', '--unset-all', 'include.path', exact]).catch(() => undefined);
+  // Whatever the home was when it was added: one of another home would send another login's token.
+  await git.raw(['config', '--unset-all', 'include.path', '(^|/)plat/git-auth\\.config$']).catch(() => undefined);
   if (fromEnv) return;
   const credentials = requireCredentials(env);
   if (new URL(credentials.apiUrl).origin !== origin) return;
   await keepGitCredential(credentials, env);
-  await git.raw(['config', '--add', 'include.path', include]);
+  await git.raw(['config', '--add', 'include.path', gitAuthConfigPath(env)]);
 }
 
 /** The app named by the `platform` remote's URL (…/git/<app>.git, or ssh://git@host:port/<app>.git). */

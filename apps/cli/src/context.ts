@@ -1,5 +1,6 @@
 import { PlatClient } from '@plat/client';
 import { AttachClient } from '@plat/client/attach';
+import { nodeSender } from '@plat/client/node-sender';
 import { PlatError } from '@plat/core';
 import { requireCredentials, type Credentials } from './credentials.js';
 import { appFromRemote, REMOTE } from './git-remote.js';
@@ -21,7 +22,7 @@ export function makeContext(output: Output, env: NodeJS.ProcessEnv = process.env
     cwd,
     env,
     output,
-    client: (credentials) => new PlatClient(credentials ?? requireCredentials(env)),
+    client: (credentials) => new PlatClient({ ...(credentials ?? requireCredentials(env)), send: nodeSender }),
     attach: () => new AttachClient(requireCredentials(env)),
   };
 }

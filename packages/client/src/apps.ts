@@ -24,8 +24,8 @@ export function configVarsResource(http: Transport) {
     get: (app: string): Promise<ConfigVars> => http.request('GET', appPath(app, '/config-vars')),
     /** The app's config vars after the change, and the version of the release it made. */
     update: async (app: string, changes: ConfigVarsPatch): Promise<{ config: ConfigVars; release?: number }> => {
-      const { body, headers } = await http.exchange<ConfigVars>('PATCH', appPath(app, '/config-vars'), changes);
-      const release = headers.get('plat-release-version') ?? '';
+      const { body, header } = await http.exchange<ConfigVars>('PATCH', appPath(app, '/config-vars'), changes);
+      const release = header('plat-release-version') ?? '';
       return { config: body, ...(/^\d{1,9}$/.test(release) ? { release: Number(release) } : {}) };
     },
   };

@@ -6,7 +6,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ATTACH_PROTOCOL, PlatError } from '@plat/core';
 import { AttachClient } from './attach.js';
 import { PlatClient } from './index.js';
-import { unreachable } from './transport.js';
+import { nodeSender } from './node-sender.js';
+import { type JsonSender, unreachable } from './transport.js';
 
 interface Seen {
   method: string;
@@ -50,7 +51,9 @@ afterEach(() => {
   answer = empty;
 });
 
-const client = () => new PlatClient({ apiUrl, token: 'plat_t' });
+/** The client as the dashboard makes it (fetch), or as the CLI does (node:http). */
+let send: JsonSender | undefined;
+const client = () => new PlatClient({ apiUrl, token: 'plat_t', ...(send ? { send } : {}) });
 
 /** Every route with a call that reaches it: `METHOD /template`, the call, and the body it must send (if any). */
 const calls: [string, (c: PlatClient) => Promise<unknown>, unknown?][] = [
@@ -259,7 +262,17 @@ const PARAMS: Record<string, string> = {
 const concrete = (template: string) =>
   template.replace(/:([a-z]+)/g, (_, name: string) => encodeURIComponent(PARAMS[name]!));
 
-describe('PlatClient', () => {
+describe.each([
+  ['fetch', undefined],
+  ['node:http', nodeSender],
+])('PlatClient, its JSON by %s', (_name, sender) => {
+  beforeAll(() => {
+    send = sender;
+  });
+  afterAll(() => {
+    send = undefined;
+  });
+
   it.each(calls)('%s', async (route, call, body) => {
     seen.length = 0;
     await call(client());
@@ -347,12 +360,27 @@ describe('PlatClient', () => {
     await new Promise<void>((resolve) => idle.listen(0, '127.0.0.1', resolve));
     const port = (idle.address() as AddressInfo).port;
     await new Promise((resolve) => idle.close(resolve));
-    const error = await new PlatClient({ apiUrl: `http://127.0.0.1:${port}` }).apps.list().catch((e: unknown) => e);
+    const unreached = new PlatClient({ apiUrl: `http://127.0.0.1:${port}`, ...(send ? { send } : {}) });
+    const error = await unreached.apps.list().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PlatError);
     expect(error).toMatchObject({
       id: 'unavailable',
       message: `Could not reach the Plat API at http://127.0.0.1:${port} (ECONNREFUSED)`,
     });
+  });
+
+  it('says where the API redirects to, or follows it as fetch does', async () => {
+    answer = (request, response) =>
+      request.url === '/v1/apps'
+        ? response.writeHead(308, { location: `${apiUrl}v2/apps` }).end()
+        : response.writeHead(200, { 'content-type': 'application/json' }).end('[]');
+    const listed = client().apps.list();
+    if (send) {
+      await expect(listed).rejects.toMatchObject({
+        id: 'unavailable',
+        message: `The Plat API at ${apiUrl.slice(0, -1)} redirects to ${apiUrl}v2/apps: use that URL (plat login --api-url).`,
+      });
+    } else await expect(listed).resolves.toEqual([]);
   });
 
   it('names NODE_EXTRA_CA_CERTS when the server certificate is not trusted (a private CA)', () => {

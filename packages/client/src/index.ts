@@ -24,7 +24,7 @@ import { Transport, type ClientOptions } from './transport.js';
 import { webhooksResource } from './webhooks.js';
 import { alertsResource } from './alerts.js';
 
-export type { ClientOptions } from './transport.js';
+export type { ClientOptions, JsonAnswer, JsonSender } from './transport.js';
 export type { LogsQuery } from './logs.js';
 export type { MetricsOptions } from './metrics.js';
 export { parseSse, type SseMessage, type StreamedLogLine } from './events.js';

@@ -1,9 +1,31 @@
 import { PlatError, isErrorId } from '@plat/core';
 
+/** What a JSON request gets back: the answer's status, its headers by name (lower case), its text. */
+export interface JsonAnswer {
+  status: number;
+  header(name: string): string | undefined;
+  text: string;
+}
+
+/** Sends one JSON request; rejects only when no answer came (platd down, a wrong URL). */
+export type JsonSender = (
+  url: string,
+  request: { method: string; headers: Record<string, string>; body?: string },
+) => Promise<JsonAnswer>;
+
+/** JSON requests by fetch, in browsers and Node alike. */
+export const fetchSender: JsonSender = async (url, { method, headers, body }) => {
+  const response = await fetch(url, { method, headers, ...(body === undefined ? {} : { body }) });
+  const text = await response.text();
+  return { status: response.status, header: (name) => response.headers.get(name) ?? undefined, text };
+};
+
 export interface ClientOptions {
   /** Base URL of platd, e.g. http://127.0.0.1:5000 */
   apiUrl: string;
   token?: string;
+  /** How JSON requests go (fetch unless given); streams, downloads and uploads always go by fetch. */
+  send?: JsonSender;
 }
 
 /** The base URL without trailing slashes, as every path is appended to it. */
@@ -51,10 +73,12 @@ export function unreachable(apiUrl: string, error: unknown): PlatError {
 export class Transport {
   readonly apiUrl: string;
   readonly #token: string | undefined;
+  readonly #send: JsonSender;
 
   constructor(options: ClientOptions) {
     this.apiUrl = baseUrl(options.apiUrl);
     this.#token = options.token;
+    this.#send = options.send ?? fetchSender;
   }
 
   #headers(headers: Record<string, string>): Record<string, string> {
@@ -79,8 +103,8 @@ export class Transport {
     return (await this.#json<T>(method, path, { body })).body;
   }
 
-  /** A JSON request; resolves with the JSON answer and the answer's headers. */
-  exchange<T>(method: string, path: string, body?: unknown): Promise<{ body: T; headers: Headers }> {
+  /** A JSON request; resolves with the JSON answer and its header by name. */
+  exchange<T>(method: string, path: string, body?: unknown): Promise<{ body: T; header: JsonAnswer['header'] }> {
     return this.#json<T>(method, path, { body });
   }
 
@@ -88,15 +112,28 @@ export class Transport {
     method: string,
     path: string,
     options: { body?: unknown; headers?: Record<string, string> },
-  ): Promise<{ body: T; headers: Headers }> {
+  ): Promise<{ body: T; header: JsonAnswer['header'] }> {
     const { body } = options;
     const json: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
     const headers = this.#headers({ accept: 'application/json', ...json, ...options.headers });
-    const init = { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) };
-    const response = await this.#fetch(path, init);
-    const text = await response.text();
-    if (!response.ok) throw failure(this.apiUrl, response.status, text);
-    return { body: (text === '' ? undefined : safeJson(text)) as T, headers: response.headers };
+    const request = { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) };
+    let answer: JsonAnswer;
+    try {
+      answer = await this.#send(`${this.apiUrl}${path}`, request);
+    } catch (error) {
+      throw unreachable(this.apiUrl, error);
+    }
+    const { status, text, header } = answer;
+    // fetch follows redirects itself; a sender that does not says where the API is now.
+    const location = status >= 300 && status < 400 ? header('location') : undefined;
+    if (location) {
+      throw new PlatError(
+        'unavailable',
+        `The Plat API at ${this.apiUrl} redirects to ${location}: use that URL (plat login --api-url).`,
+      );
+    }
+    if (status < 200 || status >= 300) throw failure(this.apiUrl, status, text);
+    return { body: (text === '' ? undefined : safeJson(text)) as T, header };
   }
 
   /**
@@ -104,8 +141,8 @@ export class Transport {
    * for the next page while more remain (the answer's Next-Range).
    */
   async page<T>(path: string, range?: string): Promise<{ items: T[]; nextRange?: string }> {
-    const { body, headers } = await this.#json<T[]>('GET', path, range === undefined ? {} : { headers: { range } });
-    const nextRange = headers.get('next-range') ?? undefined;
+    const { body, header } = await this.#json<T[]>('GET', path, range === undefined ? {} : { headers: { range } });
+    const nextRange = header('next-range');
     return nextRange === undefined ? { items: body } : { items: body, nextRange };
   }
 

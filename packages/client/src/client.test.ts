@@ -370,6 +370,7 @@ describe.each([
   });
 
   it('says where the API redirects to, or follows it as fetch does', async () => {
+    const USE_THAT_URL = 'use that URL (plat login --api-url).';
     answer = (request, response) =>
       request.url === '/v1/apps'
         ? response.writeHead(308, { location: `${apiUrl}v2/apps` }).end()
@@ -378,7 +379,7 @@ describe.each([
     if (send) {
       await expect(listed).rejects.toMatchObject({
         id: 'unavailable',
-        message: `The Plat API at ${apiUrl.slice(0, -1)} redirects to ${apiUrl}v2/apps: use that URL (plat login --api-url).`,
+        message: `The Plat API at ${apiUrl.slice(0, -1)} redirects to ${apiUrl}v2/apps: ${USE_THAT_URL}`,
       });
     } else await expect(listed).resolves.toEqual([]);
   });

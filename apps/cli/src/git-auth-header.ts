@@ -30,11 +30,16 @@ export function keepAuthHeader(credentials: Credentials, env: NodeJS.ProcessEnv)
   headers.set(url, `Authorization: Basic ${Buffer.from(`plat:${credentials.token}`).toString('base64')}`);
   const config = [...headers].map(([kept, header]) => `[http "${kept}"]\n\textraHeader = ${header}\n`).join('');
   // Written here, never handed to `git config`: a command's arguments are anyone's to read on the host.
-  // 0600 from its creation, then renamed over the old file.
-  const next = `${path}.next`;
+  // 0600 from its creation, under this process's name (two plat commands may write at once; one left by a
+  // process of the same pid that crashed goes), then renamed over the old file.
+  const next = `${path}.${process.pid}`;
   rmSync(next, { force: true });
-  writeFileSync(next, config, { mode: 0o600, flag: 'wx' });
-  renameSync(next, path);
+  try {
+    writeFileSync(next, config, { mode: 0o600, flag: 'wx' });
+    renameSync(next, path);
+  } finally {
+    rmSync(next, { force: true });
+  }
 }
 
 /** `plat logout`. */

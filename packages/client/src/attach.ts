@@ -1,7 +1,6 @@
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { ATTACH_PROTOCOL, type AttachQuery, type PsqlQuery } from '@plat/core';
+import { requestFor } from './node-sender.js';
 import { appPath, baseUrl, failure, queryString, unreachable, type ClientOptions } from './transport.js';
 
 /** The size of the caller's terminal, when it has one: the session then gets a TTY. */
@@ -52,7 +51,7 @@ export class AttachClient {
     const url = new URL(`${this.apiUrl}${path}${queryString(query)}`);
     const headers: Record<string, string> = { connection: 'Upgrade', upgrade: ATTACH_PROTOCOL };
     if (this.#token) headers.authorization = `Bearer ${this.#token}`;
-    const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { headers });
+    const request = requestFor(url)(url, { headers });
     return new Promise<AttachedSession>((resolve, reject) => {
       request.on('error', (error) => reject(unreachable(this.apiUrl, error)));
       // An answer other than 101 is the API's error.

@@ -7,7 +7,7 @@ import { ATTACH_PROTOCOL, PlatError } from '@plat/core';
 import { AttachClient } from './attach.js';
 import { PlatClient } from './index.js';
 import { nodeSender } from './node-sender.js';
-import { type JsonSender, unreachable } from './transport.js';
+import { type JsonSender, movedApiUrl, unreachable } from './transport.js';
 
 interface Seen {
   method: string;
@@ -370,18 +370,18 @@ describe.each([
   });
 
   it('says where the API redirects to, or follows it as fetch does', async () => {
-    const USE_THAT_URL = 'use that URL (plat login --api-url).';
     answer = (request, response) =>
       request.url === '/v1/apps'
-        ? response.writeHead(308, { location: `${apiUrl}v2/apps` }).end()
+        ? response.writeHead(308, { location: '/plat/v1/apps' }).end()
         : response.writeHead(200, { 'content-type': 'application/json' }).end('[]');
     const listed = client().apps.list();
-    if (send) {
-      await expect(listed).rejects.toMatchObject({
-        id: 'unavailable',
-        message: `The Plat API at ${apiUrl.slice(0, -1)} redirects to ${apiUrl}v2/apps: ${USE_THAT_URL}`,
-      });
-    } else await expect(listed).resolves.toEqual([]);
+    if (!send) return expect(listed).resolves.toEqual([]);
+    const moved = `${apiUrl}plat`;
+    const said = `The Plat API at ${apiUrl.slice(0, -1)} redirects to ${moved}`;
+    await expect(listed).rejects.toMatchObject({
+      id: 'unavailable',
+      message: `${said}: log in with that URL (plat login --api-url ${moved}).`,
+    });
   });
 
   it('names NODE_EXTRA_CA_CERTS when the server certificate is not trusted (a private CA)', () => {
@@ -417,5 +417,14 @@ describe('AttachClient', () => {
   it("rejects with the API's error when it answers instead of upgrading", async () => {
     const refused = new AttachClient({ apiUrl }).run('other', 'ls');
     await expect(refused).rejects.toMatchObject({ id: 'forbidden', message: 'Not yours' });
+  });
+});
+
+describe('movedApiUrl', () => {
+  it("keeps the API's path prefix and drops the route a redirect was for", () => {
+    const at = 'http://plat.example.com/v1/apps?x=1';
+    expect(movedApiUrl(at, 'https://plat.example.com/v1/apps?x=1', '/v1/apps?x=1')).toBe('https://plat.example.com');
+    expect(movedApiUrl(at, '/plat/v1/apps', '/v1/apps')).toBe('http://plat.example.com/plat');
+    expect(movedApiUrl(at, 'https://elsewhere.example.com/', '/v1/apps')).toBe('https://elsewhere.example.com');
   });
 });

@@ -1,5 +1,16 @@
-import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { createRequire } from 'node:module';
 import type { JsonSender } from './transport.js';
+
+const load = createRequire(import.meta.url);
+
+/** node:http's request, or node:https's for an https URL: node:https, and node:tls with it, load only then. */
+export function requestFor(url: URL): typeof httpRequest {
+  return url.protocol === 'https:' ? (load('node:https') as { request: typeof httpRequest }).request : httpRequest;
+}
+
+/** As long as fetch waits for an answer's headers and between its chunks (undici's 300 s). */
+const TIMEOUT_MS = 300_000;
 
 /**
  * JSON requests by node:http (node:https for an https API), for the CLI: fetch's first use loads undici and
@@ -8,15 +19,13 @@ import type { JsonSender } from './transport.js';
  */
 export const nodeSender: JsonSender = async (url, { method, headers, body }) => {
   const target = new URL(url);
-  const send = target.protocol === 'https:' ? (await import('node:https')).request : httpRequest;
-  const options: RequestOptions = {
-    method,
-    headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) },
-    // One connection per request, closed after it: nothing idle keeps plat from exiting.
-    agent: false,
-  };
+  const length = body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) };
   const response = await new Promise<IncomingMessage>((resolve, reject) => {
-    const request = send(target, options, resolve);
+    // Node's global agent: a list's pages share a connection, and an idle one keeps nothing from exiting.
+    const request = requestFor(target)(target, { method, headers: { ...headers, ...length } }, resolve);
+    request.setTimeout(TIMEOUT_MS, () =>
+      request.destroy(Object.assign(new Error('no answer in 300 s'), { code: 'ETIMEDOUT' })),
+    );
     request.on('error', reject);
     request.end(body);
   });

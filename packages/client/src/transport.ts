@@ -127,10 +127,9 @@ export class Transport {
     // fetch follows redirects itself; a sender that does not says where the API is now.
     const location = status >= 300 && status < 400 ? header('location') : undefined;
     if (location) {
-      throw new PlatError(
-        'unavailable',
-        `The Plat API at ${this.apiUrl} redirects to ${location}: use that URL (plat login --api-url).`,
-      );
+      const moved = movedApiUrl(`${this.apiUrl}${path}`, location, path);
+      const advice = `log in with that URL (plat login --api-url ${moved})`;
+      throw new PlatError('unavailable', `The Plat API at ${this.apiUrl} redirects to ${moved}: ${advice}.`);
     }
     if (status < 200 || status >= 300) throw failure(this.apiUrl, status, text);
     return { body: (text === '' ? undefined : safeJson(text)) as T, header };
@@ -183,6 +182,14 @@ export class Transport {
     if (!response.ok) throw failure(this.apiUrl, response.status, text);
     return safeJson(text) as T;
   }
+}
+
+/** The API's URL a redirect of `requested` to `location` points at: its path prefix kept, the route's dropped. */
+export function movedApiUrl(requested: string, location: string, path: string): string {
+  const target = new URL(location, requested);
+  const route = path.replace(/\?.*$/, '');
+  const prefix = target.pathname.endsWith(route) ? target.pathname.slice(0, -route.length) : '';
+  return `${target.origin}${prefix}`;
 }
 
 function safeJson(text: string): unknown {

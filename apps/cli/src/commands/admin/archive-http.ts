@@ -1,5 +1,5 @@
-import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import { requestFor } from '@plat/client/node-sender';
 import { isErrorId, PlatError } from '@plat/core';
 import { requireCredentials } from '../../credentials.js';
 
@@ -15,7 +15,7 @@ export function archiveRequest(
 ): { request: ClientRequest; response: Promise<IncomingMessage>; apiUrl: string } {
   const { apiUrl, token } = requireCredentials(env);
   const url = new URL(`${apiUrl.replace(/\/+$/, '')}${options.path}`);
-  const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, {
+  const request = requestFor(url)(url, {
     method: options.method,
     headers: { authorization: `Bearer ${token}`, ...options.headers },
   });

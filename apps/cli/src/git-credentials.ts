@@ -36,21 +36,22 @@ function description(credentials: Credentials, withPassword: boolean): string {
   return `${fields.join('\n')}\n\n`;
 }
 
-function git(args: string[], env: NodeJS.ProcessEnv, input = ''): Promise<void> {
+function credentialStore(env: NodeJS.ProcessEnv, operation: 'store' | 'erase', input: string): Promise<void> {
   return new Promise((done, fail) => {
-    const child = spawn('git', args, { stdio: ['pipe', 'ignore', 'pipe'], env: { ...env, GIT_TERMINAL_PROMPT: '0' } });
+    const child = spawn('git', ['credential-store', `--file=${gitCredentialsPath(env)}`, operation], {
+      stdio: ['pipe', 'ignore', 'pipe'],
+      env: { ...env, GIT_TERMINAL_PROMPT: '0' },
+    });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
     child.on('error', fail);
     child.on('close', (code) =>
-      code === 0 ? done() : fail(new PlatError('internal_error', `git ${args[0]} failed: ${stderr.trim()}`)),
+      code === 0
+        ? done()
+        : fail(new PlatError('internal_error', `git credential-store ${operation} failed: ${stderr.trim()}`)),
     );
     child.stdin.end(input);
   });
-}
-
-function credentialStore(env: NodeJS.ProcessEnv, operation: 'store' | 'erase', input: string): Promise<void> {
-  return git(['credential-store', `--file=${gitCredentialsPath(env)}`, operation], env, input);
 }
 
 /**

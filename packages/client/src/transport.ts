@@ -14,7 +14,7 @@ export type JsonSender = (
 ) => Promise<JsonAnswer>;
 
 /** JSON requests by fetch, in browsers and Node alike. */
-export const fetchSender: JsonSender = async (url, { method, headers, body }) => {
+const fetchSender: JsonSender = async (url, { method, headers, body }) => {
   const response = await fetch(url, { method, headers, ...(body === undefined ? {} : { body }) });
   const text = await response.text();
   return { status: response.status, header: (name) => response.headers.get(name) ?? undefined, text };

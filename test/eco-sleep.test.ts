@@ -141,7 +141,10 @@ describe('eco dynos', () => {
   });
 
   it('stays awake while a request is still open, and sleeps once it ends', async () => {
-    // Awake (a request wakes it if the last test's idle time ran out), then a 6 s stream at once.
+    // From asleep, so the idle time starts at this wake: a request at the end of the last test's idle time
+    // could meet a sleep already decided (it is answered, by the dyno as it drains). Then a 6 s stream at once.
+    await untilAsleep();
+    await until('the web container to stop', async () => (await running('web')).length === 0, 60_000);
     expect((await get(platd.routerPort, HOST, '/', { timeoutMs: 90_000 })).status).toBe(200);
     const streaming = get(platd.routerPort, HOST, '/stream', { timeoutMs: 30_000 });
     let done = false;

@@ -147,14 +147,14 @@ describe('the dashboard', () => {
     await page.getByRole('button', { name: 'Scale web' }).click();
     await page.locator('tr[data-dyno="web.2"]').waitFor({ timeout: 30_000 });
     await expect.poll(() => page.locator('tr[data-dyno^="web."]').count(), { timeout: 30_000 }).toBe(2);
-    // Once platd says web.2 answers, its `up` event (sent once routed) updates the row within seconds; the
-    // page's own fallback look comes only every 30 s.
+    // Once platd says web.2 answers, its `up` event (sent once routed: a router reload may take seconds on a
+    // loaded machine) updates the row; the page's own fallback look comes only every 30 s.
     await until(
       'web.2 up in the API',
       async () => (await api('GET', `/v1/apps/${APP}/dynos`)).some((d: any) => d.name === 'web.2' && d.state === 'up'),
       90_000,
     );
-    await page.locator('tr[data-dyno="web.2"] .state-up').waitFor({ timeout: 8_000 });
+    await page.locator('tr[data-dyno="web.2"] .state-up').waitFor({ timeout: 15_000 });
     expect(await page.evaluate(() => (window as any).sameDocument)).toBe(true);
     await shot('overview');
   });

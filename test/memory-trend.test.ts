@@ -5,8 +5,10 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { deployExample, pushChange } from '../bench/support.js';
+import { instanceContainers } from './support/docker-cleanup.js';
 import { rss } from './support/memory.js';
 import { startPlatd, type Platd } from './support/platd.js';
+import { until } from './support/until.js';
 
 let platd: Platd;
 let repo: string;
@@ -21,8 +23,19 @@ afterAll(async () => {
   await platd?.destroy();
 });
 
-/** The median of platd's RSS over two idle seconds, in MB. */
+/**
+ * The median of platd's RSS over two idle seconds, in MB: once the last push's old dyno has drained and
+ * gone, so platd's work after the push is not sampled.
+ */
 async function idleRssMb(): Promise<number> {
+  await until(
+    'one web container of trend',
+    async () =>
+      (await instanceContainers(platd.instance)).filter(
+        (c) => c.State === 'running' && c.Labels['plat.app'] === 'trend' && c.Labels['plat.process'] === 'web',
+      ).length === 1,
+    120_000,
+  );
   const samples: number[] = [];
   const deadline = Date.now() + 2_000;
   while (Date.now() < deadline) {

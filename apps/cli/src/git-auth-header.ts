@@ -1,4 +1,5 @@
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { resolve } from 'node:path';
 import { credentialsPath, type Credentials } from './credentials-file.js';
 
@@ -16,29 +17,55 @@ export function gitAuthConfigPath(env: NodeJS.ProcessEnv): string {
 /** One section per API, as keepAuthHeader writes them: git matches it on scheme, host, port and the path. */
 const SECTION = /^\[http "([^"\\\n]+)"\]\n\textraHeader = ([^\n]*)\n/gm;
 
-/** Keeps the header for this API's git URLs, replacing one kept before; other APIs' headers stay. */
-export function keepAuthHeader(credentials: Credentials, env: NodeJS.ProcessEnv): void {
+/**
+ * How long a login waits for another's write of the file. The lock is held only through a few synchronous
+ * calls, so one left behind means a process killed in them: the error says to remove it.
+ */
+const LOCK_WAIT_MS = 5_000;
+
+/**
+ * Keeps the header for this API's git URLs, replacing one kept before; other APIs' headers stay. Two
+ * logins at once (to two APIs) must not lose one: as git does with its own config files, the file is
+ * written as `<file>.lock`, made exclusively (the lock) and 0600 from its creation, then renamed over it.
+ * It is written here, never handed to `git config`: a command's arguments are anyone's to read on the host.
+ */
+export async function keepAuthHeader(credentials: Credentials, env: NodeJS.ProcessEnv): Promise<void> {
   const path = gitAuthConfigPath(env);
-  const url = `${new URL(credentials.apiUrl).origin}/git/`;
-  let text = '';
+  const lock = `${path}.lock`;
+  const fd = await lockFile(lock);
   try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    // None kept yet.
+    let text = '';
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch {
+      // None kept yet.
+    }
+    const url = `${new URL(credentials.apiUrl).origin}/git/`;
+    const headers = new Map([...text.matchAll(SECTION)].map(([, kept, header]) => [kept!, header!]));
+    headers.set(url, `Authorization: Basic ${Buffer.from(`plat:${credentials.token}`).toString('base64')}`);
+    writeSync(fd, [...headers].map(([kept, header]) => `[http "${kept}"]\n\textraHeader = ${header}\n`).join(''));
+  } catch (error) {
+    closeSync(fd);
+    rmSync(lock, { force: true });
+    throw error;
   }
-  const headers = new Map([...text.matchAll(SECTION)].map(([, kept, header]) => [kept!, header!]));
-  headers.set(url, `Authorization: Basic ${Buffer.from(`plat:${credentials.token}`).toString('base64')}`);
-  const config = [...headers].map(([kept, header]) => `[http "${kept}"]\n\textraHeader = ${header}\n`).join('');
-  // Written here, never handed to `git config`: a command's arguments are anyone's to read on the host.
-  // 0600 from its creation, under this process's name (two plat commands may write at once; one left by a
-  // process of the same pid that crashed goes), then renamed over the old file.
-  const next = `${path}.${process.pid}`;
-  rmSync(next, { force: true });
-  try {
-    writeFileSync(next, config, { mode: 0o600, flag: 'wx' });
-    renameSync(next, path);
-  } finally {
-    rmSync(next, { force: true });
+  closeSync(fd);
+  renameSync(lock, path);
+}
+
+/** Makes the lock file, waiting while another process holds it. */
+async function lockFile(lock: string): Promise<number> {
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      return openSync(lock, 'wx', 0o600);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`${lock} is held by another plat login; if none is running, remove it and log in again`);
+    }
+    await sleep(10);
   }
 }
 

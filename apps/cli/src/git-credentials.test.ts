@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { saveCredentials } from './credentials.js';
 import { configureRemote } from './git-remote.js';
-import { gitAuthConfigPath } from './git-auth-header.js';
+import { gitAuthConfigPath, keepAuthHeader } from './git-auth-header.js';
 import { forgetGitCredentials, gitCredentialsPath, keepGitCredential } from './git-credentials.js';
 
 const home = mkdtempSync(join(tmpdir(), 'plat-git-credentials-'));
@@ -86,6 +86,24 @@ describe("the token in git's credential store", () => {
     expect(header(repo, GIT_URL)).toBe(basic('plat_third'));
     expect(header(repo, `${other}/git/app.git`)).toBe(basic('plat_other'));
     expect(statSync(gitAuthConfigPath(env)).mode & 0o777).toBe(0o600);
+  });
+
+  it('loses neither header when another login writes the file at the same time', async () => {
+    const repo = join(home, 'repo');
+    const path = gitAuthConfigPath(env);
+    const kept = readFileSync(path, 'utf8');
+    // Another plat process holds the lock, its new file half written; this login waits for it.
+    const lock = `${path}.lock`;
+    writeFileSync(lock, kept.replace(basic('plat_third').trim(), basic('plat_fourth').trim()), { flag: 'wx' });
+    const waiting = keepAuthHeader({ apiUrl: 'http://127.0.0.1:45337', token: 'plat_fifth' }, env);
+    // What the other process does last: its file in place, and the lock gone.
+    renameSync(lock, path);
+    await waiting;
+    expect(header(repo, GIT_URL)).toBe(basic('plat_fourth'));
+    expect(header(repo, 'http://127.0.0.1:45337/git/app.git')).toBe(basic('plat_fifth'));
+    expect(existsSync(lock)).toBe(false);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    await login('plat_third');
   });
 
   it('writes a PLAT_TOKEN nowhere: that repo asks plat, which reads it at each push', async () => {

@@ -68,7 +68,7 @@ export async function keepGitCredential(credentials: Credentials, env: NodeJS.Pr
     throw error;
   }
   await credentialStore(env, 'store', description(credentials, true));
-  keepAuthHeader(credentials, env);
+  await keepAuthHeader(credentials, env);
 }
 
 /** `plat logout`: git forgets the tokens too. */

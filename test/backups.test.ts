@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listScratch, pipePsql } from './support/backup-session.js';
+import { until } from './support/until.js';
 import { startPlatd, type Platd } from './support/platd.js';
 
 let platd: Platd;
@@ -91,10 +92,7 @@ describe('postgres backups are proven', () => {
     ).finally(() => (writerDone = true));
     try {
       // Some rows written before the capture starts, so the snapshot falls in the middle of the writes.
-      const deadline = Date.now() + 60_000;
-      while ((await duringRows()) === 0) {
-        if (Date.now() > deadline) throw new Error("no 'during' row was written within 60 s");
-      }
+      await until("a 'during' row written", async () => (await duringRows()) > 0);
       const captured = await plat(['pg:backups:capture', '--json']);
       expect(writerDone, 'the writer stopped before the capture returned').toBe(false);
       expect(captured.code, captured.output).toBe(0);

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { resolve } from 'node:path';
 import { credentialsPath, type Credentials } from './credentials-file.js';
@@ -31,26 +31,43 @@ const LOCK_WAIT_MS = 5_000;
  */
 export async function keepAuthHeader(credentials: Credentials, env: NodeJS.ProcessEnv): Promise<void> {
   const path = gitAuthConfigPath(env);
-  const lock = `${path}.lock`;
-  const fd = await lockFile(lock);
-  try {
+  await replaceUnderLock(path, () => {
     let text = '';
     try {
       text = readFileSync(path, 'utf8');
-    } catch {
-      // None kept yet.
+    } catch (error) {
+      // None kept yet; a file that cannot be read is not written over with this API's header alone.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
     const url = `${new URL(credentials.apiUrl).origin}/git/`;
     const headers = new Map([...text.matchAll(SECTION)].map(([, kept, header]) => [kept!, header!]));
     headers.set(url, `Authorization: Basic ${Buffer.from(`plat:${credentials.token}`).toString('base64')}`);
-    writeSync(fd, [...headers].map(([kept, header]) => `[http "${kept}"]\n\textraHeader = ${header}\n`).join(''));
-  } catch (error) {
-    closeSync(fd);
-    rmSync(lock, { force: true });
-    throw error;
+    return [...headers].map(([kept, header]) => `[http "${kept}"]\n\textraHeader = ${header}\n`).join('');
+  });
+}
+
+/** Replaces the file with what `next` makes (undefined: removes it), holding `<path>.lock` meanwhile. */
+async function replaceUnderLock(path: string, next: () => string | undefined): Promise<void> {
+  const lock = `${path}.lock`;
+  const fd = await lockFile(lock);
+  let renamed = false;
+  try {
+    let text: string | undefined;
+    try {
+      text = next();
+      if (text !== undefined) writeFileSync(fd, text);
+    } finally {
+      closeSync(fd);
+    }
+    if (text === undefined) rmSync(path, { force: true });
+    else {
+      renameSync(lock, path);
+      renamed = true;
+    }
+  } finally {
+    // Renamed, the lock is gone: one that another process makes at once is not this one's to remove.
+    if (!renamed) rmSync(lock, { force: true });
   }
-  closeSync(fd);
-  renameSync(lock, path);
 }
 
 /** Makes the lock file, waiting while another process holds it. */
@@ -63,13 +80,14 @@ async function lockFile(lock: string): Promise<number> {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`${lock} is held by another plat login; if none is running, remove it and log in again`);
+      throw new Error(`${lock} is held by another plat command; if none is running, remove it and try again`);
     }
     await sleep(10);
   }
 }
 
-/** `plat logout`. */
-export function forgetAuthHeaders(env: NodeJS.ProcessEnv): void {
-  rmSync(gitAuthConfigPath(env), { force: true });
+/** `plat logout`: under the lock, so a login to another API at the same time does not write it back. */
+export async function forgetAuthHeaders(env: NodeJS.ProcessEnv): Promise<void> {
+  const path = gitAuthConfigPath(env);
+  if (existsSync(path)) await replaceUnderLock(path, () => undefined);
 }

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -106,6 +106,18 @@ describe("the token in git's credential store", () => {
     await login('plat_third');
   });
 
+  it('leaves no lock behind when it cannot read the file, and writes nothing over it', async () => {
+    const path = gitAuthConfigPath(env);
+    const kept = readFileSync(path, 'utf8');
+    rmSync(path);
+    mkdirSync(path);
+    await expect(keepAuthHeader({ apiUrl: 'http://127.0.0.1:45338', token: 'plat_x' }, env)).rejects.toThrow(/EISDIR/);
+    expect(existsSync(`${path}.lock`)).toBe(false);
+    expect(statSync(path).isDirectory()).toBe(true);
+    rmSync(path, { recursive: true });
+    writeFileSync(path, kept, { mode: 0o600 });
+  });
+
   it('writes a PLAT_TOKEN nowhere: that repo asks plat, which reads it at each push', async () => {
     const before = readFileSync(gitCredentialsPath(env), 'utf8');
     const repo = newRepo('ci-repo');
@@ -133,7 +145,7 @@ describe("the token in git's credential store", () => {
 
   it('is forgotten on logout', async () => {
     const repo = join(home, 'repo');
-    forgetGitCredentials(env);
+    await forgetGitCredentials(env);
     expect(() => fill(repo, GIT_URL)).toThrow();
     expect(header(repo, GIT_URL)).toBeUndefined();
   });

@@ -72,7 +72,7 @@ export async function keepGitCredential(credentials: Credentials, env: NodeJS.Pr
 }
 
 /** `plat logout`: git forgets the tokens too. */
-export function forgetGitCredentials(env: NodeJS.ProcessEnv): void {
+export async function forgetGitCredentials(env: NodeJS.ProcessEnv): Promise<void> {
   rmSync(gitCredentialsPath(env), { force: true });
-  forgetAuthHeaders(env);
+  await forgetAuthHeaders(env);
 }

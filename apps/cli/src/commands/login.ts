@@ -27,7 +27,7 @@ export async function login(options: { apiUrl?: string; token?: string }, contex
 
 export async function logout(_options: object, context: CommandContext): Promise<void> {
   removeCredentials(context.env);
-  forgetGitCredentials(context.env);
+  await forgetGitCredentials(context.env);
   context.output.out('Logged out');
 }
 

@@ -384,6 +384,40 @@ describe.each([
     });
   });
 
+  it('follows a redirect on streams, downloads and uploads only as its JSON requests do', async () => {
+    // Another server, where a redirect would take the token and the upload.
+    const elsewhere: Seen[] = [];
+    const other = createServer((request, response) => {
+      elsewhere.push({
+        method: request.method!,
+        url: request.url!,
+        authorization: request.headers.authorization,
+        body: '',
+      });
+      request.resume();
+      request.on('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+    });
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    const otherUrl = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+    try {
+      answer = (request, response) => response.writeHead(307, { location: `${otherUrl}${request.url}` }).end();
+      if (!send) {
+        await client().logs('hello');
+        await client().admin.backup();
+        expect(elsewhere.map((request) => request.url)).toEqual(['/v1/apps/hello/logs', '/v1/admin/backup']);
+        return;
+      }
+      const said = `The Plat API at ${apiUrl.slice(0, -1)} redirects to ${otherUrl}`;
+      const refused = { id: 'unavailable', message: expect.stringContaining(said) };
+      await expect(client().logs('hello')).rejects.toMatchObject(refused);
+      await expect(client().admin.backup()).rejects.toMatchObject(refused);
+      await expect(client().admin.restore(new Blob(['state']).stream())).rejects.toMatchObject(refused);
+      expect(elsewhere).toEqual([]);
+    } finally {
+      await new Promise((resolve) => other.close(resolve));
+    }
+  });
+
   it('names NODE_EXTRA_CA_CERTS when the server certificate is not trusted (a private CA)', () => {
     const untrusted = new TypeError('fetch failed', { cause: { code: 'SELF_SIGNED_CERT_IN_CHAIN' } });
     expect(unreachable('https://plat.example.com', untrusted).message).toBe(

@@ -24,7 +24,10 @@ export interface ClientOptions {
   /** Base URL of platd, e.g. http://127.0.0.1:5000 */
   apiUrl: string;
   token?: string;
-  /** How JSON requests go (fetch unless given); streams, downloads and uploads always go by fetch. */
+  /**
+   * How JSON requests go (fetch unless given). Streams, downloads and uploads
+   * always go by fetch, following redirects only when JSON requests do.
+   */
   send?: JsonSender;
 }
 
@@ -74,11 +77,14 @@ export class Transport {
   readonly apiUrl: string;
   readonly #token: string | undefined;
   readonly #send: JsonSender;
+  /** fetch's own JSON requests follow redirects; a sender's (the CLI's) do not, and then nothing here does. */
+  readonly #redirect: RequestRedirect;
 
   constructor(options: ClientOptions) {
     this.apiUrl = baseUrl(options.apiUrl);
     this.#token = options.token;
     this.#send = options.send ?? fetchSender;
+    this.#redirect = options.send ? 'manual' : 'follow';
   }
 
   #headers(headers: Record<string, string>): Record<string, string> {
@@ -86,11 +92,26 @@ export class Transport {
   }
 
   async #fetch(path: string, init: RequestInit): Promise<Response> {
+    let response: Response;
     try {
-      return await fetch(`${this.apiUrl}${path}`, init);
+      response = await fetch(`${this.apiUrl}${path}`, { ...init, redirect: this.#redirect });
     } catch (error) {
       throw unreachable(this.apiUrl, error);
     }
+    if (response.status >= 300 && response.status < 400) {
+      // Not followed: the token, or a restore's body, would go wherever the answer says.
+      await response.body?.cancel();
+      this.#refuseRedirect(path, response.headers.get('location') ?? undefined);
+    }
+    return response;
+  }
+
+  /** A redirect not followed: where the API is now, for the user to log in there. */
+  #refuseRedirect(path: string, location: string | undefined): never {
+    if (!location) throw new PlatError('unavailable', `The Plat API at ${this.apiUrl} redirects elsewhere.`);
+    const moved = movedApiUrl(`${this.apiUrl}${path}`, location, path);
+    const advice = `log in with that URL (plat login --api-url ${moved})`;
+    throw new PlatError('unavailable', `The Plat API at ${this.apiUrl} redirects to ${moved}: ${advice}.`);
   }
 
   async #body(response: Response): Promise<NonNullable<Response['body']>> {
@@ -126,11 +147,7 @@ export class Transport {
     const { status, text, header } = answer;
     // fetch follows redirects itself; a sender that does not says where the API is now.
     const location = status >= 300 && status < 400 ? header('location') : undefined;
-    if (location) {
-      const moved = movedApiUrl(`${this.apiUrl}${path}`, location, path);
-      const advice = `log in with that URL (plat login --api-url ${moved})`;
-      throw new PlatError('unavailable', `The Plat API at ${this.apiUrl} redirects to ${moved}: ${advice}.`);
-    }
+    if (location) this.#refuseRedirect(path, location);
     if (status < 200 || status >= 300) throw failure(this.apiUrl, status, text);
     return { body: (text === '' ? undefined : safeJson(text)) as T, header };
   }

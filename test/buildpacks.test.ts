@@ -81,6 +81,15 @@ describe('buildpacks', () => {
     expect((await get(platd.routerPort, 'pyramid-app.localhost')).body).toBe(
       'Hello from Pyramid on Plat! (dyno web.1)\n',
     );
+    // The stack's gunicorn starts without pkg_resources (~60 % of its own start) and still finds entry points.
+    const check = [
+      'import sys, gunicorn.app.wsgiapp, gunicorn.util as util',
+      "print('pkg_resources' in sys.modules)",
+      "print(util.load_class('egg:gunicorn#gunicorn', section='console_scripts') is gunicorn.app.wsgiapp.run)",
+    ].join('; ');
+    const oneOff = await platd.plat(['run', '-a', 'pyramid-app', '--', 'python', '-c', check]);
+    expect(oneOff.code, oneOff.output).toBe(0);
+    expect(oneOff.stdout.trim().split('\n').slice(-2)).toEqual(['False', 'True']);
   });
 
   it('runs platd on the Node.js the set-up fetched from the npm registry', async () => {

@@ -87,9 +87,12 @@ describe('buildpacks', () => {
       "print('pkg_resources' in sys.modules)",
       "print(util.load_class('egg:gunicorn#gunicorn', section='console_scripts') is gunicorn.app.wsgiapp.run)",
     ].join('; ');
-    const oneOff = await platd.plat(['run', '-a', 'pyramid-app', '--', 'python', '-c', check]);
+    // A URI naming no distribution is refused, as pkg_resources refused it.
+    const unnamed =
+      "\ntry: util.load_class('egg:#gunicorn', section='console_scripts')\nexcept RuntimeError: print('refused')";
+    const oneOff = await platd.plat(['run', '-a', 'pyramid-app', '--', 'python', '-c', check + unnamed]);
     expect(oneOff.code, oneOff.output).toBe(0);
-    expect(oneOff.stdout.trim().split('\n').slice(-2)).toEqual(['False', 'True']);
+    expect(oneOff.stdout.trim().split('\n').slice(-3)).toEqual(['False', 'True', 'refused']);
   });
 
   it('runs platd on the Node.js the set-up fetched from the npm registry', async () => {

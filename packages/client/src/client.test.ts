@@ -385,7 +385,7 @@ describe.each([
   });
 
   it('follows a redirect on streams, downloads and uploads only as its JSON requests do', async () => {
-    // Another server, where a redirect would take the token and the upload.
+    // Another server, where a followed redirect would end up.
     const elsewhere: Seen[] = [];
     const other = createServer((request, response) => {
       elsewhere.push({

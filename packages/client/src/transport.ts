@@ -7,7 +7,10 @@ export interface JsonAnswer {
   text: string;
 }
 
-/** Sends one JSON request; rejects only when no answer came (platd down, a wrong URL). */
+/**
+ * Sends one JSON request; rejects only when no answer came (platd down, a wrong URL). A sender hands a
+ * redirect back rather than following it, and the client's streams then do not follow one either.
+ */
 export type JsonSender = (
   url: string,
   request: { method: string; headers: Record<string, string>; body?: string },
@@ -98,17 +101,17 @@ export class Transport {
     } catch (error) {
       throw unreachable(this.apiUrl, error);
     }
-    if (response.status >= 300 && response.status < 400) {
-      // Not followed: the token, or a restore's body, would go wherever the answer says.
-      await response.body?.cancel();
-      this.#refuseRedirect(path, response.headers.get('location') ?? undefined);
+    const location = response.status >= 300 && response.status < 400 ? response.headers.get('location') : null;
+    if (location) {
+      // Not followed, as the JSON requests are not: the user learns where the API is now, not a 401 or a failed upload.
+      await response.body?.cancel().catch(() => {});
+      this.#refuseRedirect(path, location);
     }
     return response;
   }
 
   /** A redirect not followed: where the API is now, for the user to log in there. */
-  #refuseRedirect(path: string, location: string | undefined): never {
-    if (!location) throw new PlatError('unavailable', `The Plat API at ${this.apiUrl} redirects elsewhere.`);
+  #refuseRedirect(path: string, location: string): never {
     const moved = movedApiUrl(`${this.apiUrl}${path}`, location, path);
     const advice = `log in with that URL (plat login --api-url ${moved})`;
     throw new PlatError('unavailable', `The Plat API at ${this.apiUrl} redirects to ${moved}: ${advice}.`);

@@ -141,9 +141,11 @@ describe('app webhooks', () => {
     });
 
     // platd records an attempt once it has the answer, a moment after the receiver counted the request.
-    const deliveries = await until('both deliveries recorded as succeeded', async () => {
+    // Waited for until settled (neither pending nor retrying), so a failed delivery fails the assertions below.
+    const settled = (delivery: { status: string }) => !['pending', 'retrying'].includes(delivery.status);
+    const deliveries = await until('both deliveries settled', async () => {
       const listed = JSON.parse(await ok(['webhooks:deliveries', '--json'])) as { status: string; codes: number[] }[];
-      return listed.length >= 2 && listed.every((delivery) => delivery.status === 'succeeded') && listed;
+      return listed.length >= 2 && listed.every(settled) && listed;
     });
     expect(deliveries).toHaveLength(2);
     expect(deliveries.map((delivery) => delivery.codes).sort()).toEqual([[200], [500, 200]]);
